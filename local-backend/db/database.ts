@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite/vector'
+import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
+
+/** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
+const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
+const platformSqlFile = resolve(import.meta.dirname, 'platform.sql')
+
+export interface DatabaseOptions {
+  /** Persistent data directory; omitted means in-memory (tests). */
+  dataDir?: string
+  /** Load supabase/seed.sql when the database is created. */
+  seed?: boolean
+  /** The folder holding migrations/ and seed.sql. */
+  supabaseDir?: string
+  /** Where initialized snapshots are cached between runs. */
+  snapshotDir?: string
+}
+
+export interface Migration {
+  version: string
+  name: string
+  sql: string
+}
+
+export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
+  const dir = join(supabaseDir, 'migrations')
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      const match = /^(\d+)_(.+)\.sql$/.exec(file)
+      if (!match) throw new Error(`Migration file ${file} is not named <version>_<name>.sql`)
+      return { version: match[1]!, name: match[2]!, sql: readFileSync(join(dir, file), 'utf8') }
+    })
+}
+
+const extensions = { vector, uuid_ossp }
+
+/** Applies the migrations the database has not seen yet, each in its own transaction, recording them as the Supabase CLI does. */
+export async function applyPendingMigrations(db: PGlite, migrations: Migration[]): Promise<string[]> {
+  const applied = new Set(
+    (await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).rows.map(
+      (row) => row.version,
+    ),
+  )
+  const newlyApplied: string[] = []
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue
+    await db.transaction(async (tx) => {
+      await tx.exec(migration.sql)
+      await tx.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        [migration.sql],
+      ])
+    })
+    newlyApplied.push(migration.version)
+  }
+  return newlyApplied
+}
+
+async function initialize(db: PGlite, migrations: Migration[], seedSql: string | undefined): Promise<void> {
+  await db.exec(readFileSync(platformSqlFile, 'utf8'))
+  await applyPendingMigrations(db, migrations)
+  if (seedSql) await db.exec(seedSql)
+}
+
+/**
+ * A snapshot of a freshly initialized database (platform objects, every migration,
+ * optionally the seed), keyed by the SQL that produced it, so only the first start
+ * after a schema change pays for initdb and the migrations.
+ */
+async function initializedSnapshot(options: Required<Pick<DatabaseOptions, 'supabaseDir' | 'snapshotDir'>> & {
+  seed: boolean
+  migrations: Migration[]
+  seedSql: string | undefined
+}): Promise<Blob> {
+  const hash = createHash('sha256')
+  hash.update(readFileSync(platformSqlFile))
+  for (const migration of options.migrations) hash.update(migration.version).update(migration.sql)
+  if (options.seedSql) hash.update(options.seedSql)
+  const file = join(options.snapshotDir, `pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`)
+  if (existsSync(file)) return new Blob([readFileSync(file)])
+
+  const db = await PGlite.create({ extensions })
+  try {
+    await initialize(db, options.migrations, options.seedSql)
+    const dump = await db.dumpDataDir('gzip')
+    mkdirSync(options.snapshotDir, { recursive: true })
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, Buffer.from(await dump.arrayBuffer()))
+    renameSync(temporary, file)
+    return dump
+  } finally {
+    await db.close()
+  }
+}
+
+/**
+ * Opens the embedded Postgres. A new database (in memory, or an empty data
+ * directory) starts from the initialized snapshot; an existing data directory is
+ * opened as it is and only the migrations it has not seen are applied, so a newer
+ * app version migrates the agent's data instead of wiping it.
+ */
+export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlite> {
+  const supabaseDir = options.supabaseDir ?? defaultSupabaseDir
+  const snapshotDir = options.snapshotDir ?? resolve(import.meta.dirname, '../../node_modules/.cache/local-backend')
+  const migrations = readMigrations(supabaseDir)
+  const seedFile = join(supabaseDir, 'seed.sql')
+  const seedSql = options.seed && existsSync(seedFile) ? readFileSync(seedFile, 'utf8') : undefined
+
+  const existing = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'))
+  if (existing) {
+    const db = await PGlite.create({ dataDir: options.dataDir, extensions })
+    await applyPendingMigrations(db, migrations)
+    return db
+  }
+  const snapshot = await initializedSnapshot({ supabaseDir, snapshotDir, seed: options.seed ?? false, migrations, seedSql })
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true })
+  return PGlite.create({ dataDir: options.dataDir, loadDataDir: snapshot, extensions })
+}
