@@ -1,0 +1,130 @@
+import { z } from 'zod'
+import { appErrorSchema, type Result } from './errors.ts'
+import {
+  badgeSchema,
+  connectionStateSchema,
+  conversationFilterSchema,
+  conversationSchema,
+  conversationStatusSchema,
+  desktopNotificationSchema,
+  e164Schema,
+  messageSchema,
+  searchHitSchema,
+  sessionStateSchema,
+  settingsSchema,
+  workspaceSchema,
+} from './domain.ts'
+
+/**
+ * The one contract between the renderer and the main-process services. Both
+ * transports (Electron IPC through the preload, and the browser shell's WebSocket)
+ * carry exactly these messages; the schemas are the source of every type, and
+ * both ends validate what they receive.
+ */
+
+const uuid = z.uuid()
+const empty = z.object({}).strict()
+
+export const requests = {
+  'app.info': {
+    request: empty,
+    response: z.object({
+      version: z.string(),
+      embedded: z.boolean(),
+      /** Offered on the sign-in screen of the embedded default only. */
+      demoAccounts: z.array(z.object({ email: z.string(), password: z.string(), label: z.string() })),
+    }),
+  },
+  'session.get': { request: empty, response: sessionStateSchema },
+  'session.signIn': {
+    request: z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) }).strict(),
+    response: sessionStateSchema,
+  },
+  'session.signOut': { request: empty, response: sessionStateSchema },
+  'workspaces.list': { request: empty, response: z.array(workspaceSchema) },
+  'conversations.list': {
+    request: z.object({ workspaceId: uuid, filter: conversationFilterSchema }).strict(),
+    response: z.object({
+      items: z.array(conversationSchema),
+      counts: z.object({ Open: z.number(), Pending: z.number(), Done: z.number(), All: z.number() }),
+    }),
+  },
+  'conversations.search': {
+    request: z.object({ query: z.string().max(200), workspaceId: uuid.nullable(), limit: z.number().int().min(1).max(200) }).strict(),
+    response: z.array(searchHitSchema),
+  },
+  'conversations.setStatus': {
+    request: z.object({ contactId: uuid, status: conversationStatusSchema }).strict(),
+    response: conversationSchema,
+  },
+  'conversations.markRead': { request: z.object({ contactId: uuid }).strict(), response: z.null() },
+  'conversations.markUnread': { request: z.object({ contactId: uuid }).strict(), response: z.null() },
+  'thread.load': {
+    request: z
+      .object({ contactId: uuid, before: z.string().nullable(), limit: z.number().int().min(1).max(5000) })
+      .strict(),
+    /** Oldest first; `hasMore` when older messages exist before the first one. */
+    response: z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }),
+  },
+  'messages.send': {
+    request: z.object({ workspaceId: uuid, contactId: uuid, body: z.string().min(1).max(1600) }).strict(),
+    response: messageSchema,
+  },
+  'messages.retry': { request: z.object({ messageId: uuid }).strict(), response: messageSchema },
+  'connection.get': { request: empty, response: connectionStateSchema },
+  'settings.get': { request: empty, response: settingsSchema },
+  'settings.update': { request: settingsSchema, response: settingsSchema },
+  /** What the agent is looking at, for the notification policy. */
+  'view.report': {
+    request: z.object({ focused: z.boolean(), openConversationId: uuid.nullable() }).strict(),
+    response: z.null(),
+  },
+  /** Embedded default only: a customer texts in through the Twilio double. */
+  'dev.simulateInbound': {
+    request: z.object({ workspaceId: uuid, from: e164Schema, body: z.string().min(1).max(1600) }).strict(),
+    response: z.null(),
+  },
+  'shell.openExternal': { request: z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(), response: z.null() },
+} as const
+
+export const events = {
+  'session.changed': sessionStateSchema,
+  'connection.changed': connectionStateSchema,
+  'workspaces.changed': z.array(workspaceSchema),
+  'conversation.upserted': conversationSchema,
+  'message.upserted': messageSchema,
+  'badge.changed': badgeSchema,
+  /** In Electron the main process shows it natively; the browser shell's page shows it. */
+  'notification.show': desktopNotificationSchema,
+  /** A notification was clicked: open this conversation (or the workspace, for a summary). */
+  'navigation.open': z.object({ workspaceId: uuid, contactId: uuid.nullable() }),
+} as const
+
+export type RequestChannel = keyof typeof requests
+export type EventChannel = keyof typeof events
+export type RequestOf<C extends RequestChannel> = z.infer<(typeof requests)[C]['request']>
+export type ResponseOf<C extends RequestChannel> = z.infer<(typeof requests)[C]['response']>
+export type EventOf<E extends EventChannel> = z.infer<(typeof events)[E]>
+
+export const requestChannels = Object.keys(requests) as RequestChannel[]
+export const eventChannels = Object.keys(events) as EventChannel[]
+
+export const isRequestChannel = (value: unknown): value is RequestChannel =>
+  typeof value === 'string' && Object.hasOwn(requests, value)
+export const isEventChannel = (value: unknown): value is EventChannel =>
+  typeof value === 'string' && Object.hasOwn(events, value)
+
+/** The wire envelope of a reply, on either transport. */
+export const replySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: appErrorSchema }),
+])
+
+/** The API object the renderer receives, whichever transport carries it. */
+export interface AppApi {
+  request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<Result<ResponseOf<C>>>
+  on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void
+}
+
+/** Electron IPC channel names used by the preload and the Electron layer. */
+export const ipcChannels = { request: 'app:request', event: 'app:event' } as const

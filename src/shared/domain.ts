@@ -1,0 +1,134 @@
+import { z } from 'zod'
+
+/** What the desktop knows about the inbox, as it crosses IPC. Dates are ISO-8601 strings. */
+
+export const conversationStatuses = ['Open', 'Pending', 'Done'] as const
+export const conversationStatusSchema = z.enum(conversationStatuses)
+export type ConversationStatus = z.infer<typeof conversationStatusSchema>
+
+export const conversationFilterSchema = z.enum(['Open', 'Pending', 'Done', 'All'])
+export type ConversationFilter = z.infer<typeof conversationFilterSchema>
+
+/**
+ * `queued` exists only on the desktop: written to the outbox, not yet accepted by
+ * the relay. The database knows pending, sent, delivered and failed.
+ */
+export const messageStatuses = ['queued', 'pending', 'sent', 'delivered', 'failed'] as const
+export const messageStatusSchema = z.enum(messageStatuses)
+export type MessageStatus = z.infer<typeof messageStatusSchema>
+
+export const e164Schema = z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'a phone number in E.164 form, like +15551234567')
+
+const isoDate = z.string().min(1)
+const uuid = z.uuid()
+
+export const workspaceSchema = z.object({
+  id: uuid,
+  name: z.string(),
+  role: z.enum(['owner', 'admin', 'agent']),
+  /** False when the workspace has no Twilio number or configuration: the composer says why. */
+  canSend: z.boolean(),
+  sendingNumber: z.string().nullable(),
+  unreadTotal: z.number().int().nonnegative(),
+})
+export type Workspace = z.infer<typeof workspaceSchema>
+
+export const conversationSchema = z.object({
+  id: uuid,
+  workspaceId: uuid,
+  phoneNumber: z.string(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  status: conversationStatusSchema,
+  unreadCount: z.number().int().nonnegative(),
+  lastMessageAt: isoDate.nullable(),
+  lastMessagePreview: z.string().nullable(),
+  updatedAt: isoDate,
+})
+export type Conversation = z.infer<typeof conversationSchema>
+
+export const messageSchema = z.object({
+  id: uuid,
+  workspaceId: uuid,
+  contactId: uuid,
+  direction: z.enum(['inbound', 'outbound']),
+  content: z.string(),
+  status: messageStatusSchema,
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  createdBy: uuid.nullable(),
+})
+export type Message = z.infer<typeof messageSchema>
+
+export const connectionStateSchema = z.object({
+  status: z.enum(['connecting', 'live', 'reconnecting', 'offline']),
+  /** When the cache last matched the server (ISO), for "Showing conversations cached at …". */
+  lastSyncAt: isoDate.nullable(),
+})
+export type ConnectionState = z.infer<typeof connectionStateSchema>
+
+export const sessionStateSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('signed-out'),
+    /** Why the agent must sign in (again), when there is a reason worth telling. */
+    reason: z.string().nullable(),
+  }),
+  z.object({
+    status: z.literal('signed-in'),
+    user: z.object({ id: uuid, email: z.string() }),
+    /** `memory` when the OS has no secure storage: the session ends with the app. */
+    persistence: z.enum(['encrypted', 'memory']),
+    persistenceWarning: z.string().nullable(),
+  }),
+])
+export type SessionState = z.infer<typeof sessionStateSchema>
+
+export const backendSettingsSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('embedded') }),
+  z.object({
+    mode: z.literal('custom'),
+    supabaseUrl: z.url({ protocol: /^https?$/ }),
+    anonKey: z.string().min(20),
+    relayUrl: z.url({ protocol: /^https?$/ }),
+  }),
+])
+export type BackendSettings = z.infer<typeof backendSettingsSchema>
+
+export const notificationSettingsSchema = z.object({ enabled: z.boolean(), sound: z.boolean() })
+export type NotificationSettings = z.infer<typeof notificationSettingsSchema>
+
+export const settingsSchema = z.object({
+  backend: backendSettingsSchema,
+  /** Per workspace id; a workspace not listed notifies, with sound. */
+  notifications: z.record(z.string(), notificationSettingsSchema),
+})
+export type Settings = z.infer<typeof settingsSchema>
+
+export const badgeSchema = z.object({
+  total: z.number().int().nonnegative(),
+  perWorkspace: z.record(z.string(), z.number().int().nonnegative()),
+})
+export type Badge = z.infer<typeof badgeSchema>
+
+export const desktopNotificationSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  body: z.string(),
+  workspaceId: uuid,
+  /** Null for a coalesced burst summary: clicking it opens the workspace. */
+  contactId: uuid.nullable(),
+  sound: z.boolean(),
+})
+export type DesktopNotification = z.infer<typeof desktopNotificationSchema>
+
+export const searchHitSchema = z.object({
+  conversation: conversationSchema,
+  /** Where the query matched, with the matched ranges to highlight. */
+  field: z.enum(['name', 'phone', 'message']),
+  snippet: z.string(),
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
+  messageId: uuid.nullable(),
+})
+export type SearchHit = z.infer<typeof searchHitSchema>
