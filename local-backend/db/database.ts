@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 
 /** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
 const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
@@ -38,7 +39,7 @@ export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
     })
 }
 
-const extensions = { vector, uuid_ossp }
+const extensions = { vector, uuid_ossp, pgcrypto }
 
 /** Applies the migrations the database has not seen yet, each in its own transaction, recording them as the Supabase CLI does. */
 export async function applyPendingMigrations(db: PGlite, migrations: Migration[]): Promise<string[]> {

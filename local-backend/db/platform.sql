@@ -25,6 +25,9 @@ $$;
 grant anon, authenticated, service_role to authenticator;
 
 create schema if not exists extensions;
+-- GoTrue stores bcrypt hashes made by pgcrypto; the local auth verifies them with
+-- crypt() so a seed written for a hosted project signs in here too.
+create extension if not exists pgcrypto with schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
 alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
