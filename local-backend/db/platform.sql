@@ -52,10 +52,29 @@ create table if not exists auth.users (
   created_at timestamptz default now(),
   updated_at timestamptz default now(),
   phone text unique,
+  -- GoTrue scans these as strings and fails on NULL, so seeds set them to ''.
+  confirmation_token varchar(255),
+  recovery_token varchar(255),
+  email_change_token_new varchar(255),
+  email_change varchar(255),
   confirmed_at timestamptz generated always as (email_confirmed_at) stored,
   banned_until timestamptz,
   deleted_at timestamptz,
   is_anonymous boolean not null default false
+);
+
+-- GoTrue links each user to its sign-in providers here; a seeded email user has one.
+create table if not exists auth.identities (
+  id uuid primary key default gen_random_uuid(),
+  provider_id text not null,
+  user_id uuid not null references auth.users(id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  constraint identities_provider_id_provider_unique unique (provider_id, provider)
 );
 
 create table if not exists auth.sessions (

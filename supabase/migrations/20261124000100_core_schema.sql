@@ -16,7 +16,12 @@
 --   migrations do not depend on the caller's search_path.
 -- * Every column, default, check, unique constraint and index the seed names is kept
 --   under the seed's name. Inline checks keep Postgres' generated names
---   (messages_status_check, messages_sentiment_check).
+--   (messages_status_check, messages_sentiment_check), and the unnamed
+--   UNIQUE(workspace_id) of workspace_twilio_config keeps its generated name
+--   workspace_twilio_config_workspace_id_key.
+-- * Where the seed is looser than the product can live with, a column is tightened
+--   (NOT NULL, a CHECK) and the reason is given beside it; no seed column is dropped,
+--   renamed or retyped except workspace_id as above.
 
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists vector with schema extensions;
@@ -24,7 +29,7 @@ create extension if not exists vector with schema extensions;
 -- E.164: a plus sign, a non-zero country digit, at most 15 digits in all. Stored
 -- normalised so that the (phone_number, workspace_id) unique key really is unique.
 create domain public.e164 as text
-  check (value ~ '^\+[1-9][0-9]{1,14}$');
+  constraint e164_check check (value ~ '^\+[1-9][0-9]{1,14}$');
 
 create table if not exists public.workspaces (
   id uuid primary key default gen_random_uuid(),
@@ -53,8 +58,10 @@ create table if not exists public.contacts (
   email text,
   -- The seed lists "Open, Pending, Done, etc." without a constraint. The product has
   -- exactly these three filters, so anything else is rejected rather than invented.
-  conversation_status text default 'Open' check (conversation_status in ('Open', 'Pending', 'Done')),
-  unread_count integer default 0 check (unread_count >= 0),
+  -- NOT NULL (the seed allows NULL): a NULL status would fall out of every inbox
+  -- filter, and a NULL count would make the trigger's `unread_count + 1` stay NULL.
+  conversation_status text not null default 'Open' check (conversation_status in ('Open', 'Pending', 'Done')),
+  unread_count integer not null default 0 check (unread_count >= 0),
   -- Kept by the message trigger so the inbox sorts without scanning messages.
   last_message_at timestamptz,
   last_message_preview text,
@@ -78,6 +85,8 @@ create table if not exists public.messages (
   workspace_id uuid not null references public.workspaces(id) on delete cascade,
   contact_id uuid not null references public.contacts(id) on delete cascade,
   content text not null,
+  -- The seed gives no default and lists "text, email, etc.". Every row this product
+  -- writes is an SMS, so the default says so instead of leaving NULL.
   message_type text default 'sms',
   sentiment float check (sentiment >= -1 and sentiment <= 1),
   embedding extensions.vector(1536),
@@ -85,7 +94,10 @@ create table if not exists public.messages (
   status text default 'pending' check (status in ('pending', 'sent', 'delivered', 'failed')),
   created_at timestamptz default now(),
   updated_at timestamptz default now(),
-  created_by uuid references auth.users(id),
+  -- The seed's foreign key, with ON DELETE SET NULL added: removing an agent's
+  -- account must neither fail nor erase the customer's history; the reply stays,
+  -- authorless (the direction check allows that for outbound messages).
+  created_by uuid references auth.users(id) on delete set null,
   -- The seed cannot tell a customer's text from an agent's reply.
   direction text not null default 'outbound' check (direction in ('inbound', 'outbound')),
   -- Twilio's refusal or delivery error, kept for failed messages (e.g. 21610, 21211).
@@ -138,7 +150,9 @@ create table if not exists public.workspace_twilio_config (
   account_sid text not null,
   auth_token text not null,
   webhook_url text,
-  webhook_type text default 'global',
+  -- The seed's notes name the two kinds; anything else would be a typo the relay
+  -- cannot act on.
+  webhook_type text default 'global' check (webhook_type in ('global', 'per-number')),
   is_configured boolean default false,
   created_at timestamptz default now(),
   updated_at timestamptz default now(),

@@ -33,11 +33,27 @@ as $$
    where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin');
 $$;
 
+create or replace function private.owner_workspace_ids()
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select m.workspace_id from public.workspace_members m
+   where m.user_id = (select auth.uid()) and m.role = 'owner';
+$$;
+
 revoke all on schema private from public;
 grant usage on schema private to authenticated, service_role;
 revoke all on all functions in schema private from public;
 grant execute on function private.member_workspace_ids() to authenticated, service_role;
 grant execute on function private.admin_workspace_ids() to authenticated, service_role;
+grant execute on function private.owner_workspace_ids() to authenticated, service_role;
+-- The status guard (a trigger, so it runs as whoever updates the message: the relay's
+-- service_role) calls the rank function; without this grant every status callback
+-- fails with "permission denied for function message_status_rank".
+grant execute on function private.message_status_rank(text) to authenticated, service_role;
 
 -- Start from nothing, then grant exactly what each role needs. (Supabase's default
 -- privileges grant ALL on new public tables to anon and authenticated.)
@@ -67,24 +83,35 @@ create policy "Admins can rename their workspaces" on public.workspaces
   using (id in (select private.admin_workspace_ids()))
   with check (id in (select private.admin_workspace_ids()));
 create policy "Owners can delete their workspaces" on public.workspaces
-  for delete to authenticated using (
-    exists (select 1 from public.workspace_members m
-             where m.workspace_id = workspaces.id and m.user_id = (select auth.uid()) and m.role = 'owner')
-  );
+  for delete to authenticated using (id in (select private.owner_workspace_ids()));
 
 -- workspace_members: members see their colleagues; owners and admins manage members.
+-- Only an owner may create, change or remove an owner's membership: otherwise an
+-- admin could promote itself to owner and then delete the workspace.
 grant select, insert, delete on public.workspace_members to authenticated;
 grant update (role) on public.workspace_members to authenticated;
 create policy "Members can view members of their workspaces" on public.workspace_members
   for select to authenticated using (workspace_id in (select private.member_workspace_ids()));
 create policy "Admins can add members" on public.workspace_members
-  for insert to authenticated with check (workspace_id in (select private.admin_workspace_ids()));
+  for insert to authenticated with check (
+    workspace_id in (select private.admin_workspace_ids())
+    and (role <> 'owner' or workspace_id in (select private.owner_workspace_ids()))
+  );
 create policy "Admins can change roles" on public.workspace_members
   for update to authenticated
-  using (workspace_id in (select private.admin_workspace_ids()))
-  with check (workspace_id in (select private.admin_workspace_ids()));
+  using (
+    workspace_id in (select private.admin_workspace_ids())
+    and (role <> 'owner' or workspace_id in (select private.owner_workspace_ids()))
+  )
+  with check (
+    workspace_id in (select private.admin_workspace_ids())
+    and (role <> 'owner' or workspace_id in (select private.owner_workspace_ids()))
+  );
 create policy "Admins can remove members" on public.workspace_members
-  for delete to authenticated using (workspace_id in (select private.admin_workspace_ids()));
+  for delete to authenticated using (
+    workspace_id in (select private.admin_workspace_ids())
+    and (role <> 'owner' or workspace_id in (select private.owner_workspace_ids()))
+  );
 
 -- contacts: members read, create and edit conversations. unread_count and the
 -- activity columns are not granted: the trigger and the read-state RPCs own them.
