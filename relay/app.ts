@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto'
+import type { SupabaseClient } from '@supabase/supabase-js'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import twilio from 'twilio'
+import { z } from 'zod'
+import { appError, type ErrorKind } from '../src/shared/errors.ts'
+import type { Logger } from '../src/shared/log.ts'
+import {
+  relayMessageSchema,
+  SMS_BODY_MAX,
+  sendMessageRequestSchema,
+  type RelayMessage,
+  type SendMessageResponse,
+} from '../src/shared/relay-contract.ts'
+import type { RelayConfig } from './config.ts'
+import { createRateLimiter, type RateLimit } from './rate-limit.ts'
+import { createStore } from './store.ts'
+import type { TwilioClientFactory } from './twilio-client.ts'
+import { mapTwilioStatus, sendWithRetry, type RetryPolicy } from './twilio-send.ts'
+
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+export interface RelayDeps {
+  /** A supabase-js client holding the service-role key. */
+  supabase: SupabaseClient
+  twilioClient: TwilioClientFactory
+  logger: Logger
+  clock?: Clock
+  random?: () => number
+  retry?: RetryPolicy
+  rateLimits?: { perAgent: RateLimit; perIp: RateLimit }
+  /** The calling IP when the server knows it (the Node adapter passes its socket in `env`). */
+  clientIp?: (request: Request, env: unknown) => string | undefined
+}
+
+type HonoEnv = { Variables: { requestId: string; logger: Logger } }
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}
+
+const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 250 }
+const defaultRateLimits = { perAgent: { burst: 30, perSecond: 1 }, perIp: { burst: 120, perSecond: 5 } }
+
+/** A JSON send body is tiny; Twilio's webhooks are forms of a few kilobytes. */
+const MESSAGES_BODY_LIMIT = 16 * 1024
+const WEBHOOK_BODY_LIMIT = 64 * 1024
+
+const httpStatus: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  not_configured: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  offline: 503,
+  upstream: 502,
+  internal: 500,
+}
+
+class HttpError extends Error {
+  readonly kind: ErrorKind
+  readonly status: number
+
+  constructor(kind: ErrorKind, message: string, status: number = httpStatus[kind]) {
+    super(message)
+    this.kind = kind
+    this.status = status
+  }
+}
+
+function fail(kind: ErrorKind, message: string, status?: number): never {
+  throw new HttpError(kind, message, status)
+}
+
+const e164 = z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'must be an E.164 phone number')
+
+const inboundSchema = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID'),
+  AccountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID'),
+  From: e164,
+  To: e164,
+  Body: z.string().max(SMS_BODY_MAX).default(''),
+  NumMedia: z.coerce.number().int().min(0).default(0),
+})
+
+const statusSchema = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID'),
+  AccountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID'),
+  MessageStatus: z.string().min(1),
+  ErrorCode: z.string().optional(),
+})
+
+const issuesText = (error: z.ZodError) =>
+  error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+/**
+ * The SMS relay: the only holder of Twilio credentials and the service-role key.
+ * Stateless, so any number of replicas may run behind a load balancer; the
+ * database's constraints and triggers make concurrent requests safe.
+ */
+export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoEnv> {
+  const clock = deps.clock ?? systemClock
+  const random = deps.random ?? Math.random
+  const retry = deps.retry ?? defaultRetry
+  const limits = deps.rateLimits ?? defaultRateLimits
+  const store = createStore(deps.supabase)
+  const agentLimiter = createRateLimiter(limits.perAgent, clock.now)
+  const ipLimiter = createRateLimiter(limits.perIp, clock.now)
+  const clientIp = deps.clientIp ?? defaultClientIp(config.trustProxy)
+  // A proxy or the embedded backend may hand the request on with the public path
+  // still in front; routes are matched on what follows it.
+  const mountPath = new URL(config.publicUrl).pathname.replace(/\/+$/, '')
+
+  const app = new Hono<HonoEnv>({
+    getPath: (request) => {
+      const { pathname } = new URL(request.url)
+      if (mountPath && (pathname === mountPath || pathname.startsWith(`${mountPath}/`))) {
+        return pathname.slice(mountPath.length) || '/'
+      }
+      return pathname
+    },
+  })
+
+  app.use(async (c, next) => {
+    const requestId = randomUUID()
+    const logger = deps.logger.child({ requestId })
+    c.set('requestId', requestId)
+    c.set('logger', logger)
+    const started = clock.now()
+    await next()
+    c.header('X-Request-Id', requestId)
+    logger.info('request', {
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      durationMs: clock.now() - started,
+    })
+  })
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return errorResponse(c, error.kind, error.message, error.status)
+    c.get('logger').error('unhandled error', { error, code: (error as { code?: unknown }).code })
+    return errorResponse(c, 'internal', 'The relay could not complete the request.')
+  })
+  app.notFound((c) => errorResponse(c, 'not_found', 'No such endpoint.'))
+
+  const limitBody = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => errorResponse(c, 'payload_too_large', `The request body is larger than ${maxSize} bytes.`),
+    })
+
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+
+  app.post('/messages', limitBody(MESSAGES_BODY_LIMIT), async (c) => {
+    const ip = clientIp(c.req.raw, c.env) ?? 'unknown'
+    enforce(c, ipLimiter.take(ip))
+
+    const header = c.req.header('authorization') ?? ''
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
+    if (!token) fail('unauthorized', 'A Bearer access token is required.')
+    const { data, error } = await deps.supabase.auth.getUser(token)
+    if (error || !data.user) {
+      const rejected = error?.status !== undefined && error.status >= 400 && error.status < 500
+      if (!error || rejected) fail('unauthorized', 'The access token is invalid or expired.')
+      c.get('logger').error('token verification unavailable', { httpStatus: error?.status })
+      fail('offline', 'The token could not be verified right now.')
+    }
+    const userId = data.user.id
+    enforce(c, agentLimiter.take(userId))
+
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+      fail('invalid_input', 'The body must be application/json.', 415)
+    }
+    const raw: unknown = await c.req.json().catch(() => fail('invalid_input', 'The body is not valid JSON.'))
+    const parsed = sendMessageRequestSchema.safeParse(raw)
+    if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
+    const request = parsed.data
+
+    if (!(await store.isMember(request.workspace_id, userId))) {
+      fail('forbidden', 'You are not a member of this workspace.')
+    }
+    const contact = await store.contact(request.workspace_id, request.contact_id)
+    if (!contact) fail('not_found', 'This contact does not belong to the workspace.')
+    const sending = await store.sendingConfig(request.workspace_id)
+    if (!sending) fail('not_configured', 'This workspace has no Twilio account or sending number configured.')
+
+    const logger = c.get('logger').child({ workspaceId: request.workspace_id, messageId: request.client_message_id })
+    const inserted = await store.insertOutbound({
+      id: request.client_message_id,
+      workspace_id: request.workspace_id,
+      contact_id: request.contact_id,
+      content: request.body,
+      created_by: userId,
+    })
+
+    let claimed: RelayMessage | null = inserted
+    if (!claimed) {
+      const existing = relayMessageSchema.safeParse(await store.message(request.client_message_id))
+      const same =
+        existing.success &&
+        existing.data.workspace_id === request.workspace_id &&
+        existing.data.contact_id === request.contact_id &&
+        existing.data.created_by === userId
+      if (!same) fail('conflict', 'This client_message_id already belongs to another message.')
+      const message = existing.data
+      if (request.retry && message.status === 'failed' && message.twilio_sid === null) {
+        claimed = await store.reopenFailed(message.id)
+      }
+      if (!claimed) {
+        logger.info('repeated send answered from the stored message', { status: message.status })
+        return c.json({ message, created: false } satisfies SendMessageResponse, 200)
+      }
+      logger.info('retrying a send Twilio never accepted')
+    }
+
+    const outcome = await sendWithRetry(
+      deps.twilioClient(sending.credentials),
+      { to: contact.phone_number, from: sending.from, body: claimed.content, statusCallback: `${config.publicUrl}/twilio/status` },
+      { policy: retry, sleep: clock.sleep, random, logger },
+    )
+    const message = await store.recordSend(
+      claimed.id,
+      outcome.accepted
+        ? { twilio_sid: outcome.sid, status: outcome.status, error_code: outcome.errorCode, error_message: outcome.errorMessage }
+        : { twilio_sid: null, status: 'failed', error_code: outcome.errorCode, error_message: outcome.errorMessage },
+    )
+    logger.info('message sent to Twilio', { accepted: outcome.accepted, status: message.status, twilioErrorCode: message.error_code })
+    return c.json({ message, created: inserted !== null } satisfies SendMessageResponse, inserted ? 201 : 200)
+  })
+
+  /**
+   * Reads a Twilio webhook and checks its signature with the auth token of the
+   * workspace that `workspaceFor` names, over the public URL Twilio signed.
+   */
+  const verifiedWebhook = async (
+    c: Context<HonoEnv>,
+    route: string,
+    workspaceFor: (params: Record<string, string>) => Promise<string>,
+  ): Promise<{ params: Record<string, string>; workspaceId: string }> => {
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      fail('invalid_input', 'Twilio webhooks are application/x-www-form-urlencoded.', 415)
+    }
+    const params = Object.fromEntries(new URLSearchParams(await c.req.text()))
+    const workspaceId = await workspaceFor(params)
+    const credentials = await store.credentials(workspaceId)
+    if (!credentials) fail('not_configured', 'The workspace has no Twilio configuration to check the signature with.')
+    const signature = c.req.header('x-twilio-signature')
+    const url = `${config.publicUrl}${route}${new URL(c.req.url).search}`
+    if (!signature || !twilio.validateRequest(credentials.authToken, signature, url, params)) {
+      c.get('logger').warn('webhook signature rejected', { route, workspaceId, signaturePresent: Boolean(signature) })
+      fail('forbidden', 'The Twilio signature is missing or invalid.')
+    }
+    return { params, workspaceId }
+  }
+
+  app.post('/twilio/inbound', limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
+    const { params, workspaceId } = await verifiedWebhook(c, '/twilio/inbound', async (params) => {
+      const to = e164.safeParse(params.To)
+      if (!to.success) fail('invalid_input', `To: ${to.error.issues[0]?.message ?? 'invalid'}`)
+      const owner = await store.numberOwner(to.data)
+      if (!owner) fail('not_found', 'No workspace owns this number.')
+      return owner
+    })
+    const parsed = inboundSchema.safeParse(params)
+    if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
+    const inbound = parsed.data
+    const contactId = await store.upsertContact(workspaceId, inbound.From)
+    const stored = await store.insertInbound({
+      workspace_id: workspaceId,
+      contact_id: contactId,
+      content: inbound.Body,
+      twilio_sid: inbound.MessageSid,
+      message_type: inbound.NumMedia > 0 ? 'mms' : 'sms',
+    })
+    c.get('logger').info('inbound message', { workspaceId, contactId, messageSid: inbound.MessageSid, duplicate: !stored })
+    return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml; charset=utf-8' })
+  })
+
+  app.post('/twilio/status', limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
+    let messageId = ''
+    const { params } = await verifiedWebhook(c, '/twilio/status', async (params) => {
+      const sid = statusSchema.shape.MessageSid.safeParse(params.MessageSid)
+      if (!sid.success) fail('invalid_input', `MessageSid: ${sid.error.issues[0]?.message ?? 'invalid'}`)
+      const message = await store.messageBySid(sid.data)
+      if (!message) fail('not_found', 'No message has this SID.')
+      messageId = message.id
+      return message.workspace_id
+    })
+    const parsed = statusSchema.safeParse(params)
+    if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
+    const callback = parsed.data
+    const status = mapTwilioStatus(callback.MessageStatus)
+    if (!status) fail('invalid_input', 'MessageStatus is not a Twilio message status.')
+    if (status !== 'pending') {
+      await store.applyStatus(
+        callback.MessageSid,
+        status === 'failed'
+          ? {
+              status,
+              error_code: callback.ErrorCode ?? null,
+              error_message: callback.ErrorCode
+                ? `Twilio reported the message ${callback.MessageStatus} (error ${callback.ErrorCode}).`
+                : `Twilio reported the message ${callback.MessageStatus}.`,
+            }
+          : { status },
+      )
+    }
+    c.get('logger').info('status callback', { messageId, twilioStatus: callback.MessageStatus, twilioErrorCode: callback.ErrorCode })
+    return c.body(null, 204)
+  })
+
+  return app
+}
+
+function errorResponse(c: Context, kind: ErrorKind, message: string, status: number = httpStatus[kind]) {
+  return c.json({ error: appError(kind, message) }, status as 400)
+}
+
+function enforce(c: Context, decision: ReturnType<ReturnType<typeof createRateLimiter>['take']>) {
+  if (decision.allowed) return
+  c.header('Retry-After', String(decision.retryAfterSeconds))
+  fail('rate_limited', `Too many requests; retry in ${decision.retryAfterSeconds} s.`)
+}
+
+function defaultClientIp(trustProxy: boolean) {
+  return (request: Request, env: unknown): string | undefined => {
+    if (trustProxy) {
+      // The nearest proxy appends the address it saw; earlier entries are the client's say-so.
+      const hops = request.headers.get('x-forwarded-for')?.split(',').map((hop) => hop.trim()).filter(Boolean)
+      if (hops?.length) return hops[hops.length - 1]
+    }
+    const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+    return incoming?.socket?.remoteAddress
+  }
+}

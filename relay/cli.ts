@@ -1,0 +1,37 @@
+import { serve } from '@hono/node-server'
+import { createClient } from '@supabase/supabase-js'
+import { createLogger } from '../src/shared/log.ts'
+import { createRelayApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { createTwilioClientFactory } from './twilio-client.ts'
+
+const logger = createLogger('relay')
+
+let config
+try {
+  config = loadConfig()
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  console.error(error.message)
+  process.exit(1)
+}
+
+const supabase = createClient(config.supabaseUrl, config.serviceRoleKey, {
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+})
+const app = createRelayApp(config, {
+  supabase,
+  twilioClient: createTwilioClientFactory(config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {}),
+  logger,
+})
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  logger.info('relay listening', { host: info.address, port: info.port, publicUrl: config.publicUrl })
+})
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    logger.info('relay stopping', { signal })
+    server.close(() => process.exit(0))
+  })
+}

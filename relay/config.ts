@@ -1,0 +1,60 @@
+import { z } from 'zod'
+
+/**
+ * The relay's whole configuration, from the environment, checked once at start.
+ * A missing or malformed variable stops the service with a message naming it,
+ * never a crash on the first request.
+ */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+
+const envSchema = z.object({
+  SUPABASE_URL: httpUrl,
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1, 'must not be empty'),
+  // Twilio signs the URL it was configured with, so this must be the public one,
+  // as Twilio sees it (a proxy in front rewrites host and path).
+  RELAY_PUBLIC_URL: httpUrl,
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  // Points the official Twilio client at another API host (the local double).
+  TWILIO_API_BASE_URL: httpUrl.optional(),
+  // Only behind a proxy that sets X-Forwarded-For may the per-IP limit trust it.
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+})
+
+export interface RelayConfig {
+  supabaseUrl: string
+  serviceRoleKey: string
+  /** Without a trailing slash. */
+  publicUrl: string
+  port: number
+  host: string
+  twilioApiBaseUrl?: string
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
+  // An empty variable is as good as a missing one (a blank line in an .env file).
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+  const parsed = envSchema.safeParse(present)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.')
+      return name in present ? `${name} ${issue.message}` : `${name} is missing`
+    })
+    throw new ConfigError(`Invalid relay configuration: ${problems.join('; ')}`)
+  }
+  const value = parsed.data
+  return {
+    supabaseUrl: value.SUPABASE_URL,
+    serviceRoleKey: value.SUPABASE_SERVICE_ROLE_KEY,
+    publicUrl: value.RELAY_PUBLIC_URL.replace(/\/+$/, ''),
+    port: value.PORT,
+    host: value.HOST,
+    ...(value.TWILIO_API_BASE_URL ? { twilioApiBaseUrl: value.TWILIO_API_BASE_URL.replace(/\/+$/, '') } : {}),
+    trustProxy: value.TRUST_PROXY === 'true',
+  }
+}

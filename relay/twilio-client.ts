@@ -1,0 +1,42 @@
+import twilio from 'twilio'
+
+export interface TwilioCredentials {
+  accountSid: string
+  authToken: string
+}
+
+/** The part of the official client the relay uses; a factory yields one per workspace's credentials. */
+export type TwilioMessagesClient = Pick<twilio.Twilio, 'messages'>
+export type TwilioClientFactory = (credentials: TwilioCredentials) => TwilioMessagesClient
+
+type RequestOptions = Parameters<twilio.RequestClient['request']>[0]
+
+/**
+ * The library's own HTTP client with every api.twilio.com URL moved onto another
+ * origin (the local double), keeping path, query and auth exactly as the library
+ * built them.
+ */
+class RebasedRequestClient extends twilio.RequestClient {
+  readonly origin: URL
+
+  constructor(baseUrl: string, timeoutMs: number) {
+    super({ timeout: timeoutMs, keepAlive: true })
+    this.origin = new URL(baseUrl)
+  }
+
+  override request<TData>(opts: RequestOptions & { data?: TData }) {
+    const uri = new URL(opts.uri)
+    uri.protocol = this.origin.protocol
+    uri.host = this.origin.host
+    return super.request<TData>({ ...opts, uri: uri.href })
+  }
+}
+
+export function createTwilioClientFactory(options: { apiBaseUrl?: string; timeoutMs?: number } = {}): TwilioClientFactory {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  // One HTTP client for all workspaces, so connections are pooled across them.
+  const httpClient = options.apiBaseUrl
+    ? new RebasedRequestClient(options.apiBaseUrl, timeoutMs)
+    : new twilio.RequestClient({ timeout: timeoutMs, keepAlive: true })
+  return ({ accountSid, authToken }) => twilio(accountSid, authToken, { httpClient })
+}
