@@ -1,0 +1,240 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Conversation, Message } from '../../shared/domain.ts'
+import { Cache, ftsQuery, parseMarked } from './cache.ts'
+import { normalizeTimestamp, nowTimestamp, timestampMinus } from './time.ts'
+
+const dirs: string[] = []
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cache-test-'))
+  dirs.push(dir)
+  return join(dir, 'cache.sqlite')
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+const WS = '11111111-1111-4111-8111-111111111111'
+const WS2 = '22222222-2222-4222-8222-222222222222'
+
+function conversation(over: Partial<Conversation> = {}): Conversation {
+  return {
+    id: randomUUID(),
+    workspaceId: WS,
+    phoneNumber: '+15551230000',
+    name: null,
+    email: null,
+    status: 'Open',
+    unreadCount: 0,
+    lastMessageAt: null,
+    lastMessagePreview: null,
+    updatedAt: '2026-11-01T10:00:00.000000Z',
+    ...over,
+  }
+}
+
+function message(contact: Conversation, over: Partial<Message> = {}): Message {
+  return {
+    id: randomUUID(),
+    workspaceId: contact.workspaceId,
+    contactId: contact.id,
+    direction: 'inbound',
+    content: 'hello',
+    status: 'delivered',
+    errorCode: null,
+    errorMessage: null,
+    createdAt: '2026-11-01T10:00:00.000000Z',
+    updatedAt: '2026-11-01T10:00:00.000000Z',
+    createdBy: null,
+    ...over,
+  }
+}
+
+describe('timestamps', () => {
+  it('normalises Postgres and JavaScript forms to sortable UTC micros', () => {
+    expect(normalizeTimestamp('2026-11-24 21:04:27.123456+00')).toBe('2026-11-24T21:04:27.123456Z')
+    expect(normalizeTimestamp('2026-11-24T21:04:27.1+00:00')).toBe('2026-11-24T21:04:27.100000Z')
+    expect(normalizeTimestamp('2026-11-24T23:04:27.123456+02:00')).toBe('2026-11-24T21:04:27.123456Z')
+    expect(normalizeTimestamp('2026-11-24T21:04:27Z')).toBe('2026-11-24T21:04:27.000000Z')
+    expect(() => normalizeTimestamp('yesterday')).toThrow(RangeError)
+    expect(timestampMinus('2026-11-24T21:04:27.123456Z', 10_000)).toBe('2026-11-24T21:04:17.123456Z')
+  })
+})
+
+describe('cache', () => {
+  it('reopens with the same data and schema version', () => {
+    const path = tempPath()
+    const first = Cache.open(path)
+    const c = conversation({ name: 'Dana' })
+    first.upsertConversation(c)
+    first.close()
+    const second = Cache.open(path)
+    expect(second.getConversation(c.id)).toEqual(c)
+    expect(second.recoveredFrom).toBeNull()
+    second.close()
+  })
+
+  it('applies rows idempotently and never lets an older row replace a newer one', () => {
+    const cache = Cache.open(tempPath())
+    const c = conversation()
+    expect(cache.upsertConversation(c)).toBe('inserted')
+    expect(cache.upsertConversation(c)).toBe('updated')
+    const m = message(c)
+    expect(cache.upsertMessage(m)).toBe('inserted')
+    expect(cache.upsertMessage(m)).toBe('unchanged')
+    const newer = { ...m, status: 'failed' as const, updatedAt: '2026-11-01T10:00:01.000000Z' }
+    expect(cache.upsertMessage(newer)).toBe('updated')
+    expect(cache.upsertMessage(m)).toBe('unchanged')
+    expect(cache.getMessage(m.id)?.status).toBe('failed')
+    expect(cache.thread(c.id, null, 10).messages).toHaveLength(1)
+    cache.close()
+  })
+
+  it('lists the inbox newest first with counts per status', () => {
+    const cache = Cache.open(tempPath())
+    const a = conversation({ lastMessageAt: '2026-11-01T10:00:00.000000Z', status: 'Open' })
+    const b = conversation({ lastMessageAt: '2026-11-02T10:00:00.000000Z', status: 'Open' })
+    const d = conversation({ lastMessageAt: '2026-11-03T10:00:00.000000Z', status: 'Done' })
+    const other = conversation({ workspaceId: WS2 })
+    for (const c of [a, b, d, other]) cache.upsertConversation(c)
+    const open = cache.listConversations(WS, 'Open')
+    expect(open.items.map((c) => c.id)).toEqual([b.id, a.id])
+    expect(open.counts).toEqual({ Open: 2, Pending: 0, Done: 1, All: 3 })
+    expect(cache.listConversations(WS, 'All').items.map((c) => c.id)).toEqual([d.id, b.id, a.id])
+    cache.close()
+  })
+
+  it('pages a thread oldest first', () => {
+    const cache = Cache.open(tempPath())
+    const c = conversation()
+    cache.upsertConversation(c)
+    for (let i = 0; i < 5; i++) cache.upsertMessage(message(c, { content: `m${i}`, createdAt: `2026-11-01T10:00:0${i}.000000Z` }))
+    const last = cache.thread(c.id, null, 2)
+    expect(last.messages.map((m) => m.content)).toEqual(['m3', 'm4'])
+    expect(last.hasMore).toBe(true)
+    const older = cache.thread(c.id, last.messages[0]!.createdAt, 10)
+    expect(older.messages.map((m) => m.content)).toEqual(['m0', 'm1', 'm2'])
+    expect(older.hasMore).toBe(false)
+    cache.close()
+  })
+
+  it('searches names, numbers and message words with highlight ranges', () => {
+    const cache = Cache.open(tempPath())
+    const dana = conversation({ name: 'Dana Whitfield', phoneNumber: '+15557771234', lastMessageAt: '2026-11-02T00:00:00.000000Z' })
+    const eli = conversation({ name: 'Eli Moreau', phoneNumber: '+15558889999', workspaceId: WS2 })
+    cache.upsertConversation(dana)
+    cache.upsertConversation(eli)
+    const refund = message(eli, { content: 'Could you process my refund for order 4411 please?' })
+    cache.upsertMessage(refund)
+    cache.upsertMessage(message(dana, { content: 'Thanks, all good now' }))
+
+    const byName = cache.search('whit', null, 10)
+    expect(byName).toHaveLength(1)
+    expect(byName[0]).toMatchObject({ field: 'name', snippet: 'Dana Whitfield', highlights: [[5, 9]] })
+
+    const byNumber = cache.search('777 12', null, 10)
+    expect(byNumber[0]).toMatchObject({ field: 'phone', conversation: { id: dana.id } })
+    expect(byNumber[0]!.highlights).toEqual([[5, 10]])
+
+    const byWords = cache.search('refund ord', null, 10)
+    expect(byWords).toHaveLength(1)
+    expect(byWords[0]).toMatchObject({ field: 'message', messageId: refund.id, conversation: { id: eli.id } })
+    const hit = byWords[0]!
+    expect(hit.highlights.map(([s, e]) => hit.snippet.slice(s, e))).toEqual(['refund', 'order'])
+
+    expect(cache.search('refund', WS, 10)).toEqual([])
+    expect(cache.search('   ', null, 10)).toEqual([])
+    expect(cache.search('"* OR ( NEAR', null, 10)).toEqual([])
+    cache.close()
+  })
+
+  it('keeps search right after updates and deletes', () => {
+    const cache = Cache.open(tempPath())
+    const c = conversation({ name: 'Frank Ocean' })
+    cache.upsertConversation(c)
+    cache.upsertConversation({ ...c, name: 'Francesca Lee', updatedAt: '2026-11-02T00:00:00.000000Z' })
+    expect(cache.search('ocean', null, 5)).toEqual([])
+    expect(cache.search('francesca', null, 5)).toHaveLength(1)
+    cache.close()
+  })
+
+  it('moves a corrupt file aside and rebuilds an empty cache', () => {
+    const path = tempPath()
+    writeFileSync(path, 'this is not an SQLite database, just garbage bytes '.repeat(200))
+    const cache = Cache.open(path)
+    expect(cache.recoveredFrom).toMatch(/cache\.sqlite\.corrupt-\d+$/)
+    expect(cache.listConversations(WS, 'All').items).toEqual([])
+    cache.upsertConversation(conversation())
+    expect(cache.listConversations(WS, 'All').items).toHaveLength(1)
+    cache.close()
+    const files = readdirSync(join(path, '..'))
+    expect(files.some((f) => f.startsWith('cache.sqlite.corrupt-'))).toBe(true)
+    const again = Cache.open(path)
+    expect(again.recoveredFrom).toBeNull()
+    again.close()
+  })
+
+  it('retention drops old read messages and keeps every unread, queued and recent one', () => {
+    const now = Date.parse('2026-11-24T12:00:00Z')
+    const cache = Cache.open(tempPath(), { now: () => now })
+    const old = (days: number) => nowTimestamp(now - days * 86_400_000)
+    const read = conversation()
+    const unread = conversation({ unreadCount: 2 })
+    cache.upsertConversation(read)
+    cache.upsertConversation(unread)
+    const readOld = message(read, { createdAt: old(200) })
+    const readRecent = message(read, { createdAt: old(10) })
+    const unreadOldest = message(unread, { createdAt: old(300) })
+    const unreadA = message(unread, { createdAt: old(200) })
+    const replyBetween = message(unread, { createdAt: old(199), direction: 'outbound', createdBy: randomUUID() })
+    const unreadB = message(unread, { createdAt: old(150) })
+    const failedOld = message(read, { createdAt: old(120), direction: 'outbound', status: 'failed' })
+    for (const m of [readOld, readRecent, unreadOldest, unreadA, replyBetween, unreadB, failedOld]) cache.upsertMessage(m)
+
+    expect(cache.applyRetention({ keepDays: 90 })).toBe(3)
+    const kept = new Set([...cache.thread(read.id, null, 50).messages, ...cache.thread(unread.id, null, 50).messages].map((m) => m.id))
+    expect(kept).toEqual(new Set([readRecent.id, unreadA.id, unreadB.id, failedOld.id]))
+    cache.close()
+  })
+
+  it('outbox: heads are the oldest entry per conversation and survive a reopen', () => {
+    const path = tempPath()
+    const cache = Cache.open(path)
+    const a = conversation()
+    const b = conversation()
+    const sends = [a, b, a].map((c, i) =>
+      message(c, { direction: 'outbound', status: 'queued', content: `send ${i}`, createdBy: randomUUID() }),
+    )
+    for (const m of sends) cache.enqueue(m, { retry: false })
+    cache.close()
+    const reopened = Cache.open(path)
+    expect(reopened.outboxSize()).toBe(3)
+    expect(reopened.outboxHeads().map((e) => e.body)).toEqual(['send 0', 'send 1'])
+    reopened.completeOutbox(sends[0]!.id, { ...sends[0]!, status: 'pending' })
+    expect(reopened.outboxHeads().map((e) => e.body)).toEqual(['send 1', 'send 2'])
+    expect(reopened.getMessage(sends[0]!.id)?.status).toBe('pending')
+    reopened.close()
+  })
+
+  it('sync cursors only move forward', () => {
+    const cache = Cache.open(tempPath())
+    cache.advanceSync(WS, { messagesCursor: '2026-11-02T00:00:00.000000Z' })
+    cache.advanceSync(WS, { messagesCursor: '2026-11-01T00:00:00.000000Z', lastSyncAt: '2026-11-03T00:00:00.000000Z' })
+    expect(cache.syncState(WS)).toEqual({
+      messagesCursor: '2026-11-02T00:00:00.000000Z',
+      contactsCursor: null,
+      lastSyncAt: '2026-11-03T00:00:00.000000Z',
+    })
+    cache.close()
+  })
+
+  it('builds FTS queries that cannot inject operators', () => {
+    expect(ftsQuery('Refund  ORDER')).toBe('"refund"* "order"*')
+    expect(ftsQuery('"); drop')).toBe('"drop"*')
+    expect(ftsQuery('!!!')).toBeNull()
+    expect(parseMarked('a \u0001b\u0002 c')).toEqual({ text: 'a b c', highlights: [[2, 3]] })
+  })
+})

@@ -1,0 +1,602 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type {
+  Conversation,
+  ConversationFilter,
+  ConversationStatus,
+  Message,
+  SearchHit,
+  Workspace,
+} from '../../shared/domain.ts'
+import type { Logger } from '../../shared/log.ts'
+import { cacheMigrations } from './schema.ts'
+import { nowTimestamp } from './time.ts'
+
+/**
+ * The offline replica of everything the agent may see, plus the outbox. Reads are
+ * synchronous and indexed (the inbox paints from here before any network answer);
+ * writes are idempotent by id and never let an older server row replace a newer one.
+ */
+
+export type CachedWorkspace = Omit<Workspace, 'unreadTotal'>
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged'
+
+export interface OutboxEntry {
+  seq: number
+  messageId: string
+  workspaceId: string
+  contactId: string
+  body: string
+  retry: boolean
+  attempts: number
+  nextAttemptAt: number
+}
+
+export interface SyncState {
+  messagesCursor: string | null
+  contactsCursor: string | null
+  lastSyncAt: string | null
+}
+
+export interface RetentionPolicy {
+  /** Messages younger than this are always kept. */
+  keepDays: number
+}
+export const defaultRetention: RetentionPolicy = { keepDays: 90 }
+
+export interface OpenCacheOptions {
+  logger?: Logger
+  /** Injected clock for retention tests. */
+  now?: () => number
+}
+
+type Row = Record<string, SQLInputValue>
+
+const str = (row: Row, key: string): string => String(row[key])
+const strOrNull = (row: Row, key: string): string | null => (row[key] === null ? null : String(row[key]))
+
+function toConversation(row: Row): Conversation {
+  return {
+    id: str(row, 'id'),
+    workspaceId: str(row, 'workspace_id'),
+    phoneNumber: str(row, 'phone_number'),
+    name: strOrNull(row, 'name'),
+    email: strOrNull(row, 'email'),
+    status: str(row, 'status') as ConversationStatus,
+    unreadCount: Number(row.unread_count),
+    lastMessageAt: strOrNull(row, 'last_message_at'),
+    lastMessagePreview: strOrNull(row, 'last_message_preview'),
+    updatedAt: str(row, 'updated_at'),
+  }
+}
+
+function toMessage(row: Row): Message {
+  return {
+    id: str(row, 'id'),
+    workspaceId: str(row, 'workspace_id'),
+    contactId: str(row, 'contact_id'),
+    direction: str(row, 'direction') as Message['direction'],
+    content: str(row, 'content'),
+    status: str(row, 'status') as Message['status'],
+    errorCode: strOrNull(row, 'error_code'),
+    errorMessage: strOrNull(row, 'error_message'),
+    createdAt: str(row, 'created_at'),
+    updatedAt: str(row, 'updated_at'),
+    createdBy: strOrNull(row, 'created_by'),
+  }
+}
+
+function toOutboxEntry(row: Row): OutboxEntry {
+  return {
+    seq: Number(row.seq),
+    messageId: str(row, 'message_id'),
+    workspaceId: str(row, 'workspace_id'),
+    contactId: str(row, 'contact_id'),
+    body: str(row, 'body'),
+    retry: Number(row.retry) === 1,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+  }
+}
+
+/** The words of a search box as an FTS5 query: every word must match, each as a prefix. */
+export function ftsQuery(query: string): string | null {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu)
+  if (!words || words.length === 0) return null
+  return words.slice(0, 8).map((word) => `"${word}"*`).join(' ')
+}
+
+const START = '\u0001'
+const END = '\u0002'
+
+/** Strips FTS5 highlight markers from `marked` and returns the text with its highlighted ranges. */
+export function parseMarked(marked: string): { text: string; highlights: [number, number][] } {
+  let text = ''
+  const highlights: [number, number][] = []
+  let start = -1
+  for (const char of marked) {
+    if (char === START) start = text.length
+    else if (char === END) {
+      if (start >= 0) highlights.push([start, text.length])
+      start = -1
+    } else text += char
+  }
+  return { text, highlights }
+}
+
+/** Case-insensitive ranges of each search word's occurrences at word starts in `text`. */
+function wordPrefixRanges(text: string, query: string): [number, number][] {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []
+  const lower = text.toLowerCase()
+  const ranges: [number, number][] = []
+  for (const word of words) {
+    let from = 0
+    for (;;) {
+      const at = lower.indexOf(word, from)
+      if (at < 0) break
+      const before = at === 0 ? '' : lower[at - 1]!
+      if (!/[\p{L}\p{N}]/u.test(before)) ranges.push([at, at + word.length])
+      from = at + word.length
+    }
+  }
+  return ranges.sort((a, b) => a[0] - b[0])
+}
+
+const corruptionPattern = /not a database|malformed|corrupt|file is encrypted|disk image/i
+
+export function isCorruptionError(error: unknown): boolean {
+  return error instanceof Error && corruptionPattern.test(error.message)
+}
+
+export class Cache {
+  readonly path: string
+  /** Where a corrupt cache file was moved before this one was rebuilt, if that happened. */
+  readonly recoveredFrom: string | null
+  private readonly db: DatabaseSync
+  private readonly now: () => number
+  private readonly statements = new Map<string, StatementSync>()
+
+  private constructor(path: string, db: DatabaseSync, recoveredFrom: string | null, now: () => number) {
+    this.path = path
+    this.db = db
+    this.recoveredFrom = recoveredFrom
+    this.now = now
+  }
+
+  /**
+   * Opens (or creates) the cache at `path`. A file SQLite cannot read is moved aside
+   * as `<path>.corrupt-<time>` and a fresh cache is built, so a damaged file costs a
+   * resync, never a crash loop.
+   */
+  static open(path: string, options: OpenCacheOptions = {}): Cache {
+    const now = options.now ?? Date.now
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    try {
+      return new Cache(path, openDatabase(path), null, now)
+    } catch (error) {
+      if (path === ':memory:') throw error
+      const aside = `${path}.corrupt-${now()}`
+      options.logger?.warn('cache unreadable, moving it aside and rebuilding', { error, aside })
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix)
+      }
+      return new Cache(path, openDatabase(path), aside, now)
+    }
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  /** A full consistency check, slower than opening: run it after the first paint. */
+  checkIntegrity(): boolean {
+    const row = this.db.prepare('pragma quick_check').get() as Row | undefined
+    return row?.quick_check === 'ok'
+  }
+
+  private stmt(sql: string): StatementSync {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.isTransaction) return fn()
+    this.db.exec('begin immediate')
+    try {
+      const result = fn()
+      this.db.exec('commit')
+      return result
+    } catch (error) {
+      this.db.exec('rollback')
+      throw error
+    }
+  }
+
+  // Workspaces ---------------------------------------------------------------
+
+  replaceWorkspaces(list: CachedWorkspace[]): void {
+    this.transaction(() => {
+      this.stmt('delete from workspaces').run()
+      list.forEach((workspace, position) => {
+        this.stmt(
+          `insert into workspaces (id, name, role, can_send, sending_number, position)
+           values (?, ?, ?, ?, ?, ?)`,
+        ).run(workspace.id, workspace.name, workspace.role, workspace.canSend ? 1 : 0, workspace.sendingNumber, position)
+      })
+    })
+  }
+
+  listWorkspaces(): Workspace[] {
+    const unread = this.unreadByWorkspace()
+    return (this.stmt('select * from workspaces order by position').all() as Row[]).map((row) => ({
+      id: str(row, 'id'),
+      name: str(row, 'name'),
+      role: str(row, 'role') as Workspace['role'],
+      canSend: Number(row.can_send) === 1,
+      sendingNumber: strOrNull(row, 'sending_number'),
+      unreadTotal: unread[str(row, 'id')] ?? 0,
+    }))
+  }
+
+  unreadByWorkspace(): Record<string, number> {
+    const rows = this.stmt(
+      'select workspace_id, sum(unread_count) as total from contacts where unread_count > 0 group by workspace_id',
+    ).all() as Row[]
+    return Object.fromEntries(rows.map((row) => [str(row, 'workspace_id'), Number(row.total)]))
+  }
+
+  // Conversations ------------------------------------------------------------
+
+  upsertConversation(conversation: Conversation): UpsertOutcome {
+    const existing = this.stmt('select updated_at from contacts where id = ?').get(conversation.id) as Row | undefined
+    if (existing && str(existing, 'updated_at') > conversation.updatedAt) return 'unchanged'
+    this.stmt(
+      `insert into contacts (id, workspace_id, phone_number, phone_digits, name, email, status, unread_count,
+         last_message_at, last_message_preview, updated_at)
+       values ($id, $workspace_id, $phone_number, $phone_digits, $name, $email, $status, $unread_count,
+         $last_message_at, $last_message_preview, $updated_at)
+       on conflict (id) do update set workspace_id = excluded.workspace_id, phone_number = excluded.phone_number,
+         phone_digits = excluded.phone_digits, name = excluded.name, email = excluded.email, status = excluded.status,
+         unread_count = excluded.unread_count, last_message_at = excluded.last_message_at,
+         last_message_preview = excluded.last_message_preview, updated_at = excluded.updated_at`,
+    ).run({
+      id: conversation.id,
+      workspace_id: conversation.workspaceId,
+      phone_number: conversation.phoneNumber,
+      phone_digits: conversation.phoneNumber.replace(/\D/g, ''),
+      name: conversation.name,
+      email: conversation.email,
+      status: conversation.status,
+      unread_count: conversation.unreadCount,
+      last_message_at: conversation.lastMessageAt,
+      last_message_preview: conversation.lastMessagePreview,
+      updated_at: conversation.updatedAt,
+    })
+    return existing ? 'updated' : 'inserted'
+  }
+
+  /** A local change ahead of the server's answer (read state), keeping the server's updated_at. */
+  patchConversation(id: string, patch: { unreadCount?: number; status?: ConversationStatus }): Conversation | null {
+    if (patch.unreadCount !== undefined) this.stmt('update contacts set unread_count = ? where id = ?').run(patch.unreadCount, id)
+    if (patch.status !== undefined) this.stmt('update contacts set status = ? where id = ?').run(patch.status, id)
+    return this.getConversation(id)
+  }
+
+  getConversation(id: string): Conversation | null {
+    const row = this.stmt('select * from contacts where id = ?').get(id) as Row | undefined
+    return row ? toConversation(row) : null
+  }
+
+  listConversations(
+    workspaceId: string,
+    filter: ConversationFilter,
+    limit = -1,
+  ): { items: Conversation[]; counts: Record<ConversationFilter, number> } {
+    const rows = (
+      filter === 'All'
+        ? this.stmt(
+            'select * from contacts where workspace_id = ? order by last_message_at desc nulls last, id limit ?',
+          ).all(workspaceId, limit)
+        : this.stmt(
+            'select * from contacts where workspace_id = ? and status = ? order by last_message_at desc nulls last, id limit ?',
+          ).all(workspaceId, filter, limit)
+    ) as Row[]
+    const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
+    for (const row of this.stmt('select status, count(*) as n from contacts where workspace_id = ? group by status').all(
+      workspaceId,
+    ) as Row[]) {
+      const status = str(row, 'status') as ConversationStatus
+      counts[status] = Number(row.n)
+      counts.All += Number(row.n)
+    }
+    return { items: rows.map(toConversation), counts }
+  }
+
+  // Messages -----------------------------------------------------------------
+
+  /**
+   * Applies a server row. A newer cached version wins, except over a local `queued`
+   * row, whose client clock says nothing about the server's.
+   */
+  upsertMessage(message: Message): UpsertOutcome {
+    const existing = this.stmt('select updated_at, status from messages where id = ?').get(message.id) as Row | undefined
+    if (existing && str(existing, 'status') !== 'queued' && str(existing, 'updated_at') > message.updatedAt) return 'unchanged'
+    if (
+      existing &&
+      str(existing, 'updated_at') === message.updatedAt &&
+      str(existing, 'status') === message.status &&
+      message.status !== 'queued'
+    ) {
+      return 'unchanged'
+    }
+    this.writeMessage(message)
+    return existing ? 'updated' : 'inserted'
+  }
+
+  private writeMessage(message: Message): void {
+    this.stmt(
+      `insert into messages (id, workspace_id, contact_id, direction, content, status, error_code, error_message,
+         created_at, updated_at, created_by)
+       values ($id, $workspace_id, $contact_id, $direction, $content, $status, $error_code, $error_message,
+         $created_at, $updated_at, $created_by)
+       on conflict (id) do update set content = excluded.content, status = excluded.status,
+         error_code = excluded.error_code, error_message = excluded.error_message,
+         updated_at = excluded.updated_at, created_at = excluded.created_at`,
+    ).run({
+      id: message.id,
+      workspace_id: message.workspaceId,
+      contact_id: message.contactId,
+      direction: message.direction,
+      content: message.content,
+      status: message.status,
+      error_code: message.errorCode,
+      error_message: message.errorMessage,
+      created_at: message.createdAt,
+      updated_at: message.updatedAt,
+      created_by: message.createdBy,
+    })
+  }
+
+  getMessage(id: string): Message | null {
+    const row = this.stmt('select * from messages where id = ?').get(id) as Row | undefined
+    return row ? toMessage(row) : null
+  }
+
+  /** Oldest first, the `limit` newest before `before` (an ISO timestamp) or the newest overall. */
+  thread(contactId: string, before: string | null, limit: number): { messages: Message[]; hasMore: boolean } {
+    const rows = (
+      before === null
+        ? this.stmt('select * from messages where contact_id = ? order by created_at desc, id desc limit ?').all(
+            contactId,
+            limit + 1,
+          )
+        : this.stmt(
+            'select * from messages where contact_id = ? and created_at < ? order by created_at desc, id desc limit ?',
+          ).all(contactId, before, limit + 1)
+    ) as Row[]
+    const hasMore = rows.length > limit
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore }
+  }
+
+  // Search -------------------------------------------------------------------
+
+  /**
+   * Name and number matches first (the agent is usually looking for a person), then
+   * message text, newest first, one hit per conversation.
+   */
+  search(query: string, workspaceId: string | null, limit: number): SearchHit[] {
+    const hits: SearchHit[] = []
+    const seen = new Set<string>()
+    const add = (hit: SearchHit) => {
+      if (hits.length >= limit || seen.has(hit.conversation.id)) return
+      seen.add(hit.conversation.id)
+      hits.push(hit)
+    }
+    const match = ftsQuery(query)
+    const scope = workspaceId ?? ''
+    if (match) {
+      const rows = this.stmt(
+        `select c.* from contacts_fts f join contacts c on c.rowid = f.rowid
+          where contacts_fts match $match and ($scope = '' or c.workspace_id = $scope)
+          order by c.last_message_at desc nulls last limit $limit`,
+      ).all({ match, scope, limit }) as Row[]
+      for (const row of rows) {
+        const conversation = toConversation(row)
+        const name = conversation.name ?? ''
+        add({ conversation, field: 'name', snippet: name, highlights: wordPrefixRanges(name, query), messageId: null })
+      }
+    }
+    const digits = query.replace(/[\s()+.-]/g, '')
+    if (/^\d{3,15}$/.test(digits)) {
+      const rows = this.stmt(
+        `select * from contacts where instr(phone_digits, $digits) > 0 and ($scope = '' or workspace_id = $scope)
+          order by last_message_at desc nulls last limit $limit`,
+      ).all({ digits, scope, limit }) as Row[]
+      for (const row of rows) {
+        const conversation = toConversation(row)
+        const at = conversation.phoneNumber.indexOf(digits)
+        add({
+          conversation,
+          field: 'phone',
+          snippet: conversation.phoneNumber,
+          highlights: at >= 0 ? [[at, at + digits.length]] : [],
+          messageId: null,
+        })
+      }
+    }
+    if (match && hits.length < limit) {
+      const rows = this.stmt(
+        `select m.id as message_id, m.contact_id,
+                snippet(messages_fts, 0, char(1), char(2), '…', 12) as marked
+           from messages_fts f join messages m on m.rowid = f.rowid
+          where messages_fts match $match and ($scope = '' or m.workspace_id = $scope)
+          order by f.rowid desc limit $scan`,
+      ).all({ match, scope, scan: limit * 8 }) as Row[]
+      for (const row of rows) {
+        if (hits.length >= limit) break
+        const contactId = str(row, 'contact_id')
+        if (seen.has(contactId)) continue
+        const conversation = this.getConversation(contactId)
+        if (!conversation) continue
+        const { text, highlights } = parseMarked(str(row, 'marked'))
+        add({ conversation, field: 'message', snippet: text, highlights, messageId: str(row, 'message_id') })
+      }
+    }
+    return hits
+  }
+
+  // Outbox -------------------------------------------------------------------
+
+  /** Writes the local message as `queued` and its outbox entry, in one transaction. */
+  enqueue(message: Message, options: { retry: boolean }): void {
+    this.transaction(() => {
+      this.writeMessage(message)
+      this.stmt(
+        `insert into outbox (message_id, workspace_id, contact_id, body, retry) values (?, ?, ?, ?, ?)
+         on conflict (message_id) do update set retry = excluded.retry, attempts = 0, next_attempt_at = 0`,
+      ).run(message.id, message.workspaceId, message.contactId, message.content, options.retry ? 1 : 0)
+    })
+  }
+
+  /** The oldest entry of each conversation: later ones wait for it, so a thread keeps its order. */
+  outboxHeads(): OutboxEntry[] {
+    return (
+      this.stmt(
+        'select * from outbox where seq in (select min(seq) from outbox group by contact_id) order by seq',
+      ).all() as Row[]
+    ).map(toOutboxEntry)
+  }
+
+  outboxSize(): number {
+    return Number((this.stmt('select count(*) as n from outbox').get() as Row).n)
+  }
+
+  scheduleOutboxRetry(messageId: string, attempts: number, nextAttemptAt: number): void {
+    this.stmt('update outbox set attempts = ?, next_attempt_at = ? where message_id = ?').run(attempts, nextAttemptAt, messageId)
+  }
+
+  /** Every entry due again now (a network change or a resume makes waiting pointless). */
+  resetOutboxBackoff(): void {
+    this.stmt('update outbox set next_attempt_at = 0').run()
+  }
+
+  /** The relay answered for this message: its row replaces the local one and the entry is done. */
+  completeOutbox(messageId: string, message: Message): void {
+    this.transaction(() => {
+      this.stmt('delete from outbox where message_id = ?').run(messageId)
+      this.writeMessage(message)
+    })
+  }
+
+  // Sync state ---------------------------------------------------------------
+
+  syncState(workspaceId: string): SyncState {
+    const row = this.stmt('select * from sync_state where workspace_id = ?').get(workspaceId) as Row | undefined
+    return {
+      messagesCursor: row ? strOrNull(row, 'messages_cursor') : null,
+      contactsCursor: row ? strOrNull(row, 'contacts_cursor') : null,
+      lastSyncAt: row ? strOrNull(row, 'last_sync_at') : null,
+    }
+  }
+
+  /** Cursors only move forward. */
+  advanceSync(workspaceId: string, update: Partial<SyncState>): void {
+    this.stmt(
+      `insert into sync_state (workspace_id, messages_cursor, contacts_cursor, last_sync_at) values ($w, $m, $c, $s)
+       on conflict (workspace_id) do update set
+         messages_cursor = nullif(max(coalesce(messages_cursor, ''), coalesce(excluded.messages_cursor, '')), ''),
+         contacts_cursor = nullif(max(coalesce(contacts_cursor, ''), coalesce(excluded.contacts_cursor, '')), ''),
+         last_sync_at = coalesce(excluded.last_sync_at, last_sync_at)`,
+    ).run({
+      w: workspaceId,
+      m: update.messagesCursor ?? null,
+      c: update.contactsCursor ?? null,
+      s: update.lastSyncAt ?? null,
+    })
+  }
+
+  lastSyncAt(): string | null {
+    const row = this.stmt('select max(last_sync_at) as at from sync_state').get() as Row
+    return strOrNull(row, 'at')
+  }
+
+  // Retention ----------------------------------------------------------------
+
+  /**
+   * Drops messages older than the policy allows, except every unread inbound message
+   * (the newest `unread_count` inbound ones of a conversation) and anything still in
+   * the outbox or not accepted by the server. Returns how many were removed.
+   */
+  applyRetention(policy: RetentionPolicy = defaultRetention): number {
+    const cutoff = nowTimestamp(this.now() - policy.keepDays * 86_400_000)
+    return this.transaction(() => {
+      const result = this.stmt(
+        `delete from messages where created_at < $cutoff
+           and status not in ('queued', 'failed')
+           and id not in (select message_id from outbox)
+           and id not in (
+             select id from (
+               select m.id, c.unread_count,
+                      row_number() over (partition by m.contact_id order by m.created_at desc) as position
+                 from messages m join contacts c on c.id = m.contact_id
+                where c.unread_count > 0 and m.direction = 'inbound'
+             ) where position <= unread_count
+           )`,
+      ).run({ cutoff })
+      return Number(result.changes)
+    })
+  }
+
+  /** Everything of a workspace the agent no longer belongs to. */
+  forgetWorkspace(workspaceId: string): void {
+    this.transaction(() => {
+      for (const table of ['messages', 'contacts', 'outbox', 'sync_state']) {
+        this.stmt(`delete from ${table} where workspace_id = ?`).run(workspaceId)
+      }
+    })
+  }
+
+  /** Sign-out: the next agent on this machine must not see this one's customers. */
+  clear(): void {
+    this.transaction(() => {
+      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces']) this.stmt(`delete from ${table}`).run()
+    })
+  }
+}
+
+function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path)
+  try {
+    db.exec('pragma journal_mode = wal; pragma synchronous = normal; pragma busy_timeout = 2000')
+    // Reading the schema touches the header and the schema pages: a damaged file fails here.
+    db.prepare('select count(*) from sqlite_schema').get()
+    migrate(db)
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  const version = Number((db.prepare('pragma user_version').get() as Row).user_version)
+  if (version > cacheMigrations.length) {
+    throw new Error(`cache schema ${version} is newer than this app (${cacheMigrations.length}): corrupt or downgraded`)
+  }
+  for (let next = version; next < cacheMigrations.length; next++) {
+    db.exec('begin immediate')
+    try {
+      db.exec(cacheMigrations[next]!)
+      db.exec(`pragma user_version = ${next + 1}`)
+      db.exec('commit')
+    } catch (error) {
+      db.exec('rollback')
+      throw error
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { Badge, Conversation, DesktopNotification, Message, NotificationSettings } from '../../shared/domain.ts'
+
+/**
+ * When an inbound SMS becomes a desktop notification. Pure: the caller keeps the
+ * state between calls and shows what comes back, so every rule is table-tested.
+ */
+
+export const BURST_WINDOW_MS = 2_000
+/** More than this many notifications of one workspace within the window are coalesced. */
+export const BURST_LIMIT = 3
+
+export interface ViewState {
+  focused: boolean
+  openConversationId: string | null
+}
+
+export interface NotificationPolicyState {
+  /** Per workspace, when recent notifiable messages arrived (within the burst window). */
+  recent: Record<string, number[]>
+}
+export const initialNotificationState: NotificationPolicyState = { recent: {} }
+
+export interface InboundEvent {
+  message: Message
+  conversation: Conversation | null
+  workspaceName: string
+  now: number
+}
+
+export interface PolicyDecision {
+  state: NotificationPolicyState
+  notification: DesktopNotification | null
+}
+
+const defaultSettings: NotificationSettings = { enabled: true, sound: true }
+
+/** `+15551234567` → `+1 555 123 4567` (North American numbers); other numbers unchanged. */
+export function formatPhone(e164: string): string {
+  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164)
+  return nanp ? `+1 ${nanp[1]} ${nanp[2]} ${nanp[3]}` : e164
+}
+
+const preview = (text: string): string => {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat || '(no text)'
+}
+
+export function decideNotification(
+  state: NotificationPolicyState,
+  event: InboundEvent,
+  view: ViewState,
+  settings: Record<string, NotificationSettings>,
+): PolicyDecision {
+  const { message, conversation, workspaceName, now } = event
+  const workspaceId = message.workspaceId
+  const prefs = settings[workspaceId] ?? defaultSettings
+  const unchanged = { state, notification: null }
+  if (message.direction !== 'inbound' || !prefs.enabled) return unchanged
+  if (view.focused && view.openConversationId === message.contactId) return unchanged
+
+  const recent = [...(state.recent[workspaceId] ?? []).filter((at) => now - at < BURST_WINDOW_MS), now]
+  const next: NotificationPolicyState = { recent: { ...state.recent, [workspaceId]: recent } }
+
+  if (recent.length > BURST_LIMIT) {
+    // One summary per workspace burst: the same id replaces the previous summary.
+    return {
+      state: next,
+      notification: {
+        id: `burst:${workspaceId}`,
+        title: workspaceName,
+        body: `${recent.length} new messages`,
+        workspaceId,
+        contactId: null,
+        sound: prefs.sound && recent.length === BURST_LIMIT + 1,
+      },
+    }
+  }
+  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'Unknown number')
+  return {
+    state: next,
+    notification: {
+      id: `message:${message.id}`,
+      title: `${who} · ${workspaceName}`,
+      body: preview(message.content),
+      workspaceId,
+      contactId: message.contactId,
+      sound: prefs.sound,
+    },
+  }
+}
+
+/** The badge shows every unread message the agent has, across workspaces. */
+export function badgeFor(unreadByWorkspace: Record<string, number>, workspaceIds: readonly string[]): Badge {
+  const perWorkspace: Record<string, number> = {}
+  let total = 0
+  for (const id of workspaceIds) {
+    const count = Math.max(0, Math.trunc(unreadByWorkspace[id] ?? 0))
+    perWorkspace[id] = count
+    total += count
+  }
+  return { total, perWorkspace }
+}
+
+/** What the dock / taskbar shows: macOS and Linux take a number, Windows an overlay label. */
+export function badgeLabel(total: number): string {
+  if (total <= 0) return ''
+  return total > 99 ? '99+' : String(total)
+}
