@@ -1,0 +1,355 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import twilio from 'twilio'
+import type { Logger } from '../../src/shared/log.ts'
+import { loadTwilioApi, type MatchedOperation, type TwilioApi } from './openapi.ts'
+
+/**
+ * A stand-in for api.twilio.com on 127.0.0.1, faithful where the relay depends
+ * on Twilio: every request is checked against Twilio's own OpenAPI description,
+ * accounts authenticate with SID and auth token, sends answer spec-shaped
+ * Message resources, Twilio's magic test numbers fail as Twilio documents, and
+ * status callbacks arrive signed with the account's token.
+ */
+export interface TwilioDoubleAccount {
+  sid: string
+  authToken: string
+  /** The numbers this account may send from; omitted means any. */
+  numbers?: string[]
+}
+
+export interface TwilioDoubleOptions {
+  port?: number
+  accounts: TwilioDoubleAccount[]
+  /** A recipient who replied STOP: sends to it fail with 21610. */
+  optedOut?: string[]
+  /** Recipients whose carrier drops the message: accepted, then `undelivered` with 30003. */
+  undeliverable?: string[]
+  logger: Logger
+  /** Pause before each status callback; 0 disables callbacks (tests then post them with sendStatusCallback). */
+  callbackDelayMs?: number
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  accountSid: string | undefined
+  params: Record<string, string | string[]>
+  status: number
+}
+
+export interface Faults {
+  /** The next `count` API requests answer `status` (500, 503, 429) without doing anything. */
+  failNext?: { count: number; status: number }
+  /** Every request has its connection dropped, as if Twilio were unreachable. */
+  down?: boolean
+}
+
+export interface CallbackDelivery {
+  sid: string
+  status: string
+  url: string
+  httpStatus: number | 'unreachable'
+}
+
+export interface TwilioDouble {
+  url: string
+  requests: RecordedRequest[]
+  callbacks: CallbackDelivery[]
+  /** Stored Message resources by SID, as the API would return them. */
+  messages: Map<string, Record<string, unknown>>
+  setFaults(faults: Faults): void
+  /** Posts one signed status callback for a sent message, as Twilio would (for replaying duplicates or reordering). */
+  sendStatusCallback(sid: string, status: string, errorCode?: string): Promise<CallbackDelivery>
+  /** Resolves when every scheduled status callback has been delivered. */
+  settled(): Promise<void>
+  api: TwilioApi
+  stop(): Promise<void>
+}
+
+/** Twilio's documented test numbers and the errors they produce. */
+const magicRecipients: Record<string, { code: number; message: string }> = {
+  '+15005550001': { code: 21211, message: "Invalid 'To' Phone Number" },
+  '+15005550009': { code: 21614, message: "'To' number is not a valid mobile number" },
+}
+
+const MESSAGES = '/2010-04-01/Accounts/{AccountSid}/Messages.json'
+const MESSAGE = '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json'
+
+const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000')
+const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`
+const e164 = /^\+[1-9][0-9]{1,14}$/
+
+function twilioError(status: number, code: number, message: string) {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }
+}
+
+function sameSecret(a: string, b: string) {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<TwilioDouble> {
+  const api = loadTwilioApi()
+  const accounts = new Map(options.accounts.map((account) => [account.sid, account]))
+  const optedOut = new Set(options.optedOut ?? [])
+  const undeliverable = new Set(options.undeliverable ?? [])
+  const callbackDelayMs = options.callbackDelayMs ?? 50
+  const logger = options.logger
+  const requests: RecordedRequest[] = []
+  const callbacks: CallbackDelivery[] = []
+  const messages = new Map<string, Record<string, unknown>>()
+  const statusCallbacks = new Map<string, string>()
+  const pending = new Set<Promise<unknown>>()
+  const timers = new Set<NodeJS.Timeout>()
+  let faults: Faults = {}
+  let stopped = false
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        resolve()
+      }, ms)
+      timers.add(timer)
+    })
+
+  const sendStatusCallback = async (sid: string, status: string, errorCode?: string): Promise<CallbackDelivery> => {
+    const message = messages.get(sid)
+    const url = statusCallbacks.get(sid)
+    const account = message ? accounts.get(String(message.account_sid)) : undefined
+    if (!message || !url || !account) throw new Error(`No message ${sid} with a status callback`)
+    const params: Record<string, string> = {
+      AccountSid: account.sid,
+      ApiVersion: '2010-04-01',
+      From: String(message.from),
+      To: String(message.to),
+      MessageSid: sid,
+      SmsSid: sid,
+      MessageStatus: status,
+      SmsStatus: status,
+      ...(errorCode ? { ErrorCode: errorCode } : {}),
+    }
+    let httpStatus: CallbackDelivery['httpStatus']
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
+          'User-Agent': 'TwilioProxy/1.1',
+          'X-Twilio-Signature': twilio.getExpectedTwilioSignature(account.authToken, url, params),
+          'I-Twilio-Idempotency-Token': randomBytes(16).toString('hex'),
+        },
+        body: new URLSearchParams(params),
+      })
+      await response.arrayBuffer()
+      httpStatus = response.status
+    } catch {
+      httpStatus = 'unreachable'
+    }
+    const delivery = { sid, status, url, httpStatus }
+    callbacks.push(delivery)
+    logger.debug('status callback delivered', { sid, status: String(status), httpStatus })
+    return delivery
+  }
+
+  const runLifecycle = (sid: string, to: string) => {
+    const steps: [string, string?][] = undeliverable.has(to)
+      ? [['queued'], ['sent'], ['undelivered', '30003']]
+      : [['queued'], ['sent'], ['delivered']]
+    const run = (async () => {
+      for (const [status, errorCode] of steps) {
+        await sleep(callbackDelayMs)
+        if (stopped) return
+        const message = messages.get(sid)
+        if (message) {
+          const now = new Date()
+          message.status = status
+          message.date_updated = rfc2822(now)
+          if (status === 'sent') message.date_sent = rfc2822(now)
+          if (errorCode) {
+            message.error_code = Number(errorCode)
+            message.error_message = 'Unreachable destination handset'
+          }
+        }
+        await sendStatusCallback(sid, status, errorCode)
+      }
+    })()
+    pending.add(run)
+    void run.finally(() => pending.delete(run))
+  }
+
+  const createMessage = (account: TwilioDoubleAccount, params: Record<string, unknown>) => {
+    const to = String(params.To)
+    const from = params.From === undefined ? undefined : String(params.From)
+    const body = params.Body === undefined ? undefined : String(params.Body)
+    if (!from && !params.MessagingServiceSid) return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") }
+    if (body === undefined && !params.MediaUrl && !params.ContentSid) {
+      return { status: 400, body: twilioError(400, 21602, 'Message body is required.') }
+    }
+    if (body !== undefined && body.length > 1600) {
+      return { status: 400, body: twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.') }
+    }
+    if (from && account.numbers && !account.numbers.includes(from)) {
+      return {
+        status: 400,
+        body: twilioError(400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`),
+      }
+    }
+    const magic = magicRecipients[to]
+    if (magic) return { status: 400, body: twilioError(400, magic.code, magic.message) }
+    if (!e164.test(to)) return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
+    if (optedOut.has(to)) return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
+
+    const sid = newSid('SM')
+    const now = rfc2822(new Date())
+    const uri = `/2010-04-01/Accounts/${account.sid}/Messages/${sid}.json`
+    const message: Record<string, unknown> = {
+      account_sid: account.sid,
+      api_version: '2010-04-01',
+      body: body ?? '',
+      date_created: now,
+      date_sent: null,
+      date_updated: now,
+      direction: 'outbound-api',
+      error_code: null,
+      error_message: null,
+      from: from ?? null,
+      messaging_service_sid: params.MessagingServiceSid ?? null,
+      num_media: '0',
+      num_segments: String(Math.max(1, Math.ceil((body ?? '').length / 153))),
+      price: null,
+      price_unit: 'USD',
+      sid,
+      status: 'queued',
+      subresource_uris: { media: `/2010-04-01/Accounts/${account.sid}/Messages/${sid}/Media.json` },
+      to,
+      uri,
+    }
+    messages.set(sid, message)
+    if (typeof params.StatusCallback === 'string') {
+      statusCallbacks.set(sid, params.StatusCallback)
+      if (callbackDelayMs > 0) runLifecycle(sid, to)
+    }
+    return { status: 201, body: message }
+  }
+
+  const authenticate = (request: IncomingMessage): TwilioDoubleAccount | undefined => {
+    const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+    if (!match?.[1]) return undefined
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    const account = accounts.get(decoded.slice(0, colon))
+    return account && sameSecret(decoded.slice(colon + 1), account.authToken) ? account : undefined
+  }
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    if (faults.down) {
+      request.socket.destroy()
+      return
+    }
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
+    const method = request.method ?? 'GET'
+    const raw = await readBody(request)
+    const form = new URLSearchParams(raw)
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      accountSid: undefined,
+      params: Object.fromEntries([...new Set(form.keys())].map((key) => {
+        const values = form.getAll(key)
+        return [key, values.length === 1 ? values[0]! : values]
+      })),
+      status: 0,
+    }
+    requests.push(record)
+    const answer = (status: number, body: unknown) => {
+      record.status = status
+      response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Twilio-Request-Id': newSid('RQ') })
+      response.end(JSON.stringify(body))
+      logger.info('twilio api request', { method, path: url.pathname, status })
+    }
+
+    if (faults.failNext && faults.failNext.count > 0) {
+      faults.failNext.count -= 1
+      const { status } = faults.failNext
+      return answer(status, twilioError(status, status === 429 ? 20429 : 20500, status === 429 ? 'Too Many Requests' : 'Internal Server Error'))
+    }
+    const matched = api.match(method, url.pathname)
+    if (!matched) return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
+    const account = authenticate(request)
+    if (!account || matched.pathParams.AccountSid !== account.sid) {
+      return answer(401, twilioError(401, 20003, 'Authenticate'))
+    }
+    record.accountSid = account.sid
+    if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return answer(400, twilioError(400, 20001, 'Requests must be application/x-www-form-urlencoded'))
+    }
+    if (matched.template === MESSAGES && method === 'POST' && !form.get('To')) {
+      return answer(400, twilioError(400, 21604, "A 'To' phone number is required."))
+    }
+    const validation = api.validateRequest(matched, url.searchParams, form)
+    if (!validation.ok) return answer(400, twilioError(400, 20001, `Invalid parameters: ${validation.errors.join('; ')}`))
+    return route(matched, account, validation.value, answer)
+  }
+
+  const route = (
+    matched: MatchedOperation,
+    account: TwilioDoubleAccount,
+    params: Record<string, unknown>,
+    answer: (status: number, body: unknown) => void,
+  ) => {
+    const key = `${matched.method} ${matched.template}`
+    if (key === `post ${MESSAGES}`) {
+      const result = createMessage(account, params)
+      return answer(result.status, result.body)
+    }
+    if (key === `get ${MESSAGE}`) {
+      const message = messages.get(matched.pathParams.Sid ?? '')
+      if (!message || message.account_sid !== account.sid) {
+        return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
+      }
+      return answer(200, message)
+    }
+    return answer(501, twilioError(501, 20501, `The Twilio double does not implement ${matched.method.toUpperCase()} ${matched.template}`))
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error('twilio double failed', { error })
+      if (!response.headersSent) response.writeHead(500).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    callbacks,
+    messages,
+    api,
+    setFaults(next) {
+      faults = { ...next, ...(next.failNext ? { failNext: { ...next.failNext } } : {}) }
+    },
+    sendStatusCallback,
+    async settled() {
+      while (pending.size > 0) await Promise.all([...pending])
+    },
+    async stop() {
+      stopped = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
