@@ -1,0 +1,178 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import twilio from 'twilio'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createTwilioClientFactory } from '../../relay/twilio-client.ts'
+import { startTwilioDouble, type TwilioDouble } from './double.ts'
+
+const account = { sid: 'AC11111111111111111111111111111111', authToken: 'test_token_acme_not_a_secret_0001', numbers: ['+15550100001'] }
+const other = { sid: 'AC22222222222222222222222222222222', authToken: 'test_token_globex_not_a_secret_02' }
+
+interface Received {
+  signatureValid: boolean
+  params: Record<string, string>
+}
+
+describe('Twilio double', () => {
+  let double: TwilioDouble
+  let receiver: Server
+  let callbackUrl: string
+  const received: Received[] = []
+  const memory = createMemoryLogger('twilio-double')
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      const chunks: Buffer[] = []
+      request.on('data', (chunk: Buffer) => chunks.push(chunk))
+      request.on('end', () => {
+        const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
+        const signature = String(request.headers['x-twilio-signature'] ?? '')
+        received.push({ signatureValid: twilio.validateRequest(account.authToken, signature, callbackUrl, params), params })
+        response.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/status?workspace=acme`
+    double = await startTwilioDouble({
+      accounts: [account, other],
+      optedOut: ['+15557770000'],
+      undeliverable: ['+15557770001'],
+      logger: memory.logger,
+      callbackDelayMs: 5,
+    })
+  })
+
+  afterAll(async () => {
+    await double.stop()
+    await new Promise<void>((resolve) => receiver.close(() => resolve()))
+  })
+
+  const client = (credentials = { accountSid: account.sid, authToken: account.authToken }) =>
+    createTwilioClientFactory({ apiBaseUrl: double.url })(credentials)
+
+  const sendBy = (credentials = { accountSid: account.sid, authToken: account.authToken }, to = '+15551230000') =>
+    client(credentials).messages.create({ to, from: '+15550100001', body: 'Hello 👋', statusCallback: callbackUrl })
+
+  it('answers a send through the official client with a Message resource the description allows, then signed callbacks in order', async () => {
+    const before = received.length
+    const message = await sendBy()
+    expect(message.sid).toMatch(/^SM[0-9a-f]{32}$/)
+    expect(message.status).toBe('queued')
+    expect(message.to).toBe('+15551230000')
+
+    const stored = double.messages.get(message.sid)
+    const create = double.api.match('POST', `/2010-04-01/Accounts/${account.sid}/Messages.json`)!
+    expect(double.api.validateResponse(create, 201, stored)).toEqual({ ok: true, value: stored })
+    const request = double.requests.at(-1)!
+    expect(request).toMatchObject({ method: 'POST', accountSid: account.sid, status: 201 })
+    expect(request.params).toMatchObject({ To: '+15551230000', From: '+15550100001', Body: 'Hello 👋', StatusCallback: callbackUrl })
+
+    await double.settled()
+    const callbacks = received.slice(before)
+    expect(callbacks.map((callback) => callback.params.MessageStatus)).toEqual(['queued', 'sent', 'delivered'])
+    expect(callbacks.every((callback) => callback.signatureValid && callback.params.MessageSid === message.sid)).toBe(true)
+
+    const fetched = await client().messages(message.sid).fetch()
+    expect(fetched.status).toBe('delivered')
+    expect(fetched.dateSent).toBeInstanceOf(Date)
+  })
+
+  it('ends an undeliverable recipient with an undelivered callback carrying ErrorCode 30003', async () => {
+    const before = received.length
+    await sendBy(undefined, '+15557770001')
+    await double.settled()
+    const last = received.slice(before).at(-1)!
+    expect(last.params).toMatchObject({ MessageStatus: 'undelivered', ErrorCode: '30003' })
+    expect(last.signatureValid).toBe(true)
+  })
+
+  it('refuses a wrong auth token, and an account reaching into another account, with 401 / 20003', async () => {
+    await expect(sendBy({ accountSid: account.sid, authToken: 'wrong' })).rejects.toMatchObject({ status: 401, code: 20003 })
+    const response = await fetch(`${double.url}/2010-04-01/Accounts/${account.sid}/Messages.json`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${other.sid}:${other.authToken}`).toString('base64')}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ To: '+15551230000', From: '+15550100001', Body: 'x' }),
+    })
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({ code: 20003 })
+  })
+
+  it.each([
+    ['+15005550001', 21211],
+    ['+15005550009', 21614],
+    ['+15557770000', 21610],
+    ['5551230000', 21211],
+  ])('refuses a send to %s with %i, as Twilio does', async (to, code) => {
+    await expect(sendBy(undefined, to)).rejects.toMatchObject({ status: 400, code })
+  })
+
+  it('refuses a From number the account does not own (21606)', async () => {
+    await expect(
+      client().messages.create({ to: '+15551230000', from: '+15550100002', body: 'x' }),
+    ).rejects.toMatchObject({ status: 400, code: 21606 })
+  })
+
+  it('validates every request against the description: unknown fields, bad formats and types, bad path parameters', async () => {
+    const post = (path: string, params: Record<string, string>) =>
+      fetch(`${double.url}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams(params),
+      })
+    const messages = `/2010-04-01/Accounts/${account.sid}/Messages.json`
+
+    const unknown = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', Bodyy: 'typo' })
+    expect(unknown.status).toBe(400)
+    expect((await unknown.json()).message).toContain('Bodyy is not a parameter')
+
+    const badTypes = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', StatusCallback: 'not a url', SmartEncoded: 'maybe' })
+    const badTypesBody = await badTypes.json()
+    expect(badTypes.status).toBe(400)
+    expect(badTypesBody.message).toContain('StatusCallback must match format "uri"')
+    expect(badTypesBody.message).toContain('SmartEncoded must be boolean')
+
+    const noTo = await post(messages, { From: '+15550100001', Body: 'x' })
+    expect(await noTo.json()).toMatchObject({ code: 21604, status: 400 })
+
+    const unknownPath = await post(`/2010-04-01/Accounts/${account.sid}/Nothing.json`, {})
+    expect(unknownPath.status).toBe(404)
+    expect(double.requests.filter((request) => request.status === 201)).toHaveLength(
+      [...double.messages.values()].length,
+    )
+  })
+
+  it('fails the next requests on demand (500, 429), then works again', async () => {
+    double.setFaults({ failNext: { count: 2, status: 500 } })
+    await expect(sendBy()).rejects.toMatchObject({ status: 500 })
+    await expect(sendBy()).rejects.toMatchObject({ status: 500 })
+    await expect(sendBy()).resolves.toMatchObject({ status: 'queued' })
+    double.setFaults({ failNext: { count: 1, status: 429 } })
+    await expect(sendBy()).rejects.toMatchObject({ status: 429, code: 20429 })
+    await expect(sendBy()).resolves.toMatchObject({ status: 'queued' })
+    await double.settled()
+  })
+
+  it('drops every connection while down', async () => {
+    double.setFaults({ down: true })
+    const error = await sendBy().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(Error)
+    expect(error).not.toBeInstanceOf(twilio.RestException)
+    double.setFaults({})
+    await expect(sendBy()).resolves.toMatchObject({ status: 'queued' })
+    await double.settled()
+  })
+
+  it('never logs an auth token or a message body', () => {
+    const log = memory.lines.join('\n')
+    expect(log).not.toContain(account.authToken)
+    expect(log).not.toContain(other.authToken)
+    expect(log).not.toContain('Hello')
+  })
+})
