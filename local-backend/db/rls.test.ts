@@ -1,0 +1,369 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PGlite } from '@electric-sql/pglite'
+import { openDatabase } from './database.ts'
+import { anon, asCaller, demo, demoContact, pgError, queryAs, serviceRole, user } from './test-support.ts'
+import type { Caller } from './test-support.ts'
+
+/*
+ * Row-level security, as Supabase applies it: each statement runs in a transaction
+ * as the JWT's role with request.jwt.claims set (test-support.ts), then rolls back,
+ * so every case starts from the seed. Targets are always Acme's rows; Cleo is the
+ * member of another workspace (Globex).
+ */
+
+type Outcome = 'rows' | 'none' | 'denied'
+type Actor = 'ava' | 'ben' | 'cleo' | 'anon' | 'service'
+
+const actors: Record<Actor, Caller> = {
+  ava: user(demo.ava),
+  ben: user(demo.ben),
+  cleo: user(demo.cleo),
+  anon,
+  service: serviceRole,
+}
+
+interface Case {
+  table: string
+  op: 'select' | 'insert' | 'update' | 'delete'
+  sql: string
+  params?: unknown[]
+  expect: Record<Actor, Outcome>
+}
+
+const acme = demo.acme
+const maria = demoContact(1)
+const readable = { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
+const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', service: 'rows' } as const
+const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
+
+const matrix: Case[] = [
+  { table: 'workspaces', op: 'select', sql: 'select id from workspaces where id = $1', params: [acme], expect: readable },
+  // Workspaces are created by onboarding with the service role, with the owner's membership.
+  { table: 'workspaces', op: 'insert', sql: `insert into workspaces (name) values ('Initech') returning id`, expect: serviceOnly },
+  {
+    table: 'workspaces',
+    op: 'update',
+    sql: `update workspaces set name = 'Acme Helpdesk' where id = $1 returning id`,
+    params: [acme],
+    expect: adminsOnly,
+  },
+  { table: 'workspaces', op: 'delete', sql: 'delete from workspaces where id = $1 returning id', params: [acme], expect: adminsOnly },
+
+  {
+    table: 'workspace_members',
+    op: 'select',
+    sql: 'select id from workspace_members where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'workspace_members',
+    op: 'insert',
+    sql: `insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'agent') returning id`,
+    params: [acme, demo.cleo],
+    expect: { ava: 'rows', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'workspace_members',
+    op: 'update',
+    sql: `update workspace_members set role = 'admin' where workspace_id = $1 and user_id = $2 returning id`,
+    params: [acme, demo.ben],
+    expect: adminsOnly,
+  },
+  {
+    table: 'workspace_members',
+    op: 'delete',
+    sql: 'delete from workspace_members where workspace_id = $1 and user_id = $2 returning id',
+    params: [acme, demo.ben],
+    expect: adminsOnly,
+  },
+
+  { table: 'contacts', op: 'select', sql: 'select id from contacts where workspace_id = $1', params: [acme], expect: readable },
+  {
+    table: 'contacts',
+    op: 'insert',
+    sql: `insert into contacts (workspace_id, phone_number, name) values ($1, '+14155550199', 'Walk-in') returning id`,
+    params: [acme],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'contacts',
+    op: 'update',
+    sql: `update contacts set conversation_status = 'Done' where id = $1 returning id`,
+    params: [maria],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  { table: 'contacts', op: 'delete', sql: 'delete from contacts where id = $1 returning id', params: [maria], expect: adminsOnly },
+
+  { table: 'messages', op: 'select', sql: 'select id from messages where workspace_id = $1', params: [acme], expect: readable },
+  {
+    table: 'messages',
+    op: 'insert',
+    sql: `insert into messages (workspace_id, contact_id, content, direction, created_by)
+          values ($1, $2, 'On it!', 'outbound', coalesce(auth.uid(), $3::uuid)) returning id`,
+    params: [acme, maria, demo.ava],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  // Statuses come from Twilio through the relay; no agent edits a message.
+  {
+    table: 'messages',
+    op: 'update',
+    sql: `update messages set content = 'edited' where contact_id = $1 returning id`,
+    params: [maria],
+    expect: serviceOnly,
+  },
+  { table: 'messages', op: 'delete', sql: 'delete from messages where contact_id = $1 returning id', params: [maria], expect: adminsOnly },
+
+  {
+    table: 'twilio_numbers',
+    op: 'select',
+    sql: 'select id from twilio_numbers where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'twilio_numbers',
+    op: 'insert',
+    sql: `insert into twilio_numbers (workspace_id, phone_number, twilio_sid)
+          values ($1, '+15550100009', 'PN99999999999999999999999999999999') returning id`,
+    params: [acme],
+    expect: { ava: 'rows', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'twilio_numbers',
+    op: 'update',
+    sql: `update twilio_numbers set friendly_name = 'Main line' where workspace_id = $1 returning id`,
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'twilio_numbers',
+    op: 'delete',
+    sql: 'delete from twilio_numbers where workspace_id = $1 returning id',
+    params: [acme],
+    expect: adminsOnly,
+  },
+
+  {
+    table: 'workspace_twilio_config',
+    op: 'select',
+    sql: 'select id from workspace_twilio_config where workspace_id = $1',
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_twilio_config',
+    op: 'insert',
+    sql: `with w as (insert into workspaces (name) values ('Initech') returning id)
+          insert into workspace_twilio_config (workspace_id, account_sid, auth_token)
+          select id, 'AC00000000000000000000000000000000', 'test_token_initech' from w returning id`,
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_twilio_config',
+    op: 'update',
+    sql: `update workspace_twilio_config set is_configured = false where workspace_id = $1 returning id`,
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_twilio_config',
+    op: 'delete',
+    sql: 'delete from workspace_twilio_config where workspace_id = $1 returning id',
+    params: [acme],
+    expect: serviceOnly,
+  },
+]
+
+let db: PGlite
+beforeAll(async () => {
+  db = await openDatabase({ seed: true })
+})
+afterAll(async () => {
+  await db.close()
+})
+
+async function outcome(caller: Actor, test: Case): Promise<Outcome> {
+  try {
+    const rows = await queryAs(db, actors[caller], test.sql, test.params ?? [])
+    return rows.length > 0 ? 'rows' : 'none'
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501') return 'denied'
+    throw error
+  }
+}
+
+describe('the RLS matrix: every table × select/insert/update/delete × owner, agent, other workspace, anon, service role', () => {
+  const rows = matrix.flatMap((test) =>
+    (Object.keys(actors) as Actor[]).map((actor) => ({ name: `${test.table} ${test.op}`, actor, test, want: test.expect[actor] })),
+  )
+  it.each(rows)('$name as $actor → $want', async ({ actor, test, want }) => {
+    expect(await outcome(actor, test)).toBe(want)
+  })
+})
+
+describe('isolation of whole tables', () => {
+  const tables = ['workspaces', 'workspace_members', 'contacts', 'messages', 'twilio_numbers']
+  it.each(tables)('%s: each member sees exactly their own workspace', async (table) => {
+    const column = table === 'workspaces' ? 'id' : 'workspace_id'
+    const visible = async (caller: Caller) =>
+      (await queryAs<{ ws: string }>(db, caller, `select distinct ${column} as ws from ${table} order by 1`)).map((row) => row.ws)
+    expect(await visible(user(demo.ben))).toEqual([demo.acme])
+    expect(await visible(user(demo.cleo))).toEqual([demo.globex])
+    expect(await visible(serviceRole)).toEqual([demo.acme, demo.globex])
+    expect((await pgError(visible(anon))).code).toBe('42501')
+  })
+
+  it('a member of another workspace changes nothing even when naming every row', async () => {
+    const changed = await asCaller(db, user(demo.cleo), async (tx) => {
+      const counts: number[] = []
+      for (const sql of [
+        `update contacts set name = 'x' where workspace_id = '${demo.acme}'`,
+        `delete from messages where workspace_id = '${demo.acme}'`,
+        `update twilio_numbers set friendly_name = 'x' where workspace_id = '${demo.acme}'`,
+        `delete from workspace_members where workspace_id = '${demo.acme}'`,
+      ]) {
+        counts.push((await tx.query(sql)).affectedRows ?? -1)
+      }
+      return counts
+    })
+    expect(changed).toEqual([0, 0, 0, 0])
+  })
+
+  it('an agent cannot set unread_count or the activity columns directly', async () => {
+    for (const column of ['unread_count = 0', `last_message_at = now()`, `last_message_preview = 'x'`, `workspace_id = '${demo.globex}'`]) {
+      const error = await pgError(queryAs(db, user(demo.ben), `update contacts set ${column} where id = $1`, [maria]))
+      expect(error.code, column).toBe('42501')
+    }
+  })
+
+  it('an agent cannot send a message into a contact of another workspace through its own workspace id', async () => {
+    const error = await pgError(
+      queryAs(
+        db,
+        user(demo.ben),
+        `insert into messages (workspace_id, contact_id, content, direction, created_by) values ($1, $2, 'hi', 'outbound', $3)`,
+        [demo.acme, demoContact(25), demo.ben],
+      ),
+    )
+    expect(error).toMatchObject({ code: '23503', constraint: 'messages_contact_workspace_fk' })
+  })
+})
+
+describe('owners are managed only by owners', () => {
+  /** Runs `fn` as Cleo after making her an admin of Acme (all rolled back). */
+  const asAcmeAdmin = (sql: string, params: unknown[]) =>
+    db.transaction(async (tx) => {
+      await tx.query(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'admin')`, [demo.acme, demo.cleo])
+      await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
+        JSON.stringify({ sub: demo.cleo, role: 'authenticated' }),
+      ])
+      try {
+        return (await tx.query(sql, params)).affectedRows
+      } finally {
+        await tx.rollback()
+      }
+    })
+
+  it('an admin manages agents', async () => {
+    expect(await asAcmeAdmin(`update workspace_members set role = 'admin' where user_id = $1 and workspace_id = $2`, [demo.ben, demo.acme])).toBe(1)
+  })
+
+  it('an admin cannot promote anyone, itself included, to owner', async () => {
+    for (const target of [demo.cleo, demo.ben]) {
+      const error = await pgError(
+        asAcmeAdmin(`update workspace_members set role = 'owner' where user_id = $1 and workspace_id = $2`, [target, demo.acme]),
+      )
+      expect(error.code).toBe('42501')
+    }
+  })
+
+  it('an admin cannot demote or remove the owner, nor add a new owner', async () => {
+    expect(await asAcmeAdmin(`update workspace_members set role = 'agent' where user_id = $1 and workspace_id = $2`, [demo.ava, demo.acme])).toBe(0)
+    expect(await asAcmeAdmin(`delete from workspace_members where user_id = $1 and workspace_id = $2`, [demo.ava, demo.acme])).toBe(0)
+    // Ben is a member already: RLS refuses the row before the unique key could (23505).
+    const error = await pgError(
+      asAcmeAdmin(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'owner')`, [demo.acme, demo.ben]),
+    )
+    expect(error.code).toBe('42501')
+  })
+})
+
+describe('Twilio secrets: no route for any agent', () => {
+  const secrets = [demo.acmeToken, demo.acmeAccountSid, demo.globexToken, demo.globexAccountSid]
+  const leaks = (value: unknown) => secrets.filter((secret) => JSON.stringify(value).includes(secret))
+  const agents = [user(demo.ava), user(demo.ben), user(demo.cleo), anon]
+
+  it('only the service role holds a privilege on the secret columns', async () => {
+    const { rows } = await db.query<{ role: string; col: string; privilege: string; granted: boolean }>(
+      `select r.role, c.col, p.privilege,
+              has_column_privilege(r.role, 'public.workspace_twilio_config', c.col, p.privilege) as granted
+         from unnest(array['anon', 'authenticated', 'service_role']) r(role),
+              unnest(array['account_sid', 'auth_token']) c(col),
+              unnest(array['select', 'insert', 'update', 'references']) p(privilege)`,
+    )
+    expect(rows).toHaveLength(24)
+    for (const row of rows) expect(row.granted, `${row.role} ${row.privilege} ${row.col}`).toBe(row.role === 'service_role')
+  })
+
+  it.each(['select auth_token from workspace_twilio_config', 'select * from workspace_twilio_config', 'select account_sid from workspace_twilio_config'])(
+    '%s is refused for every agent and anon',
+    async (sql) => {
+      for (const caller of agents) expect((await pgError(queryAs(db, caller, sql))).code).toBe('42501')
+    },
+  )
+
+  it('the service role (the relay) reads them', async () => {
+    const rows = await queryAs(db, serviceRole, 'select auth_token from workspace_twilio_config where workspace_id = $1', [demo.acme])
+    expect(rows).toEqual([{ auth_token: demo.acmeToken }])
+  })
+
+  it('no view readable by an agent exposes them', async () => {
+    const { rows: views } = await db.query<{ name: string }>(
+      `select format('%I.%I', schemaname, viewname) as name from pg_views
+        where schemaname not in ('pg_catalog', 'information_schema')
+       union all
+       select format('%I.%I', schemaname, matviewname) from pg_matviews`,
+    )
+    for (const { name } of views) {
+      for (const caller of agents) {
+        const rows = await queryAs(db, caller, `select * from ${name}`).catch(() => [])
+        expect(leaks(rows), name).toEqual([])
+      }
+    }
+  })
+
+  it('no function an agent may execute returns them', async () => {
+    const { rows: functions } = await db.query<{ name: string; nargs: number; returns: string }>(
+      `select p.oid::regprocedure::text as name, p.pronargs as nargs, format_type(p.prorettype, null) as returns
+         from pg_proc p
+        where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+          and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+          and p.prokind = 'f'
+          and has_function_privilege('authenticated', p.oid, 'execute')`,
+    )
+    expect(functions.map((f) => f.name)).toContain('workspace_sending_status()')
+    for (const fn of functions) {
+      if (fn.returns === 'trigger') continue
+      if (fn.nargs > 0) {
+        // Nothing an agent can call with arguments returns text at all.
+        expect(['void', 'integer', 'boolean', 'uuid'], fn.name).toContain(fn.returns)
+        continue
+      }
+      for (const caller of [user(demo.ava), user(demo.ben), user(demo.cleo)]) {
+        const rows = await queryAs(db, caller, `select * from ${fn.name.replace(/\(\)$/, '')}()`)
+        expect(leaks(rows), fn.name).toEqual([])
+      }
+    }
+  })
+
+  it('workspace_sending_status tells each member only whether its own workspace can send', async () => {
+    expect(await queryAs(db, user(demo.ben), 'select * from workspace_sending_status()')).toEqual([
+      { workspace_id: demo.acme, is_configured: true, sending_number: '+15550100001' },
+    ])
+    expect(await queryAs(db, user(demo.cleo), 'select * from workspace_sending_status()')).toEqual([
+      { workspace_id: demo.globex, is_configured: true, sending_number: '+15550100002' },
+    ])
+    expect((await pgError(queryAs(db, anon, 'select * from workspace_sending_status()'))).code).toBe('42501')
+  })
+})
