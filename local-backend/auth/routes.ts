@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto'
+import type { PGlite, Transaction } from '@electric-sql/pglite'
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import type { Logger } from '../../src/shared/log.ts'
+import { bearerToken, signJwt, verifyJwt, type JwtClaims } from '../keys.ts'
+import { jsonResponse, readJson } from '../http.ts'
+import { findUser, userColumns, userJson, type UserRow } from './users.ts'
+
+export interface AuthOptions {
+  db: PGlite
+  logger: Logger
+  /** The `iss` claim of access tokens: `<api url>/auth/v1`. */
+  issuer: string
+  accessTokenTtlSeconds: number
+}
+
+/** GoTrue's error body: auth-js reads `error_code` (no API-version header is sent) and shows `msg`. */
+export function authError(status: number, errorCode: string, msg: string): Response {
+  return jsonResponse({ code: status, error_code: errorCode, msg }, status)
+}
+
+const badJson = (message: string) => authError(400, 'bad_json', `Could not parse request body as JSON: ${message}`)
+const validationFailed = (msg: string) => authError(400, 'validation_failed', msg)
+
+const passwordGrant = z.object({
+  email: z.string().max(255).optional(),
+  phone: z.string().max(32).optional(),
+  password: z.string().max(1024),
+})
+const refreshGrant = z.object({ refresh_token: z.string().min(1).max(255) })
+const adminCreateUser = z.object({
+  email: z.string().email().max(255).optional(),
+  phone: z.string().max(32).optional(),
+  password: z.string().max(1024).optional(),
+  email_confirm: z.boolean().optional(),
+  phone_confirm: z.boolean().optional(),
+  user_metadata: z.record(z.string(), z.unknown()).optional(),
+  app_metadata: z.record(z.string(), z.unknown()).optional(),
+  role: z.string().max(63).optional(),
+})
+const adminDeleteUser = z.object({ should_soft_delete: z.boolean().optional() }).optional()
+const uuid = z.uuid()
+const minimumPasswordLength = 6
+
+interface SessionRow {
+  session_id: string
+  user_id: string
+  revoked: boolean
+  not_after: Date | null
+}
+
+type Authenticated = { ok: true; claims: JwtClaims & { sub: string } } | { ok: false; response: Response }
+
+/** GoTrue's `requireAuthentication`: a signed, unexpired JWT that names a user. */
+async function authenticate(c: Context): Promise<Authenticated> {
+  const authorization = c.req.header('authorization')
+  if (!authorization || !/^bearer\s+\S+/i.test(authorization)) {
+    return { ok: false, response: authError(401, 'no_authorization', 'This endpoint requires a valid Bearer token') }
+  }
+  const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
+  if (!verified.ok) {
+    const reason = verified.reason === 'expired' ? 'token is expired' : 'signature is invalid'
+    return { ok: false, response: authError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${reason}`) }
+  }
+  const { claims } = verified
+  if (typeof claims.sub !== 'string' || !uuid.safeParse(claims.sub).success) {
+    return { ok: false, response: authError(403, 'bad_jwt', 'invalid claim: missing sub claim') }
+  }
+  return { ok: true, claims: claims as JwtClaims & { sub: string } }
+}
+
+async function requireServiceRole(c: Context): Promise<Response | undefined> {
+  const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
+  if (!verified.ok) {
+    return authError(401, 'bad_jwt', 'invalid JWT: unable to parse or verify signature')
+  }
+  if (verified.claims.role !== 'service_role') return authError(403, 'not_admin', 'User not allowed')
+  return undefined
+}
+
+const newRefreshToken = () => randomBytes(16).toString('base64url')
+
+export function createAuthApp(options: AuthOptions): Hono {
+  const { db, logger, issuer, accessTokenTtlSeconds } = options
+  const app = new Hono()
+
+  async function sessionResponse(tx: Transaction, user: UserRow, sessionId: string, refreshToken: string) {
+    const iat = Math.floor(Date.now() / 1000)
+    const exp = iat + accessTokenTtlSeconds
+    const accessToken = await signJwt({
+      aud: user.aud ?? 'authenticated',
+      exp,
+      iat,
+      iss: issuer,
+      sub: user.id,
+      email: user.email ?? '',
+      phone: user.phone ?? '',
+      app_metadata: user.raw_app_meta_data ?? {},
+      user_metadata: user.raw_user_meta_data ?? {},
+      role: user.role ?? 'authenticated',
+      aal: 'aal1',
+      amr: [{ method: 'password', timestamp: iat }],
+      session_id: sessionId,
+      is_anonymous: user.is_anonymous,
+    })
+    const fresh = (await findUser(tx, user.id)) ?? user
+    return {
+      access_token: accessToken,
+      token_type: 'bearer',
+      expires_in: accessTokenTtlSeconds,
+      expires_at: exp,
+      refresh_token: refreshToken,
+      user: userJson(fresh),
+    }
+  }
+
+  async function signInWithPassword(body: unknown): Promise<Response> {
+    const parsed = passwordGrant.safeParse(body)
+    if (!parsed.success) return validationFailed('Invalid login credentials: email and password are required')
+    const { email, password } = parsed.data
+    if (!email) return validationFailed('An email address is required')
+    return db.transaction(async (tx) => {
+      const { rows } = await tx.query<UserRow & { password_ok: boolean }>(
+        `select ${userColumns},
+                coalesce(u.encrypted_password = extensions.crypt($2, u.encrypted_password), false) as password_ok
+           from auth.users u
+          where lower(u.email) = lower($1) and u.deleted_at is null`,
+        [email, password],
+      )
+      const user = rows[0]
+      if (!user) {
+        // Spend the same bcrypt time as for a real account, so timing does not reveal which emails exist.
+        await tx.query(`select extensions.crypt($1, extensions.gen_salt('bf', 10))`, [password])
+        return authError(400, 'invalid_credentials', 'Invalid login credentials')
+      }
+      if (!user.password_ok) return authError(400, 'invalid_credentials', 'Invalid login credentials')
+      if (user.banned_until && user.banned_until.getTime() > Date.now()) {
+        return authError(400, 'user_banned', 'User is banned')
+      }
+      if (!user.email_confirmed_at) return authError(400, 'email_not_confirmed', 'Email not confirmed')
+      const session = await tx.query<{ id: string }>(
+        'insert into auth.sessions (id, user_id) values (gen_random_uuid(), $1) returning id',
+        [user.id],
+      )
+      const sessionId = session.rows[0]!.id
+      const refreshToken = newRefreshToken()
+      await tx.query('insert into auth.refresh_tokens (token, user_id, session_id) values ($1, $2, $3)', [
+        refreshToken,
+        user.id,
+        sessionId,
+      ])
+      await tx.query('update auth.users set last_sign_in_at = now() where id = $1', [user.id])
+      logger.info('signed in', { user_id: user.id, session_id: sessionId })
+      return jsonResponse(await sessionResponse(tx, user, sessionId, refreshToken), 200)
+    })
+  }
+
+  /**
+   * Rotation with reuse detection: every refresh revokes the presented token and
+   * issues its child. Presenting a revoked token means it leaked or was replayed,
+   * so the whole session's token family is revoked (GoTrue's behaviour without a
+   * reuse interval).
+   */
+  async function refresh(body: unknown): Promise<Response> {
+    const parsed = refreshGrant.safeParse(body)
+    if (!parsed.success) return validationFailed('refresh_token is required')
+    const presented = parsed.data.refresh_token
+    return db.transaction(async (tx) => {
+      const { rows } = await tx.query<SessionRow>(
+        `select t.session_id, t.user_id, t.revoked, s.not_after
+           from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
+          where t.token = $1
+          for update of t`,
+        [presented],
+      )
+      const token = rows[0]
+      if (!token) return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
+      if (token.revoked) {
+        await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1', [
+          token.session_id,
+        ])
+        logger.warn('refresh token reused; session tokens revoked', { session_id: token.session_id })
+        return authError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used')
+      }
+      if (token.not_after && token.not_after.getTime() <= Date.now()) {
+        return authError(400, 'session_expired', 'Invalid Refresh Token: Session Expired')
+      }
+      const user = await findUser(tx, token.user_id)
+      if (!user) return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
+      const child = newRefreshToken()
+      await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1', [presented])
+      await tx.query(
+        'insert into auth.refresh_tokens (token, user_id, session_id, parent) values ($1, $2, $3, $4)',
+        [child, user.id, token.session_id, presented],
+      )
+      await tx.query('update auth.sessions set updated_at = now() where id = $1', [token.session_id])
+      return jsonResponse(await sessionResponse(tx, user, token.session_id, child), 200)
+    })
+  }
+
+  app.post('/token', async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return badJson(body.message)
+    const grantType = c.req.query('grant_type')
+    if (grantType === 'password') return signInWithPassword(body.value)
+    if (grantType === 'refresh_token') return refresh(body.value)
+    return jsonResponse({ error: 'unsupported_grant_type', error_description: `unsupported grant_type ${grantType ?? ''}` }, 400)
+  })
+
+  app.get('/user', async (c) => {
+    const auth = await authenticate(c)
+    if (!auth.ok) return auth.response
+    const { sub, session_id: sessionId } = auth.claims
+    return db.transaction(async (tx) => {
+      if (typeof sessionId === 'string') {
+        const session = await tx.query('select 1 from auth.sessions where id = $1 and user_id = $2', [sessionId, sub])
+        if (session.rows.length === 0) {
+          return authError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist')
+        }
+      }
+      const user = await findUser(tx, sub)
+      if (!user) return authError(404, 'user_not_found', 'User from sub claim in JWT does not exist')
+      return jsonResponse(userJson(user), 200)
+    })
+  })
+
+  app.post('/logout', async (c) => {
+    const auth = await authenticate(c)
+    if (!auth.ok) return auth.response
+    const scope = c.req.query('scope') ?? 'global'
+    const { sub, session_id: sessionId } = auth.claims
+    const current = typeof sessionId === 'string' ? sessionId : null
+    // Deleting the sessions cascades to their refresh tokens: none of them can be used again.
+    if (scope === 'global') {
+      await db.query('delete from auth.sessions where user_id = $1', [sub])
+    } else if (scope === 'local') {
+      await db.query('delete from auth.sessions where id = $1 and user_id = $2', [current, sub])
+    } else if (scope === 'others') {
+      await db.query('delete from auth.sessions where user_id = $1 and id is distinct from $2', [sub, current])
+    } else {
+      return validationFailed('scope must be one of global, local, others')
+    }
+    logger.info('signed out', { user_id: sub, scope })
+    return c.body(null, 204)
+  })
+
+  app.post('/admin/users', async (c) => {
+    const refused = await requireServiceRole(c)
+    if (refused) return refused
+    const body = await readJson(c)
+    if (!body.ok) return badJson(body.message)
+    const parsed = adminCreateUser.safeParse(body.value ?? {})
+    if (!parsed.success) return validationFailed(parsed.error.issues[0]?.message ?? 'invalid user attributes')
+    const attributes = parsed.data
+    if (!attributes.email && !attributes.phone) return validationFailed('An email address or phone number is required')
+    if (attributes.password !== undefined && attributes.password.length < minimumPasswordLength) {
+      return jsonResponse(
+        {
+          code: 422,
+          error_code: 'weak_password',
+          msg: `Password should be at least ${minimumPasswordLength} characters.`,
+          weak_password: { reasons: ['length'] },
+        },
+        422,
+      )
+    }
+    const appMetadata = { provider: 'email', providers: ['email'], ...attributes.app_metadata }
+    return db.transaction(async (tx) => {
+      const existing = await tx.query('select 1 from auth.users where lower(email) = lower($1) or phone = $2', [
+        attributes.email ?? null,
+        attributes.phone ?? null,
+      ])
+      if (existing.rows.length > 0) {
+        return authError(422, 'email_exists', 'A user with this email address has already been registered')
+      }
+      const { rows } = await tx.query<{ id: string }>(
+        `insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password, email_confirmed_at,
+                                 raw_app_meta_data, raw_user_meta_data)
+         values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', $1, lower($2), $3,
+                 case when $4::text is null then null else extensions.crypt($4::text, extensions.gen_salt('bf', 10)) end,
+                 case when $5 then now() end, $6::jsonb, $7::jsonb)
+         returning id`,
+        [
+          attributes.role ?? 'authenticated',
+          attributes.email ?? null,
+          attributes.phone ?? null,
+          attributes.password ?? null,
+          attributes.email_confirm ?? false,
+          JSON.stringify(appMetadata),
+          JSON.stringify(attributes.user_metadata ?? {}),
+        ],
+      )
+      const user = await findUser(tx, rows[0]!.id)
+      logger.info('user created', { user_id: rows[0]!.id })
+      return jsonResponse(userJson(user!), 200)
+    })
+  })
+
+  app.get('/admin/users/:id', async (c) => {
+    const refused = await requireServiceRole(c)
+    if (refused) return refused
+    const id = c.req.param('id')
+    if (!uuid.safeParse(id).success) return authError(404, 'user_not_found', 'User not found')
+    const user = await db.transaction((tx) => findUser(tx, id))
+    return user ? jsonResponse(userJson(user), 200) : authError(404, 'user_not_found', 'User not found')
+  })
+
+  app.delete('/admin/users/:id', async (c) => {
+    const refused = await requireServiceRole(c)
+    if (refused) return refused
+    const id = c.req.param('id')
+    const body = await readJson(c)
+    if (!body.ok) return badJson(body.message)
+    const parsed = adminDeleteUser.safeParse(body.value)
+    if (!parsed.success) return validationFailed('should_soft_delete must be a boolean')
+    if (!uuid.safeParse(id).success) return authError(404, 'user_not_found', 'User not found')
+    return db.transaction(async (tx) => {
+      const user = await findUser(tx, id)
+      if (!user) return authError(404, 'user_not_found', 'User not found')
+      if (parsed.data?.should_soft_delete) {
+        await tx.query('delete from auth.sessions where user_id = $1', [id])
+        await tx.query(
+          `update auth.users set deleted_at = now(), email = null, phone = null, encrypted_password = null where id = $1`,
+          [id],
+        )
+      } else {
+        await tx.query('delete from auth.users where id = $1', [id])
+      }
+      logger.info('user deleted', { user_id: id })
+      return jsonResponse(userJson(user), 200)
+    })
+  })
+
+  app.get('/health', (c) =>
+    c.json({ version: 'local', name: 'GoTrue', description: 'GoTrue-compatible auth of the embedded local backend' }),
+  )
+
+  app.get('/settings', (c) =>
+    c.json({
+      external: { email: true, phone: false, anonymous_users: false },
+      disable_signup: true,
+      mailer_autoconfirm: true,
+      phone_autoconfirm: false,
+      sms_provider: '',
+      saml_enabled: false,
+    }),
+  )
+
+  return app
+}

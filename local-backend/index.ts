@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http'
+import type { Server } from 'node:http'
+import { existsSync } from 'node:fs'
+import type { Duplex } from 'node:stream'
+import { serve } from '@hono/node-server'
+import type { Hono } from 'hono'
+import type { PGlite } from '@electric-sql/pglite'
+import { createLogger, type Logger } from '../src/shared/log.ts'
+import { openDatabase } from './db/database.ts'
+import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
+import { loadCatalog } from './rest/catalog.ts'
+import { createApiApp, type FunctionHandler } from './server.ts'
+
+export { anonKey, serviceRoleKey, jwtSecret } from './keys.ts'
+
+export interface LocalBackendOptions {
+  /** Default 54321, as `supabase start`; 0 picks a free port. */
+  port?: number
+  /** Persistent data directory; omitted means in-memory. */
+  dataDir?: string
+  seed?: boolean
+  logger?: Logger
+  /** Lifetime of access tokens (GoTrue's JWT_EXP); tests shorten it. */
+  accessTokenTtlSeconds?: number
+}
+
+export interface LocalBackend {
+  url: string
+  port: number
+  anonKey: string
+  serviceRoleKey: string
+  jwtSecret: string
+  db: PGlite
+  mountFunction(name: string, handler: FunctionHandler): void
+  stop(): Promise<void>
+}
+
+interface RealtimeServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  close(): Promise<void>
+}
+
+const realtimeModule = new URL('./realtime/server.ts', import.meta.url)
+
+/** Realtime is built alongside; until its server exists the API runs without WebSockets. */
+async function startRealtime(db: PGlite, logger: Logger): Promise<RealtimeServer | undefined> {
+  if (!existsSync(realtimeModule)) return undefined
+  const module = (await import(realtimeModule.href)) as {
+    createRealtimeServer(options: { db: PGlite; jwtSecret: string; logger: Logger }): Promise<RealtimeServer>
+  }
+  return module.createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })
+}
+
+function listen(app: { fetch: (request: Request) => Response | Promise<Response> }, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }) as Server
+    server.once('error', reject)
+    server.once('listening', () => {
+      server.off('error', reject)
+      resolve(server)
+    })
+  })
+}
+
+export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
+  const logger = options.logger ?? createLogger('local-backend')
+  const db = await openDatabase({ dataDir: options.dataDir, seed: options.seed ?? false })
+  try {
+    const catalog = await loadCatalog(db)
+    const functions = new Map<string, FunctionHandler>()
+    // The API needs its own URL (the JWT issuer), known only once the port is bound.
+    const ready: { api?: Hono } = {}
+    const app = {
+      fetch: (request: Request) => ready.api?.fetch(request) ?? new Response('starting', { status: 503 }),
+    }
+    const server = await listen(app, options.port ?? 54321)
+    const address = server.address()
+    const port = typeof address === 'object' && address ? address.port : (options.port ?? 54321)
+    const url = `http://127.0.0.1:${port}`
+    ready.api = createApiApp({
+      db,
+      catalog,
+      logger,
+      url,
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+      functions,
+    })
+    const realtime = await startRealtime(db, logger)
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (request.url ?? '').split('?')[0]
+      if (realtime && path === '/realtime/v1/websocket') {
+        realtime.handleUpgrade(request, socket, head)
+        return
+      }
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+    })
+    logger.info('local backend listening', { url, realtime: realtime !== undefined })
+
+    let stopping: Promise<void> | undefined
+    return {
+      url,
+      port,
+      anonKey,
+      serviceRoleKey,
+      jwtSecret,
+      db,
+      mountFunction(name, handler) {
+        functions.set(name, handler)
+      },
+      stop() {
+        stopping ??= (async () => {
+          await realtime?.close()
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            server.closeAllConnections()
+          })
+          await db.close()
+          logger.info('local backend stopped', { url })
+        })()
+        return stopping
+      },
+    }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}

@@ -1,0 +1,58 @@
+import { jwtVerify, SignJWT, errors as joseErrors } from 'jose'
+
+/**
+ * The Supabase CLI's well-known local JWT secret and the anon / service_role keys
+ * it derives from it, so one client configuration works against this backend, a
+ * Docker local stack (`supabase start`) or, with real keys, a hosted project.
+ */
+export const jwtSecret = 'super-secret-jwt-token-with-at-least-32-characters-long'
+
+export const anonKey =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0'
+export const serviceRoleKey =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU'
+
+const secretBytes = new TextEncoder().encode(jwtSecret)
+
+/** The API roles a JWT may carry; anything else is refused rather than passed to `set role`. */
+export const apiRoles = ['anon', 'authenticated', 'service_role'] as const
+export type ApiRole = (typeof apiRoles)[number]
+
+export interface JwtClaims {
+  role: ApiRole
+  sub?: string
+  session_id?: string
+  exp?: number
+  [claim: string]: unknown
+}
+
+export type VerifyResult = { ok: true; claims: JwtClaims } | { ok: false; reason: 'expired' | 'invalid' }
+
+export async function signJwt(claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secretBytes)
+}
+
+/** Mints the anon / service_role key the way the CLI does (used by tests to check the constants). */
+export function signApiKey(role: 'anon' | 'service_role'): Promise<string> {
+  return signJwt({ iss: 'supabase-demo', role, exp: 1983812996 })
+}
+
+const isApiRole = (value: unknown): value is ApiRole => (apiRoles as readonly unknown[]).includes(value)
+
+export async function verifyJwt(token: string): Promise<VerifyResult> {
+  try {
+    const { payload } = await jwtVerify(token, secretBytes, { algorithms: ['HS256'] })
+    if (!isApiRole(payload.role)) return { ok: false, reason: 'invalid' }
+    return { ok: true, claims: payload as JwtClaims }
+  } catch (error) {
+    return { ok: false, reason: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' }
+  }
+}
+
+/** The bearer token of a request: `Authorization: Bearer ...`, else the `apikey` header, as Supabase's gateway does. */
+export function bearerToken(headers: Headers): string | undefined {
+  const authorization = headers.get('authorization')
+  const match = authorization ? /^bearer\s+(\S+)\s*$/i.exec(authorization) : null
+  if (match) return match[1]
+  return headers.get('apikey') ?? undefined
+}

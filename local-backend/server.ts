@@ -1,0 +1,110 @@
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import type { PGlite } from '@electric-sql/pglite'
+import type { Logger } from '../src/shared/log.ts'
+import { createAuthApp, authError } from './auth/routes.ts'
+import { jsonResponse, maxBodyBytes } from './http.ts'
+import type { Catalog } from './rest/catalog.ts'
+import { createRestApp } from './rest/routes.ts'
+
+export type FunctionHandler = (request: Request) => Response | Promise<Response>
+
+export interface ApiOptions {
+  db: PGlite
+  catalog: Catalog
+  logger: Logger
+  /** The public base URL, e.g. http://127.0.0.1:54321. */
+  url: string
+  accessTokenTtlSeconds: number
+  functions: Map<string, FunctionHandler>
+}
+
+const functionsPrefix = '/functions/v1/'
+
+/**
+ * Forwards `/functions/v1/<name>/<rest>` to the mounted handler as `/<rest>` on the
+ * same origin, the way the Supabase edge runtime presents a request to a function.
+ * The stripped prefix travels in `x-forwarded-prefix`, so a handler that must
+ * rebuild the public URL (e.g. to check a Twilio signature) can.
+ */
+async function forwardToFunction(c: Context, functions: Map<string, FunctionHandler>): Promise<Response> {
+  const incoming = new URL(c.req.url)
+  const tail = incoming.pathname.slice(functionsPrefix.length)
+  const slash = tail.indexOf('/')
+  const name = decodeURIComponent(slash < 0 ? tail : tail.slice(0, slash))
+  const handler = functions.get(name)
+  if (!handler) return jsonResponse({ code: 'NOT_FOUND', message: `Function ${name} not found` }, 404)
+  const target = new URL(incoming)
+  target.pathname = slash < 0 ? '/' : tail.slice(slash)
+  const headers = new Headers(c.req.raw.headers)
+  headers.set('x-forwarded-prefix', `${functionsPrefix}${name}`)
+  const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
+  const request = new Request(target, {
+    method: c.req.method,
+    headers,
+    body: hasBody ? c.req.raw.body : null,
+    signal: c.req.raw.signal,
+    ...(hasBody ? { duplex: 'half' } : {}),
+  } as RequestInit)
+  return handler(request)
+}
+
+const tooLarge = (c: Context) =>
+  c.req.path.startsWith('/auth/')
+    ? authError(413, 'request_too_large', `Request body must be at most ${maxBodyBytes} bytes`)
+    : jsonResponse(
+        { code: 'PGRST413', message: 'Payload Too Large', details: `The request body is larger than ${maxBodyBytes} bytes`, hint: null },
+        413,
+      )
+
+export function createApiApp(options: ApiOptions): Hono {
+  const { logger } = options
+  const app = new Hono()
+
+  // The desktop renderer calls the API from its own origin, as a browser talks to Supabase.
+  app.use(
+    '*',
+    cors({
+      origin: '*',
+      allowHeaders: [
+        'authorization',
+        'apikey',
+        'x-client-info',
+        'content-type',
+        'prefer',
+        'range',
+        'range-unit',
+        'accept',
+        'accept-profile',
+        'content-profile',
+        'x-supabase-api-version',
+      ],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['content-range', 'x-supabase-api-version', 'content-location'],
+      maxAge: 86400,
+    }),
+  )
+  app.use('*', async (c, next) => {
+    const started = performance.now()
+    await next()
+    const fields = { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 }
+    if (c.res.status >= 500) logger.error('request failed', fields)
+    else logger.debug('request', fields)
+  })
+  const limit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge })
+  app.use('/rest/v1/*', limit)
+  app.use('/auth/v1/*', limit)
+
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+  app.route('/auth/v1', createAuthApp({ db: options.db, logger: logger.child({ api: 'auth' }), issuer: `${options.url}/auth/v1`, accessTokenTtlSeconds: options.accessTokenTtlSeconds }))
+  app.route('/rest/v1', createRestApp({ db: options.db, catalog: options.catalog, logger: logger.child({ api: 'rest' }) }))
+  app.all(`${functionsPrefix}*`, (c) => forwardToFunction(c, options.functions))
+
+  app.notFound((c) => jsonResponse({ code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404))
+  app.onError((error, c) => {
+    logger.error('unhandled error', { method: c.req.method, path: c.req.path, error })
+    return jsonResponse({ code: 'internal', message: 'Internal server error' }, 500)
+  })
+  return app
+}
