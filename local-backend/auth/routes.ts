@@ -332,6 +332,12 @@ export function createAuthApp(options: AuthOptions): Hono {
     })
   })
 
+  // GoTrue's answer when the database refuses (e.g. deleting a user who authored messages).
+  app.onError((error, c) => {
+    logger.error('auth request failed', { method: c.req.method, path: c.req.path, error })
+    return authError(500, 'unexpected_failure', 'Database error processing the request')
+  })
+
   app.get('/health', (c) =>
     c.json({ version: 'local', name: 'GoTrue', description: 'GoTrue-compatible auth of the embedded local backend' }),
   )

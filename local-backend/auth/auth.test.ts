@@ -1,0 +1,226 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import { decodeJwt } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../../src/shared/log.ts'
+import { startLocalBackend, type LocalBackend } from '../index.ts'
+import { anonKey, serviceRoleKey, signApiKey, signJwt } from '../keys.ts'
+
+const password = 'inbox-demo-1'
+const ava = { id: 'aaaaaaaa-0000-4000-8000-000000000001', email: 'ava@acme.test' }
+const ben = { id: 'aaaaaaaa-0000-4000-8000-000000000002', email: 'ben@acme.test' }
+
+let backend: LocalBackend
+const { logger, lines } = createMemoryLogger('auth-test')
+
+const client = (key = backend.anonKey): SupabaseClient =>
+  createClient(backend.url, key, { auth: { persistSession: false, autoRefreshToken: false } })
+
+async function signIn(email: string) {
+  const supabase = client()
+  const { data, error } = await supabase.auth.signInWithPassword({ email, password })
+  expect(error).toBeNull()
+  return { supabase, session: data.session! }
+}
+
+beforeAll(async () => {
+  backend = await startLocalBackend({ port: 0, seed: true, logger })
+})
+afterAll(async () => {
+  await backend.stop()
+})
+
+describe('keys', () => {
+  it('are the Supabase CLI well-known keys, signed with the well-known secret', async () => {
+    expect(await signApiKey('anon')).toBe(anonKey)
+    expect(await signApiKey('service_role')).toBe(serviceRoleKey)
+    expect(backend.anonKey).toBe(anonKey)
+    expect(decodeJwt(serviceRoleKey)).toMatchObject({ iss: 'supabase-demo', role: 'service_role', exp: 1983812996 })
+  })
+})
+
+describe('password sign-in', () => {
+  it('returns a session whose JWT carries Supabase claims and a stored session', async () => {
+    const { supabase, session } = await signIn(ava.email)
+    expect(session.token_type).toBe('bearer')
+    expect(session.expires_in).toBe(3600)
+    expect(session.user).toMatchObject({ id: ava.id, email: ava.email, aud: 'authenticated', role: 'authenticated' })
+    const claims = decodeJwt(session.access_token)
+    expect(claims).toMatchObject({
+      sub: ava.id,
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: ava.email,
+      iss: `${backend.url}/auth/v1`,
+      aal: 'aal1',
+      is_anonymous: false,
+    })
+    expect(claims.exp! - claims.iat!).toBe(3600)
+    const stored = await backend.db.query('select 1 from auth.sessions where id = $1 and user_id = $2', [claims.session_id, ava.id])
+    expect(stored.rows).toHaveLength(1)
+
+    const { data, error } = await supabase.auth.getUser()
+    expect(error).toBeNull()
+    expect(data.user).toMatchObject({ id: ava.id, email: ava.email, user_metadata: { full_name: 'Ava Thompson' } })
+  })
+
+  it('refuses a wrong password and an unknown email alike with 400 invalid_credentials', async () => {
+    for (const email of [ava.email, 'nobody@acme.test']) {
+      const { data, error } = await client().auth.signInWithPassword({ email, password: 'wrong-password' })
+      expect(data.session).toBeNull()
+      expect(error).toMatchObject({ status: 400, code: 'invalid_credentials', message: 'Invalid login credentials' })
+    }
+    expect(lines.join('\n')).not.toContain('wrong-password')
+  })
+})
+
+describe('refresh tokens', () => {
+  it('rotate, and a reused token revokes the whole session family', async () => {
+    const { supabase, session } = await signIn(ben.email)
+    const first = session.refresh_token
+    const refreshed = await supabase.auth.refreshSession({ refresh_token: first })
+    expect(refreshed.error).toBeNull()
+    const second = refreshed.data.session!
+    expect(second.refresh_token).not.toBe(first)
+    expect(decodeJwt(second.access_token).session_id).toBe(decodeJwt(session.access_token).session_id)
+
+    const replay = await client().auth.refreshSession({ refresh_token: first })
+    expect(replay.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' })
+    // The leaked token's sibling, issued before the replay, is revoked with it.
+    const child = await client().auth.refreshSession({ refresh_token: second.refresh_token })
+    expect(child.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' })
+    const live = await backend.db.query(
+      'select 1 from auth.refresh_tokens where session_id = $1 and not revoked',
+      [decodeJwt(session.access_token).session_id],
+    )
+    expect(live.rows).toHaveLength(0)
+  })
+
+  it('refuses an unknown refresh token', async () => {
+    const { error } = await client().auth.refreshSession({ refresh_token: 'not-a-real-token' })
+    expect(error).toMatchObject({ status: 400, code: 'refresh_token_not_found' })
+  })
+})
+
+describe('sign-out', () => {
+  it('revokes the session: its refresh token and its access token stop working', async () => {
+    const { supabase, session } = await signIn(ava.email)
+    const { error } = await supabase.auth.signOut()
+    expect(error).toBeNull()
+    const refresh = await client().auth.refreshSession({ refresh_token: session.refresh_token })
+    expect(refresh.error).toMatchObject({ status: 400, code: 'refresh_token_not_found' })
+    const user = await client().auth.getUser(session.access_token)
+    expect(user.error?.name).toBe('AuthSessionMissingError')
+  })
+
+  it('scope=others keeps the current session and ends the rest', async () => {
+    const one = await signIn(ben.email)
+    const two = await signIn(ben.email)
+    expect((await two.supabase.auth.signOut({ scope: 'others' })).error).toBeNull()
+    expect((await client().auth.getUser(one.session.access_token)).error?.name).toBe('AuthSessionMissingError')
+    expect((await client().auth.getUser(two.session.access_token)).data.user?.id).toBe(ben.id)
+  })
+})
+
+describe('access tokens', () => {
+  it('an expired or forged JWT is rejected by auth (403 bad_jwt) and REST (401)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const base = { sub: ava.id, role: 'authenticated', aud: 'authenticated', email: ava.email }
+    const expired = await signJwt({ ...base, iat: now - 7200, exp: now - 3600 })
+    const { data, error } = await client().auth.getUser(expired)
+    expect(data.user).toBeNull()
+    expect(error).toMatchObject({ status: 403, code: 'bad_jwt' })
+
+    const [header, payload] = (await signJwt({ ...base, exp: now + 3600 })).split('.')
+    const forged = `${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`
+    expect((await client().auth.getUser(forged)).error).toMatchObject({ status: 403, code: 'bad_jwt' })
+
+    for (const [token, code] of [
+      [expired, 'PGRST303'],
+      [forged, 'PGRST301'],
+    ] as const) {
+      const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, {
+        headers: { apikey: backend.anonKey, authorization: `Bearer ${token}` },
+      })
+      expect(response.status).toBe(401)
+      expect(await response.json()).toMatchObject({ code })
+    }
+  })
+
+  it('a token signed by the server is accepted until its lifetime ends (the TTL is configurable)', async () => {
+    const shortLived = await startLocalBackend({ port: 0, seed: true, logger, accessTokenTtlSeconds: 1 })
+    try {
+      const supabase = createClient(shortLived.url, shortLived.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+      const { data } = await supabase.auth.signInWithPassword({ email: ava.email, password })
+      const token = data.session!.access_token
+      const claims = decodeJwt(token)
+      expect(claims.exp! - claims.iat!).toBe(1)
+      await new Promise((resolve) => setTimeout(resolve, 2100))
+      expect((await supabase.auth.getUser(token)).error).toMatchObject({ status: 403, code: 'bad_jwt' })
+    } finally {
+      await shortLived.stop()
+    }
+  })
+})
+
+describe('admin users', () => {
+  it('the service role creates a user who can sign in, then deletes them', async () => {
+    const admin = client(backend.serviceRoleKey)
+    const email = 'new.agent@acme.test'
+    const created = await admin.auth.admin.createUser({
+      email,
+      password: 'a-long-password',
+      email_confirm: true,
+      user_metadata: { full_name: 'New Agent' },
+    })
+    expect(created.error).toBeNull()
+    const id = created.data.user!.id
+    expect(created.data.user).toMatchObject({ email, user_metadata: { full_name: 'New Agent' } })
+    const hash = await backend.db.query<{ encrypted_password: string }>('select encrypted_password from auth.users where id = $1', [id])
+    expect(hash.rows[0]!.encrypted_password).toMatch(/^\$2a\$10\$/)
+
+    const duplicate = await admin.auth.admin.createUser({ email, password: 'a-long-password', email_confirm: true })
+    expect(duplicate.error).toMatchObject({ status: 422, code: 'email_exists' })
+
+    const session = await client().auth.signInWithPassword({ email, password: 'a-long-password' })
+    expect(session.error).toBeNull()
+    expect(session.data.user?.id).toBe(id)
+
+    expect((await admin.auth.admin.deleteUser(id)).error).toBeNull()
+    const after = await client().auth.signInWithPassword({ email, password: 'a-long-password' })
+    expect(after.error).toMatchObject({ status: 400, code: 'invalid_credentials' })
+    expect((await admin.auth.admin.deleteUser(id)).error).toMatchObject({ status: 404, code: 'user_not_found' })
+  })
+
+  it('refuses the anon key and a user token', async () => {
+    const anon = await client().auth.admin.createUser({ email: 'x@acme.test', password: 'a-long-password' })
+    expect(anon.error).toMatchObject({ status: 403, code: 'not_admin' })
+    const { session } = await signIn(ben.email)
+    const asUser = client(session.access_token)
+    expect((await asUser.auth.admin.deleteUser(ava.id)).error).toMatchObject({ status: 403, code: 'not_admin' })
+    const stillThere = await backend.db.query('select 1 from auth.users where id = $1', [ava.id])
+    expect(stillThere.rows).toHaveLength(1)
+  })
+
+  it('rejects a weak password and a malformed body with GoTrue errors', async () => {
+    const admin = client(backend.serviceRoleKey)
+    const weak = await admin.auth.admin.createUser({ email: 'weak@acme.test', password: '123' })
+    expect(weak.error).toMatchObject({ status: 422, code: 'weak_password' })
+    const response = await fetch(`${backend.url}/auth/v1/token?grant_type=password`, {
+      method: 'POST',
+      headers: { apikey: backend.anonKey, 'content-type': 'application/json' },
+      body: '{"email": "ava@acme.test", "password": ',
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error_code: 'bad_json' })
+  })
+})
+
+describe('health and settings', () => {
+  it('answers the endpoints supabase-js and the CLI probe', async () => {
+    const health = await fetch(`${backend.url}/auth/v1/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ name: 'GoTrue' })
+    const settings = await fetch(`${backend.url}/auth/v1/settings`, { headers: { apikey: backend.anonKey } })
+    expect(await settings.json()).toMatchObject({ external: { email: true } })
+  })
+})
