@@ -1,0 +1,247 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { extname, resolve, sep } from 'node:path'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { clientFrameSchema, shellPaths, type HostFrame } from '../../shared/browser-shell-protocol.ts'
+import { isRequestChannel, requests, type EventChannel, type RequestChannel } from '../../shared/contract.ts'
+import { err, type Result } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+
+/** What the host needs from the main-process services: the same surface Electron's IPC layer uses. */
+export interface ShellCore {
+  dispatch(channel: RequestChannel, payload: unknown): Promise<Result<unknown>>
+  subscribe(listener: (event: EventChannel, payload: unknown) => void): () => void
+}
+
+export interface ShellServerOptions {
+  core: ShellCore
+  /** The built renderer (electron-vite's out/renderer). */
+  rendererDir: string
+  port?: number
+  logger: Logger
+}
+
+export interface ShellServer {
+  /** The URL to open, with the launch token. Print it for the user; never log it. */
+  url: string
+  origin: string
+  port: number
+  close(): Promise<void>
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+}
+
+const contentSecurityPolicy =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'"
+
+const maxFrameBytes = 1024 * 1024
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function readCookie(request: IncomingMessage, name: string): string | null {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=')
+    if (key === name) return value.join('=')
+  }
+  return null
+}
+
+/**
+ * The browser shell's host: serves the built renderer and carries the app contract
+ * over a WebSocket on 127.0.0.1. Only the person who launched it gets in: the
+ * random launch token in the URL is exchanged for an HttpOnly, SameSite=Strict
+ * cookie (and removed from the address bar), and the socket also requires the
+ * page's own Origin and Host, so another site or another local user gets nothing.
+ */
+export async function startShellServer(options: ShellServerOptions): Promise<ShellServer> {
+  const { core, logger } = options
+  const rendererDir = resolve(options.rendererDir)
+  const launchToken = randomBytes(32).toString('base64url')
+  const sessions = new Set<string>()
+  const sockets = new Set<WebSocket>()
+  let port = 0
+  let cookieName = ''
+  const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`]
+  const allowedOrigins = () => allowedHosts().map((host) => `http://${host}`)
+
+  const hasSession = (request: IncomingMessage) => {
+    const value = readCookie(request, cookieName)
+    return value !== null && [...sessions].some((session) => sameSecret(value, session))
+  }
+
+  const send = (response: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+    response.writeHead(status, {
+      'content-type': type,
+      'content-security-policy': contentSecurityPolicy,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      ...headers,
+    })
+    response.end(body)
+  }
+
+  const refusedPage = (message: string) =>
+    `<!doctype html><html lang="en"><meta charset="utf-8"><title>SMS Inbox</title><body style="font:15px system-ui;margin:15vh auto;max-width:34em;padding:0 1em"><h1>SMS Inbox</h1><p>${message}</p></body></html>`
+
+  const serveFile = async (response: ServerResponse, relative: string) => {
+    const path = resolve(rendererDir, `.${relative}`)
+    if (path !== rendererDir && !path.startsWith(rendererDir + sep)) return send(response, 404, 'text/plain', 'Not found')
+    try {
+      const info = await stat(path)
+      if (!info.isFile()) return send(response, 404, 'text/plain', 'Not found')
+      const type = contentTypes[extname(path)] ?? 'application/octet-stream'
+      const cache = relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store'
+      send(response, 200, type, await readFile(path), { 'cache-control': cache })
+    } catch {
+      send(response, 404, 'text/plain', 'Not found')
+    }
+  }
+
+  const server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://host.invalid')
+      if (!allowedHosts().includes(request.headers.host ?? '')) {
+        return send(response, 421, 'text/plain', 'Unknown host')
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'Method not allowed')
+      if (url.pathname === '/' || url.pathname === '/index.html') {
+        const token = url.searchParams.get('token')
+        if (token !== null) {
+          if (!sameSecret(token, launchToken)) {
+            logger.warn('browser shell refused a wrong launch token')
+            return send(response, 403, 'text/html; charset=utf-8', refusedPage('This link is not valid for the running app. Use the link printed where you started SMS Inbox.'))
+          }
+          const session = randomBytes(32).toString('base64url')
+          sessions.add(session)
+          // The token leaves the address bar at once, so it is never in history or a referrer.
+          return send(response, 303, 'text/plain', 'Signed in', {
+            location: '/',
+            'set-cookie': `${cookieName}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+            'cache-control': 'no-store',
+          })
+        }
+        if (!hasSession(request)) {
+          return send(response, 403, 'text/html; charset=utf-8', refusedPage('Open the link printed in the terminal where you started SMS Inbox. It contains a one-time key that connects this browser to the app.'))
+        }
+        return serveFile(response, '/index.html')
+      }
+      return serveFile(response, url.pathname)
+    })().catch((error: unknown) => {
+      logger.error('browser shell request failed', { error })
+      if (!response.headersSent) send(response, 500, 'text/plain', 'Internal error')
+    })
+  })
+
+  const sockServer = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes })
+
+  const reply = (socket: WebSocket, frame: HostFrame) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame))
+  }
+
+  const handle = async (socket: WebSocket, raw: string) => {
+    let json: unknown
+    try {
+      json = JSON.parse(raw)
+    } catch {
+      return
+    }
+    const frame = clientFrameSchema.safeParse(json)
+    if (!frame.success) {
+      const id = (json as { id?: unknown } | null)?.id
+      if (typeof id === 'number') reply(socket, { type: 'reply', id, reply: err('invalid_input', 'Malformed request frame.') })
+      return
+    }
+    const { id, channel, payload } = frame.data
+    if (!isRequestChannel(channel)) {
+      return reply(socket, { type: 'reply', id, reply: err('invalid_input', `Unknown request channel "${channel}".`) })
+    }
+    const parsed = requests[channel].request.safeParse(payload)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      return reply(socket, {
+        type: 'reply',
+        id,
+        reply: err('invalid_input', `Invalid ${channel} request${issue ? `: ${issue.path.join('.') || 'payload'} ${issue.message}` : ''}.`),
+      })
+    }
+    let result: Result<unknown>
+    try {
+      result = await core.dispatch(channel, parsed.data)
+    } catch (error) {
+      logger.error('core dispatch threw', { channel, error })
+      result = err('internal', 'Something went wrong in the app. Try again.')
+    }
+    reply(socket, { type: 'reply', id, reply: result })
+  }
+
+  sockServer.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return
+      void handle(socket, data.toString())
+    })
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => sockets.delete(socket))
+  })
+
+  const refuseUpgrade = (socket: Duplex, reason: string) => {
+    logger.warn('browser shell refused a socket', { reason })
+    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    socket.destroy()
+  }
+
+  server.on('upgrade', (request, socket, head) => {
+    const path = new URL(request.url ?? '/', 'http://host.invalid').pathname
+    if (path !== shellPaths.socket) return refuseUpgrade(socket, 'path')
+    if (!allowedHosts().includes(request.headers.host ?? '')) return refuseUpgrade(socket, 'host')
+    if (!allowedOrigins().includes(request.headers.origin ?? '')) return refuseUpgrade(socket, 'origin')
+    if (!hasSession(request)) return refuseUpgrade(socket, 'session')
+    sockServer.handleUpgrade(request, socket, head, (ws) => sockServer.emit('connection', ws, request))
+  })
+
+  const unsubscribe = core.subscribe((event, payload) => {
+    const frame = JSON.stringify({ type: 'event', event, payload } satisfies HostFrame)
+    for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(frame)
+  })
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
+  })
+  port = (server.address() as AddressInfo).port
+  cookieName = `${shellPaths.cookie}_${port}`
+  const origin = `http://127.0.0.1:${port}`
+  logger.info('browser shell listening', { origin })
+
+  return {
+    url: `${origin}/?token=${launchToken}`,
+    origin,
+    port,
+    async close() {
+      unsubscribe()
+      for (const socket of sockets) socket.terminate()
+      sockServer.close()
+      server.closeAllConnections()
+      await new Promise<void>((done) => server.close(() => done()))
+    },
+  }
+}

@@ -1,0 +1,67 @@
+import { useEffect } from 'react'
+import { HelpOverlay } from './components/HelpOverlay.tsx'
+import { Inbox } from './components/Inbox.tsx'
+import { SettingsDialog } from './components/SettingsDialog.tsx'
+import { SignIn } from './components/SignIn.tsx'
+import { useConnection } from './stores/connection.ts'
+import { useSession } from './stores/session.ts'
+import { useSettings } from './stores/settings.ts'
+import { useUi } from './stores/ui.ts'
+import { call } from './api/api.ts'
+
+function Loading() {
+  return (
+    <main className="splash" aria-busy="true" aria-label="Loading">
+      <span className="brand-mark" aria-hidden="true">
+        SMS
+      </span>
+      <p className="muted">Starting SMS Inbox…</p>
+    </main>
+  )
+}
+
+function LoadFailed() {
+  const error = useSession((state) => state.loadError)
+  const load = useSession((state) => state.load)
+  const transport = useConnection((state) => state.transport)
+  return (
+    <main className="splash" aria-label="Could not start">
+      <div className="empty" role="alert">
+        <p>
+          <strong>SMS Inbox couldn’t start.</strong>
+        </p>
+        <p className="muted">
+          {transport === 'refused'
+            ? 'This page isn’t connected to the app. Open the link printed in the terminal where you started it.'
+            : error?.message}
+        </p>
+        <button type="button" className="button primary" onClick={() => void load()}>
+          Try again
+        </button>
+      </div>
+    </main>
+  )
+}
+
+export function App() {
+  const session = useSession((state) => state.session)
+  const loadError = useSession((state) => state.loadError)
+  const load = useSession((state) => state.load)
+  const settingsOpen = useSettings((state) => state.open)
+  const helpOpen = useUi((state) => state.helpOpen)
+
+  useEffect(() => {
+    void load()
+    void call('connection.get', {}).then((result) => {
+      if (result.ok) useConnection.getState().apply(result.value)
+    })
+  }, [load])
+
+  return (
+    <>
+      {loadError && !session ? <LoadFailed /> : !session ? <Loading /> : session.status === 'signed-in' ? <Inbox /> : <SignIn />}
+      {settingsOpen && <SettingsDialog />}
+      {helpOpen && <HelpOverlay />}
+    </>
+  )
+}

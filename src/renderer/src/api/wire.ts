@@ -1,0 +1,32 @@
+import type { AppApi } from '../../../shared/contract.ts'
+import { useConnection } from '../stores/connection.ts'
+import { useConversations } from '../stores/conversations.ts'
+import { useSession } from '../stores/session.ts'
+import { useThread } from '../stores/thread.ts'
+import { useWorkspaces } from '../stores/workspaces.ts'
+
+/** Feeds every store from the API's events. Returns the unsubscribe of all of them. */
+export function wireEvents(api: AppApi): () => void {
+  const offs = [
+    api.on('session.changed', (session) => {
+      useSession.getState().apply(session)
+      if (session.status === 'signed-out') {
+        useWorkspaces.getState().reset()
+        useConversations.getState().reset()
+        void useThread.getState().open(null)
+      }
+    }),
+    api.on('connection.changed', (state) => useConnection.getState().apply(state)),
+    api.on('workspaces.changed', (list) => useWorkspaces.getState().apply(list)),
+    api.on('conversation.upserted', (conversation) => useConversations.getState().upsert(conversation)),
+    api.on('message.upserted', (message) => useThread.getState().upsert(message)),
+    api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
+    api.on('navigation.open', ({ workspaceId, contactId }) => {
+      useWorkspaces.getState().select(workspaceId)
+      if (contactId) useConversations.getState().open(contactId)
+    }),
+  ]
+  return () => {
+    for (const off of offs) off()
+  }
+}

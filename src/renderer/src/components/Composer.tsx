@@ -1,0 +1,112 @@
+import { useMemo, useState, type KeyboardEvent } from 'react'
+import type { Conversation, Workspace } from '../../../shared/domain.ts'
+import { countSmsSegments } from '../../../shared/sms-segments.ts'
+import { useConnection } from '../stores/connection.ts'
+import { useThread } from '../stores/thread.ts'
+import { focusTargets } from '../stores/ui.ts'
+import { SendIcon } from './Icons.tsx'
+
+const maxLength = 1600
+
+function describeChar(char: string): string {
+  if (char === ' ') return 'a special space'
+  const code = char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
+  return `“${char}” (U+${code})`
+}
+
+function SmsCounter({ text }: { text: string }) {
+  const info = useMemo(() => countSmsSegments(text), [text])
+  if (info.characters === 0) return <span className="counter muted small">SMS · 160 characters per segment</span>
+  return (
+    <span className="counter small" data-testid="sms-counter" aria-live="polite">
+      <span>
+        {info.characters} {info.characters === 1 ? 'character' : 'characters'} · {info.segments}{' '}
+        {info.segments === 1 ? 'segment' : 'segments'} · {info.encoding} ({info.perSegment}/segment, {info.remaining} left)
+      </span>
+      {info.offending && (
+        <span className="counter-warn" data-testid="sms-offending">
+          {' '}
+          · UCS-2 because of {describeChar(info.offending.char)}
+        </span>
+      )}
+    </span>
+  )
+}
+
+export function Composer({ conversation, workspace }: { conversation: Conversation; workspace: Workspace }) {
+  const draft = useThread((state) => state.drafts[conversation.id] ?? '')
+  const setDraft = useThread((state) => state.setDraft)
+  const send = useThread((state) => state.send)
+  const offline = useConnection((state) => state.state.status !== 'live')
+  const [error, setError] = useState<string | null>(null)
+
+  const disabledReason = workspace.canSend
+    ? null
+    : 'This workspace has no Twilio number set up, so replies can’t be sent. An owner can add one in Twilio settings.'
+
+  const submit = () => {
+    const body = draft.trim()
+    if (!body || disabledReason || body.length > maxLength) return
+    setDraft(conversation.id, '')
+    setError(null)
+    void send(workspace.id, conversation.id, body).then((failure) => {
+      if (!failure) return
+      setError(failure.message)
+      // Nothing typed is lost: a refused send puts the text back.
+      if (!useThread.getState().drafts[conversation.id]) setDraft(conversation.id, body)
+    })
+  }
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || !event.shiftKey)) {
+      event.preventDefault()
+      submit()
+    } else if (event.key === 'Escape') {
+      event.preventDefault()
+      event.currentTarget.blur()
+      focusTargets.list()
+    }
+  }
+
+  if (disabledReason) {
+    return (
+      <div className="composer composer-disabled" role="note" data-testid="composer-disabled">
+        {disabledReason}
+      </div>
+    )
+  }
+  return (
+    <form
+      className="composer"
+      aria-label="Reply"
+      onSubmit={(event) => {
+        event.preventDefault()
+        submit()
+      }}
+    >
+      <textarea
+        id="composer-input"
+        className="composer-input"
+        aria-label={`Reply to ${conversation.name ?? conversation.phoneNumber}`}
+        aria-keyshortcuts="Enter Control+Enter"
+        placeholder={offline ? 'Type a reply: it will be queued and sent when you’re back online' : 'Type a reply (Enter sends, Shift+Enter for a new line)'}
+        rows={2}
+        maxLength={maxLength}
+        value={draft}
+        onChange={(event) => setDraft(conversation.id, event.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      <div className="composer-bar">
+        <SmsCounter text={draft} />
+        {error && (
+          <span className="form-error small" role="alert">
+            {error}
+          </span>
+        )}
+        <button type="submit" className="button primary" disabled={!draft.trim()}>
+          <SendIcon /> Send
+        </button>
+      </div>
+    </form>
+  )
+}

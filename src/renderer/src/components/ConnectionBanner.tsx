@@ -1,0 +1,52 @@
+import { useConnection } from '../stores/connection.ts'
+import { fullDateTime } from '../lib/format.ts'
+
+/** Never silent about staleness: anything but Live gets a banner. */
+export function ConnectionBanner() {
+  const state = useConnection((store) => store.state)
+  const transport = useConnection((store) => store.transport)
+
+  if (transport === 'closed' || transport === 'refused') {
+    return (
+      <div className="banner banner-danger" role="status">
+        <strong>Not connected to the app.</strong>{' '}
+        {transport === 'refused'
+          ? 'Open the link printed in the terminal where you started SMS Inbox.'
+          : 'Trying again…'}
+      </div>
+    )
+  }
+  if (state.status === 'live') return null
+  if (state.status === 'connecting') {
+    return (
+      <div className="banner banner-info" role="status">
+        Connecting…
+      </div>
+    )
+  }
+  if (state.status === 'reconnecting') {
+    return (
+      <div className="banner banner-warn" role="status">
+        <strong>Reconnecting…</strong> New messages may be delayed.
+      </div>
+    )
+  }
+  return (
+    <div className="banner banner-warn" role="status" data-testid="offline-banner">
+      <strong>Offline.</strong> Showing conversations cached at{' '}
+      {state.lastSyncAt ? <time dateTime={state.lastSyncAt}>{fullDateTime(state.lastSyncAt)}</time> : 'an unknown time'}. Messages you
+      send will go out when you’re back online.
+    </div>
+  )
+}
+
+export function LiveIndicator() {
+  const status = useConnection((store) => store.state.status)
+  const label = { live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', offline: 'Offline' }[status]
+  return (
+    <span className={`live-indicator live-${status}`} data-testid="connection-status">
+      <span className="dot" aria-hidden="true" />
+      {label}
+    </span>
+  )
+}

@@ -1,0 +1,157 @@
+import { useEffect } from 'react'
+import type { ConversationStatus } from '../../../shared/domain.ts'
+import { useConversations } from '../stores/conversations.ts'
+import { focusTargets, useUi } from '../stores/ui.ts'
+import { useWorkspaces } from '../stores/workspaces.ts'
+import { ConnectionBanner, LiveIndicator } from './ConnectionBanner.tsx'
+import { ConversationList } from './ConversationList.tsx'
+import { Thread } from './Thread.tsx'
+import { WorkspaceRail } from './WorkspaceRail.tsx'
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
+}
+
+function moveCursor(step: number) {
+  const ids = useUi.getState().visibleIds
+  if (ids.length === 0) return
+  const { cursorId, openId, setCursor } = useConversations.getState()
+  const from = ids.indexOf(cursorId ?? openId ?? '')
+  const next = from < 0 ? (step > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, from + step))
+  setCursor(ids[next]!)
+}
+
+function setStatusOfSelected(status: ConversationStatus) {
+  const { openId, cursorId, setStatus } = useConversations.getState()
+  const id = openId ?? cursorId
+  if (id) void setStatus(id, status)
+}
+
+/** The app-wide shortcuts; text fields keep their own keys except the global ones. */
+function useShortcuts() {
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const mod = event.ctrlKey || event.metaKey
+      if (mod && event.key.toLowerCase() === 'k') {
+        event.preventDefault()
+        focusTargets.search()
+        return
+      }
+      if (mod || event.altKey || isTyping(event.target) || document.querySelector('dialog[open]')) return
+      const target = event.target as HTMLElement | null
+      const onControl = target?.tagName === 'BUTTON' || target?.tagName === 'A'
+      const conversations = useConversations.getState()
+      switch (event.key) {
+        case 'ArrowDown':
+        case 'j':
+          event.preventDefault()
+          moveCursor(1)
+          if (!target?.closest('#conversation-list')) focusTargets.list()
+          break
+        case 'ArrowUp':
+        case 'k':
+          event.preventDefault()
+          moveCursor(-1)
+          if (!target?.closest('#conversation-list')) focusTargets.list()
+          break
+        case 'Enter':
+          if (onControl || !conversations.cursorId) return
+          event.preventDefault()
+          conversations.open(conversations.cursorId)
+          break
+        case 'r':
+          if (!conversations.openId) return
+          event.preventDefault()
+          focusTargets.composer()
+          break
+        case 'e':
+          setStatusOfSelected('Done')
+          break
+        case 'p':
+          setStatusOfSelected('Pending')
+          break
+        case 'o':
+          setStatusOfSelected('Open')
+          break
+        case 'u': {
+          const id = conversations.openId ?? conversations.cursorId
+          if (id) void conversations.markUnread(id)
+          break
+        }
+        case '/':
+          event.preventDefault()
+          focusTargets.search()
+          break
+        case '?':
+          useUi.getState().setHelpOpen(true)
+          break
+        default:
+          if (/^[1-9]$/.test(event.key)) {
+            const workspace = useWorkspaces.getState().list[Number(event.key) - 1]
+            if (workspace) useWorkspaces.getState().select(workspace.id)
+          }
+      }
+    }
+    window.addEventListener('keydown', onKeyDown)
+    return () => window.removeEventListener('keydown', onKeyDown)
+  }, [])
+}
+
+export function Inbox() {
+  const status = useWorkspaces((state) => state.status)
+  const count = useWorkspaces((state) => state.list.length)
+  const error = useWorkspaces((state) => state.error)
+  const load = useWorkspaces((state) => state.load)
+  useShortcuts()
+
+  useEffect(() => {
+    void load()
+  }, [load])
+
+  let content: React.ReactNode
+  if (status === 'error' && count === 0) {
+    content = (
+      <main className="thread" aria-label="Inbox">
+        <div className="empty" role="alert">
+          <p>Couldn’t load your workspaces. {error?.message}</p>
+          <button type="button" className="button" onClick={() => void load()}>
+            Try again
+          </button>
+        </div>
+      </main>
+    )
+  } else if (status === 'ready' && count === 0) {
+    content = (
+      <main className="thread" aria-label="Inbox">
+        <div className="empty">
+          <p>You’re not in any workspace yet.</p>
+          <p className="muted small">Ask a workspace owner to add you, then sign in again.</p>
+        </div>
+      </main>
+    )
+  } else {
+    content = (
+      <>
+        <ConversationList />
+        <Thread />
+      </>
+    )
+  }
+
+  return (
+    <div className="app-shell">
+      <WorkspaceRail />
+      <div className="app-main">
+        <ConnectionBanner />
+        <div className="panes">{content}</div>
+        <footer className="statusbar">
+          <LiveIndicator />
+          <span className="muted small">
+            Press <kbd>?</kbd> for shortcuts
+          </span>
+        </footer>
+      </div>
+    </div>
+  )
+}

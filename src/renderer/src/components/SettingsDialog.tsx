@@ -1,0 +1,186 @@
+import { useState, type FormEvent } from 'react'
+import type { BackendSettings, NotificationSettings, Settings } from '../../../shared/domain.ts'
+import { backendSettingsSchema } from '../../../shared/domain.ts'
+import { useSettings } from '../stores/settings.ts'
+import { useWorkspaces } from '../stores/workspaces.ts'
+import { Dialog } from './Dialog.tsx'
+
+const defaultNotifications: NotificationSettings = { enabled: true, sound: true }
+
+function BackendForm({ settings }: { settings: Settings }) {
+  const save = useSettings((state) => state.save)
+  const saving = useSettings((state) => state.saving)
+  const initial = settings.backend
+  const [mode, setMode] = useState<BackendSettings['mode']>(initial.mode)
+  const [supabaseUrl, setSupabaseUrl] = useState(initial.mode === 'custom' ? initial.supabaseUrl : '')
+  const [anonKey, setAnonKey] = useState(initial.mode === 'custom' ? initial.anonKey : '')
+  const [relayUrl, setRelayUrl] = useState(initial.mode === 'custom' ? initial.relayUrl : '')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [saved, setSaved] = useState(false)
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    setSaved(false)
+    const parsed = backendSettingsSchema.safeParse(mode === 'embedded' ? { mode } : { mode, supabaseUrl, anonKey, relayUrl })
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const field = { supabaseUrl: 'Supabase URL', anonKey: 'Anon key', relayUrl: 'Relay URL' }[String(issue?.path[0])] ?? 'A field'
+      setProblem(`${field}: ${field === 'Anon key' ? 'paste the project’s anon (public) key' : 'enter a full http(s):// address'}.`)
+      return
+    }
+    setProblem(null)
+    void save({ ...settings, backend: parsed.data }).then(setSaved)
+  }
+
+  return (
+    <form className="settings-section" onSubmit={submit} aria-labelledby="backend-title">
+      <h3 id="backend-title">Backend</h3>
+      <fieldset className="radio-group">
+        <legend className="visually-hidden">Which backend</legend>
+        <label className="radio">
+          <input type="radio" name="mode" checked={mode === 'embedded'} onChange={() => setMode('embedded')} />
+          <span>
+            <strong>Built-in demo backend</strong>
+            <span className="muted small block">Runs on this computer with demo data. Nothing leaves your machine.</span>
+          </span>
+        </label>
+        <label className="radio">
+          <input type="radio" name="mode" checked={mode === 'custom'} onChange={() => setMode('custom')} />
+          <span>
+            <strong>Your Supabase project</strong>
+            <span className="muted small block">The project URL and anon key from Supabase, and your SMS relay.</span>
+          </span>
+        </label>
+      </fieldset>
+      {mode === 'custom' && (
+        <div className="fields">
+          <label className="field">
+            <span>Supabase URL</span>
+            <input type="url" value={supabaseUrl} placeholder="https://abcd.supabase.co" onChange={(event) => setSupabaseUrl(event.target.value)} />
+          </label>
+          <label className="field">
+            <span>Anon key</span>
+            <input type="text" value={anonKey} spellCheck={false} onChange={(event) => setAnonKey(event.target.value)} />
+          </label>
+          <label className="field">
+            <span>Relay URL</span>
+            <input type="url" value={relayUrl} placeholder="https://abcd.supabase.co/functions/v1/sms-relay" onChange={(event) => setRelayUrl(event.target.value)} />
+          </label>
+        </div>
+      )}
+      {problem && (
+        <p className="form-error" role="alert">
+          {problem}
+        </p>
+      )}
+      <div className="row-actions">
+        {saved && (
+          <span className="ok small" role="status">
+            Saved. The app reconnects with these settings.
+          </span>
+        )}
+        <button type="submit" className="button primary" disabled={saving}>
+          {saving ? 'Saving…' : 'Save backend'}
+        </button>
+      </div>
+    </form>
+  )
+}
+
+function NotificationsForm({ settings }: { settings: Settings }) {
+  const workspaces = useWorkspaces((state) => state.list)
+  const save = useSettings((state) => state.save)
+  const permission = 'Notification' in window ? Notification.permission : 'unsupported'
+  const [browserPermission, setBrowserPermission] = useState(permission)
+
+  const update = (workspaceId: string, change: Partial<NotificationSettings>) => {
+    const current = settings.notifications[workspaceId] ?? defaultNotifications
+    void save({ ...settings, notifications: { ...settings.notifications, [workspaceId]: { ...current, ...change } } })
+  }
+
+  return (
+    <section className="settings-section" aria-labelledby="notifications-title">
+      <h3 id="notifications-title">Notifications</h3>
+      {window.appApi === undefined && browserPermission !== 'granted' && browserPermission !== 'unsupported' && (
+        <p className="notice">
+          This browser hasn’t allowed notifications yet.{' '}
+          <button
+            type="button"
+            className="link"
+            onClick={() => void Notification.requestPermission().then(setBrowserPermission)}
+          >
+            Allow notifications
+          </button>
+        </p>
+      )}
+      {workspaces.length === 0 ? (
+        <p className="muted small">Sign in to choose notifications for each workspace.</p>
+      ) : (
+        <table className="notify-table">
+          <thead>
+            <tr>
+              <th scope="col">Workspace</th>
+              <th scope="col">Notify</th>
+              <th scope="col">Sound</th>
+            </tr>
+          </thead>
+          <tbody>
+            {workspaces.map((workspace) => {
+              const current = settings.notifications[workspace.id] ?? defaultNotifications
+              return (
+                <tr key={workspace.id}>
+                  <th scope="row">{workspace.name}</th>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Notifications for ${workspace.name}`}
+                      checked={current.enabled}
+                      onChange={(event) => update(workspace.id, { enabled: event.target.checked })}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Sound for ${workspace.name}`}
+                      checked={current.sound}
+                      disabled={!current.enabled}
+                      onChange={(event) => update(workspace.id, { sound: event.target.checked })}
+                    />
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  )
+}
+
+export function SettingsDialog() {
+  const settings = useSettings((state) => state.settings)
+  const error = useSettings((state) => state.error)
+  const hide = useSettings((state) => state.hide)
+  const reload = useSettings((state) => state.show)
+  return (
+    <Dialog title="Settings" onClose={hide} wide>
+      {error && (
+        <p className="form-error" role="alert">
+          {error.message}{' '}
+          {!settings && (
+            <button type="button" className="link" onClick={() => void reload()}>
+              Try again
+            </button>
+          )}
+        </p>
+      )}
+      {!settings && !error && <p className="muted">Loading settings…</p>}
+      {settings && (
+        <>
+          <BackendForm settings={settings} />
+          <NotificationsForm settings={settings} />
+        </>
+      )}
+    </Dialog>
+  )
+}

@@ -1,0 +1,271 @@
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
+import { conversationStatuses } from '../../../shared/domain.ts'
+import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/format.ts'
+import { useConversations } from '../stores/conversations.ts'
+import { useThread } from '../stores/thread.ts'
+import { useActiveWorkspace } from '../stores/workspaces.ts'
+import { Composer } from './Composer.tsx'
+import { displayName } from './ConversationList.tsx'
+import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
+
+const statusText: Record<Message['status'], string> = {
+  queued: 'Queued, sends when online',
+  pending: 'Sending…',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  failed: 'Not delivered',
+}
+
+const Bubble = memo(function Bubble({ message }: { message: Message }) {
+  const retry = useThread((state) => state.retry)
+  const [retrying, setRetrying] = useState(false)
+  const outbound = message.direction === 'outbound'
+  return (
+    <li className={`bubble-row ${outbound ? 'out' : 'in'}`} data-testid="message" data-status={message.status} data-id={message.id}>
+      <div className={`bubble${message.status === 'failed' ? ' bubble-failed' : ''}`}>
+        <p className="bubble-text">{message.content}</p>
+        <div className="bubble-meta">
+          <time dateTime={message.createdAt} title={fullDateTime(message.createdAt)}>
+            {clockTime(message.createdAt)}
+          </time>
+          {outbound && (
+            <span className={`delivery delivery-${message.status}`} data-testid="delivery-status">
+              {' · '}
+              {statusText[message.status]}
+            </span>
+          )}
+        </div>
+      </div>
+      {outbound && message.status === 'failed' && (
+        <div className="bubble-error" role="alert">
+          <span>
+            {message.errorMessage ?? 'The carrier refused this message.'}
+            {message.errorCode ? ` (Twilio error ${message.errorCode})` : ''}
+          </span>
+          <button
+            type="button"
+            className="link"
+            disabled={retrying}
+            onClick={() => {
+              setRetrying(true)
+              void retry(message.id).finally(() => setRetrying(false))
+            }}
+          >
+            {retrying ? 'Retrying…' : 'Retry'}
+          </button>
+        </div>
+      )}
+    </li>
+  )
+})
+
+function groupByDay(messages: Message[]): { key: string; label: string; messages: Message[] }[] {
+  const groups: { key: string; label: string; messages: Message[] }[] = []
+  for (const message of messages) {
+    const key = dayKey(message.createdAt)
+    const last = groups[groups.length - 1]
+    if (last && last.key === key) last.messages.push(message)
+    else groups.push({ key, label: dayLabel(message.createdAt), messages: [message] })
+  }
+  return groups
+}
+
+function ThreadHeader({ conversation }: { conversation: Conversation }) {
+  const setStatus = useConversations((state) => state.setStatus)
+  const markUnread = useConversations((state) => state.markUnread)
+  const [error, setError] = useState<string | null>(null)
+  const change = (status: ConversationStatus) => {
+    void setStatus(conversation.id, status).then((failure) => setError(failure ? failure.message : null))
+  }
+  return (
+    <header className="thread-header">
+      <div className="thread-who">
+        <h2 className="thread-name">{displayName(conversation)}</h2>
+        {conversation.name && <span className="muted small">{formatPhone(conversation.phoneNumber)}</span>}
+      </div>
+      <div className="thread-actions">
+        <div className="segmented" role="radiogroup" aria-label="Conversation status">
+          {conversationStatuses.map((status) => (
+            <button
+              key={status}
+              type="button"
+              role="radio"
+              aria-checked={conversation.status === status}
+              className="segment"
+              data-testid={`status-${status}`}
+              onClick={() => change(status)}
+            >
+              {status}
+            </button>
+          ))}
+        </div>
+        <button
+          type="button"
+          className="button ghost"
+          onClick={() => void markUnread(conversation.id).then((failure) => setError(failure ? failure.message : null))}
+          title="Mark unread (U)"
+        >
+          Mark unread
+        </button>
+      </div>
+      {error && (
+        <p className="form-error thread-action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </header>
+  )
+}
+
+function MessagesSkeleton() {
+  return (
+    <div className="messages-skeleton" aria-hidden="true">
+      {[60, 40, 72, 30, 55].map((width, index) => (
+        <div key={index} className={`bubble-row ${index % 2 ? 'out' : 'in'}`}>
+          <span className="skeleton skeleton-bubble" style={{ width: `${width}%` }} />
+        </div>
+      ))}
+    </div>
+  )
+}
+
+/** Pixels from the bottom within which the view counts as pinned. */
+const pinSlack = 48
+
+function Messages({ contactId }: { contactId: string }) {
+  const messages = useThread((state) => state.messages)
+  const status = useThread((state) => state.status)
+  const error = useThread((state) => state.error)
+  const hasMore = useThread((state) => state.hasMore)
+  const loadingOlder = useThread((state) => state.loadingOlder)
+  const loadOlder = useThread((state) => state.loadOlder)
+  const reopen = useThread((state) => state.open)
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const pinned = useRef(true)
+  const previous = useRef<{ firstId: string | undefined; lastId: string | undefined; height: number; count: number }>({
+    firstId: undefined,
+    lastId: undefined,
+    height: 0,
+    count: 0,
+  })
+  const [unseen, setUnseen] = useState(0)
+  const groups = useMemo(() => groupByDay(messages), [messages])
+
+  useEffect(() => {
+    pinned.current = true
+    setUnseen(0)
+  }, [contactId])
+
+  // Runs before paint: older history is prepended without moving what the agent reads.
+  useLayoutEffect(() => {
+    const element = scrollRef.current
+    if (!element) return
+    const before = previous.current
+    const firstId = messages[0]?.id
+    const last = messages[messages.length - 1]
+    if (before.count > 0 && firstId !== before.firstId && last?.id === before.lastId) {
+      element.scrollTop += element.scrollHeight - before.height
+    } else if (last && last.id !== before.lastId) {
+      const mine = last.direction === 'outbound' && before.count > 0
+      if (pinned.current || mine || before.count === 0) {
+        element.scrollTop = element.scrollHeight
+        pinned.current = true
+      } else {
+        setUnseen((count) => count + 1)
+      }
+    }
+    previous.current = { firstId, lastId: last?.id, height: element.scrollHeight, count: messages.length }
+  }, [messages])
+
+  const onScroll = () => {
+    const element = scrollRef.current
+    if (!element) return
+    pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < pinSlack
+    if (pinned.current && unseen) setUnseen(0)
+    if (element.scrollTop < 240 && hasMore && !loadingOlder) void loadOlder()
+  }
+
+  const jumpToLatest = () => {
+    const element = scrollRef.current
+    if (!element) return
+    element.scrollTop = element.scrollHeight
+    pinned.current = true
+    setUnseen(0)
+  }
+
+  if (status === 'loading') return <MessagesSkeleton />
+  if (status === 'error') {
+    return (
+      <div className="empty" role="alert">
+        <p>Couldn’t load this conversation. {error?.message}</p>
+        <button type="button" className="button" onClick={() => void reopen(contactId)}>
+          Try again
+        </button>
+      </div>
+    )
+  }
+  return (
+    <div className="messages-wrap">
+      <div ref={scrollRef} className="messages" onScroll={onScroll} tabIndex={0} role="log" aria-label="Messages" aria-live="polite">
+        {hasMore && <p className="older-hint muted small">{loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}</p>}
+        {messages.length === 0 && <p className="empty muted">No messages yet. Say hello below.</p>}
+        {groups.map((group) => (
+          <section key={group.key} className="day" aria-label={group.label}>
+            <h3 className="day-label">
+              <span>{group.label}</span>
+            </h3>
+            <ol className="day-messages">
+              {group.messages.map((message) => (
+                <Bubble key={message.id} message={message} />
+              ))}
+            </ol>
+          </section>
+        ))}
+      </div>
+      {unseen > 0 && (
+        <button type="button" className="new-pill" onClick={jumpToLatest} data-testid="new-messages-pill">
+          <ArrowDownIcon /> {unseen === 1 ? '1 new message' : `${unseen} new messages`}
+        </button>
+      )}
+    </div>
+  )
+}
+
+export function Thread() {
+  const openId = useConversations((state) => state.openId)
+  const conversation = useConversations((state) => (state.openId ? state.byId[state.openId] : undefined))
+  const openThread = useThread((state) => state.open)
+  const workspace = useActiveWorkspace()
+
+  useEffect(() => {
+    void openThread(openId)
+  }, [openId, openThread])
+
+  // A message into the open conversation is read as it arrives, while the agent is here.
+  const unread = conversation?.unreadCount ?? 0
+  useEffect(() => {
+    if (openId && unread > 0 && document.hasFocus()) useConversations.getState().open(openId)
+  }, [openId, unread])
+
+  if (!openId || !conversation || conversation.workspaceId !== workspace?.id) {
+    return (
+      <main className="thread thread-empty" aria-label="Conversation">
+        <div className="empty">
+          <ChatIcon />
+          <p>Select a conversation</p>
+          <p className="muted small">
+            Use <kbd>↑</kbd> <kbd>↓</kbd> or <kbd>J</kbd> <kbd>K</kbd> to move and <kbd>Enter</kbd> to open. Press <kbd>?</kbd> for all shortcuts.
+          </p>
+        </div>
+      </main>
+    )
+  }
+  return (
+    <main className="thread" aria-label={`Conversation with ${displayName(conversation)}`}>
+      <ThreadHeader conversation={conversation} />
+      <Messages contactId={conversation.id} />
+      <Composer conversation={conversation} workspace={workspace} />
+    </main>
+  )
+}

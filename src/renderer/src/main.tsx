@@ -1,0 +1,24 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { setApi } from './api/api.ts'
+import { installBrowserPlatform, reportView } from './api/browser-platform.ts'
+import { createWebSocketApi, shellSocketUrl } from './api/websocket-api.ts'
+import { wireEvents } from './api/wire.ts'
+import { App } from './App.tsx'
+import { useConnection } from './stores/connection.ts'
+import './styles/tokens.css'
+import './styles/app.css'
+
+// Electron's preload provides the API; in a browser the shell's WebSocket carries the same contract.
+const api =
+  window.appApi ?? createWebSocketApi(shellSocketUrl(window.location), (status) => useConnection.getState().setTransport(status))
+setApi(api)
+wireEvents(api)
+reportView(api)
+if (!window.appApi) installBrowserPlatform(api)
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)

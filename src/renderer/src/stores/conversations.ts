@@ -1,0 +1,138 @@
+import { create } from 'zustand'
+import type { Conversation, ConversationFilter, ConversationStatus } from '../../../shared/domain.ts'
+import type { AppError } from '../../../shared/errors.ts'
+import { call } from '../api/api.ts'
+
+type Counts = Record<ConversationFilter, number>
+
+interface WorkspaceList {
+  /** Every conversation of the workspace, most recent activity first. */
+  order: string[]
+  status: 'loading' | 'ready' | 'error'
+  error: AppError | null
+}
+
+interface ConversationsStore {
+  byId: Record<string, Conversation>
+  lists: Record<string, WorkspaceList>
+  filter: ConversationFilter
+  openId: string | null
+  /** The keyboard cursor in the list (may differ from the open conversation). */
+  cursorId: string | null
+  load(workspaceId: string): Promise<void>
+  upsert(conversation: Conversation): void
+  setFilter(filter: ConversationFilter): void
+  setCursor(id: string | null): void
+  open(id: string | null): void
+  setStatus(id: string, status: ConversationStatus): Promise<AppError | null>
+  markUnread(id: string): Promise<AppError | null>
+  reset(): void
+}
+
+const time = (conversation: Conversation) => conversation.lastMessageAt ?? conversation.updatedAt
+
+/** Most recent first; ties broken by id so the order is stable. */
+export function compareConversations(a: Conversation, b: Conversation): number {
+  const byTime = time(b).localeCompare(time(a))
+  return byTime !== 0 ? byTime : a.id.localeCompare(b.id)
+}
+
+/** Where `conversation` belongs in `order` (binary search; the list is already sorted). */
+function insertionIndex(order: string[], byId: Record<string, Conversation>, conversation: Conversation): number {
+  let low = 0
+  let high = order.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    const other = byId[order[middle]!]!
+    if (compareConversations(other, conversation) < 0) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+export const useConversations = create<ConversationsStore>()((set, get) => ({
+  byId: {},
+  lists: {},
+  filter: 'Open',
+  openId: null,
+  cursorId: null,
+  async load(workspaceId) {
+    const existing = get().lists[workspaceId]
+    if (!existing || existing.status === 'error') {
+      set({ lists: { ...get().lists, [workspaceId]: { order: existing?.order ?? [], status: 'loading', error: null } } })
+    }
+    const result = await call('conversations.list', { workspaceId, filter: 'All' })
+    if (!result.ok) {
+      const previous = get().lists[workspaceId]
+      // A cached list stays on screen; the error only replaces an empty one.
+      if (previous && previous.order.length > 0) return
+      set({ lists: { ...get().lists, [workspaceId]: { order: [], status: 'error', error: result.error } } })
+      return
+    }
+    const byId = { ...get().byId }
+    for (const conversation of result.value.items) byId[conversation.id] = conversation
+    const order = [...result.value.items].sort(compareConversations).map((conversation) => conversation.id)
+    set({ byId, lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null } } })
+  },
+  upsert(conversation) {
+    const state = get()
+    const previous = state.byId[conversation.id]
+    if (previous && previous.updatedAt > conversation.updatedAt) return
+    const byId = { ...state.byId, [conversation.id]: conversation }
+    const list = state.lists[conversation.workspaceId]
+    if (!list) return set({ byId })
+    const moved = !previous || time(previous) !== time(conversation)
+    if (!moved) return set({ byId })
+    const order = list.order.filter((id) => id !== conversation.id)
+    order.splice(insertionIndex(order, byId, conversation), 0, conversation.id)
+    set({ byId, lists: { ...state.lists, [conversation.workspaceId]: { ...list, order } } })
+  },
+  setFilter(filter) {
+    set({ filter })
+  },
+  setCursor(cursorId) {
+    set({ cursorId })
+  },
+  open(id) {
+    set({ openId: id, cursorId: id ?? get().cursorId })
+    if (!id) return
+    const conversation = get().byId[id]
+    if (conversation && conversation.unreadCount > 0) {
+      // The badge clears at once; main confirms through conversation.upserted and badge.changed.
+      set({ byId: { ...get().byId, [id]: { ...conversation, unreadCount: 0 } } })
+    }
+    void call('conversations.markRead', { contactId: id })
+  },
+  async setStatus(id, status) {
+    const result = await call('conversations.setStatus', { contactId: id, status })
+    if (!result.ok) return result.error
+    get().upsert(result.value)
+    return null
+  },
+  async markUnread(id) {
+    const result = await call('conversations.markUnread', { contactId: id })
+    if (!result.ok) return result.error
+    if (get().openId === id) set({ openId: null })
+    return null
+  },
+  reset() {
+    set({ byId: {}, lists: {}, openId: null, cursorId: null })
+  },
+}))
+
+/** Ids shown for a workspace under a filter, with the count of every filter. */
+export function filterConversations(
+  order: string[],
+  byId: Record<string, Conversation>,
+  filter: ConversationFilter,
+): { ids: string[]; counts: Counts } {
+  const counts: Counts = { Open: 0, Pending: 0, Done: 0, All: order.length }
+  const ids: string[] = []
+  for (const id of order) {
+    const conversation = byId[id]
+    if (!conversation) continue
+    counts[conversation.status] += 1
+    if (filter === 'All' || conversation.status === filter) ids.push(id)
+  }
+  return { ids, counts }
+}

@@ -1,0 +1,91 @@
+import { create } from 'zustand'
+import type { Message } from '../../../shared/domain.ts'
+import type { AppError } from '../../../shared/errors.ts'
+import { call } from '../api/api.ts'
+
+const pageSize = 200
+
+interface ThreadStore {
+  contactId: string | null
+  messages: Message[]
+  hasMore: boolean
+  status: 'idle' | 'loading' | 'ready' | 'error'
+  error: AppError | null
+  loadingOlder: boolean
+  /** Drafts per conversation, kept while the app runs. */
+  drafts: Record<string, string>
+  open(contactId: string | null): Promise<void>
+  loadOlder(): Promise<void>
+  upsert(message: Message): void
+  send(workspaceId: string, contactId: string, body: string): Promise<AppError | null>
+  retry(messageId: string): Promise<AppError | null>
+  setDraft(contactId: string, text: string): void
+}
+
+function mergeMessage(messages: Message[], message: Message): Message[] {
+  const index = messages.findIndex((existing) => existing.id === message.id)
+  if (index >= 0) {
+    const existing = messages[index]!
+    if (existing.updatedAt > message.updatedAt) return messages
+    const next = messages.slice()
+    next[index] = message
+    return next
+  }
+  // New messages almost always belong at the end; walk back from there.
+  let at = messages.length
+  while (at > 0 && messages[at - 1]!.createdAt > message.createdAt) at -= 1
+  const next = messages.slice()
+  next.splice(at, 0, message)
+  return next
+}
+
+export const useThread = create<ThreadStore>()((set, get) => ({
+  contactId: null,
+  messages: [],
+  hasMore: false,
+  status: 'idle',
+  error: null,
+  loadingOlder: false,
+  drafts: {},
+  async open(contactId) {
+    set({ contactId, messages: [], hasMore: false, status: contactId ? 'loading' : 'idle', error: null, loadingOlder: false })
+    if (!contactId) return
+    const result = await call('thread.load', { contactId, before: null, limit: pageSize })
+    if (get().contactId !== contactId) return
+    if (!result.ok) return set({ status: 'error', error: result.error })
+    let messages = result.value.messages
+    // Events that arrived while loading are merged, not lost.
+    for (const message of get().messages) messages = mergeMessage(messages, message)
+    set({ messages, hasMore: result.value.hasMore, status: 'ready' })
+  },
+  async loadOlder() {
+    const { contactId, messages, hasMore, loadingOlder } = get()
+    if (!contactId || !hasMore || loadingOlder || messages.length === 0) return
+    set({ loadingOlder: true })
+    const result = await call('thread.load', { contactId, before: messages[0]!.createdAt, limit: pageSize })
+    if (get().contactId !== contactId) return
+    if (!result.ok) return set({ loadingOlder: false })
+    const known = new Set(get().messages.map((message) => message.id))
+    const older = result.value.messages.filter((message) => !known.has(message.id))
+    set({ messages: [...older, ...get().messages], hasMore: result.value.hasMore, loadingOlder: false })
+  },
+  upsert(message) {
+    if (message.contactId !== get().contactId) return
+    set({ messages: mergeMessage(get().messages, message) })
+  },
+  async send(workspaceId, contactId, body) {
+    const result = await call('messages.send', { workspaceId, contactId, body })
+    if (!result.ok) return result.error
+    get().upsert(result.value)
+    return null
+  },
+  async retry(messageId) {
+    const result = await call('messages.retry', { messageId })
+    if (!result.ok) return result.error
+    get().upsert(result.value)
+    return null
+  },
+  setDraft(contactId, text) {
+    set({ drafts: { ...get().drafts, [contactId]: text } })
+  },
+}))

@@ -1,0 +1,57 @@
+import { create } from 'zustand'
+import type { Badge, Workspace } from '../../../shared/domain.ts'
+import type { AppError } from '../../../shared/errors.ts'
+import { call } from '../api/api.ts'
+
+interface WorkspacesStore {
+  list: Workspace[]
+  activeId: string | null
+  status: 'idle' | 'loading' | 'ready' | 'error'
+  error: AppError | null
+  badge: Badge
+  load(): Promise<void>
+  apply(list: Workspace[]): void
+  select(id: string): void
+  setBadge(badge: Badge): void
+  reset(): void
+}
+
+const emptyBadge: Badge = { total: 0, perWorkspace: {} }
+
+export const useWorkspaces = create<WorkspacesStore>()((set, get) => ({
+  list: [],
+  activeId: null,
+  status: 'idle',
+  error: null,
+  badge: emptyBadge,
+  async load() {
+    set({ status: get().list.length ? 'ready' : 'loading', error: null })
+    const result = await call('workspaces.list', {})
+    if (!result.ok) return set({ status: 'error', error: result.error })
+    get().apply(result.value)
+  },
+  apply(list) {
+    const activeId = get().activeId
+    const stillThere = list.some((workspace) => workspace.id === activeId)
+    const perWorkspace: Record<string, number> = {}
+    for (const workspace of list) perWorkspace[workspace.id] = workspace.unreadTotal
+    set({
+      list,
+      status: 'ready',
+      activeId: stillThere ? activeId : (list[0]?.id ?? null),
+      badge: { total: list.reduce((sum, workspace) => sum + workspace.unreadTotal, 0), perWorkspace },
+    })
+  },
+  select(id) {
+    set({ activeId: id })
+  },
+  setBadge(badge) {
+    set({ badge })
+  },
+  reset() {
+    set({ list: [], activeId: null, status: 'idle', error: null, badge: emptyBadge })
+  },
+}))
+
+export const useActiveWorkspace = () =>
+  useWorkspaces((state) => state.list.find((workspace) => workspace.id === state.activeId) ?? null)
