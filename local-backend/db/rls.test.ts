@@ -37,9 +37,20 @@ const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', ser
 const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
 
 const matrix: Case[] = [
-  { table: 'workspaces', op: 'select', sql: 'select id from workspaces where id = $1', params: [acme], expect: readable },
+  {
+    table: 'workspaces',
+    op: 'select',
+    sql: 'select id from workspaces where id = $1',
+    params: [acme],
+    expect: readable,
+  },
   // Workspaces are created by onboarding with the service role, with the owner's membership.
-  { table: 'workspaces', op: 'insert', sql: `insert into workspaces (name) values ('Initech') returning id`, expect: serviceOnly },
+  {
+    table: 'workspaces',
+    op: 'insert',
+    sql: `insert into workspaces (name) values ('Initech') returning id`,
+    expect: serviceOnly,
+  },
   {
     table: 'workspaces',
     op: 'update',
@@ -47,7 +58,13 @@ const matrix: Case[] = [
     params: [acme],
     expect: adminsOnly,
   },
-  { table: 'workspaces', op: 'delete', sql: 'delete from workspaces where id = $1 returning id', params: [acme], expect: adminsOnly },
+  {
+    table: 'workspaces',
+    op: 'delete',
+    sql: 'delete from workspaces where id = $1 returning id',
+    params: [acme],
+    expect: adminsOnly,
+  },
 
   {
     table: 'workspace_members',
@@ -78,7 +95,13 @@ const matrix: Case[] = [
     expect: adminsOnly,
   },
 
-  { table: 'contacts', op: 'select', sql: 'select id from contacts where workspace_id = $1', params: [acme], expect: readable },
+  {
+    table: 'contacts',
+    op: 'select',
+    sql: 'select id from contacts where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
   {
     table: 'contacts',
     op: 'insert',
@@ -93,9 +116,21 @@ const matrix: Case[] = [
     params: [maria],
     expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
   },
-  { table: 'contacts', op: 'delete', sql: 'delete from contacts where id = $1 returning id', params: [maria], expect: adminsOnly },
+  {
+    table: 'contacts',
+    op: 'delete',
+    sql: 'delete from contacts where id = $1 returning id',
+    params: [maria],
+    expect: adminsOnly,
+  },
 
-  { table: 'messages', op: 'select', sql: 'select id from messages where workspace_id = $1', params: [acme], expect: readable },
+  {
+    table: 'messages',
+    op: 'select',
+    sql: 'select id from messages where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
   {
     table: 'messages',
     op: 'insert',
@@ -112,7 +147,13 @@ const matrix: Case[] = [
     params: [maria],
     expect: serviceOnly,
   },
-  { table: 'messages', op: 'delete', sql: 'delete from messages where contact_id = $1 returning id', params: [maria], expect: adminsOnly },
+  {
+    table: 'messages',
+    op: 'delete',
+    sql: 'delete from messages where contact_id = $1 returning id',
+    params: [maria],
+    expect: adminsOnly,
+  },
 
   {
     table: 'twilio_numbers',
@@ -195,7 +236,12 @@ async function outcome(caller: Actor, test: Case): Promise<Outcome> {
 
 describe('the RLS matrix: every table × select/insert/update/delete × owner, agent, other workspace, anon, service role', () => {
   const rows = matrix.flatMap((test) =>
-    (Object.keys(actors) as Actor[]).map((actor) => ({ name: `${test.table} ${test.op}`, actor, test, want: test.expect[actor] })),
+    (Object.keys(actors) as Actor[]).map((actor) => ({
+      name: `${test.table} ${test.op}`,
+      actor,
+      test,
+      want: test.expect[actor],
+    })),
   )
   it.each(rows)('$name as $actor → $want', async ({ actor, test, want }) => {
     expect(await outcome(actor, test)).toBe(want)
@@ -207,7 +253,9 @@ describe('isolation of whole tables', () => {
   it.each(tables)('%s: each member sees exactly their own workspace', async (table) => {
     const column = table === 'workspaces' ? 'id' : 'workspace_id'
     const visible = async (caller: Caller) =>
-      (await queryAs<{ ws: string }>(db, caller, `select distinct ${column} as ws from ${table} order by 1`)).map((row) => row.ws)
+      (
+        await queryAs<{ ws: string }>(db, caller, `select distinct ${column} as ws from ${table} order by 1`)
+      ).map((row) => row.ws)
     expect(await visible(user(demo.ben))).toEqual([demo.acme])
     expect(await visible(user(demo.cleo))).toEqual([demo.globex])
     expect(await visible(serviceRole)).toEqual([demo.acme, demo.globex])
@@ -231,8 +279,15 @@ describe('isolation of whole tables', () => {
   })
 
   it('an agent cannot set unread_count or the activity columns directly', async () => {
-    for (const column of ['unread_count = 0', `last_message_at = now()`, `last_message_preview = 'x'`, `workspace_id = '${demo.globex}'`]) {
-      const error = await pgError(queryAs(db, user(demo.ben), `update contacts set ${column} where id = $1`, [maria]))
+    for (const column of [
+      'unread_count = 0',
+      `last_message_at = now()`,
+      `last_message_preview = 'x'`,
+      `workspace_id = '${demo.globex}'`,
+    ]) {
+      const error = await pgError(
+        queryAs(db, user(demo.ben), `update contacts set ${column} where id = $1`, [maria]),
+      )
       expect(error.code, column).toBe('42501')
     }
   })
@@ -254,10 +309,14 @@ describe('owners are managed only by owners', () => {
   /** Runs `fn` as Cleo after making her an admin of Acme (all rolled back). */
   const asAcmeAdmin = (sql: string, params: unknown[]) =>
     db.transaction(async (tx) => {
-      await tx.query(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'admin')`, [demo.acme, demo.cleo])
-      await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
-        JSON.stringify({ sub: demo.cleo, role: 'authenticated' }),
+      await tx.query(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'admin')`, [
+        demo.acme,
+        demo.cleo,
       ])
+      await tx.query(
+        `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`,
+        [JSON.stringify({ sub: demo.cleo, role: 'authenticated' })],
+      )
       try {
         return (await tx.query(sql, params)).affectedRows
       } finally {
@@ -266,24 +325,45 @@ describe('owners are managed only by owners', () => {
     })
 
   it('an admin manages agents', async () => {
-    expect(await asAcmeAdmin(`update workspace_members set role = 'admin' where user_id = $1 and workspace_id = $2`, [demo.ben, demo.acme])).toBe(1)
+    expect(
+      await asAcmeAdmin(
+        `update workspace_members set role = 'admin' where user_id = $1 and workspace_id = $2`,
+        [demo.ben, demo.acme],
+      ),
+    ).toBe(1)
   })
 
   it('an admin cannot promote anyone, itself included, to owner', async () => {
     for (const target of [demo.cleo, demo.ben]) {
       const error = await pgError(
-        asAcmeAdmin(`update workspace_members set role = 'owner' where user_id = $1 and workspace_id = $2`, [target, demo.acme]),
+        asAcmeAdmin(`update workspace_members set role = 'owner' where user_id = $1 and workspace_id = $2`, [
+          target,
+          demo.acme,
+        ]),
       )
       expect(error.code).toBe('42501')
     }
   })
 
   it('an admin cannot demote or remove the owner, nor add a new owner', async () => {
-    expect(await asAcmeAdmin(`update workspace_members set role = 'agent' where user_id = $1 and workspace_id = $2`, [demo.ava, demo.acme])).toBe(0)
-    expect(await asAcmeAdmin(`delete from workspace_members where user_id = $1 and workspace_id = $2`, [demo.ava, demo.acme])).toBe(0)
+    expect(
+      await asAcmeAdmin(
+        `update workspace_members set role = 'agent' where user_id = $1 and workspace_id = $2`,
+        [demo.ava, demo.acme],
+      ),
+    ).toBe(0)
+    expect(
+      await asAcmeAdmin(`delete from workspace_members where user_id = $1 and workspace_id = $2`, [
+        demo.ava,
+        demo.acme,
+      ]),
+    ).toBe(0)
     // Ben is a member already: RLS refuses the row before the unique key could (23505).
     const error = await pgError(
-      asAcmeAdmin(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'owner')`, [demo.acme, demo.ben]),
+      asAcmeAdmin(`insert into workspace_members (workspace_id, user_id, role) values ($1, $2, 'owner')`, [
+        demo.acme,
+        demo.ben,
+      ]),
     )
     expect(error.code).toBe('42501')
   })
@@ -303,18 +383,25 @@ describe('Twilio secrets: no route for any agent', () => {
               unnest(array['select', 'insert', 'update', 'references']) p(privilege)`,
     )
     expect(rows).toHaveLength(24)
-    for (const row of rows) expect(row.granted, `${row.role} ${row.privilege} ${row.col}`).toBe(row.role === 'service_role')
+    for (const row of rows)
+      expect(row.granted, `${row.role} ${row.privilege} ${row.col}`).toBe(row.role === 'service_role')
   })
 
-  it.each(['select auth_token from workspace_twilio_config', 'select * from workspace_twilio_config', 'select account_sid from workspace_twilio_config'])(
-    '%s is refused for every agent and anon',
-    async (sql) => {
-      for (const caller of agents) expect((await pgError(queryAs(db, caller, sql))).code).toBe('42501')
-    },
-  )
+  it.each([
+    'select auth_token from workspace_twilio_config',
+    'select * from workspace_twilio_config',
+    'select account_sid from workspace_twilio_config',
+  ])('%s is refused for every agent and anon', async (sql) => {
+    for (const caller of agents) expect((await pgError(queryAs(db, caller, sql))).code).toBe('42501')
+  })
 
   it('the service role (the relay) reads them', async () => {
-    const rows = await queryAs(db, serviceRole, 'select auth_token from workspace_twilio_config where workspace_id = $1', [demo.acme])
+    const rows = await queryAs(
+      db,
+      serviceRole,
+      'select auth_token from workspace_twilio_config where workspace_id = $1',
+      [demo.acme],
+    )
     expect(rows).toEqual([{ auth_token: demo.acmeToken }])
   })
 

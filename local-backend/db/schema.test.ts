@@ -15,7 +15,11 @@ interface SeedColumn {
   default: string | null
   notNull: boolean
 }
-const c = (type: string, def: string | null = null, notNull = false): SeedColumn => ({ type, default: def, notNull })
+const c = (type: string, def: string | null = null, notNull = false): SeedColumn => ({
+  type,
+  default: def,
+  notNull,
+})
 
 const seedColumns: Record<string, Record<string, SeedColumn>> = {
   messages: {
@@ -104,16 +108,23 @@ const seedConstraints: { table: string; name: string; type: 'p' | 'f' | 'c' | 'u
     table: 'messages',
     name: 'messages_sentiment_check',
     type: 'c',
-    definition: /^CHECK \(\(\(sentiment >= \('?-1'?(::integer)?\)::double precision\) AND \(sentiment <= \(1\)::double precision\)\)\)$/,
+    definition:
+      /^CHECK \(\(\(sentiment >= \('?-1'?(::integer)?\)::double precision\) AND \(sentiment <= \(1\)::double precision\)\)\)$/,
   },
   {
     table: 'messages',
     name: 'messages_status_check',
     type: 'c',
-    definition: /^CHECK \(\(status = ANY \(ARRAY\['pending'::text, 'sent'::text, 'delivered'::text, 'failed'::text\]\)\)\)$/,
+    definition:
+      /^CHECK \(\(status = ANY \(ARRAY\['pending'::text, 'sent'::text, 'delivered'::text, 'failed'::text\]\)\)\)$/,
   },
   { table: 'twilio_numbers', name: 'twilio_numbers_pkey', type: 'p', definition: /^PRIMARY KEY \(id\)$/ },
-  { table: 'workspace_twilio_config', name: 'workspace_twilio_config_pkey', type: 'p', definition: /^PRIMARY KEY \(id\)$/ },
+  {
+    table: 'workspace_twilio_config',
+    name: 'workspace_twilio_config_pkey',
+    type: 'p',
+    definition: /^PRIMARY KEY \(id\)$/,
+  },
   {
     table: 'workspace_twilio_config',
     name: 'workspace_twilio_config_workspace_id_fkey',
@@ -153,33 +164,38 @@ afterAll(async () => {
 })
 
 describe("the seed schema's four tables", () => {
-  it.each(Object.entries(seedColumns))('%s has every seed column with its type, default and NOT NULL', async (table, columns) => {
-    const { rows } = await db.query<{
-      column_name: string
-      data_type: string
-      udt_name: string
-      domain_base: string | null
-      column_default: string | null
-      is_nullable: 'YES' | 'NO'
-    }>(
-      `select c.column_name, c.data_type, c.udt_name, c.column_default, c.is_nullable,
+  it.each(Object.entries(seedColumns))(
+    '%s has every seed column with its type, default and NOT NULL',
+    async (table, columns) => {
+      const { rows } = await db.query<{
+        column_name: string
+        data_type: string
+        udt_name: string
+        domain_base: string | null
+        column_default: string | null
+        is_nullable: 'YES' | 'NO'
+      }>(
+        `select c.column_name, c.data_type, c.udt_name, c.column_default, c.is_nullable,
               format_type(t.typbasetype, null) as domain_base
          from information_schema.columns c
          left join pg_type t on t.typname = c.domain_name and c.domain_name is not null
         where c.table_schema = 'public' and c.table_name = $1`,
-      [table],
-    )
-    const actual = new Map(rows.map((row) => [row.column_name, row]))
-    for (const [name, expected] of Object.entries(columns)) {
-      const column = actual.get(name)
-      expect(column, `${table}.${name}`).toBeDefined()
-      if (!column) continue
-      const type = column.domain_base ?? (column.data_type === 'USER-DEFINED' ? column.udt_name : column.data_type)
-      expect(type, `${table}.${name} type`).toBe(expected.type)
-      if (expected.default !== null) expect(column.column_default, `${table}.${name} default`).toBe(expected.default)
-      if (expected.notNull) expect(column.is_nullable, `${table}.${name} NOT NULL`).toBe('NO')
-    }
-  })
+        [table],
+      )
+      const actual = new Map(rows.map((row) => [row.column_name, row]))
+      for (const [name, expected] of Object.entries(columns)) {
+        const column = actual.get(name)
+        expect(column, `${table}.${name}`).toBeDefined()
+        if (!column) continue
+        const type =
+          column.domain_base ?? (column.data_type === 'USER-DEFINED' ? column.udt_name : column.data_type)
+        expect(type, `${table}.${name} type`).toBe(expected.type)
+        if (expected.default !== null)
+          expect(column.column_default, `${table}.${name} default`).toBe(expected.default)
+        if (expected.notNull) expect(column.is_nullable, `${table}.${name} NOT NULL`).toBe('NO')
+      }
+    },
+  )
 
   it('messages.embedding is vector(1536) from pgvector in the extensions schema', async () => {
     const { rows } = await db.query<{ type: string; schema: string }>(
@@ -201,15 +217,18 @@ describe("the seed schema's four tables", () => {
     ])
   })
 
-  it.each(Object.entries(seedIndexes))('index %s exists on its table as the seed defines it', async (name, expected) => {
-    const { rows } = await db.query<{ tablename: string; indexdef: string }>(
-      `select tablename, indexdef from pg_indexes where schemaname = 'public' and indexname = $1`,
-      [name],
-    )
-    expect(rows).toHaveLength(1)
-    expect(rows[0]!.tablename).toBe(expected.table)
-    expect(rows[0]!.indexdef).toMatch(expected.definition)
-  })
+  it.each(Object.entries(seedIndexes))(
+    'index %s exists on its table as the seed defines it',
+    async (name, expected) => {
+      const { rows } = await db.query<{ tablename: string; indexdef: string }>(
+        `select tablename, indexdef from pg_indexes where schemaname = 'public' and indexname = $1`,
+        [name],
+      )
+      expect(rows).toHaveLength(1)
+      expect(rows[0]!.tablename).toBe(expected.table)
+      expect(rows[0]!.indexdef).toMatch(expected.definition)
+    },
+  )
 
   it.each(seedConstraints)('constraint $name on $table', async (expected) => {
     const { rows } = await db.query<{ contype: string; definition: string }>(
@@ -269,7 +288,9 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
       `select indexname, indexdef from pg_indexes
         where schemaname = 'public' and indexname in ('messages_twilio_sid_unique', 'contacts_inbox_idx') order by 1`,
     )
-    expect(rows[0]!.indexdef).toMatch(/USING btree \(workspace_id, conversation_status, last_message_at DESC NULLS LAST\)/)
+    expect(rows[0]!.indexdef).toMatch(
+      /USING btree \(workspace_id, conversation_status, last_message_at DESC NULLS LAST\)/,
+    )
     expect(rows[1]!.indexdef).toMatch(/CREATE UNIQUE INDEX messages_twilio_sid_unique .*\(twilio_sid\)/)
   })
 

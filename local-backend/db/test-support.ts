@@ -70,12 +70,18 @@ export function queryAs<T = Record<string, unknown>>(
 }
 
 /** Postgres' SQLSTATE and constraint name of a failed query, for asserting on the exact error. */
-export async function pgError(promise: Promise<unknown>): Promise<{ code: string; constraint?: string; message: string }> {
+export async function pgError(
+  promise: Promise<unknown>,
+): Promise<{ code: string; constraint?: string; message: string }> {
   try {
     await promise
   } catch (error) {
     const e = error as { code?: string; constraint?: string; message: string }
-    return { code: e.code ?? 'unknown', message: e.message, ...(e.constraint ? { constraint: e.constraint } : {}) }
+    return {
+      code: e.code ?? 'unknown',
+      message: e.message,
+      ...(e.constraint ? { constraint: e.constraint } : {}),
+    }
   }
   throw new Error('expected the query to fail, and it succeeded')
 }
