@@ -130,10 +130,10 @@ describe('Twilio double', () => {
 
     const unknown = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', Bodyy: 'typo' })
     expect(unknown.status).toBe(400)
-    expect((await unknown.json()).message).toContain('Bodyy is not a parameter')
+    expect(((await unknown.json()) as { message: string }).message).toContain('Bodyy is not a parameter')
 
     const badTypes = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', StatusCallback: 'not a url', SmartEncoded: 'maybe' })
-    const badTypesBody = await badTypes.json()
+    const badTypesBody = (await badTypes.json()) as { message: string }
     expect(badTypes.status).toBe(400)
     expect(badTypesBody.message).toContain('StatusCallback must match format "uri"')
     expect(badTypesBody.message).toContain('SmartEncoded must be boolean')
