@@ -1,0 +1,160 @@
+import { createClient } from '@supabase/supabase-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../src/shared/log.ts'
+import { startLocalBackend, type LocalBackend } from './index.ts'
+
+let backend: LocalBackend
+const { logger, lines } = createMemoryLogger('server-test')
+const serviceHeaders = () => ({ apikey: backend.serviceRoleKey, authorization: `Bearer ${backend.serviceRoleKey}` })
+
+beforeAll(async () => {
+  backend = await startLocalBackend({ port: 0, seed: true, logger })
+})
+afterAll(async () => {
+  await backend.stop()
+})
+
+async function stillServing() {
+  const response = await fetch(`${backend.url}/rest/v1/workspaces?select=name&order=name`, { headers: serviceHeaders() })
+  expect(response.status).toBe(200)
+  expect(await response.json()).toEqual([{ name: 'Acme Support' }, { name: 'Globex Care' }])
+}
+
+describe('bad input gets a clean error and the server keeps serving', () => {
+  it('malformed JSON', async () => {
+    const rest = await fetch(`${backend.url}/rest/v1/contacts`, {
+      method: 'POST',
+      headers: { ...serviceHeaders(), 'content-type': 'application/json' },
+      body: '{"name": ',
+    })
+    expect(rest.status).toBe(400)
+    expect(await rest.json()).toMatchObject({ code: 'PGRST102', message: 'Empty or invalid json' })
+    const rpc = await fetch(`${backend.url}/rest/v1/rpc/mark_conversation_read`, {
+      method: 'POST',
+      headers: { ...serviceHeaders(), 'content-type': 'application/json' },
+      body: '[1,',
+    })
+    expect(rpc.status).toBe(400)
+    await stillServing()
+  })
+
+  it('a 10 MB body is refused with 413 on REST and auth', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024) })
+    for (const path of ['/rest/v1/contacts', '/auth/v1/token?grant_type=password']) {
+      const response = await fetch(`${backend.url}${path}`, {
+        method: 'POST',
+        headers: { ...serviceHeaders(), 'content-type': 'application/json' },
+        body: big,
+      })
+      expect(response.status).toBe(413)
+      expect(await response.json()).toMatchObject({ code: expect.anything() })
+    }
+    await stillServing()
+  })
+
+  it('a body sent without Content-Length is limited too', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024))
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 2 * 1024 * 1024) controller.close()
+        else {
+          sent += chunk.length
+          controller.enqueue(chunk)
+        }
+      },
+    })
+    const response = await fetch(`${backend.url}/rest/v1/contacts`, {
+      method: 'POST',
+      headers: { ...serviceHeaders(), 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(413)
+    await stillServing()
+  })
+
+  it('bad Range headers and limits', async () => {
+    for (const range of ['9-2', 'abc', '-5']) {
+      const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, { headers: { ...serviceHeaders(), range } })
+      expect({ range, status: response.status }).toEqual({ range, status: 416 })
+      expect(await response.json()).toMatchObject({ code: 'PGRST103' })
+    }
+    const limit = await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=-1`, { headers: serviceHeaders() })
+    expect(limit.status).toBe(400)
+    const past = await fetch(`${backend.url}/rest/v1/contacts?select=id&offset=1000`, {
+      headers: { ...serviceHeaders(), prefer: 'count=exact' },
+    })
+    expect(past.status).toBe(416)
+    await stillServing()
+  })
+
+  it('unknown routes are 404 JSON', async () => {
+    for (const path of ['/nope', '/rest/v1/contacts/extra', '/auth/v1/nope', '/functions/v1/missing/x', '/realtime/v1/api']) {
+      const response = await fetch(`${backend.url}${path}`, { headers: serviceHeaders() })
+      expect({ path, status: response.status }).toEqual({ path, status: 404 })
+      expect(response.headers.get('content-type')).toContain('application/json')
+      await response.json()
+    }
+    await stillServing()
+  })
+
+  it('an unknown column is a 400, never a 500', async () => {
+    const response = await fetch(`${backend.url}/rest/v1/contacts?select=id,ghost`, { headers: serviceHeaders() })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ code: '42703', message: 'column contacts.ghost does not exist' })
+    expect(lines.some((line) => line.includes('"level":"error"'))).toBe(false)
+    await stillServing()
+  })
+})
+
+describe('the server', () => {
+  it('answers /health and CORS preflights for the renderer', async () => {
+    const health = await fetch(`${backend.url}/health`)
+    expect(await health.json()).toEqual({ status: 'ok' })
+    const preflight = await fetch(`${backend.url}/rest/v1/contacts`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,apikey,prefer' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('prefer')
+  })
+
+  it('serves mounted functions under /functions/v1/<name> with the prefix stripped', async () => {
+    const seen: { path: string; host: string; prefix: string | null; body: string }[] = []
+    backend.mountFunction('echo', async (request) => {
+      const url = new URL(request.url)
+      seen.push({ path: `${url.pathname}${url.search}`, host: url.host, prefix: request.headers.get('x-forwarded-prefix'), body: await request.text() })
+      return Response.json({ ok: true }, { status: 201 })
+    })
+    const supabase = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const { data, error } = await supabase.functions.invoke('echo/messages?x=1', { body: { hello: 'world' } })
+    expect(error).toBeNull()
+    expect(data).toEqual({ ok: true })
+    const root = await fetch(`${backend.url}/functions/v1/echo`)
+    expect(root.status).toBe(201)
+    expect(seen).toEqual([
+      { path: '/messages?x=1', host: `127.0.0.1:${backend.port}`, prefix: '/functions/v1/echo', body: '{"hello":"world"}' },
+      { path: '/', host: `127.0.0.1:${backend.port}`, prefix: '/functions/v1/echo', body: '' },
+    ])
+  })
+
+  it('logs requests as structured JSON without secrets', async () => {
+    await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=1`, { headers: serviceHeaders() })
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(parsed.some((entry) => entry.msg === 'request' && entry.path === '/rest/v1/contacts' && entry.status === 200)).toBe(true)
+    expect(lines.join('\n')).not.toContain(backend.serviceRoleKey)
+  })
+})
+
+describe('stop', () => {
+  it('closes the port and the database, and is idempotent', async () => {
+    const other = await startLocalBackend({ port: 0, logger })
+    const keepAlive = await fetch(`${other.url}/health`)
+    expect(keepAlive.status).toBe(200)
+    await Promise.all([other.stop(), other.stop()])
+    await expect(fetch(`${other.url}/health`)).rejects.toThrow()
+    expect(other.db.closed).toBe(true)
+  })
+})
