@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { execFile } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { SignJWT } from 'jose'
 import twilio from 'twilio'
@@ -382,6 +385,30 @@ describe('POST /twilio/inbound', () => {
     expect(big.status).toBe(413)
     seen.push(await json.text(), big.text)
     expect(await contactByPhone(ACME.workspaceId, '+15557001005')).toBeNull()
+  })
+})
+
+describe('npm run sms:inbound', () => {
+  const cli = (args: string[]) =>
+    promisify(execFile)(resolve(import.meta.dirname, '../node_modules/.bin/node'), ['local-backend/twilio/inbound-cli.ts', ...args], {
+      cwd: resolve(import.meta.dirname, '..'),
+    })
+
+  it('posts a signed webhook with the receiving workspace credentials read through the service role', async () => {
+    const from = '+15557001099'
+    const { stdout } = await cli(['--to', ACME.number, '--from', from, '--body', 'Sent from the CLI', '--relay-url', relayUrl, '--supabase-url', backend.url])
+    expect(stdout).toMatch(/^200 SM[0-9a-f]{32} /)
+    expect(stdout).not.toContain(ACME.authToken)
+    expect(await contactByPhone(ACME.workspaceId, from)).toMatchObject({ unread_count: 1, last_message_preview: 'Sent from the CLI' })
+  })
+
+  it('stops with a message naming a bad flag', async () => {
+    const failure = (await cli(['--to', ACME.number, '--from', '555', '--body', 'x']).catch((error: unknown) => error)) as {
+      code: number
+      stderr: string
+    }
+    expect(failure.code).toBe(2)
+    expect(failure.stderr).toContain('--from: must be an E.164 number')
   })
 })
 
