@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { SupabaseClient } from '@supabase/supabase-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
+import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
+import { ACME, GLOBEX, mountRelay, serviceClient } from '../../../relay/test-support.ts'
+import type { Message } from '../../shared/domain.ts'
+import { createMemoryLogger } from '../../shared/log.ts'
+import { Cache } from '../cache/cache.ts'
+import { createAesSecretStore } from '../secrets.ts'
+import { createSessionService, type SessionService } from '../session/session.ts'
+import { createOutbox, type Outbox } from './outbox.ts'
+
+const { logger } = createMemoryLogger('outbox-test')
+let backend: LocalBackend
+let double: TwilioDouble
+let relayUrl: string
+let service: SupabaseClient
+let session: SessionService
+let dir: string
+let contactA: { id: string; phone_number: string }
+let contactB: { id: string; phone_number: string }
+let globexContact: { id: string; phone_number: string }
+const servers: Server[] = []
+
+async function contactWith(workspaceId: string, phone: string) {
+  const { data, error } = await service
+    .from('contacts')
+    .upsert({ workspace_id: workspaceId, phone_number: phone }, { onConflict: 'phone_number,workspace_id' })
+    .select('id, phone_number')
+    .single()
+  if (error) throw new Error(error.message)
+  return data as { id: string; phone_number: string }
+}
+
+/** A relay in front of the relay: answers `failures` requests itself, then forwards (or forwards and hides the answer). */
+async function flakyProxy(plan: ('fail' | 'forward-then-fail' | 'forward')[]): Promise<{ url: string; seen: number }> {
+  const state = { url: '', seen: 0 }
+  const server = createServer((request, response) => {
+    const step = plan[state.seen] ?? 'forward'
+    state.seen++
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      if (step === 'fail') {
+        response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"kind":"internal","message":"boom"}}')
+        return
+      }
+      fetch(`${relayUrl}${request.url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' },
+        body: Buffer.concat(chunks),
+      })
+        .then(async (upstream) => {
+          const text = await upstream.text()
+          if (step === 'forward-then-fail') response.writeHead(502).end()
+          else response.writeHead(upstream.status, { 'content-type': 'application/json' }).end(text)
+        })
+        .catch(() => response.writeHead(502).end())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  servers.push(server)
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return state
+}
+
+/** A URL where nothing listens: every attempt fails like being offline. */
+async function deadUrl(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
+}
+
+function outboxFor(cache: Cache, url: string, onMessage: (m: Message) => void = () => {}): Outbox {
+  return createOutbox({
+    cache,
+    relayUrl: url,
+    accessToken: () => session.accessToken(),
+    refreshSession: () => session.refresh(),
+    onMessage,
+    logger,
+    baseDelayMs: 5,
+    maxDelayMs: 50,
+  })
+}
+
+const twilioSends = () =>
+  double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300)
+
+async function serverRows(ids: string[]) {
+  const { data, error } = await service.from('messages').select('id, content, status, contact_id').in('id', ids)
+  if (error) throw new Error(error.message)
+  return data as { id: string; content: string; status: string; contact_id: string }[]
+}
+
+beforeAll(async () => {
+  backend = await startLocalBackend({ port: 0, seed: true, logger })
+  double = await startTwilioDouble({
+    accounts: [
+      { sid: ACME.accountSid, authToken: ACME.authToken },
+      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
+    ],
+    logger,
+    callbackDelayMs: 0,
+  })
+  relayUrl = mountRelay(backend, { twilioApiBaseUrl: double.url, logger, retry: { attempts: 1, baseDelayMs: 1 } }).relayUrl
+  service = serviceClient(backend)
+  contactA = await contactWith(ACME.workspaceId, '+15557010001')
+  contactB = await contactWith(ACME.workspaceId, '+15557010002')
+  globexContact = await contactWith(GLOBEX.workspaceId, '+15557010003')
+  dir = mkdtempSync(join(tmpdir(), 'outbox-test-'))
+  session = createSessionService({
+    supabaseUrl: backend.url,
+    anonKey: backend.anonKey,
+    storageFile: join(dir, 'session.bin'),
+    secrets: createAesSecretStore(randomBytes(32)),
+    logger,
+  })
+  await session.ready
+  const signIn = await session.signIn('ben@acme.test', 'inbox-demo-1')
+  if (!signIn.ok) throw new Error(signIn.error.message)
+})
+
+afterAll(async () => {
+  session.dispose()
+  for (const server of servers) server.close()
+  await double.stop()
+  await backend.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('outbox', () => {
+  it('queues offline, survives a restart, then delivers exactly once each, in order per conversation', async () => {
+    const path = join(dir, 'restart.sqlite')
+    const before = twilioSends().length
+    const cache = Cache.open(path)
+    const offline = outboxFor(cache, await deadUrl())
+    const userId = session.userId()!
+    const plan = [contactA, contactB, contactA, contactB, contactA].map((contact, i) => ({ contact, body: `restart test ${i}` }))
+    const sent = plan.map(({ contact, body }) => offline.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId }))
+    expect(sent.every((m) => m.status === 'queued')).toBe(true)
+    // Let it try (and fail) a few times before the "app quits".
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(cache.outboxSize()).toBe(5)
+    await offline.stop()
+    cache.close()
+
+    const reopened = Cache.open(path)
+    expect(reopened.outboxSize()).toBe(5)
+    expect(reopened.getMessage(sent[0]!.id)?.status).toBe('queued')
+    const delivered: Message[] = []
+    const online = outboxFor(reopened, relayUrl, (m) => delivered.push(m))
+    online.kick()
+    await online.drained()
+    await online.stop()
+
+    const sends = twilioSends().slice(before)
+    expect(sends).toHaveLength(5)
+    const bodiesTo = (phone: string) => sends.filter((r) => r.params.To === phone).map((r) => r.params.Body)
+    expect(bodiesTo(contactA.phone_number)).toEqual(['restart test 0', 'restart test 2', 'restart test 4'])
+    expect(bodiesTo(contactB.phone_number)).toEqual(['restart test 1', 'restart test 3'])
+    const rows = await serverRows(sent.map((m) => m.id))
+    expect(rows).toHaveLength(5)
+    expect(new Set(delivered.map((m) => m.id))).toEqual(new Set(sent.map((m) => m.id)))
+    for (const m of sent) expect(reopened.getMessage(m.id)?.status).not.toBe('queued')
+    reopened.close()
+  })
+
+  it('retries through relay 500s and delivers once', async () => {
+    const cache = Cache.open(join(dir, 'flaky.sqlite'))
+    const proxy = await flakyProxy(['fail', 'fail', 'fail'])
+    const outbox = outboxFor(cache, proxy.url)
+    const before = twilioSends().length
+    const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactA.id, body: 'after the storm', userId: session.userId()! })
+    await outbox.drained()
+    await outbox.stop()
+    expect(proxy.seen).toBe(4)
+    expect(twilioSends().slice(before).map((r) => r.params.Body)).toEqual(['after the storm'])
+    expect(await serverRows([message.id])).toHaveLength(1)
+    expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
+    cache.close()
+  })
+
+  it('never sends twice when the relay accepted but the answer was lost', async () => {
+    const cache = Cache.open(join(dir, 'lost.sqlite'))
+    const proxy = await flakyProxy(['forward-then-fail'])
+    const outbox = outboxFor(cache, proxy.url)
+    const before = twilioSends().length
+    const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactB.id, body: 'said once', userId: session.userId()! })
+    await outbox.drained()
+    await outbox.stop()
+    expect(proxy.seen).toBe(2)
+    expect(twilioSends().slice(before)).toHaveLength(1)
+    expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
+    cache.close()
+  })
+
+  it('marks a refused send failed with the reason, and Retry sends it again', async () => {
+    const cache = Cache.open(join(dir, 'refused.sqlite'))
+    const outbox = outboxFor(cache, relayUrl)
+    // A contact of another workspace: the relay refuses with 404, a permanent failure.
+    const refused = outbox.send({ workspaceId: ACME.workspaceId, contactId: globexContact.id, body: 'wrong place', userId: session.userId()! })
+    await outbox.drained()
+    expect(cache.getMessage(refused.id)).toMatchObject({
+      status: 'failed',
+      errorCode: 'not_found',
+      errorMessage: 'This contact does not belong to the workspace.',
+    })
+    expect(cache.outboxSize()).toBe(0)
+
+    // Twilio refuses a magic invalid number: the relay stores the message failed, without a SID.
+    const invalid = await contactWith(ACME.workspaceId, '+15005550001')
+    const twilioRefused = outbox.send({ workspaceId: ACME.workspaceId, contactId: invalid.id, body: 'to nowhere', userId: session.userId()! })
+    await outbox.drained()
+    expect(cache.getMessage(twilioRefused.id)).toMatchObject({ status: 'failed', errorCode: '21211' })
+
+    const toInvalid = () => double.requests.filter((r) => r.params.To === invalid.phone_number).length
+    const attemptsBefore = toInvalid()
+    const retried = outbox.retry(twilioRefused.id)
+    expect(retried.ok && retried.value.status).toBe('queued')
+    await outbox.drained()
+    // The relay re-tried the same row with Twilio (which refuses again): one more attempt, still one row.
+    expect(toInvalid()).toBe(attemptsBefore + 1)
+    expect(cache.getMessage(twilioRefused.id)?.status).toBe('failed')
+    expect(await serverRows([twilioRefused.id])).toHaveLength(1)
+
+    const queuedAgain = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactA.id, body: 'fine', userId: session.userId()! })
+    await outbox.drained()
+    expect(outbox.retry(queuedAgain.id)).toEqual({
+      ok: false,
+      error: { kind: 'conflict', message: 'Only a failed message can be retried.' },
+    })
+    await outbox.stop()
+    cache.close()
+  })
+})

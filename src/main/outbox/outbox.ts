@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto'
+import type { Message } from '../../shared/domain.ts'
+import { appError, type Result } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import {
+  relayErrorResponseSchema,
+  sendMessageResponseSchema,
+  type RelayMessage,
+  type SendMessageRequest,
+} from '../../shared/relay-contract.ts'
+import type { Cache, OutboxEntry } from '../cache/cache.ts'
+import { normalizeTimestamp, nowTimestamp } from '../cache/time.ts'
+
+/**
+ * Sends leave through here. A send is in the cache (`queued`) before anything touches
+ * the network, so it survives a crash or a restart; the relay's idempotency on
+ * client_message_id (which is also the message id) makes every re-delivery harmless.
+ * Per conversation only the oldest entry is in flight, so a thread keeps its order.
+ */
+export interface OutboxOptions {
+  cache: Cache
+  /** The relay's base URL, e.g. http://127.0.0.1:54321/functions/v1/sms-relay */
+  relayUrl: string
+  accessToken(): Promise<string | null>
+  /** Called after a 401, before the next attempt. */
+  refreshSession(): Promise<boolean>
+  onMessage(message: Message): void
+  logger: Logger
+  fetch?: typeof fetch
+  random?: () => number
+  now?: () => number
+  baseDelayMs?: number
+  maxDelayMs?: number
+}
+
+export interface Outbox {
+  send(input: { workspaceId: string; contactId: string; body: string; userId: string }): Message
+  retry(messageId: string): Result<Message>
+  /** Try everything now: the network came back, the machine woke up, the session changed. */
+  kick(): void
+  /** Resolves when nothing is left to deliver (failed messages are not left: they wait for Retry). */
+  drained(): Promise<void>
+  stop(): Promise<void>
+}
+
+type Attempt = { kind: 'done'; message: Message } | { kind: 'transient'; reason: string; refresh?: boolean }
+
+export function relayToMessage(row: RelayMessage): Message {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    contactId: row.contact_id,
+    direction: row.direction,
+    content: row.content,
+    status: row.status,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    createdAt: normalizeTimestamp(row.created_at),
+    updatedAt: normalizeTimestamp(row.updated_at),
+    createdBy: row.created_by,
+  }
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { cache, logger } = options
+  const doFetch = options.fetch ?? fetch
+  const random = options.random ?? Math.random
+  const now = options.now ?? Date.now
+  const baseDelayMs = options.baseDelayMs ?? 1000
+  const maxDelayMs = options.maxDelayMs ?? 60_000
+  const endpoint = `${options.relayUrl.replace(/\/+$/, '')}/messages`
+  let stopped = false
+  let pumping: Promise<void> | null = null
+  let again = false
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let drainWaiters: (() => void)[] = []
+
+  const notifyDrained = () => {
+    if (cache.outboxSize() > 0) return
+    const waiters = drainWaiters
+    drainWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  async function attempt(entry: OutboxEntry): Promise<Attempt> {
+    const token = await options.accessToken()
+    if (!token) return { kind: 'transient', reason: 'signed out' }
+    const body: SendMessageRequest = {
+      workspace_id: entry.workspaceId,
+      contact_id: entry.contactId,
+      body: entry.body,
+      client_message_id: entry.messageId,
+      ...(entry.retry ? { retry: true } : {}),
+    }
+    let response: Response
+    try {
+      response = await doFetch(endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      })
+    } catch (error) {
+      return { kind: 'transient', reason: error instanceof Error ? error.message : 'network error' }
+    }
+    const text = await response.text().catch(() => '')
+    if (response.ok) {
+      const parsed = sendMessageResponseSchema.safeParse(safeJson(text))
+      if (parsed.success) return { kind: 'done', message: relayToMessage(parsed.data.message) }
+      return { kind: 'transient', reason: `relay answered ${response.status} with an unexpected body` }
+    }
+    if (response.status === 401) return { kind: 'transient', reason: 'relay said 401', refresh: true }
+    if (response.status === 408 || response.status === 429 || response.status >= 500) {
+      return { kind: 'transient', reason: `relay answered ${response.status}` }
+    }
+    const error = relayErrorResponseSchema.safeParse(safeJson(text))
+    const local = cache.getMessage(entry.messageId)
+    if (!local) return { kind: 'transient', reason: 'message vanished from the cache' }
+    return {
+      kind: 'done',
+      message: {
+        ...local,
+        status: 'failed',
+        errorCode: error.success ? error.data.error.kind : String(response.status),
+        errorMessage: error.success ? error.data.error.message : `The relay refused the message (HTTP ${response.status}).`,
+      },
+    }
+  }
+
+  async function deliver(entry: OutboxEntry): Promise<void> {
+    const result = await attempt(entry)
+    if (stopped) return
+    if (result.kind === 'done') {
+      cache.completeOutbox(entry.messageId, result.message)
+      options.onMessage(result.message)
+      return
+    }
+    if (result.refresh) await options.refreshSession()
+    const attempts = entry.attempts + 1
+    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(entry.attempts, 16)) * (0.5 + random() / 2)
+    logger.info('send deferred', { messageId: entry.messageId, attempts, reason: result.reason, delay: Math.round(delay) })
+    cache.scheduleOutboxRetry(entry.messageId, attempts, now() + delay)
+  }
+
+  async function pump(): Promise<void> {
+    while (again && !stopped) {
+      again = false
+      const heads = cache.outboxHeads()
+      const due = heads.filter((entry) => entry.nextAttemptAt <= now())
+      if (due.length > 0) {
+        await Promise.all(due.map((entry) => deliver(entry).catch((error: unknown) => logger.error('delivery crashed', { error }))))
+        again = true
+      } else if (heads.length > 0 && !stopped) {
+        const next = Math.min(...heads.map((entry) => entry.nextAttemptAt))
+        if (timer) clearTimeout(timer)
+        timer = setTimeout(kick, Math.max(0, next - now()))
+      }
+      notifyDrained()
+    }
+  }
+
+  function kick(): void {
+    if (stopped) return
+    again = true
+    if (pumping) return
+    pumping = pump().finally(() => {
+      pumping = null
+      // A kick that landed after the loop's last check must not be lost.
+      if (again) kick()
+    })
+  }
+
+  return {
+    send({ workspaceId, contactId, body, userId }) {
+      const at = nowTimestamp(now())
+      const message: Message = {
+        id: randomUUID(),
+        workspaceId,
+        contactId,
+        direction: 'outbound',
+        content: body,
+        status: 'queued',
+        errorCode: null,
+        errorMessage: null,
+        createdAt: at,
+        updatedAt: at,
+        createdBy: userId,
+      }
+      cache.enqueue(message, { retry: false })
+      kick()
+      return message
+    },
+    retry(messageId) {
+      const message = cache.getMessage(messageId)
+      if (!message || message.direction !== 'outbound') return { ok: false, error: appError('not_found', 'No such sent message.') }
+      if (message.status !== 'failed') {
+        return { ok: false, error: appError('conflict', 'Only a failed message can be retried.') }
+      }
+      const queued: Message = { ...message, status: 'queued', errorCode: null, errorMessage: null }
+      cache.enqueue(queued, { retry: true })
+      kick()
+      return { ok: true, value: queued }
+    },
+    kick() {
+      cache.resetOutboxBackoff()
+      kick()
+    },
+    drained() {
+      if (cache.outboxSize() === 0) return Promise.resolve()
+      return new Promise((resolve) => drainWaiters.push(resolve))
+    },
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      await pumping
+    },
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}

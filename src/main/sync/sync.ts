@@ -1,0 +1,328 @@
+import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js'
+import type { ConnectionState, Conversation, Message } from '../../shared/domain.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { Cache, UpsertOutcome } from '../cache/cache.ts'
+import { nowTimestamp, timestampMinus } from '../cache/time.ts'
+import { contactColumns, messageColumns, parseConversation, parseMessage } from './rows.ts'
+
+/**
+ * Keeps the cache equal to the server, with no gap: one realtime channel per
+ * workspace, and before a workspace is called live (after every (re)subscribe, resume
+ * or network change) a backfill of everything changed since its cursor. Rows are
+ * applied by id and never replace a newer version, so a backfill overlapping live
+ * events changes nothing twice.
+ */
+
+export type ChangeSource = 'live' | 'backfill'
+
+export interface MessageChange {
+  message: Message
+  outcome: Exclude<UpsertOutcome, 'unchanged'> | 'deleted'
+  source: ChangeSource
+  /** True on a workspace's first sync: history, not news (no notifications). */
+  initial: boolean
+}
+
+export interface ConversationChange {
+  conversation: Conversation
+  outcome: Exclude<UpsertOutcome, 'unchanged'> | 'deleted'
+}
+
+export interface SyncOptions {
+  client: SupabaseClient
+  cache: Cache
+  logger: Logger
+  onMessage(change: MessageChange): void
+  onConversation(change: ConversationChange): void
+  onState(state: ConnectionState): void
+  /** Re-read this far behind the cursor: a transaction may commit after a later one. */
+  overlapMs?: number
+  pageSize?: number
+  /** The first sync of a workspace fetches messages this far back. */
+  initialDays?: number
+  now?: () => number
+}
+
+export interface SyncService {
+  /** Subscribes to exactly these workspaces (unsubscribing the others). */
+  setWorkspaces(workspaceIds: readonly string[]): void
+  /** Backfills every workspace before calling it live again: resume from sleep, network change. */
+  resync(reason: string): void
+  setOnline(online: boolean): void
+  state(): ConnectionState
+  /** Resolves when every workspace is live (tests, and the first paint after sign-in). */
+  whenLive(): Promise<void>
+  stop(): Promise<void>
+}
+
+type Phase = 'connecting' | 'backfilling' | 'live' | 'reconnecting'
+
+interface WorkspaceSync {
+  id: string
+  channel: RealtimeChannel
+  phase: Phase
+  subscribed: boolean
+  running: Promise<void> | null
+  again: boolean
+  retry: ReturnType<typeof setTimeout> | null
+  failures: number
+  everLive: boolean
+}
+
+const MAX_RETRY_MS = 30_000
+
+export function createSyncService(options: SyncOptions): SyncService {
+  const { client, cache, logger } = options
+  const overlapMs = options.overlapMs ?? 10_000
+  const basePageSize = options.pageSize ?? 1000
+  const initialDays = options.initialDays ?? 90
+  const now = options.now ?? Date.now
+  const workspaces = new Map<string, WorkspaceSync>()
+  let online = true
+  let stopped = false
+  let published = ''
+  let liveWaiters: (() => void)[] = []
+
+  const state = (): ConnectionState => {
+    const list = [...workspaces.values()]
+    const lastSyncAt = cache.lastSyncAt()
+    if (!online) return { status: 'offline', lastSyncAt }
+    if (list.every((w) => w.phase === 'live')) return { status: 'live', lastSyncAt }
+    if (list.some((w) => w.everLive) || lastSyncAt) return { status: 'reconnecting', lastSyncAt }
+    return { status: 'connecting', lastSyncAt }
+  }
+
+  const publish = () => {
+    const next = state()
+    const key = JSON.stringify(next)
+    if (key !== published) {
+      published = key
+      options.onState(next)
+    }
+    if (next.status === 'live') {
+      const waiters = liveWaiters
+      liveWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  const applyMessage = (row: unknown, source: ChangeSource, initial: boolean): string | null => {
+    const message = parseMessage(row)
+    if (!message) {
+      logger.warn('ignoring a message row that does not match the schema', { source })
+      return null
+    }
+    const outcome = cache.upsertMessage(message)
+    if (outcome !== 'unchanged') options.onMessage({ message, outcome, source, initial })
+    return message.updatedAt
+  }
+
+  const applyConversation = (row: unknown, source: ChangeSource): string | null => {
+    const conversation = parseConversation(row)
+    if (!conversation) {
+      logger.warn('ignoring a contact row that does not match the schema', { source })
+      return null
+    }
+    const outcome = cache.upsertConversation(conversation)
+    if (outcome !== 'unchanged') options.onConversation({ conversation, outcome })
+    return conversation.updatedAt
+  }
+
+  const onChange = (workspace: WorkspaceSync, payload: RealtimePostgresChangesPayload<Record<string, unknown>>) => {
+    if (stopped) return
+    try {
+      if (payload.eventType === 'DELETE') {
+        const id = typeof payload.old.id === 'string' ? payload.old.id : null
+        if (!id) return
+        if (payload.table === 'messages') {
+          const message = cache.getMessage(id)
+          if (message && cache.deleteMessage(id)) options.onMessage({ message, outcome: 'deleted', source: 'live', initial: false })
+        } else {
+          const conversation = cache.getConversation(id)
+          if (conversation && cache.deleteConversation(id)) options.onConversation({ conversation, outcome: 'deleted' })
+        }
+        return
+      }
+      const at =
+        payload.table === 'messages' ? applyMessage(payload.new, 'live', false) : applyConversation(payload.new, 'live')
+      // Live rows move the cursor only while live: during a backfill they may be ahead of rows not yet read.
+      if (at && workspace.phase === 'live') {
+        cache.advanceSync(workspace.id, payload.table === 'messages' ? { messagesCursor: at } : { contactsCursor: at })
+      }
+    } catch (error) {
+      logger.error('applying a realtime change failed', { error, table: payload.table })
+    }
+  }
+
+  /** Pages through one table's rows changed since `from`, oldest change first. */
+  async function backfillTable(
+    table: 'contacts' | 'messages',
+    workspaceId: string,
+    from: string,
+    apply: (row: unknown) => string | null,
+  ): Promise<string | null> {
+    let cursor = from
+    let newest: string | null = null
+    let pageSize = basePageSize
+    for (;;) {
+      const { data, error } = await client
+        .from(table)
+        .select(table === 'messages' ? messageColumns : contactColumns)
+        .eq('workspace_id', workspaceId)
+        .gte('updated_at', cursor)
+        .order('updated_at', { ascending: true })
+        .order('id', { ascending: true })
+        .limit(pageSize)
+      if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
+      const rows = (data ?? []) as unknown as Record<string, unknown>[]
+      for (const row of rows) {
+        const at = apply(row)
+        if (at && (newest === null || at > newest)) newest = at
+      }
+      if (rows.length < pageSize) return newest
+      // The next page starts at the last timestamp read (re-reading its ties, harmlessly).
+      const last = newest ?? cursor
+      if (last === cursor) pageSize *= 2
+      else cursor = last
+    }
+  }
+
+  async function backfill(workspace: WorkspaceSync): Promise<void> {
+    const sync = cache.syncState(workspace.id)
+    const initial = sync.messagesCursor === null
+    const contactsFrom = sync.contactsCursor ? timestampMinus(sync.contactsCursor, overlapMs) : '1970-01-01T00:00:00.000000Z'
+    const messagesFrom = sync.messagesCursor
+      ? timestampMinus(sync.messagesCursor, overlapMs)
+      : nowTimestamp(now() - initialDays * 86_400_000)
+    const contactsCursor = await backfillTable('contacts', workspace.id, contactsFrom, (row) => applyConversation(row, 'backfill'))
+    const messagesCursor = await backfillTable('messages', workspace.id, messagesFrom, (row) => applyMessage(row, 'backfill', initial))
+    cache.advanceSync(workspace.id, {
+      contactsCursor,
+      messagesCursor: messagesCursor ?? (initial ? messagesFrom : null),
+      lastSyncAt: nowTimestamp(now()),
+    })
+  }
+
+  /** Runs a backfill (coalescing requests that arrive meanwhile), then declares the workspace live. */
+  function catchUp(workspace: WorkspaceSync): void {
+    if (stopped || !workspaces.has(workspace.id)) return
+    if (workspace.running) {
+      workspace.again = true
+      return
+    }
+    if (workspace.retry) clearTimeout(workspace.retry)
+    workspace.retry = null
+    workspace.phase = 'backfilling'
+    publish()
+    workspace.running = (async () => {
+      try {
+        do {
+          workspace.again = false
+          await backfill(workspace)
+        } while (workspace.again && !stopped)
+        workspace.failures = 0
+        if (workspace.subscribed && !stopped) {
+          workspace.phase = 'live'
+          workspace.everLive = true
+        } else {
+          workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
+        }
+      } catch (error) {
+        workspace.failures++
+        workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
+        const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** workspace.failures) * (0.5 + Math.random() / 2)
+        logger.warn('backfill failed, retrying', { error, workspaceId: workspace.id, delay: Math.round(delay) })
+        if (!stopped) workspace.retry = setTimeout(() => catchUp(workspace), delay)
+      } finally {
+        workspace.running = null
+        if (!stopped) publish()
+      }
+    })()
+  }
+
+  function subscribe(id: string): WorkspaceSync {
+    const channel = client.channel(`inbox:${id}`)
+    const workspace: WorkspaceSync = {
+      id,
+      channel,
+      phase: 'connecting',
+      subscribed: false,
+      running: null,
+      again: false,
+      retry: null,
+      failures: 0,
+      everLive: false,
+    }
+    const filter = `workspace_id=eq.${id}`
+    channel
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'messages', filter }, (payload) =>
+        onChange(workspace, payload),
+      )
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'contacts', filter }, (payload) =>
+        onChange(workspace, payload),
+      )
+      .subscribe((status, error) => {
+        if (stopped || workspaces.get(id) !== workspace) return
+        logger.debug('channel status', { workspaceId: id, status, error })
+        if (status === 'SUBSCRIBED') {
+          workspace.subscribed = true
+          catchUp(workspace)
+          return
+        }
+        workspace.subscribed = false
+        if (workspace.phase !== 'backfilling') workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
+        publish()
+        // CHANNEL_ERROR and TIMED_OUT are rejoined by realtime-js; a CLOSED channel is not.
+        if (status === 'CLOSED') {
+          workspaces.delete(id)
+          setTimeout(() => {
+            if (!stopped && !workspaces.has(id)) {
+              const fresh = subscribe(id)
+              fresh.everLive = workspace.everLive
+              workspaces.set(id, fresh)
+              publish()
+            }
+          }, 1000)
+        }
+      })
+    return workspace
+  }
+
+  function unsubscribe(workspace: WorkspaceSync): void {
+    workspaces.delete(workspace.id)
+    if (workspace.retry) clearTimeout(workspace.retry)
+    void client.removeChannel(workspace.channel)
+  }
+
+  return {
+    state,
+    setWorkspaces(ids) {
+      if (stopped) return
+      for (const workspace of [...workspaces.values()]) if (!ids.includes(workspace.id)) unsubscribe(workspace)
+      for (const id of ids) if (!workspaces.has(id)) workspaces.set(id, subscribe(id))
+      publish()
+    },
+    resync(reason) {
+      logger.info('resync', { reason })
+      if (!client.realtime.isConnected()) client.realtime.connect()
+      for (const workspace of workspaces.values()) catchUp(workspace)
+    },
+    setOnline(next) {
+      if (online === next) return
+      online = next
+      publish()
+      if (next) this.resync('network back')
+    },
+    whenLive() {
+      if (state().status === 'live') return Promise.resolve()
+      return new Promise((resolve) => liveWaiters.push(resolve))
+    },
+    async stop() {
+      stopped = true
+      const all = [...workspaces.values()]
+      for (const workspace of all) unsubscribe(workspace)
+      await Promise.allSettled(all.map((w) => w.running))
+      liveWaiters = []
+    },
+  }
+}
