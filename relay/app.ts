@@ -187,12 +187,14 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
     const request = parsed.data
 
-    if (!(await store.isMember(request.workspace_id, userId))) {
-      fail('forbidden', 'You are not a member of this workspace.')
-    }
-    const contact = await store.contact(request.workspace_id, request.contact_id)
+    // Independent reads, in one round trip's time; the membership answer still decides first.
+    const [member, contact, sending] = await Promise.all([
+      store.isMember(request.workspace_id, userId),
+      store.contact(request.workspace_id, request.contact_id),
+      store.sendingConfig(request.workspace_id),
+    ])
+    if (!member) fail('forbidden', 'You are not a member of this workspace.')
     if (!contact) fail('not_found', 'This contact does not belong to the workspace.')
-    const sending = await store.sendingConfig(request.workspace_id)
     if (!sending) fail('not_configured', 'This workspace has no Twilio account or sending number configured.')
 
     const logger = c.get('logger').child({ workspaceId: request.workspace_id, messageId: request.client_message_id })

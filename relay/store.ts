@@ -82,15 +82,17 @@ export function createStore(supabase: SupabaseClient) {
 
     /** The workspace's Twilio account and its first number, or null when it cannot send. */
     async sendingConfig(workspaceId: string): Promise<SendingConfig | null> {
-      const credentials = await this.credentials(workspaceId)
+      const [credentials, result] = await Promise.all([
+        this.credentials(workspaceId),
+        supabase
+          .from('twilio_numbers')
+          .select('workspace_id, phone_number')
+          .eq('workspace_id', workspaceId)
+          .order('created_at', { ascending: true })
+          .order('id', { ascending: true })
+          .limit(1),
+      ])
       if (!credentials) return null
-      const result = await supabase
-        .from('twilio_numbers')
-        .select('workspace_id, phone_number')
-        .eq('workspace_id', workspaceId)
-        .order('created_at', { ascending: true })
-        .order('id', { ascending: true })
-        .limit(1)
       const number = unwrap('sending number lookup', result, z.array(numberSchema))[0]
       return number ? { credentials, from: number.phone_number } : null
     },
@@ -152,20 +154,27 @@ export function createStore(supabase: SupabaseClient) {
       return unwrap('send result update', result, outboundRowSchema)
     },
 
+    /** The contact for this number, created on its first text. Most texts come from known contacts, so look first. */
     async upsertContact(workspaceId: string, phoneNumber: string): Promise<string> {
+      const find = async () => {
+        const existing = await supabase
+          .from('contacts')
+          .select('id')
+          .eq('workspace_id', workspaceId)
+          .eq('phone_number', phoneNumber)
+          .maybeSingle()
+        return unwrap('contact lookup', existing, idSchema.nullable())?.id
+      }
+      const known = await find()
+      if (known) return known
       const inserted = await supabase
         .from('contacts')
         .upsert({ workspace_id: workspaceId, phone_number: phoneNumber }, { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true })
         .select('id')
-      const created = unwrap('contact upsert', inserted, z.array(idSchema))[0]
-      if (created) return created.id
-      const existing = await supabase
-        .from('contacts')
-        .select('id')
-        .eq('workspace_id', workspaceId)
-        .eq('phone_number', phoneNumber)
-        .single()
-      return unwrap('contact lookup', existing, idSchema).id
+      // Empty when a concurrent text from the same number created it first.
+      const created = unwrap('contact upsert', inserted, z.array(idSchema))[0]?.id ?? (await find())
+      if (!created) throw new StoreError('contact upsert', { message: 'the contact vanished after a conflicting insert' })
+      return created
     },
 
     /** True when this call stored the message, false when Twilio's retry found it already stored. */

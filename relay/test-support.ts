@@ -1,20 +1,7 @@
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
-import type { Logger } from '../src/shared/log.ts'
-import { createRelayApp, type RelayDeps } from './app.ts'
-import type { RelayConfig } from './config.ts'
-import { createTwilioClientFactory } from './twilio-client.ts'
+import { createClient } from '@supabase/supabase-js'
 
-/**
- * Wires a relay to a running local backend and Twilio double the way the
- * embedded stack does (mounted as a function), for the relay's tests and bench.
- * The backend and double are passed in, so the relay never imports them.
- */
-export interface BackendLike {
-  url: string
-  anonKey: string
-  serviceRoleKey: string
-  mountFunction(name: string, handler: (request: Request) => Response | Promise<Response>): void
-}
+/** The seed's demo data (supabase/seed.sql) as the relay's tests and bench use it. */
+export { mountRelay, serviceClient } from './embedded.ts'
 
 export const ACME = {
   workspaceId: '11111111-1111-4111-8111-111111111111',
@@ -35,41 +22,9 @@ export const USERS = {
 }
 export const DEMO_PASSWORD = 'inbox-demo-1'
 
-export function serviceClient(backend: BackendLike): SupabaseClient {
-  return createClient(backend.url, backend.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  })
-}
-
-export async function accessToken(backend: BackendLike, email: string): Promise<string> {
+export async function accessToken(backend: { url: string; anonKey: string }, email: string): Promise<string> {
   const client = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
   const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD })
   if (error || !data.session) throw new Error(`Sign-in of ${email} failed: ${error?.message}`)
   return data.session.access_token
-}
-
-export function mountRelay(
-  backend: BackendLike,
-  options: { name?: string; twilioApiBaseUrl: string; logger: Logger } & Partial<Pick<RelayDeps, 'retry' | 'rateLimits'>>,
-) {
-  const name = options.name ?? 'sms-relay'
-  const relayUrl = `${backend.url}/functions/v1/${name}`
-  const config: RelayConfig = {
-    supabaseUrl: backend.url,
-    serviceRoleKey: backend.serviceRoleKey,
-    publicUrl: relayUrl,
-    port: 0,
-    host: '127.0.0.1',
-    twilioApiBaseUrl: options.twilioApiBaseUrl,
-    trustProxy: false,
-  }
-  const app = createRelayApp(config, {
-    supabase: serviceClient(backend),
-    twilioClient: createTwilioClientFactory({ apiBaseUrl: options.twilioApiBaseUrl }),
-    logger: options.logger,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
-  })
-  backend.mountFunction(name, app.fetch)
-  return { app, relayUrl, config }
 }

@@ -1,0 +1,48 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import type { Logger } from '../src/shared/log.ts'
+import { createRelayApp, type RelayDeps } from './app.ts'
+import type { RelayConfig } from './config.ts'
+import { createTwilioClientFactory } from './twilio-client.ts'
+
+/**
+ * The relay mounted beside a running Supabase-compatible backend, as the
+ * embedded stack serves it: under /functions/v1/<name>, with the Twilio client
+ * pointed at the double. The backend is passed in, so the relay imports none of it.
+ */
+export interface FunctionHost {
+  url: string
+  serviceRoleKey: string
+  mountFunction(name: string, handler: (request: Request) => Response | Promise<Response>): void
+}
+
+export function serviceClient(backend: Pick<FunctionHost, 'url' | 'serviceRoleKey'>): SupabaseClient {
+  return createClient(backend.url, backend.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  })
+}
+
+export function mountRelay(
+  backend: FunctionHost,
+  options: { name?: string; twilioApiBaseUrl: string; logger: Logger } & Partial<Pick<RelayDeps, 'retry' | 'rateLimits'>>,
+) {
+  const name = options.name ?? 'sms-relay'
+  const relayUrl = `${backend.url}/functions/v1/${name}`
+  const config: RelayConfig = {
+    supabaseUrl: backend.url,
+    serviceRoleKey: backend.serviceRoleKey,
+    publicUrl: relayUrl,
+    port: 0,
+    host: '127.0.0.1',
+    twilioApiBaseUrl: options.twilioApiBaseUrl,
+    trustProxy: false,
+  }
+  const app = createRelayApp(config, {
+    supabase: serviceClient(backend),
+    twilioClient: createTwilioClientFactory({ apiBaseUrl: options.twilioApiBaseUrl }),
+    logger: options.logger,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+  })
+  backend.mountFunction(name, app.fetch)
+  return { app, relayUrl, config }
+}
