@@ -8,10 +8,8 @@ import { SendIcon } from './Icons.tsx'
 
 const maxLength = 1600
 
-function describeChar(char: string): string {
-  if (char === ' ') return 'a special space'
-  const code = char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
-  return `“${char}” (U+${code})`
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
 }
 
 function SmsCounter({ text }: { text: string }) {
@@ -26,7 +24,7 @@ function SmsCounter({ text }: { text: string }) {
       {info.offending && (
         <span className="counter-warn" data-testid="sms-offending">
           {' '}
-          · UCS-2 because of {describeChar(info.offending.char)}
+          · UCS-2 because of <mark className="offending">{info.offending.char.trim() ? info.offending.char : '␣'}</mark> {codePoint(info.offending.char)}
         </span>
       )}
     </span>

@@ -17,8 +17,11 @@ export function displayName(conversation: Conversation): string {
   return conversation.name?.trim() || formatPhone(conversation.phoneNumber)
 }
 
-/** Counts how often rows render, when a benchmark asks for it. */
-const renderStats = globalThis as { __inboxRowRenders?: number }
+/** Counts how often row contents render, when a benchmark asks for it by defining the counter. */
+function countRowRender() {
+  const stats = globalThis as { __inboxRowRenders?: number }
+  if (stats.__inboxRowRenders !== undefined) stats.__inboxRowRenders += 1
+}
 
 function Avatar({ conversation }: { conversation: Conversation }) {
   const name = displayName(conversation)
@@ -43,37 +46,14 @@ export function StatusChip({ status }: { status: Conversation['status'] }) {
   return <span className={`chip chip-${status.toLowerCase()}`}>{status}</span>
 }
 
-const ConversationRow = memo(function ConversationRow({
-  id,
-  index,
-  count,
-  top,
-}: {
-  id: string
-  index: number
-  count: number
-  top: number
-}) {
+/** The row's content: re-renders only when its own conversation changes. */
+const RowContent = memo(function RowContent({ id }: { id: string }) {
   const conversation = useConversations((state) => state.byId[id])
-  const isOpen = useConversations((state) => state.openId === id)
-  const isCursor = useConversations((state) => state.cursorId === id)
-  const open = useConversations((state) => state.open)
-  if (renderStats.__inboxRowRenders !== undefined) renderStats.__inboxRowRenders += 1
+  countRowRender()
   if (!conversation) return null
   const unread = conversation.unreadCount
   return (
-    <div
-      role="option"
-      id={`conversation-${id}`}
-      aria-selected={isOpen}
-      aria-setsize={count}
-      aria-posinset={index + 1}
-      className={`row${unread > 0 ? ' row-unread' : ''}${isCursor ? ' row-cursor' : ''}${isOpen ? ' row-open' : ''}`}
-      style={{ transform: `translateY(${top}px)` }}
-      data-testid="conversation-row"
-      data-id={id}
-      onClick={() => open(id)}
-    >
+    <>
       <Avatar conversation={conversation} />
       <div className="row-main">
         <div className="row-top">
@@ -93,6 +73,40 @@ const ConversationRow = memo(function ConversationRow({
           ) : null}
         </div>
       </div>
+    </>
+  )
+})
+
+/** The positioned option around the content; moving rows re-renders only this shell. */
+const ConversationRow = memo(function ConversationRow({
+  id,
+  index,
+  count,
+  top,
+}: {
+  id: string
+  index: number
+  count: number
+  top: number
+}) {
+  const isOpen = useConversations((state) => state.openId === id)
+  const isCursor = useConversations((state) => state.cursorId === id)
+  const isUnread = useConversations((state) => (state.byId[id]?.unreadCount ?? 0) > 0)
+  const open = useConversations((state) => state.open)
+  return (
+    <div
+      role="option"
+      id={`conversation-${id}`}
+      aria-selected={isOpen}
+      aria-setsize={count}
+      aria-posinset={index + 1}
+      className={`row${isUnread ? ' row-unread' : ''}${isCursor ? ' row-cursor' : ''}${isOpen ? ' row-open' : ''}`}
+      style={{ transform: `translateY(${top}px)` }}
+      data-testid="conversation-row"
+      data-id={id}
+      onClick={() => open(id)}
+    >
+      <RowContent id={id} />
     </div>
   )
 })
@@ -116,6 +130,7 @@ function SkeletonRows() {
 function VirtualList({ ids }: { ids: string[] }) {
   const scrollRef = useRef<HTMLDivElement>(null)
   const cursorId = useConversations((state) => state.cursorId)
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer returns fresh functions; this component simply is not auto-memoized
   const virtualizer = useVirtualizer({
     count: ids.length,
     getScrollElement: () => scrollRef.current,

@@ -152,11 +152,6 @@ function Messages({ contactId }: { contactId: string }) {
   const [unseen, setUnseen] = useState(0)
   const groups = useMemo(() => groupByDay(messages), [messages])
 
-  useEffect(() => {
-    pinned.current = true
-    setUnseen(0)
-  }, [contactId])
-
   // Runs before paint: older history is prepended without moving what the agent reads.
   useLayoutEffect(() => {
     const element = scrollRef.current
@@ -264,7 +259,7 @@ export function Thread() {
   return (
     <main className="thread" aria-label={`Conversation with ${displayName(conversation)}`}>
       <ThreadHeader conversation={conversation} />
-      <Messages contactId={conversation.id} />
+      <Messages key={conversation.id} contactId={conversation.id} />
       <Composer conversation={conversation} workspace={workspace} />
     </main>
   )

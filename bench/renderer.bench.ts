@@ -1,0 +1,178 @@
+/// <reference lib="dom" />
+// The renderer in Chromium against the real browser shell (main-process services,
+// local backend, relay, Twilio double): first render of 10,000 conversations,
+// scroll frames, opening a 5,000-message thread, rows re-rendered per inbound SMS,
+// JS heap, and the shell's API round trip beside a bare loopback WebSocket echo.
+import type { AddressInfo } from 'node:net'
+import { chromium } from 'playwright-core'
+import WebSocket, { WebSocketServer } from 'ws'
+import { chromiumLaunchOptions } from '../playwright.config.ts'
+import { ACME, startStack } from '../e2e/support/stack.ts'
+import { percentile, type BenchRow } from './types.ts'
+
+const CONVERSATIONS = 10_000
+const THREAD_MESSAGES = 5_000
+const ROUND_TRIPS = 300
+
+type Window = { __inboxRowRenders?: number; __firstRows?: number }
+
+async function roundTrips(url: string, headers: Record<string, string>, frame: (id: number) => string): Promise<number[]> {
+  const socket = new WebSocket(url, { headers })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve())
+    socket.once('error', reject)
+  })
+  const samples: number[] = []
+  for (let id = 1; id <= ROUND_TRIPS; id += 1) {
+    const started = performance.now()
+    await new Promise<void>((resolve) => {
+      socket.once('message', () => resolve())
+      socket.send(frame(id))
+    })
+    samples.push(performance.now() - started)
+  }
+  socket.close()
+  return samples
+}
+
+export async function run(): Promise<BenchRow[]> {
+  let threadContact = ''
+  let movingContact = { id: '', phone: '' }
+  const stack = await startStack({
+    prepare: async (backend) => {
+      await backend.db.query(
+        `insert into public.contacts (workspace_id, phone_number, name, conversation_status, last_message_at, last_message_preview, unread_count)
+         select $1, '+1555' || lpad(i::text, 7, '0'), 'Customer ' || i, 'Open', now() - make_interval(mins => 10 + i), 'Question number ' || i, i % 3
+           from generate_series(1, $2::int) as i`,
+        [ACME.workspaceId, CONVERSATIONS],
+      )
+      const long = await backend.db.query<{ id: string }>(
+        `insert into public.contacts (workspace_id, phone_number, name) values ($1, '+15559990000', 'Long Thread') returning id`,
+        [ACME.workspaceId],
+      )
+      threadContact = long.rows[0]!.id
+      await backend.db.query(
+        `insert into public.messages (workspace_id, contact_id, content, direction, status, created_at)
+         select $1, $2, 'Message ' || i || ' of a long conversation, long enough to wrap onto a second line in the thread view.',
+                case when i % 2 = 0 then 'outbound' else 'inbound' end, 'delivered', now() - make_interval(mins => $3::int - i)
+           from generate_series(1, $3::int) as i`,
+        [ACME.workspaceId, threadContact, THREAD_MESSAGES],
+      )
+      const moving = await backend.db.query<{ id: string; phone_number: string }>(
+        `select id, phone_number from public.contacts where workspace_id = $1 and name = 'Customer 5'`,
+        [ACME.workspaceId],
+      )
+      movingContact = { id: moving.rows[0]!.id, phone: moving.rows[0]!.phone_number }
+    },
+  })
+  const browser = await chromium.launch({
+    ...chromiumLaunchOptions,
+    // Unthrottled frames: a frame's interval is then the work it took, not the display's refresh.
+    args: [...chromiumLaunchOptions.args, '--disable-gpu-vsync', '--disable-frame-rate-limit'],
+  })
+  const rows: BenchRow[] = []
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const page = await context.newPage()
+    await page.goto(stack.shell.url)
+    await page.getByRole('button', { name: /ben@acme\.test/ }).click()
+    await page.getByTestId('filter-All').click()
+    await page.getByTestId('filter-All').filter({ hasText: /\d{5}/ }).waitFor({ timeout: 120_000 })
+
+    // First render: a fresh page load with the cache warm, until rows are on screen.
+    await context.addInitScript(() => {
+      const marker = window as Window
+      marker.__inboxRowRenders = 0
+      new MutationObserver((_, observer) => {
+        if (document.querySelectorAll('[data-testid="conversation-row"]').length > 10) {
+          marker.__firstRows = performance.now()
+          observer.disconnect()
+        }
+      }).observe(document, { subtree: true, childList: true })
+    })
+    await page.reload()
+    await page.waitForFunction(() => (window as Window).__firstRows !== undefined)
+    await page.getByTestId('filter-All').click()
+    await page.getByTestId('filter-All').filter({ hasText: /\d{5}/ }).waitFor()
+    const firstRender = await page.evaluate(() => (window as Window).__firstRows!)
+    rows.push({ name: `first render, ${CONVERSATIONS.toLocaleString('en')} conversations (page load → rows)`, value: firstRender, unit: 'ms', target: '< 500 ms', meetsTarget: firstRender < 500 })
+
+    const frames = await page.getByRole('listbox', { name: 'Conversations' }).evaluate(
+      (list) =>
+        new Promise<number[]>((resolve) => {
+          const deltas: number[] = []
+          let last = performance.now()
+          let count = 0
+          const step = (now: number) => {
+            deltas.push(now - last)
+            last = now
+            list.scrollTop += 137
+            count += 1
+            if (count < 400) requestAnimationFrame(step)
+            else resolve(deltas.slice(5))
+          }
+          requestAnimationFrame(step)
+        }),
+    )
+    const scrollP95 = percentile(frames, 95)
+    rows.push({ name: 'scroll frame time p95 (400 frames)', value: scrollP95, unit: 'ms', target: '≤ 16.7 ms', meetsTarget: scrollP95 <= 16.7 })
+
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('Long Thread')
+    await page.getByTestId('search-hit').first().waitFor()
+    const opened = await page.evaluate(
+      (id) =>
+        new Promise<number>((resolve) => {
+          const hit = document.getElementById(`hit-${id}`)!
+          const started = performance.now()
+          new MutationObserver((_, observer) => {
+            if (document.querySelector('[role="log"] [data-testid="message"]')) {
+              observer.disconnect()
+              requestAnimationFrame(() => resolve(performance.now() - started))
+            }
+          }).observe(document.body, { subtree: true, childList: true })
+          hit.click()
+        }),
+      threadContact,
+    )
+    rows.push({ name: `open a ${THREAD_MESSAGES.toLocaleString('en')}-message thread (click → bubbles painted)`, value: opened, unit: 'ms', target: '< 150 ms', meetsTarget: opened < 150 })
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('')
+    await page.getByTestId('conversation-row').first().waitFor()
+
+    await page.evaluate(() => {
+      ;(window as Window).__inboxRowRenders = 0
+    })
+    await stack.inbound(movingContact.phone, 'Bench: one inbound message')
+    await page.locator(`[data-testid="conversation-row"][data-id="${movingContact.id}"]`).filter({ hasText: 'Bench: one inbound message' }).waitFor()
+    await page.waitForTimeout(300)
+    const rendered = await page.evaluate(() => (window as Window).__inboxRowRenders!)
+    rows.push({ name: 'rows re-rendered by one inbound message', value: rendered, unit: 'rows', target: 'only the affected row' })
+
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('HeapProfiler.collectGarbage')
+    await cdp.send('Performance.enable')
+    const { metrics } = await cdp.send('Performance.getMetrics')
+    const heap = (metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024
+    rows.push({ name: `JS heap with ${CONVERSATIONS.toLocaleString('en')} conversations loaded`, value: heap, unit: 'MB', target: '< 80 MB', meetsTarget: heap < 80 })
+
+    const exchange = await fetch(stack.shell.url, { redirect: 'manual' })
+    const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!
+    const shellSamples = await roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: stack.shell.origin, Cookie: cookie }, (id) =>
+      JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
+    )
+    const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    echo.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())))
+    await new Promise<void>((resolve) => echo.once('listening', () => resolve()))
+    const echoSamples = await roundTrips(`ws://127.0.0.1:${(echo.address() as AddressInfo).port}`, {}, (id) =>
+      JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
+    )
+    echo.close()
+    rows.push({ name: 'browser-shell API round trip (connection.get) p50', value: percentile(shellSamples, 50), unit: 'ms' })
+    rows.push({ name: 'browser-shell API round trip p95', value: percentile(shellSamples, 95), unit: 'ms' })
+    rows.push({ name: 'bare loopback WebSocket echo p50', value: percentile(echoSamples, 50), unit: 'ms' })
+    await context.close()
+  } finally {
+    await browser.close()
+    await stack.close()
+  }
+  return rows
+}

@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { _electron as electron, expect, test } from '@playwright/test'
+import { root } from './support/stack.ts'
+
+/** The Electron binary's path, or null when its download was skipped or blocked. */
+function electronBinary(): string | null {
+  try {
+    const path = createRequire(import.meta.url)('electron') as unknown
+    return typeof path === 'string' && existsSync(path) ? path : null
+  } catch {
+    return null
+  }
+}
+
+const binary = electronBinary()
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+
+test.describe('the real Electron app', () => {
+  test.skip(binary === null, 'Electron’s binary is not installed on this machine (its download was skipped or blocked), so the Electron flows are skipped; the browser-shell specs cover the same flows.')
+
+  test('flows 1–4: sign in, see badges, open a conversation, reply', async () => {
+    test.setTimeout(180_000)
+    const app = await electron.launch({ executablePath: binary!, args: [join(root, 'out/main/index.js')], env: { ...process.env, SMS_INBOX_USER_DATA: join(root, '.local-data/e2e-electron') } })
+    try {
+      const window = await app.firstWindow()
+      await expect(window.getByTestId('app-version')).toHaveText(`Version ${version}`)
+      await window.getByRole('button', { name: /ben@acme\.test/ }).click()
+      const rows = window.getByTestId('conversation-row')
+      await expect(rows.first()).toBeVisible({ timeout: 60_000 })
+      const unread = rows.filter({ has: window.getByTestId('unread-badge') }).first()
+      await unread.click()
+      await expect(unread.getByTestId('unread-badge')).toHaveCount(0)
+      const composer = window.getByRole('textbox', { name: /Reply to/ })
+      await composer.fill('Hello from Electron')
+      await composer.press('Enter')
+      await expect(window.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveAttribute('data-status', 'delivered', { timeout: 30_000 })
+    } finally {
+      await app.close()
+    }
+  })
+})

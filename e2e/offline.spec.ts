@@ -1,0 +1,64 @@
+import { expect, test } from '@playwright/test'
+import { openDatabase } from '../local-backend/db/database.ts'
+import { ACME, startStack, type Stack } from './support/stack.ts'
+import { rows, signIn } from './support/page.ts'
+
+let stack: Stack
+
+test.beforeAll(async () => {
+  stack = await startStack()
+})
+test.afterAll(async () => {
+  await stack?.close()
+})
+
+test('6. offline: cached threads stay readable and searchable, a reply is queued and delivered once, nothing is missed', async ({ page }) => {
+  await signIn(page, stack.shell.url, 'ben@acme.test')
+  await expect(page.getByTestId('connection-status')).toHaveText('Live')
+  const first = rows(page).first()
+  const contactId = (await first.getAttribute('data-id'))!
+  const name = (await first.locator('.row-name').textContent())!
+  await first.click()
+  const log = page.getByRole('log', { name: 'Messages' })
+  await expect(log.getByTestId('message').first()).toBeVisible()
+  const before = await log.getByTestId('message').count()
+
+  await stack.stopBackend()
+  const banner = page.getByTestId('offline-banner')
+  await expect(banner).toContainText('Showing conversations cached at')
+  await expect(banner).toContainText('Messages you send will go out when you’re back online.')
+  await expect(log.getByTestId('message')).toHaveCount(before)
+
+  const search = page.getByRole('searchbox', { name: 'Search conversations' })
+  await search.fill(name.split(' ')[0]!)
+  await expect(page.getByTestId('search-hit').first()).toContainText(name.split(' ')[0]!)
+  await search.press('Escape')
+
+  const composer = page.getByRole('textbox', { name: /Reply to/ })
+  await composer.fill('Sent while offline')
+  await composer.press('Enter')
+  const reply = log.getByTestId('message').filter({ hasText: 'Sent while offline' })
+  await expect(reply).toHaveAttribute('data-status', 'queued')
+  await expect(reply).toContainText('Queued')
+
+  // While the app is cut off, the customer writes in (the server side kept running).
+  const { dataDir } = stack
+  const db = await openDatabase({ dataDir, seed: true })
+  await db.query(
+    `insert into public.messages (workspace_id, contact_id, content, direction, status) values ($1, $2, 'Written during the outage', 'inbound', 'delivered')`,
+    [ACME.workspaceId, contactId],
+  )
+  await db.close()
+
+  await stack.restartBackend()
+  await expect(page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+  await expect(banner).toHaveCount(0)
+  await expect(reply).toHaveAttribute('data-status', 'delivered')
+  await expect(log.getByTestId('message').filter({ hasText: 'Written during the outage' })).toHaveCount(1)
+  expect(stack.double.requests.filter((request) => request.params.Body === 'Sent while offline')).toHaveLength(1)
+  const stored = await stack.backend.db.query<{ count: number }>(
+    `select count(*)::int as count from public.messages where contact_id = $1 and content = 'Sent while offline'`,
+    [contactId],
+  )
+  expect(stored.rows[0]!.count).toBe(1)
+})

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test, type Page } from '@playwright/test'
+import { root, startStack, type Stack } from './support/stack.ts'
+import { expectAccessible, rows, signIn } from './support/page.ts'
+
+const shots = join(root, 'docs/screenshots')
+const schemes = ['light', 'dark'] as const
+let stack: Stack
+
+test.beforeAll(async () => {
+  mkdirSync(shots, { recursive: true })
+  stack = await startStack()
+})
+test.afterAll(async () => {
+  await stack?.close()
+})
+
+/** Axe in both themes (contrast differs), and a screenshot of each for the README. */
+async function capture(page: Page, screen: string) {
+  for (const colorScheme of schemes) {
+    await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' })
+    await expectAccessible(page, `${screen} (${colorScheme})`)
+    await page.screenshot({ path: join(shots, `${screen}-${colorScheme}.png`) })
+  }
+}
+
+test('8. every screen passes axe, in light and dark, and is captured for the README', async ({ browser }) => {
+  test.setTimeout(180_000)
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+
+  await page.goto(stack.shell.url)
+  await expect(page.getByRole('heading', { name: 'Sign in to SMS Inbox' })).toBeVisible()
+  await capture(page, 'sign-in')
+
+  await page.getByLabel('Email').fill('ben@acme.test')
+  await page.getByLabel('Password').fill('not-the-password')
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await expect(page.getByRole('alert')).toContainText('don’t match')
+  await capture(page, 'sign-in-error')
+
+  await page.getByRole('button', { name: 'Backend settings' }).first().click()
+  await expect(page.getByRole('dialog', { name: 'Settings' })).toBeVisible()
+  await page.getByRole('radio', { name: /Your Supabase project/ }).check()
+  await capture(page, 'backend-settings')
+  await page.keyboard.press('Escape')
+
+  await signIn(page, stack.shell.url, 'ben@acme.test')
+  await expect(rows(page).first()).toBeVisible()
+  await capture(page, 'inbox')
+
+  const unreadRow = rows(page).filter({ has: page.getByTestId('unread-badge') }).first()
+  await unreadRow.click()
+  await expect(page.getByRole('log', { name: 'Messages' }).getByTestId('message').first()).toBeVisible()
+  await page.getByRole('textbox', { name: /Reply to/ }).fill('Hi Maria — your parcel is on its way 📦 and should arrive Thursday.')
+  await capture(page, 'thread')
+
+  await page.getByRole('searchbox', { name: 'Search conversations' }).fill('order')
+  await expect(page.getByTestId('search-hit').first()).toBeVisible()
+  await capture(page, 'search')
+  await page.getByRole('searchbox', { name: 'Search conversations' }).fill('')
+
+  await page.getByRole('button', { name: 'Settings' }).click()
+  await expect(page.getByRole('dialog', { name: 'Settings' })).toBeVisible()
+  await expect(page.getByRole('checkbox', { name: 'Notifications for Acme Support' })).toBeVisible()
+  await capture(page, 'settings')
+  await page.keyboard.press('Escape')
+
+  await page.locator('body').press('?')
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible()
+  await capture(page, 'shortcuts')
+  await page.keyboard.press('Escape')
+
+  await page.setViewportSize({ width: 800, height: 500 })
+  await capture(page, 'small-window')
+  await page.setViewportSize({ width: 1280, height: 800 })
+
+  await stack.stopBackend()
+  await expect(page.getByTestId('offline-banner')).toBeVisible({ timeout: 30_000 })
+  await capture(page, 'offline')
+  await stack.restartBackend()
+  await page.close()
+})

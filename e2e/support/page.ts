@@ -1,0 +1,45 @@
+/// <reference lib="dom" />
+import { expect, type Page } from '@playwright/test'
+import AxeBuilder from '@axe-core/playwright'
+
+/**
+ * Replaces the page's Notification with a recorder, so a test can assert on what
+ * the browser shell's page showed. Permission is granted, as after the prompt.
+ */
+export const recordNotifications = () => {
+  const shown: { title: string; body?: string; tag?: string; silent?: boolean }[] = []
+  ;(window as unknown as { __notifications: typeof shown }).__notifications = shown
+  class RecordingNotification extends EventTarget {
+    static permission = 'granted'
+    static requestPermission = () => Promise.resolve('granted')
+    constructor(title: string, options: NotificationOptions = {}) {
+      super()
+      shown.push({ title, body: options.body, tag: options.tag, silent: options.silent ?? undefined })
+    }
+    close() {}
+  }
+  Object.defineProperty(window, 'Notification', { value: RecordingNotification, configurable: true })
+}
+
+export async function notifications(page: Page) {
+  return page.evaluate(() => (window as unknown as { __notifications: { title: string; body?: string }[] }).__notifications)
+}
+
+export async function signIn(page: Page, url: string, email: string) {
+  await page.goto(url)
+  await page.getByRole('heading', { name: 'Sign in to SMS Inbox' }).waitFor()
+  await page.getByRole('button', { name: new RegExp(email.replace('.', '\\.')) }).click()
+  await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible()
+}
+
+export const rows = (page: Page) => page.getByTestId('conversation-row')
+export const rowNamed = (page: Page, name: string) => rows(page).filter({ has: page.locator('.row-name', { hasText: name }) })
+
+/** Axe on the current screen: no serious or critical violations. */
+export async function expectAccessible(page: Page, screen: string) {
+  const results = await new AxeBuilder({ page }).analyze()
+  const bad = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+  expect(
+    bad.map((violation) => `${screen}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`),
+  ).toEqual([])
+}

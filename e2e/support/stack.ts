@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
+import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
+import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
+import { ACME, GLOBEX, mountRelay } from '../../relay/test-support.ts'
+import { createLogger, type Logger } from '../../src/shared/log.ts'
+import { launchBrowserShell, type BrowserShell } from '../../src/main/browser-shell/launch.ts'
+import { createShellCore } from '../../src/main/browser-shell/core.ts'
+
+export { ACME, GLOBEX }
+export const DEMO_PASSWORD = 'inbox-demo-1'
+export const root = resolve(import.meta.dirname, '../..')
+
+/**
+ * Everything real, in this process: the local backend (PGlite, Auth, REST,
+ * Realtime) seeded in a temp folder, the Twilio double, the relay mounted as a
+ * function, the main-process services, and the browser shell that serves the
+ * built renderer. The test controls the backend's life for the offline flow.
+ */
+export interface Stack {
+  backend: LocalBackend
+  double: TwilioDouble
+  relayUrl: string
+  shell: BrowserShell
+  logs: string[]
+  /** The backend's PGlite folder, to write into it while the backend is stopped. */
+  dataDir: string
+  /** A customer texts a workspace through the Twilio double's signed webhook. */
+  inbound(from: string, body: string, workspace?: typeof ACME): Promise<void>
+  stopBackend(): Promise<void>
+  restartBackend(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Keeps every log line (a test asserts the launch token is never among them); E2E_LOGS=1 also prints them. */
+function capturingLogger(lines: string[]): Logger {
+  return createLogger('e2e', (line) => {
+    lines.push(line)
+    if (process.env.E2E_LOGS) process.stderr.write(`${line}\n`)
+  })
+}
+
+export async function startStack(options: { prepare?: (backend: LocalBackend) => Promise<void> } = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-'))
+  const logs: string[] = []
+  const logger = capturingLogger(logs)
+  const backendDir = join(dir, 'backend')
+  let backend = await startLocalBackend({ port: 0, dataDir: backendDir, seed: true, logger })
+  const port = backend.port
+  await options.prepare?.(backend)
+  const double = await startTwilioDouble({
+    accounts: [
+      { sid: ACME.accountSid, authToken: ACME.authToken },
+      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
+    ],
+    logger,
+  })
+  const mount = (target: LocalBackend) => mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
+  const relayUrl = mount(backend)
+  const shell = await launchBrowserShell({
+    createCore: (platform) =>
+      createShellCore(platform, {
+        backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
+        logger,
+      }),
+    userDataDir: join(dir, 'user-data'),
+    appVersion: '0.1.0',
+    rendererDir: join(root, 'out/renderer'),
+    logger,
+  })
+  let running = true
+  return {
+    get backend() {
+      return backend
+    },
+    double,
+    relayUrl,
+    shell,
+    logs,
+    dataDir: backendDir,
+    async inbound(from, body, workspace = ACME) {
+      const result = await postInboundSms({ relayUrl, accountSid: workspace.accountSid, authToken: workspace.authToken, to: workspace.number, from, body })
+      if (result.status >= 300) throw new Error(`The relay refused the inbound SMS with ${result.status}`)
+    },
+    async stopBackend() {
+      running = false
+      await backend.stop()
+    },
+    async restartBackend() {
+      backend = await startLocalBackend({ port, dataDir: backendDir, seed: true, logger })
+      mount(backend)
+      running = true
+    },
+    async close() {
+      await shell.close()
+      await double.stop()
+      if (running) await backend.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
