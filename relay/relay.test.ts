@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
-import type { SupabaseClient } from '@supabase/supabase-js'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { SignJWT } from 'jose'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -318,7 +318,22 @@ describe('POST /messages bad input', () => {
 })
 
 describe('POST /twilio/inbound', () => {
-  it('stores a new customer text: contact created, message stored, unread +1, empty TwiML answered', async () => {
+  it('stores a new customer text: contact created, message stored, unread +1, empty TwiML answered, a subscribed agent told', async () => {
+    const agent = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    await agent.realtime.setAuth(benToken)
+    const inserts: Record<string, unknown>[] = []
+    const channel = agent
+      .channel('relay-test-inbox')
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.${ACME.workspaceId}` }, (change) => {
+        inserts.push(change.new)
+      })
+    await new Promise<void>((resolve, reject) =>
+      channel.subscribe((status, error) => {
+        if (status === 'SUBSCRIBED') resolve()
+        else if (status !== 'CLOSED') reject(new Error(`realtime ${status}: ${error?.message}`))
+      }),
+    )
+
     const from = '+15557001001'
     const result = await inbound({ from, body: 'Where is my parcel?' })
     expect(result.status).toBe(200)
@@ -329,6 +344,13 @@ describe('POST /twilio/inbound', () => {
     const rows = await messageRows({ twilio_sid: result.messageSid })
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ direction: 'inbound', content: 'Where is my parcel?', contact_id: contact!.id, workspace_id: ACME.workspaceId, created_by: null })
+
+    await expect.poll(() => inserts.find((row) => row.twilio_sid === result.messageSid), { timeout: 10_000 }).toMatchObject({
+      content: 'Where is my parcel?',
+      direction: 'inbound',
+      contact_id: contact!.id,
+    })
+    await agent.removeAllChannels()
   })
 
   it('stores a retried webhook (same MessageSid ×3) once, unread +1', async () => {
