@@ -383,6 +383,17 @@ export class Cache {
     return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore }
   }
 
+  deleteMessage(id: string): boolean {
+    return Number(this.stmt('delete from messages where id = ?').run(id).changes) > 0
+  }
+
+  deleteConversation(id: string): boolean {
+    return this.transaction(() => {
+      this.stmt('delete from messages where contact_id = ?').run(id)
+      return Number(this.stmt('delete from contacts where id = ?').run(id).changes) > 0
+    })
+  }
+
   // Search -------------------------------------------------------------------
 
   /**

@@ -1,0 +1,68 @@
+import type { z } from 'zod'
+import {
+  events,
+  isEventChannel,
+  isRequestChannel,
+  requests,
+  type EventChannel,
+  type RequestChannel,
+  type RequestOf,
+  type ResponseOf,
+} from '../../shared/contract.ts'
+import { appErrorSchema, err, type Result } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+
+/**
+ * The one gate every request passes, whatever carried it (Electron IPC, the browser
+ * shell's WebSocket): the channel must exist, the payload must match its schema,
+ * and the handler's answer must match the response schema. Nothing thrown crosses.
+ */
+export type Handlers = { [C in RequestChannel]: (payload: RequestOf<C>) => Promise<Result<ResponseOf<C>>> }
+
+export type Reply = Result<unknown>
+export type Dispatch = (channel: string, payload: unknown) => Promise<Reply>
+
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0]
+  if (!issue) return 'The request is malformed.'
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'payload'
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : ''
+  return `Invalid ${where}: ${issue.message}${more}`
+}
+
+export function createDispatcher(handlers: Handlers, logger: Logger): Dispatch {
+  return async (channel, payload) => {
+    if (!isRequestChannel(channel)) return err('invalid_input', 'Unknown request channel.')
+    const parsed = requests[channel].request.safeParse(payload)
+    if (!parsed.success) return err('invalid_input', describeIssues(parsed.error))
+    let result: Result<unknown>
+    try {
+      const handler = handlers[channel] as (payload: unknown) => Promise<Result<unknown>>
+      result = await handler(parsed.data)
+    } catch (error) {
+      logger.error('request handler threw', { channel, error })
+      return err('internal', 'Something went wrong in the app. Please try again.')
+    }
+    if (!result.ok) {
+      const error = appErrorSchema.safeParse(result.error)
+      return error.success ? { ok: false, error: error.data } : err('internal', 'Something went wrong in the app.')
+    }
+    const response = requests[channel].response.safeParse(result.value)
+    if (!response.success) {
+      logger.error('handler answered outside the contract', { channel, problem: describeIssues(response.error) })
+      return err('internal', 'The app produced an invalid answer.')
+    }
+    return { ok: true, value: response.data }
+  }
+}
+
+/** Validates an outgoing event; an invalid one is logged and dropped, never sent. */
+export function checkEvent(event: EventChannel, payload: unknown, logger: Logger): { ok: true; payload: unknown } | { ok: false } {
+  if (!isEventChannel(event)) return { ok: false }
+  const parsed = events[event].safeParse(payload)
+  if (!parsed.success) {
+    logger.error('dropping an event outside the contract', { event, problem: describeIssues(parsed.error) })
+    return { ok: false }
+  }
+  return { ok: true, payload: parsed.data }
+}

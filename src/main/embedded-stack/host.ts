@@ -1,0 +1,124 @@
+import { createClient } from '@supabase/supabase-js'
+import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
+import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
+import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
+import { createRelayApp } from '../../../relay/app.ts'
+import { createTwilioClientFactory } from '../../../relay/twilio-client.ts'
+import { appError, type AppError } from '../../shared/errors.ts'
+import { createLogger } from '../../shared/log.ts'
+import { parentMessageSchema, type HostMessage } from './protocol.ts'
+
+/**
+ * The embedded default's child process: the local backend with its data under the
+ * app's userData, the relay mounted at /functions/v1/sms-relay as on Supabase, and
+ * the Twilio double the relay sends through. It reports its URLs over Node IPC and
+ * serves "simulate an inbound SMS" for the dev menu.
+ */
+const logger = createLogger('embedded-stack')
+const dataDir = process.env.EMBEDDED_DATA_DIR
+const preferredPort = Number(process.env.EMBEDDED_PORT ?? 54321)
+
+const reply = (message: HostMessage) => process.send?.(message)
+
+interface TwilioAccountRow {
+  workspace_id: string
+  account_sid: string
+  auth_token: string
+}
+
+async function start(): Promise<{ backend: LocalBackend; double: TwilioDouble; relayUrl: string }> {
+  if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
+  let backend: LocalBackend
+  try {
+    backend = await startLocalBackend({ port: preferredPort, dataDir, seed: true, logger })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    logger.warn('preferred port taken, using a free one', { port: preferredPort })
+    backend = await startLocalBackend({ port: 0, dataDir, seed: true, logger })
+  }
+  const accounts = await backend.db.query<TwilioAccountRow>('select workspace_id, account_sid, auth_token from public.workspace_twilio_config')
+  const double = await startTwilioDouble({
+    accounts: accounts.rows.map((row) => ({ sid: row.account_sid, authToken: row.auth_token })),
+    logger: logger.child({ part: 'twilio-double' }),
+  })
+  const relayUrl = `${backend.url}/functions/v1/sms-relay`
+  const relay = createRelayApp(
+    {
+      supabaseUrl: backend.url,
+      serviceRoleKey: backend.serviceRoleKey,
+      publicUrl: relayUrl,
+      port: 0,
+      host: '127.0.0.1',
+      twilioApiBaseUrl: double.url,
+      trustProxy: false,
+    },
+    {
+      supabase: createClient(backend.url, backend.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      }),
+      twilioClient: createTwilioClientFactory({ apiBaseUrl: double.url }),
+      logger: logger.child({ part: 'relay' }),
+    },
+  )
+  backend.mountFunction('sms-relay', relay.fetch)
+  return { backend, double, relayUrl }
+}
+
+async function simulateInbound(
+  backend: LocalBackend,
+  relayUrl: string,
+  input: { workspaceId: string; from: string; body: string },
+): Promise<AppError | null> {
+  const found = await backend.db.query<{ number: string; account_sid: string; auth_token: string }>(
+    `select n.phone_number as number, c.account_sid, c.auth_token
+       from public.twilio_numbers n join public.workspace_twilio_config c on c.workspace_id = n.workspace_id
+      where n.workspace_id = $1 order by n.created_at limit 1`,
+    [input.workspaceId],
+  )
+  const row = found.rows[0]
+  if (!row) return appError('not_configured', 'This workspace has no Twilio number to receive on.')
+  const result = await postInboundSms({
+    relayUrl,
+    accountSid: row.account_sid,
+    authToken: row.auth_token,
+    to: row.number,
+    from: input.from,
+    body: input.body,
+  })
+  return result.status < 300 ? null : appError('upstream', `The relay refused the simulated SMS (HTTP ${result.status}).`)
+}
+
+try {
+  const { backend, double, relayUrl } = await start()
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    await double.stop().catch(() => undefined)
+    await backend.stop().catch(() => undefined)
+    process.exit(0)
+  }
+  process.on('message', (raw) => {
+    const parsed = parentMessageSchema.safeParse(raw)
+    if (!parsed.success) return
+    const message = parsed.data
+    if (message.type === 'stop') {
+      void stop()
+      return
+    }
+    simulateInbound(backend, relayUrl, message)
+      .catch((error: unknown) => {
+        logger.error('simulated inbound failed', { error })
+        return appError('internal', 'The simulated SMS could not be posted.')
+      })
+      .then((error) => reply({ type: 'result', id: message.id, error }))
+  })
+  // The app went away without saying goodbye: do not linger holding the port and the database.
+  process.on('disconnect', () => void stop())
+  reply({ type: 'ready', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl })
+  logger.info('embedded stack ready', { url: backend.url, relayUrl })
+} catch (error) {
+  logger.error('embedded stack failed to start', { error })
+  reply({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
+  process.exit(1)
+}

@@ -1,0 +1,126 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { appError, type Result } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import { hostMessageSchema, type ParentMessage } from './protocol.ts'
+
+/**
+ * Runs the embedded backend (PGlite + Auth/REST/Realtime, the relay, the Twilio
+ * double) in a child process, so a crash there never takes the window down. Under
+ * Electron, fork() runs the child on Electron's own Node (ELECTRON_RUN_AS_NODE).
+ */
+export interface EmbeddedStack {
+  supabaseUrl: string
+  anonKey: string
+  relayUrl: string
+  simulateInbound(input: { workspaceId: string; from: string; body: string }): Promise<Result<null>>
+  /** Called once if the child exits without being asked to. */
+  onExit(listener: (code: number | null) => void): void
+  stop(): Promise<void>
+}
+
+export interface LaunchOptions {
+  /** The host entry: out/main/embedded-stack.js when built, host.ts under Node 24 (tests, the browser shell). */
+  hostModule: string
+  dataDir: string
+  logger: Logger
+  /** The port to try first; taken, the host falls back to a free one. */
+  port?: number
+  startTimeoutMs?: number
+}
+
+export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
+  const { logger } = options
+  const child: ChildProcess = fork(options.hostModule, [], {
+    env: {
+      ...process.env,
+      EMBEDDED_DATA_DIR: options.dataDir,
+      EMBEDDED_PORT: String(options.port ?? 54321),
+      ELECTRON_RUN_AS_NODE: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'json',
+  })
+  // The child logs JSON lines; they join the app's log as they are.
+  child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+
+  let nextId = 1
+  const pending = new Map<number, (result: Result<null>) => void>()
+  const exitListeners: ((code: number | null) => void)[] = []
+  let stopping = false
+
+  return new Promise((resolve, reject) => {
+    const timeout = setTimeout(() => {
+      child.kill()
+      reject(new Error('The embedded server did not start in time.'))
+    }, options.startTimeoutMs ?? 60_000)
+
+    child.on('message', (raw) => {
+      const parsed = hostMessageSchema.safeParse(raw)
+      if (!parsed.success) {
+        logger.warn('ignoring a malformed message from the embedded stack')
+        return
+      }
+      const message = parsed.data
+      if (message.type === 'failed') {
+        clearTimeout(timeout)
+        reject(new Error(`The embedded server could not start: ${message.message}`))
+      } else if (message.type === 'result') {
+        pending.get(message.id)?.(message.error ? { ok: false, error: message.error } : { ok: true, value: null })
+        pending.delete(message.id)
+      } else {
+        clearTimeout(timeout)
+        resolve(stack(message.supabaseUrl, message.anonKey, message.relayUrl))
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timeout)
+      for (const settle of pending.values()) settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
+      pending.clear()
+      if (!stopping) {
+        logger.error('embedded stack exited', { code })
+        for (const listener of exitListeners) listener(code)
+        reject(new Error(`The embedded server exited (code ${code}).`))
+      }
+    })
+  })
+
+  function send(message: ParentMessage): boolean {
+    if (!child.connected) return false
+    child.send(message)
+    return true
+  }
+
+  function stack(supabaseUrl: string, anonKey: string, relayUrl: string): EmbeddedStack {
+    return {
+      supabaseUrl,
+      anonKey,
+      relayUrl,
+      simulateInbound(input) {
+        const id = nextId++
+        return new Promise((resolve) => {
+          pending.set(id, resolve)
+          if (!send({ type: 'simulateInbound', id, ...input })) {
+            pending.delete(id)
+            resolve({ ok: false, error: appError('offline', 'The embedded server is not running.') })
+          }
+        })
+      },
+      onExit(listener) {
+        exitListeners.push(listener)
+      },
+      stop() {
+        stopping = true
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+        return new Promise((resolve) => {
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
+          child.once('exit', () => {
+            clearTimeout(kill)
+            resolve()
+          })
+          if (!send({ type: 'stop' })) child.kill()
+        })
+      },
+    }
+  }
+}

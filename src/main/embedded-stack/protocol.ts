@@ -1,0 +1,22 @@
+import { z } from 'zod'
+import { appErrorSchema } from '../../shared/errors.ts'
+
+/** Messages between the app and the embedded-stack child process (Node IPC, JSON). */
+export const hostMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), supabaseUrl: z.url(), anonKey: z.string().min(1), relayUrl: z.url() }),
+  z.object({ type: z.literal('failed'), message: z.string() }),
+  z.object({ type: z.literal('result'), id: z.number().int(), error: appErrorSchema.nullable() }),
+])
+export type HostMessage = z.infer<typeof hostMessageSchema>
+
+export const parentMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('simulateInbound'),
+    id: z.number().int(),
+    workspaceId: z.uuid(),
+    from: z.string(),
+    body: z.string(),
+  }),
+  z.object({ type: z.literal('stop') }),
+])
+export type ParentMessage = z.infer<typeof parentMessageSchema>
