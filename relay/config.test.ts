@@ -1,3 +1,6 @@
+import { execFile, spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from './config.ts'
 
@@ -43,5 +46,52 @@ describe('relay configuration', () => {
     expect(message).toContain('RELAY_PUBLIC_URL must be an http(s) URL')
     expect(message).toContain('PORT')
     expect(message).not.toContain('service-role-key')
+  })
+})
+
+describe('npm run relay', () => {
+  const node = resolve(import.meta.dirname, '../node_modules/.bin/node')
+  const cli = resolve(import.meta.dirname, 'cli.ts')
+  const cleanEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'RELAY_PUBLIC_URL', 'PORT', 'HOST'].includes(name)),
+  )
+
+  it('refuses to start without its configuration, naming what is missing', async () => {
+    const failure = (await promisify(execFile)(node, [cli], { env: { ...cleanEnv, PORT: '0' } }).catch((error: unknown) => error)) as {
+      code: number
+      stderr: string
+    }
+    expect(failure.code).toBe(1)
+    expect(failure.stderr).toContain('SUPABASE_URL is missing')
+    expect(failure.stderr).toContain('SUPABASE_SERVICE_ROLE_KEY is missing')
+    expect(failure.stderr).toContain('RELAY_PUBLIC_URL is missing')
+  })
+
+  it('starts on 127.0.0.1, answers /health, logs JSON without the key, and stops on SIGTERM', async () => {
+    const child = spawn(node, [cli], {
+      env: { ...cleanEnv, ...complete, SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-must-not-be-logged', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    const listening = new Promise<{ host: string; port: number }>((resolvePort, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8')
+        for (const line of output.split('\n')) {
+          if (!line.includes('relay listening')) continue
+          const parsed = JSON.parse(line) as { host: string; port: number }
+          resolvePort(parsed)
+        }
+      })
+      child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)))
+    })
+    const { host, port } = await listening
+    expect(host).toBe('127.0.0.1')
+    const health = await fetch(`http://127.0.0.1:${port}/health`)
+    expect(await health.json()).toEqual({ status: 'ok' })
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(output).not.toContain('service-role-key-must-not-be-logged')
+    for (const line of output.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow()
   })
 })
