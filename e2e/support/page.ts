@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { expect, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
+import { DEMO_PASSWORD } from './stack.ts'
 
 /**
  * Replaces the page's Notification with a recorder, so a test can assert on what
@@ -28,7 +29,9 @@ export async function notifications(page: Page) {
 export async function signIn(page: Page, url: string, email: string) {
   await page.goto(url)
   await page.getByRole('heading', { name: 'Sign in to SMS Inbox' }).waitFor()
-  await page.getByRole('button', { name: new RegExp(email.replace('.', '\\.')) }).click()
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(DEMO_PASSWORD)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible()
 }
 

@@ -7,7 +7,7 @@ import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio
 import { ACME, GLOBEX, mountRelay } from '../../relay/test-support.ts'
 import { createLogger, type Logger } from '../../src/shared/log.ts'
 import { launchBrowserShell, type BrowserShell } from '../../src/main/browser-shell/launch.ts'
-import { createShellCore } from '../../src/main/browser-shell/core.ts'
+import { createAppCore } from '../../src/main/core/app-core.ts'
 
 export { ACME, GLOBEX }
 export const DEMO_PASSWORD = 'inbox-demo-1'
@@ -61,7 +61,7 @@ export async function startStack(options: { prepare?: (backend: LocalBackend) =>
   const relayUrl = mount(backend)
   const shell = await launchBrowserShell({
     createCore: (platform) =>
-      createShellCore(platform, {
+      createAppCore(platform, {
         backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
         logger,
       }),

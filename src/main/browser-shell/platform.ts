@@ -5,9 +5,9 @@ import { openInSystemBrowser } from './open-browser.ts'
 type Forward = <E extends EventChannel>(event: E, payload: EventOf<E>) => void
 
 /**
- * The Platform of the browser shell's Node host. What Electron does natively
- * (notifications, the badge) is forwarded to the page as contract events, and the
- * page shows them with the Web Notifications and Badging APIs. There is no OS key
+ * The Platform of the browser shell's Node host. What Electron shows natively is
+ * forwarded to the page as contract events (notification.show; badge.changed comes
+ * from the core), and the page uses the Web Notifications and Badging APIs. There is no OS key
  * store here, so the session is kept in memory, and the session service says so.
  */
 export function createBrowserPlatform(options: { userDataDir: string; appVersion: string }): {
@@ -31,7 +31,8 @@ export function createBrowserPlatform(options: { userDataDir: string; appVersion
       },
     },
     notify: (notification) => forward('notification.show', notification),
-    setBadge: (badge) => forward('badge.changed', badge),
+    // The core itself sends badge.changed to every subscriber; the page sets the title and app badge from it.
+    setBadge: () => {},
     onResume: () => () => {},
     onNetworkChange: () => () => {},
     openExternal: async (url) => {

@@ -1,0 +1,39 @@
+// `npm start`: the Electron app when its binary is installed; otherwise the same
+// app in the system browser through the browser shell.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { runBrowserShell } from '../src/main/browser-shell/run.ts'
+
+const root = resolve(import.meta.dirname, '..')
+
+/** Why Electron cannot start here, or null when it can. */
+function electronUnavailable(): string | null {
+  let binary: unknown
+  try {
+    binary = createRequire(import.meta.url)('electron')
+  } catch {
+    return 'Electron’s binary is not installed (its download was skipped or blocked), so SMS Inbox opens in your browser instead.'
+  }
+  if (typeof binary !== 'string' || !existsSync(binary)) {
+    return 'Electron’s binary is missing from node_modules/electron/dist, so SMS Inbox opens in your browser instead.'
+  }
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return 'There is no display to open a window on, so SMS Inbox runs as a local web app instead.'
+  }
+  return null
+}
+
+const reason = electronUnavailable()
+if (reason === null) {
+  const child = spawn(resolve(root, 'node_modules/.bin/electron-vite'), ['preview'], { cwd: root, stdio: 'inherit' })
+  child.on('exit', (code) => process.exit(code ?? 0))
+  child.on('error', () => {
+    console.error('Electron could not be started; run `npm run web` to use SMS Inbox in your browser.')
+    process.exit(1)
+  })
+} else {
+  console.log(reason)
+  await runBrowserShell({ open: true })
+}
