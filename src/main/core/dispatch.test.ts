@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest'
+import { requestChannels, requests, type RequestChannel } from '../../shared/contract.ts'
+import { ok, type Result } from '../../shared/errors.ts'
+import { createMemoryLogger } from '../../shared/log.ts'
+import { createDispatcher, type Handlers } from './dispatch.ts'
+
+const WS = '11111111-1111-4111-8111-111111111111'
+const C = 'cccccccc-0000-4000-8000-000000000001'
+
+/** One valid payload per channel; the fuzz mutates these and also throws pure noise at each channel. */
+const valid: { [K in RequestChannel]: unknown } = {
+  'app.info': {},
+  'session.get': {},
+  'session.signIn': { email: 'ava@acme.test', password: 'inbox-demo-1' },
+  'session.signOut': {},
+  'workspaces.list': {},
+  'conversations.list': { workspaceId: WS, filter: 'Open' },
+  'conversations.search': { query: 'refund', workspaceId: null, limit: 20 },
+  'conversations.setStatus': { contactId: C, status: 'Done' },
+  'conversations.markRead': { contactId: C },
+  'conversations.markUnread': { contactId: C },
+  'thread.load': { contactId: C, before: null, limit: 50 },
+  'messages.send': { workspaceId: WS, contactId: C, body: 'hi' },
+  'messages.retry': { messageId: C },
+  'connection.get': {},
+  'settings.get': {},
+  'settings.update': { backend: { mode: 'embedded' }, notifications: {} },
+  'view.report': { focused: true, openConversationId: null },
+  'dev.simulateInbound': { workspaceId: WS, from: '+15551234567', body: 'hello' },
+  'shell.openExternal': { url: 'https://example.com/help' },
+}
+
+/** A small deterministic PRNG, so a failure names a reproducible case. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function noise(random: () => number, depth = 0): unknown {
+  const pick = Math.floor(random() * (depth > 2 ? 7 : 10))
+  const strings = ['', 'x', '💥'.repeat(5), 'a'.repeat(5000), '__proto__', 'javascript:alert(1)', '+1555', WS, '<script>', '\u0000']
+  switch (pick) {
+    case 0:
+      return null
+    case 1:
+      return undefined
+    case 2:
+      return [Number.NaN, Infinity, -1, 0, 1.5, 2 ** 53, 1e308][Math.floor(random() * 7)]
+    case 3:
+      return strings[Math.floor(random() * strings.length)]
+    case 4:
+      return random() < 0.5
+    case 5:
+      return BigInt(7)
+    case 6:
+      return () => 1
+    case 7:
+      return Array.from({ length: Math.floor(random() * 4) }, () => noise(random, depth + 1))
+    default: {
+      const keys = ['workspaceId', 'contactId', 'body', 'email', 'limit', 'filter', '__proto__', 'constructor', 'extra', 'url', 'backend']
+      const out: Record<string, unknown> = {}
+      for (let i = Math.floor(random() * 4); i > 0; i--) out[keys[Math.floor(random() * keys.length)]!] = noise(random, depth + 1)
+      return out
+    }
+  }
+}
+
+function mutate(sample: unknown, random: () => number): unknown {
+  if (!sample || typeof sample !== 'object') return noise(random)
+  const copy: Record<string, unknown> = { ...(sample as Record<string, unknown>) }
+  const keys = Object.keys(copy)
+  const action = Math.floor(random() * 3)
+  if (action === 0 && keys.length > 0) delete copy[keys[Math.floor(random() * keys.length)]!]
+  else if (action === 1 && keys.length > 0) copy[keys[Math.floor(random() * keys.length)]!] = noise(random)
+  else copy[`unexpected${Math.floor(random() * 10)}`] = noise(random)
+  return copy
+}
+
+function spyHandlers(): { handlers: Handlers; calls: { channel: string; payload: unknown }[] } {
+  const calls: { channel: string; payload: unknown }[] = []
+  const handlers = Object.fromEntries(
+    requestChannels.map((channel) => [
+      channel,
+      async (payload: unknown): Promise<Result<unknown>> => {
+        calls.push({ channel, payload })
+        return ok(null)
+      },
+    ]),
+  ) as unknown as Handlers
+  return { handlers, calls }
+}
+
+describe('dispatch', () => {
+  it('fuzz: every channel rejects malformed payloads with a typed error, and no handler runs on them', async () => {
+    const { logger } = createMemoryLogger('fuzz')
+    const { handlers, calls } = spyHandlers()
+    const dispatch = createDispatcher(handlers, logger)
+    const random = rng(20261124)
+    let rejected = 0
+    for (const channel of requestChannels) {
+      for (let i = 0; i < 300; i++) {
+        const payload = i % 2 === 0 ? noise(random) : mutate(valid[channel], random)
+        const isValid = requests[channel].request.safeParse(payload).success
+        const before = calls.length
+        const reply = await dispatch(channel, payload)
+        if (isValid) {
+          expect(calls.length).toBe(before + 1)
+          continue
+        }
+        rejected++
+        expect(calls.length, `${channel} ran a handler on fuzz case ${i}`).toBe(before)
+        expect(reply.ok).toBe(false)
+        if (!reply.ok) {
+          expect(reply.error.kind).toBe('invalid_input')
+          expect(reply.error.message).not.toMatch(/\bat .*\.ts:\d+/)
+        }
+      }
+    }
+    expect(rejected).toBeGreaterThan(requestChannels.length * 200)
+  })
+
+  it('accepts each valid sample and hands exactly the parsed payload to its handler', async () => {
+    const { logger } = createMemoryLogger('fuzz')
+    const { handlers, calls } = spyHandlers()
+    const dispatch = createDispatcher(handlers, logger)
+    for (const channel of requestChannels) {
+      const reply = await dispatch(channel, valid[channel])
+      // Handlers here answer null, which only some response schemas allow: either way it is a typed value.
+      expect(reply.ok || reply.error.kind === 'internal').toBe(true)
+      expect(calls.at(-1)).toEqual({ channel, payload: valid[channel] })
+    }
+  })
+
+  it('rejects unknown and prototype channel names', async () => {
+    const { logger } = createMemoryLogger('fuzz')
+    const { handlers, calls } = spyHandlers()
+    const dispatch = createDispatcher(handlers, logger)
+    for (const channel of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'session.get ']) {
+      expect(await dispatch(channel, {})).toEqual({ ok: false, error: { kind: 'invalid_input', message: 'Unknown request channel.' } })
+    }
+    expect(calls).toEqual([])
+  })
+
+  it('turns a throwing handler or an answer outside the contract into an internal error, without details', async () => {
+    const { logger, lines } = createMemoryLogger('fuzz')
+    const { handlers } = spyHandlers()
+    handlers['session.get'] = async () => {
+      throw new Error('secret stack detail at /home/app/main.ts:12')
+    }
+    handlers['connection.get'] = async () => ok({ status: 'sideways', lastSyncAt: null } as never)
+    handlers['workspaces.list'] = async () => ({ ok: false, error: { kind: 'nonsense', message: 'x' } }) as never
+    const dispatch = createDispatcher(handlers, logger)
+    const thrown = await dispatch('session.get', {})
+    expect(thrown).toEqual({ ok: false, error: { kind: 'internal', message: 'Something went wrong in the app. Please try again.' } })
+    expect(await dispatch('connection.get', {})).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'The app produced an invalid answer.' },
+    })
+    expect(await dispatch('workspaces.list', {})).toEqual({ ok: false, error: { kind: 'internal', message: 'Something went wrong in the app.' } })
+    expect(lines.some((line) => line.includes('request handler threw'))).toBe(true)
+  })
+})
