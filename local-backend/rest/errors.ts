@@ -35,7 +35,10 @@ interface DatabaseErrorLike {
 }
 
 const isDatabaseError = (error: unknown): error is DatabaseErrorLike =>
-  error instanceof Error && typeof (error as { code?: unknown }).code === 'string'
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as { code?: unknown }).code === 'string' &&
+  typeof (error as { message?: unknown }).message === 'string'
 
 /** PostgREST's mapping of SQLSTATE to HTTP status. */
 function statusFor(code: string, role: string): number {

@@ -307,6 +307,16 @@ describe('injection attempts are harmless', () => {
   })
 })
 
+describe('prepared statements', () => {
+  it('a query shape that failed once runs normally afterwards', async () => {
+    const shape = (value: string) => service.from('contacts').select('id, email').eq('unread_count', value).order('email')
+    expect(await shape('not a number')).toMatchObject({ status: 400, error: { code: '22P02' } })
+    const ok = await shape('0')
+    expect(ok.error).toBeNull()
+    expect(ok.data!.map((row) => row.id).sort()).toEqual((await sqlIds('unread_count = 0')).sort())
+  })
+})
+
 describe('schema errors', () => {
   it('unknown table, column and relation answer in PostgREST shape', async () => {
     expect(await service.from('nope').select('*')).toMatchObject({ status: 404, error: { code: 'PGRST205' } })

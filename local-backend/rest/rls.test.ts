@@ -50,6 +50,17 @@ describe('a member of Acme through HTTP', () => {
     expect(single.error).toMatchObject({ code: 'PGRST116' })
   })
 
+  it('the same prepared query answers each role by its own RLS', async () => {
+    const service = createClient(backend.url, backend.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const query = (client: SupabaseClient) => client.from('contacts').select('id, name').eq('workspace_id', globex).order('id')
+    for (let round = 0; round < 7; round++) {
+      const asService = await query(service)
+      expect(asService.data!.length).toBe(await count('public.contacts where workspace_id = $1', [globex]))
+      expect((await query(ben)).data).toEqual([])
+      expect((await query(anon)).status).toBe(401)
+    }
+  })
+
   it('cannot change or delete Globex rows', async () => {
     const before = await backend.db.query('select name, conversation_status from public.contacts where id = $1', [globexContact])
     const update = await ben.from('contacts').update({ name: 'Hijacked' }).eq('id', globexContact).select('id')

@@ -1,10 +1,11 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { Hono, type Context } from 'hono'
 import type { Logger } from '../../src/shared/log.ts'
 import { bearerToken, verifyJwt, type JwtClaims } from '../keys.ts'
 import { jsonResponse, readJson } from '../http.ts'
 import type { Catalog, DbFunction, Table } from './catalog.ts'
 import { badQuery, errorFromDatabase, RestError } from './errors.ts'
+import { runPipelined, type Rows, type Statement } from './pipeline.ts'
 import { arrayLiteral, orderSql, Params, qualified, quoteIdent, selectSql, whereSql } from './query.ts'
 
 export interface RestOptions {
@@ -150,18 +151,20 @@ export function createRestApp(options: RestOptions): Hono {
     return table
   }
 
-  /** One transaction as the caller's role with its claims set, exactly as PostgREST runs every request. */
-  async function asCaller<T>(caller: Caller, c: Context, prefer: Prefer | undefined, work: (tx: Transaction) => Promise<T>) {
-    return db.transaction(async (tx) => {
-      await tx.query(
-        `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                set_config('request.method', $3, true), set_config('request.path', $4, true)`,
-        [caller.role, JSON.stringify(caller.claims), c.req.method, c.req.path],
-      )
-      const result = await work(tx)
-      if (prefer?.rollback) await tx.rollback()
-      return result
-    })
+  /**
+   * One transaction as the caller's role with its claims set, exactly as PostgREST
+   * runs every request, so RLS decides. `commit` may veto on the results (a
+   * singular request that did not match one row); a database error rolls back and
+   * is thrown as PostgREST reports it.
+   */
+  async function asCaller(caller: Caller, statements: Statement[], commit: (results: Rows[]) => boolean = () => true): Promise<Rows[]> {
+    const setup = {
+      sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
+      params: [caller.role, JSON.stringify(caller.claims)],
+    }
+    const outcome = await runPipelined(db, setup, statements, commit)
+    if (!outcome.ok) throw errorFromDatabase(outcome.error, caller.role)
+    return outcome.results
   }
 
   function errorResponse(error: unknown, role: string): Response {
@@ -204,13 +207,10 @@ export function createRestApp(options: RestOptions): Hono {
     const from = `from ${qualified(catalog, table.name)} _t${where ? ` where ${where}` : ''}`
     const rowsSql = `select ${selected.columns} ${from}${order ? ` order by ${order}` : ''}${limitSql(range)}`
 
-    const result = await asCaller(caller, c, undefined, async (tx) => {
-      const rows = await tx.query<{ body: string | null; n: number }>(aggregateSql(media, rowsSql), params.values)
-      const total = prefer.count
-        ? (await tx.query<{ total: number }>(`select count(*)::int as total ${from}`, params.values)).rows[0]!.total
-        : null
-      return { ...rows.rows[0]!, total }
-    })
+    const statements = [{ sql: aggregateSql(media, rowsSql), params: params.values }]
+    if (prefer.count) statements.push({ sql: `select count(*)::int as total ${from}`, params: params.values })
+    const [rows, counted] = await asCaller(caller, statements)
+    const result = { body: rows![0]![0] ?? null, n: Number(rows![0]![1]), total: counted ? Number(counted[0]![0]) : null }
     if (media.singular && result.n !== 1) throw singularError(result.n)
     if (result.total !== null && range.offset > 0 && range.offset >= result.total && result.n === 0) {
       throw new RestError(
@@ -264,13 +264,13 @@ export function createRestApp(options: RestOptions): Hono {
     const sql = selected
       ? `${gathered} ${aggregateSql(media, `select ${selected.columns} from _m _t${selected.conditions.length ? ` where ${selected.conditions.join(' and ')}` : ''}`)}`
       : `${gathered} select null::text as body, count(*)::int as n from _m`
-    const result = await asCaller(caller, c, prefer, async (tx) => {
-      const { rows } = await tx.query<{ body: string | null; n: number }>(sql, params.values)
-      const row = rows[0]!
-      // A singular request that did not touch exactly one row is undone, as PostgREST does.
-      if (media.singular && row.n !== 1) throw singularError(row.n)
-      return row
+    // A singular request that did not touch exactly one row is undone, as PostgREST does.
+    const [rows] = await asCaller(caller, [{ sql, params: params.values }], ([first]) => {
+      const n = Number(first![0]![1])
+      return !prefer.rollback && !(media.singular && n !== 1)
     })
+    const result = { body: rows![0]![0] ?? null, n: Number(rows![0]![1]) }
+    if (media.singular && result.n !== 1) throw singularError(result.n)
     const headers: Record<string, string> = { 'content-range': contentRange(0, result.n, prefer.count ? result.n : null) }
     if (!representation) return new Response(null, { status: successStatus.minimal, headers })
     return new Response(result.body ?? 'null', {
@@ -408,14 +408,14 @@ export function createRestApp(options: RestOptions): Hono {
     else if (fn.returnKind === 'scalar') sql = `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (select * from ${call} _r${limitSql(range)}) _r`
     else sql = aggregateSql(media, `select * from ${call} _r${limitSql(range)}`)
 
-    const result = await asCaller(caller, c, prefer, async (tx) => {
-      // A GET must not write: PostgREST runs it read-only and a volatile function fails with 405.
-      if (c.req.method !== 'POST') await tx.query('set transaction read only')
-      return (await tx.query<{ body: string | boolean | null; n: number }>(sql, params.values)).rows[0]!
-    })
+    // A GET must not write: PostgREST runs it read-only and a volatile function fails with 405.
+    const readOnly = c.req.method !== 'POST' ? [{ sql: 'set transaction read only', params: [] }] : []
+    const results = await asCaller(caller, [...readOnly, { sql, params: params.values }], () => !prefer.rollback)
+    const row = results.at(-1)![0]!
+    const result = { body: row[0] ?? null, n: Number(row[1]) }
     if (fn.returnKind === 'void') return new Response(null, { status: 204 })
     if (media.singular && fn.returnsSet && result.n !== 1) throw singularError(result.n)
-    return new Response(typeof result.body === 'string' ? result.body : 'null', {
+    return new Response(result.body ?? 'null', {
       status: 200,
       headers: { ...jsonHeaders(media), 'content-range': contentRange(range.offset, result.n, prefer.count ? result.n : null) },
     })

@@ -1,0 +1,159 @@
+import { protocol, type PGlite } from '@electric-sql/pglite'
+
+/**
+ * One REST request as one round trip into the embedded Postgres: BEGIN, the
+ * caller's role and claims, the statements, all pipelined in the extended
+ * protocol with a single Sync, then COMMIT or ROLLBACK. PGlite's query() costs
+ * six calls into WASM per statement; this costs two per request, which is most
+ * of the per-request overhead of a small read.
+ */
+export interface Statement {
+  sql: string
+  /** Text parameters; the statement casts them (`$1::text::uuid`). */
+  params: (string | null)[]
+}
+
+export type Rows = (string | null)[][]
+
+export interface DatabaseErrorFields {
+  code: string
+  message: string
+  detail?: string
+  hint?: string
+}
+
+export type PipelineResult = { ok: true; results: Rows[] } | { ok: false; error: DatabaseErrorFields }
+
+const { serialize } = protocol
+const textOid = 25
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+/**
+ * Named prepared statements per SQL text, as PostgREST prepares its queries: a
+ * repeated request skips parsing and planning. Postgres itself replans when the
+ * role (and so RLS) or the schema changes. Bounded; the oldest are closed.
+ */
+const maxPrepared = 256
+
+interface PreparedCache {
+  names: Map<string, string>
+  next: number
+}
+
+const caches = new WeakMap<PGlite, PreparedCache>()
+
+function cacheOf(db: PGlite): PreparedCache {
+  let cache = caches.get(db)
+  if (!cache) {
+    cache = { names: new Map(), next: 0 }
+    caches.set(db, cache)
+  }
+  return cache
+}
+
+interface Encoded {
+  messages: Uint8Array[]
+  /** Statements parsed by this pipeline, to forget if it fails before reaching them. */
+  fresh: string[]
+  /** Statements evicted from the cache, closed after this pipeline. */
+  evicted: string[]
+}
+
+function encode(cache: PreparedCache, statements: Statement[]): Encoded {
+  const encoded: Encoded = { messages: [], fresh: [], evicted: [] }
+  for (const statement of statements) {
+    let name = cache.names.get(statement.sql)
+    if (name === undefined) {
+      name = `rest_${cache.next++}`
+      encoded.messages.push(serialize.parse({ name, text: statement.sql, types: statement.params.map(() => textOid) }))
+      cache.names.set(statement.sql, name)
+      encoded.fresh.push(statement.sql)
+      if (cache.names.size > maxPrepared) {
+        const [oldestSql, oldestName] = cache.names.entries().next().value!
+        cache.names.delete(oldestSql)
+        encoded.evicted.push(oldestName)
+      }
+    } else {
+      // Re-inserting keeps the map in least-recently-used order.
+      cache.names.delete(statement.sql)
+      cache.names.set(statement.sql, name)
+    }
+    encoded.messages.push(serialize.bind({ statement: name, values: statement.params }), serialize.execute({}))
+  }
+  return encoded
+}
+
+interface Message {
+  name: string
+  fields?: (string | null)[]
+  code?: string
+  message?: string
+  detail?: string
+  hint?: string
+}
+
+/** Builds a real Error carrying the SQLSTATE, as PGlite's own DatabaseError does. */
+function databaseError(message: Message): DatabaseErrorFields {
+  return {
+    code: message.code ?? 'XX000',
+    message: message.message ?? 'database error',
+    detail: message.detail,
+    hint: message.hint,
+  }
+}
+
+/**
+ * Runs `setup` then `statements` in one transaction. `decide` sees every
+ * statement's rows and says whether to commit; any database error rolls back.
+ */
+export async function runPipelined(
+  db: PGlite,
+  setup: Statement,
+  statements: Statement[],
+  decide: (results: Rows[]) => boolean,
+): Promise<PipelineResult> {
+  const all = [{ sql: 'begin', params: [] }, setup, ...statements]
+  const cache = cacheOf(db)
+  return db.runExclusive(async () => {
+    const encoded = encode(cache, all)
+    const { messages } = await db.execProtocol(concat([...encoded.messages, serialize.sync()]), {
+      throwOnError: false,
+    })
+    const results: Rows[] = []
+    let current: Rows = []
+    let failure: DatabaseErrorFields | undefined
+    for (const message of messages as Message[]) {
+      if (message.name === 'dataRow') current.push(message.fields ?? [])
+      else if (message.name === 'commandComplete') {
+        results.push(current)
+        current = []
+      } else if (message.name === 'error') failure ??= databaseError(message)
+    }
+    // The first two results are BEGIN and the setup statement.
+    const own = results.slice(2)
+    const commit = failure === undefined && own.length === statements.length && decide(own)
+    // After an error the server skipped the rest, including Parses: forget (and close, in
+    // case they did get prepared) this pipeline's new statements so the next use re-parses.
+    const closing = [...encoded.evicted]
+    if (failure) {
+      for (const sql of encoded.fresh) {
+        const name = cache.names.get(sql)
+        cache.names.delete(sql)
+        if (name !== undefined) closing.push(name)
+      }
+    }
+    const finish = [serialize.query(commit ? 'commit' : 'rollback')]
+    if (closing.length) finish.push(...closing.map((name) => serialize.close({ type: 'S', name })), serialize.sync())
+    await db.execProtocol(concat(finish), { throwOnError: false })
+    return failure ? { ok: false, error: failure } : { ok: true, results: own }
+  })
+}
