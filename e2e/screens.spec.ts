@@ -76,7 +76,7 @@ test('8. every screen passes axe, in light and dark, and is captured for the REA
   await page.setViewportSize({ width: 1280, height: 800 })
 
   await stack.stopBackend()
-  await expect(page.getByTestId('offline-banner')).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('connection-banner')).toBeVisible({ timeout: 30_000 })
   await capture(page, 'offline')
   await stack.restartBackend()
   await page.close()

@@ -24,17 +24,14 @@ export function ConnectionBanner() {
       </div>
     )
   }
-  if (state.status === 'reconnecting') {
-    return (
-      <div className="banner banner-warn" role="status">
-        <strong>Reconnecting…</strong> New messages may be delayed.
-      </div>
-    )
-  }
+  const cachedAt = state.lastSyncAt ? (
+    <time dateTime={state.lastSyncAt}>{fullDateTime(state.lastSyncAt)}</time>
+  ) : (
+    'an unknown time'
+  )
   return (
-    <div className="banner banner-warn" role="status" data-testid="offline-banner">
-      <strong>Offline.</strong> Showing conversations cached at{' '}
-      {state.lastSyncAt ? <time dateTime={state.lastSyncAt}>{fullDateTime(state.lastSyncAt)}</time> : 'an unknown time'}. Messages you
+    <div className="banner banner-warn" role="status" data-testid="connection-banner">
+      <strong>{state.status === 'offline' ? 'Offline.' : 'Reconnecting…'}</strong> Showing conversations cached at {cachedAt}. Messages you
       send will go out when you’re back online.
     </div>
   )
