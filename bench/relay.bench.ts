@@ -108,23 +108,24 @@ export async function run(): Promise<BenchRow[]> {
       .throwOnError()
     const contactId = (contact as { id: string }).id
 
-    // Floor: the same row written straight through REST as the service role, no relay, no signature, no lookups.
+    // Floor: the same row written straight through REST as the service role, no
+    // relay, no signature, no lookups. Floor and relay samples alternate, so both
+    // see the same machine load.
     const floorCommit: number[] = []
     const floorEvent: number[] = []
-    for (let index = 0; index < INBOUND_COUNT; index += 1) {
-      const sid = newMessageSid()
-      const started = performance.now()
-      await service
-        .from('messages')
-        .insert({ workspace_id: ACME.workspaceId, contact_id: contactId, content: `floor ${index}`, direction: 'inbound', status: 'delivered', twilio_sid: sid })
-        .throwOnError()
-      floorCommit.push(performance.now() - started)
-      if (realtime.subscribed) floorEvent.push((await arrivals.wait(sid)) - started)
-    }
-
     const inboundCommit: number[] = []
     const inboundEvent: number[] = []
+    const subscribed = realtime.subscribed
     for (let index = 0; index < INBOUND_COUNT; index += 1) {
+      const floorSid = newMessageSid()
+      const floorStarted = performance.now()
+      await service
+        .from('messages')
+        .insert({ workspace_id: ACME.workspaceId, contact_id: contactId, content: `floor ${index}`, direction: 'inbound', status: 'delivered', twilio_sid: floorSid })
+        .throwOnError()
+      floorCommit.push(performance.now() - floorStarted)
+      if (subscribed) floorEvent.push((await arrivals.wait(floorSid)) - floorStarted)
+
       const messageSid = newMessageSid()
       const started = performance.now()
       const result = await postInboundSms({
@@ -138,7 +139,7 @@ export async function run(): Promise<BenchRow[]> {
       })
       if (result.status !== 200) throw new Error(`inbound webhook answered ${result.status}`)
       inboundCommit.push(performance.now() - started)
-      if (realtime.subscribed) inboundEvent.push((await arrivals.wait(messageSid)) - started)
+      if (subscribed) inboundEvent.push((await arrivals.wait(messageSid)) - started)
     }
 
     rows.push(
@@ -147,7 +148,7 @@ export async function run(): Promise<BenchRow[]> {
       { name: 'floor: REST insert (service role) → committed p50', value: ms(floorCommit, 50), unit: 'ms' },
       { name: 'floor: REST insert (service role) → committed p99', value: ms(floorCommit, 99), unit: 'ms' },
     )
-    if (realtime.subscribed) {
+    if (subscribed) {
       rows.push(
         { name: `inbound webhook → realtime event p50 (n=${INBOUND_COUNT})`, value: ms(inboundEvent, 50), unit: 'ms' },
         { name: 'inbound webhook → realtime event p99', value: ms(inboundEvent, 99), unit: 'ms' },
@@ -170,14 +171,12 @@ export async function run(): Promise<BenchRow[]> {
     // Floor of the send path: the official client straight to the double, no relay, no database.
     const twilioClient = createTwilioClientFactory({ apiBaseUrl: double.url })({ accountSid: ACME.accountSid, authToken: ACME.authToken })
     const floorSend: number[] = []
-    for (let index = 0; index < SEND_COUNT; index += 1) {
-      const started = performance.now()
-      await twilioClient.messages.create({ to: '+15557900003', from: ACME.number, body: `floor send ${index}` })
-      floorSend.push(performance.now() - started)
-    }
-
     const send: number[] = []
     for (let index = 0; index < SEND_COUNT; index += 1) {
+      const floorStarted = performance.now()
+      await twilioClient.messages.create({ to: '+15557900003', from: ACME.number, body: `floor send ${index}` })
+      floorSend.push(performance.now() - floorStarted)
+
       const started = performance.now()
       const response = await fetch(`${relayUrl}/messages`, {
         method: 'POST',
