@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http'
 import type { Server } from 'node:http'
-import { existsSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import { serve } from '@hono/node-server'
 import type { Hono } from 'hono'
@@ -8,6 +7,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import { createLogger, type Logger } from '../src/shared/log.ts'
 import { openDatabase } from './db/database.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
+import { createRealtimeServer } from './realtime/server.ts'
 import { loadCatalog } from './rest/catalog.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
 
@@ -35,22 +35,6 @@ export interface LocalBackend {
   stop(): Promise<void>
 }
 
-interface RealtimeServer {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
-  close(): Promise<void>
-}
-
-const realtimeModule = new URL('./realtime/server.ts', import.meta.url)
-
-/** Realtime is built alongside; until its server exists the API runs without WebSockets. */
-async function startRealtime(db: PGlite, logger: Logger): Promise<RealtimeServer | undefined> {
-  if (!existsSync(realtimeModule)) return undefined
-  const module = (await import(realtimeModule.href)) as {
-    createRealtimeServer(options: { db: PGlite; jwtSecret: string; logger: Logger }): Promise<RealtimeServer>
-  }
-  return module.createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })
-}
-
 function listen(app: { fetch: (request: Request) => Response | Promise<Response> }, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }) as Server
@@ -65,8 +49,12 @@ function listen(app: { fetch: (request: Request) => Response | Promise<Response>
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createLogger('local-backend')
   const db = await openDatabase({ dataDir: options.dataDir, seed: options.seed ?? false })
+  let realtime: Awaited<ReturnType<typeof createRealtimeServer>> | undefined
   try {
     const catalog = await loadCatalog(db)
+    // Realtime installs its change capture in the database before any request can write.
+    realtime = await createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })
+    const websockets = realtime
     const functions = new Map<string, FunctionHandler>()
     // The API needs its own URL (the JWT issuer), known only once the port is bound.
     const ready: { api?: Hono } = {}
@@ -85,16 +73,15 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
       functions,
     })
-    const realtime = await startRealtime(db, logger)
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (request.url ?? '').split('?')[0]
-      if (realtime && path === '/realtime/v1/websocket') {
-        realtime.handleUpgrade(request, socket, head)
+      if (path === '/realtime/v1/websocket') {
+        websockets.handleUpgrade(request, socket, head)
         return
       }
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
     })
-    logger.info('local backend listening', { url, realtime: realtime !== undefined })
+    logger.info('local backend listening', { url })
 
     let stopping: Promise<void> | undefined
     return {
@@ -109,7 +96,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       },
       stop() {
         stopping ??= (async () => {
-          await realtime?.close()
+          await websockets.close()
           await new Promise<void>((resolve) => {
             server.close(() => resolve())
             server.closeAllConnections()
@@ -121,6 +108,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       },
     }
   } catch (error) {
+    await realtime?.close()
     await db.close()
     throw error
   }
