@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
@@ -40,6 +40,22 @@ export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
 }
 
 const extensions = { vector, uuid_ossp, pgcrypto }
+
+/**
+ * Start-up cost is dominated by untarring the data directory into memory and by
+ * Postgres zeroing its shared memory, so the snapshot is made small and cheap to
+ * start: a 1 MB WAL segment instead of 16 MB (initdb time only), 16 MB of shared
+ * buffers instead of 128 MB (an inbox fits easily; the data lives in memory or on
+ * the local disk anyway), room for 10 connections instead of 100 (PGlite has one),
+ * no template databases (half the remaining bytes; nothing here ever runs CREATE
+ * DATABASE), and no gzip. Together they cut the CPU time of opening a test database
+ * by about 60%. Part of the snapshot's cache key, so changing them rebuilds it.
+ */
+const snapshotTuning = {
+  initDbStartParams: ['--wal-segsize=1'],
+  settings: { shared_buffers: '16MB', max_connections: '10' },
+  dropTemplateDatabases: ['template0', 'template1'],
+}
 
 /** Applies the migrations the database has not seen yet, each in its own transaction, recording them as the Supabase CLI does. */
 export async function applyPendingMigrations(db: PGlite, migrations: Migration[]): Promise<string[]> {
@@ -84,13 +100,23 @@ async function initializedSnapshot(options: Required<Pick<DatabaseOptions, 'supa
   hash.update(readFileSync(platformSqlFile))
   for (const migration of options.migrations) hash.update(migration.version).update(migration.sql)
   if (options.seedSql) hash.update(options.seedSql)
-  const file = join(options.snapshotDir, `pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`)
-  if (existsSync(file)) return new Blob([readFileSync(file)])
+  hash.update(JSON.stringify(snapshotTuning))
+  const file = join(options.snapshotDir, `pglite-${hash.digest('hex').slice(0, 16)}.tar`)
+  // A file-backed Blob: PGlite reads it once, with no extra copy in between.
+  if (existsSync(file)) return openAsBlob(file)
 
-  const db = await PGlite.create({ extensions })
+  const db = await PGlite.create({ extensions, initDbStartParams: snapshotTuning.initDbStartParams })
   try {
     await initialize(db, options.migrations, options.seedSql)
-    const dump = await db.dumpDataDir('gzip')
+    // ALTER SYSTEM writes postgresql.auto.conf, so the settings travel with the snapshot.
+    for (const [name, value] of Object.entries(snapshotTuning.settings)) {
+      await db.query(`alter system set ${name} = '${value}'`)
+    }
+    for (const template of snapshotTuning.dropTemplateDatabases) {
+      await db.query('update pg_database set datistemplate = false where datname = $1', [template])
+      await db.query(`drop database ${template}`)
+    }
+    const dump = await db.dumpDataDir('none')
     mkdirSync(options.snapshotDir, { recursive: true })
     const temporary = `${file}.${process.pid}.tmp`
     writeFileSync(temporary, Buffer.from(await dump.arrayBuffer()))
