@@ -15,6 +15,8 @@ export default defineConfig({
   },
   preload: {
     build: {
+      // The preload runs sandboxed, where require() offers only electron: zod must be bundled in.
+      externalizeDeps: false,
       rollupOptions: {
         input: { index: resolve('src/preload/index.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },

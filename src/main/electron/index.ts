@@ -1,0 +1,119 @@
+import { join } from 'node:path'
+import { app, BrowserWindow, ipcMain, nativeImage, net, Notification, powerMonitor, protocol, safeStorage, session, shell, Tray } from 'electron'
+import { createLogger } from '../../shared/log.ts'
+import { createAppCore, type AppCore } from '../core/app-core.ts'
+import { loadSettings, resolveBackend } from '../core/settings.ts'
+import { registerIpc } from './ipc.ts'
+import { createElectronPlatform } from './platform.ts'
+import { createBundleHandler } from './protocol.ts'
+import { APP_ENTRY, APP_SCHEME, buildCsp, httpOrigins } from './security.ts'
+import { hardenSession, lockNavigation, secureWebPreferences } from './window.ts'
+
+/**
+ * The thin Electron layer: it gives the services (createAppCore) what only Electron
+ * has, creates the one window with the security checklist applied, and carries the
+ * contract over IPC. Everything the app does lives in the services.
+ */
+const logger = createLogger('electron')
+const here = import.meta.dirname
+const devServerUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
+const resources = join(app.getAppPath(), 'resources')
+
+if (process.env.SMS_INBOX_USER_DATA) app.setPath('userData', process.env.SMS_INBOX_USER_DATA)
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }])
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  let window: BrowserWindow | null = null
+  let tray: Tray | null = null
+  let core: AppCore | null = null
+
+  const connectOrigins = () => {
+    const settings = loadSettings(join(app.getPath('userData'), 'settings.json'), logger)
+    const backend = resolveBackend(settings, process.env)
+    if (!backend.ok || !backend.backend || backend.backend.mode !== 'custom') return []
+    return httpOrigins([backend.backend.supabaseUrl, backend.backend.relayUrl])
+  }
+
+  const focus = () => {
+    if (!window || window.isDestroyed()) return
+    if (window.isMinimized()) window.restore()
+    window.show()
+    window.focus()
+  }
+
+  app.on('second-instance', focus)
+
+  // Every web contents, including any a bug might create, gets the same locks.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  })
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
+
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting || !core) return
+    event.preventDefault()
+    quitting = true
+    void core.dispose().finally(() => app.quit())
+  })
+
+  const createWindow = async () => {
+    window = new BrowserWindow({
+      width: 1200,
+      height: 800,
+      minWidth: 720,
+      minHeight: 480,
+      show: false,
+      title: 'SMS Inbox',
+      icon: join(resources, 'icon.png'),
+      webPreferences: secureWebPreferences(join(here, '../preload/index.cjs')),
+    })
+    lockNavigation(window, { devServerUrl, openExternal: (url) => void shell.openExternal(url), logger })
+    window.once('ready-to-show', () => window?.show())
+    await window.loadURL(devServerUrl ?? APP_ENTRY)
+  }
+
+  void app.whenReady().then(async () => {
+    hardenSession(session.defaultSession)
+    protocol.handle(APP_SCHEME, createBundleHandler(join(here, '../renderer'), () => buildCsp(connectOrigins())))
+    if (devServerUrl) {
+      session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
+        callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [buildCsp(connectOrigins())] } }),
+      )
+    }
+    try {
+      tray = new Tray(nativeImage.createFromPath(join(resources, process.platform === 'darwin' ? 'trayTemplate.png' : 'icons/32x32.png')))
+      tray.setToolTip('SMS Inbox')
+      tray.on('click', focus)
+    } catch (error) {
+      logger.warn('no tray on this desktop', { error })
+    }
+    const platform = createElectronPlatform({
+      app,
+      safeStorage,
+      powerMonitor,
+      shell,
+      createNotification: (options) => new Notification(options),
+      isOnline: () => net.isOnline(),
+      window: () => window,
+      tray: () => tray,
+      overlayIcon: () => nativeImage.createFromPath(join(resources, 'icons/16x16.png')),
+      platform: process.platform,
+      onNotificationClick: (notification) => core?.notificationClicked(notification),
+      logger,
+    })
+    core = createAppCore(platform, { logger, embeddedHostModule: join(here, 'embedded-stack.js') })
+    registerIpc({ ipcMain, core, window: () => window, devServerUrl, logger })
+    await createWindow()
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) void createWindow()
+    })
+  })
+}
