@@ -24,11 +24,12 @@ test.afterAll(async () => {
 })
 
 test('7. ten thousand conversations render, scroll, and work from the keyboard end to end', async ({ page }) => {
-  test.setTimeout(180_000)
+  test.setTimeout(360_000)
   await signIn(page, stack.shell.url, 'ben@acme.test')
   const all = page.getByTestId('filter-All')
   await all.click()
-  await expect(all).toContainText(/\d{5}/, { timeout: 60_000 })
+  // The first sync of 10,000 conversations streams in page by page; the list grows as it does.
+  await expect(all).toContainText(/\d{5}/, { timeout: 240_000 })
   const total = Number((await all.locator('.filter-count').textContent())!)
   expect(total).toBeGreaterThanOrEqual(EXTRA)
   const list = page.getByRole('listbox', { name: 'Conversations' })
@@ -36,7 +37,6 @@ test('7. ten thousand conversations render, scroll, and work from the keyboard e
   expect(await rows(page).count()).toBeLessThan(60)
 
   await list.evaluate((element) => element.scrollTo({ top: element.scrollHeight }))
-  await expect(rows(page).filter({ has: page.locator('[aria-posinset]') }).last()).toBeVisible()
   await expect(page.locator(`[role="option"][aria-posinset="${total}"]`)).toBeVisible()
   await list.evaluate((element) => element.scrollTo({ top: 0 }))
 

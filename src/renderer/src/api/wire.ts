@@ -1,12 +1,30 @@
 import type { AppApi } from '../../../shared/contract.ts'
+import type { Conversation } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 
+/** Collects conversation updates for one frame, so a sync burst costs one store update, not thousands. */
+function conversationBatcher() {
+  let pending: Conversation[] = []
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const flush = () => {
+    timer = null
+    const batch = pending
+    pending = []
+    useConversations.getState().upsertMany(batch)
+  }
+  return (conversation: Conversation) => {
+    pending.push(conversation)
+    timer ??= setTimeout(flush, 16)
+  }
+}
+
 /** Feeds every store from the API's events. Returns the unsubscribe of all of them. */
 export function wireEvents(api: AppApi): () => void {
+  const upsertConversation = conversationBatcher()
   const offs = [
     api.on('session.changed', (session) => {
       useSession.getState().apply(session)
@@ -18,7 +36,7 @@ export function wireEvents(api: AppApi): () => void {
     }),
     api.on('connection.changed', (state) => useConnection.getState().apply(state)),
     api.on('workspaces.changed', (list) => useWorkspaces.getState().apply(list)),
-    api.on('conversation.upserted', (conversation) => useConversations.getState().upsert(conversation)),
+    api.on('conversation.upserted', upsertConversation),
     api.on('message.upserted', (message) => useThread.getState().upsert(message)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('navigation.open', ({ workspaceId, contactId }) => {

@@ -21,6 +21,8 @@ interface ConversationsStore {
   cursorId: string | null
   load(workspaceId: string): Promise<void>
   upsert(conversation: Conversation): void
+  /** Applies a burst (the first sync streams thousands) with one copy of the map and one store update. */
+  upsertMany(conversations: Conversation[]): void
   setFilter(filter: ConversationFilter): void
   setCursor(id: string | null): void
   open(id: string | null): void
@@ -75,17 +77,36 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     set({ byId, lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null } } })
   },
   upsert(conversation) {
+    get().upsertMany([conversation])
+  },
+  upsertMany(conversations) {
     const state = get()
-    const previous = state.byId[conversation.id]
-    if (previous && previous.updatedAt > conversation.updatedAt) return
-    const byId = { ...state.byId, [conversation.id]: conversation }
-    const list = state.lists[conversation.workspaceId]
-    if (!list) return set({ byId })
-    const moved = !previous || time(previous) !== time(conversation)
-    if (!moved) return set({ byId })
-    const order = list.order.filter((id) => id !== conversation.id)
-    order.splice(insertionIndex(order, byId, conversation), 0, conversation.id)
-    set({ byId, lists: { ...state.lists, [conversation.workspaceId]: { ...list, order } } })
+    const byId = { ...state.byId }
+    const moved = new Map<string, Conversation[]>()
+    for (const conversation of conversations) {
+      const previous = byId[conversation.id]
+      if (previous && previous.updatedAt > conversation.updatedAt) continue
+      byId[conversation.id] = conversation
+      if (previous && time(previous) === time(conversation)) continue
+      const list = moved.get(conversation.workspaceId) ?? []
+      list.push(conversation)
+      moved.set(conversation.workspaceId, list)
+    }
+    const lists = { ...state.lists }
+    for (const [workspaceId, changed] of moved) {
+      const list = lists[workspaceId]
+      if (!list) continue
+      const changedIds = new Set(changed.map((conversation) => conversation.id))
+      let order = list.order.filter((id) => !changedIds.has(id))
+      if (changed.length > 32) {
+        // Many at once: one sort beats thousands of splices.
+        order = [...order, ...changedIds].sort((a, b) => compareConversations(byId[a]!, byId[b]!))
+      } else {
+        for (const conversation of changed) order.splice(insertionIndex(order, byId, conversation), 0, conversation.id)
+      }
+      lists[workspaceId] = { ...list, order }
+    }
+    set({ byId, lists })
   },
   setFilter(filter) {
     set({ filter })
