@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { serve } from '@hono/node-server'
+import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { PGlite } from '@electric-sql/pglite'
 import { createLogger, type Logger } from '../src/shared/log.ts'
@@ -35,7 +35,7 @@ export interface LocalBackend {
   stop(): Promise<void>
 }
 
-function listen(app: { fetch: (request: Request) => Response | Promise<Response> }, port: number): Promise<Server> {
+function listen(app: { fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> }, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }) as Server
     server.once('error', reject)
@@ -59,7 +59,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     // The API needs its own URL (the JWT issuer), known only once the port is bound.
     const ready: { api?: Hono } = {}
     const app = {
-      fetch: (request: Request) => ready.api?.fetch(request) ?? new Response('starting', { status: 503 }),
+      fetch: (request: Request, env: HttpBindings | Http2Bindings) => ready.api?.fetch(request, env) ?? new Response('starting', { status: 503 }),
     }
     const server = await listen(app, options.port ?? 54321)
     const address = server.address()

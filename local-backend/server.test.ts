@@ -148,6 +148,55 @@ describe('the server', () => {
   })
 })
 
+describe('the whole stack through supabase-js', () => {
+  it('an agent signs in, lists its inbox by last activity and receives a realtime INSERT written through REST', async () => {
+    const agent = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    expect((await agent.auth.signInWithPassword({ email: 'ben@acme.test', password: 'inbox-demo-1' })).error).toBeNull()
+    const inbox = await agent.from('contacts').select('id, name, last_message_at').order('last_message_at', { ascending: false }).limit(50)
+    expect(inbox.error).toBeNull()
+    const times = inbox.data!.map((row) => row.last_message_at as string | null)
+    expect(times.length).toBeGreaterThan(0)
+    const sorted = [...times].sort((a, b) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? 1 : -1))
+    expect(times).toEqual(sorted)
+
+    const contact = 'cccccccc-0000-4000-8000-000000000002'
+    let subscribed!: () => void
+    const ready = new Promise<void>((resolve) => (subscribed = resolve))
+    const received = new Promise<Record<string, unknown>>((resolve) => {
+      agent
+        .channel('inbox')
+        .on(
+          'postgres_changes',
+          { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.11111111-1111-4111-8111-111111111111` },
+          (payload) => resolve(payload.new),
+        )
+        .subscribe((status) => {
+          if (status === 'SUBSCRIBED') subscribed()
+        })
+    })
+    await ready
+    const service = createClient(backend.url, backend.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const insert = await service
+      .from('messages')
+      .insert({ workspace_id: '11111111-1111-4111-8111-111111111111', contact_id: contact, content: 'Is my order shipped?', direction: 'inbound' })
+    expect(insert.error).toBeNull()
+    expect(await received).toMatchObject({ contact_id: contact, content: 'Is my order shipped?', direction: 'inbound' })
+    await agent.removeAllChannels()
+  })
+
+  it('refuses WebSocket upgrades on other paths', async () => {
+    const { WebSocket } = await import('ws')
+    const socket = new WebSocket(`${backend.url.replace('http', 'ws')}/somewhere/else`)
+    const outcome = await new Promise<string>((resolve) => {
+      socket.on('unexpected-response', (_request, response) => resolve(`status ${response.statusCode}`))
+      socket.on('error', (error) => resolve(`error ${error.message}`))
+      socket.on('open', () => resolve('open'))
+    })
+    expect(outcome).toMatch(/404/)
+    await stillServing()
+  })
+})
+
 describe('stop', () => {
   it('closes the port and the database, and is idempotent', async () => {
     const other = await startLocalBackend({ port: 0, logger })

@@ -1,9 +1,8 @@
-import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../src/shared/log.ts'
-import { createAuthApp, authError } from './auth/routes.ts'
+import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
 import type { Catalog } from './rest/catalog.ts'
 import { createRestApp } from './rest/routes.ts'
@@ -50,13 +49,55 @@ async function forwardToFunction(c: Context, functions: Map<string, FunctionHand
   return handler(request)
 }
 
-const tooLarge = (c: Context) =>
-  c.req.path.startsWith('/auth/')
-    ? authError(413, 'request_too_large', `Request body must be at most ${maxBodyBytes} bytes`)
+const maxDiscardBytes = 64 * 1024 * 1024
+const maxDiscardMs = 10_000
+
+function tooLarge(path: string): Response {
+  // The client may not have finished sending; it must not reuse this connection.
+  const headers = { connection: 'close' }
+  return path.startsWith('/auth/')
+    ? jsonResponse({ code: 413, error_code: 'request_too_large', msg: `Request body must be at most ${maxBodyBytes} bytes` }, 413, headers)
     : jsonResponse(
         { code: 'PGRST413', message: 'Payload Too Large', details: `The request body is larger than ${maxBodyBytes} bytes`, hint: null },
         413,
+        headers,
       )
+}
+
+/**
+ * Refuses bodies over `maxBodyBytes` with 413, whether declared by Content-Length
+ * or streamed in chunks. A refused upload is read to its end (bounded in bytes and
+ * time) before answering: answering mid-upload makes the client see a reset
+ * connection instead of the 413.
+ */
+const limitBody: MiddlewareHandler = async (c, next) => {
+  const body = c.req.raw.body
+  if (!body) return next()
+  const declared = c.req.header('content-length')
+  if (declared !== undefined && !c.req.header('transfer-encoding') && Number(declared) <= maxBodyBytes) return next()
+
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.length
+    if (size > maxBodyBytes) {
+      const deadline = Date.now() + maxDiscardMs
+      while (size <= maxDiscardBytes && Date.now() < deadline) {
+        const rest = await reader.read()
+        if (rest.done) return tooLarge(c.req.path)
+        size += rest.value.length
+      }
+      await reader.cancel()
+      return tooLarge(c.req.path)
+    }
+    chunks.push(value)
+  }
+  c.req.raw = new Request(c.req.raw, { body: Buffer.concat(chunks) })
+  return next()
+}
 
 export function createApiApp(options: ApiOptions): Hono {
   const { logger } = options
@@ -92,9 +133,8 @@ export function createApiApp(options: ApiOptions): Hono {
     if (c.res.status >= 500) logger.error('request failed', fields)
     else logger.debug('request', fields)
   })
-  const limit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge })
-  app.use('/rest/v1/*', limit)
-  app.use('/auth/v1/*', limit)
+  app.use('/rest/v1/*', limitBody)
+  app.use('/auth/v1/*', limitBody)
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
   app.route('/auth/v1', createAuthApp({ db: options.db, logger: logger.child({ api: 'auth' }), issuer: `${options.url}/auth/v1`, accessTokenTtlSeconds: options.accessTokenTtlSeconds }))
