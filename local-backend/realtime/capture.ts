@@ -95,6 +95,65 @@ begin
 end;
 $$;
 
+-- Which of the given primary keys each set of claims may select, under RLS, in one
+-- round trip: per check, switch to the role and claims (transaction-local, as PostgREST
+-- and hosted Realtime's apply_rls do) and select the rows by primary key. A check whose
+-- policy raises yields null, so that one bad policy hides rows rather than failing all.
+create or replace function realtime.visible_keys(checks jsonb)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  c jsonb;
+  entity regclass;
+  cols text;
+  casts text;
+  key_columns int;
+  visible jsonb;
+  result jsonb := '[]'::jsonb;
+begin
+  for c in select value from jsonb_array_elements(checks) loop
+    entity := (c ->> 'table')::regclass;
+    select string_agg(format('t.%I', a.attname), ', ' order by a.attnum),
+           string_agg(format('(e->>%s)::%s', k.ord - 1, format_type(a.atttypid, a.atttypmod)), ', ' order by a.attnum),
+           count(*)
+      into cols, casts, key_columns
+      from pg_catalog.pg_constraint pk
+      cross join lateral unnest(pk.conkey) as u(attnum)
+      join pg_catalog.pg_attribute a on a.attrelid = entity and a.attnum = u.attnum
+      cross join lateral (
+        select count(*) as ord from unnest(pk.conkey) as v(attnum) where v.attnum <= u.attnum
+      ) k
+     where pk.conrelid = entity and pk.contype = 'p';
+    begin
+      perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
+      -- A single-column key goes through its index whatever the table's size; a
+      -- composite one is joined.
+      execute case when key_columns = 1 then
+        format(
+          'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from %s t where %s = any(array(select %s from jsonb_array_elements($1) e))',
+          cols, entity, cols, casts)
+      else
+        format(
+          'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from jsonb_array_elements($1) e join %s t on (%s) = (%s)',
+          cols, entity, cols, casts)
+      end
+        into visible
+        using c -> 'pks';
+      perform set_config('role', null, true);
+    exception when others then
+      perform set_config('role', null, true);
+      visible := null;
+    end;
+    result := result || jsonb_build_array(visible);
+  end loop;
+  return result;
+end;
+$$;
+revoke all on function realtime.visible_keys(jsonb) from public;
+
 drop event trigger if exists realtime_sync_capture_triggers;
 create event trigger realtime_sync_capture_triggers on ddl_command_end
   when tag in ('CREATE PUBLICATION', 'ALTER PUBLICATION')

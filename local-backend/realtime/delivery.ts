@@ -6,8 +6,10 @@ import { passesFilters, tableKey, type ResolvedSubscription } from './subscripti
 /** A joined channel's postgres_changes side: who it is (claims) and what it asked for. */
 export interface ChangeSubscriber {
   role: string
-  /** request.jwt.claims as JSON; subscribers with equal claims see exactly the same rows. */
+  /** request.jwt.claims as JSON. */
   claimsJson: string
+  /** Subscribers with equal keys see the same rows: one RLS check serves them all (see visibilityKey). */
+  visibilityKey: string
   subscriptions: ResolvedSubscription[]
   /** Sends one `postgres_changes` message carrying `data` (already JSON) for the given binding ids. */
   send(ids: number[], dataJson: string): void
@@ -37,6 +39,18 @@ const metaTtlMs = 5_000
 const maxRecordBytes = 1024 * 1024
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+/**
+ * The claims that decide what a subscriber sees, for grouping RLS checks: the role
+ * and every claim except the token's timestamps (iat, exp, nbf), so that one user's
+ * many sessions, tabs and refreshed tokens cost one check per change, not one each.
+ */
+export function visibilityKey(claims: Record<string, unknown>): string {
+  const decisive = Object.entries(claims)
+    .filter(([name]) => name !== 'iat' && name !== 'exp' && name !== 'nbf')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return JSON.stringify(decisive)
+}
 
 export class ChangeDelivery {
   private readonly subscribers = new Set<ChangeSubscriber>()
@@ -142,23 +156,41 @@ export class ChangeDelivery {
     >()
     const pkOf = (meta: TableMeta, record: Record<string, unknown>) =>
       meta.pk.map((column) => record[column.name] ?? null)
+    // Short per-batch group numbers instead of hashing long claim strings for every candidate.
+    const groups = new Map<string, number>()
+    const groupOf = new Map<ChangeSubscriber, number>()
+    for (const subscriber of subscribers) {
+      if (!groups.has(subscriber.visibilityKey)) groups.set(subscriber.visibilityKey, groups.size)
+      groupOf.set(subscriber, groups.get(subscriber.visibilityKey)!)
+    }
+    const pkSelectable = new Map<string, boolean>()
+    const pkKeys = new Map<CapturedChange, string>()
 
     for (const change of changes) {
       const key = tableKey(change.schema, change.table)
       const meta = metas.get(key)
       if (!meta) continue
+      const pk = change.record ? pkOf(meta, change.record) : []
+      const pkKey = JSON.stringify(pk)
+      pkKeys.set(change, pkKey)
       const list: Candidate[] = []
       for (const subscriber of subscribers) {
         for (const subscription of subscriber.subscriptions) {
           if (subscription.action !== '*' && subscription.action !== change.action) continue
           const filters = subscription.filters.get(key)
           if (!filters) continue
-          const selectable = meta.selectable.get(subscriber.role) ?? new Set<string>()
           if (change.action !== 'DELETE' && meta.pk.length === 0) {
             list.push({ subscriber, subscription, error: 'Error 400: Bad Request, no primary key' })
             continue
           }
-          if (change.action !== 'DELETE' && !meta.pk.every((column) => selectable.has(column.name))) {
+          const roleKey = `${subscriber.role}\u0000${key}`
+          let canSelectPk = pkSelectable.get(roleKey)
+          if (canSelectPk === undefined) {
+            const selectable = meta.selectable.get(subscriber.role)
+            canSelectPk = meta.pk.every((column) => selectable?.has(column.name) ?? false)
+            pkSelectable.set(roleKey, canSelectPk)
+          }
+          if (change.action !== 'DELETE' && !canSelectPk) {
             list.push({ subscriber, subscription, error: 'Error 401: Unauthorized' })
             continue
           }
@@ -170,14 +202,13 @@ export class ChangeDelivery {
             list.push({ subscriber, subscription })
             continue
           }
-          const checkKey = `${subscriber.role}\u0000${subscriber.claimsJson}\u0000${key}`
+          const checkKey = `${groupOf.get(subscriber)}\u0000${key}`
           let check = rlsChecks.get(checkKey)
           if (!check) {
             check = { role: subscriber.role, claimsJson: subscriber.claimsJson, key, pks: new Map() }
             rlsChecks.set(checkKey, check)
           }
-          const pk = pkOf(meta, change.record)
-          check.pks.set(JSON.stringify(pk), pk)
+          check.pks.set(pkKey, pk)
           list.push({ subscriber, subscription, rlsKey: checkKey })
         }
       }
@@ -185,19 +216,11 @@ export class ChangeDelivery {
     }
     if (candidates.size === 0) return
 
-    const visible = new Map<string, Set<string>>()
-    for (const [checkKey, check] of rlsChecks) {
-      const meta = metas.get(check.key)
-      if (!meta) continue
-      visible.set(
-        checkKey,
-        await this.visibleKeys(check.key, meta, check.role, check.claimsJson, [...check.pks.values()]),
-      )
-    }
+    const visible = await this.visibleKeys([...rlsChecks])
 
     for (const [change, list] of candidates) {
       const meta = metas.get(tableKey(change.schema, change.table))!
-      const pkKey = change.record ? JSON.stringify(pkOf(meta, change.record)) : ''
+      const pkKey = pkKeys.get(change)!
       const payloads = new Map<string, string>()
       // One message per channel per change, with every binding id of that channel that matched.
       const outgoing = new Map<ChangeSubscriber, Map<string, number[]>>()
@@ -230,37 +253,39 @@ export class ChangeDelivery {
     }
   }
 
-  /** The primary keys (JSON) among `pks` that the claims may select, under RLS, in one query. */
+  /** Per check, the primary keys (as JSON) its claims may select under RLS: one query for the whole batch. */
   private async visibleKeys(
-    key: string,
-    meta: TableMeta,
-    role: string,
-    claimsJson: string,
-    pks: unknown[][],
-  ): Promise<Set<string>> {
-    const [schema, ...rest] = key.split('.')
-    const table = `${quoteIdent(schema!)}.${quoteIdent(rest.join('.'))}`
-    const columns = meta.pk.map((column) => `t.${quoteIdent(column.name)}`).join(', ')
-    const casts = meta.pk.map((column, index) => `(e->>${index})::${column.sqlType}`).join(', ')
+    checks: [string, { role: string; claimsJson: string; key: string; pks: Map<string, unknown[]> }][],
+  ): Promise<Map<string, Set<string>>> {
+    const visible = new Map<string, Set<string>>()
+    if (checks.length === 0) return visible
+    const argument = checks.map(([, check]) => {
+      const [schema, ...rest] = check.key.split('.')
+      return {
+        table: `${quoteIdent(schema!)}.${quoteIdent(rest.join('.'))}`,
+        role: check.role,
+        claims: check.claimsJson,
+        pks: [...check.pks.values()],
+      }
+    })
     try {
-      const rows = await this.db.transaction(async (tx) => {
-        await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
-          role,
-          claimsJson,
-        ])
-        const result = await tx.query<{ k: unknown[] }>(
-          `select jsonb_build_array(${columns}) as k from ${table} t
-            where (${columns}) in (select ${casts} from jsonb_array_elements($1::jsonb) e)`,
-          [JSON.stringify(pks)],
-        )
-        return result.rows
+      const result = await this.db.query<{ visible: (unknown[][] | null)[] }>(
+        'select realtime.visible_keys($1::jsonb) as visible',
+        [JSON.stringify(argument)],
+      )
+      const lists = result.rows[0]?.visible ?? []
+      checks.forEach(([checkKey, check], index) => {
+        const keys = lists[index]
+        // Fail closed: a policy that raised hides the changes from these claims.
+        if (keys === null || keys === undefined) {
+          this.logger.warn('realtime rls check failed', { table: check.key, role: check.role })
+        }
+        visible.set(checkKey, new Set((keys ?? []).map((key) => JSON.stringify(key))))
       })
-      return new Set(rows.map((row) => JSON.stringify(row.k)))
     } catch (error) {
-      // Fail closed: a policy that errors hides the change from these claims.
-      this.logger.warn('realtime rls check failed', { table: key, role, error })
-      return new Set()
+      this.logger.error('realtime rls checks failed', { error })
     }
+    return visible
   }
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import type { Logger } from '../../src/shared/log.ts'
 import { secondsLeft, verifyToken, type Claims, type TokenCheck } from './auth.ts'
 import { captureChannel, drainChanges, installCapture } from './capture.ts'
-import { ChangeDelivery, type ChangeSubscriber } from './delivery.ts'
+import { ChangeDelivery, visibilityKey, type ChangeSubscriber } from './delivery.ts'
 import {
   decodeFrame,
   encodeBinaryBroadcast,
@@ -324,6 +324,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       channel.subscriber = {
         role: claims.role,
         claimsJson: JSON.stringify(claims),
+        visibilityKey: visibilityKey(claims),
         subscriptions: resolved,
         send: (ids, dataJson) => {
           if (connection.ws.readyState !== WebSocket.OPEN) return
@@ -366,6 +367,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     if (channel.subscriber) {
       channel.subscriber.role = check.claims.role
       channel.subscriber.claimsJson = JSON.stringify(check.claims)
+      channel.subscriber.visibilityKey = visibilityKey(check.claims)
     }
     scheduleTokenCheck(channel)
   }

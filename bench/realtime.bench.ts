@@ -1,0 +1,165 @@
+// Realtime delivery latency from commit to a supabase-js subscriber, beside the
+// floors measured in the same run: a bare loopback WebSocket echo and a bare PGlite
+// insert (the same statement on a database without change capture).
+import type { AddressInfo } from 'node:net'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import { WebSocket, WebSocketServer } from 'ws'
+import { openDatabase } from '../local-backend/db/database.ts'
+import { demo, demoContact } from '../local-backend/db/test-support.ts'
+import { anonKey, startRealtimeHarness, userToken, waitFor } from '../local-backend/realtime/test-support.ts'
+import { percentile, type BenchRow } from './types.ts'
+
+const SEQUENTIAL_INSERTS = 1000
+const BURST_INSERTS = 1000
+/** Extra agents listening on both workspaces, so every change is checked for several claim sets. */
+const EXTRA_SUBSCRIBERS_PER_WORKSPACE = 10
+const ECHO_ROUND_TRIPS = 1000
+
+const insertSql = `insert into public.messages (workspace_id, contact_id, content, direction)
+                   values ($1, $2, $3, 'inbound') returning id`
+
+async function echoFloor(): Promise<number[]> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  server.on('connection', (socket) => socket.on('message', (data) => socket.send(data)))
+  await new Promise<void>((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  const client = new WebSocket(`ws://127.0.0.1:${port}`)
+  await new Promise<void>((resolve, reject) => {
+    client.once('open', resolve)
+    client.once('error', reject)
+  })
+  const samples: number[] = []
+  for (let i = 0; i < ECHO_ROUND_TRIPS; i++) {
+    const started = performance.now()
+    await new Promise<void>((resolve) => {
+      client.once('message', () => resolve())
+      client.send(JSON.stringify([null, String(i), 'phoenix', 'heartbeat', {}]))
+    })
+    samples.push(performance.now() - started)
+  }
+  client.close()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return samples
+}
+
+async function insertFloor(): Promise<number[]> {
+  const db = await openDatabase({ seed: true })
+  try {
+    const samples: number[] = []
+    for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
+      const started = performance.now()
+      await db.query(insertSql, [demo.acme, demoContact(1 + (i % 24)), `floor ${i}`])
+      samples.push(performance.now() - started)
+    }
+    return samples
+  } finally {
+    await db.close()
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const echo = await echoFloor()
+  const bareInsert = await insertFloor()
+
+  const harness = await startRealtimeHarness()
+  const clients: SupabaseClient[] = []
+  try {
+    const arrivals = new Map<string, number>()
+    const delivered = { acme: 0, globex: 0 }
+    const listen = async (
+      userId: string,
+      topic: string,
+      workspace: keyof typeof delivered,
+      onInsert?: (id: string) => void,
+    ) => {
+      const token = await userToken(userId)
+      const client = createClient(harness.url, anonKey, { accessToken: async () => token })
+      clients.push(client)
+      await client.realtime.setAuth(token)
+      await new Promise<void>((resolve, reject) => {
+        client
+          .channel(topic)
+          .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages' }, (payload) => {
+            delivered[workspace]++
+            onInsert?.(String(payload.new.id))
+          })
+          .subscribe((status, error) => {
+            if (status === 'SUBSCRIBED') resolve()
+            else if (status !== 'CLOSED') reject(error ?? new Error(status))
+          })
+      })
+    }
+    await listen(demo.ben, 'bench-agent', 'acme', (id) => arrivals.set(id, performance.now()))
+    for (let i = 0; i < EXTRA_SUBSCRIBERS_PER_WORKSPACE; i++) {
+      await listen(demo.ava, `bench-acme-${i}`, 'acme')
+      await listen(demo.cleo, `bench-globex-${i}`, 'globex')
+    }
+
+    // Sequential: commit, then wait for the agent to see it, then the next one.
+    const latencies: number[] = []
+    for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
+      const result = await harness.db.query<{ id: string }>(insertSql, [
+        demo.acme,
+        demoContact(1 + (i % 24)),
+        `bench ${i}`,
+      ])
+      const committed = performance.now()
+      const id = result.rows[0]!.id
+      await waitFor(() => arrivals.has(id), `realtime event ${i}`, 10_000)
+      latencies.push(arrivals.get(id)! - committed)
+    }
+
+    // Burst: one transaction of 1,000 rows, until every subscriber that may see them has them.
+    const acmeSubscribers = 1 + EXTRA_SUBSCRIBERS_PER_WORKSPACE
+    delivered.acme = 0
+    delivered.globex = 0
+    const burstStarted = performance.now()
+    await harness.db.query(
+      `insert into public.messages (workspace_id, contact_id, content, direction)
+       select $1, ('cccccccc-0000-4000-8000-' || lpad((1 + g % 24)::text, 12, '0'))::uuid, 'burst ' || g, 'inbound'
+         from generate_series(1, $2::int) g`,
+      [demo.acme, BURST_INSERTS],
+    )
+    const burstCommitted = performance.now()
+    await waitFor(() => delivered.acme >= BURST_INSERTS * acmeSubscribers, 'the burst', 60_000)
+    const burstMs = performance.now() - burstCommitted
+    // Globex's agents must not have seen one of Acme's rows.
+    const leaked = delivered.globex
+    if (leaked > 0) throw new Error(`${leaked} Acme rows reached Globex subscribers`)
+
+    const p99 = percentile(latencies, 99)
+    return [
+      {
+        name: `delivery commit → client p50 (${SEQUENTIAL_INSERTS} inserts, ${1 + 2 * EXTRA_SUBSCRIBERS_PER_WORKSPACE} subscribers)`,
+        value: percentile(latencies, 50),
+        unit: 'ms',
+      },
+      {
+        name: `delivery commit → client p99 (${SEQUENTIAL_INSERTS} inserts)`,
+        value: p99,
+        unit: 'ms',
+        target: '< 1000 ms',
+        meetsTarget: p99 < 1000,
+      },
+      {
+        name: `burst: ${BURST_INSERTS} rows in one commit to ${acmeSubscribers} Acme subscribers, last delivery`,
+        value: burstMs,
+        unit: 'ms',
+        target: '< 1000 ms',
+        meetsTarget: burstMs < 1000,
+      },
+      {
+        name: 'burst: insert statement itself (capture triggers on)',
+        value: burstCommitted - burstStarted,
+        unit: 'ms',
+      },
+      { name: 'floor: loopback WebSocket echo p50', value: percentile(echo, 50), unit: 'ms' },
+      { name: 'floor: loopback WebSocket echo p99', value: percentile(echo, 99), unit: 'ms' },
+      { name: 'floor: bare PGlite insert p50 (no capture)', value: percentile(bareInsert, 50), unit: 'ms' },
+      { name: 'floor: bare PGlite insert p99 (no capture)', value: percentile(bareInsert, 99), unit: 'ms' },
+    ]
+  } finally {
+    await Promise.all(clients.map((client) => client.removeAllChannels()))
+    await harness.stop()
+  }
+}
