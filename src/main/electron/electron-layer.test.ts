@@ -11,7 +11,7 @@ import { registerIpc, isTrustedSender } from './ipc.ts'
 import { createElectronPlatform, type ElectronPlatformDeps } from './platform.ts'
 import { createBundleHandler } from './protocol.ts'
 import { APP_ENTRY, buildCsp, bundlePath, externalUrl, httpOrigins, isAppUrl } from './security.ts'
-import { hardenSession, lockNavigation, secureWebPreferences } from './window.ts'
+import { hardenSession, lockNavigation } from './window.ts'
 
 const { logger } = createMemoryLogger('electron-test')
 
@@ -104,18 +104,6 @@ describe('security policy', () => {
 })
 
 describe('window hardening', () => {
-  it('uses the checklist web preferences', () => {
-    expect(secureWebPreferences('/p.cjs')).toMatchObject({
-      preload: '/p.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-    })
-  })
-
   it('grants notifications and denies every other permission', () => {
     let request: ((c: unknown, p: string, cb: (granted: boolean) => void) => void) | undefined
     let check: ((c: unknown, p: string) => boolean) | undefined

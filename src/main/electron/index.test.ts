@@ -122,6 +122,9 @@ describe('electron entry', () => {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
     })
     const decisions: boolean[] = []
     state.permissionRequest!(null, 'camera', (ok) => decisions.push(ok))

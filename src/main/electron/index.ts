@@ -7,7 +7,7 @@ import { registerIpc } from './ipc.ts'
 import { createElectronPlatform } from './platform.ts'
 import { createBundleHandler } from './protocol.ts'
 import { APP_ENTRY, APP_SCHEME, buildCsp, httpOrigins } from './security.ts'
-import { hardenSession, lockNavigation, secureWebPreferences } from './window.ts'
+import { hardenSession, lockNavigation } from './window.ts'
 
 /**
  * The thin Electron layer: it gives the services (createAppCore) what only Electron
@@ -73,7 +73,21 @@ if (!app.requestSingleInstanceLock()) {
       show: false,
       title: 'SMS Inbox',
       icon: join(resources, 'icon.png'),
-      webPreferences: secureWebPreferences(join(here, '../preload/index.cjs')),
+      // Electron's security checklist, written out literally so the audit (npm run audit:electron) can see it.
+      webPreferences: {
+        preload: join(here, '../preload/index.cjs'),
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        experimentalFeatures: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        disableBlinkFeatures: 'Auxclick',
+      },
     })
     lockNavigation(window, { devServerUrl, openExternal: (url) => void shell.openExternal(url), logger })
     window.once('ready-to-show', () => window?.show())

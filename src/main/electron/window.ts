@@ -1,24 +1,6 @@
-import type { BrowserWindow, BrowserWindowConstructorOptions, Session } from 'electron'
+import type { BrowserWindow, Session } from 'electron'
 import type { Logger } from '../../shared/log.ts'
 import { externalUrl, isAppUrl } from './security.ts'
-
-/** The web preferences of the app window: Electron's security checklist, item by item. */
-export function secureWebPreferences(preload: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
-  return {
-    preload,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: true,
-  }
-}
 
 /** Only notifications may be granted; camera, geolocation, clipboard reads and the rest are denied. */
 export function hardenSession(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>): void {
