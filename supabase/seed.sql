@@ -118,7 +118,9 @@ insert into public.messages (
   id, workspace_id, contact_id, direction, content, created_by, status, twilio_sid,
   error_code, error_message, created_at
 )
-select md5('demo-message:' || m.n || ':' || m.minutes_ago)::uuid,
+-- Deterministic ids shaped as RFC 4122 version 4 (version and variant nibbles set), because
+-- the app's contract validates ids as UUIDs and a bare md5 is not one.
+select overlay(overlay(md5('demo-message:' || m.n || ':' || m.minutes_ago) placing '4' from 13) placing '8' from 17)::uuid,
        d.workspace_id,
        ('cccccccc-0000-4000-8000-' || lpad(m.n::text, 12, '0'))::uuid,
        case when m.author is null then 'inbound' else 'outbound' end,
