@@ -39,11 +39,28 @@ export function signApiKey(role: 'anon' | 'service_role'): Promise<string> {
 
 const isApiRole = (value: unknown): value is ApiRole => (apiRoles as readonly unknown[]).includes(value)
 
+/**
+ * Verified tokens, so a client's every request does not pay for an HMAC (PostgREST
+ * keeps a JWT cache too). Only valid tokens are kept; expiry is re-checked on every
+ * hit, so a cached token still stops working the second it expires.
+ */
+const verifiedCache = new Map<string, JwtClaims>()
+const verifiedCacheSize = 1000
+
 export async function verifyJwt(token: string): Promise<VerifyResult> {
+  const cached = verifiedCache.get(token)
+  if (cached) {
+    if (cached.exp === undefined || cached.exp > Date.now() / 1000) return { ok: true, claims: cached }
+    verifiedCache.delete(token)
+    return { ok: false, reason: 'expired' }
+  }
   try {
     const { payload } = await jwtVerify(token, secretBytes, { algorithms: ['HS256'] })
     if (!isApiRole(payload.role)) return { ok: false, reason: 'invalid' }
-    return { ok: true, claims: payload as JwtClaims }
+    const claims = payload as JwtClaims
+    if (verifiedCache.size >= verifiedCacheSize) verifiedCache.delete(verifiedCache.keys().next().value!)
+    verifiedCache.set(token, claims)
+    return { ok: true, claims }
   } catch (error) {
     return { ok: false, reason: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' }
   }

@@ -85,7 +85,7 @@ const limitSql = (range: Range) => `${range.limit === null ? '' : ` limit ${rang
 
 /** The JSON array (or, for a singular request, the one object) of the rows of `_r`, and how many there are. */
 function aggregateSql(media: MediaType, rowsSql: string): string {
-  const row = media.stripNulls ? 'json_strip_nulls(row_to_json(_r))' : 'row_to_json(_r)'
+  const row = media.stripNulls ? 'json_strip_nulls(row_to_json(_r))' : '_r'
   const body = media.singular ? `(json_agg(${row})->0)::text` : `coalesce(json_agg(${row}), '[]'::json)::text`
   return `select ${body} as body, count(*)::int as n from (${rowsSql}) _r`
 }
