@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js'
 import WebSocket from 'ws'
 import { demo, demoContact } from '../db/test-support.ts'
+import { passesFilters, resolveSubscription } from './subscriptions.ts'
 import {
   anonKey,
   serviceRoleKey,
@@ -534,5 +535,100 @@ describe('broadcast and presence', () => {
     expect(first.presenceState().ava?.[0]).toMatchObject({ online_at: 'later' })
     await second.untrack()
     await waitFor(() => Object.keys(first.presenceState()).length === 1, 'the untrack')
+  })
+})
+
+describe('filters', () => {
+  const record = {
+    workspace_id: demo.acme,
+    contact_id: demoContact(3),
+    sentiment: 0.25,
+    status: 'sent',
+    created_at: '2026-11-24T12:00:00.5+00:00',
+  }
+  async function matches(filter: string, role = 'authenticated'): Promise<boolean> {
+    const result = await resolveSubscription(
+      harness.db,
+      { event: '*', schema: 'public', table: 'messages', filter },
+      role,
+    )
+    if (!result.ok) throw new Error(result.message)
+    return passesFilters(result.subscription.filters.get('public.messages')!, record)
+  }
+
+  it('evaluates eq, neq, lt, lte, gt, gte, in and not. in the column type', async () => {
+    expect(await matches(`workspace_id=eq.${demo.acme}`)).toBe(true)
+    expect(await matches(`workspace_id=eq.${demo.acme.toUpperCase()}`)).toBe(true)
+    expect(await matches(`workspace_id=eq.${demo.globex}`)).toBe(false)
+    expect(await matches(`workspace_id=neq.${demo.globex}`)).toBe(true)
+    expect(await matches('sentiment=lt.0.5')).toBe(true)
+    expect(await matches('sentiment=lt.0.25')).toBe(false)
+    expect(await matches('sentiment=lte.0.25')).toBe(true)
+    expect(await matches('sentiment=gt.-1')).toBe(true)
+    expect(await matches('sentiment=gte.0.3')).toBe(false)
+    expect(await matches('created_at=gt.2026-11-24 12:00:00+00')).toBe(true)
+    expect(await matches('created_at=lt.2026-11-24T12:00:00.6Z')).toBe(true)
+    expect(await matches(`contact_id=in.(${demoContact(2)},${demoContact(3)})`)).toBe(true)
+    expect(await matches(`contact_id=in.(${demoContact(4)})`)).toBe(false)
+    expect(await matches('status=not.eq.sent')).toBe(false)
+    expect(await matches(`status=eq.sent,workspace_id=eq.${demo.globex}`)).toBe(false)
+    expect(passesFilters([], null)).toBe(true)
+  })
+
+  it('refuses unknown operators, unknown columns and values of the wrong type', async () => {
+    for (const [filter, message] of [
+      ['status=like.s%', 'unsupported filter operator'],
+      ['contact_id=in.nope', 'must be wrapped by parentheses'],
+      ['sentiment=lt.abc', 'invalid input syntax'],
+      ['nope=eq.1', 'invalid column for filter nope'],
+      ['status', 'column=operator.value'],
+    ]) {
+      await expect(matches(filter!)).rejects.toThrow(message)
+    }
+    // anon may select no column of messages, so it cannot filter on one either.
+    await expect(matches('status=eq.sent', 'anon')).rejects.toThrow('invalid column for filter status')
+  })
+})
+
+describe('private channels and the server lifecycle', () => {
+  it('refuses a private channel to a user (no realtime.messages policies here)', async () => {
+    const client = await connect(await userToken(demo.ben))
+    const errors: string[] = []
+    client.channel('private-room', { config: { private: true } }).subscribe((_status, error) => {
+      if (error) errors.push(error.message)
+    })
+    await waitFor(() => errors.length > 0, 'the join error')
+    expect(errors[0]).toBe(
+      'Unauthorized: You do not have permissions to read from this Channel topic: private-room',
+    )
+  })
+
+  it('closes a silent socket after the idle timeout, and closes every socket on close()', async () => {
+    const own = await startRealtimeHarness({ idleTimeoutMs: 300 })
+    const url = `${own.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${anonKey}&vsn=2.0.0`
+    const closeCode = (ws: WebSocket) =>
+      new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    try {
+      const silent = new WebSocket(url)
+      expect(await closeCode(silent)).toBe(1000)
+      expect(own.logLines.some((line) => line.includes('realtime socket idle, closing'))).toBe(true)
+
+      const busy = new WebSocket(url)
+      await new Promise((resolve) => busy.once('open', resolve))
+      const closed = closeCode(busy)
+      await own.realtime.close()
+      expect(await closed).toBe(1001)
+      const refused = await new Promise<number>((resolve) => {
+        const late = new WebSocket(url)
+        late.on('error', () => {})
+        late.once('unexpected-response', (req, res) => {
+          resolve(res.statusCode ?? 0)
+          req.destroy()
+        })
+      })
+      expect(refused).toBe(503)
+    } finally {
+      await own.stop()
+    }
   })
 })

@@ -29,6 +29,12 @@ export interface RealtimeServerOptions {
   db: PGlite
   jwtSecret: string
   logger: Logger
+  /**
+   * A socket that sends nothing (not even the client's 25 s heartbeat) for this
+   * long is closed, as Phoenix's 60 s transport timeout does, so a vanished client
+   * does not keep its channels. Default 60 000.
+   */
+  idleTimeoutMs?: number
 }
 
 export interface RealtimeServer {
@@ -71,6 +77,7 @@ interface Connection {
   channels: Map<string, Channel>
   /** Frames are handled one after another, so a join finishes before the leave that follows it. */
   queue: Promise<void>
+  lastSeen: number
   logger: Logger
 }
 
@@ -141,6 +148,20 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   let presenceRef = 0
 
   await installCapture(db)
+
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
+  const idleSweep = setInterval(
+    () => {
+      const cutoff = Date.now() - idleTimeoutMs
+      for (const connection of connections) {
+        if (connection.lastSeen >= cutoff) continue
+        connection.logger.info('realtime socket idle, closing', { idleTimeoutMs })
+        connection.ws.close(1000, 'heartbeat timeout')
+      }
+    },
+    Math.max(50, Math.min(idleTimeoutMs / 2, 15_000)),
+  )
+  idleSweep.unref()
 
   let draining: Promise<void> | undefined
   let drainAgain = false
@@ -474,10 +495,12 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       token,
       channels: new Map(),
       queue: Promise.resolve(),
+      lastSeen: Date.now(),
       logger: logger.child({ connection: id }),
     }
     connections.add(connection)
     ws.on('message', (data, isBinary) => {
+      connection.lastSeen = Date.now()
       const decoded = decodeFrame(vsn, toBuffer(data), isBinary)
       connection.queue = connection.queue
         .then(() => handleFrame(connection, decoded))
@@ -521,6 +544,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     async close() {
       if (closed) return
       closed = true
+      clearInterval(idleSweep)
       await unlisten()
       const sockets = [...connections].map(
         (connection) =>

@@ -24,10 +24,12 @@ export interface RealtimeHarness {
  * A bare HTTP server on an ephemeral port that hands WebSocket upgrades to the
  * realtime server, so realtime is tested without the rest of the API.
  */
-export async function startRealtimeHarness(db?: PGlite): Promise<RealtimeHarness> {
-  const database = db ?? (await openDatabase({ seed: true }))
+export async function startRealtimeHarness(
+  options: { idleTimeoutMs?: number } = {},
+): Promise<RealtimeHarness> {
+  const database = await openDatabase({ seed: true })
   const { logger, lines } = createMemoryLogger('realtime-test')
-  const realtime = await createRealtimeServer({ db: database, jwtSecret, logger })
+  const realtime = await createRealtimeServer({ db: database, jwtSecret, logger, ...options })
   const sockets = new Set<Duplex>()
   const server: Server = createServer((_req, res) => res.writeHead(404).end())
   server.on('upgrade', (req, socket, head) => {
@@ -49,7 +51,7 @@ export async function startRealtimeHarness(db?: PGlite): Promise<RealtimeHarness
       await realtime.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
-      if (!db) await database.close()
+      await database.close()
     },
   }
 }
