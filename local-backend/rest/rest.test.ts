@@ -210,6 +210,32 @@ describe('writes', () => {
     expect(rows).toEqual([{ name: 'After' }])
   })
 
+  it('a bulk upsert whose rows carry different keys leaves each row\'s missing columns alone', async () => {
+    const rows = [
+      { workspace_id: globex, phone_number: '+15550009111', name: 'Named', email: 'kept@example.com' },
+      { workspace_id: globex, phone_number: '+15550009112', name: 'Other', email: 'also-kept@example.com' },
+    ]
+    expect((await service.from('contacts').insert(rows)).error).toBeNull()
+    const upsert = await service
+      .from('contacts')
+      .upsert(
+        [
+          { workspace_id: globex, phone_number: '+15550009111', name: 'Renamed' },
+          { workspace_id: globex, phone_number: '+15550009112', email: 'changed@example.com' },
+        ],
+        { onConflict: 'phone_number,workspace_id', defaultToNull: false },
+      )
+      .select('phone_number, name, email')
+    expect(upsert.error).toBeNull()
+    const { rows: stored } = await backend.db.query(
+      `select phone_number, name, email from public.contacts where phone_number in ('+15550009111', '+15550009112') order by phone_number`,
+    )
+    expect(stored).toEqual([
+      { phone_number: '+15550009111', name: 'Renamed', email: 'kept@example.com' },
+      { phone_number: '+15550009112', name: 'Other', email: 'changed@example.com' },
+    ])
+  })
+
   it('updates and deletes only the filtered rows', async () => {
     const updated = await service.from('contacts').update({ name: 'Renamed' }).eq('phone_number', '+15550009002').select('name')
     expect(updated.data).toEqual([{ name: 'Renamed' }])

@@ -287,17 +287,20 @@ export function createRestApp(options: RestOptions): Hono {
     const target = qualified(catalog, table.name)
     const params = new Params()
 
-    let conflict = ''
+    const onConflict = url.searchParams.get('on_conflict')
+    const conflictKeys = onConflict ? onConflict.split(',').map((s) => s.trim()) : table.primaryKey
     if (prefer.resolution) {
-      const onConflict = url.searchParams.get('on_conflict')
-      const keys = onConflict ? onConflict.split(',').map((s) => s.trim()) : table.primaryKey
-      if (keys.length === 0) throw badQuery('on_conflict is required: the table has no primary key')
-      for (const key of keys) if (!table.columns.has(key)) throw new RestError(400, '42703', `column ${table.name}.${key} does not exist`)
-      const updates = columns.filter((name) => !keys.includes(name))
-      conflict =
-        prefer.resolution === 'ignore-duplicates' || updates.length === 0
-          ? ` on conflict (${keys.map(quoteIdent).join(', ')}) do nothing`
-          : ` on conflict (${keys.map(quoteIdent).join(', ')}) do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
+      if (conflictKeys.length === 0) throw badQuery('on_conflict is required: the table has no primary key')
+      for (const key of conflictKeys) if (!table.columns.has(key)) throw new RestError(400, '42703', `column ${table.name}.${key} does not exist`)
+    }
+    /** A merge updates only the columns the rows carry, so a key one row leaves out is never reset. */
+    const conflictSql = (carried: string[]) => {
+      if (!prefer.resolution) return ''
+      const target = ` on conflict (${conflictKeys.map(quoteIdent).join(', ')})`
+      const updates = carried.filter((name) => !conflictKeys.includes(name))
+      return prefer.resolution === 'ignore-duplicates' || updates.length === 0
+        ? `${target} do nothing`
+        : `${target} do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
     }
 
     // With `missing=default`, a key a row leaves out takes the column default: rows are
@@ -323,7 +326,7 @@ export function createRestApp(options: RestOptions): Hono {
       const source = group.columns.length
         ? `select ${list} from json_populate_recordset(null::${target}, ${json}::json)`
         : `select from json_array_elements(${json}::json)`
-      return `insert into ${target} as _t${group.columns.length ? ` (${list})` : ''} ${source}${conflict} returning _t.*`
+      return `insert into ${target} as _t${group.columns.length ? ` (${list})` : ''} ${source}${conflictSql(group.columns)} returning _t.*`
     })
     return mutate(c, caller, table, inserts, params, { representation: 201, minimal: 201 })
   }
