@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -175,6 +175,34 @@ describe('cache', () => {
     const again = Cache.open(path)
     expect(again.recoveredFrom).toBeNull()
     again.close()
+  })
+
+  it('finds damage that opening does not, so the app can rebuild after the first paint', () => {
+    const path = tempPath()
+    const cache = Cache.open(path)
+    const c = conversation()
+    cache.upsertConversation(c)
+    cache.transaction(() => {
+      for (let i = 0; i < 2000; i++) cache.upsertMessage(message(c, { content: `message number ${i} `.repeat(5) }))
+    })
+    expect(cache.checkIntegrity()).toBe(true)
+    cache.close()
+    // Checkpointed into the main file; now overwrite pages in its middle, sparing the header and schema.
+    const bytes = readFileSync(path)
+    const page = 4096
+    const pages = bytes.length / page
+    bytes.fill(0x5a, Math.floor(pages * 0.5) * page, Math.floor(pages * 0.8) * page)
+    writeFileSync(path, bytes)
+    const damaged = Cache.open(path)
+    expect(damaged.recoveredFrom).toBeNull()
+    expect(damaged.checkIntegrity()).toBe(false)
+    damaged.close()
+    const aside = Cache.quarantine(path, 1)
+    expect(aside).toBe(`${path}.corrupt-1`)
+    const rebuilt = Cache.open(path)
+    expect(rebuilt.checkIntegrity()).toBe(true)
+    expect(rebuilt.listConversations(WS, 'All').items).toEqual([])
+    rebuilt.close()
   })
 
   it('retention drops old read messages and keeps every unread, queued and recent one', () => {

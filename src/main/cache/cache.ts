@@ -176,13 +176,19 @@ export class Cache {
       return new Cache(path, openDatabase(path), null, now)
     } catch (error) {
       if (path === ':memory:') throw error
-      const aside = `${path}.corrupt-${now()}`
-      options.logger?.warn('cache unreadable, moving it aside and rebuilding', { error, aside })
-      for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix)
-      }
+      const aside = Cache.quarantine(path, now())
+      options.logger?.warn('cache unreadable, moved it aside and rebuilding', { error, aside })
       return new Cache(path, openDatabase(path), aside, now)
     }
+  }
+
+  /** Moves a (closed) damaged cache file and its WAL aside, keeping it for diagnosis; returns where. */
+  static quarantine(path: string, at: number = Date.now()): string {
+    const aside = `${path}.corrupt-${at}`
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix)
+    }
+    return aside
   }
 
   close(): void {
@@ -191,8 +197,13 @@ export class Cache {
 
   /** A full consistency check, slower than opening: run it after the first paint. */
   checkIntegrity(): boolean {
-    const row = this.db.prepare('pragma quick_check').get() as Row | undefined
-    return row?.quick_check === 'ok'
+    try {
+      const row = this.db.prepare('pragma quick_check').get() as Row | undefined
+      return row?.quick_check === 'ok'
+    } catch (error) {
+      if (isCorruptionError(error)) return false
+      throw error
+    }
   }
 
   private stmt(sql: string): StatementSync {

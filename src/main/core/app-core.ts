@@ -41,8 +41,10 @@ export interface AppCoreConfig {
   /** Port the embedded backend tries first (54321 as `supabase start`). */
   embeddedPort?: number
   retention?: RetentionPolicy
-  /** Realtime backfill overlap (tests shorten nothing here; it only widens re-reads). */
+  /** How far behind the cursor a backfill re-reads (commit order is not timestamp order). */
   overlapMs?: number
+  /** When the full cache integrity check runs after start. */
+  integrityCheckDelayMs?: number
 }
 
 export type EventListener = (event: EventChannel, payload: unknown) => void
@@ -187,7 +189,8 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     }
     if (target.mode !== 'custom') return null
     const key = storageKey(backend)
-    const cache = Cache.open(join(platform.userDataDir, 'cache', `${key}.sqlite`), { logger })
+    const cachePath = join(platform.userDataDir, 'cache', `${key}.sqlite`)
+    const cache = Cache.open(cachePath, { logger })
     if (cache.recoveredFrom) logger.warn('the cache was rebuilt', { movedTo: cache.recoveredFrom })
     const session = createSessionService({
       supabaseUrl: target.supabaseUrl,
@@ -228,6 +231,17 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     })
     const retention = setInterval(() => cache.applyRetention(config.retention ?? defaultRetention), 6 * 3_600_000)
     retention.unref()
+    // Opening only proves the header and schema are readable; the full check runs after the first paint.
+    const integrity = setTimeout(() => {
+      if (disposed || cache.checkIntegrity()) return
+      logger.error('cache damaged; moving it aside and rebuilding from the server', { cachePath })
+      runtime = (async () => {
+        await current.dispose()
+        Cache.quarantine(cachePath)
+        return boot()
+      })()
+    }, config.integrityCheckDelayMs ?? 10_000)
+    integrity.unref()
     Object.assign(current, {
       embedded,
       session,
@@ -237,6 +251,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       workspaces: cache.listWorkspaces(),
       async dispose() {
         clearInterval(retention)
+        clearTimeout(integrity)
         offResume()
         offNetwork()
         await outbox.stop()
