@@ -48,6 +48,7 @@ const drainBatch = 500
 /** Hosted Realtime re-checks a channel's token at least this often, and exactly at its expiry. */
 const confirmTokenMs = 5 * 60_000
 const closeGraceMs = 1_000
+const maxBufferedBytes = 16 * 1024 * 1024
 
 const joinPayloadSchema = z
   .object({
@@ -189,10 +190,22 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   }
   const unlisten = await db.listen(captureChannel, scheduleDrain)
 
-  const send = (connection: Connection, message: PhoenixMessage) => {
-    if (connection.ws.readyState === WebSocket.OPEN)
-      connection.ws.send(encodeMessage(connection.vsn, message))
+  /**
+   * Every frame leaves through here. A client that stops reading would otherwise make
+   * the server buffer its events without bound; past the limit it is disconnected
+   * and, like any dropped client, reconnects and rejoins.
+   */
+  const sendFrame = (connection: Connection, frame: string | Buffer) => {
+    if (connection.ws.readyState !== WebSocket.OPEN) return
+    if (connection.ws.bufferedAmount > maxBufferedBytes) {
+      connection.logger.warn('realtime client too slow, closing', { buffered: connection.ws.bufferedAmount })
+      connection.ws.close(1013, 'client too slow')
+      return
+    }
+    connection.ws.send(frame)
   }
+  const send = (connection: Connection, message: PhoenixMessage) =>
+    sendFrame(connection, encodeMessage(connection.vsn, message))
   const reply = (
     connection: Connection,
     to: { topic: string; ref: string | null; joinRef: string | null },
@@ -348,14 +361,13 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
         visibilityKey: visibilityKey(claims),
         subscriptions: resolved,
         send: (ids, dataJson) => {
-          if (connection.ws.readyState !== WebSocket.OPEN) return
           // The data is spliced in as JSON so a change is serialised once for all its subscribers.
           const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`
           const frame =
             connection.vsn === '1.0.0'
               ? `{"join_ref":null,"ref":null,"topic":${JSON.stringify(topic)},"event":"postgres_changes","payload":${payload}}`
               : `[null,null,${JSON.stringify(topic)},"postgres_changes",${payload}]`
-          connection.ws.send(frame)
+          sendFrame(connection, frame)
         },
       }
       delivery.add(channel.subscriber)
@@ -409,7 +421,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
               encoding: 1 as const,
               payload: Buffer.from(JSON.stringify(message.payload.payload ?? {}), 'utf8'),
             }
-        target.ws.send(encodeBinaryBroadcast(frame))
+        sendFrame(target, encodeBinaryBroadcast(frame))
       } else if (!binary || binary.encoding === 1) {
         send(target, {
           joinRef: null,
