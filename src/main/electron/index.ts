@@ -123,7 +123,9 @@ if (!app.requestSingleInstanceLock()) {
       onNotificationClick: (notification) => core?.notificationClicked(notification),
       logger,
     })
-    core = createAppCore(platform, { logger, embeddedHostModule: join(here, 'embedded-stack.js') })
+    // From source while developing: the local backend reads its SQL and modules beside its own files.
+    const embeddedHostModule = app.isPackaged ? join(here, 'embedded-stack.js') : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
+    core = createAppCore(platform, { logger, embeddedHostModule })
     registerIpc({ ipcMain, core, window: () => window, devServerUrl, logger })
     await createWindow()
     app.on('activate', () => {

@@ -39,6 +39,8 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
+    // Electron's Node may predate type stripping by default; Node 24 accepts the flag as a no-op.
+    execArgv: options.hostModule.endsWith('.ts') ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning'] : [],
   })
   // The child logs JSON lines; they join the app's log as they are.
   child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
