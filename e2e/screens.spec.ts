@@ -27,7 +27,8 @@ async function capture(page: Page, screen: string) {
 
 test('8. every screen passes axe, in light and dark, and is captured for the README', async ({ browser }) => {
   test.setTimeout(180_000)
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
 
   await page.goto(stack.shell.url)
   await expect(page.getByRole('heading', { name: 'Sign in to SMS Inbox' })).toBeVisible()
@@ -46,6 +47,7 @@ test('8. every screen passes axe, in light and dark, and is captured for the REA
   await page.keyboard.press('Escape')
 
   await signIn(page, stack.shell.url, 'ben@acme.test')
+  await expect(page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
   await expect(rows(page).first()).toBeVisible()
   await capture(page, 'inbox')
 
@@ -79,5 +81,5 @@ test('8. every screen passes axe, in light and dark, and is captured for the REA
   await expect(page.getByTestId('connection-banner')).toBeVisible({ timeout: 30_000 })
   await capture(page, 'offline')
   await stack.restartBackend()
-  await page.close()
+  await context.close()
 })

@@ -25,20 +25,22 @@ export function WorkspaceRail() {
       <ul className="rail-list">
         {list.map((workspace) => {
           const unread = perWorkspace[workspace.id] ?? workspace.unreadTotal
-          const label = `${workspace.name}${unread > 0 ? `, ${unread} unread` : ''}`
           return (
             <li key={workspace.id}>
               <button
                 type="button"
                 className="rail-item"
                 aria-current={workspace.id === activeId ? 'page' : undefined}
-                aria-label={label}
                 title={workspace.name}
                 data-testid={`workspace-${workspace.id}`}
                 onClick={() => select(workspace.id)}
               >
                 <span className="rail-avatar" aria-hidden="true">
                   {initials(workspace.name)}
+                </span>
+                <span className="visually-hidden">
+                  {workspace.name}
+                  {unread > 0 ? `, ${unread} unread` : ''}
                 </span>
                 {unread > 0 && (
                   <span className="badge rail-badge" aria-hidden="true" data-testid="workspace-badge">
