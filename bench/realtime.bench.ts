@@ -42,7 +42,11 @@ async function echoFloor(): Promise<number[]> {
   return samples
 }
 
-async function insertFloor(): Promise<number[]> {
+const burstSql = `insert into public.messages (workspace_id, contact_id, content, direction)
+                  select $1, ('cccccccc-0000-4000-8000-' || lpad((1 + g % 24)::text, 12, '0'))::uuid, 'burst ' || g, 'inbound'
+                    from generate_series(1, $2::int) g`
+
+async function insertFloor(): Promise<{ samples: number[]; burstMs: number }> {
   const db = await openDatabase({ seed: true })
   try {
     const samples: number[] = []
@@ -51,7 +55,9 @@ async function insertFloor(): Promise<number[]> {
       await db.query(insertSql, [demo.acme, demoContact(1 + (i % 24)), `floor ${i}`])
       samples.push(performance.now() - started)
     }
-    return samples
+    const started = performance.now()
+    await db.query(burstSql, [demo.acme, BURST_INSERTS])
+    return { samples, burstMs: performance.now() - started }
   } finally {
     await db.close()
   }
@@ -59,7 +65,7 @@ async function insertFloor(): Promise<number[]> {
 
 export async function run(): Promise<BenchRow[]> {
   const echo = await echoFloor()
-  const bareInsert = await insertFloor()
+  const { samples: bareInsert, burstMs: bareBurstMs } = await insertFloor()
 
   const harness = await startRealtimeHarness()
   const clients: SupabaseClient[] = []
@@ -114,12 +120,7 @@ export async function run(): Promise<BenchRow[]> {
     delivered.acme = 0
     delivered.globex = 0
     const burstStarted = performance.now()
-    await harness.db.query(
-      `insert into public.messages (workspace_id, contact_id, content, direction)
-       select $1, ('cccccccc-0000-4000-8000-' || lpad((1 + g % 24)::text, 12, '0'))::uuid, 'burst ' || g, 'inbound'
-         from generate_series(1, $2::int) g`,
-      [demo.acme, BURST_INSERTS],
-    )
+    await harness.db.query(burstSql, [demo.acme, BURST_INSERTS])
     const burstCommitted = performance.now()
     await waitFor(() => delivered.acme >= BURST_INSERTS * acmeSubscribers, 'the burst', 60_000)
     const burstMs = performance.now() - burstCommitted
@@ -157,6 +158,11 @@ export async function run(): Promise<BenchRow[]> {
       { name: 'floor: loopback WebSocket echo p99', value: percentile(echo, 99), unit: 'ms' },
       { name: 'floor: bare PGlite insert p50 (no capture)', value: percentile(bareInsert, 50), unit: 'ms' },
       { name: 'floor: bare PGlite insert p99 (no capture)', value: percentile(bareInsert, 99), unit: 'ms' },
+      {
+        name: `floor: bare ${BURST_INSERTS}-row insert statement (no capture)`,
+        value: bareBurstMs,
+        unit: 'ms',
+      },
     ]
   } finally {
     await Promise.all(clients.map((client) => client.removeAllChannels()))
