@@ -112,16 +112,18 @@ function databaseError(message: Message): DatabaseErrorFields {
 }
 
 /**
- * Runs `setup` then `statements` in one transaction. `decide` sees every
- * statement's rows and says whether to commit; any database error rolls back.
+ * Runs `setup` then `statements` in one transaction. `decide`, when given, sees
+ * every statement's rows and says whether to commit (a second call); without it
+ * the COMMIT travels in the same pipeline. Any database error rolls back.
  */
 export async function runPipelined(
   db: PGlite,
   setup: Statement,
   statements: Statement[],
-  decide: (results: Rows[]) => boolean,
+  decide?: (results: Rows[]) => boolean,
 ): Promise<PipelineResult> {
   const all = [{ sql: 'begin', params: [] }, setup, ...statements]
+  if (!decide) all.push({ sql: 'commit', params: [] })
   const cache = cacheOf(db)
   return db.runExclusive(async () => {
     const encoded = encode(cache, all)
@@ -139,8 +141,9 @@ export async function runPipelined(
       } else if (message.name === 'error') failure ??= databaseError(message)
     }
     // The first two results are BEGIN and the setup statement.
-    const own = results.slice(2)
-    const commit = failure === undefined && own.length === statements.length && decide(own)
+    const own = results.slice(2, 2 + statements.length)
+    const complete = failure === undefined && own.length === statements.length
+    const commit = complete && (decide ? decide(own) : true)
     // After an error the server skipped the rest, including Parses: forget (and close, in
     // case they did get prepared) this pipeline's new statements so the next use re-parses.
     const closing = [...encoded.evicted]
@@ -151,9 +154,10 @@ export async function runPipelined(
         if (name !== undefined) closing.push(name)
       }
     }
-    const finish = [serialize.query(commit ? 'commit' : 'rollback')]
+    const finish: Uint8Array[] = []
+    if (decide || !complete) finish.push(serialize.query(commit ? 'commit' : 'rollback'))
     if (closing.length) finish.push(...closing.map((name) => serialize.close({ type: 'S', name })), serialize.sync())
-    await db.execProtocol(concat(finish), { throwOnError: false })
+    if (finish.length) await db.execProtocol(concat(finish), { throwOnError: false })
     return failure ? { ok: false, error: failure } : { ok: true, results: own }
   })
 }

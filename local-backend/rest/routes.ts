@@ -157,7 +157,7 @@ export function createRestApp(options: RestOptions): Hono {
    * singular request that did not match one row); a database error rolls back and
    * is thrown as PostgREST reports it.
    */
-  async function asCaller(caller: Caller, statements: Statement[], commit: (results: Rows[]) => boolean = () => true): Promise<Rows[]> {
+  async function asCaller(caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean): Promise<Rows[]> {
     const setup = {
       sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
       params: [caller.role, JSON.stringify(caller.claims)],
@@ -413,7 +413,7 @@ export function createRestApp(options: RestOptions): Hono {
 
     // A GET must not write: PostgREST runs it read-only and a volatile function fails with 405.
     const readOnly = c.req.method !== 'POST' ? [{ sql: 'set transaction read only', params: [] }] : []
-    const results = await asCaller(caller, [...readOnly, { sql, params: params.values }], () => !prefer.rollback)
+    const results = await asCaller(caller, [...readOnly, { sql, params: params.values }], prefer.rollback ? () => false : undefined)
     const row = results.at(-1)![0]!
     const result = { body: row[0] ?? null, n: Number(row[1]) }
     if (fn.returnKind === 'void') return new Response(null, { status: 204 })
