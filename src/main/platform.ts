@@ -24,6 +24,8 @@ export interface Platform {
   onResume(listener: () => void): () => void
   /** Subscribes to "the network came back or changed"; returns the unsubscribe. */
   onNetworkChange(listener: (online: boolean) => void): () => void
+  /** Whether the app window has focus, where the host can tell (Electron); else the renderer's view.report counts. */
+  isFocused?(): boolean
   /** Opens an http(s) URL in the OS browser; the caller has validated it. */
   openExternal(url: string): Promise<void>
 }

@@ -137,7 +137,8 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
         workspaceName: workspace?.name ?? 'SMS Inbox',
         now: Date.now(),
       },
-      view,
+      // The host knows the window's focus for certain; the renderer reports which conversation is open.
+      { ...view, focused: platform.isFocused?.() ?? view.focused },
       settings.notifications,
     )
     notificationState = decision.state
@@ -265,9 +266,10 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       runtimeError = 'The embedded server stopped unexpectedly. Restart the app to bring it back.'
       sync.setOnline(false)
     })
-    session.onChange((state, event) => {
+    session.onChange((state) => {
       emit('session.changed', state)
-      if (event === 'SIGNED_IN' && state.status === 'signed-in') void refreshWorkspaces(current)
+      // The session ended on its own (refresh token revoked or expired): stop listening as that agent.
+      if (state.status === 'signed-out') current.sync.setWorkspaces([])
     })
     await session.ready
     try {

@@ -29,6 +29,7 @@ function fakeWindow(url = APP_ENTRY) {
   const window = {
     webContents: contents,
     isDestroyed: () => false,
+    isFocused: () => false,
     isMinimized: () => true,
     restore: vi.fn(),
     show: vi.fn(),
@@ -318,9 +319,10 @@ describe('Electron platform', () => {
     expect(windows.tray.setToolTip).toHaveBeenLastCalledWith('SMS Inbox')
   })
 
-  it('reports resume and unlock, and opens only safe external links', async () => {
+  it('reports resume and unlock, window focus, and opens only safe external links', async () => {
     const { full, power } = deps()
     const platform = createElectronPlatform(full)
+    expect(platform.isFocused?.()).toBe(false)
     const resumes: number[] = []
     const off = platform.onResume(() => resumes.push(1))
     power.emit('resume')

@@ -65,6 +65,10 @@ export function createElectronPlatform(deps: ElectronPlatformDeps): Platform {
       }
       deps.tray()?.setToolTip(badge.total > 0 ? `SMS Inbox — ${label} unread` : 'SMS Inbox')
     },
+    isFocused() {
+      const window = deps.window()
+      return Boolean(window && !window.isDestroyed() && window.isFocused())
+    },
     onResume(listener) {
       deps.powerMonitor.on('resume', listener)
       deps.powerMonitor.on('unlock-screen', listener)
