@@ -143,6 +143,17 @@ describe('realtime sync', () => {
     expect(cache.thread(contactId, null, 500).messages.filter((m) => m.content.startsWith('overlap'))).toHaveLength(5)
   })
 
+  it('keeps receiving live changes after the session refreshes its token', async () => {
+    // JWTs carry iat in whole seconds: let one pass so the refreshed token differs.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const before = await session.accessToken()
+    expect(await session.refresh()).toBe(true)
+    expect(await session.accessToken()).not.toBe(before)
+    const [id] = await insertInbound(1, 'after refresh')
+    await until(() => insertedIds([id!]).length === 1, 'a live event after the refresh')
+    expect(insertedIds([id!])[0]!.source).toBe('live')
+  })
+
   it('reports offline and catches up when the network returns', async () => {
     sync.setOnline(false)
     expect(sync.state().status).toBe('offline')
