@@ -178,8 +178,16 @@ export interface CapturedChange {
   commitTimestamp: string
 }
 
-/** Takes up to `limit` captured changes, oldest first, deleting them in the same statement. */
-export async function drainChanges(db: PGlite, limit: number): Promise<CapturedChange[]> {
+/**
+ * Takes up to `limit` captured changes, oldest first, deleting them in the same
+ * statement. Rows of tables outside `tables` (`schema.table`; nobody listens) are
+ * deleted without being read back.
+ */
+export async function drainChanges(
+  db: PGlite,
+  limit: number,
+  tables: string[],
+): Promise<{ drained: number; changes: CapturedChange[] }> {
   const result = await db.query<{
     id: number
     schema_name: string
@@ -187,26 +195,33 @@ export async function drainChanges(db: PGlite, limit: number): Promise<CapturedC
     action: CapturedChange['action']
     record: Record<string, unknown> | null
     old_record: Record<string, unknown> | null
-    commit_timestamp: string
+    commit_timestamp: string | null
+    drained: number
   }>(
     `with drained as (
        delete from realtime.captured_changes
         where id in (select id from realtime.captured_changes order by id limit $1)
        returning id, schema_name, table_name, action, record, old_record, committed_at
      )
-     select id::int as id, schema_name, table_name, action, record, old_record,
-            to_char(committed_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as commit_timestamp
-       from drained
-      order by id`,
-    [limit],
+     select d.id::int as id, d.schema_name, d.table_name, d.action, d.record, d.old_record,
+            to_char(d.committed_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as commit_timestamp,
+            (select count(*)::int from drained) as drained
+       from (select 1) one
+       left join drained d on d.schema_name || '.' || d.table_name = any($2::text[])
+      order by d.id`,
+    [limit, tables],
   )
-  return result.rows.map((row) => ({
-    id: row.id,
-    schema: row.schema_name,
-    table: row.table_name,
-    action: row.action,
-    record: row.record,
-    oldRecord: row.old_record,
-    commitTimestamp: row.commit_timestamp,
-  }))
+  const drained = result.rows[0]?.drained ?? 0
+  const changes = result.rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      id: row.id,
+      schema: row.schema_name,
+      table: row.table_name,
+      action: row.action,
+      record: row.record,
+      oldRecord: row.old_record,
+      commitTimestamp: row.commit_timestamp ?? '',
+    }))
+  return { drained, changes }
 }

@@ -71,8 +71,14 @@ export class ChangeDelivery {
     this.subscribers.delete(subscriber)
   }
 
-  get size(): number {
-    return this.subscribers.size
+  /** The tables (`schema.table`) some subscriber listens to. */
+  subscribedTables(): string[] {
+    const tables = new Set<string>()
+    for (const subscriber of this.subscribers) {
+      for (const subscription of subscriber.subscriptions)
+        for (const table of subscription.tables) tables.add(table)
+    }
+    return [...tables]
   }
 
   private async tableMeta(schema: string, table: string, roles: Set<string>): Promise<TableMeta | undefined> {

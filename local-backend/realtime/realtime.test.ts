@@ -262,6 +262,33 @@ describe('postgres_changes semantics', () => {
     )
   })
 
+  it('delivers a multi-row commit in order and leaves no captured change behind', async () => {
+    const acme = await subscribe(await connect(await userToken(demo.ben)), 'acme-bulk', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'messages',
+      filter: `contact_id=eq.${demoContact(13)}`,
+    })
+    // 600 rows: more than one drain batch, plus 600 contacts updates nobody listens to.
+    await harness.db.query(
+      `insert into public.messages (workspace_id, contact_id, content, direction)
+       select $1, $2, 'bulk ' || g, 'inbound' from generate_series(1, 600) g`,
+      [demo.acme, demoContact(13)],
+    )
+    await waitFor(() => acme.changes.length === 600, 'all 600 inserts', 30_000)
+    expect(acme.changes.map((change) => change.new.content)).toEqual(
+      Array.from({ length: 600 }, (_, index) => `bulk ${index + 1}`),
+    )
+    let left = -1
+    for (let attempt = 0; attempt < 100 && left !== 0; attempt++) {
+      left = (
+        await harness.db.query<{ n: number }>('select count(*)::int as n from realtime.captured_changes')
+      ).rows[0]!.n
+      if (left !== 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(left).toBe(0)
+  })
+
   it('rejoins by itself after the socket drops, and receives later events', async () => {
     const acme = await subscribe(await connect(await userToken(demo.ben)), 'acme-reconnect', {
       event: 'INSERT',

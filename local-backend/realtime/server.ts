@@ -170,9 +170,9 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     do {
       drainAgain = false
       for (;;) {
-        const batch = await drainChanges(db, drainBatch)
-        await delivery.deliver(batch)
-        if (batch.length < drainBatch) break
+        const { drained, changes } = await drainChanges(db, drainBatch, delivery.subscribedTables())
+        await delivery.deliver(changes)
+        if (drained < drainBatch) break
       }
     } while (drainAgain && !closed)
   }
