@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { chromium } from 'playwright-core'
 import WebSocket, { WebSocketServer } from 'ws'
 import { chromiumLaunchOptions } from '../playwright.config.ts'
-import { ACME, startStack } from '../e2e/support/stack.ts'
+import { ACME, DEMO_PASSWORD, startStack } from '../e2e/support/stack.ts'
 import { percentile, type BenchRow } from './types.ts'
 
 const CONVERSATIONS = 10_000
@@ -75,7 +75,9 @@ export async function run(): Promise<BenchRow[]> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
     const page = await context.newPage()
     await page.goto(stack.shell.url)
-    await page.getByRole('button', { name: /ben@acme\.test/ }).click()
+    await page.getByLabel('Email').fill('ben@acme.test')
+    await page.getByLabel('Password').fill(DEMO_PASSWORD)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.getByTestId('filter-All').click()
     await page.getByTestId('filter-All').filter({ hasText: /\d{5}/ }).waitFor({ timeout: 120_000 })
 

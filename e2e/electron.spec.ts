@@ -15,10 +15,13 @@ function electronBinary(): string | null {
 }
 
 const binary = electronBinary()
+const skipReason =
+  'Electron’s binary is not installed on this machine (its download was skipped or blocked), so the Electron flows are skipped; the browser-shell specs cover the same flows.'
+if (binary === null) console.log(`electron.spec.ts: ${skipReason}`)
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
 
 test.describe('the real Electron app', () => {
-  test.skip(binary === null, 'Electron’s binary is not installed on this machine (its download was skipped or blocked), so the Electron flows are skipped; the browser-shell specs cover the same flows.')
+  test.skip(binary === null, skipReason)
 
   test('flows 1–4: sign in, see badges, open a conversation, reply', async () => {
     test.setTimeout(180_000)

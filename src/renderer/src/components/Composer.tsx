@@ -19,7 +19,11 @@ function SmsCounter({ text }: { text: string }) {
     <span className="counter small" data-testid="sms-counter" aria-live="polite">
       <span>
         {info.characters} {info.characters === 1 ? 'character' : 'characters'} · {info.segments}{' '}
-        {info.segments === 1 ? 'segment' : 'segments'} · {info.encoding} ({info.perSegment}/segment, {info.remaining} left)
+        {info.segments === 1 ? 'segment' : 'segments'} · {info.encoding}
+        <span className="counter-detail">
+          {' '}
+          ({info.perSegment}/segment, {info.remaining} left)
+        </span>
       </span>
       {info.offending && (
         <span className="counter-warn" data-testid="sms-offending">

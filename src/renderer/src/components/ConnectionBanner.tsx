@@ -1,5 +1,5 @@
 import { useConnection } from '../stores/connection.ts'
-import { fullDateTime } from '../lib/format.ts'
+import { clockTime, dayKey, fullDateTime } from '../lib/format.ts'
 
 /** Never silent about staleness: anything but Live gets a banner. */
 export function ConnectionBanner() {
@@ -25,7 +25,9 @@ export function ConnectionBanner() {
     )
   }
   const cachedAt = state.lastSyncAt ? (
-    <time dateTime={state.lastSyncAt}>{fullDateTime(state.lastSyncAt)}</time>
+    <time dateTime={state.lastSyncAt} title={fullDateTime(state.lastSyncAt)}>
+      {dayKey(state.lastSyncAt) === dayKey(new Date().toISOString()) ? clockTime(state.lastSyncAt) : fullDateTime(state.lastSyncAt)}
+    </time>
   ) : (
     'an unknown time'
   )
