@@ -310,7 +310,7 @@ describe('postgres_changes semantics', () => {
 describe('tokens', () => {
   it('closes the channel with the system error when its token expires', async () => {
     const acme = await subscribe(
-      await connect(await userToken(demo.ben, { expiresInSeconds: 2 })),
+      await connect(await userToken(demo.ben, { expiresInSeconds: 4 })),
       'acme-expiring',
       {
         event: '*',
