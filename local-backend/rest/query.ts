@@ -160,14 +160,27 @@ function unquoteValue(expression: string): string {
 export const reservedParams = new Set(['select', 'order', 'limit', 'offset', 'on_conflict', 'columns'])
 
 /** The WHERE clause of every filter in the query string (empty string: no filter). */
-export function whereSql(table: Table, alias: string, query: URLSearchParams, params: Params, skip = reservedParams): string {
+const logicKey = /^(not\.)?(and|or)$/
+
+/** Keys like `messages.direction` or `messages.order` address an embedded resource, not the table. */
+export const isEmbeddedKey = (key: string) => key.includes('.') && !logicKey.test(key)
+
+export function whereSql(
+  table: Table,
+  alias: string,
+  query: URLSearchParams,
+  params: Params,
+  options: { embedded: 'skip' | 'reject' } = { embedded: 'reject' },
+): string {
   const conditions: string[] = []
   for (const [key, value] of query) {
-    if (skip.has(key)) continue
-    if (/^(not\.)?(and|or)$/.test(key)) {
+    if (reservedParams.has(key)) continue
+    if (logicKey.test(key)) {
       conditions.push(logicSql(table, alias, key, value, params))
     } else if (key.includes('.')) {
-      throw badQuery(`"failed to parse filter (${key})"`, 'filters on embedded resources are not supported')
+      if (options.embedded === 'reject') {
+        throw badQuery(`"failed to parse filter (${key})"`, 'filters on embedded resources need a select that embeds them')
+      }
     } else {
       conditions.push(filterSql(table, alias, key, value, params))
     }
@@ -198,9 +211,52 @@ export function orderSql(table: Table, alias: string, order: string | null): str
 
 // ---------------------------------------------------------------- select and embedding
 
-interface SelectContext {
+export interface SelectContext {
   catalog: Catalog
   aliasCounter: { next: number }
+  /** The request's query and parameters: filters, order and limits addressed to embedded resources. */
+  query: URLSearchParams
+  params: Params
+  /** The embedded-resource keys some embedding used; any other is an error. */
+  consumed: Set<string>
+}
+
+interface EmbeddedModifiers {
+  conditions: string[]
+  order: string
+  limit: string
+}
+
+/** `<path>.<column>=op.value`, `<path>.or=(...)`, `<path>.order=...`, `<path>.limit=` and `<path>.offset=`. */
+function embeddedModifiers(context: SelectContext, table: Table, alias: string, path: string): EmbeddedModifiers {
+  const modifiers: EmbeddedModifiers = { conditions: [], order: '', limit: '' }
+  let limit = ''
+  let offset = ''
+  for (const [key, value] of context.query) {
+    if (!key.startsWith(`${path}.`)) continue
+    const rest = key.slice(path.length + 1)
+    if (rest.includes('.') && !logicKey.test(rest)) continue
+    context.consumed.add(key)
+    if (rest === 'order') modifiers.order = orderSql(table, alias, value)
+    else if (rest === 'limit' || rest === 'offset') {
+      if (!/^\d{1,9}$/.test(value)) throw badQuery(`"failed to parse ${rest} (${value})"`)
+      if (rest === 'limit') limit = ` limit ${value}`
+      else offset = ` offset ${value}`
+    } else if (logicKey.test(rest)) modifiers.conditions.push(logicSql(table, alias, rest, value, context.params))
+    else modifiers.conditions.push(filterSql(table, alias, rest, value, context.params))
+  }
+  modifiers.limit = `${limit}${offset}`
+  return modifiers
+}
+
+/** Every embedded-resource key must name an embedding of this request, as PostgREST insists. */
+export function checkEmbeddedKeys(context: SelectContext) {
+  for (const key of context.query.keys()) {
+    if (isEmbeddedKey(key) && !context.consumed.has(key)) {
+      const path = key.slice(0, key.lastIndexOf('.'))
+      throw new RestError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null, `Verify that '${path}' is included in the 'select' query parameter.`)
+    }
+  }
 }
 
 interface Relation {
@@ -267,6 +323,7 @@ export function selectSql(
   table: Table,
   alias: string,
   select: string | null,
+  path = '',
 ): { columns: string; conditions: string[] } {
   const items = splitTopLevel(select === null || select === '' ? '*' : select)
   const columns: string[] = []
@@ -284,15 +341,17 @@ export function selectSql(
       const hints = (hintText ?? '').split('!').filter(Boolean)
       const relation = resolveRelation(context.catalog, table, target!, hints)
       const child = `_e${context.aliasCounter.next++}`
-      const nested = selectSql(context, relation.table, child, inner!)
+      const childPath = path ? `${path}.${label ?? target!}` : (label ?? target!)
+      const nested = selectSql(context, relation.table, child, inner!, childPath)
+      const scoped = embeddedModifiers(context, relation.table, child, childPath)
       const joinSql = relation.join
         .map((pair) => `${child}.${quoteIdent(pair.embedded)} = ${alias}.${quoteIdent(pair.parent)}`)
-        .concat(nested.conditions)
+        .concat(nested.conditions, scoped.conditions)
         .join(' and ')
       const source = `select ${nested.columns} from ${qualified(context.catalog, relation.table.name)} ${child} where ${joinSql}`
       const value = relation.toOne
         ? `(select row_to_json(${child}_r) from (${source} limit 1) ${child}_r)`
-        : `coalesce((select json_agg(${child}_r) from (${source}) ${child}_r), '[]'::json)`
+        : `coalesce((select json_agg(${child}_r) from (${source}${scoped.order ? ` order by ${scoped.order}` : ''}${scoped.limit}) ${child}_r), '[]'::json)`
       columns.push(`${value} as ${quoteIdent(label ?? target!)}`)
       if (hints.includes('inner')) {
         conditions.push(relation.toOne ? `${value} is not null` : `json_array_length(${value}) > 0`)

@@ -144,6 +144,35 @@ describe('modifiers', () => {
   })
 })
 
+describe('embedded resources', () => {
+  it('filter, order and limit an embedded list as supabase-js referencedTable options send them', async () => {
+    const { data, error } = await service
+      .from('contacts')
+      .select('id, messages(id, direction, created_at)')
+      .eq('id', contactId(1))
+      .eq('messages.direction', 'inbound')
+      .order('created_at', { referencedTable: 'messages', ascending: false })
+      .limit(2, { referencedTable: 'messages' })
+      .single()
+    expect(error).toBeNull()
+    const { rows } = await backend.db.query<{ id: string }>(
+      `select id from public.messages where contact_id = $1 and direction = 'inbound' order by created_at desc limit 2`,
+      [contactId(1)],
+    )
+    const messages = (data as unknown as { messages: { id: string; direction: string }[] }).messages
+    expect(messages.map((m) => m.id)).toEqual(rows.map((r) => r.id))
+    expect(messages.every((m) => m.direction === 'inbound')).toBe(true)
+  })
+
+  it('a filter on an embedded resource that the select does not embed is PGRST108', async () => {
+    const result = await service.from('contacts').select('id').eq('messages.direction', 'inbound')
+    expect(result).toMatchObject({ status: 400, error: { code: 'PGRST108' } })
+    const inner = await service.from('contacts').select('id, workspaces!inner(name)').eq('workspaces.name', 'Globex Care')
+    expect(inner.error).toBeNull()
+    expect(inner.data!.map((row) => row.id).sort()).toEqual(await sqlIds(`workspace_id = '${globex}'`))
+  })
+})
+
 describe('single and maybeSingle', () => {
   it('single() with one row is an object; with none or many it is PGRST116 (406)', async () => {
     const one = await service.from('contacts').select('id').eq('id', contactId(3)).single()

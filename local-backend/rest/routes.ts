@@ -6,7 +6,7 @@ import { jsonResponse, readJson } from '../http.ts'
 import type { Catalog, DbFunction, Table } from './catalog.ts'
 import { badQuery, errorFromDatabase, RestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
-import { arrayLiteral, orderSql, Params, qualified, quoteIdent, selectSql, whereSql } from './query.ts'
+import { arrayLiteral, checkEmbeddedKeys, orderSql, Params, qualified, quoteIdent, selectSql, whereSql, type SelectContext } from './query.ts'
 
 export interface RestOptions {
   db: PGlite
@@ -193,7 +193,13 @@ export function createRestApp(options: RestOptions): Hono {
     return body.value
   }
 
-  const context = () => ({ catalog, aliasCounter: { next: 0 } })
+  const context = (query: URLSearchParams, params: Params): SelectContext => ({
+    catalog,
+    aliasCounter: { next: 0 },
+    query,
+    params,
+    consumed: new Set(),
+  })
 
   async function read(c: Context, caller: Caller, table: Table): Promise<Response> {
     const url = new URL(c.req.url)
@@ -201,8 +207,12 @@ export function createRestApp(options: RestOptions): Hono {
     const prefer = parsePrefer(c.req.raw.headers)
     const range = parseRange(c)
     const params = new Params()
-    const selected = selectSql(context(), table, '_t', url.searchParams.get('select'))
-    const where = [whereSql(table, '_t', url.searchParams, params), ...selected.conditions].filter(Boolean).join(' and ')
+    const selectContext = context(url.searchParams, params)
+    const selected = selectSql(selectContext, table, '_t', url.searchParams.get('select'))
+    checkEmbeddedKeys(selectContext)
+    const where = [whereSql(table, '_t', url.searchParams, params, { embedded: 'skip' }), ...selected.conditions]
+      .filter(Boolean)
+      .join(' and ')
     const order = orderSql(table, '_t', url.searchParams.get('order'))
     const from = `from ${qualified(catalog, table.name)} _t${where ? ` where ${where}` : ''}`
     const rowsSql = `select ${selected.columns} ${from}${order ? ` order by ${order}` : ''}${limitSql(range)}`
@@ -258,7 +268,7 @@ export function createRestApp(options: RestOptions): Hono {
     const media = parseAccept(c.req.header('accept') ?? null)
     const prefer = parsePrefer(c.req.raw.headers)
     const representation = prefer.return === 'representation'
-    const selected = representation ? selectSql(context(), table, '_t', url.searchParams.get('select')) : undefined
+    const selected = representation ? selectSql(context(new URLSearchParams(), params), table, '_t', url.searchParams.get('select')) : undefined
     const ctes = statements.map((statement, i) => `_s${i} as (${statement})`)
     const gathered = `with ${ctes.join(', ')}, _m as (${statements.map((_, i) => `select * from _s${i}`).join(' union all ')})`
     const sql = selected
