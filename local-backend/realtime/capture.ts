@@ -97,8 +97,9 @@ $$;
 
 -- Which of the given primary keys each set of claims may select, under RLS, in one
 -- round trip: per check, switch to the role and claims (transaction-local, as PostgREST
--- and hosted Realtime's apply_rls do) and select the rows by primary key. A check whose
--- policy raises yields null, so that one bad policy hides rows rather than failing all.
+-- and hosted Realtime's apply_rls do) and select the rows by primary key. When a
+-- policy raises, the keys are checked one by one so that only the rows it raises on
+-- stay hidden; each check reports {keys, errors}.
 create or replace function realtime.visible_keys(checks jsonb)
 returns jsonb
 language plpgsql
@@ -111,7 +112,11 @@ declare
   cols text;
   casts text;
   key_columns int;
+  query text;
+  pk jsonb;
+  one jsonb;
   visible jsonb;
+  errors int;
   result jsonb := '[]'::jsonb;
 begin
   for c in select value from jsonb_array_elements(checks) loop
@@ -127,27 +132,38 @@ begin
         select count(*) as ord from unnest(pk.conkey) as v(attnum) where v.attnum <= u.attnum
       ) k
      where pk.conrelid = entity and pk.contype = 'p';
+    -- A single-column key goes through its index whatever the table's size; a
+    -- composite one is joined.
+    query := case when key_columns = 1 then
+      format(
+        'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from %s t where %s = any(array(select %s from jsonb_array_elements($1) e))',
+        cols, entity, cols, casts)
+    else
+      format(
+        'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from jsonb_array_elements($1) e join %s t on (%s) = (%s)',
+        cols, entity, cols, casts)
+    end;
+    errors := 0;
     begin
       perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
-      -- A single-column key goes through its index whatever the table's size; a
-      -- composite one is joined.
-      execute case when key_columns = 1 then
-        format(
-          'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from %s t where %s = any(array(select %s from jsonb_array_elements($1) e))',
-          cols, entity, cols, casts)
-      else
-        format(
-          'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from jsonb_array_elements($1) e join %s t on (%s) = (%s)',
-          cols, entity, cols, casts)
-      end
-        into visible
-        using c -> 'pks';
+      execute query into visible using c -> 'pks';
       perform set_config('role', null, true);
     exception when others then
       perform set_config('role', null, true);
-      visible := null;
+      visible := '[]'::jsonb;
+      for pk in select value from jsonb_array_elements(c -> 'pks') loop
+        begin
+          perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
+          execute query into one using jsonb_build_array(pk);
+          perform set_config('role', null, true);
+          visible := visible || one;
+        exception when others then
+          perform set_config('role', null, true);
+          errors := errors + 1;
+        end;
+      end loop;
     end;
-    result := result || jsonb_build_array(visible);
+    result := result || jsonb_build_array(jsonb_build_object('keys', visible, 'errors', errors));
   end loop;
   return result;
 end;

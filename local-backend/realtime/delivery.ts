@@ -275,18 +275,22 @@ export class ChangeDelivery {
       }
     })
     try {
-      const result = await this.db.query<{ visible: (unknown[][] | null)[] }>(
+      const result = await this.db.query<{ visible: { keys: unknown[][]; errors: number }[] }>(
         'select realtime.visible_keys($1::jsonb) as visible',
         [JSON.stringify(argument)],
       )
       const lists = result.rows[0]?.visible ?? []
       checks.forEach(([checkKey, check], index) => {
-        const keys = lists[index]
-        // Fail closed: a policy that raised hides the changes from these claims.
-        if (keys === null || keys === undefined) {
-          this.logger.warn('realtime rls check failed', { table: check.key, role: check.role })
+        const outcome = lists[index]
+        // Fail closed: rows whose policy raised stay hidden from these claims.
+        if (!outcome || outcome.errors > 0) {
+          this.logger.warn('realtime rls check failed', {
+            table: check.key,
+            role: check.role,
+            rows: outcome?.errors,
+          })
         }
-        visible.set(checkKey, new Set((keys ?? []).map((key) => JSON.stringify(key))))
+        visible.set(checkKey, new Set((outcome?.keys ?? []).map((key) => JSON.stringify(key))))
       })
     } catch (error) {
       this.logger.error('realtime rls checks failed', { error })

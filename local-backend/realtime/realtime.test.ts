@@ -289,6 +289,36 @@ describe('postgres_changes semantics', () => {
     expect(left).toBe(0)
   })
 
+  it('captures a table published later, and hides only the rows whose policy raises', async () => {
+    await harness.db.exec(`
+      create table public.rt_probe (id int primary key, note text);
+      alter table public.rt_probe enable row level security;
+      grant select on public.rt_probe to authenticated;
+      create function public.rt_probe_check(note text) returns boolean language plpgsql as $fn$
+      begin
+        if note = 'boom' then raise exception 'policy failure'; end if;
+        return note <> 'secret';
+      end $fn$;
+      create policy rt_probe_read on public.rt_probe for select to authenticated using (public.rt_probe_check(note));
+      alter publication supabase_realtime add table public.rt_probe;
+    `)
+    const probe = await subscribe(await connect(await userToken(demo.ben)), 'probe', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'rt_probe',
+    })
+    // One commit, so the rows are checked in one batch.
+    await harness.db.query(
+      `insert into public.rt_probe values (1, 'boom'), (2, 'secret'), (3, 'fine'), (4, 'also fine')`,
+    )
+    await waitFor(() => probe.changes.length >= 2, 'the visible rows')
+    expect(probe.changes.map((change) => change.new.id)).toEqual([3, 4])
+    await waitFor(
+      () => harness.logLines.some((line) => line.includes('realtime rls check failed')),
+      'the warning',
+    )
+  })
+
   it('rejoins by itself after the socket drops, and receives later events', async () => {
     const acme = await subscribe(await connect(await userToken(demo.ben)), 'acme-reconnect', {
       event: 'INSERT',
