@@ -1,20 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { _electron as electron, expect, test } from '@playwright/test'
+import { installedElectronBinary } from '../src/main/browser-shell/electron-binary.ts'
 import { root } from './support/stack.ts'
 
-/** The Electron binary's path, or null when its download was skipped or blocked. */
-function electronBinary(): string | null {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown
-    return typeof path === 'string' && existsSync(path) ? path : null
-  } catch {
-    return null
-  }
-}
-
-const binary = electronBinary()
+const binary = installedElectronBinary(root)
 const skipReason =
   'Electron’s binary is not installed on this machine (its download was skipped or blocked), so the Electron flows are skipped; the browser-shell specs cover the same flows.'
 if (binary === null) console.log(`electron.spec.ts: ${skipReason}`)

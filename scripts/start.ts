@@ -1,23 +1,16 @@
 // `npm start`: the Electron app when its binary is installed; otherwise the same
 // app in the system browser through the browser shell.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
+import { installedElectronBinary } from '../src/main/browser-shell/electron-binary.ts'
 import { runBrowserShell } from '../src/main/browser-shell/run.ts'
 
 const root = resolve(import.meta.dirname, '..')
 
 /** Why Electron cannot start here, or null when it can. */
 function electronUnavailable(): string | null {
-  let binary: unknown
-  try {
-    binary = createRequire(import.meta.url)('electron')
-  } catch {
+  if (installedElectronBinary(root) === null) {
     return 'Electron’s binary is not installed (its download was skipped or blocked), so SMS Inbox opens in your browser instead.'
-  }
-  if (typeof binary !== 'string' || !existsSync(binary)) {
-    return 'Electron’s binary is missing from node_modules/electron/dist, so SMS Inbox opens in your browser instead.'
   }
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return 'There is no display to open a window on, so SMS Inbox runs as a local web app instead.'

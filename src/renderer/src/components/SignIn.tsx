@@ -53,7 +53,7 @@ export function SignIn() {
           </div>
         </div>
         {reason && (
-          <p className="notice" role="status">
+          <p className="hint" role="status">
             {reason}
           </p>
         )}

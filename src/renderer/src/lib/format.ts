@@ -52,8 +52,10 @@ export function clockTime(iso: string): string {
   return timeFormat.format(new Date(iso))
 }
 
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+
 export function fullDateTime(iso: string): string {
-  return new Date(iso).toLocaleString()
+  return fullFormat.format(new Date(iso))
 }
 
 export function countLabel(count: number): string {

@@ -35,8 +35,11 @@ const time = (conversation: Conversation) => conversation.lastMessageAt ?? conve
 
 /** Most recent first; ties broken by id so the order is stable. */
 export function compareConversations(a: Conversation, b: Conversation): number {
-  const byTime = time(b).localeCompare(time(a))
-  return byTime !== 0 ? byTime : a.id.localeCompare(b.id)
+  // ISO-8601 UTC strings order by code unit; locale collation would only cost time.
+  const timeA = time(a)
+  const timeB = time(b)
+  if (timeA !== timeB) return timeA < timeB ? 1 : -1
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
 /** Where `conversation` belongs in `order` (binary search; the list is already sorted). */

@@ -3,7 +3,8 @@ import type { Message } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
 
-const pageSize = 200
+/** A screenful and then some; older pages load as the agent scrolls up. */
+const pageSize = 100
 
 interface ThreadStore {
   contactId: string | null
