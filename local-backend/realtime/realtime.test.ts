@@ -269,15 +269,15 @@ describe('postgres_changes semantics', () => {
       table: 'messages',
       filter: `contact_id=eq.${demoContact(13)}`,
     })
-    // 600 rows: more than one drain batch, plus 600 contacts updates nobody listens to.
+    // 1,100 rows and 1,100 contacts updates nobody listens to: more than one drain batch.
     await harness.db.query(
       `insert into public.messages (workspace_id, contact_id, content, direction)
-       select $1, $2, 'bulk ' || g, 'inbound' from generate_series(1, 600) g`,
+       select $1, $2, 'bulk ' || g, 'inbound' from generate_series(1, 1100) g`,
       [demo.acme, demoContact(13)],
     )
-    await waitFor(() => acme.changes.length === 600, 'all 600 inserts', 30_000)
+    await waitFor(() => acme.changes.length === 1100, 'all 1,100 inserts', 30_000)
     expect(acme.changes.map((change) => change.new.content)).toEqual(
-      Array.from({ length: 600 }, (_, index) => `bulk ${index + 1}`),
+      Array.from({ length: 1100 }, (_, index) => `bulk ${index + 1}`),
     )
     let left = -1
     for (let attempt = 0; attempt < 100 && left !== 0; attempt++) {

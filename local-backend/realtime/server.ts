@@ -44,7 +44,7 @@ export interface RealtimeServer {
 
 /** Frames above this are refused by ws with close code 1009; a realtime message is small. */
 const maxFrameBytes = 1024 * 1024
-const drainBatch = 500
+const drainBatch = 2000
 /** Hosted Realtime re-checks a channel's token at least this often, and exactly at its expiry. */
 const confirmTokenMs = 5 * 60_000
 const closeGraceMs = 1_000
