@@ -104,28 +104,27 @@ export function createApiApp(options: ApiOptions): Hono {
   const app = new Hono()
 
   // The desktop renderer calls the API from its own origin, as a browser talks to Supabase.
-  app.use(
-    '*',
-    cors({
-      origin: '*',
-      allowHeaders: [
-        'authorization',
-        'apikey',
-        'x-client-info',
-        'content-type',
-        'prefer',
-        'range',
-        'range-unit',
-        'accept',
-        'accept-profile',
-        'content-profile',
-        'x-supabase-api-version',
-      ],
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['content-range', 'x-supabase-api-version', 'content-location'],
-      maxAge: 86400,
-    }),
-  )
+  // Functions answer CORS for themselves, as on hosted Supabase: the relay keeps it closed.
+  const apiCors = cors({
+    origin: '*',
+    allowHeaders: [
+      'authorization',
+      'apikey',
+      'x-client-info',
+      'content-type',
+      'prefer',
+      'range',
+      'range-unit',
+      'accept',
+      'accept-profile',
+      'content-profile',
+      'x-supabase-api-version',
+    ],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposeHeaders: ['content-range', 'x-supabase-api-version', 'content-location'],
+    maxAge: 86400,
+  })
+  app.use('*', (c, next) => (c.req.path.startsWith(functionsPrefix) ? next() : apiCors(c, next)))
   app.use('*', async (c, next) => {
     const started = performance.now()
     await next()
