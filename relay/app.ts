@@ -226,9 +226,14 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       logger.info('retrying a send Twilio never accepted')
     }
 
+    // Twilio may post the first status callback before messages.create has answered,
+    // so before the SID is stored. The callback URL names our message id (Twilio signs
+    // the whole URL, query included), which lets such a callback find its message with
+    // no waiting and no guessing; it stores the SID itself.
+    const statusCallback = `${config.publicUrl}/twilio/status?${new URLSearchParams({ message_id: claimed.id })}`
     const outcome = await sendWithRetry(
       deps.twilioClient(sending.credentials),
-      { to: contact.phone_number, from: sending.from, body: claimed.content, statusCallback: `${config.publicUrl}/twilio/status` },
+      { to: contact.phone_number, from: sending.from, body: claimed.content, statusCallback },
       { policy: retry, sleep: clock.sleep, random, logger },
     )
     const message = await store.recordSend(
@@ -291,11 +296,22 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
 
   app.post('/twilio/status', limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
     let messageId = ''
+    // Callbacks for sends made before the URL carried message_id are matched by SID alone.
+    const namedId = c.req.query('message_id')
     const { params } = await verifiedWebhook(c, '/twilio/status', async (params) => {
       const sid = statusSchema.shape.MessageSid.safeParse(params.MessageSid)
       if (!sid.success) fail('invalid_input', `MessageSid: ${sid.error.issues[0]?.message ?? 'invalid'}`)
-      const message = await store.messageBySid(sid.data)
-      if (!message) fail('not_found', 'No message has this SID.')
+      if (namedId === undefined) {
+        const message = await store.messageBySid(sid.data)
+        if (!message) fail('not_found', 'No message has this SID.')
+        messageId = message.id
+        return message.workspace_id
+      }
+      if (!z.uuid().safeParse(namedId).success) fail('invalid_input', 'message_id must be a UUID.')
+      const message = await store.outboundRef(namedId)
+      if (!message) fail('not_found', 'No outbound message has this id.')
+      // A SID of an earlier attempt that Twilio accepted after all must not take over a retried send's row.
+      if (message.twilio_sid !== null && message.twilio_sid !== sid.data) fail('conflict', 'The message is bound to another SID.')
       messageId = message.id
       return message.workspace_id
     })
@@ -306,7 +322,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     if (!status) fail('invalid_input', 'MessageStatus is not a Twilio message status.')
     if (status !== 'pending') {
       await store.applyStatus(
-        callback.MessageSid,
+        namedId === undefined ? { sid: callback.MessageSid } : { sid: callback.MessageSid, messageId },
         status === 'failed'
           ? {
               status,

@@ -22,6 +22,7 @@ const messageColumns =
 
 const outboundRowSchema = relayMessageSchema
 const messageRefSchema = z.object({ id: z.uuid(), workspace_id: z.uuid() })
+const outboundRefSchema = messageRefSchema.extend({ twilio_sid: z.string().nullable() })
 const contactSchema = z.object({ id: z.uuid(), phone_number: z.string() })
 const configSchema = z.object({ account_sid: z.string(), auth_token: z.string(), is_configured: z.boolean().nullable() })
 const numberSchema = z.object({ workspace_id: z.uuid(), phone_number: z.string() })
@@ -191,12 +192,34 @@ export function createStore(supabase: SupabaseClient) {
       return unwrap('message lookup by SID', result, messageRefSchema.nullable())
     },
 
-    /** The database's trigger decides whether the status may move; a late or repeated callback changes nothing. */
+    /** An outbound message and the SID it is bound to, if any yet. */
+    async outboundRef(id: string) {
+      const result = await supabase
+        .from('messages')
+        .select('id, workspace_id, twilio_sid')
+        .eq('id', id)
+        .eq('direction', 'outbound')
+        .maybeSingle()
+      return unwrap('outbound message lookup', result, outboundRefSchema.nullable())
+    },
+
+    /**
+     * The database's trigger decides whether the status may move; a late or repeated callback changes nothing.
+     * Given the message id, the callback may arrive before the send stored the SID: it binds the SID then,
+     * unless the row already holds another one.
+     */
     async applyStatus(
-      sid: string,
+      target: { sid: string; messageId?: string },
       patch: { status: MessageStatus; error_code?: string | null; error_message?: string | null },
     ): Promise<void> {
-      const result = await supabase.from('messages').update(patch).eq('twilio_sid', sid)
+      const result =
+        target.messageId === undefined
+          ? await supabase.from('messages').update(patch).eq('twilio_sid', target.sid)
+          : await supabase
+              .from('messages')
+              .update({ ...patch, twilio_sid: target.sid })
+              .eq('id', target.messageId)
+              .or(`twilio_sid.is.null,twilio_sid.eq.${target.sid}`)
       if (result.error) throw new StoreError('status update', result.error)
     },
   }
