@@ -20,6 +20,10 @@ export interface LocalBackendOptions {
   dataDir?: string
   seed?: boolean
   logger?: Logger
+  /** The folder holding migrations/ and seed.sql; defaults to the repository's. A packaged app passes its resources copy. */
+  supabaseDir?: string
+  /** Where initialized database snapshots are cached; defaults to node_modules/.cache in the repository. */
+  snapshotDir?: string
   /** Lifetime of access tokens (GoTrue's JWT_EXP); tests shorten it. */
   accessTokenTtlSeconds?: number
 }
@@ -48,7 +52,12 @@ function listen(app: { fetch: (request: Request, env: HttpBindings | Http2Bindin
 
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createLogger('local-backend')
-  const db = await openDatabase({ dataDir: options.dataDir, seed: options.seed ?? false })
+  const db = await openDatabase({
+    dataDir: options.dataDir,
+    seed: options.seed ?? false,
+    supabaseDir: options.supabaseDir,
+    snapshotDir: options.snapshotDir,
+  })
   let realtime: Awaited<ReturnType<typeof createRealtimeServer>> | undefined
   try {
     const catalog = await loadCatalog(db)

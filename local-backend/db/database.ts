@@ -5,10 +5,10 @@ import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
+import { platformSql } from './platform-sql.ts'
 
 /** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
 const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
-const platformSqlFile = resolve(import.meta.dirname, 'platform.sql')
 
 export interface DatabaseOptions {
   /** Persistent data directory; omitted means in-memory (tests). */
@@ -81,7 +81,7 @@ export async function applyPendingMigrations(db: PGlite, migrations: Migration[]
 }
 
 async function initialize(db: PGlite, migrations: Migration[], seedSql: string | undefined): Promise<void> {
-  await db.exec(readFileSync(platformSqlFile, 'utf8'))
+  await db.exec(platformSql)
   await applyPendingMigrations(db, migrations)
   if (seedSql) await db.exec(seedSql)
 }
@@ -97,7 +97,7 @@ async function initializedSnapshot(options: Required<Pick<DatabaseOptions, 'supa
   seedSql: string | undefined
 }): Promise<Blob> {
   const hash = createHash('sha256')
-  hash.update(readFileSync(platformSqlFile))
+  hash.update(platformSql)
   for (const migration of options.migrations) hash.update(migration.version).update(migration.sql)
   if (options.seedSql) hash.update(options.seedSql)
   hash.update(JSON.stringify(snapshotTuning))

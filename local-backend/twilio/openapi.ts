@@ -37,9 +37,26 @@ export type Validation = { ok: true; value: Record<string, unknown> } | { ok: fa
 const SPEC_ID = 'twilio-api-v2010'
 const httpMethods = new Set(['get', 'post', 'put', 'delete', 'patch'])
 
-function specFile(): string {
-  const packageJson = createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')
-  return join(dirname(packageJson), 'twilio-oai/spec/json/twilio_api_v2010.json')
+const SPEC_PATH = 'twilio-oai/spec/json/twilio_api_v2010.json'
+
+/**
+ * The description ships in a dev dependency and is read at run time, so a build
+ * without it (a bundle moved away from node_modules, a production install) must
+ * say what is missing rather than fail on a bare ENOENT.
+ */
+function readSpec(): Spec {
+  let file = `@twilio-alpha/mcp/${SPEC_PATH}`
+  try {
+    const packageJson = createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')
+    file = join(dirname(packageJson), SPEC_PATH)
+    return JSON.parse(readFileSync(file, 'utf8')) as Spec
+  } catch (error) {
+    throw new Error(
+      `The Twilio double needs Twilio's OpenAPI description (${file}) from the @twilio-alpha/mcp package, ` +
+        `installed as a dev dependency; it could not be read from ${import.meta.dirname}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    )
+  }
 }
 
 /** Points the description's document-local references at the registered copy of the whole description. */
@@ -57,7 +74,7 @@ function anchorRefs(schema: unknown): unknown {
 const permissive = () => true
 
 export function loadTwilioApi() {
-  const spec = JSON.parse(readFileSync(specFile(), 'utf8')) as Spec
+  const spec = readSpec()
   const ajv = new Ajv({
     strict: false,
     allErrors: true,

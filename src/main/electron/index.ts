@@ -125,6 +125,8 @@ if (!app.requestSingleInstanceLock()) {
     })
     // From source while developing: the local backend reads its SQL and modules beside its own files.
     const embeddedHostModule = app.isPackaged ? join(here, 'embedded-stack.js') : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
+    // The bundled host finds migrations and seed in the resources (electron-builder extraResources); the child inherits the env.
+    if (app.isPackaged) process.env.EMBEDDED_SUPABASE_DIR ??= join(process.resourcesPath, 'supabase')
     core = createAppCore(platform, { logger, embeddedHostModule })
     registerIpc({ ipcMain, core, window: () => window, devServerUrl, logger })
     await createWindow()

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { createClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
@@ -17,6 +18,10 @@ import { parentMessageSchema, type HostMessage } from './protocol.ts'
 const logger = createLogger('embedded-stack')
 const dataDir = process.env.EMBEDDED_DATA_DIR
 const preferredPort = Number(process.env.EMBEDDED_PORT ?? 54321)
+// A packaged app has no repository around its bundle: the Electron layer passes the
+// migrations it ships as resources, and the snapshot cache goes beside the data.
+const supabaseDir = process.env.EMBEDDED_SUPABASE_DIR || undefined
+const snapshotDir = process.env.EMBEDDED_SNAPSHOT_DIR || (dataDir ? join(dirname(dataDir), 'pglite-snapshots') : undefined)
 
 const reply = (message: HostMessage) => process.send?.(message)
 
@@ -30,11 +35,11 @@ async function start(): Promise<{ backend: LocalBackend; double: TwilioDouble; r
   if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
   let backend: LocalBackend
   try {
-    backend = await startLocalBackend({ port: preferredPort, dataDir, seed: true, logger })
+    backend = await startLocalBackend({ port: preferredPort, dataDir, supabaseDir, snapshotDir, seed: true, logger })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
     logger.warn('preferred port taken, using a free one', { port: preferredPort })
-    backend = await startLocalBackend({ port: 0, dataDir, seed: true, logger })
+    backend = await startLocalBackend({ port: 0, dataDir, supabaseDir, snapshotDir, seed: true, logger })
   }
   const accounts = await backend.db.query<TwilioAccountRow>('select workspace_id, account_sid, auth_token from public.workspace_twilio_config')
   const double = await startTwilioDouble({

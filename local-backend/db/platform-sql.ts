@@ -1,5 +1,10 @@
--- The Supabase platform objects that the migrations in supabase/migrations rely on,
--- and that a hosted project or `supabase start` already has: the API roles, the
+/**
+ * The Supabase platform objects the migrations rely on (roles, schemas, auth
+ * helpers), created before the first migration. A module rather than a .sql file,
+ * so the Electron bundle carries it: a file read beside this one is not there.
+ */
+export const platformSql = `-- The Supabase platform objects that the migrations in supabase/migrations rely on,
+-- and that a hosted project or \`supabase start\` already has: the API roles, the
 -- auth schema with auth.users and the auth.uid()/auth.role()/auth.jwt() helpers,
 -- the extensions schema, and the CLI's migration history table.
 -- Column names follow GoTrue's own schema so that SQL written against a hosted
@@ -149,3 +154,4 @@ begin
   end if;
 end;
 $$;
+`
