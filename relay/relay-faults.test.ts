@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../local-backend/twilio/double.ts'
 import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { createRelayApp } from './app.ts'
-import { ACME, accessToken, mountRelay, serviceClient } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
+import { ACME, accessToken, ensureContact, mountRelay, serviceClient } from './test-support.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
-let backend: LocalBackend
-let double: TwilioDouble
-let relayUrl: string
-let service: SupabaseClient
+let stack: RelayStack
 let benToken: string
 let contactId: string
 const contactPhone = '+15557100001'
-const relayLogs = createMemoryLogger('relay')
 
-async function send(body: Record<string, unknown>, url = relayUrl, token: string | null = benToken) {
+async function send(body: Record<string, unknown>, url = stack.relayUrl, token: string | null = benToken) {
   const response = await fetch(`${url}/messages`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
@@ -31,72 +24,58 @@ async function send(body: Record<string, unknown>, url = relayUrl, token: string
 }
 
 const sendBody = (body: string) => ({ workspace_id: ACME.workspaceId, contact_id: contactId, body, client_message_id: randomUUID() })
-const callsWith = (body: string) => double.requests.filter((request) => request.params.Body === body)
+const callsWith = (body: string) => stack.double.requests.filter((request) => request.params.Body === body)
 
 async function row(id: string) {
-  const { data } = await service.from('messages').select('*').eq('id', id).single()
+  const { data } = await stack.service.from('messages').select('*').eq('id', id).single()
   return data as Record<string, unknown>
 }
 
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('local-backend').logger })
   // No automatic callbacks: each test posts exactly the callbacks it needs, in the order it needs.
-  double = await startTwilioDouble({
-    accounts: [{ sid: ACME.accountSid, authToken: ACME.authToken, numbers: [ACME.number] }],
-    logger: createMemoryLogger('twilio-double').logger,
-    callbackDelayMs: 0,
-  })
-  relayUrl = mountRelay(backend, { twilioApiBaseUrl: double.url, logger: relayLogs.logger, retry: { attempts: 3, baseDelayMs: 5 } }).relayUrl
-  service = serviceClient(backend)
-  benToken = await accessToken(backend, 'ben@acme.test')
-  const { data } = await service
-    .from('contacts')
-    .insert({ workspace_id: ACME.workspaceId, phone_number: contactPhone })
-    .select('id')
-    .single()
-    .throwOnError()
-  contactId = (data as { id: string }).id
+  stack = await startRelayStack({ callbackDelayMs: 0, retry: { attempts: 3, baseDelayMs: 5 } })
+  benToken = await accessToken(stack.backend, 'ben@acme.test')
+  contactId = (await ensureContact(stack.service, ACME.workspaceId, contactPhone)).id
 })
 
 afterAll(async () => {
-  await double?.stop()
-  await backend?.stop()
+  await stack?.stop()
 })
 
 describe('Twilio faults', () => {
   it.each([500, 429])('retries a %i and sends once it succeeds: one message, one accepted call', async (status) => {
     const body = sendBody(`Retried after ${status}`)
-    double.setFaults({ failNext: { count: 2, status } })
+    stack.double.setFaults({ failNext: { count: 2, status } })
     const response = await send(body)
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(response.json)
     expect(message.status).toBe('pending')
     expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
     // The faulted attempts were answered before the body was looked at, so they are recorded without status 201.
-    const attempts = double.requests.slice(-3)
+    const attempts = stack.double.requests.slice(-3)
     expect(attempts.map((attempt) => attempt.status)).toEqual([status, status, 201])
     expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
-    const { count } = await service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
+    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
     expect(count).toBe(1)
   })
 
   it('gives up after the bounded attempts and keeps the message as failed with the reason', async () => {
     const body = sendBody('Sent while Twilio is down')
-    double.setFaults({ down: true })
-    const before = double.requests.length
+    stack.double.setFaults({ down: true })
+    const before = stack.double.requests.length
     const response = await send(body)
-    double.setFaults({})
+    stack.double.setFaults({})
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(response.json)
     expect(message).toMatchObject({ status: 'failed', twilio_sid: null, content: body.body })
     expect(message.error_message).toMatch(/could not be reached after 3 attempts/)
-    expect(double.requests.length).toBe(before)
+    expect(stack.double.requests.length).toBe(before)
     expect(await row(body.client_message_id)).toMatchObject({ status: 'failed', content: body.body })
   })
 
   it('answers a plain repeat of a failed message from the store, and sends it again on an explicit retry', async () => {
     const body = sendBody('Retry me')
-    double.setFaults({ failNext: { count: 3, status: 503 } })
+    stack.double.setFaults({ failNext: { count: 3, status: 503 } })
     const failed = sendMessageResponseSchema.parse((await send(body)).json)
     expect(failed.message).toMatchObject({ status: 'failed', twilio_sid: null })
     expect(failed.message.error_message).toMatch(/503/)
@@ -112,7 +91,7 @@ describe('Twilio faults', () => {
     const sent = retried.find((message) => message.twilio_sid !== null)
     expect(sent).toMatchObject({ id: body.client_message_id, status: 'pending', error_code: null, error_message: null })
     expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
-    const { count } = await service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
+    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
     expect(count).toBe(1)
   })
 })
@@ -126,24 +105,24 @@ describe('status callbacks', () => {
   it('ends delivered whatever the order and however often the callbacks arrive', async () => {
     const sid = await sentMessage('Out of order')
     for (const status of ['sent', 'delivered', 'sent', 'queued', 'delivered', 'sent']) {
-      expect((await double.sendStatusCallback(sid, status)).httpStatus).toBe(204)
+      expect((await stack.double.sendStatusCallback(sid, status)).httpStatus).toBe(204)
     }
-    const { data } = await service.from('messages').select('status, error_code').eq('twilio_sid', sid).single()
+    const { data } = await stack.service.from('messages').select('status, error_code').eq('twilio_sid', sid).single()
     expect(data).toEqual({ status: 'delivered', error_code: null })
   })
 
   it('keeps ErrorCode for an undelivered message, and a late sent does not revive it', async () => {
     const sid = await sentMessage('Undelivered')
-    await double.sendStatusCallback(sid, 'undelivered', '30003')
-    await double.sendStatusCallback(sid, 'undelivered', '30003')
-    await double.sendStatusCallback(sid, 'sent')
-    const { data } = await service.from('messages').select('status, error_code, error_message').eq('twilio_sid', sid).single()
+    await stack.double.sendStatusCallback(sid, 'undelivered', '30003')
+    await stack.double.sendStatusCallback(sid, 'undelivered', '30003')
+    await stack.double.sendStatusCallback(sid, 'sent')
+    const { data } = await stack.service.from('messages').select('status, error_code, error_message').eq('twilio_sid', sid).single()
     expect(data).toMatchObject({ status: 'failed', error_code: '30003' })
     expect((data as { error_message: string }).error_message).toContain('undelivered')
   })
 
   it('answers a callback for an unknown SID with 404', async () => {
-    const response = await fetch(`${relayUrl}/twilio/status`, {
+    const response = await fetch(`${stack.relayUrl}/twilio/status`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'x' },
       body: new URLSearchParams({ MessageSid: newMessageSid(), MessageStatus: 'sent', AccountSid: ACME.accountSid }),
@@ -157,11 +136,11 @@ describe('load', () => {
     const from = '+15557100200'
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
-        postInboundSms({ relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from, body: `Message ${index}` }),
+        postInboundSms({ relayUrl: stack.relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from, body: `Message ${index}` }),
       ),
     )
     expect(results.filter((result) => result.status === 200)).toHaveLength(200)
-    const { data: contact } = await service
+    const { data: contact } = await stack.service
       .from('contacts')
       .select('id, unread_count')
       .eq('workspace_id', ACME.workspaceId)
@@ -170,7 +149,7 @@ describe('load', () => {
       .throwOnError()
     const { id, unread_count } = contact as { id: string; unread_count: number }
     expect(unread_count).toBe(200)
-    const { count } = await service.from('messages').select('id', { count: 'exact', head: true }).eq('contact_id', id)
+    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('contact_id', id)
     expect(count).toBe(200)
   }, 120_000)
 })
@@ -180,26 +159,26 @@ describe('rate limits and CORS', () => {
   let standaloneUrl: string
 
   beforeAll(async () => {
-    mountRelay(backend, {
+    mountRelay(stack.backend, {
       name: 'sms-relay-limited',
-      twilioApiBaseUrl: double.url,
-      logger: relayLogs.logger,
+      twilioApiBaseUrl: stack.double.url,
+      logger: stack.logs.relay.logger,
       rateLimits: { perAgent: { burst: 2, perSecond: 0.01 }, perIp: { burst: 1000, perSecond: 100 } },
     })
     // The relay on its own port, as `npm run relay` runs it, so the per-IP limit sees the socket's address.
     const app = createRelayApp(
       {
-        supabaseUrl: backend.url,
-        serviceRoleKey: backend.serviceRoleKey,
+        supabaseUrl: stack.backend.url,
+        serviceRoleKey: stack.backend.serviceRoleKey,
         publicUrl: 'https://relay.example.com',
         port: 0,
         host: '127.0.0.1',
         trustProxy: false,
       },
       {
-        supabase: serviceClient(backend),
-        twilioClient: createTwilioClientFactory({ apiBaseUrl: double.url }),
-        logger: relayLogs.logger,
+        supabase: serviceClient(stack.backend),
+        twilioClient: createTwilioClientFactory({ apiBaseUrl: stack.double.url }),
+        logger: stack.logs.relay.logger,
         rateLimits: { perAgent: { burst: 1000, perSecond: 100 }, perIp: { burst: 3, perSecond: 0.01 } },
       },
     )
@@ -214,7 +193,7 @@ describe('rate limits and CORS', () => {
   })
 
   it('limits one agent with 429 and Retry-After, writing nothing for the refused send', async () => {
-    const url = `${backend.url}/functions/v1/sms-relay-limited`
+    const url = `${stack.backend.url}/functions/v1/sms-relay-limited`
     const first = await send(sendBody('Limit 1'), url)
     const second = await send(sendBody('Limit 2'), url)
     const refusedBody = sendBody('Limit 3')
@@ -222,7 +201,7 @@ describe('rate limits and CORS', () => {
     expect([first.status, second.status, third.status]).toEqual([201, 201, 429])
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
     expect(relayErrorResponseSchema.parse(third.json).error.kind).toBe('rate_limited')
-    const { count } = await service.from('messages').select('id', { count: 'exact', head: true }).eq('id', refusedBody.client_message_id)
+    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', refusedBody.client_message_id)
     expect(count).toBe(0)
   })
 

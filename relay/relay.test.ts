@@ -3,41 +3,23 @@ import { execFile } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import { createClient } from '@supabase/supabase-js'
 import { SignJWT } from 'jose'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../local-backend/twilio/double.ts'
 import { inboundParams, newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
-import { ACME, GLOBEX, USERS, accessToken, mountRelay, serviceClient } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
+import { ACME, GLOBEX, USERS, accessToken, ensureContact, type TestContact } from './test-support.ts'
 
-const relayLogs = createMemoryLogger('relay')
-const backendLogs = createMemoryLogger('local-backend')
-const doubleLogs = createMemoryLogger('twilio-double')
 /** Every response body the tests saw, checked at the end for leaked secrets. */
 const seen: string[] = []
 
-let backend: LocalBackend
-let double: TwilioDouble
-let relayUrl: string
-let service: SupabaseClient
+let stack: RelayStack
 let benToken: string
 let cleoToken: string
-let acmeContact: { id: string; phone_number: string }
-let globexContact: { id: string; phone_number: string }
-
-async function contactWith(workspaceId: string, phone: string) {
-  const { data, error } = await service
-    .from('contacts')
-    .upsert({ workspace_id: workspaceId, phone_number: phone }, { onConflict: 'phone_number,workspace_id' })
-    .select('id, phone_number')
-    .single()
-  if (error) throw new Error(error.message)
-  return data as { id: string; phone_number: string }
-}
+let acmeContact: TestContact
+let globexContact: TestContact
 
 /**
  * A request on its own connection: a server answers an oversized body before
@@ -57,7 +39,7 @@ function postOnce(url: string, headers: Record<string, string>, body: string): P
 }
 
 async function send(body: unknown, token: string | null = benToken, headers: Record<string, string> = {}) {
-  const response = await fetch(`${relayUrl}/messages`, {
+  const response = await fetch(`${stack.relayUrl}/messages`, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
@@ -80,7 +62,7 @@ const sendBody = (overrides: Record<string, unknown> = {}) => ({
 })
 
 async function messageRows(filter: { id?: string; twilio_sid?: string }) {
-  let query = service.from('messages').select('*')
+  let query = stack.service.from('messages').select('*')
   if (filter.id) query = query.eq('id', filter.id)
   if (filter.twilio_sid) query = query.eq('twilio_sid', filter.twilio_sid)
   const { data, error } = await query
@@ -89,7 +71,7 @@ async function messageRows(filter: { id?: string; twilio_sid?: string }) {
 }
 
 async function contactByPhone(workspaceId: string, phone: string) {
-  const { data } = await service
+  const { data } = await stack.service
     .from('contacts')
     .select('id, unread_count, last_message_preview')
     .eq('workspace_id', workspaceId)
@@ -99,11 +81,11 @@ async function contactByPhone(workspaceId: string, phone: string) {
 }
 
 const createCalls = (to: string) =>
-  double.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/Messages.json') && request.params.To === to)
+  stack.double.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/Messages.json') && request.params.To === to)
 
 function inbound(overrides: Partial<Parameters<typeof postInboundSms>[0]> = {}) {
   return postInboundSms({
-    relayUrl,
+    relayUrl: stack.relayUrl,
     accountSid: ACME.accountSid,
     authToken: ACME.authToken,
     to: ACME.number,
@@ -117,27 +99,15 @@ function inbound(overrides: Partial<Parameters<typeof postInboundSms>[0]> = {}) 
 }
 
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: backendLogs.logger })
-  double = await startTwilioDouble({
-    accounts: [
-      { sid: ACME.accountSid, authToken: ACME.authToken, numbers: [ACME.number] },
-      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken, numbers: [GLOBEX.number] },
-    ],
-    optedOut: ['+15557009999'],
-    logger: doubleLogs.logger,
-    callbackDelayMs: 10,
-  })
-  relayUrl = mountRelay(backend, { twilioApiBaseUrl: double.url, logger: relayLogs.logger, retry: { attempts: 3, baseDelayMs: 5 } }).relayUrl
-  service = serviceClient(backend)
-  benToken = await accessToken(backend, 'ben@acme.test')
-  cleoToken = await accessToken(backend, 'cleo@globex.test')
-  acmeContact = await contactWith(ACME.workspaceId, '+15557000001')
-  globexContact = await contactWith(GLOBEX.workspaceId, '+15557000002')
+  stack = await startRelayStack({ optedOut: ['+15557009999'], callbackDelayMs: 10, retry: { attempts: 3, baseDelayMs: 5 } })
+  benToken = await accessToken(stack.backend, 'ben@acme.test')
+  cleoToken = await accessToken(stack.backend, 'cleo@globex.test')
+  acmeContact = await ensureContact(stack.service, ACME.workspaceId, '+15557000001')
+  globexContact = await ensureContact(stack.service, GLOBEX.workspaceId, '+15557000002')
 })
 
 afterAll(async () => {
-  await double?.stop()
-  await backend?.stop()
+  await stack?.stop()
 })
 
 describe('POST /messages', () => {
@@ -150,13 +120,13 @@ describe('POST /messages', () => {
     expect(message).toMatchObject({ id: body.client_message_id, status: 'pending', direction: 'outbound', created_by: USERS.ben })
     expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
 
-    const calls = double.requests.filter((request) => request.params.Body === body.body)
+    const calls = stack.double.requests.filter((request) => request.params.Body === body.body)
     expect(calls).toHaveLength(1)
     expect(calls[0]).toMatchObject({ status: 201, accountSid: ACME.accountSid })
-    expect(calls[0]!.params).toEqual({ To: acmeContact.phone_number, From: ACME.number, Body: body.body, StatusCallback: `${relayUrl}/twilio/status` })
+    expect(calls[0]!.params).toEqual({ To: acmeContact.phone_number, From: ACME.number, Body: body.body, StatusCallback: `${stack.relayUrl}/twilio/status` })
 
-    await double.settled()
-    const deliveries = double.callbacks.filter((callback) => callback.sid === message.twilio_sid)
+    await stack.double.settled()
+    const deliveries = stack.double.callbacks.filter((callback) => callback.sid === message.twilio_sid)
     expect(deliveries.map((delivery) => [delivery.status, delivery.httpStatus])).toEqual([
       ['queued', 204],
       ['sent', 204],
@@ -182,7 +152,7 @@ describe('POST /messages', () => {
     expect(b.created).toBe(false)
     expect(b.message.id).toBe(a.message.id)
     expect(b.message.twilio_sid).toBe(a.message.twilio_sid)
-    expect(double.requests.filter((request) => request.params.Body === body.body)).toHaveLength(1)
+    expect(stack.double.requests.filter((request) => request.params.Body === body.body)).toHaveLength(1)
     expect(await messageRows({ id: body.client_message_id })).toHaveLength(1)
   })
 
@@ -191,7 +161,7 @@ describe('POST /messages', () => {
     const responses = await Promise.all([send(body), send(body), send(body)])
     expect(responses.map((response) => response.status).sort()).toEqual([200, 200, 201])
     for (const response of responses) expect(sendMessageResponseSchema.parse(response.json).message.id).toBe(body.client_message_id)
-    expect(double.requests.filter((request) => request.params.Body === body.body)).toHaveLength(1)
+    expect(stack.double.requests.filter((request) => request.params.Body === body.body)).toHaveLength(1)
     expect(await messageRows({ id: body.client_message_id })).toHaveLength(1)
   })
 
@@ -200,7 +170,7 @@ describe('POST /messages', () => {
     ['+15005550009', '21614'],
     ['+15557009999', '21610'],
   ])('stores Twilio refusing %s as failed with error %s', async (phone, code) => {
-    const contact = await contactWith(ACME.workspaceId, phone)
+    const contact = await ensureContact(stack.service, ACME.workspaceId, phone)
     const response = await send(sendBody({ contact_id: contact.id }))
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(response.json)
@@ -212,7 +182,7 @@ describe('POST /messages', () => {
   it('refuses a reuse of a client_message_id for another contact with 409', async () => {
     const body = sendBody({ body: 'Original' })
     expect((await send(body)).status).toBe(201)
-    const other = await contactWith(ACME.workspaceId, '+15557000003')
+    const other = await ensureContact(stack.service, ACME.workspaceId, '+15557000003')
     const reused = await send({ ...body, contact_id: other.id })
     expect(reused.status).toBe(409)
     expect(relayErrorResponseSchema.parse(reused.json).error.kind).toBe('conflict')
@@ -221,9 +191,9 @@ describe('POST /messages', () => {
 
   it('answers 409 not_configured for a workspace without Twilio, writing nothing', async () => {
     const workspaceId = randomUUID()
-    await service.from('workspaces').insert({ id: workspaceId, name: 'No Twilio Yet' }).throwOnError()
-    await service.from('workspace_members').insert({ workspace_id: workspaceId, user_id: USERS.ben, role: 'agent' }).throwOnError()
-    const contact = await contactWith(workspaceId, '+15557000004')
+    await stack.service.from('workspaces').insert({ id: workspaceId, name: 'No Twilio Yet' }).throwOnError()
+    await stack.service.from('workspace_members').insert({ workspace_id: workspaceId, user_id: USERS.ben, role: 'agent' }).throwOnError()
+    const contact = await ensureContact(stack.service, workspaceId, '+15557000004')
     const body = sendBody({ workspace_id: workspaceId, contact_id: contact.id })
     const response = await send(body)
     expect(response.status).toBe(409)
@@ -247,7 +217,7 @@ describe('POST /messages security', () => {
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 3600)
-      .sign(new TextEncoder().encode(backend.jwtSecret))
+      .sign(new TextEncoder().encode(stack.backend.jwtSecret))
     const forged = await new SignJWT({ sub: USERS.ben, role: 'authenticated', aud: 'authenticated' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setExpirationTime(now + 3600)
@@ -306,7 +276,7 @@ describe('POST /messages bad input', () => {
   it('refuses a 1 MB body with 413', async () => {
     const body = sendBody({ body: 'x'.repeat(1024 * 1024) })
     const response = await postOnce(
-      `${relayUrl}/messages`,
+      `${stack.relayUrl}/messages`,
       { 'Content-Type': 'application/json', Authorization: `Bearer ${benToken}` },
       JSON.stringify(body),
     )
@@ -319,7 +289,7 @@ describe('POST /messages bad input', () => {
 
 describe('POST /twilio/inbound', () => {
   it('stores a new customer text: contact created, message stored, unread +1, empty TwiML answered, a subscribed agent told', async () => {
-    const agent = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const agent = createClient(stack.backend.url, stack.backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
     await agent.realtime.setAuth(benToken)
     const inserts: Record<string, unknown>[] = []
     const channel = agent
@@ -390,7 +360,7 @@ describe('POST /twilio/inbound', () => {
   })
 
   it('refuses JSON with 415 and a 1 MB form with 413', async () => {
-    const url = `${relayUrl}/twilio/inbound`
+    const url = `${stack.relayUrl}/twilio/inbound`
     const params = inboundParams({ accountSid: ACME.accountSid, to: ACME.number, from: '+15557001005', body: 'x', messageSid: newMessageSid() })
     const json = await fetch(url, {
       method: 'POST',
@@ -418,7 +388,7 @@ describe('npm run sms:inbound', () => {
 
   it('posts a signed webhook with the receiving workspace credentials read through the service role', async () => {
     const from = '+15557001099'
-    const { stdout } = await cli(['--to', ACME.number, '--from', from, '--body', 'Sent from the CLI', '--relay-url', relayUrl, '--supabase-url', backend.url])
+    const { stdout } = await cli(['--to', ACME.number, '--from', from, '--body', 'Sent from the CLI', '--relay-url', stack.relayUrl, '--supabase-url', stack.backend.url])
     expect(stdout).toMatch(/^200 SM[0-9a-f]{32} /)
     expect(stdout).not.toContain(ACME.authToken)
     expect(await contactByPhone(ACME.workspaceId, from)).toMatchObject({ unread_count: 1, last_message_preview: 'Sent from the CLI' })
@@ -438,9 +408,9 @@ describe('POST /twilio/status', () => {
   it('refuses a forged callback with 403 and leaves the status alone', async () => {
     const body = sendBody({ body: 'Forged callback target' })
     const { message } = sendMessageResponseSchema.parse((await send(body)).json)
-    await double.settled()
+    await stack.double.settled()
     const params = { AccountSid: ACME.accountSid, MessageSid: message.twilio_sid!, MessageStatus: 'failed', ErrorCode: '30007' }
-    const url = `${relayUrl}/twilio/status`
+    const url = `${stack.relayUrl}/twilio/status`
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(GLOBEX.authToken, url, params) },
@@ -454,22 +424,22 @@ describe('POST /twilio/status', () => {
 
 describe('the relay surface', () => {
   it('answers GET /health', async () => {
-    const response = await fetch(`${relayUrl}/health`)
+    const response = await fetch(`${stack.relayUrl}/health`)
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ status: 'ok' })
   })
 
   it('answers unknown routes with a typed 404', async () => {
-    const response = await fetch(`${relayUrl}/nope`)
+    const response = await fetch(`${stack.relayUrl}/nope`)
     expect(response.status).toBe(404)
     expect(relayErrorResponseSchema.parse(await response.json()).error.kind).toBe('not_found')
   })
 
   it('never puts an auth token, the service key or an access token in a response or a log line', () => {
-    const secrets = [ACME.authToken, GLOBEX.authToken, backend.serviceRoleKey, benToken, cleoToken]
-    const everything = [...seen, ...relayLogs.lines, ...backendLogs.lines, ...doubleLogs.lines].join('\n')
-    expect(relayLogs.lines.length).toBeGreaterThan(20)
+    const secrets = [ACME.authToken, GLOBEX.authToken, stack.backend.serviceRoleKey, benToken, cleoToken]
+    const everything = [...seen, ...stack.logs.relay.lines, ...stack.logs.backend.lines, ...stack.logs.double.lines].join('\n')
+    expect(stack.logs.relay.lines.length).toBeGreaterThan(20)
     for (const secret of secrets) expect(everything).not.toContain(secret)
-    expect(relayLogs.lines.join('\n')).not.toContain('Your order shipped today.')
+    expect(stack.logs.relay.lines.join('\n')).not.toContain('Your order shipped today.')
   })
 })

@@ -1,4 +1,4 @@
-import { createClient } from '@supabase/supabase-js'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 
 /** The seed's demo data (supabase/seed.sql) as the relay's tests and bench use it. */
 export { mountRelay, serviceClient } from './embedded.ts'
@@ -27,4 +27,17 @@ export async function accessToken(backend: { url: string; anonKey: string }, ema
   const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD })
   if (error || !data.session) throw new Error(`Sign-in of ${email} failed: ${error?.message}`)
   return data.session.access_token
+}
+
+export type TestContact = { id: string; phone_number: string }
+
+/** The contact with this number in the workspace, created (with `name`) when missing. */
+export async function ensureContact(service: SupabaseClient, workspaceId: string, phone: string, name?: string): Promise<TestContact> {
+  const { data, error } = await service
+    .from('contacts')
+    .upsert({ workspace_id: workspaceId, phone_number: phone, ...(name === undefined ? {} : { name }) }, { onConflict: 'phone_number,workspace_id' })
+    .select('id, phone_number')
+    .single()
+  if (error) throw new Error(error.message)
+  return data as TestContact
 }

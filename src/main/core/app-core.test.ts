@@ -2,17 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
-import { ACME, GLOBEX, mountRelay, serviceClient } from '../../../relay/test-support.ts'
+import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/test-support.ts'
+import { startRelayStack, type RelayStack } from '../test-support/stack.ts'
 import type { EventChannel } from '../../shared/contract.ts'
 import type { Badge, BackendSettings, DesktopNotification, Message, Workspace } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import type { Platform } from '../platform.ts'
 import { createAesSecretStore } from '../secrets.ts'
+import { until } from '../test-support/session.ts'
 import { createAppCore, type AppCore } from './app-core.ts'
 
 const { logger } = createMemoryLogger('core-test')
@@ -58,14 +57,6 @@ function testPlatform(): TestPlatform {
   return platform
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 function recorder(core: AppCore) {
   const events: { event: EventChannel; payload: unknown }[] = []
   core.subscribe((event, payload) => events.push({ event, payload }))
@@ -83,48 +74,28 @@ afterAll(() => {
 })
 
 describe('app core against the local backend, relay and Twilio double', () => {
-  let backend: LocalBackend
-  let double: TwilioDouble
-  let relayUrl: string
-  let service: SupabaseClient
+  let stack: RelayStack
   let platform: TestPlatform
   let core: AppCore
   let events: { event: EventChannel; payload: unknown }[]
-  let contact: { id: string; phone_number: string }
+  let contact: TestContact
 
   beforeAll(async () => {
-    backend = await startLocalBackend({ port: 0, seed: true, logger })
-    double = await startTwilioDouble({
-      accounts: [
-        { sid: ACME.accountSid, authToken: ACME.authToken },
-        { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
-      ],
-      logger,
-      callbackDelayMs: 0,
-    })
-    relayUrl = mountRelay(backend, { twilioApiBaseUrl: double.url, logger }).relayUrl
-    service = serviceClient(backend)
-    const { data, error } = await service
-      .from('contacts')
-      .insert({ workspace_id: ACME.workspaceId, phone_number: '+15557030001', name: 'Core Tester' })
-      .select('id, phone_number')
-      .single()
-    if (error) throw new Error(error.message)
-    contact = data as { id: string; phone_number: string }
+    stack = await startRelayStack()
+    contact = await ensureContact(stack.service, ACME.workspaceId, '+15557030001', 'Core Tester')
     platform = testPlatform()
-    const settings: BackendSettings = { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl }
+    const settings: BackendSettings = { mode: 'custom', supabaseUrl: stack.backend.url, anonKey: stack.backend.anonKey, relayUrl: stack.relayUrl }
     core = createAppCore(platform, { backend: settings, logger })
     events = recorder(core)
   })
 
   afterAll(async () => {
     await core.dispose()
-    await double.stop()
-    await backend.stop()
+    await stack.stop()
   })
 
   const inbound = (body: string) =>
-    postInboundSms({ relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from: contact.phone_number, body })
+    postInboundSms({ relayUrl: stack.relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from: contact.phone_number, body })
 
   it('starts signed out and refuses inbox requests until sign-in', async () => {
     expect(await value(core, 'session.get', {})).toEqual({ status: 'signed-out', reason: null })
@@ -188,7 +159,7 @@ describe('app core against the local backend, relay and Twilio double', () => {
 
     expect(await value(core, 'conversations.markRead', { contactId: contact.id })).toBeNull()
     await until(() => platform.badges.at(-1)?.total === badgeBefore, 'the badge to drop the read conversation')
-    const { data } = await service.from('contacts').select('unread_count').eq('id', contact.id).single()
+    const { data } = await stack.service.from('contacts').select('unread_count').eq('id', contact.id).single()
     expect((data as { unread_count: number }).unread_count).toBe(0)
 
     core.notificationClicked({ workspaceId: ACME.workspaceId, contactId: contact.id })

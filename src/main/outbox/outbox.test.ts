@@ -3,40 +3,24 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
-import { ACME, GLOBEX, mountRelay, serviceClient } from '../../../relay/test-support.ts'
+import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/test-support.ts'
+import { startRelayStack, type RelayStack } from '../test-support/stack.ts'
 import type { Message } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import { Cache } from '../cache/cache.ts'
-import { createAesSecretStore } from '../secrets.ts'
-import { createSessionService, type SessionService } from '../session/session.ts'
+import type { SessionService } from '../session/session.ts'
+import { signedInSession } from '../test-support/session.ts'
 import { createOutbox, type Outbox } from './outbox.ts'
 
 const { logger } = createMemoryLogger('outbox-test')
-let backend: LocalBackend
-let double: TwilioDouble
-let relayUrl: string
-let service: SupabaseClient
+let stack: RelayStack
 let session: SessionService
 let dir: string
-let contactA: { id: string; phone_number: string }
-let contactB: { id: string; phone_number: string }
-let globexContact: { id: string; phone_number: string }
+let contactA: TestContact
+let contactB: TestContact
+let globexContact: TestContact
 const servers: Server[] = []
-
-async function contactWith(workspaceId: string, phone: string) {
-  const { data, error } = await service
-    .from('contacts')
-    .upsert({ workspace_id: workspaceId, phone_number: phone }, { onConflict: 'phone_number,workspace_id' })
-    .select('id, phone_number')
-    .single()
-  if (error) throw new Error(error.message)
-  return data as { id: string; phone_number: string }
-}
 
 /** A relay in front of the relay: answers `failures` requests itself, then forwards (or forwards and hides the answer). */
 async function flakyProxy(plan: ('fail' | 'forward-then-fail' | 'forward')[]): Promise<{ url: string; seen: number }> {
@@ -51,7 +35,7 @@ async function flakyProxy(plan: ('fail' | 'forward-then-fail' | 'forward')[]): P
         response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"kind":"internal","message":"boom"}}')
         return
       }
-      fetch(`${relayUrl}${request.url}`, {
+      fetch(`${stack.relayUrl}${request.url}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' },
         body: Buffer.concat(chunks),
@@ -93,47 +77,27 @@ function outboxFor(cache: Cache, url: string, onMessage: (m: Message) => void = 
 }
 
 const twilioSends = () =>
-  double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300)
+  stack.double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300)
 
 async function serverRows(ids: string[]) {
-  const { data, error } = await service.from('messages').select('id, content, status, contact_id').in('id', ids)
+  const { data, error } = await stack.service.from('messages').select('id, content, status, contact_id').in('id', ids)
   if (error) throw new Error(error.message)
   return data as { id: string; content: string; status: string; contact_id: string }[]
 }
 
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger })
-  double = await startTwilioDouble({
-    accounts: [
-      { sid: ACME.accountSid, authToken: ACME.authToken },
-      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
-    ],
-    logger,
-    callbackDelayMs: 0,
-  })
-  relayUrl = mountRelay(backend, { twilioApiBaseUrl: double.url, logger, retry: { attempts: 1, baseDelayMs: 1 } }).relayUrl
-  service = serviceClient(backend)
-  contactA = await contactWith(ACME.workspaceId, '+15557010001')
-  contactB = await contactWith(ACME.workspaceId, '+15557010002')
-  globexContact = await contactWith(GLOBEX.workspaceId, '+15557010003')
+  stack = await startRelayStack({ retry: { attempts: 1, baseDelayMs: 1 } })
+  contactA = await ensureContact(stack.service, ACME.workspaceId, '+15557010001')
+  contactB = await ensureContact(stack.service, ACME.workspaceId, '+15557010002')
+  globexContact = await ensureContact(stack.service, GLOBEX.workspaceId, '+15557010003')
   dir = mkdtempSync(join(tmpdir(), 'outbox-test-'))
-  session = createSessionService({
-    supabaseUrl: backend.url,
-    anonKey: backend.anonKey,
-    storageFile: join(dir, 'session.bin'),
-    secrets: createAesSecretStore(randomBytes(32)),
-    logger,
-  })
-  await session.ready
-  const signIn = await session.signIn('ben@acme.test', 'inbox-demo-1')
-  if (!signIn.ok) throw new Error(signIn.error.message)
+  session = await signedInSession(stack.backend, dir, logger)
 })
 
 afterAll(async () => {
   session.dispose()
   for (const server of servers) server.close()
-  await double.stop()
-  await backend.stop()
+  await stack.stop()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -157,7 +121,7 @@ describe('outbox', () => {
     expect(reopened.outboxSize()).toBe(5)
     expect(reopened.getMessage(sent[0]!.id)?.status).toBe('queued')
     const delivered: Message[] = []
-    const online = outboxFor(reopened, relayUrl, (m) => delivered.push(m))
+    const online = outboxFor(reopened, stack.relayUrl, (m) => delivered.push(m))
     online.kick()
     await online.drained()
     await online.stop()
@@ -205,7 +169,7 @@ describe('outbox', () => {
 
   it('marks a refused send failed with the reason, and Retry sends it again', async () => {
     const cache = Cache.open(join(dir, 'refused.sqlite'))
-    const outbox = outboxFor(cache, relayUrl)
+    const outbox = outboxFor(cache, stack.relayUrl)
     // A contact of another workspace: the relay refuses with 404, a permanent failure.
     const refused = outbox.send({ workspaceId: ACME.workspaceId, contactId: globexContact.id, body: 'wrong place', userId: session.userId()! })
     await outbox.drained()
@@ -217,12 +181,12 @@ describe('outbox', () => {
     expect(cache.outboxSize()).toBe(0)
 
     // Twilio refuses a magic invalid number: the relay stores the message failed, without a SID.
-    const invalid = await contactWith(ACME.workspaceId, '+15005550001')
+    const invalid = await ensureContact(stack.service, ACME.workspaceId, '+15005550001')
     const twilioRefused = outbox.send({ workspaceId: ACME.workspaceId, contactId: invalid.id, body: 'to nowhere', userId: session.userId()! })
     await outbox.drained()
     expect(cache.getMessage(twilioRefused.id)).toMatchObject({ status: 'failed', errorCode: '21211' })
 
-    const toInvalid = () => double.requests.filter((r) => r.params.To === invalid.phone_number).length
+    const toInvalid = () => stack.double.requests.filter((r) => r.params.To === invalid.phone_number).length
     const attemptsBefore = toInvalid()
     const retried = outbox.retry(twilioRefused.id)
     expect(retried.ok && retried.value.status).toBe('queued')

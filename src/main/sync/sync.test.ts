@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { ACME, GLOBEX, serviceClient } from '../../../relay/test-support.ts'
+import { ACME, GLOBEX, ensureContact, serviceClient } from '../../../relay/test-support.ts'
 import type { ConnectionState } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import { Cache } from '../cache/cache.ts'
-import { createAesSecretStore } from '../secrets.ts'
-import { createSessionService, type SessionService } from '../session/session.ts'
+import type { SessionService } from '../session/session.ts'
+import { signedInSession, until } from '../test-support/session.ts'
 import { createSyncService, type MessageChange, type SyncService } from './sync.ts'
 
 const { logger } = createMemoryLogger('sync-test')
@@ -23,14 +22,6 @@ let dir: string
 let contactId: string
 const changes: MessageChange[] = []
 const states: ConnectionState['status'][] = []
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 async function insertInbound(count: number, label: string, workspaceId = ACME.workspaceId, contact = contactId): Promise<string[]> {
   const rows = Array.from({ length: count }, (_, i) => ({
@@ -50,24 +41,9 @@ const insertedIds = (ids: string[]) => changes.filter((c) => c.outcome === 'inse
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
   service = serviceClient(backend)
-  const { data, error } = await service
-    .from('contacts')
-    .insert({ workspace_id: ACME.workspaceId, phone_number: '+15557020001', name: 'Gap Tester' })
-    .select('id')
-    .single()
-  if (error) throw new Error(error.message)
-  contactId = (data as { id: string }).id
+  contactId = (await ensureContact(service, ACME.workspaceId, '+15557020001', 'Gap Tester')).id
   dir = mkdtempSync(join(tmpdir(), 'sync-test-'))
-  session = createSessionService({
-    supabaseUrl: backend.url,
-    anonKey: backend.anonKey,
-    storageFile: join(dir, 'session.bin'),
-    secrets: createAesSecretStore(randomBytes(32)),
-    logger,
-  })
-  await session.ready
-  const signIn = await session.signIn('ben@acme.test', 'inbox-demo-1')
-  if (!signIn.ok) throw new Error(signIn.error.message)
+  session = await signedInSession(backend, dir, logger)
   cache = Cache.open(join(dir, 'cache.sqlite'))
   sync = createSyncService({
     client: session.client,
