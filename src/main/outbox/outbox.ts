@@ -10,6 +10,7 @@ import {
 } from '../../shared/relay-contract.ts'
 import type { Cache, OutboxEntry } from '../cache/cache.ts'
 import { normalizeTimestamp, nowTimestamp } from '../cache/time.ts'
+import { toMessage } from '../sync/rows.ts'
 
 /**
  * Sends leave through here. A send is in the cache (`queued`) before anything touches
@@ -45,20 +46,9 @@ export interface Outbox {
 
 type Attempt = { kind: 'done'; message: Message } | { kind: 'transient'; reason: string; refresh?: boolean }
 
+/** The relay reports the stored row with Postgres timestamps; the cache keeps them normalized like every synced row. */
 export function relayToMessage(row: RelayMessage): Message {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    contactId: row.contact_id,
-    direction: row.direction,
-    content: row.content,
-    status: row.status,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    createdAt: normalizeTimestamp(row.created_at),
-    updatedAt: normalizeTimestamp(row.updated_at),
-    createdBy: row.created_by,
-  }
+  return toMessage({ ...row, created_at: normalizeTimestamp(row.created_at), updated_at: normalizeTimestamp(row.updated_at) })
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
