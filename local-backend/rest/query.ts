@@ -267,15 +267,15 @@ interface Relation {
 }
 
 function resolveRelation(catalog: Catalog, parent: Table, target: string, hints: string[]): Relation {
-  const table = catalog.tables.get(target)
-  if (!table) {
-    throw new RestError(
+  const noRelationship = () =>
+    new RestError(
       400,
       'PGRST200',
       `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`,
       `Searched for a foreign key relationship between '${parent.name}' and '${target}' in the schema '${catalog.schema}', but no matches were found.`,
     )
-  }
+  const table = catalog.tables.get(target)
+  if (!table) throw noRelationship()
   const hint = hints.find((h) => h !== 'inner' && h !== 'left')
   const matches = (fk: ForeignKey, columns: string[]) => hint === undefined || fk.name === hint || (columns.length === 1 && columns[0] === hint)
   const candidates: (Relation & { fk: ForeignKey })[] = []
@@ -301,14 +301,7 @@ function resolveRelation(catalog: Catalog, parent: Table, target: string, hints:
     )
   }
   const only = candidates[0]
-  if (!only) {
-    throw new RestError(
-      400,
-      'PGRST200',
-      `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`,
-      `Searched for a foreign key relationship between '${parent.name}' and '${target}' in the schema '${catalog.schema}', but no matches were found.`,
-    )
-  }
+  if (!only) throw noRelationship()
   return only
 }
 
