@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
@@ -66,7 +66,7 @@ export async function startStack(options: { prepare?: (backend: LocalBackend) =>
         logger,
       }),
     userDataDir: join(dir, 'user-data'),
-    appVersion: '0.1.0',
+    appVersion: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
     rendererDir: join(root, 'out/renderer'),
     logger,
   })

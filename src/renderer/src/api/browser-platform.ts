@@ -23,17 +23,32 @@ export function installBrowserPlatform(api: AppApi): () => void {
       shown.close()
     })
   })
+  // A first sync changes the total thousands of times; the title and the OS badge are
+  // costly to touch, so they follow the latest total at most twice a second.
+  let shownTotal = -1
+  let latestTotal = 0
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let badgingWorks = 'setAppBadge' in navigator
+  const show = () => {
+    timer = null
+    if (latestTotal === shownTotal) return
+    shownTotal = latestTotal
+    document.title = latestTotal > 0 ? `(${latestTotal}) ${appTitle}` : appTitle
+    if (!badgingWorks) return
+    const done = latestTotal > 0 ? navigator.setAppBadge(latestTotal) : navigator.clearAppBadge()
+    // The Badging API refuses outside an installed app; the title still shows the count.
+    done.catch(() => {
+      badgingWorks = false
+    })
+  }
   const offBadge = api.on('badge.changed', (badge) => {
-    document.title = badge.total > 0 ? `(${badge.total}) ${appTitle}` : appTitle
-    if ('setAppBadge' in navigator) {
-      const done = badge.total > 0 ? navigator.setAppBadge(badge.total) : navigator.clearAppBadge()
-      // The Badging API refuses outside an installed app; the title still shows the count.
-      done.catch(() => {})
-    }
+    latestTotal = badge.total
+    timer ??= setTimeout(show, shownTotal < 0 ? 0 : 500)
   })
   return () => {
     offNotification()
     offBadge()
+    if (timer) clearTimeout(timer)
   }
 }
 

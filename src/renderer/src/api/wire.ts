@@ -6,7 +6,10 @@ import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 
-/** Collects conversation updates for one frame, so a sync burst costs one store update, not thousands. */
+/**
+ * Collects conversation updates for a few frames, so a sync burst costs a handful of store
+ * updates, not thousands; 50 ms is still far below what an agent notices.
+ */
 function conversationBatcher() {
   let pending: Conversation[] = []
   let timer: ReturnType<typeof setTimeout> | null = null
@@ -18,7 +21,7 @@ function conversationBatcher() {
   }
   return (conversation: Conversation) => {
     pending.push(conversation)
-    timer ??= setTimeout(flush, 16)
+    timer ??= setTimeout(flush, 50)
   }
 }
 

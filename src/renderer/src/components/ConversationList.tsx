@@ -241,7 +241,7 @@ export function ConversationList() {
   const workspace = useActiveWorkspace()
   const workspaceId = workspace?.id ?? null
   const list = useConversations((state) => (workspaceId ? state.lists[workspaceId] : undefined))
-  const byId = useConversations((state) => state.byId)
+  const version = useConversations((state) => state.version)
   const filter = useConversations((state) => state.filter)
   const setFilter = useConversations((state) => state.setFilter)
   const load = useConversations((state) => state.load)
@@ -251,7 +251,12 @@ export function ConversationList() {
   const search = useSearch(query, workspaceId)
   const searching = query.trim().length > 0
 
-  const { ids, counts } = useMemo(() => filterConversations(list?.order ?? [], byId, filter), [list, byId, filter])
+  // `version` marks changes to the in-place map, so statuses are re-counted when they change.
+  const { ids, counts } = useMemo(
+    () => filterConversations(list?.order ?? [], useConversations.getState().byId, filter),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- version stands for the map's contents
+    [list, version, filter],
+  )
   const hitIds = useMemo(() => [...new Set(search.hits.map((hit) => hit.conversation.id))], [search.hits])
 
   useEffect(() => {

@@ -14,6 +14,8 @@ interface WorkspaceList {
 
 interface ConversationsStore {
   byId: Record<string, Conversation>
+  /** Bumped on every change to byId (which is updated in place). */
+  version: number
   lists: Record<string, WorkspaceList>
   filter: ConversationFilter
   openId: string | null
@@ -42,21 +44,24 @@ export function compareConversations(a: Conversation, b: Conversation): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-/** Where `conversation` belongs in `order` (binary search; the list is already sorted). */
-function insertionIndex(order: string[], byId: Record<string, Conversation>, conversation: Conversation): number {
-  let low = 0
-  let high = order.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    const other = byId[order[middle]!]!
-    if (compareConversations(other, conversation) < 0) low = middle + 1
-    else high = middle
+/** Merges two lists already sorted by compareConversations: linear, for sync bursts of any size. */
+function mergeSorted(a: string[], b: string[], byId: Record<string, Conversation>): string[] {
+  if (b.length === 0) return a
+  const out: string[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    if (compareConversations(byId[a[i]!]!, byId[b[j]!]!) <= 0) out.push(a[i++]!)
+    else out.push(b[j++]!)
   }
-  return low
+  while (i < a.length) out.push(a[i++]!)
+  while (j < b.length) out.push(b[j++]!)
+  return out
 }
 
 export const useConversations = create<ConversationsStore>()((set, get) => ({
   byId: {},
+  version: 0,
   lists: {},
   filter: 'Open',
   openId: null,
@@ -74,42 +79,46 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
       set({ lists: { ...get().lists, [workspaceId]: { order: [], status: 'error', error: result.error } } })
       return
     }
-    const byId = { ...get().byId }
-    for (const conversation of result.value.items) byId[conversation.id] = conversation
-    const order = [...result.value.items].sort(compareConversations).map((conversation) => conversation.id)
-    set({ byId, lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null } } })
+    const byId = get().byId
+    for (const conversation of result.value.items) {
+      const previous = byId[conversation.id]
+      if (!previous || previous.updatedAt <= conversation.updatedAt) byId[conversation.id] = conversation
+    }
+    const order = result.value.items
+      .map((conversation) => conversation.id)
+      .sort((a, b) => compareConversations(byId[a]!, byId[b]!))
+    set({ byId, version: get().version + 1, lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null } } })
   },
   upsert(conversation) {
     get().upsertMany([conversation])
   },
   upsertMany(conversations) {
     const state = get()
-    const byId = { ...state.byId }
+    // Updated in place: rows select their own entry, and `version` tells the list something changed.
+    const byId = state.byId
     const moved = new Map<string, Conversation[]>()
+    let changed = 0
     for (const conversation of conversations) {
       const previous = byId[conversation.id]
       if (previous && previous.updatedAt > conversation.updatedAt) continue
       byId[conversation.id] = conversation
+      changed += 1
       if (previous && time(previous) === time(conversation)) continue
       const list = moved.get(conversation.workspaceId) ?? []
       list.push(conversation)
       moved.set(conversation.workspaceId, list)
     }
+    if (changed === 0) return
     const lists = { ...state.lists }
-    for (const [workspaceId, changed] of moved) {
+    for (const [workspaceId, movedHere] of moved) {
       const list = lists[workspaceId]
       if (!list) continue
-      const changedIds = new Set(changed.map((conversation) => conversation.id))
-      let order = list.order.filter((id) => !changedIds.has(id))
-      if (changed.length > 32) {
-        // Many at once: one sort beats thousands of splices.
-        order = [...order, ...changedIds].sort((a, b) => compareConversations(byId[a]!, byId[b]!))
-      } else {
-        for (const conversation of changed) order.splice(insertionIndex(order, byId, conversation), 0, conversation.id)
-      }
-      lists[workspaceId] = { ...list, order }
+      const movedIds = new Set(movedHere.map((conversation) => conversation.id))
+      const rest = list.order.filter((id) => !movedIds.has(id))
+      const incoming = [...movedIds].sort((a, b) => compareConversations(byId[a]!, byId[b]!))
+      lists[workspaceId] = { ...list, order: mergeSorted(rest, incoming, byId) }
     }
-    set({ byId, lists })
+    set({ byId, lists, version: state.version + 1 })
   },
   setFilter(filter) {
     set({ filter })
@@ -123,7 +132,8 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     const conversation = get().byId[id]
     if (conversation && conversation.unreadCount > 0) {
       // The badge clears at once; main confirms through conversation.upserted and badge.changed.
-      set({ byId: { ...get().byId, [id]: { ...conversation, unreadCount: 0 } } })
+      get().byId[id] = { ...conversation, unreadCount: 0 }
+      set({ version: get().version + 1 })
     }
     void call('conversations.markRead', { contactId: id })
   },
@@ -140,7 +150,7 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     return null
   },
   reset() {
-    set({ byId: {}, lists: {}, openId: null, cursorId: null })
+    set({ byId: {}, version: 0, lists: {}, openId: null, cursorId: null })
   },
 }))
 

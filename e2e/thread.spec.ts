@@ -1,0 +1,80 @@
+import { expect, test } from '@playwright/test'
+import { ACME, startStack, type Stack } from './support/stack.ts'
+import { rowNamed, signIn } from './support/page.ts'
+
+const HISTORY = 300
+const PHONE = '+15557770000'
+let stack: Stack
+
+test.beforeAll(async () => {
+  stack = await startStack({
+    prepare: async (backend) => {
+      await backend.db.query(
+        `with contact as (
+           insert into public.contacts (workspace_id, phone_number, name) values ($1, $2, 'Long History') returning id
+         )
+         insert into public.messages (workspace_id, contact_id, content, direction, status, created_at)
+         select $1, contact.id, 'History message ' || i, case when i % 2 = 0 then 'outbound' else 'inbound' end, 'delivered',
+                now() - make_interval(mins => $3::int - i)
+           from contact, generate_series(1, $3::int) as i`,
+        [ACME.workspaceId, PHONE, HISTORY],
+      )
+    },
+  })
+})
+test.afterAll(async () => {
+  await stack?.close()
+})
+
+test('older history loads on scroll-up without moving what is on screen; new messages while scrolled up show a pill', async ({ page }) => {
+  await signIn(page, stack.shell.url, 'ben@acme.test')
+  await expect(page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+  await rowNamed(page, 'Long History').click()
+  const log = page.getByRole('log', { name: 'Messages' })
+  const bubbles = log.getByTestId('message')
+  await expect(bubbles.last()).toContainText(`History message ${HISTORY}`)
+  await expect(bubbles.last()).toBeInViewport()
+  const firstCount = await bubbles.count()
+  expect(firstCount).toBeLessThan(HISTORY)
+
+  const anchorText = (await bubbles.first().locator('.bubble-text').textContent())!
+  const anchor = bubbles.filter({ has: page.locator('.bubble-text', { hasText: new RegExp(`^${anchorText}$`) }) })
+  await log.evaluate((element) => element.scrollTo({ top: 0 }))
+  await expect.poll(() => bubbles.count()).toBeGreaterThan(firstCount)
+  // The message that was at the top stays where the agent was looking, instead of jumping.
+  const logBox = (await log.boundingBox())!
+  const anchorBox = (await anchor.boundingBox())!
+  expect(anchorBox.y).toBeGreaterThan(logBox.y - anchorBox.height)
+  expect(anchorBox.y).toBeLessThan(logBox.y + logBox.height)
+
+  await stack.inbound(PHONE, 'A new message while you read history')
+  const pill = page.getByTestId('new-messages-pill')
+  await expect(pill).toHaveText(/1 new message/)
+  await expect(bubbles.last()).not.toBeInViewport()
+  await pill.click()
+  await expect(bubbles.last()).toContainText('A new message while you read history')
+  await expect(bubbles.last()).toBeInViewport()
+  await expect(pill).toHaveCount(0)
+})
+
+test('the composer: Shift+Enter adds a line, drafts stay per conversation, the counter names the UCS-2 character', async ({ page }) => {
+  await signIn(page, stack.shell.url, 'ben@acme.test')
+  await rowNamed(page, 'Long History').click()
+  const composer = page.getByRole('textbox', { name: /Reply to/ })
+  await composer.fill('a'.repeat(160))
+  await expect(page.getByTestId('sms-counter')).toContainText('160 characters · 1 segment · GSM-7')
+  await composer.press('End')
+  await composer.press('Shift+Enter')
+  await composer.pressSequentially('b')
+  await expect(composer).toHaveValue(`${'a'.repeat(160)}\nb`)
+  await expect(page.getByTestId('sms-counter')).toContainText('162 characters · 2 segments · GSM-7')
+  await composer.fill('Thanks — see you soon')
+  await expect(page.getByTestId('sms-counter')).toContainText('UCS-2')
+  await expect(page.getByTestId('sms-offending')).toContainText('U+2014')
+
+  const other = page.getByTestId('conversation-row').filter({ hasNot: page.locator('.row-name', { hasText: 'Long History' }) }).first()
+  await other.click()
+  await expect(composer).toHaveValue('')
+  await rowNamed(page, 'Long History').click()
+  await expect(composer).toHaveValue('Thanks — see you soon')
+})
