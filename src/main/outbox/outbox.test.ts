@@ -79,6 +79,18 @@ function outboxFor(cache: Cache, url: string, onMessage: (m: Message) => void = 
 const twilioSends = () =>
   stack.double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300)
 
+/** One send through a flaky proxy, run until the outbox has nothing left to deliver; `sends` are the Twilio sends it caused. */
+async function sendThroughProxy(plan: Parameters<typeof flakyProxy>[0], cacheFile: string, contact: TestContact, body: string) {
+  const cache = Cache.open(join(dir, cacheFile))
+  const proxy = await flakyProxy(plan)
+  const outbox = outboxFor(cache, proxy.url)
+  const before = twilioSends().length
+  const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId: session.userId()! })
+  await outbox.drained()
+  await outbox.stop()
+  return { cache, proxy, message, sends: twilioSends().slice(before) }
+}
+
 async function serverRows(ids: string[]) {
   const { data, error } = await stack.service.from('messages').select('id, content, status, contact_id').in('id', ids)
   if (error) throw new Error(error.message)
@@ -139,30 +151,18 @@ describe('outbox', () => {
   })
 
   it('retries through relay 500s and delivers once', async () => {
-    const cache = Cache.open(join(dir, 'flaky.sqlite'))
-    const proxy = await flakyProxy(['fail', 'fail', 'fail'])
-    const outbox = outboxFor(cache, proxy.url)
-    const before = twilioSends().length
-    const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactA.id, body: 'after the storm', userId: session.userId()! })
-    await outbox.drained()
-    await outbox.stop()
+    const { cache, proxy, message, sends } = await sendThroughProxy(['fail', 'fail', 'fail'], 'flaky.sqlite', contactA, 'after the storm')
     expect(proxy.seen).toBe(4)
-    expect(twilioSends().slice(before).map((r) => r.params.Body)).toEqual(['after the storm'])
+    expect(sends.map((r) => r.params.Body)).toEqual(['after the storm'])
     expect(await serverRows([message.id])).toHaveLength(1)
     expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
     cache.close()
   })
 
   it('never sends twice when the relay accepted but the answer was lost', async () => {
-    const cache = Cache.open(join(dir, 'lost.sqlite'))
-    const proxy = await flakyProxy(['forward-then-fail'])
-    const outbox = outboxFor(cache, proxy.url)
-    const before = twilioSends().length
-    const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactB.id, body: 'said once', userId: session.userId()! })
-    await outbox.drained()
-    await outbox.stop()
+    const { cache, proxy, message, sends } = await sendThroughProxy(['forward-then-fail'], 'lost.sqlite', contactB, 'said once')
     expect(proxy.seen).toBe(2)
-    expect(twilioSends().slice(before)).toHaveLength(1)
+    expect(sends).toHaveLength(1)
     expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
     cache.close()
   })
