@@ -123,7 +123,7 @@ describe('POST /messages', () => {
     const calls = stack.double.requests.filter((request) => request.params.Body === body.body)
     expect(calls).toHaveLength(1)
     expect(calls[0]).toMatchObject({ status: 201, accountSid: ACME.accountSid })
-    expect(calls[0]!.params).toEqual({ To: acmeContact.phone_number, From: ACME.number, Body: body.body, StatusCallback: `${stack.relayUrl}/twilio/status` })
+    expect(calls[0]!.params).toEqual({ To: acmeContact.phone_number, From: ACME.number, Body: body.body, StatusCallback: `${stack.relayUrl}/twilio/status?message_id=${message.id}` })
 
     await stack.double.settled()
     const deliveries = stack.double.callbacks.filter((callback) => callback.sid === message.twilio_sid)
