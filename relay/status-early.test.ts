@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { SupabaseClient } from '@supabase/supabase-js'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
-import { startTwilioDouble, type CallbackDelivery, type TwilioDouble } from '../local-backend/twilio/double.ts'
+import type { CallbackDelivery } from '../local-backend/twilio/double.ts'
 import { newMessageSid } from '../local-backend/twilio/inbound.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
 import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
-import { ACME, USERS, accessToken, mountRelay, serviceClient } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
+import { ACME, USERS, accessToken, ensureContact, mountRelay } from './test-support.ts'
 
-let backend: LocalBackend
-let double: TwilioDouble
+let stack: RelayStack
+/** The relay that reaches Twilio through the early proxy. */
 let relayUrl: string
-let service: SupabaseClient
 let benToken: string
 let contactId: string
 /**
@@ -26,13 +23,9 @@ let earlyProxy: Server
 const earlyDeliveries: CallbackDelivery[] = []
 
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('local-backend').logger })
   // 0: the double posts no callbacks on its own; the proxy posts them early instead.
-  double = await startTwilioDouble({
-    accounts: [{ sid: ACME.accountSid, authToken: ACME.authToken, numbers: [ACME.number] }],
-    logger: createMemoryLogger('twilio-double').logger,
-    callbackDelayMs: 0,
-  })
+  stack = await startRelayStack({ callbackDelayMs: 0 })
+  const { double } = stack
   earlyProxy = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -61,26 +54,18 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => earlyProxy.listen(0, '127.0.0.1', resolve))
   const proxyUrl = `http://127.0.0.1:${(earlyProxy.address() as AddressInfo).port}`
-  relayUrl = mountRelay(backend, { twilioApiBaseUrl: proxyUrl, logger: createMemoryLogger('relay').logger }).relayUrl
-  service = serviceClient(backend)
-  benToken = await accessToken(backend, 'ben@acme.test')
-  const { data } = await service
-    .from('contacts')
-    .upsert({ workspace_id: ACME.workspaceId, phone_number: '+15557300001' }, { onConflict: 'phone_number,workspace_id' })
-    .select('id')
-    .single()
-    .throwOnError()
-  contactId = (data as { id: string }).id
+  relayUrl = mountRelay(stack.backend, { name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl, logger: stack.logs.relay.logger }).relayUrl
+  benToken = await accessToken(stack.backend, 'ben@acme.test')
+  contactId = (await ensureContact(stack.service, ACME.workspaceId, '+15557300001')).id
 })
 
 afterAll(async () => {
   await new Promise<void>((resolve) => earlyProxy?.close(() => resolve()))
-  await double?.stop()
-  await backend?.stop()
+  await stack?.stop()
 })
 
 async function messageRow(id: string) {
-  const { data } = await service.from('messages').select('status, twilio_sid, error_code').eq('id', id).single().throwOnError()
+  const { data } = await stack.service.from('messages').select('status, twilio_sid, error_code').eq('id', id).single().throwOnError()
   return data as { status: string; twilio_sid: string | null; error_code: string | null }
 }
 
@@ -98,7 +83,7 @@ function postCallback(url: string, params: Record<string, string>, authToken = A
 
 async function pendingOutbound(): Promise<string> {
   const id = randomUUID()
-  await service
+  await stack.service
     .from('messages')
     .insert({ id, workspace_id: ACME.workspaceId, contact_id: contactId, content: 'Held', direction: 'outbound', status: 'pending', created_by: USERS.ben })
     .throwOnError()
@@ -137,7 +122,7 @@ describe('status callbacks that arrive before the send stored the SID', () => {
   it('a callback naming a message already bound to another SID gets 409 and changes nothing', async () => {
     const id = await pendingOutbound()
     const bound = newMessageSid()
-    await service.from('messages').update({ twilio_sid: bound }).eq('id', id).throwOnError()
+    await stack.service.from('messages').update({ twilio_sid: bound }).eq('id', id).throwOnError()
     const url = `${relayUrl}/twilio/status?message_id=${id}`
     const response = await postCallback(url, { AccountSid: ACME.accountSid, MessageSid: newMessageSid(), MessageStatus: 'delivered' })
     expect(response.status).toBe(409)
