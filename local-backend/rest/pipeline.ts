@@ -46,15 +46,19 @@ const maxPrepared = 256
 
 interface PreparedCache {
   names: Map<string, string>
+  /** Bind and Execute of statements without parameters (BEGIN, COMMIT...): the same bytes every time. */
+  bound: Map<string, Uint8Array>
   next: number
 }
+
+const executeMessage = serialize.execute({})
 
 const caches = new WeakMap<PGlite, PreparedCache>()
 
 function cacheOf(db: PGlite): PreparedCache {
   let cache = caches.get(db)
   if (!cache) {
-    cache = { names: new Map(), next: 0 }
+    cache = { names: new Map(), bound: new Map(), next: 0 }
     caches.set(db, cache)
   }
   return cache
@@ -80,6 +84,7 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
       if (cache.names.size > maxPrepared) {
         const [oldestSql, oldestName] = cache.names.entries().next().value!
         cache.names.delete(oldestSql)
+        cache.bound.delete(oldestName)
         encoded.evicted.push(oldestName)
       }
     } else {
@@ -87,7 +92,16 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
       cache.names.delete(statement.sql)
       cache.names.set(statement.sql, name)
     }
-    encoded.messages.push(serialize.bind({ statement: name, values: statement.params }), serialize.execute({}))
+    if (statement.params.length > 0) {
+      encoded.messages.push(serialize.bind({ statement: name, values: statement.params }), executeMessage)
+      continue
+    }
+    let bound = cache.bound.get(name)
+    if (bound === undefined) {
+      bound = concat([serialize.bind({ statement: name, values: [] }), executeMessage])
+      cache.bound.set(name, bound)
+    }
+    encoded.messages.push(bound)
   }
   return encoded
 }
@@ -151,7 +165,10 @@ export async function runPipelined(
       for (const sql of encoded.fresh) {
         const name = cache.names.get(sql)
         cache.names.delete(sql)
-        if (name !== undefined) closing.push(name)
+        if (name !== undefined) {
+          cache.bound.delete(name)
+          closing.push(name)
+        }
       }
     }
     const finish: Uint8Array[] = []

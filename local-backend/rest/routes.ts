@@ -120,13 +120,29 @@ function valueText(value: unknown, type: string): string | null {
   return String(value)
 }
 
+/**
+ * The claims as the database sees them, serialised once per verified token: the
+ * JWT cache hands back the same claims object for every request of a session.
+ */
+const anonymousCaller: Caller = { role: 'anon', claims: { role: 'anon' } }
+
+const claimsText = new WeakMap<JwtClaims, string>()
+function claimsJson(claims: JwtClaims): string {
+  let text = claimsText.get(claims)
+  if (text === undefined) {
+    text = JSON.stringify(claims)
+    claimsText.set(claims, text)
+  }
+  return text
+}
+
 export function createRestApp(options: RestOptions): Hono {
   const { db, catalog, logger } = options
   const app = new Hono()
 
   async function callerOf(c: Context): Promise<Caller> {
     const token = bearerToken(c.req.raw.headers)
-    if (token === undefined) return { role: 'anon', claims: { role: 'anon' } }
+    if (token === undefined) return anonymousCaller
     const verified = await verifyJwt(token)
     if (!verified.ok) {
       throw verified.reason === 'expired'
@@ -160,7 +176,7 @@ export function createRestApp(options: RestOptions): Hono {
   async function asCaller(caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean): Promise<Rows[]> {
     const setup = {
       sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
-      params: [caller.role, JSON.stringify(caller.claims)],
+      params: [caller.role, claimsJson(caller.claims)],
     }
     const outcome = await runPipelined(db, setup, statements, commit)
     if (!outcome.ok) throw errorFromDatabase(outcome.error, caller.role)
@@ -201,8 +217,27 @@ export function createRestApp(options: RestOptions): Hono {
     consumed: new Set(),
   })
 
-  async function read(c: Context, caller: Caller, table: Table): Promise<Response> {
+  interface ReadPlan {
+    media: MediaType
+    range: Range
+    statements: Statement[]
+  }
+
+  /**
+   * Read plans by everything they are built from (query string, Accept, Prefer, Range),
+   * per table object so a reloaded catalog starts afresh. An inbox polls the same URL,
+   * so it skips parsing select, filters and order. Only plans that built cleanly are kept.
+   */
+  const readPlans = new WeakMap<Table, Map<string, ReadPlan>>()
+  const maxPlansPerTable = 256
+
+  function readPlan(c: Context, table: Table): ReadPlan {
     const url = new URL(c.req.url)
+    const key = `${url.search}\n${c.req.header('accept') ?? ''}\n${c.req.header('prefer') ?? ''}\n${c.req.header('range') ?? ''}`
+    let plans = readPlans.get(table)
+    const cached = plans?.get(key)
+    if (cached) return cached
+
     const media = parseAccept(c.req.header('accept') ?? null)
     const prefer = parsePrefer(c.req.raw.headers)
     const range = parseRange(c)
@@ -219,6 +254,18 @@ export function createRestApp(options: RestOptions): Hono {
 
     const statements = [{ sql: aggregateSql(media, rowsSql), params: params.values }]
     if (prefer.count) statements.push({ sql: `select count(*)::int as total ${from}`, params: params.values })
+    const plan = { media, range, statements }
+    if (!plans) {
+      plans = new Map()
+      readPlans.set(table, plans)
+    }
+    if (plans.size >= maxPlansPerTable) plans.delete(plans.keys().next().value!)
+    plans.set(key, plan)
+    return plan
+  }
+
+  async function read(c: Context, caller: Caller, table: Table): Promise<Response> {
+    const { media, range, statements } = readPlan(c, table)
     const [rows, counted] = await asCaller(caller, statements)
     const result = { body: rows![0]![0] ?? null, n: Number(rows![0]![1]), total: counted ? Number(counted[0]![0]) : null }
     if (media.singular && result.n !== 1) throw singularError(result.n)
