@@ -16,14 +16,14 @@ const ROUND_TRIPS = 300
 
 type Window = { __inboxRowRenders?: number; __firstRows?: number }
 
-async function roundTrips(url: string, headers: Record<string, string>, frame: (id: number) => string): Promise<number[]> {
+async function roundTrips(url: string, headers: Record<string, string>, frame: (id: number) => string, count = ROUND_TRIPS): Promise<number[]> {
   const socket = new WebSocket(url, { headers })
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
     socket.once('error', reject)
   })
   const samples: number[] = []
-  for (let id = 1; id <= ROUND_TRIPS; id += 1) {
+  for (let id = 1; id <= count; id += 1) {
     const started = performance.now()
     await new Promise<void>((resolve) => {
       socket.once('message', () => resolve())
@@ -163,6 +163,11 @@ export async function run(): Promise<BenchRow[]> {
     const shellSamples = await roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: stack.shell.origin, Cookie: cookie }, (id) =>
       JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
     )
+    // Context for the first render: the one reply that carries every conversation.
+    const listSamples = await roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: stack.shell.origin, Cookie: cookie }, (id) =>
+      JSON.stringify({ type: 'request', id, channel: 'conversations.list', payload: { workspaceId: ACME.workspaceId, filter: 'All' } }),
+    5)
+    rows.push({ name: `conversations.list of ${CONVERSATIONS.toLocaleString('en')} through the shell, p50`, value: percentile(listSamples, 50), unit: 'ms' })
     const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 })
     echo.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())))
     await new Promise<void>((resolve) => echo.once('listening', () => resolve()))

@@ -58,7 +58,9 @@ test('older history loads on scroll-up without moving what is on screen; new mes
 })
 
 test('the composer: Shift+Enter adds a line, drafts stay per conversation, the counter names the UCS-2 character', async ({ page }) => {
-  await signIn(page, stack.shell.url, 'ben@acme.test')
+  // The host keeps the agent signed in (as the desktop app does): the inbox opens directly.
+  await page.goto(stack.shell.url)
+  await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible()
   await rowNamed(page, 'Long History').click()
   const composer = page.getByRole('textbox', { name: /Reply to/ })
   await composer.fill('a'.repeat(160))
