@@ -46,12 +46,29 @@ const maxPrepared = 256
 
 interface PreparedCache {
   names: Map<string, string>
-  /** Bind and Execute of statements without parameters (BEGIN, COMMIT...): the same bytes every time. */
+  /**
+   * Bind and Execute messages by statement name and values: BEGIN, COMMIT, a session's
+   * role and claims and a polled query repeat the same bytes request after request.
+   */
   bound: Map<string, Uint8Array>
   next: number
 }
 
 const executeMessage = serialize.execute({})
+const maxBound = 512
+/** Longer values (a bulk insert's JSON) are rarely repeated and would crowd the cache. */
+const maxBoundValueChars = 4096
+
+function boundKey(name: string, values: (string | null)[]): string | undefined {
+  let key = name
+  let chars = 0
+  for (const value of values) {
+    // \u0000 cannot occur in a Postgres text value, so it separates unambiguously; \u0001 marks NULL.
+    key += value === null ? '\u0000\u0001' : `\u0000${value}`
+    chars += value?.length ?? 0
+  }
+  return chars > maxBoundValueChars ? undefined : key
+}
 
 const caches = new WeakMap<PGlite, PreparedCache>()
 
@@ -84,7 +101,6 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
       if (cache.names.size > maxPrepared) {
         const [oldestSql, oldestName] = cache.names.entries().next().value!
         cache.names.delete(oldestSql)
-        cache.bound.delete(oldestName)
         encoded.evicted.push(oldestName)
       }
     } else {
@@ -92,14 +108,14 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
       cache.names.delete(statement.sql)
       cache.names.set(statement.sql, name)
     }
-    if (statement.params.length > 0) {
-      encoded.messages.push(serialize.bind({ statement: name, values: statement.params }), executeMessage)
-      continue
-    }
-    let bound = cache.bound.get(name)
+    const key = boundKey(name, statement.params)
+    let bound = key === undefined ? undefined : cache.bound.get(key)
     if (bound === undefined) {
-      bound = concat([serialize.bind({ statement: name, values: [] }), executeMessage])
-      cache.bound.set(name, bound)
+      bound = concat([serialize.bind({ statement: name, values: statement.params }), executeMessage])
+      if (key !== undefined) {
+        if (cache.bound.size >= maxBound) cache.bound.delete(cache.bound.keys().next().value!)
+        cache.bound.set(key, bound)
+      }
     }
     encoded.messages.push(bound)
   }
@@ -165,10 +181,7 @@ export async function runPipelined(
       for (const sql of encoded.fresh) {
         const name = cache.names.get(sql)
         cache.names.delete(sql)
-        if (name !== undefined) {
-          cache.bound.delete(name)
-          closing.push(name)
-        }
+        if (name !== undefined) closing.push(name)
       }
     }
     const finish: Uint8Array[] = []
