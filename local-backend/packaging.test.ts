@@ -28,4 +28,11 @@ describe('a backend started away from the repository (the packaged app)', () => 
       await backend.stop()
     }
   }, 180_000)
+
+  it('says which folder it looked in when the migrations are not there', async () => {
+    const missing = join(scratch, 'nowhere', 'supabase')
+    await expect(startLocalBackend({ port: 0, supabaseDir: missing, logger: createMemoryLogger('packaging').logger })).rejects.toThrow(
+      `No Supabase migrations folder at ${join(missing, 'migrations')}`,
+    )
+  })
 })

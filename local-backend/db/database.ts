@@ -29,6 +29,8 @@ export interface Migration {
 
 export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
   const dir = join(supabaseDir, 'migrations')
+  // A bundle run away from the repository lands here first: say what to pass.
+  if (!existsSync(dir)) throw new Error(`No Supabase migrations folder at ${dir}: pass supabaseDir (EMBEDDED_SUPABASE_DIR for the embedded stack)`)
   return readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .sort()
