@@ -175,10 +175,14 @@ export function createSyncService(options: SyncOptions): SyncService {
         .limit(pageSize)
       if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
       const rows = (data ?? []) as unknown as Record<string, unknown>[]
-      for (const row of rows) {
-        const at = apply(row)
-        if (at && (newest === null || at > newest)) newest = at
-      }
+      // One cache transaction per page: a first sync of thousands of rows commits
+      // (and syncs the WAL) once per page instead of once per row.
+      cache.transaction(() => {
+        for (const row of rows) {
+          const at = apply(row)
+          if (at && (newest === null || at > newest)) newest = at
+        }
+      })
       if (rows.length < pageSize) return newest
       // The next page starts at the last timestamp read (re-reading its ties, harmlessly).
       const last = newest ?? cursor
