@@ -52,6 +52,7 @@ beforeAll(async () => {
     onMessage: (change) => changes.push(change),
     onConversation: () => {},
     onState: (state) => states.push(state.status),
+    offlineAfterMs: 300,
   })
   sync.setWorkspaces([ACME.workspaceId])
   await sync.whenLive()
@@ -101,6 +102,17 @@ describe('realtime sync', () => {
     expect(new Set(thread.map((m) => m.id)).size).toBe(20)
     // Backfilled rows after a cursor existed are news (notifiable), not history.
     expect(newInserts.every((c) => !c.initial)).toBe(true)
+  })
+
+  it('a reconnect that keeps failing is reported as offline, and live again once it succeeds', async () => {
+    await sync.whenLive()
+    const from = states.length
+    await session.client.realtime.disconnect()
+    await until(() => states.slice(from).includes('offline'), 'offline after the reconnect window')
+    expect(states.slice(from)[0]).toBe('reconnecting')
+    session.client.realtime.connect()
+    await sync.whenLive()
+    expect(states.at(-1)).toBe('live')
   })
 
   it('an overlapping backfill and live events yield one row and one event per message', async () => {

@@ -40,6 +40,8 @@ export interface SyncOptions {
   pageSize?: number
   /** The first sync of a workspace fetches messages this far back. */
   initialDays?: number
+  /** A reconnect failing for this long is reported as offline. */
+  offlineAfterMs?: number
   now?: () => number
 }
 
@@ -74,6 +76,7 @@ const MAX_RETRY_MS = 30_000
 export function createSyncService(options: SyncOptions): SyncService {
   const { client, cache, logger } = options
   const overlapMs = options.overlapMs ?? 10_000
+  const offlineAfterMs = options.offlineAfterMs ?? 15_000
   const basePageSize = options.pageSize ?? 1000
   const initialDays = options.initialDays ?? 90
   const now = options.now ?? Date.now
@@ -83,17 +86,42 @@ export function createSyncService(options: SyncOptions): SyncService {
   let published = ''
   let liveWaiters: (() => void)[] = []
 
+  // The OS may say "online" while the backend is unreachable (a VPN, a dead Wi-Fi
+  // portal, the server down). A reconnect that has not succeeded for this long is
+  // shown as offline, so the agent is never told "reconnecting" for an hour.
+  let disconnectedSince: number | null = null
+  let offlineTimer: ReturnType<typeof setTimeout> | null = null
+
   const state = (): ConnectionState => {
     const list = [...workspaces.values()]
     const lastSyncAt = cache.lastSyncAt()
     if (!online) return { status: 'offline', lastSyncAt }
     if (list.every((w) => w.phase === 'live')) return { status: 'live', lastSyncAt }
-    if (list.some((w) => w.everLive) || lastSyncAt) return { status: 'reconnecting', lastSyncAt }
+    if (list.some((w) => w.everLive) || lastSyncAt) {
+      const since = disconnectedSince ?? now()
+      return { status: now() - since >= offlineAfterMs ? 'offline' : 'reconnecting', lastSyncAt }
+    }
     return { status: 'connecting', lastSyncAt }
+  }
+
+  /** Starts or clears the reconnect clock, so the switch to offline is published even if nothing else happens. */
+  const trackDisconnection = (status: ConnectionState['status']) => {
+    if (status === 'live' || status === 'connecting') {
+      disconnectedSince = null
+      if (offlineTimer) clearTimeout(offlineTimer)
+      offlineTimer = null
+    } else if (status === 'reconnecting' && disconnectedSince === null) {
+      disconnectedSince = now()
+      offlineTimer = setTimeout(() => {
+        offlineTimer = null
+        if (!stopped) publish()
+      }, offlineAfterMs)
+    }
   }
 
   const publish = () => {
     const next = state()
+    trackDisconnection(next.status)
     const key = JSON.stringify(next)
     if (key !== published) {
       published = key
@@ -323,6 +351,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     },
     async stop() {
       stopped = true
+      if (offlineTimer) clearTimeout(offlineTimer)
       const all = [...workspaces.values()]
       for (const workspace of all) unsubscribe(workspace)
       await Promise.allSettled(all.map((w) => w.running))
