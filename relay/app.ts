@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import twilio from 'twilio'
 import { z } from 'zod'
+import { e164Schema as e164 } from '../src/shared/domain.ts'
 import { appError, type ErrorKind } from '../src/shared/errors.ts'
 import type { Logger } from '../src/shared/log.ts'
 import {
@@ -80,7 +81,6 @@ function fail(kind: ErrorKind, message: string, status?: number): never {
   throw new HttpError(kind, message, status)
 }
 
-const e164 = z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'must be an E.164 phone number')
 
 const inboundSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID'),

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
+import { e164Schema } from '../../src/shared/domain.ts'
 import type { Logger } from '../../src/shared/log.ts'
 import { loadTwilioApi, type MatchedOperation, type TwilioApi } from './openapi.ts'
 
@@ -79,7 +80,6 @@ const MESSAGE = '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json'
 
 const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000')
 const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`
-const e164 = /^\+[1-9][0-9]{1,14}$/
 
 function twilioError(status: number, code: number, message: string) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }
@@ -206,7 +206,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     }
     const magic = magicRecipients[to]
     if (magic) return { status: 400, body: twilioError(400, magic.code, magic.message) }
-    if (!e164.test(to)) return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
+    if (!e164Schema.safeParse(to).success) return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
     if (optedOut.has(to)) return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
 
     const sid = newSid('SM')

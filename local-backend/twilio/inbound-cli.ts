@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import { e164Schema as e164 } from '../../src/shared/domain.ts'
 import { serviceRoleKey as localServiceRoleKey } from '../keys.ts'
 import { postInboundSms } from './inbound.ts'
 
@@ -25,7 +26,6 @@ const { values } = parseArgs({
   },
 })
 
-const e164 = z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'must be an E.164 number such as +15551234567')
 const args = z
   .object({ to: e164, from: e164, body: z.string().min(1).max(1600) })
   .safeParse(values)
