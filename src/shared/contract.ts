@@ -25,6 +25,10 @@ import {
 const uuid = z.uuid()
 const empty = z.object({}).strict()
 
+/** Where the next page of the inbox starts: the last conversation of the page before (list order). */
+export const conversationCursorSchema = z.object({ lastMessageAt: z.string().min(1).nullable(), id: uuid }).strict()
+export type ConversationCursor = z.infer<typeof conversationCursorSchema>
+
 export const requests = {
   'app.info': {
     request: empty,
@@ -43,10 +47,20 @@ export const requests = {
   'session.signOut': { request: empty, response: sessionStateSchema },
   'workspaces.list': { request: empty, response: z.array(workspaceSchema) },
   'conversations.list': {
-    request: z.object({ workspaceId: uuid, filter: conversationFilterSchema }).strict(),
+    /** Without `limit`, every conversation; with it, one page, continued with `after`. */
+    request: z
+      .object({
+        workspaceId: uuid,
+        filter: conversationFilterSchema,
+        limit: z.number().int().min(1).max(10_000).optional(),
+        after: conversationCursorSchema.optional(),
+      })
+      .strict(),
+    /** Newest activity first; `counts` always cover the whole workspace; `hasMore` when a later page exists. */
     response: z.object({
       items: z.array(conversationSchema),
       counts: z.object({ Open: z.number(), Pending: z.number(), Done: z.number(), All: z.number() }),
+      hasMore: z.boolean(),
     }),
   },
   'conversations.search': {

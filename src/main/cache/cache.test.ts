@@ -107,6 +107,58 @@ describe('cache', () => {
     cache.close()
   })
 
+  it('pages the inbox by keyset in list order, ties and untimed rows included, counts always whole', () => {
+    const cache = Cache.open(tempPath())
+    const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00.000000Z`
+    // Three rows share a time (the id breaks the tie), two have no message yet (they come last).
+    const rows = [
+      conversation({ lastMessageAt: at(50) }),
+      conversation({ lastMessageAt: at(40), status: 'Done' }),
+      conversation({ lastMessageAt: at(30) }),
+      conversation({ lastMessageAt: at(30), status: 'Pending' }),
+      conversation({ lastMessageAt: at(30) }),
+      conversation({ lastMessageAt: at(10), status: 'Done' }),
+      conversation({ lastMessageAt: null }),
+      conversation({ lastMessageAt: null, status: 'Done' }),
+    ]
+    for (const c of rows) cache.upsertConversation(c)
+    cache.upsertConversation(conversation({ workspaceId: WS2, lastMessageAt: at(20) }))
+    const whole = cache.listConversations(WS, 'All')
+    expect(whole.hasMore).toBe(false)
+    const expected = whole.items.map((c) => c.id)
+    expect(expected).toHaveLength(rows.length)
+
+    for (const size of [1, 2, 3]) {
+      const seen: string[] = []
+      let page = cache.listConversations(WS, 'All', size)
+      for (;;) {
+        expect(page.items.length).toBeLessThanOrEqual(size)
+        expect(page.counts).toEqual({ Open: 4, Pending: 1, Done: 3, All: 8 })
+        seen.push(...page.items.map((c) => c.id))
+        if (!page.hasMore) break
+        const last = page.items.at(-1)!
+        page = cache.listConversations(WS, 'All', size, { lastMessageAt: last.lastMessageAt, id: last.id })
+      }
+      expect(seen).toEqual(expected)
+    }
+
+    const done: string[] = []
+    let page = cache.listConversations(WS, 'Done', 1)
+    done.push(...page.items.map((c) => c.id))
+    while (page.hasMore) {
+      const last = page.items.at(-1)!
+      page = cache.listConversations(WS, 'Done', 1, { lastMessageAt: last.lastMessageAt, id: last.id })
+      done.push(...page.items.map((c) => c.id))
+    }
+    expect(done).toEqual(cache.listConversations(WS, 'Done').items.map((c) => c.id))
+    expect(done).toHaveLength(3)
+
+    // A page that ends exactly at the last row says so.
+    expect(cache.listConversations(WS, 'All', rows.length)).toMatchObject({ hasMore: false })
+    expect(cache.listConversations(WS, 'All', rows.length - 1)).toMatchObject({ hasMore: true })
+    cache.close()
+  })
+
   it('pages a thread oldest first', () => {
     const cache = Cache.open(tempPath())
     const c = conversation()

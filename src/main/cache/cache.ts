@@ -9,6 +9,7 @@ import type {
   SearchHit,
   Workspace,
 } from '../../shared/domain.ts'
+import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
 import { cacheMigrations } from './schema.ts'
 import { nowTimestamp } from './time.ts'
@@ -303,20 +304,33 @@ export class Cache {
     return row ? toConversation(row) : null
   }
 
+  /**
+   * The inbox newest first (`last_message_at desc nulls last, id`), with every
+   * filter's count. `limit` makes it a page and `after` continues from the last
+   * conversation of the previous page (keyset: rows that move between pages are
+   * neither skipped nor repeated by the paging itself; their change events carry them).
+   */
   listConversations(
     workspaceId: string,
     filter: ConversationFilter,
     limit = -1,
-  ): { items: Conversation[]; counts: Record<ConversationFilter, number> } {
-    const rows = (
-      filter === 'All'
-        ? this.stmt(
-            'select * from contacts where workspace_id = ? order by last_message_at desc nulls last, id limit ?',
-          ).all(workspaceId, limit)
-        : this.stmt(
-            'select * from contacts where workspace_id = ? and status = ? order by last_message_at desc nulls last, id limit ?',
-          ).all(workspaceId, filter, limit)
-    ) as Row[]
+    after: ConversationCursor | null = null,
+  ): { items: Conversation[]; counts: Record<ConversationFilter, number>; hasMore: boolean } {
+    const status = filter === 'All' ? null : filter
+    const where = ['workspace_id = $ws', ...(status ? ['status = $status'] : [])]
+    // In this order NULL times come last, so "after" a timed row includes every untimed one.
+    if (after?.lastMessageAt) where.push('(last_message_at < $at or (last_message_at = $at and id > $id) or last_message_at is null)')
+    else if (after) where.push('(last_message_at is null and id > $id)')
+    const rows = this.stmt(
+      `select * from contacts where ${where.join(' and ')} order by last_message_at desc nulls last, id limit $limit`,
+    ).all({
+      ws: workspaceId,
+      ...(status ? { status } : {}),
+      ...(after ? { id: after.id } : {}),
+      ...(after?.lastMessageAt ? { at: after.lastMessageAt } : {}),
+      limit: limit < 0 ? -1 : limit + 1,
+    }) as Row[]
+    const hasMore = limit >= 0 && rows.length > limit
     const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
     for (const row of this.stmt('select status, count(*) as n from contacts where workspace_id = ? group by status').all(
       workspaceId,
@@ -325,7 +339,7 @@ export class Cache {
       counts[status] = Number(row.n)
       counts.All += Number(row.n)
     }
-    return { items: rows.map(toConversation), counts }
+    return { items: (hasMore ? rows.slice(0, limit) : rows).map(toConversation), counts, hasMore }
   }
 
   // Messages -----------------------------------------------------------------

@@ -7,7 +7,7 @@ import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
 import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/test-support.ts'
 import { startRelayStack, type RelayStack } from '../test-support/stack.ts'
 import type { EventChannel } from '../../shared/contract.ts'
-import type { Badge, BackendSettings, DesktopNotification, Message, Workspace } from '../../shared/domain.ts'
+import type { Badge, BackendSettings, Conversation, DesktopNotification, Message, Workspace } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import type { Platform } from '../platform.ts'
 import { createAesSecretStore } from '../secrets.ts'
@@ -121,6 +121,25 @@ describe('app core against the local backend, relay and Twilio double', () => {
     })
     expect(list.items.some((c) => c.id === contact.id)).toBe(true)
     expect(list.counts.All).toBe(list.items.length)
+    // The renderer paints a first page and fetches the rest after it, with the same order and counts.
+    type Page = { items: Conversation[]; counts: { All: number }; hasMore: boolean }
+    const first = await value<Page>(core, 'conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', limit: 2 })
+    expect(first).toMatchObject({ hasMore: true, counts: list.counts })
+    const last = first.items.at(-1)!
+    const rest = await value<Page>(core, 'conversations.list', {
+      workspaceId: ACME.workspaceId,
+      filter: 'All',
+      limit: 10_000,
+      after: { lastMessageAt: last.lastMessageAt, id: last.id },
+    })
+    expect(rest.hasMore).toBe(false)
+    expect([...first.items, ...rest.items].map((c) => c.id)).toEqual(list.items.map((c) => c.id))
+    expect(
+      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', limit: 0 }),
+    ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
+    expect(
+      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', after: { lastMessageAt: null, id: 'x' } }),
+    ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
     expect(await core.dispatch('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).toEqual({
       ok: false,
       error: { kind: 'forbidden', message: 'You are not a member of this workspace.' },

@@ -369,10 +369,10 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       auth.value.current.workspaces = auth.value.current.cache.listWorkspaces()
       return ok(auth.value.current.workspaces)
     },
-    'conversations.list': async ({ workspaceId, filter }) => {
+    'conversations.list': async ({ workspaceId, filter, limit, after }) => {
       const auth = await memberOf(workspaceId)
       if (!auth.ok) return auth
-      return ok(auth.value.current.cache.listConversations(workspaceId, filter))
+      return ok(auth.value.current.cache.listConversations(workspaceId, filter, limit, after))
     },
     'conversations.search': async ({ query, workspaceId, limit }) => {
       const auth = workspaceId ? await memberOf(workspaceId) : await signedIn()
