@@ -1,6 +1,7 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { setApi } from './api/api.ts'
+import { prefetchFirstPaint } from './api/boot.ts'
 import { installBrowserPlatform, reportView } from './api/browser-platform.ts'
 import { createWebSocketApi, shellSocketUrl } from './api/websocket-api.ts'
 import { wireEvents } from './api/wire.ts'
@@ -14,6 +15,7 @@ const api =
   window.appApi ?? createWebSocketApi(shellSocketUrl(window.location), (status) => useConnection.getState().setTransport(status))
 setApi(api)
 wireEvents(api)
+prefetchFirstPaint()
 reportView(api)
 if (!window.appApi) installBrowserPlatform(api)
 

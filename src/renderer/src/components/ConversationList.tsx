@@ -127,7 +127,8 @@ function SkeletonRows() {
   )
 }
 
-function VirtualList({ ids }: { ids: string[] }) {
+/** `setSize` is the filter's whole count: while later pages load, more rows exist than are listed. */
+function VirtualList({ ids, setSize }: { ids: string[]; setSize: number }) {
   const scrollRef = useRef<HTMLDivElement>(null)
   const cursorId = useConversations((state) => state.cursorId)
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer returns fresh functions; this component simply is not auto-memoized
@@ -156,7 +157,7 @@ function VirtualList({ ids }: { ids: string[] }) {
     >
       <div className="list-inner" style={{ height: virtualizer.getTotalSize() }}>
         {virtualizer.getVirtualItems().map((item) => (
-          <ConversationRow key={item.key} id={ids[item.index]!} index={item.index} count={ids.length} top={item.start} />
+          <ConversationRow key={item.key} id={ids[item.index]!} index={item.index} count={Math.max(setSize, ids.length)} top={item.start} />
         ))}
       </div>
     </div>
@@ -252,11 +253,13 @@ export function ConversationList() {
   const searching = query.trim().length > 0
 
   // `version` marks changes to the in-place map, so statuses are re-counted when they change.
-  const { ids, counts } = useMemo(
+  const { ids, counts: listed } = useMemo(
     () => filterConversations(list?.order ?? [], useConversations.getState().byId, filter),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- version stands for the map's contents
     [list, version, filter],
   )
+  // Until every page is in, only the host can count the whole workspace.
+  const counts = list?.counts ?? listed
   const hitIds = useMemo(() => [...new Set(search.hits.map((hit) => hit.conversation.id))], [search.hits])
 
   useEffect(() => {
@@ -306,7 +309,7 @@ export function ConversationList() {
       </div>
     )
   } else {
-    body = <VirtualList ids={ids} />
+    body = <VirtualList ids={ids} setSize={counts[filter]} />
   }
 
   return (

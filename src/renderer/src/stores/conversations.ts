@@ -1,15 +1,25 @@
 import { create } from 'zustand'
+import type { ConversationCursor, RequestOf, ResponseOf } from '../../../shared/contract.ts'
 import type { Conversation, ConversationFilter, ConversationStatus } from '../../../shared/domain.ts'
-import type { AppError } from '../../../shared/errors.ts'
+import type { AppError, Result } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
+import { firstPageSize, takeEarlyFirstPage } from '../api/boot.ts'
 
 type Counts = Record<ConversationFilter, number>
+type ListResult = Result<ResponseOf<'conversations.list'>>
+
+/** Background pages: large enough to be few, small enough that reading one never holds a frame for long. */
+const restPageSize = 2000
 
 interface WorkspaceList {
-  /** Every conversation of the workspace, most recent activity first. */
+  /** The workspace's conversations, most recent activity first: a first page, then all of them. */
   order: string[]
   status: 'loading' | 'ready' | 'error'
   error: AppError | null
+  /** Every conversation is in `order`: the list counts itself from then on. */
+  complete: boolean
+  /** The host's counts of the whole workspace, shown while the list is still incomplete. */
+  counts: Counts | null
 }
 
 interface ConversationsStore {
@@ -59,6 +69,30 @@ function mergeSorted(a: string[], b: string[], byId: Record<string, Conversation
   return out
 }
 
+/** Puts `ids` (new to the list, or with a changed time) at their place in a sorted list. */
+function reposition(order: string[], ids: Set<string>, byId: Record<string, Conversation>): string[] {
+  if (ids.size === 0) return order
+  const rest = order.filter((id) => !ids.has(id))
+  return mergeSorted(rest, [...ids].sort((a, b) => compareConversations(byId[a]!, byId[b]!)), byId)
+}
+
+/** Applies a page of the host's list to the map (newer wins) and places its rows in the order. */
+function mergePage(order: string[], items: Conversation[], byId: Record<string, Conversation>): string[] {
+  const present = new Set(order)
+  const placed = new Set<string>()
+  for (const conversation of items) {
+    const previous = byId[conversation.id]
+    const newer = !previous || previous.updatedAt <= conversation.updatedAt
+    if (newer) byId[conversation.id] = conversation
+    if (!present.has(conversation.id) || (newer && previous && time(previous) !== time(conversation))) placed.add(conversation.id)
+  }
+  return reposition(order, placed, byId)
+}
+
+/** The newest load of each workspace (numbers never repeat); an older one stops when a newer one starts. */
+const loadGenerations = new Map<string, number>()
+let loadSerial = 0
+
 export const useConversations = create<ConversationsStore>()((set, get) => ({
   byId: {},
   version: 0,
@@ -67,27 +101,49 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   openId: null,
   cursorId: null,
   async load(workspaceId) {
+    const generation = ++loadSerial
+    loadGenerations.set(workspaceId, generation)
     const existing = get().lists[workspaceId]
     if (!existing || existing.status === 'error') {
-      set({ lists: { ...get().lists, [workspaceId]: { order: existing?.order ?? [], status: 'loading', error: null } } })
+      const list: WorkspaceList = { order: existing?.order ?? [], status: 'loading', error: null, complete: false, counts: null }
+      set({ lists: { ...get().lists, [workspaceId]: list } })
     }
-    const result = await call('conversations.list', { workspaceId, filter: 'All' })
-    if (!result.ok) {
-      const previous = get().lists[workspaceId]
-      // A cached list stays on screen; the error only replaces an empty one.
-      if (previous && previous.order.length > 0) return
-      set({ lists: { ...get().lists, [workspaceId]: { order: [], status: 'error', error: result.error } } })
-      return
+    // Conversations the list showed before that the host no longer has are dropped once all pages are in.
+    const shownBefore = new Set(existing?.order ?? [])
+    const fresh = new Set<string>()
+    let after: ConversationCursor | null = null
+    for (;;) {
+      const request: RequestOf<'conversations.list'> = after
+        ? { workspaceId, filter: 'All', limit: restPageSize, after }
+        : { workspaceId, filter: 'All', limit: firstPageSize }
+      const early: ListResult | null = after ? null : await takeEarlyFirstPage(workspaceId)
+      const result: ListResult = early?.ok ? early : await call('conversations.list', request)
+      const list = get().lists[workspaceId]
+      if (loadGenerations.get(workspaceId) !== generation || !list) return
+      if (!result.ok) {
+        // What is on screen stays; the error only replaces an empty list.
+        if (list.order.length > 0) {
+          if (list.status !== 'ready') set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
+          return
+        }
+        set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
+        return
+      }
+      const { items, counts, hasMore }: ResponseOf<'conversations.list'> = result.value
+      for (const conversation of items) fresh.add(conversation.id)
+      const byId = get().byId
+      let order = mergePage(list.order, items, byId)
+      if (!hasMore && shownBefore.size > 0) order = order.filter((id) => fresh.has(id) || !shownBefore.has(id))
+      const complete = list.complete || !hasMore
+      set({
+        byId,
+        version: get().version + 1,
+        lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null, complete, counts: complete ? null : counts } },
+      })
+      const last: Conversation | undefined = items.at(-1)
+      if (!hasMore || !last) return
+      after = { lastMessageAt: last.lastMessageAt, id: last.id }
     }
-    const byId = get().byId
-    for (const conversation of result.value.items) {
-      const previous = byId[conversation.id]
-      if (!previous || previous.updatedAt <= conversation.updatedAt) byId[conversation.id] = conversation
-    }
-    const order = result.value.items
-      .map((conversation) => conversation.id)
-      .sort((a, b) => compareConversations(byId[a]!, byId[b]!))
-    set({ byId, version: get().version + 1, lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null } } })
   },
   upsert(conversation) {
     get().upsertMany([conversation])
@@ -96,7 +152,7 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     const state = get()
     // Updated in place: rows select their own entry, and `version` tells the list something changed.
     const byId = state.byId
-    const moved = new Map<string, Conversation[]>()
+    const moved = new Map<string, Set<string>>()
     let changed = 0
     for (const conversation of conversations) {
       const previous = byId[conversation.id]
@@ -104,19 +160,16 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
       byId[conversation.id] = conversation
       changed += 1
       if (previous && time(previous) === time(conversation)) continue
-      const list = moved.get(conversation.workspaceId) ?? []
-      list.push(conversation)
-      moved.set(conversation.workspaceId, list)
+      const ids = moved.get(conversation.workspaceId) ?? new Set<string>()
+      ids.add(conversation.id)
+      moved.set(conversation.workspaceId, ids)
     }
     if (changed === 0) return
     const lists = { ...state.lists }
     for (const [workspaceId, movedHere] of moved) {
       const list = lists[workspaceId]
       if (!list) continue
-      const movedIds = new Set(movedHere.map((conversation) => conversation.id))
-      const rest = list.order.filter((id) => !movedIds.has(id))
-      const incoming = [...movedIds].sort((a, b) => compareConversations(byId[a]!, byId[b]!))
-      lists[workspaceId] = { ...list, order: mergeSorted(rest, incoming, byId) }
+      lists[workspaceId] = { ...list, order: reposition(list.order, movedHere, byId) }
     }
     set({ byId, lists, version: state.version + 1 })
   },
@@ -150,6 +203,7 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     return null
   },
   reset() {
+    loadGenerations.clear()
     set({ byId: {}, version: 0, lists: {}, openId: null, cursorId: null })
   },
 }))

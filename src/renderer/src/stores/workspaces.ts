@@ -2,6 +2,7 @@ import { create } from 'zustand'
 import type { Badge, Workspace } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
+import { rememberFirstWorkspace, takeEarlyWorkspaces } from '../api/boot.ts'
 
 interface WorkspacesStore {
   list: Workspace[]
@@ -26,7 +27,8 @@ export const useWorkspaces = create<WorkspacesStore>()((set, get) => ({
   badge: emptyBadge,
   async load() {
     set({ status: get().list.length ? 'ready' : 'loading', error: null })
-    const result = await call('workspaces.list', {})
+    const early = await takeEarlyWorkspaces()
+    const result = early?.ok ? early : await call('workspaces.list', {})
     if (!result.ok) return set({ status: 'error', error: result.error })
     get().apply(result.value)
   },
@@ -35,6 +37,8 @@ export const useWorkspaces = create<WorkspacesStore>()((set, get) => ({
     const stillThere = list.some((workspace) => workspace.id === activeId)
     const perWorkspace: Record<string, number> = {}
     for (const workspace of list) perWorkspace[workspace.id] = workspace.unreadTotal
+    // The next start asks for this workspace's first page before it even knows the list.
+    rememberFirstWorkspace(list[0]?.id ?? null)
     set({
       list,
       status: 'ready',
