@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { gunzip } from 'node:zlib'
+import type { Extension, ExtensionSetupResult, postgresMod } from '@electric-sql/pglite'
+import { parseTar } from 'nanotar'
+
+type PostgresModule = postgresMod.PostgresMod
+type BundleFile = { path: string; data: Uint8Array }
+
+/** Parsed bundles, kept for the life of the process: every later instance writes the same bytes. */
+const bundles = new Map<string, Promise<BundleFile[]>>()
+
+async function parseBundle(bundlePath: URL): Promise<BundleFile[]> {
+  const tar = await promisify(gunzip)(await readFile(fileURLToPath(bundlePath)))
+  // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
+  const own = tar.byteOffset === 0 && tar.byteLength === tar.buffer.byteLength ? tar : Uint8Array.from(tar)
+  return parseTar(own)
+    .filter((entry) => entry.type === 'file' && entry.data !== undefined)
+    .map((entry) => ({ path: entry.name, data: entry.data! }))
+}
+
+function loadBundle(bundlePath: URL): Promise<BundleFile[]> {
+  let files = bundles.get(bundlePath.href)
+  if (!files) {
+    files = parseBundle(bundlePath)
+    bundles.set(bundlePath.href, files)
+    // A failed read is reported by the instance that awaits it; the next instance tries again.
+    files.catch(() => bundles.delete(bundlePath.href))
+  }
+  return files
+}
+
+function writeBundle(module: PostgresModule, files: BundleFile[]): void {
+  for (const file of files) {
+    const path = `${module.WASM_PREFIX}/${file.path}`
+    module.FS.mkdirTree(path.slice(0, path.lastIndexOf('/')))
+    module.FS.writeFile(path, file.data)
+  }
+}
+
+/**
+ * The same extension, installed without compiling its WebAssembly at start-up.
+ * PGlite's own loader compiles every library in a bundle before Postgres starts
+ * (pgcrypto alone carries OpenSSL), although Postgres only needs a library when
+ * one of its functions or types is first used. Here the bundle's files are just
+ * placed where Postgres looks for them, and its dynamic loader compiles a library
+ * on first use. A test database that never calls crypt() never pays for it.
+ * The bundle is read and unzipped off the main thread while PGlite compiles
+ * Postgres, and written when Postgres is up: nothing loads a library before the
+ * first query, as shared_preload_libraries is empty.
+ */
+export function lazyExtension(extension: Extension): Extension {
+  return {
+    name: extension.name,
+    setup: async (pg, emscriptenOpts, clientOnly) => {
+      const { bundlePath, ...rest }: ExtensionSetupResult = await extension.setup(pg, emscriptenOpts, clientOnly)
+      if (!bundlePath) return rest
+      const files = loadBundle(bundlePath)
+      return {
+        ...rest,
+        init: async () => {
+          writeBundle(pg.Module, await files)
+          await rest.init?.()
+        },
+      }
+    },
+  }
+}

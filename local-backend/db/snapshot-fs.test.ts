@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { openDatabase } from './database.ts'
+import { SnapshotMemoryFS } from './snapshot-fs.ts'
+
+/*
+ * Test databases start from the cached snapshot through SnapshotMemoryFS, which
+ * hands the tarball's bytes to Postgres without copying them: each database must
+ * still be its own, and a bad snapshot must fail loudly instead of initdb-ing.
+ */
+
+const snapshotDir = mkdtempSync(join(tmpdir(), 'snapshot-fs-'))
+afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }))
+
+async function snapshotBytes(): Promise<Buffer> {
+  await (await openDatabase({ seed: true, snapshotDir })).close()
+  const [file] = readdirSync(snapshotDir).filter((name) => name.endsWith('.tar'))
+  return readFileSync(join(snapshotDir, file!))
+}
+
+describe('SnapshotMemoryFS', () => {
+  it('opens the seeded snapshot, and two databases from it never see each other’s writes', async () => {
+    const first = await openDatabase({ seed: true, snapshotDir })
+    const second = await openDatabase({ seed: true, snapshotDir })
+    try {
+      const count = 'select count(*)::int as n from public.workspaces'
+      const seeded = (await first.query<{ n: number }>(count)).rows[0]!.n
+      expect(seeded).toBe(2)
+      await first.query(`insert into public.workspaces (name) values ('Only in the first')`)
+      expect((await first.query<{ n: number }>(count)).rows[0]!.n).toBe(3)
+      expect((await second.query<{ n: number }>(count)).rows[0]!.n).toBe(2)
+    } finally {
+      await first.close()
+      await second.close()
+    }
+  })
+
+  it('adopts a tarball that is a view into a larger buffer', async () => {
+    const bytes = await snapshotBytes()
+    const padded = new Uint8Array(bytes.byteLength + 1024)
+    padded.set(bytes, 512)
+    const db = await PGlite.create({ fs: new SnapshotMemoryFS(Promise.resolve(padded.subarray(512, 512 + bytes.byteLength))) })
+    try {
+      expect((await db.query<{ n: number }>('select count(*)::int as n from auth.users')).rows[0]!.n).toBe(3)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('refuses a tarball that is not a data directory instead of creating an empty database', async () => {
+    const garbage = new TextEncoder().encode('not a tarball at all'.repeat(100))
+    await expect(PGlite.create({ fs: new SnapshotMemoryFS(Promise.resolve(garbage)) })).rejects.toThrow(/not a Postgres data directory/)
+  })
+
+  it('passes on a failed read of the tarball', async () => {
+    const missing = join(snapshotDir, 'missing.tar')
+    const read = import('node:fs/promises').then((fs) => fs.readFile(missing))
+    await expect(PGlite.create({ fs: new SnapshotMemoryFS(read) })).rejects.toThrow(/ENOENT/)
+  })
+
+  it('rebuilds a snapshot that was deleted', async () => {
+    for (const file of readdirSync(snapshotDir)) rmSync(join(snapshotDir, file))
+    const db = await openDatabase({ seed: true, snapshotDir })
+    try {
+      expect((await db.query<{ n: number }>('select count(*)::int as n from public.workspaces')).rows[0]!.n).toBe(2)
+      expect(readdirSync(snapshotDir).some((name) => name.endsWith('.tar'))).toBe(true)
+    } finally {
+      await db.close()
+    }
+  })
+})

@@ -1,0 +1,42 @@
+import { MemoryFS, PGlite } from '@electric-sql/pglite'
+import { parseTar } from 'nanotar'
+
+/**
+ * An in-memory data directory that starts as a copy of a snapshot tarball.
+ * PGlite's `loadDataDir` copies every file twice (untar, then into its memory
+ * filesystem) and checks each parent folder per file, a third of a test
+ * database's start-up. Here each file's contents is a view into the one buffer
+ * read from disk, which the memory filesystem adopts without copying; a buffer
+ * therefore backs exactly one database.
+ */
+export class SnapshotMemoryFS extends MemoryFS {
+  readonly #tar: Promise<Uint8Array>
+
+  /** Takes the tarball as a promise, so reading it overlaps with PGlite compiling Postgres. */
+  constructor(tar: Promise<Uint8Array>) {
+    super()
+    this.#tar = tar
+    // Handled where it is awaited; until then a failed read must not count as unhandled.
+    tar.catch(() => undefined)
+  }
+
+  override async initialSyncFs(): Promise<void> {
+    await super.initialSyncFs()
+    if (!this.pg) throw new Error('SnapshotMemoryFS.initialSyncFs ran before PGlite initialised it')
+    const fs = this.pg.Module.FS
+    const root = PGlite.paths.PGDATA
+    const read = await this.#tar
+    // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
+    const tar = read.byteOffset === 0 && read.byteLength === read.buffer.byteLength ? read : Uint8Array.from(read)
+    const entries = parseTar(tar)
+    // Without PG_VERSION PGlite would quietly run initdb and hand back an empty database.
+    if (!entries.some((entry) => entry.type === 'file' && entry.name.replace(/^\/+/, '') === 'PG_VERSION')) {
+      throw new Error('The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt')
+    }
+    for (const entry of entries) {
+      const path = `${root}/${entry.name.replace(/^\/+|\/+$/g, '')}`
+      if (entry.type === 'directory') fs.mkdirTree(path)
+      else if (entry.type === 'file') fs.writeFile(path, entry.data ?? new Uint8Array(0), { canOwn: true })
+    }
+  }
+}
