@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Logger } from '../../src/shared/log.ts'
 import { bearerToken, signJwt, verifyJwt, type JwtClaims } from '../keys.ts'
 import { jsonResponse, readJson } from '../http.ts'
+import { hashPassword, passwordMatches } from './passwords.ts'
 import { findUser, userColumns, userJson, type UserRow } from './users.ts'
 
 export interface AuthOptions {
@@ -120,25 +121,21 @@ export function createAuthApp(options: AuthOptions): Hono {
     if (!parsed.success) return validationFailed('Invalid login credentials: email and password are required')
     const { email, password } = parsed.data
     if (!email) return validationFailed('An email address is required')
+    const { rows } = await db.query<UserRow & { encrypted_password: string | null }>(
+      `select ${userColumns}, u.encrypted_password from auth.users u where lower(u.email) = lower($1) and u.deleted_at is null`,
+      [email],
+    )
+    const user = rows[0]
+    if (!(await passwordMatches(password, user?.encrypted_password)) || !user) {
+      return authError(400, 'invalid_credentials', 'Invalid login credentials')
+    }
+    if (user.banned_until && user.banned_until.getTime() > Date.now()) {
+      return authError(400, 'user_banned', 'User is banned')
+    }
+    if (!user.email_confirmed_at) return authError(400, 'email_not_confirmed', 'Email not confirmed')
     return db.transaction(async (tx) => {
-      const { rows } = await tx.query<UserRow & { password_ok: boolean }>(
-        `select ${userColumns},
-                coalesce(u.encrypted_password = extensions.crypt($2, u.encrypted_password), false) as password_ok
-           from auth.users u
-          where lower(u.email) = lower($1) and u.deleted_at is null`,
-        [email, password],
-      )
-      const user = rows[0]
-      if (!user) {
-        // Spend the same bcrypt time as for a real account, so timing does not reveal which emails exist.
-        await tx.query(`select extensions.crypt($1, extensions.gen_salt('bf', 10))`, [password])
-        return authError(400, 'invalid_credentials', 'Invalid login credentials')
-      }
-      if (!user.password_ok) return authError(400, 'invalid_credentials', 'Invalid login credentials')
-      if (user.banned_until && user.banned_until.getTime() > Date.now()) {
-        return authError(400, 'user_banned', 'User is banned')
-      }
-      if (!user.email_confirmed_at) return authError(400, 'email_not_confirmed', 'Email not confirmed')
+      // The password was checked outside the transaction: an account deleted meanwhile gets no session.
+      if (!(await findUser(tx, user.id))) return authError(400, 'invalid_credentials', 'Invalid login credentials')
       const session = await tx.query<{ id: string }>(
         'insert into auth.sessions (id, user_id) values (gen_random_uuid(), $1) returning id',
         [user.id],
@@ -266,6 +263,7 @@ export function createAuthApp(options: AuthOptions): Hono {
       )
     }
     const appMetadata = { provider: 'email', providers: ['email'], ...attributes.app_metadata }
+    const passwordHash = attributes.password === undefined ? null : await hashPassword(attributes.password)
     return db.transaction(async (tx) => {
       const existing = await tx.query('select 1 from auth.users where lower(email) = lower($1) or phone = $2', [
         attributes.email ?? null,
@@ -278,14 +276,14 @@ export function createAuthApp(options: AuthOptions): Hono {
         `insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password, email_confirmed_at,
                                  raw_app_meta_data, raw_user_meta_data)
          values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', $1, lower($2), $3,
-                 case when $4::text is null then null else extensions.crypt($4::text, extensions.gen_salt('bf', 10)) end,
+                 $4,
                  case when $5 then now() end, $6::jsonb, $7::jsonb)
          returning id`,
         [
           attributes.role ?? 'authenticated',
           attributes.email ?? null,
           attributes.phone ?? null,
-          attributes.password ?? null,
+          passwordHash,
           attributes.email_confirm ?? false,
           JSON.stringify(appMetadata),
           JSON.stringify(attributes.user_metadata ?? {}),

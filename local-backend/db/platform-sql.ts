@@ -30,8 +30,8 @@ $$;
 grant anon, authenticated, service_role to authenticator;
 
 create schema if not exists extensions;
--- GoTrue stores bcrypt hashes made by pgcrypto; the local auth verifies them with
--- crypt() so a seed written for a hosted project signs in here too.
+-- Hosted projects have pgcrypto, and seeds create demo users with
+-- crypt(…, gen_salt('bf')): the same bcrypt the local auth checks.
 create extension if not exists pgcrypto with schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto'
+import bcrypt from 'bcryptjs'
+
+/** GoTrue's bcrypt cost, so hashes move between this backend and a hosted project unchanged. */
+const cost = 10
+
+/**
+ * Passwords are hashed in JavaScript, as GoTrue does in Go, not with pgcrypto in
+ * the database: the embedded Postgres is one connection, and a 100 ms bcrypt
+ * inside it stalled every other request, while bcryptjs yields to the event loop
+ * as it works. The hashes are `$2a$`, as GoTrue and pgcrypto write them, so a
+ * seed's `extensions.crypt(…, gen_salt('bf'))` and these check each other
+ * (pgcrypto does not read bcryptjs's default `$2b$`).
+ */
+export function hashPassword(password: string): Promise<string> {
+  return bcrypt.hash(password, newSalt())
+}
+
+function newSalt(): string {
+  return `$2a$${cost}$${bcrypt.encodeBase64(randomBytes(16), 16)}`
+}
+
+let absentAccountHash: Promise<string> | undefined
+
+/**
+ * Whether the password matches the stored hash. With no account (or no password
+ * on it), the password is checked against a throwaway hash of the same cost, so
+ * the answer takes as long and does not reveal which emails have accounts.
+ */
+export async function passwordMatches(password: string, storedHash: string | null | undefined): Promise<boolean> {
+  if (storedHash) return bcrypt.compare(password, storedHash)
+  absentAccountHash ??= hashPassword(randomBytes(18).toString('base64'))
+  await bcrypt.compare(password, await absentAccountHash)
+  return false
+}
