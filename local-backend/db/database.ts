@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
@@ -8,6 +7,7 @@ import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 import { lazyExtension } from './lazy-extensions.ts'
 import { platformSql } from './platform-sql.ts'
+import { readWholeFile } from './read-whole-file.ts'
 import { SnapshotMemoryFS } from './snapshot-fs.ts'
 
 /** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
@@ -166,7 +166,10 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
     return db
   }
   const snapshot = await initializedSnapshot({ supabaseDir, snapshotDir, seed: options.seed ?? false, migrations, seedSql })
-  if (options.dataDir === undefined) return PGlite.create({ fs: new SnapshotMemoryFS(readFile(snapshot)), extensions, startParams: inMemoryStartParams })
+  if (options.dataDir === undefined) {
+    const fs = new SnapshotMemoryFS(readWholeFile(snapshot))
+    return PGlite.create({ fs, extensions, startParams: inMemoryStartParams })
+  }
   mkdirSync(options.dataDir, { recursive: true })
   // A file-backed Blob: PGlite reads it once, with no extra copy in between.
   return PGlite.create({ dataDir: options.dataDir, loadDataDir: await openAsBlob(snapshot), extensions })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
+import { readWholeFile } from './read-whole-file.ts'
 import { SnapshotMemoryFS } from './snapshot-fs.ts'
 
 /*
@@ -57,7 +58,7 @@ describe('SnapshotMemoryFS', () => {
 
   it('passes on a failed read of the tarball', async () => {
     const missing = join(snapshotDir, 'missing.tar')
-    const read = import('node:fs/promises').then((fs) => fs.readFile(missing))
+    const read = readWholeFile(missing)
     await expect(PGlite.create({ fs: new SnapshotMemoryFS(read) })).rejects.toThrow(/ENOENT/)
   })
 
