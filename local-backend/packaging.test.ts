@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../src/shared/log.ts'
 import { startLocalBackend } from './index.ts'
+import { loadTwilioApi } from './twilio/openapi.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'local-backend-packaging-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -34,5 +35,37 @@ describe('a backend started away from the repository (the packaged app)', () => 
     await expect(startLocalBackend({ port: 0, supabaseDir: missing, logger: createMemoryLogger('packaging').logger })).rejects.toThrow(
       `No Supabase migrations folder at ${join(missing, 'migrations')}`,
     )
+  })
+})
+
+describe('the Twilio double in a packaged app, which has no dev dependencies', () => {
+  const shipped = 'node_modules/@twilio-alpha/mcp/twilio-oai/spec/json'
+  const previous = process.env.EMBEDDED_TWILIO_SPEC
+  afterAll(() => {
+    if (previous === undefined) delete process.env.EMBEDDED_TWILIO_SPEC
+    else process.env.EMBEDDED_TWILIO_SPEC = previous
+  })
+
+  it('is shipped the one API description it validates against, as an extra resource', () => {
+    const builder = readFileSync(resolve(import.meta.dirname, '../electron-builder.yml'), 'utf8')
+    expect(builder).toContain(`- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json']`)
+    expect(existsSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'))).toBe(true)
+    const electronMain = readFileSync(resolve(import.meta.dirname, '../src/main/electron/index.ts'), 'utf8')
+    expect(electronMain).toContain(`process.env.EMBEDDED_TWILIO_SPEC ??= join(process.resourcesPath, 'twilio-oai', 'twilio_api_v2010.json')`)
+  })
+
+  it('reads the description from EMBEDDED_TWILIO_SPEC', () => {
+    const resources = join(scratch, 'resources', 'twilio-oai')
+    cpSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'), join(resources, 'twilio_api_v2010.json'))
+    process.env.EMBEDDED_TWILIO_SPEC = join(resources, 'twilio_api_v2010.json')
+    const api = loadTwilioApi()
+    expect(api.match('POST', '/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json')?.template).toBe(
+      '/2010-04-01/Accounts/{AccountSid}/Messages.json',
+    )
+  })
+
+  it('names the file it could not read', () => {
+    process.env.EMBEDDED_TWILIO_SPEC = join(scratch, 'resources', 'missing.json')
+    expect(() => loadTwilioApi()).toThrow(`Twilio's OpenAPI description (${join(scratch, 'resources', 'missing.json')})`)
   })
 })

@@ -40,20 +40,22 @@ const httpMethods = new Set(['get', 'post', 'put', 'delete', 'patch'])
 const SPEC_PATH = 'twilio-oai/spec/json/twilio_api_v2010.json'
 
 /**
- * The description ships in a dev dependency and is read at run time, so a build
- * without it (a bundle moved away from node_modules, a production install) must
- * say what is missing rather than fail on a bare ENOENT.
+ * The description ships in a dev dependency: from the repository it is read from
+ * node_modules, and a packaged app, which has no dev dependencies, ships the one
+ * file as a resource and names it in EMBEDDED_TWILIO_SPEC. Either way a missing
+ * file says what it is and where it was looked for, not a bare ENOENT.
  */
 function readSpec(): Spec {
-  let file = `@twilio-alpha/mcp/${SPEC_PATH}`
+  let file = process.env.EMBEDDED_TWILIO_SPEC || `@twilio-alpha/mcp/${SPEC_PATH}`
   try {
-    const packageJson = createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')
-    file = join(dirname(packageJson), SPEC_PATH)
+    if (!process.env.EMBEDDED_TWILIO_SPEC) {
+      file = join(dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')), SPEC_PATH)
+    }
     return JSON.parse(readFileSync(file, 'utf8')) as Spec
   } catch (error) {
     throw new Error(
-      `The Twilio double needs Twilio's OpenAPI description (${file}) from the @twilio-alpha/mcp package, ` +
-        `installed as a dev dependency; it could not be read from ${import.meta.dirname}: ${error instanceof Error ? error.message : String(error)}`,
+      `The Twilio double needs Twilio's OpenAPI description (${file}): from the @twilio-alpha/mcp dev dependency, ` +
+        `or the file EMBEDDED_TWILIO_SPEC names in a packaged app. It could not be read: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     )
   }

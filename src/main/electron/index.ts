@@ -126,7 +126,10 @@ if (!app.requestSingleInstanceLock()) {
     // From source while developing: the local backend reads its SQL and modules beside its own files.
     const embeddedHostModule = app.isPackaged ? join(here, 'embedded-stack.js') : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
     // The bundled host finds migrations and seed in the resources (electron-builder extraResources); the child inherits the env.
-    if (app.isPackaged) process.env.EMBEDDED_SUPABASE_DIR ??= join(process.resourcesPath, 'supabase')
+    if (app.isPackaged) {
+      process.env.EMBEDDED_SUPABASE_DIR ??= join(process.resourcesPath, 'supabase')
+      process.env.EMBEDDED_TWILIO_SPEC ??= join(process.resourcesPath, 'twilio-oai', 'twilio_api_v2010.json')
+    }
     core = createAppCore(platform, { logger, embeddedHostModule })
     registerIpc({ ipcMain, core, window: () => window, devServerUrl, logger })
     await createWindow()
