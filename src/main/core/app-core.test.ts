@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -275,4 +276,56 @@ describe('app core, embedded default', () => {
       await core.dispose()
     }
   })
+})
+
+/** This test process's children (Linux `ps`); a killed child stays listed, defunct, until it is reaped and its exit handled. */
+function children(): { pid: number; args: string }[] {
+  const listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+  return listing
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ pid: Number.parseInt(line.trim(), 10), args: line.trim().replace(/^\d+\s+/, '') }))
+}
+
+const embeddedChildren = () => children().filter((child) => child.args.includes('embedded-stack')).map((child) => child.pid)
+const reaped = (pid: number) => !children().some((child) => child.pid === pid)
+
+describe('app core, embedded server crash', () => {
+  it('restarts a crashed embedded server and carries on signed in, then gives up on a crash loop with the cache still readable', async () => {
+    const platform = testPlatform()
+    const core = createAppCore(platform, { env: {}, logger, embeddedPort: 0 })
+    const events = recorder(core)
+    const live = async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live'
+    try {
+      await value(core, 'session.signIn', { email: 'cleo@globex.test', password: 'inbox-demo-1' })
+      await until(live, 'live')
+      const cached = (await value<{ items: Conversation[] }>(core, 'conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).items
+      expect(cached.length).toBeGreaterThan(0)
+
+      const [first] = embeddedChildren()
+      expect(first).toBeDefined()
+      process.kill(first!, 'SIGKILL')
+      await until(() => reaped(first!), 'the crashed server reaped', 30_000)
+      await until(live, 'live again', 60_000)
+      expect(await value(core, 'session.get', {})).toMatchObject({ status: 'signed-in' })
+      await value(core, 'view.report', { focused: false, openConversationId: null })
+      expect(await value(core, 'dev.simulateInbound', { workspaceId: GLOBEX.workspaceId, from: '+15557040002', body: 'After the restart' })).toBeNull()
+      await until(() => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).content === 'After the restart'), 'the SMS after the restart')
+
+      // Two more crashes are restarted; the fourth within five minutes is not.
+      for (let crash = 2; crash <= 4; crash += 1) {
+        const [pid] = embeddedChildren()
+        process.kill(pid!, 'SIGKILL')
+        await until(() => reaped(pid!), 'the crashed server reaped', 30_000)
+        if (crash < 4) await until(live, `live after crash ${crash}`, 60_000)
+      }
+      await until(async () => !(await live()), 'offline after the crash loop')
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      expect(embeddedChildren()).toEqual([])
+      const stillCached = (await value<{ items: Conversation[] }>(core, 'conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).items
+      expect(stillCached.map((c) => c.id)).toEqual(expect.arrayContaining(cached.map((c) => c.id)))
+    } finally {
+      await core.dispose()
+    }
+  }, 300_000)
 })

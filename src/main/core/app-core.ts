@@ -74,6 +74,10 @@ interface Runtime {
   dispose(): Promise<void>
 }
 
+/** A crashed embedded server is restarted, at most this often, so a crash loop ends. */
+const maxEmbeddedRestarts = 3
+const embeddedRestartWindowMs = 5 * 60_000
+
 const signedOutUnauthorized = () => err('unauthorized', 'Please sign in first.')
 
 export function createAppCore(platform: Platform, config: AppCoreConfig = {}): AppCore {
@@ -87,6 +91,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
   let lastBadge = ''
   let disposed = false
   let runtimeError: string | null = null
+  let embeddedRestarts: number[] = []
   let runtime: Promise<Runtime | null>
   let activeBackend: BackendSettings = { mode: 'embedded' }
 
@@ -263,8 +268,23 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       },
     } satisfies Runtime)
     embedded?.onExit(() => {
-      runtimeError = 'The embedded server stopped unexpectedly. Restart the app to bring it back.'
       sync.setOnline(false)
+      if (disposed) return
+      const now = Date.now()
+      embeddedRestarts = embeddedRestarts.filter((at) => now - at < embeddedRestartWindowMs)
+      if (embeddedRestarts.length >= maxEmbeddedRestarts) {
+        // A server that keeps dying would restart forever; the cache stays readable, offline.
+        runtimeError = 'The embedded server keeps stopping. Restart the app to bring it back.'
+        logger.error('the embedded server keeps stopping; not restarting it again', { restarts: embeddedRestarts.length })
+        return
+      }
+      embeddedRestarts.push(now)
+      logger.warn('the embedded server stopped; restarting it', { restarts: embeddedRestarts.length })
+      // The same data directory and stored session: sync backfills from its cursor, so nothing is missed.
+      runtime = (async () => {
+        await current.dispose()
+        return boot()
+      })()
     })
     session.onChange((state) => {
       emit('session.changed', state)

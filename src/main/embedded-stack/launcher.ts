@@ -45,6 +45,8 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
   // The child logs JSON lines; they join the app's log as they are.
   child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+  // A message sent as the child dies fails with EPIPE here; the exit handler below settles what was pending.
+  child.on('error', (error) => logger.warn('the embedded stack channel failed', { error }))
 
   let nextId = 1
   const pending = new Map<number, (result: Result<null>) => void>()
