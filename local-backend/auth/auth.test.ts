@@ -83,6 +83,8 @@ describe('refresh tokens', () => {
     expect(second.refresh_token).not.toBe(first)
     expect(decodeJwt(second.access_token).session_id).toBe(decodeJwt(session.access_token).session_id)
 
+    // Past GoTrue's 10 s reuse interval, a replay means the token leaked.
+    await backend.db.query(`update auth.refresh_tokens set updated_at = now() - interval '11 seconds' where token = $1`, [first])
     const replay = await client().auth.refreshSession({ refresh_token: first })
     expect(replay.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' })
     // The leaked token's sibling, issued before the replay, is revoked with it.
@@ -93,6 +95,34 @@ describe('refresh tokens', () => {
       [decodeJwt(session.access_token).session_id],
     )
     expect(live.rows).toHaveLength(0)
+  })
+
+  it('gives two refreshes racing with one token the same session, as GoTrue does within its reuse interval', async () => {
+    const { session } = await signIn(ben.email)
+    const [a, b] = await Promise.all([
+      client().auth.refreshSession({ refresh_token: session.refresh_token }),
+      client().auth.refreshSession({ refresh_token: session.refresh_token }),
+    ])
+    expect(a.error).toBeNull()
+    expect(b.error).toBeNull()
+    expect(b.data.session!.refresh_token).toBe(a.data.session!.refresh_token)
+    const sessionId = decodeJwt(session.access_token).session_id
+    const live = await backend.db.query<{ token: string }>('select token from auth.refresh_tokens where session_id = $1 and not revoked', [sessionId])
+    expect(live.rows.map((row) => row.token)).toEqual([a.data.session!.refresh_token])
+    // A later rotation is followed too: the replay gets the newest token.
+    const next = await client().auth.refreshSession({ refresh_token: a.data.session!.refresh_token })
+    const late = await client().auth.refreshSession({ refresh_token: session.refresh_token })
+    expect(late.data.session!.refresh_token).toBe(next.data.session!.refresh_token)
+  })
+
+  it('does not hand out a signed-out session to a token replayed within the interval', async () => {
+    const { supabase, session } = await signIn(ben.email)
+    const refreshed = await supabase.auth.refreshSession({ refresh_token: session.refresh_token })
+    expect(refreshed.error).toBeNull()
+    await supabase.auth.signOut()
+    const replay = await client().auth.refreshSession({ refresh_token: session.refresh_token })
+    expect(replay.data.session).toBeNull()
+    expect(replay.error).toMatchObject({ status: 400, code: 'refresh_token_not_found' })
   })
 
   it('refuses an unknown refresh token', async () => {

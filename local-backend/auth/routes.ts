@@ -48,7 +48,30 @@ interface SessionRow {
   session_id: string
   user_id: string
   revoked: boolean
+  updated_at: Date
   not_after: Date | null
+}
+
+/**
+ * GoTrue's REFRESH_TOKEN_REUSE_INTERVAL (10 s by default): two refreshes racing
+ * with the same token (a timer and a 401 retry, two windows) both get the
+ * session, the second one the token the first was given. Outside the interval
+ * a reused token means it leaked, and the session's tokens are revoked.
+ */
+const refreshTokenReuseIntervalMs = 10_000
+
+/** The live token a rotated one was replaced by, following the rotations since; none once the session was signed out. */
+async function activeDescendant(tx: Transaction, token: string): Promise<string | undefined> {
+  const { rows } = await tx.query<{ token: string }>(
+    `with recursive descendants as (
+       select token, revoked, 1 as depth from auth.refresh_tokens where parent = $1
+       union all
+       select t.token, t.revoked, d.depth + 1 from auth.refresh_tokens t join descendants d on t.parent = d.token where d.depth < 50
+     )
+     select token from descendants where not revoked order by depth desc limit 1`,
+    [token],
+  )
+  return rows[0]?.token
 }
 
 type Authenticated = { ok: true; claims: JwtClaims & { sub: string } } | { ok: false; response: Response }
@@ -165,7 +188,7 @@ export function createAuthApp(options: AuthOptions): Hono {
     const presented = parsed.data.refresh_token
     return db.transaction(async (tx) => {
       const { rows } = await tx.query<SessionRow>(
-        `select t.session_id, t.user_id, t.revoked, s.not_after
+        `select t.session_id, t.user_id, t.revoked, t.updated_at, s.not_after
            from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
           where t.token = $1
           for update of t`,
@@ -173,6 +196,11 @@ export function createAuthApp(options: AuthOptions): Hono {
       )
       const token = rows[0]
       if (!token) return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
+      if (token.revoked && token.updated_at.getTime() > Date.now() - refreshTokenReuseIntervalMs) {
+        const replay = await activeDescendant(tx, presented)
+        const user = replay && (await findUser(tx, token.user_id))
+        if (replay && user) return jsonResponse(await sessionResponse(tx, user, token.session_id, replay), 200)
+      }
       if (token.revoked) {
         await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1', [
           token.session_id,
