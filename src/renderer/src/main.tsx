@@ -1,12 +1,13 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { setApi } from './api/api.ts'
-import { prefetchFirstPaint } from './api/boot.ts'
 import { installBrowserPlatform, reportView } from './api/browser-platform.ts'
 import { createWebSocketApi, shellSocketUrl } from './api/websocket-api.ts'
 import { wireEvents } from './api/wire.ts'
 import { App } from './App.tsx'
 import { useConnection } from './stores/connection.ts'
+import { useConversations } from './stores/conversations.ts'
+import { rememberedFirstWorkspace, useWorkspaces } from './stores/workspaces.ts'
 import './styles/tokens.css'
 import './styles/app.css'
 
@@ -15,7 +16,11 @@ const api =
   window.appApi ?? createWebSocketApi(shellSocketUrl(window.location), (status) => useConnection.getState().setTransport(status))
 setApi(api)
 wireEvents(api)
-prefetchFirstPaint()
+// The inbox's first paint needs the workspaces and its first page of conversations: ask now, beside
+// the session, rather than one after the other. Signed out, both answer "unauthorized" and are asked again after sign-in.
+void useWorkspaces.getState().load()
+const firstWorkspace = rememberedFirstWorkspace()
+if (firstWorkspace) void useConversations.getState().load(firstWorkspace)
 reportView(api)
 if (!window.appApi) installBrowserPlatform(api)
 

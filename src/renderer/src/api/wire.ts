@@ -1,6 +1,5 @@
 import type { AppApi } from '../../../shared/contract.ts'
 import type { Conversation } from '../../../shared/domain.ts'
-import { forgetEarly } from './boot.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useSession } from '../stores/session.ts'
@@ -33,7 +32,6 @@ export function wireEvents(api: AppApi): () => void {
     api.on('session.changed', (session) => {
       useSession.getState().apply(session)
       if (session.status === 'signed-out') {
-        forgetEarly()
         useWorkspaces.getState().reset()
         useConversations.getState().reset()
         void useThread.getState().open(null)

@@ -181,20 +181,24 @@ describe('conversations store, paged first load', () => {
     expect(order()).toEqual(many.filter((c) => c !== gone).map((c) => c.id))
   })
 
-  it('lets a newer load of the same workspace win over an older one still paging', async () => {
-    const slow = pagedApi(many)
-    setApi(slow.api)
-    const older = useConversations.getState().load(workspaceId)
-    await slow.release()
-    const newer = useConversations.getState().load(workspaceId)
-    // The older load's second page answers after the newer load began: it is not applied.
-    await slow.release()
-    await older
-    expect(order()).toHaveLength(100)
-    await slow.release()
-    await slow.release()
-    await newer
-    expect(slow.requests.map((r) => r.limit)).toEqual([100, 2000, 100, 2000])
-    expect(order()).toEqual(many.map((c) => c.id))
+  it('joins a load already under way, and a load orphaned by sign-out applies nothing', async () => {
+    const host = pagedApi(many)
+    setApi(host.api)
+    const first = useConversations.getState().load(workspaceId)
+    // The page asks at start and the list again as it mounts: one load serves both.
+    expect(useConversations.getState().load(workspaceId)).toBe(first)
+    await host.release()
+    await host.release()
+    await first
+    expect(host.requests.map((r) => r.limit)).toEqual([100, 2000])
+    expect(order()).toHaveLength(250)
+
+    const orphaned = useConversations.getState().load(workspaceId)
+    await host.release()
+    useConversations.getState().reset()
+    await host.release()
+    await orphaned
+    expect(useConversations.getState().lists).toEqual({})
+    expect(useConversations.getState().byId).toEqual({})
   })
 })

@@ -3,11 +3,13 @@ import type { ConversationCursor, RequestOf, ResponseOf } from '../../../shared/
 import type { Conversation, ConversationFilter, ConversationStatus } from '../../../shared/domain.ts'
 import type { AppError, Result } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
-import { firstPageSize, takeEarlyFirstPage } from '../api/boot.ts'
+import { useThread } from './thread.ts'
 
 type Counts = Record<ConversationFilter, number>
 type ListResult = Result<ResponseOf<'conversations.list'>>
 
+/** Rows of the first page: more than the tallest window shows, so the first paint is a full list. */
+const firstPageSize = 100
 /** Background pages: large enough to be few, small enough that reading one never holds a frame for long. */
 const restPageSize = 2000
 
@@ -89,9 +91,8 @@ function mergePage(order: string[], items: Conversation[], byId: Record<string, 
   return reposition(order, placed, byId)
 }
 
-/** The newest load of each workspace (numbers never repeat); an older one stops when a newer one starts. */
-const loadGenerations = new Map<string, number>()
-let loadSerial = 0
+/** The load under way per workspace: asking again joins it. reset() orphans it, and it stops at its next page. */
+const loading = new Map<string, Promise<void>>()
 
 export const useConversations = create<ConversationsStore>()((set, get) => ({
   byId: {},
@@ -100,50 +101,14 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   filter: 'Open',
   openId: null,
   cursorId: null,
-  async load(workspaceId) {
-    const generation = ++loadSerial
-    loadGenerations.set(workspaceId, generation)
-    const existing = get().lists[workspaceId]
-    if (!existing || existing.status === 'error') {
-      const list: WorkspaceList = { order: existing?.order ?? [], status: 'loading', error: null, complete: false, counts: null }
-      set({ lists: { ...get().lists, [workspaceId]: list } })
-    }
-    // Conversations the list showed before that the host no longer has are dropped once all pages are in.
-    const shownBefore = new Set(existing?.order ?? [])
-    const fresh = new Set<string>()
-    let after: ConversationCursor | null = null
-    for (;;) {
-      const request: RequestOf<'conversations.list'> = after
-        ? { workspaceId, filter: 'All', limit: restPageSize, after }
-        : { workspaceId, filter: 'All', limit: firstPageSize }
-      const early: ListResult | null = after ? null : await takeEarlyFirstPage(workspaceId)
-      const result: ListResult = early?.ok ? early : await call('conversations.list', request)
-      const list = get().lists[workspaceId]
-      if (loadGenerations.get(workspaceId) !== generation || !list) return
-      if (!result.ok) {
-        // What is on screen stays; the error only replaces an empty list.
-        if (list.order.length > 0) {
-          if (list.status !== 'ready') set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
-          return
-        }
-        set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
-        return
-      }
-      const { items, counts, hasMore }: ResponseOf<'conversations.list'> = result.value
-      for (const conversation of items) fresh.add(conversation.id)
-      const byId = get().byId
-      let order = mergePage(list.order, items, byId)
-      if (!hasMore && shownBefore.size > 0) order = order.filter((id) => fresh.has(id) || !shownBefore.has(id))
-      const complete = list.complete || !hasMore
-      set({
-        byId,
-        version: get().version + 1,
-        lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null, complete, counts: complete ? null : counts } },
-      })
-      const last: Conversation | undefined = items.at(-1)
-      if (!hasMore || !last) return
-      after = { lastMessageAt: last.lastMessageAt, id: last.id }
-    }
+  load(workspaceId) {
+    const running = loading.get(workspaceId)
+    if (running) return running
+    const run: Promise<void> = loadPages(workspaceId, () => loading.get(workspaceId) === run).finally(() => {
+      if (loading.get(workspaceId) === run) loading.delete(workspaceId)
+    })
+    loading.set(workspaceId, run)
+    return run
   },
   upsert(conversation) {
     get().upsertMany([conversation])
@@ -182,6 +147,8 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   open(id) {
     set({ openId: id, cursorId: id ?? get().cursorId })
     if (!id) return
+    // The thread is asked for before the read receipt: the host answers in order, and the bubbles are what the agent waits for.
+    void useThread.getState().open(id)
     const conversation = get().byId[id]
     if (conversation && conversation.unreadCount > 0) {
       // The badge clears at once; main confirms through conversation.upserted and badge.changed.
@@ -203,10 +170,55 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
     return null
   },
   reset() {
-    loadGenerations.clear()
+    loading.clear()
     set({ byId: {}, version: 0, lists: {}, openId: null, cursorId: null })
   },
 }))
+
+/** Pages through the host's list: the first page paints, the rest follow in the background. */
+async function loadPages(workspaceId: string, current: () => boolean): Promise<void> {
+  const { getState: get, setState: set } = useConversations
+  const existing = get().lists[workspaceId]
+  if (!existing || existing.status === 'error') {
+    const list: WorkspaceList = { order: existing?.order ?? [], status: 'loading', error: null, complete: false, counts: null }
+    set({ lists: { ...get().lists, [workspaceId]: list } })
+  }
+  // Conversations the list showed before that the host no longer has are dropped once all pages are in.
+  const shownBefore = new Set(existing?.order ?? [])
+  const fresh = new Set<string>()
+  let after: ConversationCursor | null = null
+  for (;;) {
+    const request: RequestOf<'conversations.list'> = after
+      ? { workspaceId, filter: 'All', limit: restPageSize, after }
+      : { workspaceId, filter: 'All', limit: firstPageSize }
+    const result: ListResult = await call('conversations.list', request)
+    const list = get().lists[workspaceId]
+    if (!current() || !list) return
+    if (!result.ok) {
+      // What is on screen stays; the error only replaces an empty list.
+      if (list.order.length > 0) {
+        if (list.status !== 'ready') set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
+        return
+      }
+      set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
+      return
+    }
+    const { items, counts, hasMore }: ResponseOf<'conversations.list'> = result.value
+    for (const conversation of items) fresh.add(conversation.id)
+    const byId = get().byId
+    let order = mergePage(list.order, items, byId)
+    if (!hasMore && shownBefore.size > 0) order = order.filter((id) => fresh.has(id) || !shownBefore.has(id))
+    const complete = list.complete || !hasMore
+    set({
+      byId,
+      version: get().version + 1,
+      lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null, complete, counts: complete ? null : counts } },
+    })
+    const last: Conversation | undefined = items.at(-1)
+    if (!hasMore || !last) return
+    after = { lastMessageAt: last.lastMessageAt, id: last.id }
+  }
+}
 
 /** Ids shown for a workspace under a filter, with the count of every filter. */
 export function filterConversations(

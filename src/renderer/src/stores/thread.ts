@@ -3,8 +3,12 @@ import type { Message } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
 
-/** A screenful and then some; older pages load as the agent scrolls up. */
-const pageSize = 100
+/**
+ * Opening paints only the newest messages: a screenful and then some (every bubble is rendered,
+ * so this page is what opening a long thread costs). Older pages, larger, load as the agent scrolls up.
+ */
+const firstPageSize = 40
+const olderPageSize = 100
 
 interface ThreadStore {
   contactId: string | null
@@ -49,9 +53,12 @@ export const useThread = create<ThreadStore>()((set, get) => ({
   loadingOlder: false,
   drafts: {},
   async open(contactId) {
+    // Opening what is already open (or loading) keeps it: only a failed load is asked again.
+    const current = get()
+    if (contactId && current.contactId === contactId && (current.status === 'loading' || current.status === 'ready')) return
     set({ contactId, messages: [], hasMore: false, status: contactId ? 'loading' : 'idle', error: null, loadingOlder: false })
     if (!contactId) return
-    const result = await call('thread.load', { contactId, before: null, limit: pageSize })
+    const result = await call('thread.load', { contactId, before: null, limit: firstPageSize })
     if (get().contactId !== contactId) return
     if (!result.ok) return set({ status: 'error', error: result.error })
     let messages = result.value.messages
@@ -63,7 +70,7 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     const { contactId, messages, hasMore, loadingOlder } = get()
     if (!contactId || !hasMore || loadingOlder || messages.length === 0) return
     set({ loadingOlder: true })
-    const result = await call('thread.load', { contactId, before: messages[0]!.createdAt, limit: pageSize })
+    const result = await call('thread.load', { contactId, before: messages[0]!.createdAt, limit: olderPageSize })
     if (get().contactId !== contactId) return
     if (!result.ok) return set({ loadingOlder: false })
     const known = new Set(get().messages.map((message) => message.id))
