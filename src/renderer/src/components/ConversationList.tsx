@@ -281,7 +281,7 @@ export function ConversationList() {
     ) : (
       <SkeletonRows />
     )
-  } else if (!list || (list.status === 'loading' && list.order.length === 0)) {
+  } else if (!list || (list.status === 'loading' && ids.length === 0)) {
     body = <SkeletonRows />
   } else if (list.status === 'error') {
     body = (

@@ -212,7 +212,11 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
     set({
       byId,
       version: get().version + 1,
-      lists: { ...get().lists, [workspaceId]: { order, status: 'ready', error: null, complete, counts: complete ? null : counts } },
+      // Still 'loading' while pages are missing: a filter without rows so far is not an empty one.
+      lists: {
+        ...get().lists,
+        [workspaceId]: { order, status: complete ? 'ready' : 'loading', error: null, complete, counts: complete ? null : counts },
+      },
     })
     const last: Conversation | undefined = items.at(-1)
     if (!hasMore || !last) return
