@@ -13,10 +13,12 @@ import { SnapshotMemoryFS } from './snapshot-fs.ts'
  * still be its own, and a bad snapshot must fail loudly instead of initdb-ing.
  */
 
-const snapshotDir = mkdtempSync(join(tmpdir(), 'snapshot-fs-'))
-afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }))
+const scratch = mkdtempSync(join(tmpdir(), 'snapshot-fs-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
+/** The seeded snapshot, built once into its own folder (the shared cache holds others too). */
 async function snapshotBytes(): Promise<Buffer> {
+  const snapshotDir = join(scratch, 'snapshots')
   await (await openDatabase({ seed: true, snapshotDir })).close()
   const [file] = readdirSync(snapshotDir).filter((name) => name.endsWith('.tar'))
   return readFileSync(join(snapshotDir, file!))
@@ -24,8 +26,8 @@ async function snapshotBytes(): Promise<Buffer> {
 
 describe('SnapshotMemoryFS', () => {
   it('opens the seeded snapshot, and two databases from it never see each other’s writes', async () => {
-    const first = await openDatabase({ seed: true, snapshotDir })
-    const second = await openDatabase({ seed: true, snapshotDir })
+    const first = await openDatabase({ seed: true })
+    const second = await openDatabase({ seed: true })
     try {
       const count = 'select count(*)::int as n from public.workspaces'
       const seeded = (await first.query<{ n: number }>(count)).rows[0]!.n
@@ -57,13 +59,14 @@ describe('SnapshotMemoryFS', () => {
   })
 
   it('passes on a failed read of the tarball', async () => {
-    const missing = join(snapshotDir, 'missing.tar')
+    const missing = join(scratch, 'missing.tar')
     const read = readWholeFile(missing)
     await expect(PGlite.create({ fs: new SnapshotMemoryFS(read) })).rejects.toThrow(/ENOENT/)
   })
 
   it('rebuilds a snapshot that was deleted', async () => {
-    for (const file of readdirSync(snapshotDir)) rmSync(join(snapshotDir, file))
+    const snapshotDir = join(scratch, 'snapshots')
+    rmSync(snapshotDir, { recursive: true, force: true })
     const db = await openDatabase({ seed: true, snapshotDir })
     try {
       expect((await db.query<{ n: number }>('select count(*)::int as n from public.workspaces')).rows[0]!.n).toBe(2)
