@@ -245,6 +245,48 @@ describe('admin users', () => {
   })
 })
 
+describe('the agent updates their own account', () => {
+  it('changes the password and merges user_metadata (null removes a key), as supabase-js updateUser expects', async () => {
+    const admin = client(backend.serviceRoleKey)
+    const email = 'dana@acme.test'
+    const created = await admin.auth.admin.createUser({ email, password: 'first-password', email_confirm: true, user_metadata: { full_name: 'Dana', team: 'north' } })
+    expect(created.error).toBeNull()
+    const supabase = client()
+    expect((await supabase.auth.signInWithPassword({ email, password: 'first-password' })).error).toBeNull()
+
+    const renamed = await supabase.auth.updateUser({ data: { full_name: 'Dana Okafor', team: null, shift: 'late' } })
+    expect(renamed.error).toBeNull()
+    expect(renamed.data.user!.user_metadata).toEqual({ full_name: 'Dana Okafor', shift: 'late' })
+
+    const changed = await supabase.auth.updateUser({ password: 'second-password' })
+    expect(changed.error).toBeNull()
+    expect((await client().auth.signInWithPassword({ email, password: 'first-password' })).error).toMatchObject({ code: 'invalid_credentials' })
+    expect((await client().auth.signInWithPassword({ email, password: 'second-password' })).error).toBeNull()
+    expect(lines.join('\n')).not.toContain('second-password')
+
+    expect((await supabase.auth.updateUser({ password: 'second-password' })).error).toMatchObject({ status: 422, code: 'same_password' })
+    expect((await supabase.auth.updateUser({ password: 'short' })).error).toMatchObject({ status: 422, code: 'weak_password' })
+    expect((await supabase.auth.updateUser({ email: 'elsewhere@acme.test' })).error).toMatchObject({ status: 400, code: 'validation_failed' })
+    await admin.auth.admin.deleteUser(created.data.user!.id)
+  })
+
+  it('needs a valid session to update anything', async () => {
+    const response = await fetch(`${backend.url}/auth/v1/user`, {
+      method: 'PUT',
+      headers: { apikey: backend.anonKey, Authorization: `Bearer ${backend.anonKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ password: 'whatever-it-is' }),
+    })
+    expect(response.status).toBe(403)
+    expect(await response.json()).toMatchObject({ error_code: expect.any(String) })
+  })
+
+  it('refuses sign-up, which this project turns off: agents are invited', async () => {
+    const { data, error } = await client().auth.signUp({ email: 'walk-in@acme.test', password: 'a-good-password' })
+    expect(data.user).toBeNull()
+    expect(error).toMatchObject({ status: 422, code: 'signup_disabled' })
+  })
+})
+
 describe('health and settings', () => {
   it('answers the endpoints supabase-js and the CLI probe', async () => {
     const health = await fetch(`${backend.url}/auth/v1/health`)

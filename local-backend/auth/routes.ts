@@ -41,8 +41,26 @@ const adminCreateUser = z.object({
   role: z.string().max(63).optional(),
 })
 const adminDeleteUser = z.object({ should_soft_delete: z.boolean().optional() }).optional()
+const updateUserBody = z.object({
+  password: z.string().max(1024).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  email: z.string().max(255).optional(),
+  phone: z.string().max(32).optional(),
+  nonce: z.string().max(255).optional(),
+})
 const uuid = z.uuid()
 const minimumPasswordLength = 6
+
+const weakPassword = () =>
+  jsonResponse(
+    {
+      code: 422,
+      error_code: 'weak_password',
+      msg: `Password should be at least ${minimumPasswordLength} characters.`,
+      weak_password: { reasons: ['length'] },
+    },
+    422,
+  )
 
 interface SessionRow {
   session_id: string
@@ -250,6 +268,54 @@ export function createAuthApp(options: AuthOptions): Hono {
     })
   })
 
+  // Agents are invited by their workspace's owner (the admin API), as supabase/config.toml says.
+  app.post('/signup', () => authError(422, 'signup_disabled', 'Signups not allowed for this instance'))
+
+  /**
+   * GoTrue's user update, for what an agent can change alone: the password and
+   * user_metadata (merged key by key, a null removing its key). Changing the email
+   * or phone asks for a confirmation message the embedded backend cannot send.
+   */
+  app.put('/user', async (c) => {
+    const auth = await authenticate(c)
+    if (!auth.ok) return auth.response
+    const body = await readJson(c)
+    if (!body.ok) return badJson(body.message)
+    const parsed = updateUserBody.safeParse(body.value)
+    if (!parsed.success) return validationFailed('Expected password, data, email or phone')
+    const { password, data, email, phone } = parsed.data
+    if (email !== undefined || phone !== undefined) {
+      return validationFailed('Changing the email or phone needs a confirmation message, which the embedded backend cannot send')
+    }
+    if (password !== undefined && password.length < minimumPasswordLength) return weakPassword()
+    const { sub } = auth.claims
+    const current = await db.query<{ encrypted_password: string | null }>(
+      'select encrypted_password from auth.users where id = $1 and deleted_at is null',
+      [sub],
+    )
+    if (current.rows.length === 0) return authError(404, 'user_not_found', 'User from sub claim in JWT does not exist')
+    if (password !== undefined && (await passwordMatches(password, current.rows[0]!.encrypted_password))) {
+      return authError(422, 'same_password', 'New password should be different from the old password.')
+    }
+    const passwordHash = password === undefined ? null : await hashPassword(password)
+    return db.transaction(async (tx) => {
+      await tx.query(
+        `update auth.users
+            set encrypted_password = coalesce($2, encrypted_password),
+                raw_user_meta_data = case when $3::jsonb is null then raw_user_meta_data
+                                          else (coalesce(raw_user_meta_data, '{}'::jsonb) || $3::jsonb)
+                                               - array(select key from jsonb_each($3::jsonb) where value = 'null'::jsonb) end,
+                updated_at = now()
+          where id = $1`,
+        [sub, passwordHash, data === undefined ? null : JSON.stringify(data)],
+      )
+      const user = await findUser(tx, sub)
+      if (!user) return authError(404, 'user_not_found', 'User from sub claim in JWT does not exist')
+      logger.info('user updated', { user_id: sub })
+      return jsonResponse(userJson(user), 200)
+    })
+  })
+
   app.post('/logout', async (c) => {
     const auth = await authenticate(c)
     if (!auth.ok) return auth.response
@@ -280,15 +346,7 @@ export function createAuthApp(options: AuthOptions): Hono {
     const attributes = parsed.data
     if (!attributes.email && !attributes.phone) return validationFailed('An email address or phone number is required')
     if (attributes.password !== undefined && attributes.password.length < minimumPasswordLength) {
-      return jsonResponse(
-        {
-          code: 422,
-          error_code: 'weak_password',
-          msg: `Password should be at least ${minimumPasswordLength} characters.`,
-          weak_password: { reasons: ['length'] },
-        },
-        422,
-      )
+      return weakPassword()
     }
     const appMetadata = { provider: 'email', providers: ['email'], ...attributes.app_metadata }
     const passwordHash = attributes.password === undefined ? null : await hashPassword(attributes.password)
