@@ -50,7 +50,9 @@ function createArrivals() {
 }
 
 async function subscribe(backend: LocalBackend, arrivals: ReturnType<typeof createArrivals>) {
-  const agent = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+  const agent = createClient(backend.url, backend.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  })
   const { error } = await agent.auth.signInWithPassword({ email: 'ben@acme.test', password: DEMO_PASSWORD })
   if (error) throw new Error(`sign-in failed: ${error.message}`)
   const channel = agent
@@ -93,11 +95,16 @@ export async function run(): Promise<BenchRow[]> {
     })
     // Limits out of the way: the bench measures latency, not the guard.
     const unlimited = { burst: 1_000_000, perSecond: 1_000_000 }
-    const { relayUrl } = mountRelay(backend, { twilioApiBaseUrl: double.url, logger, rateLimits: { perAgent: unlimited, perIp: unlimited } })
+    const { relayUrl } = mountRelay(backend, {
+      twilioApiBaseUrl: double.url,
+      logger,
+      rateLimits: { perAgent: unlimited, perIp: unlimited },
+    })
     const service = serviceClient(backend)
     const arrivals = createArrivals()
     realtime = await subscribe(backend, arrivals)
-    if (!realtime.subscribed) process.stderr.write('relay bench: realtime subscription failed; realtime rows are missing\n')
+    if (!realtime.subscribed)
+      process.stderr.write('relay bench: realtime subscription failed; realtime rows are missing\n')
 
     const rows: BenchRow[] = []
     const { data: contact } = await service
@@ -121,7 +128,14 @@ export async function run(): Promise<BenchRow[]> {
       const floorStarted = performance.now()
       await service
         .from('messages')
-        .insert({ workspace_id: ACME.workspaceId, contact_id: contactId, content: `floor ${index}`, direction: 'inbound', status: 'delivered', twilio_sid: floorSid })
+        .insert({
+          workspace_id: ACME.workspaceId,
+          contact_id: contactId,
+          content: `floor ${index}`,
+          direction: 'inbound',
+          status: 'delivered',
+          twilio_sid: floorSid,
+        })
         .throwOnError()
       floorCommit.push(performance.now() - floorStarted)
       if (subscribed) floorEvent.push((await arrivals.wait(floorSid)) - floorStarted)
@@ -143,14 +157,22 @@ export async function run(): Promise<BenchRow[]> {
     }
 
     rows.push(
-      { name: `inbound webhook → row committed p50 (n=${INBOUND_COUNT})`, value: ms(inboundCommit, 50), unit: 'ms' },
+      {
+        name: `inbound webhook → row committed p50 (n=${INBOUND_COUNT})`,
+        value: ms(inboundCommit, 50),
+        unit: 'ms',
+      },
       { name: 'inbound webhook → row committed p99', value: ms(inboundCommit, 99), unit: 'ms' },
       { name: 'floor: REST insert (service role) → committed p50', value: ms(floorCommit, 50), unit: 'ms' },
       { name: 'floor: REST insert (service role) → committed p99', value: ms(floorCommit, 99), unit: 'ms' },
     )
     if (subscribed) {
       rows.push(
-        { name: `inbound webhook → realtime event p50 (n=${INBOUND_COUNT})`, value: ms(inboundEvent, 50), unit: 'ms' },
+        {
+          name: `inbound webhook → realtime event p50 (n=${INBOUND_COUNT})`,
+          value: ms(inboundEvent, 50),
+          unit: 'ms',
+        },
         { name: 'inbound webhook → realtime event p99', value: ms(inboundEvent, 99), unit: 'ms' },
         { name: 'floor: REST insert → realtime event p50', value: ms(floorEvent, 50), unit: 'ms' },
         { name: 'floor: REST insert → realtime event p99', value: ms(floorEvent, 99), unit: 'ms' },
@@ -169,26 +191,42 @@ export async function run(): Promise<BenchRow[]> {
     const recipientId = (recipient.data as { id: string }).id
 
     // Floor of the send path: the official client straight to the double, no relay, no database.
-    const twilioClient = createTwilioClientFactory({ apiBaseUrl: double.url })({ accountSid: ACME.accountSid, authToken: ACME.authToken })
+    const twilioClient = createTwilioClientFactory({ apiBaseUrl: double.url })({
+      accountSid: ACME.accountSid,
+      authToken: ACME.authToken,
+    })
     const floorSend: number[] = []
     const send: number[] = []
     for (let index = 0; index < SEND_COUNT; index += 1) {
       const floorStarted = performance.now()
-      await twilioClient.messages.create({ to: '+15557900003', from: ACME.number, body: `floor send ${index}` })
+      await twilioClient.messages.create({
+        to: '+15557900003',
+        from: ACME.number,
+        body: `floor send ${index}`,
+      })
       floorSend.push(performance.now() - floorStarted)
 
       const started = performance.now()
       const response = await fetch(`${relayUrl}/messages`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify({ workspace_id: ACME.workspaceId, contact_id: recipientId, body: `send ${index}`, client_message_id: randomUUID() }),
+        body: JSON.stringify({
+          workspace_id: ACME.workspaceId,
+          contact_id: recipientId,
+          body: `send ${index}`,
+          client_message_id: randomUUID(),
+        }),
       })
       await response.arrayBuffer()
       if (response.status !== 201) throw new Error(`send answered ${response.status}`)
       send.push(performance.now() - started)
     }
     rows.push(
-      { name: `send (POST /messages → Twilio accepted, stored) p50 (n=${SEND_COUNT})`, value: ms(send, 50), unit: 'ms' },
+      {
+        name: `send (POST /messages → Twilio accepted, stored) p50 (n=${SEND_COUNT})`,
+        value: ms(send, 50),
+        unit: 'ms',
+      },
       { name: 'send p95', value: ms(send, 95), unit: 'ms' },
       { name: 'floor: Twilio client → double p50', value: ms(floorSend, 50), unit: 'ms' },
       { name: 'floor: Twilio client → double p95', value: ms(floorSend, 95), unit: 'ms' },

@@ -16,7 +16,12 @@ const ROUND_TRIPS = 300
 
 type Window = { __inboxRowRenders?: number; __firstRows?: number }
 
-async function roundTrips(url: string, headers: Record<string, string>, frame: (id: number) => string, count = ROUND_TRIPS): Promise<number[]> {
+async function roundTrips(
+  url: string,
+  headers: Record<string, string>,
+  frame: (id: number) => string,
+  count = ROUND_TRIPS,
+): Promise<number[]> {
   const socket = new WebSocket(url, { headers })
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
@@ -99,7 +104,13 @@ export async function run(): Promise<BenchRow[]> {
     await page.getByTestId('filter-All').click()
     await page.getByTestId('filter-All').filter({ hasText: /\d{5}/ }).waitFor()
     const firstRender = await page.evaluate(() => (window as Window).__firstRows!)
-    rows.push({ name: `first render, ${CONVERSATIONS.toLocaleString('en')} conversations (page load → rows)`, value: firstRender, unit: 'ms', target: '< 500 ms', meetsTarget: firstRender < 500 })
+    rows.push({
+      name: `first render, ${CONVERSATIONS.toLocaleString('en')} conversations (page load → rows)`,
+      value: firstRender,
+      unit: 'ms',
+      target: '< 500 ms',
+      meetsTarget: firstRender < 500,
+    })
 
     const frames = await page.getByRole('listbox', { name: 'Conversations' }).evaluate(
       (list) =>
@@ -119,7 +130,13 @@ export async function run(): Promise<BenchRow[]> {
         }),
     )
     const scrollP95 = percentile(frames, 95)
-    rows.push({ name: 'scroll frame time p95 (400 frames)', value: scrollP95, unit: 'ms', target: '≤ 16.7 ms', meetsTarget: scrollP95 <= 16.7 })
+    rows.push({
+      name: 'scroll frame time p95 (400 frames)',
+      value: scrollP95,
+      unit: 'ms',
+      target: '≤ 16.7 ms',
+      meetsTarget: scrollP95 <= 16.7,
+    })
 
     await page.getByRole('searchbox', { name: 'Search conversations' }).fill('Long Thread')
     await page.getByTestId('search-hit').first().waitFor()
@@ -138,7 +155,13 @@ export async function run(): Promise<BenchRow[]> {
         }),
       threadContact,
     )
-    rows.push({ name: `open a ${THREAD_MESSAGES.toLocaleString('en')}-message thread (click → bubbles painted)`, value: opened, unit: 'ms', target: '< 150 ms', meetsTarget: opened < 150 })
+    rows.push({
+      name: `open a ${THREAD_MESSAGES.toLocaleString('en')}-message thread (click → bubbles painted)`,
+      value: opened,
+      unit: 'ms',
+      target: '< 150 ms',
+      meetsTarget: opened < 150,
+    })
     await page.getByRole('searchbox', { name: 'Search conversations' }).fill('')
     await page.getByTestId('conversation-row').first().waitFor()
 
@@ -146,32 +169,65 @@ export async function run(): Promise<BenchRow[]> {
       ;(window as Window).__inboxRowRenders = 0
     })
     await stack.inbound(movingContact.phone, 'Bench: one inbound message')
-    await page.locator(`[data-testid="conversation-row"][data-id="${movingContact.id}"]`).filter({ hasText: 'Bench: one inbound message' }).waitFor()
+    await page
+      .locator(`[data-testid="conversation-row"][data-id="${movingContact.id}"]`)
+      .filter({ hasText: 'Bench: one inbound message' })
+      .waitFor()
     await page.waitForTimeout(300)
     const rendered = await page.evaluate(() => (window as Window).__inboxRowRenders!)
-    rows.push({ name: 'rows re-rendered by one inbound message', value: rendered, unit: 'rows', target: 'only the affected row' })
+    rows.push({
+      name: 'rows re-rendered by one inbound message',
+      value: rendered,
+      unit: 'rows',
+      target: 'only the affected row',
+    })
 
     const cdp = await context.newCDPSession(page)
     await cdp.send('HeapProfiler.collectGarbage')
     await cdp.send('Performance.enable')
     const { metrics } = await cdp.send('Performance.getMetrics')
     const heap = (metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024
-    rows.push({ name: `JS heap with ${CONVERSATIONS.toLocaleString('en')} conversations loaded`, value: heap, unit: 'MB', target: '< 80 MB', meetsTarget: heap < 80 })
+    rows.push({
+      name: `JS heap with ${CONVERSATIONS.toLocaleString('en')} conversations loaded`,
+      value: heap,
+      unit: 'MB',
+      target: '< 80 MB',
+      meetsTarget: heap < 80,
+    })
 
     const exchange = await fetch(stack.shell.url, { redirect: 'manual' })
     const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!
-    const shellSamples = await roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: stack.shell.origin, Cookie: cookie }, (id) =>
-      JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
+    const shellSamples = await roundTrips(
+      `ws://127.0.0.1:${stack.shell.port}/api`,
+      { Origin: stack.shell.origin, Cookie: cookie },
+      (id) => JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
     )
     // Context for the first render: the first page it waits for, beside one reply carrying every conversation.
     const list = (payload: object, count: number) =>
-      roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: stack.shell.origin, Cookie: cookie }, (id) =>
-        JSON.stringify({ type: 'request', id, channel: 'conversations.list', payload: { workspaceId: ACME.workspaceId, filter: 'All', ...payload } }),
-      count)
+      roundTrips(
+        `ws://127.0.0.1:${stack.shell.port}/api`,
+        { Origin: stack.shell.origin, Cookie: cookie },
+        (id) =>
+          JSON.stringify({
+            type: 'request',
+            id,
+            channel: 'conversations.list',
+            payload: { workspaceId: ACME.workspaceId, filter: 'All', ...payload },
+          }),
+        count,
+      )
     const firstPageSamples = await list({ limit: 100 }, 50)
-    rows.push({ name: 'conversations.list first page (100) through the shell, p50', value: percentile(firstPageSamples, 50), unit: 'ms' })
+    rows.push({
+      name: 'conversations.list first page (100) through the shell, p50',
+      value: percentile(firstPageSamples, 50),
+      unit: 'ms',
+    })
     const listSamples = await list({}, 5)
-    rows.push({ name: `conversations.list of all ${CONVERSATIONS.toLocaleString('en')} through the shell, p50`, value: percentile(listSamples, 50), unit: 'ms' })
+    rows.push({
+      name: `conversations.list of all ${CONVERSATIONS.toLocaleString('en')} through the shell, p50`,
+      value: percentile(listSamples, 50),
+      unit: 'ms',
+    })
     const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 })
     echo.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())))
     await new Promise<void>((resolve) => echo.once('listening', () => resolve()))
@@ -179,7 +235,11 @@ export async function run(): Promise<BenchRow[]> {
       JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
     )
     echo.close()
-    rows.push({ name: 'browser-shell API round trip (connection.get) p50', value: percentile(shellSamples, 50), unit: 'ms' })
+    rows.push({
+      name: 'browser-shell API round trip (connection.get) p50',
+      value: percentile(shellSamples, 50),
+      unit: 'ms',
+    })
     rows.push({ name: 'browser-shell API round trip p95', value: percentile(shellSamples, 95), unit: 'ms' })
     rows.push({ name: 'bare loopback WebSocket echo p50', value: percentile(echoSamples, 50), unit: 'ms' })
     await context.close()

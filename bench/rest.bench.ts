@@ -47,8 +47,13 @@ async function load(count: number, concurrency: number, once: () => Promise<void
 export async function run(): Promise<BenchRow[]> {
   const backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('bench').logger })
   try {
-    const supabase = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    const { data, error } = await supabase.auth.signInWithPassword({ email: 'ben@acme.test', password: 'inbox-demo-1' })
+    const supabase = createClient(backend.url, backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    const { data, error } = await supabase.auth.signInWithPassword({
+      email: 'ben@acme.test',
+      password: 'inbox-demo-1',
+    })
     if (error || !data.session) throw new Error(`sign-in failed: ${error?.message ?? 'no session'}`)
     const token = data.session.access_token
     const claims = JSON.stringify(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()))
@@ -104,10 +109,22 @@ export async function run(): Promise<BenchRow[]> {
       },
       { name: 'inbox query p50 latency', value: round(percentile(rest.latencies, 50)), unit: 'ms' },
       { name: 'inbox query p95 latency', value: round(percentile(rest.latencies, 95)), unit: 'ms' },
-      { name: 'floor: GET /health reads/s (same server)', value: Math.round(bareHttp.perSecond), unit: 'req/s' },
+      {
+        name: 'floor: GET /health reads/s (same server)',
+        value: Math.round(bareHttp.perSecond),
+        unit: 'req/s',
+      },
       { name: 'floor: GET /health CPU per request', value: round(bareHttp.cpuMsPerOp), unit: 'ms' },
-      { name: 'floor: same SQL in-process as the agent, per second', value: Math.round(database.perSecond), unit: 'q/s' },
-      { name: 'floor: same SQL in-process p95', value: round(percentile(database.latencies, 95)), unit: 'ms' },
+      {
+        name: 'floor: same SQL in-process as the agent, per second',
+        value: Math.round(database.perSecond),
+        unit: 'q/s',
+      },
+      {
+        name: 'floor: same SQL in-process p95',
+        value: round(percentile(database.latencies, 95)),
+        unit: 'ms',
+      },
       { name: 'floor: same SQL in-process CPU per query', value: round(database.cpuMsPerOp), unit: 'ms' },
     ]
   } finally {

@@ -26,7 +26,8 @@ for (const file of files) {
   }
 }
 
-const format = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1))
+const format = (value: number) =>
+  Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1)
 const table = [
   ['suite', 'measure', 'value', 'target', 'ok'],
   ...rows.map((row) => [

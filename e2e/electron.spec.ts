@@ -15,7 +15,11 @@ test.describe('the real Electron app', () => {
 
   test('flows 1–4: sign in, see badges, open a conversation, reply', async () => {
     test.setTimeout(180_000)
-    const app = await electron.launch({ executablePath: binary!, args: [join(root, 'out/main/index.js')], env: { ...process.env, SMS_INBOX_USER_DATA: join(root, '.local-data/e2e-electron') } })
+    const app = await electron.launch({
+      executablePath: binary!,
+      args: [join(root, 'out/main/index.js')],
+      env: { ...process.env, SMS_INBOX_USER_DATA: join(root, '.local-data/e2e-electron') },
+    })
     try {
       const window = await app.firstWindow()
       await expect(window.getByTestId('app-version')).toHaveText(`Version ${version}`)
@@ -28,7 +32,11 @@ test.describe('the real Electron app', () => {
       const composer = window.getByRole('textbox', { name: /Reply to/ })
       await composer.fill('Hello from Electron')
       await composer.press('Enter')
-      await expect(window.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveAttribute('data-status', 'delivered', { timeout: 30_000 })
+      await expect(window.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveAttribute(
+        'data-status',
+        'delivered',
+        { timeout: 30_000 },
+      )
     } finally {
       await app.close()
     }

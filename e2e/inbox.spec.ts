@@ -61,7 +61,8 @@ test('1. the demo agent signs in and sees the seeded conversations with their un
   for (const contact of contacts.slice(0, Math.min(visible, 8))) {
     const row = page.locator(`[data-testid="conversation-row"][data-id="${contact.id}"]`)
     await expect(row).toBeVisible()
-    if (contact.unread_count > 0) await expect(row.getByTestId('unread-badge')).toHaveText(`${contact.unread_count} unread`)
+    if (contact.unread_count > 0)
+      await expect(row.getByTestId('unread-badge')).toHaveText(`${contact.unread_count} unread`)
     else await expect(row.getByTestId('unread-badge')).toHaveCount(0)
   }
   const total = contacts.reduce((sum, contact) => sum + contact.unread_count, 0)
@@ -72,7 +73,9 @@ test('1. the demo agent signs in and sees the seeded conversations with their un
 
 test('2. an inbound SMS moves its conversation to the top with +1, raises the badges and notifies', async () => {
   const contacts = await acmeContacts()
-  const target = contacts.find((contact) => contact.name && contact.unread_count > 0 && contact !== contacts[0])!
+  const target = contacts.find(
+    (contact) => contact.name && contact.unread_count > 0 && contact !== contacts[0],
+  )!
   const other = contacts.find((contact) => contact.id !== target.id && contact.unread_count === 0)!
   // Another conversation is open, so the notification policy does notify.
   await page.locator(`[data-testid="conversation-row"][data-id="${other.id}"]`).click()
@@ -86,8 +89,12 @@ test('2. an inbound SMS moves its conversation to the top with +1, raises the ba
   await expect(top).toContainText('Any update on my refund?')
   await expect(workspaceBadge()).toHaveText(String(before + 1))
   await expect(page).toHaveTitle(new RegExp(`^\\(\\d+\\) SMS Inbox$`))
-  await expect.poll(async () => (await notifications(page)).map((shown) => shown.body)).toContain('Any update on my refund?')
-  expect((await notifications(page)).find((shown) => shown.body === 'Any update on my refund?')!.title).toContain(target.name!)
+  await expect
+    .poll(async () => (await notifications(page)).map((shown) => shown.body))
+    .toContain('Any update on my refund?')
+  expect(
+    (await notifications(page)).find((shown) => shown.body === 'Any update on my refund?')!.title,
+  ).toContain(target.name!)
 })
 
 test('3. opening it clears the badge everywhere and in the database', async () => {
@@ -103,7 +110,15 @@ test('3. opening it clears the badge everywhere and in the database', async () =
   else await expect(workspaceBadge()).toHaveCount(0)
   await expect(page).toHaveTitle(after > 0 ? `(${after}) SMS Inbox` : 'SMS Inbox')
   await expect
-    .poll(async () => (await stack.backend.db.query<{ unread_count: number }>('select unread_count from public.contacts where id = $1', [id])).rows[0]!.unread_count)
+    .poll(
+      async () =>
+        (
+          await stack.backend.db.query<{ unread_count: number }>(
+            'select unread_count from public.contacts where id = $1',
+            [id],
+          )
+        ).rows[0]!.unread_count,
+    )
     .toBe(0)
 })
 
@@ -119,7 +134,12 @@ async function watchStatuses() {
       const status = last?.dataset.status
       if (status && seen[seen.length - 1] !== status) seen.push(status)
     }
-    new MutationObserver(record).observe(log, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] })
+    new MutationObserver(record).observe(log, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-status'],
+    })
   })
 }
 const statuses = () => page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses)
@@ -137,7 +157,9 @@ test('4. a reply goes pending → sent → delivered; a refused one shows the re
   expect(seen[seen.length - 1]).toBe('delivered')
   expect(seen).toEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)))
   expect(seen.some((status) => status === 'pending' || status === 'queued')).toBe(true)
-  expect(stack.double.requests.filter((request) => request.params.Body === 'Your refund went out today.')).toHaveLength(1)
+  expect(
+    stack.double.requests.filter((request) => request.params.Body === 'Your refund went out today.'),
+  ).toHaveLength(1)
 
   await rowNamed(page, 'Test Invalid Number').click()
   await composer.fill('Testing the number you gave us')
@@ -145,7 +167,8 @@ test('4. a reply goes pending → sent → delivered; a refused one shows the re
   const failed = page.getByTestId('message').filter({ hasText: 'Testing the number you gave us' })
   await expect(failed).toHaveAttribute('data-status', 'failed')
   await expect(failed.getByRole('alert')).toContainText('21211')
-  const attempts = () => stack.double.requests.filter((request) => request.params.Body === 'Testing the number you gave us').length
+  const attempts = () =>
+    stack.double.requests.filter((request) => request.params.Body === 'Testing the number you gave us').length
   expect(attempts()).toBe(1)
   await failed.getByRole('button', { name: 'Retry' }).click()
   await expect.poll(attempts).toBe(2)

@@ -14,7 +14,10 @@ test.afterAll(async () => {
 test('5. an agent of the second workspace never sees the first one’s conversations', async ({ page }) => {
   const names = async (workspaceId: string) =>
     (
-      await stack.backend.db.query<{ id: string; name: string | null }>('select id, name from public.contacts where workspace_id = $1', [workspaceId])
+      await stack.backend.db.query<{ id: string; name: string | null }>(
+        'select id, name from public.contacts where workspace_id = $1',
+        [workspaceId],
+      )
     ).rows
   const globex = await names(GLOBEX.workspaceId)
   const acme = await names(ACME.workspaceId)
@@ -27,7 +30,9 @@ test('5. an agent of the second workspace never sees the first one’s conversat
 
   await page.getByTestId('filter-All').click()
   await expect(page.getByTestId('filter-All')).toContainText(String(globex.length))
-  const shown = await rows(page).evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.id))
+  const shown = await rows(page).evaluateAll((elements) =>
+    elements.map((element) => (element as HTMLElement).dataset.id),
+  )
   expect(shown.length).toBe(globex.length)
   expect(new Set(shown)).toEqual(new Set(globex.map((contact) => contact.id)))
 

@@ -12,7 +12,9 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-test('6. offline: cached threads stay readable and searchable, a reply is queued and delivered once, nothing is missed', async ({ page }) => {
+test('6. offline: cached threads stay readable and searchable, a reply is queued and delivered once, nothing is missed', async ({
+  page,
+}) => {
   await signIn(page, stack.shell.url, 'ben@acme.test')
   await expect(page.getByTestId('connection-status')).toHaveText('Live')
   const first = rows(page).first()
@@ -57,7 +59,9 @@ test('6. offline: cached threads stay readable and searchable, a reply is queued
   await expect(banner).toHaveCount(0)
   await expect(reply).toHaveAttribute('data-status', 'delivered')
   await expect(log.getByTestId('message').filter({ hasText: 'Written during the outage' })).toHaveCount(1)
-  expect(stack.double.requests.filter((request) => request.params.Body === 'Sent while offline')).toHaveLength(1)
+  expect(
+    stack.double.requests.filter((request) => request.params.Body === 'Sent while offline'),
+  ).toHaveLength(1)
   const stored = await stack.backend.db.query<{ count: number }>(
     `select count(*)::int as count from public.messages where contact_id = $1 and content = 'Sent while offline'`,
     [contactId],

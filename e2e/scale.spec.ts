@@ -23,7 +23,9 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-test('7. ten thousand conversations render, scroll, and work from the keyboard end to end', async ({ page }) => {
+test('7. ten thousand conversations render, scroll, and work from the keyboard end to end', async ({
+  page,
+}) => {
   test.setTimeout(360_000)
   await signIn(page, stack.shell.url, 'ben@acme.test')
   const all = page.getByTestId('filter-All')

@@ -51,10 +51,14 @@ test('8. every screen passes axe, in light and dark, and is captured for the REA
   await expect(rows(page).first()).toBeVisible()
   await capture(page, 'inbox')
 
-  const unreadRow = rows(page).filter({ has: page.getByTestId('unread-badge') }).first()
+  const unreadRow = rows(page)
+    .filter({ has: page.getByTestId('unread-badge') })
+    .first()
   await unreadRow.click()
   await expect(page.getByRole('log', { name: 'Messages' }).getByTestId('message').first()).toBeVisible()
-  await page.getByRole('textbox', { name: /Reply to/ }).fill('So sorry about that — a replacement ships today, and you can keep the damaged one.')
+  await page
+    .getByRole('textbox', { name: /Reply to/ })
+    .fill('So sorry about that — a replacement ships today, and you can keep the damaged one.')
   await capture(page, 'thread')
 
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('order')

@@ -25,7 +25,10 @@ test.afterAll(async () => {
 })
 
 /** Opens a socket from Node with the given headers; resolves with what the host said. */
-function tryNodeSocket(url: string, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; frames: string[] }> {
+function tryNodeSocket(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ opened: boolean; status?: number; frames: string[] }> {
   return new Promise((resolve) => {
     const frames: string[] = []
     const socket = new WebSocket(url, { headers })
@@ -36,7 +39,9 @@ function tryNodeSocket(url: string, headers: Record<string, string>): Promise<{ 
       frames.push(data.toString())
       socket.close()
     })
-    socket.on('unexpected-response', (_request, response) => resolve({ opened: false, status: response.statusCode, frames }))
+    socket.on('unexpected-response', (_request, response) =>
+      resolve({ opened: false, status: response.statusCode, frames }),
+    )
     socket.on('close', () => resolve({ opened: true, frames }))
     socket.on('error', () => resolve({ opened: false, frames }))
   })
@@ -64,14 +69,28 @@ test('a valid session from another origin or host is refused', async ({ request 
   expect(sameOrigin.opened).toBe(true)
   expect(JSON.parse(sameOrigin.frames[0]!)).toMatchObject({ type: 'reply', id: 1, reply: { ok: true } })
 
-  expect(await tryNodeSocket(socketUrl, { Origin: foreignOrigin, Cookie: cookie })).toEqual({ opened: false, status: 403, frames: [] })
-  expect(await tryNodeSocket(socketUrl, { Cookie: cookie })).toEqual({ opened: false, status: 403, frames: [] })
+  expect(await tryNodeSocket(socketUrl, { Origin: foreignOrigin, Cookie: cookie })).toEqual({
+    opened: false,
+    status: 403,
+    frames: [],
+  })
+  expect(await tryNodeSocket(socketUrl, { Cookie: cookie })).toEqual({
+    opened: false,
+    status: 403,
+    frames: [],
+  })
   expect(
-    await tryNodeSocket(`ws://127.0.0.1:${stack.shell.port}/api`, { Origin: 'http://attacker.test', Host: 'attacker.test', Cookie: cookie }),
+    await tryNodeSocket(`ws://127.0.0.1:${stack.shell.port}/api`, {
+      Origin: 'http://attacker.test',
+      Host: 'attacker.test',
+      Cookie: cookie,
+    }),
   ).toEqual({ opened: false, status: 403, frames: [] })
 })
 
-test('a page from another origin in the same browser gets nothing, even after the user signed in', async ({ page }) => {
+test('a page from another origin in the same browser gets nothing, even after the user signed in', async ({
+  page,
+}) => {
   await page.goto(stack.shell.url)
   await expect(page.getByRole('heading', { name: 'Sign in to SMS Inbox' })).toBeVisible()
   await page.goto(foreignOrigin)
@@ -109,19 +128,46 @@ test('a page from another origin in the same browser gets nothing, even after th
 test('malformed frames and payloads get typed errors, and nothing else happens', async ({ request }) => {
   const exchange = await request.get(stack.shell.url, { maxRedirects: 0 })
   const cookie = exchange.headers()['set-cookie']!.split(';')[0]!
-  const socket = new WebSocket(`ws://127.0.0.1:${stack.shell.port}/api`, { headers: { Origin: stack.shell.origin, Cookie: cookie } })
+  const socket = new WebSocket(`ws://127.0.0.1:${stack.shell.port}/api`, {
+    headers: { Origin: stack.shell.origin, Cookie: cookie },
+  })
   const replies: unknown[] = []
   await new Promise<void>((resolve) => socket.on('open', () => resolve()))
   socket.on('message', (data) => replies.push(JSON.parse(data.toString())))
   socket.send('not json')
   socket.send(JSON.stringify({ type: 'request', id: 2, channel: 'no.such.channel', payload: {} }))
   socket.send(JSON.stringify({ type: 'request', id: 3, channel: 'session.signIn', payload: { email: 5 } }))
-  socket.send(JSON.stringify({ type: 'request', id: 4, channel: 'conversations.markRead', payload: { contactId: 'x' } }))
+  socket.send(
+    JSON.stringify({
+      type: 'request',
+      id: 4,
+      channel: 'conversations.markRead',
+      payload: { contactId: 'x' },
+    }),
+  )
   await expect.poll(() => replies.length).toBe(3)
   socket.close()
   expect(replies).toEqual([
-    { type: 'reply', id: 2, reply: { ok: false, error: { kind: 'invalid_input', message: expect.stringContaining('Unknown request channel') } } },
-    { type: 'reply', id: 3, reply: { ok: false, error: { kind: 'invalid_input', message: expect.stringContaining('session.signIn') } } },
-    { type: 'reply', id: 4, reply: { ok: false, error: { kind: 'invalid_input', message: expect.stringContaining('contactId') } } },
+    {
+      type: 'reply',
+      id: 2,
+      reply: {
+        ok: false,
+        error: { kind: 'invalid_input', message: expect.stringContaining('Unknown request channel') },
+      },
+    },
+    {
+      type: 'reply',
+      id: 3,
+      reply: {
+        ok: false,
+        error: { kind: 'invalid_input', message: expect.stringContaining('session.signIn') },
+      },
+    },
+    {
+      type: 'reply',
+      id: 4,
+      reply: { ok: false, error: { kind: 'invalid_input', message: expect.stringContaining('contactId') } },
+    },
   ])
 })

@@ -12,7 +12,9 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-test('the built renderer loads through the browser shell and shows the app version and sign-in', async ({ page }) => {
+test('the built renderer loads through the browser shell and shows the app version and sign-in', async ({
+  page,
+}) => {
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   page.on('console', (message) => {

@@ -26,7 +26,9 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-test('older history loads on scroll-up without moving what is on screen; new messages while scrolled up show a pill', async ({ page }) => {
+test('older history loads on scroll-up without moving what is on screen; new messages while scrolled up show a pill', async ({
+  page,
+}) => {
   await signIn(page, stack.shell.url, 'ben@acme.test')
   await expect(page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
   await rowNamed(page, 'Long History').click()
@@ -38,7 +40,9 @@ test('older history loads on scroll-up without moving what is on screen; new mes
   expect(firstCount).toBeLessThan(HISTORY)
 
   const anchorText = (await bubbles.first().locator('.bubble-text').textContent())!
-  const anchor = bubbles.filter({ has: page.locator('.bubble-text', { hasText: new RegExp(`^${anchorText}$`) }) })
+  const anchor = bubbles.filter({
+    has: page.locator('.bubble-text', { hasText: new RegExp(`^${anchorText}$`) }),
+  })
   await log.evaluate((element) => element.scrollTo({ top: 0 }))
   await expect.poll(() => bubbles.count()).toBeGreaterThan(firstCount)
   // The message that was at the top stays where the agent was looking, instead of jumping.
@@ -57,7 +61,9 @@ test('older history loads on scroll-up without moving what is on screen; new mes
   await expect(pill).toHaveCount(0)
 })
 
-test('the composer: Shift+Enter adds a line, drafts stay per conversation, the counter names the UCS-2 character', async ({ page }) => {
+test('the composer: Shift+Enter adds a line, drafts stay per conversation, the counter names the UCS-2 character', async ({
+  page,
+}) => {
   // The host keeps the agent signed in (as the desktop app does): the inbox opens directly.
   await page.goto(stack.shell.url)
   await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible()
@@ -74,7 +80,10 @@ test('the composer: Shift+Enter adds a line, drafts stay per conversation, the c
   await expect(page.getByTestId('sms-counter')).toContainText('UCS-2')
   await expect(page.getByTestId('sms-offending')).toContainText('U+2014')
 
-  const other = page.getByTestId('conversation-row').filter({ hasNot: page.locator('.row-name', { hasText: 'Long History' }) }).first()
+  const other = page
+    .getByTestId('conversation-row')
+    .filter({ hasNot: page.locator('.row-name', { hasText: 'Long History' }) })
+    .first()
   await other.click()
   await expect(composer).toHaveValue('')
   await rowNamed(page, 'Long History').click()

@@ -20,7 +20,8 @@ function options() {
       process.exit(0)
     }
     const port = values.port === undefined ? 54321 : Number(values.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`)
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be 0-65535, got ${values.port}`)
     return { port, dataDir: resolve(values['data-dir'] ?? resolve(import.meta.dirname, '../.local-data')) }
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`)

@@ -39,7 +39,10 @@ export interface LocalBackend {
   stop(): Promise<void>
 }
 
-function listen(app: { fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> }, port: number): Promise<Server> {
+function listen(
+  app: { fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> },
+  port: number,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }) as Server
     server.once('error', reject)
@@ -68,7 +71,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     // The API needs its own URL (the JWT issuer), known only once the port is bound.
     const ready: { api?: Hono } = {}
     const app = {
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) => ready.api?.fetch(request, env) ?? new Response('starting', { status: 503 }),
+      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
+        ready.api?.fetch(request, env) ?? new Response('starting', { status: 503 }),
     }
     const server = await listen(app, options.port ?? 54321)
     const address = server.address()

@@ -13,16 +13,31 @@ describe('a backend started away from the repository (the packaged app)', () => 
   it('reads migrations and seed from supabaseDir and caches its snapshot in snapshotDir', async () => {
     const supabaseDir = join(scratch, 'resources', 'supabase')
     const snapshotDir = join(scratch, 'snapshots')
-    cpSync(resolve(import.meta.dirname, '../supabase/migrations'), join(supabaseDir, 'migrations'), { recursive: true })
+    cpSync(resolve(import.meta.dirname, '../supabase/migrations'), join(supabaseDir, 'migrations'), {
+      recursive: true,
+    })
     cpSync(resolve(import.meta.dirname, '../supabase/seed.sql'), join(supabaseDir, 'seed.sql'))
     // Only this copy has it: finding the table proves the repository's folder was not read.
-    writeFileSync(join(supabaseDir, 'migrations', '99991231000000_packaging_probe.sql'), 'create table public.packaging_probe (id int primary key);')
+    writeFileSync(
+      join(supabaseDir, 'migrations', '99991231000000_packaging_probe.sql'),
+      'create table public.packaging_probe (id int primary key);',
+    )
 
-    const backend = await startLocalBackend({ port: 0, seed: true, supabaseDir, snapshotDir, logger: createMemoryLogger('packaging').logger })
+    const backend = await startLocalBackend({
+      port: 0,
+      seed: true,
+      supabaseDir,
+      snapshotDir,
+      logger: createMemoryLogger('packaging').logger,
+    })
     try {
-      const probe = await backend.db.query<{ name: string | null }>(`select to_regclass('public.packaging_probe')::text as name`)
+      const probe = await backend.db.query<{ name: string | null }>(
+        `select to_regclass('public.packaging_probe')::text as name`,
+      )
       expect(probe.rows).toEqual([{ name: 'packaging_probe' }])
-      const workspaces = await backend.db.query<{ count: number }>('select count(*)::int as count from public.workspaces')
+      const workspaces = await backend.db.query<{ count: number }>(
+        'select count(*)::int as count from public.workspaces',
+      )
       expect(workspaces.rows).toEqual([{ count: 2 }])
       expect(readdirSync(snapshotDir).filter((file) => file.endsWith('.tar'))).toHaveLength(1)
     } finally {
@@ -32,9 +47,9 @@ describe('a backend started away from the repository (the packaged app)', () => 
 
   it('says which folder it looked in when the migrations are not there', async () => {
     const missing = join(scratch, 'nowhere', 'supabase')
-    await expect(startLocalBackend({ port: 0, supabaseDir: missing, logger: createMemoryLogger('packaging').logger })).rejects.toThrow(
-      `No Supabase migrations folder at ${join(missing, 'migrations')}`,
-    )
+    await expect(
+      startLocalBackend({ port: 0, supabaseDir: missing, logger: createMemoryLogger('packaging').logger }),
+    ).rejects.toThrow(`No Supabase migrations folder at ${join(missing, 'migrations')}`)
   })
 })
 
@@ -51,21 +66,28 @@ describe('the Twilio double in a packaged app, which has no dev dependencies', (
     expect(builder).toContain(`- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json']`)
     expect(existsSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'))).toBe(true)
     const electronMain = readFileSync(resolve(import.meta.dirname, '../src/main/electron/index.ts'), 'utf8')
-    expect(electronMain).toContain(`process.env.EMBEDDED_TWILIO_SPEC ??= join(process.resourcesPath, 'twilio-oai', 'twilio_api_v2010.json')`)
+    expect(electronMain).toContain(
+      `process.env.EMBEDDED_TWILIO_SPEC ??= join(process.resourcesPath, 'twilio-oai', 'twilio_api_v2010.json')`,
+    )
   })
 
   it('reads the description from EMBEDDED_TWILIO_SPEC', () => {
     const resources = join(scratch, 'resources', 'twilio-oai')
-    cpSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'), join(resources, 'twilio_api_v2010.json'))
+    cpSync(
+      resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'),
+      join(resources, 'twilio_api_v2010.json'),
+    )
     process.env.EMBEDDED_TWILIO_SPEC = join(resources, 'twilio_api_v2010.json')
     const api = loadTwilioApi()
-    expect(api.match('POST', '/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json')?.template).toBe(
-      '/2010-04-01/Accounts/{AccountSid}/Messages.json',
-    )
+    expect(
+      api.match('POST', '/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json')?.template,
+    ).toBe('/2010-04-01/Accounts/{AccountSid}/Messages.json')
   })
 
   it('names the file it could not read', () => {
     process.env.EMBEDDED_TWILIO_SPEC = join(scratch, 'resources', 'missing.json')
-    expect(() => loadTwilioApi()).toThrow(`Twilio's OpenAPI description (${join(scratch, 'resources', 'missing.json')})`)
+    expect(() => loadTwilioApi()).toThrow(
+      `Twilio's OpenAPI description (${join(scratch, 'resources', 'missing.json')})`,
+    )
   })
 })

@@ -5,7 +5,10 @@ import { startLocalBackend, type LocalBackend } from './index.ts'
 
 let backend: LocalBackend
 const { logger, lines } = createMemoryLogger('server-test')
-const serviceHeaders = () => ({ apikey: backend.serviceRoleKey, authorization: `Bearer ${backend.serviceRoleKey}` })
+const serviceHeaders = () => ({
+  apikey: backend.serviceRoleKey,
+  authorization: `Bearer ${backend.serviceRoleKey}`,
+})
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
@@ -15,7 +18,9 @@ afterAll(async () => {
 })
 
 async function stillServing() {
-  const response = await fetch(`${backend.url}/rest/v1/workspaces?select=name&order=name`, { headers: serviceHeaders() })
+  const response = await fetch(`${backend.url}/rest/v1/workspaces?select=name&order=name`, {
+    headers: serviceHeaders(),
+  })
   expect(response.status).toBe(200)
   expect(await response.json()).toEqual([{ name: 'Acme Support' }, { name: 'Globex Care' }])
 }
@@ -76,11 +81,15 @@ describe('bad input gets a clean error and the server keeps serving', () => {
 
   it('bad Range headers and limits', async () => {
     for (const range of ['9-2', 'abc', '-5']) {
-      const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, { headers: { ...serviceHeaders(), range } })
+      const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, {
+        headers: { ...serviceHeaders(), range },
+      })
       expect({ range, status: response.status }).toEqual({ range, status: 416 })
       expect(await response.json()).toMatchObject({ code: 'PGRST103' })
     }
-    const limit = await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=-1`, { headers: serviceHeaders() })
+    const limit = await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=-1`, {
+      headers: serviceHeaders(),
+    })
     expect(limit.status).toBe(400)
     const past = await fetch(`${backend.url}/rest/v1/contacts?select=id&offset=1000`, {
       headers: { ...serviceHeaders(), prefer: 'count=exact' },
@@ -90,7 +99,13 @@ describe('bad input gets a clean error and the server keeps serving', () => {
   })
 
   it('unknown routes are 404 JSON', async () => {
-    for (const path of ['/nope', '/rest/v1/contacts/extra', '/auth/v1/nope', '/functions/v1/missing/x', '/realtime/v1/api']) {
+    for (const path of [
+      '/nope',
+      '/rest/v1/contacts/extra',
+      '/auth/v1/nope',
+      '/functions/v1/missing/x',
+      '/realtime/v1/api',
+    ]) {
       const response = await fetch(`${backend.url}${path}`, { headers: serviceHeaders() })
       expect({ path, status: response.status }).toEqual({ path, status: 404 })
       expect(response.headers.get('content-type')).toContain('application/json')
@@ -100,9 +115,14 @@ describe('bad input gets a clean error and the server keeps serving', () => {
   })
 
   it('an unknown column is a 400, never a 500', async () => {
-    const response = await fetch(`${backend.url}/rest/v1/contacts?select=id,ghost`, { headers: serviceHeaders() })
+    const response = await fetch(`${backend.url}/rest/v1/contacts?select=id,ghost`, {
+      headers: serviceHeaders(),
+    })
     expect(response.status).toBe(400)
-    expect(await response.json()).toMatchObject({ code: '42703', message: 'column contacts.ghost does not exist' })
+    expect(await response.json()).toMatchObject({
+      code: '42703',
+      message: 'column contacts.ghost does not exist',
+    })
     expect(lines.some((line) => line.includes('"level":"error"'))).toBe(false)
     await stillServing()
   })
@@ -114,7 +134,11 @@ describe('the server', () => {
     expect(await health.json()).toEqual({ status: 'ok' })
     const preflight = await fetch(`${backend.url}/rest/v1/contacts`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,apikey,prefer' },
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization,apikey,prefer',
+      },
     })
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
@@ -125,17 +149,29 @@ describe('the server', () => {
     const seen: { path: string; host: string; prefix: string | null; body: string }[] = []
     backend.mountFunction('echo', async (request) => {
       const url = new URL(request.url)
-      seen.push({ path: `${url.pathname}${url.search}`, host: url.host, prefix: request.headers.get('x-forwarded-prefix'), body: await request.text() })
+      seen.push({
+        path: `${url.pathname}${url.search}`,
+        host: url.host,
+        prefix: request.headers.get('x-forwarded-prefix'),
+        body: await request.text(),
+      })
       return Response.json({ ok: true }, { status: 201 })
     })
-    const supabase = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const supabase = createClient(backend.url, backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
     const { data, error } = await supabase.functions.invoke('echo/messages?x=1', { body: { hello: 'world' } })
     expect(error).toBeNull()
     expect(data).toEqual({ ok: true })
     const root = await fetch(`${backend.url}/functions/v1/echo`)
     expect(root.status).toBe(201)
     expect(seen).toEqual([
-      { path: '/messages?x=1', host: `127.0.0.1:${backend.port}`, prefix: '/functions/v1/echo', body: '{"hello":"world"}' },
+      {
+        path: '/messages?x=1',
+        host: `127.0.0.1:${backend.port}`,
+        prefix: '/functions/v1/echo',
+        body: '{"hello":"world"}',
+      },
       { path: '/', host: `127.0.0.1:${backend.port}`, prefix: '/functions/v1/echo', body: '' },
     ])
   })
@@ -143,20 +179,34 @@ describe('the server', () => {
   it('logs requests as structured JSON without secrets', async () => {
     await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=1`, { headers: serviceHeaders() })
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(parsed.some((entry) => entry.msg === 'request' && entry.path === '/rest/v1/contacts' && entry.status === 200)).toBe(true)
+    expect(
+      parsed.some(
+        (entry) => entry.msg === 'request' && entry.path === '/rest/v1/contacts' && entry.status === 200,
+      ),
+    ).toBe(true)
     expect(lines.join('\n')).not.toContain(backend.serviceRoleKey)
   })
 })
 
 describe('the whole stack through supabase-js', () => {
   it('an agent signs in, lists its inbox by last activity and receives a realtime INSERT written through REST', async () => {
-    const agent = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    expect((await agent.auth.signInWithPassword({ email: 'ben@acme.test', password: 'inbox-demo-1' })).error).toBeNull()
-    const inbox = await agent.from('contacts').select('id, name, last_message_at').order('last_message_at', { ascending: false }).limit(50)
+    const agent = createClient(backend.url, backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    expect(
+      (await agent.auth.signInWithPassword({ email: 'ben@acme.test', password: 'inbox-demo-1' })).error,
+    ).toBeNull()
+    const inbox = await agent
+      .from('contacts')
+      .select('id, name, last_message_at')
+      .order('last_message_at', { ascending: false })
+      .limit(50)
     expect(inbox.error).toBeNull()
     const times = inbox.data!.map((row) => row.last_message_at as string | null)
     expect(times.length).toBeGreaterThan(0)
-    const sorted = [...times].sort((a, b) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? 1 : -1))
+    const sorted = [...times].sort((a, b) =>
+      a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? 1 : -1,
+    )
     expect(times).toEqual(sorted)
 
     const contact = 'cccccccc-0000-4000-8000-000000000002'
@@ -167,7 +217,12 @@ describe('the whole stack through supabase-js', () => {
         .channel('inbox')
         .on(
           'postgres_changes',
-          { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.11111111-1111-4111-8111-111111111111` },
+          {
+            event: 'INSERT',
+            schema: 'public',
+            table: 'messages',
+            filter: `workspace_id=eq.11111111-1111-4111-8111-111111111111`,
+          },
           (payload) => resolve(payload.new),
         )
         .subscribe((status) => {
@@ -175,12 +230,21 @@ describe('the whole stack through supabase-js', () => {
         })
     })
     await ready
-    const service = createClient(backend.url, backend.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    const insert = await service
-      .from('messages')
-      .insert({ workspace_id: '11111111-1111-4111-8111-111111111111', contact_id: contact, content: 'Is my order shipped?', direction: 'inbound' })
+    const service = createClient(backend.url, backend.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    const insert = await service.from('messages').insert({
+      workspace_id: '11111111-1111-4111-8111-111111111111',
+      contact_id: contact,
+      content: 'Is my order shipped?',
+      direction: 'inbound',
+    })
     expect(insert.error).toBeNull()
-    expect(await received).toMatchObject({ contact_id: contact, content: 'Is my order shipped?', direction: 'inbound' })
+    expect(await received).toMatchObject({
+      contact_id: contact,
+      content: 'Is my order shipped?',
+      direction: 'inbound',
+    })
     await agent.removeAllChannels()
   })
 

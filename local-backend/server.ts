@@ -56,9 +56,22 @@ function tooLarge(path: string): Response {
   // The client may not have finished sending; it must not reuse this connection.
   const headers = { connection: 'close' }
   return path.startsWith('/auth/')
-    ? jsonResponse({ code: 413, error_code: 'request_too_large', msg: `Request body must be at most ${maxBodyBytes} bytes` }, 413, headers)
+    ? jsonResponse(
+        {
+          code: 413,
+          error_code: 'request_too_large',
+          msg: `Request body must be at most ${maxBodyBytes} bytes`,
+        },
+        413,
+        headers,
+      )
     : jsonResponse(
-        { code: 'PGRST413', message: 'Payload Too Large', details: `The request body is larger than ${maxBodyBytes} bytes`, hint: null },
+        {
+          code: 'PGRST413',
+          message: 'Payload Too Large',
+          details: `The request body is larger than ${maxBodyBytes} bytes`,
+          hint: null,
+        },
         413,
         headers,
       )
@@ -76,7 +89,8 @@ const limitBody: MiddlewareHandler = async (c, next) => {
   const body = c.req.raw.body
   if (!body) return next()
   const declared = c.req.header('content-length')
-  if (declared !== undefined && !c.req.header('transfer-encoding') && Number(declared) <= maxBodyBytes) return next()
+  if (declared !== undefined && !c.req.header('transfer-encoding') && Number(declared) <= maxBodyBytes)
+    return next()
 
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
@@ -128,11 +142,18 @@ export function createApiApp(options: ApiOptions): Hono {
   })
   // Only a browser's cross-origin request carries Origin, and only it reads CORS headers:
   // skipping the rest spares every other request hono's copying of preset headers.
-  app.use('*', (c, next) => (c.req.raw.headers.has('origin') && !c.req.path.startsWith(functionsPrefix) ? apiCors(c, next) : next()))
+  app.use('*', (c, next) =>
+    c.req.raw.headers.has('origin') && !c.req.path.startsWith(functionsPrefix) ? apiCors(c, next) : next(),
+  )
   app.use('*', async (c, next) => {
     const started = performance.now()
     await next()
-    const fields = { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 }
+    const fields = {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    }
     if (c.res.status >= 500) logger.error('request failed', fields)
     else logger.debug('request', fields)
   })
@@ -140,11 +161,24 @@ export function createApiApp(options: ApiOptions): Hono {
   app.use('/auth/v1/*', limitBody)
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
-  app.route('/auth/v1', createAuthApp({ db: options.db, logger: logger.child({ api: 'auth' }), issuer: `${options.url}/auth/v1`, accessTokenTtlSeconds: options.accessTokenTtlSeconds }))
-  app.route('/rest/v1', createRestApp({ db: options.db, catalog: options.catalog, logger: logger.child({ api: 'rest' }) }))
+  app.route(
+    '/auth/v1',
+    createAuthApp({
+      db: options.db,
+      logger: logger.child({ api: 'auth' }),
+      issuer: `${options.url}/auth/v1`,
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    }),
+  )
+  app.route(
+    '/rest/v1',
+    createRestApp({ db: options.db, catalog: options.catalog, logger: logger.child({ api: 'rest' }) }),
+  )
   app.all(`${functionsPrefix}*`, (c) => forwardToFunction(c, options.functions))
 
-  app.notFound((c) => jsonResponse({ code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404))
+  app.notFound((c) =>
+    jsonResponse({ code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+  )
   app.onError((error, c) => {
     logger.error('unhandled error', { method: c.req.method, path: c.req.path, error })
     return jsonResponse({ code: 'internal', message: 'Internal server error' }, 500)

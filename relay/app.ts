@@ -81,7 +81,6 @@ function fail(kind: ErrorKind, message: string, status?: number): never {
   throw new HttpError(kind, message, status)
 }
 
-
 const inboundSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID'),
   AccountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID'),
@@ -157,7 +156,8 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   const limitBody = (maxSize: number) =>
     bodyLimit({
       maxSize,
-      onError: (c) => errorResponse(c, 'payload_too_large', `The request body is larger than ${maxSize} bytes.`),
+      onError: (c) =>
+        errorResponse(c, 'payload_too_large', `The request body is larger than ${maxSize} bytes.`),
     })
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
@@ -197,7 +197,9 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     if (!contact) fail('not_found', 'This contact does not belong to the workspace.')
     if (!sending) fail('not_configured', 'This workspace has no Twilio account or sending number configured.')
 
-    const logger = c.get('logger').child({ workspaceId: request.workspace_id, messageId: request.client_message_id })
+    const logger = c
+      .get('logger')
+      .child({ workspaceId: request.workspace_id, messageId: request.client_message_id })
     const inserted = await store.insertOutbound({
       id: request.client_message_id,
       workspace_id: request.workspace_id,
@@ -239,10 +241,24 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const message = await store.recordSend(
       claimed.id,
       outcome.accepted
-        ? { twilio_sid: outcome.sid, status: outcome.status, error_code: outcome.errorCode, error_message: outcome.errorMessage }
-        : { twilio_sid: null, status: 'failed', error_code: outcome.errorCode, error_message: outcome.errorMessage },
+        ? {
+            twilio_sid: outcome.sid,
+            status: outcome.status,
+            error_code: outcome.errorCode,
+            error_message: outcome.errorMessage,
+          }
+        : {
+            twilio_sid: null,
+            status: 'failed',
+            error_code: outcome.errorCode,
+            error_message: outcome.errorMessage,
+          },
     )
-    logger.info('message sent to Twilio', { accepted: outcome.accepted, status: message.status, twilioErrorCode: message.error_code })
+    logger.info('message sent to Twilio', {
+      accepted: outcome.accepted,
+      status: message.status,
+      twilioErrorCode: message.error_code,
+    })
     return c.json({ message, created: inserted !== null } satisfies SendMessageResponse, inserted ? 201 : 200)
   })
 
@@ -261,11 +277,16 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const params = Object.fromEntries(new URLSearchParams(await c.req.text()))
     const workspaceId = await workspaceFor(params)
     const credentials = await store.credentials(workspaceId)
-    if (!credentials) fail('not_configured', 'The workspace has no Twilio configuration to check the signature with.')
+    if (!credentials)
+      fail('not_configured', 'The workspace has no Twilio configuration to check the signature with.')
     const signature = c.req.header('x-twilio-signature')
     const url = `${config.publicUrl}${route}${new URL(c.req.url).search}`
     if (!signature || !twilio.validateRequest(credentials.authToken, signature, url, params)) {
-      c.get('logger').warn('webhook signature rejected', { route, workspaceId, signaturePresent: Boolean(signature) })
+      c.get('logger').warn('webhook signature rejected', {
+        route,
+        workspaceId,
+        signaturePresent: Boolean(signature),
+      })
       fail('forbidden', 'The Twilio signature is missing or invalid.')
     }
     return { params, workspaceId }
@@ -290,7 +311,12 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       twilio_sid: inbound.MessageSid,
       message_type: inbound.NumMedia > 0 ? 'mms' : 'sms',
     })
-    c.get('logger').info('inbound message', { workspaceId, contactId, messageSid: inbound.MessageSid, duplicate: !stored })
+    c.get('logger').info('inbound message', {
+      workspaceId,
+      contactId,
+      messageSid: inbound.MessageSid,
+      duplicate: !stored,
+    })
     return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml; charset=utf-8' })
   })
 
@@ -311,7 +337,8 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       const message = await store.outboundRef(namedId)
       if (!message) fail('not_found', 'No outbound message has this id.')
       // A SID of an earlier attempt that Twilio accepted after all must not take over a retried send's row.
-      if (message.twilio_sid !== null && message.twilio_sid !== sid.data) fail('conflict', 'The message is bound to another SID.')
+      if (message.twilio_sid !== null && message.twilio_sid !== sid.data)
+        fail('conflict', 'The message is bound to another SID.')
       messageId = message.id
       return message.workspace_id
     })
@@ -334,7 +361,11 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
           : { status },
       )
     }
-    c.get('logger').info('status callback', { messageId, twilioStatus: callback.MessageStatus, twilioErrorCode: callback.ErrorCode })
+    c.get('logger').info('status callback', {
+      messageId,
+      twilioStatus: callback.MessageStatus,
+      twilioErrorCode: callback.ErrorCode,
+    })
     return c.body(null, 204)
   })
 
@@ -355,7 +386,11 @@ function defaultClientIp(trustProxy: boolean) {
   return (request: Request, env: unknown): string | undefined => {
     if (trustProxy) {
       // The nearest proxy appends the address it saw; earlier entries are the client's say-so.
-      const hops = request.headers.get('x-forwarded-for')?.split(',').map((hop) => hop.trim()).filter(Boolean)
+      const hops = request.headers
+        .get('x-forwarded-for')
+        ?.split(',')
+        .map((hop) => hop.trim())
+        .filter(Boolean)
       if (hops?.length) return hops[hops.length - 1]
     }
     const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming

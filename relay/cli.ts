@@ -21,7 +21,9 @@ const supabase = createClient(config.supabaseUrl, config.serviceRoleKey, {
 })
 const app = createRelayApp(config, {
   supabase,
-  twilioClient: createTwilioClientFactory(config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {}),
+  twilioClient: createTwilioClientFactory(
+    config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {},
+  ),
   logger,
 })
 

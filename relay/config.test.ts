@@ -21,7 +21,14 @@ describe('relay configuration', () => {
       host: '127.0.0.1',
       trustProxy: false,
     })
-    expect(loadConfig({ ...complete, HOST: '0.0.0.0', TWILIO_API_BASE_URL: 'http://127.0.0.1:4010/', TRUST_PROXY: 'true' })).toMatchObject({
+    expect(
+      loadConfig({
+        ...complete,
+        HOST: '0.0.0.0',
+        TWILIO_API_BASE_URL: 'http://127.0.0.1:4010/',
+        TRUST_PROXY: 'true',
+      }),
+    ).toMatchObject({
       host: '0.0.0.0',
       twilioApiBaseUrl: 'http://127.0.0.1:4010',
       trustProxy: true,
@@ -53,11 +60,16 @@ describe('npm run relay', () => {
   const node = resolve(import.meta.dirname, '../node_modules/.bin/node')
   const cli = resolve(import.meta.dirname, 'cli.ts')
   const cleanEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'RELAY_PUBLIC_URL', 'PORT', 'HOST'].includes(name)),
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'RELAY_PUBLIC_URL', 'PORT', 'HOST'].includes(name),
+    ),
   )
 
   it('refuses to start without its configuration, naming what is missing', async () => {
-    const failure = (await promisify(execFile)(node, [cli], { env: { ...cleanEnv, PORT: '0' } }).catch((error: unknown) => error)) as {
+    const failure = (await promisify(execFile)(node, [cli], { env: { ...cleanEnv, PORT: '0' } }).catch(
+      (error: unknown) => error,
+    )) as {
       code: number
       stderr: string
     }
@@ -69,7 +81,12 @@ describe('npm run relay', () => {
 
   it('starts on 127.0.0.1, answers /health, logs JSON without the key, and stops on SIGTERM', async () => {
     const child = spawn(node, [cli], {
-      env: { ...cleanEnv, ...complete, SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-must-not-be-logged', PORT: '0' },
+      env: {
+        ...cleanEnv,
+        ...complete,
+        SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-must-not-be-logged',
+        PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''

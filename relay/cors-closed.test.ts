@@ -8,21 +8,33 @@ let relayUrl: string
 const origin = 'https://evil.example'
 
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: false, logger: createMemoryLogger('local-backend').logger })
+  backend = await startLocalBackend({
+    port: 0,
+    seed: false,
+    logger: createMemoryLogger('local-backend').logger,
+  })
   // No send reaches Twilio in these tests, so the API base URL is never dialled.
-  relayUrl = mountRelay(backend, { twilioApiBaseUrl: 'http://127.0.0.1:9', logger: createMemoryLogger('relay').logger }).relayUrl
+  relayUrl = mountRelay(backend, {
+    twilioApiBaseUrl: 'http://127.0.0.1:9',
+    logger: createMemoryLogger('relay').logger,
+  }).relayUrl
 })
 afterAll(async () => {
   await backend.stop()
 })
 
-const corsHeaders = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('access-control-'))
+const corsHeaders = (response: Response) =>
+  [...response.headers.keys()].filter((name) => name.startsWith('access-control-'))
 
 describe('CORS stays closed for the relay mounted in the embedded backend', () => {
   it('a preflight for /messages gets no Access-Control-Allow-* headers', async () => {
     const response = await fetch(`${relayUrl}/messages`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     })
     await response.arrayBuffer()
     expect(corsHeaders(response)).toEqual([])

@@ -23,7 +23,9 @@ export function serviceClient(backend: Pick<FunctionHost, 'url' | 'serviceRoleKe
 
 export function mountRelay(
   backend: FunctionHost,
-  options: { name?: string; twilioApiBaseUrl: string; logger: Logger } & Partial<Pick<RelayDeps, 'retry' | 'rateLimits'>>,
+  options: { name?: string; twilioApiBaseUrl: string; logger: Logger } & Partial<
+    Pick<RelayDeps, 'retry' | 'rateLimits'>
+  >,
 ) {
   const name = options.name ?? 'sms-relay'
   const relayUrl = `${backend.url}/functions/v1/${name}`

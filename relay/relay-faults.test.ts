@@ -23,7 +23,12 @@ async function send(body: Record<string, unknown>, url = stack.relayUrl, token: 
   return { status: response.status, headers: response.headers, json: (await response.json()) as unknown }
 }
 
-const sendBody = (body: string) => ({ workspace_id: ACME.workspaceId, contact_id: contactId, body, client_message_id: randomUUID() })
+const sendBody = (body: string) => ({
+  workspace_id: ACME.workspaceId,
+  contact_id: contactId,
+  body,
+  client_message_id: randomUUID(),
+})
 const callsWith = (body: string) => stack.double.requests.filter((request) => request.params.Body === body)
 
 async function row(id: string) {
@@ -43,21 +48,27 @@ afterAll(async () => {
 })
 
 describe('Twilio faults', () => {
-  it.each([500, 429])('retries a %i and sends once it succeeds: one message, one accepted call', async (status) => {
-    const body = sendBody(`Retried after ${status}`)
-    stack.double.setFaults({ failNext: { count: 2, status } })
-    const response = await send(body)
-    expect(response.status).toBe(201)
-    const { message } = sendMessageResponseSchema.parse(response.json)
-    expect(message.status).toBe('pending')
-    expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
-    // The faulted attempts were answered before the body was looked at, so they are recorded without status 201.
-    const attempts = stack.double.requests.slice(-3)
-    expect(attempts.map((attempt) => attempt.status)).toEqual([status, status, 201])
-    expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
-    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
-    expect(count).toBe(1)
-  })
+  it.each([500, 429])(
+    'retries a %i and sends once it succeeds: one message, one accepted call',
+    async (status) => {
+      const body = sendBody(`Retried after ${status}`)
+      stack.double.setFaults({ failNext: { count: 2, status } })
+      const response = await send(body)
+      expect(response.status).toBe(201)
+      const { message } = sendMessageResponseSchema.parse(response.json)
+      expect(message.status).toBe('pending')
+      expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
+      // The faulted attempts were answered before the body was looked at, so they are recorded without status 201.
+      const attempts = stack.double.requests.slice(-3)
+      expect(attempts.map((attempt) => attempt.status)).toEqual([status, status, 201])
+      expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
+      const { count } = await stack.service
+        .from('messages')
+        .select('id', { count: 'exact', head: true })
+        .eq('id', body.client_message_id)
+      expect(count).toBe(1)
+    },
+  )
 
   it('gives up after the bounded attempts and keeps the message as failed with the reason', async () => {
     const body = sendBody('Sent while Twilio is down')
@@ -89,9 +100,17 @@ describe('Twilio faults', () => {
     const retries = await Promise.all([send({ ...body, retry: true }), send({ ...body, retry: true })])
     const retried = retries.map((response) => sendMessageResponseSchema.parse(response.json).message)
     const sent = retried.find((message) => message.twilio_sid !== null)
-    expect(sent).toMatchObject({ id: body.client_message_id, status: 'pending', error_code: null, error_message: null })
+    expect(sent).toMatchObject({
+      id: body.client_message_id,
+      status: 'pending',
+      error_code: null,
+      error_message: null,
+    })
     expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
-    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', body.client_message_id)
+    const { count } = await stack.service
+      .from('messages')
+      .select('id', { count: 'exact', head: true })
+      .eq('id', body.client_message_id)
     expect(count).toBe(1)
   })
 })
@@ -107,7 +126,11 @@ describe('status callbacks', () => {
     for (const status of ['sent', 'delivered', 'sent', 'queued', 'delivered', 'sent']) {
       expect((await stack.double.sendStatusCallback(sid, status)).httpStatus).toBe(204)
     }
-    const { data } = await stack.service.from('messages').select('status, error_code').eq('twilio_sid', sid).single()
+    const { data } = await stack.service
+      .from('messages')
+      .select('status, error_code')
+      .eq('twilio_sid', sid)
+      .single()
     expect(data).toEqual({ status: 'delivered', error_code: null })
   })
 
@@ -116,7 +139,11 @@ describe('status callbacks', () => {
     await stack.double.sendStatusCallback(sid, 'undelivered', '30003')
     await stack.double.sendStatusCallback(sid, 'undelivered', '30003')
     await stack.double.sendStatusCallback(sid, 'sent')
-    const { data } = await stack.service.from('messages').select('status, error_code, error_message').eq('twilio_sid', sid).single()
+    const { data } = await stack.service
+      .from('messages')
+      .select('status, error_code, error_message')
+      .eq('twilio_sid', sid)
+      .single()
     expect(data).toMatchObject({ status: 'failed', error_code: '30003' })
     expect((data as { error_message: string }).error_message).toContain('undelivered')
   })
@@ -125,7 +152,11 @@ describe('status callbacks', () => {
     const response = await fetch(`${stack.relayUrl}/twilio/status`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'x' },
-      body: new URLSearchParams({ MessageSid: newMessageSid(), MessageStatus: 'sent', AccountSid: ACME.accountSid }),
+      body: new URLSearchParams({
+        MessageSid: newMessageSid(),
+        MessageStatus: 'sent',
+        AccountSid: ACME.accountSid,
+      }),
     })
     expect(response.status).toBe(404)
   })
@@ -136,7 +167,14 @@ describe('load', () => {
     const from = '+15557100200'
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
-        postInboundSms({ relayUrl: stack.relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from, body: `Message ${index}` }),
+        postInboundSms({
+          relayUrl: stack.relayUrl,
+          accountSid: ACME.accountSid,
+          authToken: ACME.authToken,
+          to: ACME.number,
+          from,
+          body: `Message ${index}`,
+        }),
       ),
     )
     expect(results.filter((result) => result.status === 200)).toHaveLength(200)
@@ -149,7 +187,10 @@ describe('load', () => {
       .throwOnError()
     const { id, unread_count } = contact as { id: string; unread_count: number }
     expect(unread_count).toBe(200)
-    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('contact_id', id)
+    const { count } = await stack.service
+      .from('messages')
+      .select('id', { count: 'exact', head: true })
+      .eq('contact_id', id)
     expect(count).toBe(200)
   }, 120_000)
 })
@@ -201,20 +242,28 @@ describe('rate limits and CORS', () => {
     expect([first.status, second.status, third.status]).toEqual([201, 201, 429])
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
     expect(relayErrorResponseSchema.parse(third.json).error.kind).toBe('rate_limited')
-    const { count } = await stack.service.from('messages').select('id', { count: 'exact', head: true }).eq('id', refusedBody.client_message_id)
+    const { count } = await stack.service
+      .from('messages')
+      .select('id', { count: 'exact', head: true })
+      .eq('id', refusedBody.client_message_id)
     expect(count).toBe(0)
   })
 
   it('limits one IP before even looking at the token', async () => {
     const statuses: number[] = []
-    for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await send(sendBody('x'), standaloneUrl, null)).status)
+    for (let attempt = 0; attempt < 4; attempt += 1)
+      statuses.push((await send(sendBody('x'), standaloneUrl, null)).status)
     expect(statuses).toEqual([401, 401, 401, 429])
   })
 
   it('answers a CORS preflight without any Access-Control header', async () => {
     const response = await fetch(`${standaloneUrl}/messages`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: 'https://evil.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     })
     expect(response.headers.get('access-control-allow-origin')).toBeNull()
     expect(response.headers.get('access-control-allow-headers')).toBeNull()

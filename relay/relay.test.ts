@@ -25,12 +25,18 @@ let globexContact: TestContact
  * A request on its own connection: a server answers an oversized body before
  * reading it and then drops the connection, which a pooled fetch would reuse.
  */
-function postOnce(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+function postOnce(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: 'POST', headers, agent: false }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      )
     })
     // The server may close while the body is still going out; its answer has arrived by then.
     request.on('error', reject)
@@ -81,7 +87,10 @@ async function contactByPhone(workspaceId: string, phone: string) {
 }
 
 const createCalls = (to: string) =>
-  stack.double.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/Messages.json') && request.params.To === to)
+  stack.double.requests.filter(
+    (request) =>
+      request.method === 'POST' && request.path.endsWith('/Messages.json') && request.params.To === to,
+  )
 
 function inbound(overrides: Partial<Parameters<typeof postInboundSms>[0]> = {}) {
   return postInboundSms({
@@ -99,7 +108,11 @@ function inbound(overrides: Partial<Parameters<typeof postInboundSms>[0]> = {}) 
 }
 
 beforeAll(async () => {
-  stack = await startRelayStack({ optedOut: ['+15557009999'], callbackDelayMs: 10, retry: { attempts: 3, baseDelayMs: 5 } })
+  stack = await startRelayStack({
+    optedOut: ['+15557009999'],
+    callbackDelayMs: 10,
+    retry: { attempts: 3, baseDelayMs: 5 },
+  })
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   cleoToken = await accessToken(stack.backend, 'cleo@globex.test')
   acmeContact = await ensureContact(stack.service, ACME.workspaceId, '+15557000001')
@@ -117,13 +130,23 @@ describe('POST /messages', () => {
     expect(response.status).toBe(201)
     const { message, created } = sendMessageResponseSchema.parse(response.json)
     expect(created).toBe(true)
-    expect(message).toMatchObject({ id: body.client_message_id, status: 'pending', direction: 'outbound', created_by: USERS.ben })
+    expect(message).toMatchObject({
+      id: body.client_message_id,
+      status: 'pending',
+      direction: 'outbound',
+      created_by: USERS.ben,
+    })
     expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
 
     const calls = stack.double.requests.filter((request) => request.params.Body === body.body)
     expect(calls).toHaveLength(1)
     expect(calls[0]).toMatchObject({ status: 201, accountSid: ACME.accountSid })
-    expect(calls[0]!.params).toEqual({ To: acmeContact.phone_number, From: ACME.number, Body: body.body, StatusCallback: `${stack.relayUrl}/twilio/status?message_id=${message.id}` })
+    expect(calls[0]!.params).toEqual({
+      To: acmeContact.phone_number,
+      From: ACME.number,
+      Body: body.body,
+      StatusCallback: `${stack.relayUrl}/twilio/status?message_id=${message.id}`,
+    })
 
     await stack.double.settled()
     const deliveries = stack.double.callbacks.filter((callback) => callback.sid === message.twilio_sid)
@@ -133,7 +156,12 @@ describe('POST /messages', () => {
       ['delivered', 204],
     ])
     const [row] = await messageRows({ id: message.id })
-    expect(row).toMatchObject({ status: 'delivered', twilio_sid: message.twilio_sid, content: body.body, error_code: null })
+    expect(row).toMatchObject({
+      status: 'delivered',
+      twilio_sid: message.twilio_sid,
+      content: body.body,
+      error_code: null,
+    })
   })
 
   it('trims the body and stores the trimmed text', async () => {
@@ -160,7 +188,8 @@ describe('POST /messages', () => {
     const body = sendBody({ body: 'Concurrent duplicate' })
     const responses = await Promise.all([send(body), send(body), send(body)])
     expect(responses.map((response) => response.status).sort()).toEqual([200, 200, 201])
-    for (const response of responses) expect(sendMessageResponseSchema.parse(response.json).message.id).toBe(body.client_message_id)
+    for (const response of responses)
+      expect(sendMessageResponseSchema.parse(response.json).message.id).toBe(body.client_message_id)
     expect(stack.double.requests.filter((request) => request.params.Body === body.body)).toHaveLength(1)
     expect(await messageRows({ id: body.client_message_id })).toHaveLength(1)
   })
@@ -192,7 +221,10 @@ describe('POST /messages', () => {
   it('answers 409 not_configured for a workspace without Twilio, writing nothing', async () => {
     const workspaceId = randomUUID()
     await stack.service.from('workspaces').insert({ id: workspaceId, name: 'No Twilio Yet' }).throwOnError()
-    await stack.service.from('workspace_members').insert({ workspace_id: workspaceId, user_id: USERS.ben, role: 'agent' }).throwOnError()
+    await stack.service
+      .from('workspace_members')
+      .insert({ workspace_id: workspaceId, user_id: USERS.ben, role: 'agent' })
+      .throwOnError()
     const contact = await ensureContact(stack.service, workspaceId, '+15557000004')
     const body = sendBody({ workspace_id: workspaceId, contact_id: contact.id })
     const response = await send(body)
@@ -213,7 +245,12 @@ describe('POST /messages security', () => {
 
   it('refuses an expired token and a forged one with 401 and writes nothing', async () => {
     const now = Math.floor(Date.now() / 1000)
-    const expired = await new SignJWT({ sub: USERS.ben, role: 'authenticated', aud: 'authenticated', email: 'ben@acme.test' })
+    const expired = await new SignJWT({
+      sub: USERS.ben,
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: 'ben@acme.test',
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 3600)
@@ -236,7 +273,9 @@ describe('POST /messages security', () => {
     expect(response.status).toBe(403)
     expect(relayErrorResponseSchema.parse(response.json).error.kind).toBe('forbidden')
     expect(await messageRows({ id: body.client_message_id })).toHaveLength(0)
-    expect(createCalls(acmeContact.phone_number).filter((call) => call.params.Body === body.body)).toHaveLength(0)
+    expect(
+      createCalls(acmeContact.phone_number).filter((call) => call.params.Body === body.body),
+    ).toHaveLength(0)
   })
 
   it('refuses a contact of another workspace with 404 and writes nothing', async () => {
@@ -289,14 +328,23 @@ describe('POST /messages bad input', () => {
 
 describe('POST /twilio/inbound', () => {
   it('stores a new customer text: contact created, message stored, unread +1, empty TwiML answered, a subscribed agent told', async () => {
-    const agent = createClient(stack.backend.url, stack.backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    const agent = createClient(stack.backend.url, stack.backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
     await agent.realtime.setAuth(benToken)
     const inserts: Record<string, unknown>[] = []
-    const channel = agent
-      .channel('relay-test-inbox')
-      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.${ACME.workspaceId}` }, (change) => {
+    const channel = agent.channel('relay-test-inbox').on(
+      'postgres_changes',
+      {
+        event: 'INSERT',
+        schema: 'public',
+        table: 'messages',
+        filter: `workspace_id=eq.${ACME.workspaceId}`,
+      },
+      (change) => {
         inserts.push(change.new)
-      })
+      },
+    )
     await new Promise<void>((resolve, reject) =>
       channel.subscribe((status, error) => {
         if (status === 'SUBSCRIBED') resolve()
@@ -313,20 +361,32 @@ describe('POST /twilio/inbound', () => {
     expect(contact).toMatchObject({ unread_count: 1, last_message_preview: 'Where is my parcel?' })
     const rows = await messageRows({ twilio_sid: result.messageSid })
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatchObject({ direction: 'inbound', content: 'Where is my parcel?', contact_id: contact!.id, workspace_id: ACME.workspaceId, created_by: null })
-
-    await expect.poll(() => inserts.find((row) => row.twilio_sid === result.messageSid), { timeout: 10_000 }).toMatchObject({
-      content: 'Where is my parcel?',
+    expect(rows[0]).toMatchObject({
       direction: 'inbound',
+      content: 'Where is my parcel?',
       contact_id: contact!.id,
+      workspace_id: ACME.workspaceId,
+      created_by: null,
     })
+
+    await expect
+      .poll(() => inserts.find((row) => row.twilio_sid === result.messageSid), { timeout: 10_000 })
+      .toMatchObject({
+        content: 'Where is my parcel?',
+        direction: 'inbound',
+        contact_id: contact!.id,
+      })
     await agent.removeAllChannels()
   })
 
   it('stores a retried webhook (same MessageSid ×3) once, unread +1', async () => {
     const from = '+15557001002'
     const messageSid = newMessageSid()
-    const results = await Promise.all([inbound({ from, messageSid }), inbound({ from, messageSid }), inbound({ from, messageSid })])
+    const results = await Promise.all([
+      inbound({ from, messageSid }),
+      inbound({ from, messageSid }),
+      inbound({ from, messageSid }),
+    ])
     expect(results.map((result) => result.status)).toEqual([200, 200, 200])
     expect(await messageRows({ twilio_sid: messageSid })).toHaveLength(1)
     expect((await contactByPhone(ACME.workspaceId, from))?.unread_count).toBe(1)
@@ -361,17 +421,29 @@ describe('POST /twilio/inbound', () => {
 
   it('refuses JSON with 415 and a 1 MB form with 413', async () => {
     const url = `${stack.relayUrl}/twilio/inbound`
-    const params = inboundParams({ accountSid: ACME.accountSid, to: ACME.number, from: '+15557001005', body: 'x', messageSid: newMessageSid() })
+    const params = inboundParams({
+      accountSid: ACME.accountSid,
+      to: ACME.number,
+      from: '+15557001005',
+      body: 'x',
+      messageSid: newMessageSid(),
+    })
     const json = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(ACME.authToken, url, params) },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Twilio-Signature': twilio.getExpectedTwilioSignature(ACME.authToken, url, params),
+      },
       body: JSON.stringify(params),
     })
     expect(json.status).toBe(415)
     const huge = { ...params, Body: 'x'.repeat(1024 * 1024) }
     const big = await postOnce(
       url,
-      { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(ACME.authToken, url, huge) },
+      {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Twilio-Signature': twilio.getExpectedTwilioSignature(ACME.authToken, url, huge),
+      },
       new URLSearchParams(huge).toString(),
     )
     expect(big.status).toBe(413)
@@ -382,20 +454,40 @@ describe('POST /twilio/inbound', () => {
 
 describe('npm run sms:inbound', () => {
   const cli = (args: string[]) =>
-    promisify(execFile)(resolve(import.meta.dirname, '../node_modules/.bin/node'), ['local-backend/twilio/inbound-cli.ts', ...args], {
-      cwd: resolve(import.meta.dirname, '..'),
-    })
+    promisify(execFile)(
+      resolve(import.meta.dirname, '../node_modules/.bin/node'),
+      ['local-backend/twilio/inbound-cli.ts', ...args],
+      {
+        cwd: resolve(import.meta.dirname, '..'),
+      },
+    )
 
   it('posts a signed webhook with the receiving workspace credentials read through the service role', async () => {
     const from = '+15557001099'
-    const { stdout } = await cli(['--to', ACME.number, '--from', from, '--body', 'Sent from the CLI', '--relay-url', stack.relayUrl, '--supabase-url', stack.backend.url])
+    const { stdout } = await cli([
+      '--to',
+      ACME.number,
+      '--from',
+      from,
+      '--body',
+      'Sent from the CLI',
+      '--relay-url',
+      stack.relayUrl,
+      '--supabase-url',
+      stack.backend.url,
+    ])
     expect(stdout).toMatch(/^200 SM[0-9a-f]{32} /)
     expect(stdout).not.toContain(ACME.authToken)
-    expect(await contactByPhone(ACME.workspaceId, from)).toMatchObject({ unread_count: 1, last_message_preview: 'Sent from the CLI' })
+    expect(await contactByPhone(ACME.workspaceId, from)).toMatchObject({
+      unread_count: 1,
+      last_message_preview: 'Sent from the CLI',
+    })
   })
 
   it('stops with a message naming a bad flag', async () => {
-    const failure = (await cli(['--to', ACME.number, '--from', '555', '--body', 'x']).catch((error: unknown) => error)) as {
+    const failure = (await cli(['--to', ACME.number, '--from', '555', '--body', 'x']).catch(
+      (error: unknown) => error,
+    )) as {
       code: number
       stderr: string
     }
@@ -409,16 +501,27 @@ describe('POST /twilio/status', () => {
     const body = sendBody({ body: 'Forged callback target' })
     const { message } = sendMessageResponseSchema.parse((await send(body)).json)
     await stack.double.settled()
-    const params = { AccountSid: ACME.accountSid, MessageSid: message.twilio_sid!, MessageStatus: 'failed', ErrorCode: '30007' }
+    const params = {
+      AccountSid: ACME.accountSid,
+      MessageSid: message.twilio_sid!,
+      MessageStatus: 'failed',
+      ErrorCode: '30007',
+    }
     const url = `${stack.relayUrl}/twilio/status`
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(GLOBEX.authToken, url, params) },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Twilio-Signature': twilio.getExpectedTwilioSignature(GLOBEX.authToken, url, params),
+      },
       body: new URLSearchParams(params),
     })
     expect(response.status).toBe(403)
     seen.push(await response.text())
-    expect((await messageRows({ id: message.id }))[0]).toMatchObject({ status: 'delivered', error_code: null })
+    expect((await messageRows({ id: message.id }))[0]).toMatchObject({
+      status: 'delivered',
+      error_code: null,
+    })
   })
 })
 
@@ -437,7 +540,12 @@ describe('the relay surface', () => {
 
   it('never puts an auth token, the service key or an access token in a response or a log line', () => {
     const secrets = [ACME.authToken, GLOBEX.authToken, stack.backend.serviceRoleKey, benToken, cleoToken]
-    const everything = [...seen, ...stack.logs.relay.lines, ...stack.logs.backend.lines, ...stack.logs.double.lines].join('\n')
+    const everything = [
+      ...seen,
+      ...stack.logs.relay.lines,
+      ...stack.logs.backend.lines,
+      ...stack.logs.double.lines,
+    ].join('\n')
     expect(stack.logs.relay.lines.length).toBeGreaterThan(20)
     for (const secret of secrets) expect(everything).not.toContain(secret)
     expect(stack.logs.relay.lines.join('\n')).not.toContain('Your order shipped today.')

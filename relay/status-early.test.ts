@@ -47,14 +47,20 @@ beforeAll(async () => {
           earlyDeliveries.push(await double.sendStatusCallback(sid, 'sent'))
           earlyDeliveries.push(await double.sendStatusCallback(sid, 'delivered'))
         }
-        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+        response.writeHead(upstream.status, {
+          'content-type': upstream.headers.get('content-type') ?? 'application/json',
+        })
         response.end(text)
       })()
     })
   })
   await new Promise<void>((resolve) => earlyProxy.listen(0, '127.0.0.1', resolve))
   const proxyUrl = `http://127.0.0.1:${(earlyProxy.address() as AddressInfo).port}`
-  relayUrl = mountRelay(stack.backend, { name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl, logger: stack.logs.relay.logger }).relayUrl
+  relayUrl = mountRelay(stack.backend, {
+    name: 'sms-relay-early',
+    twilioApiBaseUrl: proxyUrl,
+    logger: stack.logs.relay.logger,
+  }).relayUrl
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   contactId = (await ensureContact(stack.service, ACME.workspaceId, '+15557300001')).id
 })
@@ -65,7 +71,12 @@ afterAll(async () => {
 })
 
 async function messageRow(id: string) {
-  const { data } = await stack.service.from('messages').select('status, twilio_sid, error_code').eq('id', id).single().throwOnError()
+  const { data } = await stack.service
+    .from('messages')
+    .select('status, twilio_sid, error_code')
+    .eq('id', id)
+    .single()
+    .throwOnError()
   return data as { status: string; twilio_sid: string | null; error_code: string | null }
 }
 
@@ -85,7 +96,15 @@ async function pendingOutbound(): Promise<string> {
   const id = randomUUID()
   await stack.service
     .from('messages')
-    .insert({ id, workspace_id: ACME.workspaceId, contact_id: contactId, content: 'Held', direction: 'outbound', status: 'pending', created_by: USERS.ben })
+    .insert({
+      id,
+      workspace_id: ACME.workspaceId,
+      contact_id: contactId,
+      content: 'Held',
+      direction: 'outbound',
+      status: 'pending',
+      created_by: USERS.ben,
+    })
     .throwOnError()
   return id
 }
@@ -96,7 +115,12 @@ describe('status callbacks that arrive before the send stored the SID', () => {
     const response = await fetch(`${relayUrl}/messages`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${benToken}` },
-      body: JSON.stringify({ workspace_id: ACME.workspaceId, contact_id: contactId, body: 'Early bird', client_message_id: clientMessageId }),
+      body: JSON.stringify({
+        workspace_id: ACME.workspaceId,
+        contact_id: contactId,
+        body: 'Early bird',
+        client_message_id: clientMessageId,
+      }),
     })
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(await response.json())
@@ -107,14 +131,23 @@ describe('status callbacks that arrive before the send stored the SID', () => {
     expect(earlyDeliveries[0]!.url).toBe(`${relayUrl}/twilio/status?message_id=${clientMessageId}`)
     // The send's own "queued" answer, stored last, does not move the status back.
     expect(message.status).toBe('delivered')
-    expect(await messageRow(clientMessageId)).toEqual({ status: 'delivered', twilio_sid: earlyDeliveries[0]!.sid, error_code: null })
+    expect(await messageRow(clientMessageId)).toEqual({
+      status: 'delivered',
+      twilio_sid: earlyDeliveries[0]!.sid,
+      error_code: null,
+    })
   })
 
   it('a hand-posted callback binds the SID to a message still waiting for its send to return', async () => {
     const id = await pendingOutbound()
     const sid = newMessageSid()
     const url = `${relayUrl}/twilio/status?message_id=${id}`
-    const response = await postCallback(url, { AccountSid: ACME.accountSid, MessageSid: sid, MessageStatus: 'undelivered', ErrorCode: '30003' })
+    const response = await postCallback(url, {
+      AccountSid: ACME.accountSid,
+      MessageSid: sid,
+      MessageStatus: 'undelivered',
+      ErrorCode: '30003',
+    })
     expect(response.status).toBe(204)
     expect(await messageRow(id)).toEqual({ status: 'failed', twilio_sid: sid, error_code: '30003' })
   })
@@ -124,17 +157,27 @@ describe('status callbacks that arrive before the send stored the SID', () => {
     const bound = newMessageSid()
     await stack.service.from('messages').update({ twilio_sid: bound }).eq('id', id).throwOnError()
     const url = `${relayUrl}/twilio/status?message_id=${id}`
-    const response = await postCallback(url, { AccountSid: ACME.accountSid, MessageSid: newMessageSid(), MessageStatus: 'delivered' })
+    const response = await postCallback(url, {
+      AccountSid: ACME.accountSid,
+      MessageSid: newMessageSid(),
+      MessageStatus: 'delivered',
+    })
     expect(response.status).toBe(409)
     expect(await messageRow(id)).toEqual({ status: 'pending', twilio_sid: bound, error_code: null })
   })
 
   it('an unknown or malformed message id gets 404 or 400, and a forged signature 403, writing nothing', async () => {
     const params = { AccountSid: ACME.accountSid, MessageSid: newMessageSid(), MessageStatus: 'delivered' }
-    expect((await postCallback(`${relayUrl}/twilio/status?message_id=${randomUUID()}`, params)).status).toBe(404)
+    expect((await postCallback(`${relayUrl}/twilio/status?message_id=${randomUUID()}`, params)).status).toBe(
+      404,
+    )
     expect((await postCallback(`${relayUrl}/twilio/status?message_id=not-a-uuid`, params)).status).toBe(400)
     const id = await pendingOutbound()
-    const forged = await postCallback(`${relayUrl}/twilio/status?message_id=${id}`, params, 'not_the_acme_token_at_all_000000')
+    const forged = await postCallback(
+      `${relayUrl}/twilio/status?message_id=${id}`,
+      params,
+      'not_the_acme_token_at_all_000000',
+    )
     expect(forged.status).toBe(403)
     expect(await messageRow(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
   })

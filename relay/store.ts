@@ -24,7 +24,11 @@ const outboundRowSchema = relayMessageSchema
 const messageRefSchema = z.object({ id: z.uuid(), workspace_id: z.uuid() })
 const outboundRefSchema = messageRefSchema.extend({ twilio_sid: z.string().nullable() })
 const contactSchema = z.object({ id: z.uuid(), phone_number: z.string() })
-const configSchema = z.object({ account_sid: z.string(), auth_token: z.string(), is_configured: z.boolean().nullable() })
+const configSchema = z.object({
+  account_sid: z.string(),
+  auth_token: z.string(),
+  is_configured: z.boolean().nullable(),
+})
 const numberSchema = z.object({ workspace_id: z.uuid(), phone_number: z.string() })
 const idSchema = z.object({ id: z.uuid() })
 
@@ -121,7 +125,10 @@ export function createStore(supabase: SupabaseClient) {
     async insertOutbound(row: OutboundInsert): Promise<RelayMessage | null> {
       const result = await supabase
         .from('messages')
-        .upsert({ ...row, direction: 'outbound', status: 'pending', message_type: 'sms' }, { onConflict: 'id', ignoreDuplicates: true })
+        .upsert(
+          { ...row, direction: 'outbound', status: 'pending', message_type: 'sms' },
+          { onConflict: 'id', ignoreDuplicates: true },
+        )
         .select(messageColumns)
       return unwrap('message insert', result, z.array(outboundRowSchema))[0] ?? null
     },
@@ -149,9 +156,19 @@ export function createStore(supabase: SupabaseClient) {
 
     async recordSend(
       id: string,
-      patch: { twilio_sid: string | null; status: MessageStatus; error_code: string | null; error_message: string | null },
+      patch: {
+        twilio_sid: string | null
+        status: MessageStatus
+        error_code: string | null
+        error_message: string | null
+      },
     ): Promise<RelayMessage> {
-      const result = await supabase.from('messages').update(patch).eq('id', id).select(messageColumns).single()
+      const result = await supabase
+        .from('messages')
+        .update(patch)
+        .eq('id', id)
+        .select(messageColumns)
+        .single()
       return unwrap('send result update', result, outboundRowSchema)
     },
 
@@ -170,11 +187,15 @@ export function createStore(supabase: SupabaseClient) {
       if (known) return known
       const inserted = await supabase
         .from('contacts')
-        .upsert({ workspace_id: workspaceId, phone_number: phoneNumber }, { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true })
+        .upsert(
+          { workspace_id: workspaceId, phone_number: phoneNumber },
+          { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true },
+        )
         .select('id')
       // Empty when a concurrent text from the same number created it first.
       const created = unwrap('contact upsert', inserted, z.array(idSchema))[0]?.id ?? (await find())
-      if (!created) throw new StoreError('contact upsert', { message: 'the contact vanished after a conflicting insert' })
+      if (!created)
+        throw new StoreError('contact upsert', { message: 'the contact vanished after a conflicting insert' })
       return created
     },
 
@@ -182,13 +203,20 @@ export function createStore(supabase: SupabaseClient) {
     async insertInbound(row: InboundInsert): Promise<boolean> {
       const result = await supabase
         .from('messages')
-        .upsert({ ...row, direction: 'inbound', status: 'delivered' }, { onConflict: 'twilio_sid', ignoreDuplicates: true })
+        .upsert(
+          { ...row, direction: 'inbound', status: 'delivered' },
+          { onConflict: 'twilio_sid', ignoreDuplicates: true },
+        )
         .select('id')
       return unwrap('inbound insert', result, z.array(idSchema)).length > 0
     },
 
     async messageBySid(sid: string) {
-      const result = await supabase.from('messages').select('id, workspace_id').eq('twilio_sid', sid).maybeSingle()
+      const result = await supabase
+        .from('messages')
+        .select('id, workspace_id')
+        .eq('twilio_sid', sid)
+        .maybeSingle()
       return unwrap('message lookup by SID', result, messageRefSchema.nullable())
     },
 

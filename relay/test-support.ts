@@ -23,7 +23,9 @@ export const USERS = {
 export const DEMO_PASSWORD = 'inbox-demo-1'
 
 export async function accessToken(backend: { url: string; anonKey: string }, email: string): Promise<string> {
-  const client = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+  const client = createClient(backend.url, backend.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  })
   const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD })
   if (error || !data.session) throw new Error(`Sign-in of ${email} failed: ${error?.message}`)
   return data.session.access_token
@@ -32,10 +34,18 @@ export async function accessToken(backend: { url: string; anonKey: string }, ema
 export type TestContact = { id: string; phone_number: string }
 
 /** The contact with this number in the workspace, created (with `name`) when missing. */
-export async function ensureContact(service: SupabaseClient, workspaceId: string, phone: string, name?: string): Promise<TestContact> {
+export async function ensureContact(
+  service: SupabaseClient,
+  workspaceId: string,
+  phone: string,
+  name?: string,
+): Promise<TestContact> {
   const { data, error } = await service
     .from('contacts')
-    .upsert({ workspace_id: workspaceId, phone_number: phone, ...(name === undefined ? {} : { name }) }, { onConflict: 'phone_number,workspace_id' })
+    .upsert(
+      { workspace_id: workspaceId, phone_number: phone, ...(name === undefined ? {} : { name }) },
+      { onConflict: 'phone_number,workspace_id' },
+    )
     .select('id, phone_number')
     .single()
   if (error) throw new Error(error.message)

@@ -32,7 +32,9 @@ class RebasedRequestClient extends twilio.RequestClient {
   }
 }
 
-export function createTwilioClientFactory(options: { apiBaseUrl?: string; timeoutMs?: number } = {}): TwilioClientFactory {
+export function createTwilioClientFactory(
+  options: { apiBaseUrl?: string; timeoutMs?: number } = {},
+): TwilioClientFactory {
   const timeoutMs = options.timeoutMs ?? 10_000
   // One HTTP client for all workspaces, so connections are pooled across them.
   const httpClient = options.apiBaseUrl

@@ -36,7 +36,13 @@ export interface RetryPolicy {
 }
 
 export type SendOutcome =
-  | { accepted: true; sid: string; status: MessageStatus; errorCode: string | null; errorMessage: string | null }
+  | {
+      accepted: true
+      sid: string
+      status: MessageStatus
+      errorCode: string | null
+      errorMessage: string | null
+    }
   | { accepted: false; errorCode: string | null; errorMessage: string }
 
 export interface SendParams {
@@ -55,7 +61,12 @@ const retryableStatus = (status: number) => status === 429 || status >= 500
 export async function sendWithRetry(
   client: TwilioMessagesClient,
   params: SendParams,
-  options: { policy: RetryPolicy; sleep: (ms: number) => Promise<void>; random: () => number; logger: Logger },
+  options: {
+    policy: RetryPolicy
+    sleep: (ms: number) => Promise<void>
+    random: () => number
+    logger: Logger
+  },
 ): Promise<SendOutcome> {
   let lastProblem = 'Twilio could not be reached.'
   for (let attempt = 1; attempt <= options.policy.attempts; attempt += 1) {
@@ -65,7 +76,8 @@ export async function sendWithRetry(
         accepted: true,
         sid: message.sid,
         status: mapTwilioStatus(message.status) ?? 'pending',
-        errorCode: message.errorCode === null || message.errorCode === undefined ? null : String(message.errorCode),
+        errorCode:
+          message.errorCode === null || message.errorCode === undefined ? null : String(message.errorCode),
         errorMessage: message.errorMessage ?? null,
       }
     } catch (error) {

@@ -11,7 +11,9 @@ const configSchema = z.object({
   accepted: z.array(z.object({ check: z.string(), file: z.string(), justification: z.string().min(20) })),
 })
 const config = configSchema.parse(JSON.parse(readFileSync(join(root, '.electronegativity.json'), 'utf8')))
-const electronVersion = (JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')) as { version: string }).version
+const electronVersion = (
+  JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')) as { version: string }
+).version
 
 interface Finding {
   file: string
@@ -20,7 +22,10 @@ interface Finding {
   severity: { name: string }
   confidence: { name: string }
 }
-type Runner = (options: Record<string, unknown>, forCli: boolean) => Promise<{ errors: unknown[]; issues: Finding[] }>
+type Runner = (
+  options: Record<string, unknown>,
+  forCli: boolean,
+) => Promise<{ errors: unknown[]; issues: Finding[] }>
 
 // Electronegativity downloads translations (and, in one check, Electron's release
 // list) with `got` on every run; offline, got's retry timer crashes the process at
@@ -29,7 +34,12 @@ type Runner = (options: Record<string, unknown>, forCli: boolean) => Promise<{ e
 const requireFromTool = createRequire(join(root, 'node_modules/@doyensec/electronegativity/dist/runner.js'))
 const gotPath = requireFromTool.resolve('got')
 const offlineGot = () => Promise.reject(new Error('offline: Electronegativity runs without network access'))
-requireFromTool.cache[gotPath] = { id: gotPath, filename: gotPath, loaded: true, exports: offlineGot } as unknown as NodeJS.Module
+requireFromTool.cache[gotPath] = {
+  id: gotPath,
+  filename: gotPath,
+  loaded: true,
+  exports: offlineGot,
+} as unknown as NodeJS.Module
 const runElectronegativity = requireFromTool('./runner.js') as Runner
 
 const originalLog = console.log
@@ -66,7 +76,9 @@ const isAccepted = (finding: { check: string; file: string }) =>
 const open = findings.filter((finding) => !isAccepted(finding))
 for (const finding of findings) {
   const entry = config.accepted.find((e) => e.check === finding.check && e.file === finding.file)
-  console.log(`${entry ? 'justified' : 'OPEN     '} ${finding.check} ${finding.severity}/${finding.confidence} ${finding.file}:${finding.location}`)
+  console.log(
+    `${entry ? 'justified' : 'OPEN     '} ${finding.check} ${finding.severity}/${finding.confidence} ${finding.file}:${finding.location}`,
+  )
 }
 for (const entry of config.accepted) {
   if (!findings.some((finding) => finding.check === entry.check && finding.file === entry.file)) {

@@ -20,7 +20,10 @@ function electronUnavailable(): string | null {
 
 const reason = electronUnavailable()
 if (reason === null) {
-  const child = spawn(resolve(root, 'node_modules/.bin/electron-vite'), ['preview'], { cwd: root, stdio: 'inherit' })
+  const child = spawn(resolve(root, 'node_modules/.bin/electron-vite'), ['preview'], {
+    cwd: root,
+    stdio: 'inherit',
+  })
   child.on('exit', (code) => process.exit(code ?? 0))
   child.on('error', () => {
     console.error('Electron could not be started; run `npm run web` to use SMS Inbox in your browser.')

@@ -23,7 +23,9 @@ export const recordNotifications = () => {
 }
 
 export async function notifications(page: Page) {
-  return page.evaluate(() => (window as unknown as { __notifications: { title: string; body?: string }[] }).__notifications)
+  return page.evaluate(
+    () => (window as unknown as { __notifications: { title: string; body?: string }[] }).__notifications,
+  )
 }
 
 export async function signIn(page: Page, url: string, email: string) {
@@ -36,13 +38,19 @@ export async function signIn(page: Page, url: string, email: string) {
 }
 
 export const rows = (page: Page) => page.getByTestId('conversation-row')
-export const rowNamed = (page: Page, name: string) => rows(page).filter({ has: page.locator('.row-name', { hasText: name }) })
+export const rowNamed = (page: Page, name: string) =>
+  rows(page).filter({ has: page.locator('.row-name', { hasText: name }) })
 
 /** Axe on the current screen: no serious or critical violations. */
 export async function expectAccessible(page: Page, screen: string) {
   const results = await new AxeBuilder({ page }).analyze()
-  const bad = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+  const bad = results.violations.filter(
+    (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+  )
   expect(
-    bad.map((violation) => `${screen}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`),
+    bad.map(
+      (violation) =>
+        `${screen}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    ),
   ).toEqual([])
 }

@@ -42,7 +42,9 @@ function capturingLogger(lines: string[]): Logger {
   })
 }
 
-export async function startStack(options: { prepare?: (backend: LocalBackend) => Promise<void> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { prepare?: (backend: LocalBackend) => Promise<void> } = {},
+): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-'))
   const logs: string[] = []
   const logger = capturingLogger(logs)
@@ -57,7 +59,8 @@ export async function startStack(options: { prepare?: (backend: LocalBackend) =>
     ],
     logger,
   })
-  const mount = (target: LocalBackend) => mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
+  const mount = (target: LocalBackend) =>
+    mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
   const relayUrl = mount(backend)
   const shell = await launchBrowserShell({
     createCore: (platform) =>
@@ -81,7 +84,14 @@ export async function startStack(options: { prepare?: (backend: LocalBackend) =>
     logs,
     dataDir: backendDir,
     async inbound(from, body, workspace = ACME) {
-      const result = await postInboundSms({ relayUrl, accountSid: workspace.accountSid, authToken: workspace.authToken, to: workspace.number, from, body })
+      const result = await postInboundSms({
+        relayUrl,
+        accountSid: workspace.accountSid,
+        authToken: workspace.authToken,
+        to: workspace.number,
+        from,
+        body,
+      })
       if (result.status >= 300) throw new Error(`The relay refused the inbound SMS with ${result.status}`)
     },
     async stopBackend() {

@@ -34,7 +34,11 @@ describe('keys', () => {
     expect(await signApiKey('anon')).toBe(anonKey)
     expect(await signApiKey('service_role')).toBe(serviceRoleKey)
     expect(backend.anonKey).toBe(anonKey)
-    expect(decodeJwt(serviceRoleKey)).toMatchObject({ iss: 'supabase-demo', role: 'service_role', exp: 1983812996 })
+    expect(decodeJwt(serviceRoleKey)).toMatchObject({
+      iss: 'supabase-demo',
+      role: 'service_role',
+      exp: 1983812996,
+    })
   })
 })
 
@@ -43,7 +47,12 @@ describe('password sign-in', () => {
     const { supabase, session } = await signIn(ava.email)
     expect(session.token_type).toBe('bearer')
     expect(session.expires_in).toBe(3600)
-    expect(session.user).toMatchObject({ id: ava.id, email: ava.email, aud: 'authenticated', role: 'authenticated' })
+    expect(session.user).toMatchObject({
+      id: ava.id,
+      email: ava.email,
+      aud: 'authenticated',
+      role: 'authenticated',
+    })
     const claims = decodeJwt(session.access_token)
     expect(claims).toMatchObject({
       sub: ava.id,
@@ -55,19 +64,30 @@ describe('password sign-in', () => {
       is_anonymous: false,
     })
     expect(claims.exp! - claims.iat!).toBe(3600)
-    const stored = await backend.db.query('select 1 from auth.sessions where id = $1 and user_id = $2', [claims.session_id, ava.id])
+    const stored = await backend.db.query('select 1 from auth.sessions where id = $1 and user_id = $2', [
+      claims.session_id,
+      ava.id,
+    ])
     expect(stored.rows).toHaveLength(1)
 
     const { data, error } = await supabase.auth.getUser()
     expect(error).toBeNull()
-    expect(data.user).toMatchObject({ id: ava.id, email: ava.email, user_metadata: { full_name: 'Ava Thompson' } })
+    expect(data.user).toMatchObject({
+      id: ava.id,
+      email: ava.email,
+      user_metadata: { full_name: 'Ava Thompson' },
+    })
   })
 
   it('refuses a wrong password and an unknown email alike with 400 invalid_credentials', async () => {
     for (const email of [ava.email, 'nobody@acme.test']) {
       const { data, error } = await client().auth.signInWithPassword({ email, password: 'wrong-password' })
       expect(data.session).toBeNull()
-      expect(error).toMatchObject({ status: 400, code: 'invalid_credentials', message: 'Invalid login credentials' })
+      expect(error).toMatchObject({
+        status: 400,
+        code: 'invalid_credentials',
+        message: 'Invalid login credentials',
+      })
     }
     expect(lines.join('\n')).not.toContain('wrong-password')
   })
@@ -84,7 +104,10 @@ describe('refresh tokens', () => {
     expect(decodeJwt(second.access_token).session_id).toBe(decodeJwt(session.access_token).session_id)
 
     // Past GoTrue's 10 s reuse interval, a replay means the token leaked.
-    await backend.db.query(`update auth.refresh_tokens set updated_at = now() - interval '11 seconds' where token = $1`, [first])
+    await backend.db.query(
+      `update auth.refresh_tokens set updated_at = now() - interval '11 seconds' where token = $1`,
+      [first],
+    )
     const replay = await client().auth.refreshSession({ refresh_token: first })
     expect(replay.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' })
     // The leaked token's sibling, issued before the replay, is revoked with it.
@@ -107,7 +130,10 @@ describe('refresh tokens', () => {
     expect(b.error).toBeNull()
     expect(b.data.session!.refresh_token).toBe(a.data.session!.refresh_token)
     const sessionId = decodeJwt(session.access_token).session_id
-    const live = await backend.db.query<{ token: string }>('select token from auth.refresh_tokens where session_id = $1 and not revoked', [sessionId])
+    const live = await backend.db.query<{ token: string }>(
+      'select token from auth.refresh_tokens where session_id = $1 and not revoked',
+      [sessionId],
+    )
     expect(live.rows.map((row) => row.token)).toEqual([a.data.session!.refresh_token])
     // A later rotation is followed too: the replay gets the newest token.
     const next = await client().auth.refreshSession({ refresh_token: a.data.session!.refresh_token })
@@ -146,7 +172,9 @@ describe('sign-out', () => {
     const one = await signIn(ben.email)
     const two = await signIn(ben.email)
     expect((await two.supabase.auth.signOut({ scope: 'others' })).error).toBeNull()
-    expect((await client().auth.getUser(one.session.access_token)).error?.name).toBe('AuthSessionMissingError')
+    expect((await client().auth.getUser(one.session.access_token)).error?.name).toBe(
+      'AuthSessionMissingError',
+    )
     expect((await client().auth.getUser(two.session.access_token)).data.user?.id).toBe(ben.id)
   })
 })
@@ -179,7 +207,9 @@ describe('access tokens', () => {
   it('a token signed by the server is accepted until its lifetime ends (the TTL is configurable)', async () => {
     const shortLived = await startLocalBackend({ port: 0, seed: true, logger, accessTokenTtlSeconds: 1 })
     try {
-      const supabase = createClient(shortLived.url, shortLived.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+      const supabase = createClient(shortLived.url, shortLived.anonKey, {
+        auth: { persistSession: false, autoRefreshToken: false },
+      })
       const { data } = await supabase.auth.signInWithPassword({ email: ava.email, password })
       const token = data.session!.access_token
       const claims = decodeJwt(token)
@@ -205,10 +235,17 @@ describe('admin users', () => {
     expect(created.error).toBeNull()
     const id = created.data.user!.id
     expect(created.data.user).toMatchObject({ email, user_metadata: { full_name: 'New Agent' } })
-    const hash = await backend.db.query<{ encrypted_password: string }>('select encrypted_password from auth.users where id = $1', [id])
+    const hash = await backend.db.query<{ encrypted_password: string }>(
+      'select encrypted_password from auth.users where id = $1',
+      [id],
+    )
     expect(hash.rows[0]!.encrypted_password).toMatch(/^\$2a\$10\$/)
 
-    const duplicate = await admin.auth.admin.createUser({ email, password: 'a-long-password', email_confirm: true })
+    const duplicate = await admin.auth.admin.createUser({
+      email,
+      password: 'a-long-password',
+      email_confirm: true,
+    })
     expect(duplicate.error).toMatchObject({ status: 422, code: 'email_exists' })
 
     const session = await client().auth.signInWithPassword({ email, password: 'a-long-password' })
@@ -218,7 +255,10 @@ describe('admin users', () => {
     expect((await admin.auth.admin.deleteUser(id)).error).toBeNull()
     const after = await client().auth.signInWithPassword({ email, password: 'a-long-password' })
     expect(after.error).toMatchObject({ status: 400, code: 'invalid_credentials' })
-    expect((await admin.auth.admin.deleteUser(id)).error).toMatchObject({ status: 404, code: 'user_not_found' })
+    expect((await admin.auth.admin.deleteUser(id)).error).toMatchObject({
+      status: 404,
+      code: 'user_not_found',
+    })
   })
 
   it('refuses the anon key and a user token', async () => {
@@ -226,7 +266,10 @@ describe('admin users', () => {
     expect(anon.error).toMatchObject({ status: 403, code: 'not_admin' })
     const { session } = await signIn(ben.email)
     const asUser = client(session.access_token)
-    expect((await asUser.auth.admin.deleteUser(ava.id)).error).toMatchObject({ status: 403, code: 'not_admin' })
+    expect((await asUser.auth.admin.deleteUser(ava.id)).error).toMatchObject({
+      status: 403,
+      code: 'not_admin',
+    })
     const stillThere = await backend.db.query('select 1 from auth.users where id = $1', [ava.id])
     expect(stillThere.rows).toHaveLength(1)
   })
@@ -249,31 +292,53 @@ describe('the agent updates their own account', () => {
   it('changes the password and merges user_metadata (null removes a key), as supabase-js updateUser expects', async () => {
     const admin = client(backend.serviceRoleKey)
     const email = 'dana@acme.test'
-    const created = await admin.auth.admin.createUser({ email, password: 'first-password', email_confirm: true, user_metadata: { full_name: 'Dana', team: 'north' } })
+    const created = await admin.auth.admin.createUser({
+      email,
+      password: 'first-password',
+      email_confirm: true,
+      user_metadata: { full_name: 'Dana', team: 'north' },
+    })
     expect(created.error).toBeNull()
     const supabase = client()
     expect((await supabase.auth.signInWithPassword({ email, password: 'first-password' })).error).toBeNull()
 
-    const renamed = await supabase.auth.updateUser({ data: { full_name: 'Dana Okafor', team: null, shift: 'late' } })
+    const renamed = await supabase.auth.updateUser({
+      data: { full_name: 'Dana Okafor', team: null, shift: 'late' },
+    })
     expect(renamed.error).toBeNull()
     expect(renamed.data.user!.user_metadata).toEqual({ full_name: 'Dana Okafor', shift: 'late' })
 
     const changed = await supabase.auth.updateUser({ password: 'second-password' })
     expect(changed.error).toBeNull()
-    expect((await client().auth.signInWithPassword({ email, password: 'first-password' })).error).toMatchObject({ code: 'invalid_credentials' })
+    expect(
+      (await client().auth.signInWithPassword({ email, password: 'first-password' })).error,
+    ).toMatchObject({ code: 'invalid_credentials' })
     expect((await client().auth.signInWithPassword({ email, password: 'second-password' })).error).toBeNull()
     expect(lines.join('\n')).not.toContain('second-password')
 
-    expect((await supabase.auth.updateUser({ password: 'second-password' })).error).toMatchObject({ status: 422, code: 'same_password' })
-    expect((await supabase.auth.updateUser({ password: 'short' })).error).toMatchObject({ status: 422, code: 'weak_password' })
-    expect((await supabase.auth.updateUser({ email: 'elsewhere@acme.test' })).error).toMatchObject({ status: 400, code: 'validation_failed' })
+    expect((await supabase.auth.updateUser({ password: 'second-password' })).error).toMatchObject({
+      status: 422,
+      code: 'same_password',
+    })
+    expect((await supabase.auth.updateUser({ password: 'short' })).error).toMatchObject({
+      status: 422,
+      code: 'weak_password',
+    })
+    expect((await supabase.auth.updateUser({ email: 'elsewhere@acme.test' })).error).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+    })
     await admin.auth.admin.deleteUser(created.data.user!.id)
   })
 
   it('needs a valid session to update anything', async () => {
     const response = await fetch(`${backend.url}/auth/v1/user`, {
       method: 'PUT',
-      headers: { apikey: backend.anonKey, Authorization: `Bearer ${backend.anonKey}`, 'Content-Type': 'application/json' },
+      headers: {
+        apikey: backend.anonKey,
+        Authorization: `Bearer ${backend.anonKey}`,
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({ password: 'whatever-it-is' }),
     })
     expect(response.status).toBe(403)
@@ -281,7 +346,10 @@ describe('the agent updates their own account', () => {
   })
 
   it('refuses sign-up, which this project turns off: agents are invited', async () => {
-    const { data, error } = await client().auth.signUp({ email: 'walk-in@acme.test', password: 'a-good-password' })
+    const { data, error } = await client().auth.signUp({
+      email: 'walk-in@acme.test',
+      password: 'a-good-password',
+    })
     expect(data.user).toBeNull()
     expect(error).toMatchObject({ status: 422, code: 'signup_disabled' })
   })

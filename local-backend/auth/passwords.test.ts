@@ -25,11 +25,17 @@ describe('password hashing', () => {
   })
 
   it('accepts pgcrypto hashes, and pgcrypto accepts ours', async () => {
-    const fromPgcrypto = (await db.query<{ hash: string }>(`select extensions.crypt('s3cret!', extensions.gen_salt('bf', 10)) as hash`)).rows[0]!.hash
+    const fromPgcrypto = (
+      await db.query<{ hash: string }>(
+        `select extensions.crypt('s3cret!', extensions.gen_salt('bf', 10)) as hash`,
+      )
+    ).rows[0]!.hash
     expect(await passwordMatches('s3cret!', fromPgcrypto)).toBe(true)
     expect(await passwordMatches('s3cret?', fromPgcrypto)).toBe(false)
     const ours = await hashPassword('s3cret!')
-    const checked = await db.query<{ ok: boolean }>(`select extensions.crypt('s3cret!', $1) = $1 as ok`, [ours])
+    const checked = await db.query<{ ok: boolean }>(`select extensions.crypt('s3cret!', $1) = $1 as ok`, [
+      ours,
+    ])
     expect(checked.rows[0]!.ok).toBe(true)
   })
 

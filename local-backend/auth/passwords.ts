@@ -27,7 +27,10 @@ let absentAccountHash: Promise<string> | undefined
  * on it), the password is checked against a throwaway hash of the same cost, so
  * the answer takes as long and does not reveal which emails have accounts.
  */
-export async function passwordMatches(password: string, storedHash: string | null | undefined): Promise<boolean> {
+export async function passwordMatches(
+  password: string,
+  storedHash: string | null | undefined,
+): Promise<boolean> {
   if (storedHash) return bcrypt.compare(password, storedHash)
   absentAccountHash ??= hashPassword(randomBytes(18).toString('base64'))
   await bcrypt.compare(password, await absentAccountHash)

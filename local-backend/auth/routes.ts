@@ -21,7 +21,8 @@ export function authError(status: number, errorCode: string, msg: string): Respo
   return jsonResponse({ code: status, error_code: errorCode, msg }, status)
 }
 
-const badJson = (message: string) => authError(400, 'bad_json', `Could not parse request body as JSON: ${message}`)
+const badJson = (message: string) =>
+  authError(400, 'bad_json', `Could not parse request body as JSON: ${message}`)
 const validationFailed = (msg: string) => authError(400, 'validation_failed', msg)
 
 const passwordGrant = z.object({
@@ -98,12 +99,18 @@ type Authenticated = { ok: true; claims: JwtClaims & { sub: string } } | { ok: f
 async function authenticate(c: Context): Promise<Authenticated> {
   const authorization = c.req.header('authorization')
   if (!authorization || !/^bearer\s+\S+/i.test(authorization)) {
-    return { ok: false, response: authError(401, 'no_authorization', 'This endpoint requires a valid Bearer token') }
+    return {
+      ok: false,
+      response: authError(401, 'no_authorization', 'This endpoint requires a valid Bearer token'),
+    }
   }
   const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
   if (!verified.ok) {
     const reason = verified.reason === 'expired' ? 'token is expired' : 'signature is invalid'
-    return { ok: false, response: authError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${reason}`) }
+    return {
+      ok: false,
+      response: authError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${reason}`),
+    }
   }
   const { claims } = verified
   if (typeof claims.sub !== 'string' || !uuid.safeParse(claims.sub).success) {
@@ -176,7 +183,8 @@ export function createAuthApp(options: AuthOptions): Hono {
     if (!user.email_confirmed_at) return authError(400, 'email_not_confirmed', 'Email not confirmed')
     return db.transaction(async (tx) => {
       // The password was checked outside the transaction: an account deleted meanwhile gets no session.
-      if (!(await findUser(tx, user.id))) return authError(400, 'invalid_credentials', 'Invalid login credentials')
+      if (!(await findUser(tx, user.id)))
+        return authError(400, 'invalid_credentials', 'Invalid login credentials')
       const session = await tx.query<{ id: string }>(
         'insert into auth.sessions (id, user_id) values (gen_random_uuid(), $1) returning id',
         [user.id],
@@ -213,16 +221,19 @@ export function createAuthApp(options: AuthOptions): Hono {
         [presented],
       )
       const token = rows[0]
-      if (!token) return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
+      if (!token)
+        return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
       if (token.revoked && token.updated_at.getTime() > Date.now() - refreshTokenReuseIntervalMs) {
         const replay = await activeDescendant(tx, presented)
         const user = replay && (await findUser(tx, token.user_id))
-        if (replay && user) return jsonResponse(await sessionResponse(tx, user, token.session_id, replay), 200)
+        if (replay && user)
+          return jsonResponse(await sessionResponse(tx, user, token.session_id, replay), 200)
       }
       if (token.revoked) {
-        await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1', [
-          token.session_id,
-        ])
+        await tx.query(
+          'update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1',
+          [token.session_id],
+        )
         logger.warn('refresh token reused; session tokens revoked', { session_id: token.session_id })
         return authError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used')
       }
@@ -230,9 +241,12 @@ export function createAuthApp(options: AuthOptions): Hono {
         return authError(400, 'session_expired', 'Invalid Refresh Token: Session Expired')
       }
       const user = await findUser(tx, token.user_id)
-      if (!user) return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
+      if (!user)
+        return authError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found')
       const child = newRefreshToken()
-      await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1', [presented])
+      await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1', [
+        presented,
+      ])
       await tx.query(
         'insert into auth.refresh_tokens (token, user_id, session_id, parent) values ($1, $2, $3, $4)',
         [child, user.id, token.session_id, presented],
@@ -248,7 +262,10 @@ export function createAuthApp(options: AuthOptions): Hono {
     const grantType = c.req.query('grant_type')
     if (grantType === 'password') return signInWithPassword(body.value)
     if (grantType === 'refresh_token') return refresh(body.value)
-    return jsonResponse({ error: 'unsupported_grant_type', error_description: `unsupported grant_type ${grantType ?? ''}` }, 400)
+    return jsonResponse(
+      { error: 'unsupported_grant_type', error_description: `unsupported grant_type ${grantType ?? ''}` },
+      400,
+    )
   })
 
   app.get('/user', async (c) => {
@@ -257,7 +274,10 @@ export function createAuthApp(options: AuthOptions): Hono {
     const { sub, session_id: sessionId } = auth.claims
     return db.transaction(async (tx) => {
       if (typeof sessionId === 'string') {
-        const session = await tx.query('select 1 from auth.sessions where id = $1 and user_id = $2', [sessionId, sub])
+        const session = await tx.query('select 1 from auth.sessions where id = $1 and user_id = $2', [
+          sessionId,
+          sub,
+        ])
         if (session.rows.length === 0) {
           return authError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist')
         }
@@ -285,7 +305,9 @@ export function createAuthApp(options: AuthOptions): Hono {
     if (!parsed.success) return validationFailed('Expected password, data, email or phone')
     const { password, data, email, phone } = parsed.data
     if (email !== undefined || phone !== undefined) {
-      return validationFailed('Changing the email or phone needs a confirmation message, which the embedded backend cannot send')
+      return validationFailed(
+        'Changing the email or phone needs a confirmation message, which the embedded backend cannot send',
+      )
     }
     if (password !== undefined && password.length < minimumPasswordLength) return weakPassword()
     const { sub } = auth.claims
@@ -293,7 +315,8 @@ export function createAuthApp(options: AuthOptions): Hono {
       'select encrypted_password from auth.users where id = $1 and deleted_at is null',
       [sub],
     )
-    if (current.rows.length === 0) return authError(404, 'user_not_found', 'User from sub claim in JWT does not exist')
+    if (current.rows.length === 0)
+      return authError(404, 'user_not_found', 'User from sub claim in JWT does not exist')
     if (password !== undefined && (await passwordMatches(password, current.rows[0]!.encrypted_password))) {
       return authError(422, 'same_password', 'New password should be different from the old password.')
     }
@@ -328,7 +351,10 @@ export function createAuthApp(options: AuthOptions): Hono {
     } else if (scope === 'local') {
       await db.query('delete from auth.sessions where id = $1 and user_id = $2', [current, sub])
     } else if (scope === 'others') {
-      await db.query('delete from auth.sessions where user_id = $1 and id is distinct from $2', [sub, current])
+      await db.query('delete from auth.sessions where user_id = $1 and id is distinct from $2', [
+        sub,
+        current,
+      ])
     } else {
       return validationFailed('scope must be one of global, local, others')
     }
@@ -344,17 +370,18 @@ export function createAuthApp(options: AuthOptions): Hono {
     const parsed = adminCreateUser.safeParse(body.value ?? {})
     if (!parsed.success) return validationFailed(parsed.error.issues[0]?.message ?? 'invalid user attributes')
     const attributes = parsed.data
-    if (!attributes.email && !attributes.phone) return validationFailed('An email address or phone number is required')
+    if (!attributes.email && !attributes.phone)
+      return validationFailed('An email address or phone number is required')
     if (attributes.password !== undefined && attributes.password.length < minimumPasswordLength) {
       return weakPassword()
     }
     const appMetadata = { provider: 'email', providers: ['email'], ...attributes.app_metadata }
     const passwordHash = attributes.password === undefined ? null : await hashPassword(attributes.password)
     return db.transaction(async (tx) => {
-      const existing = await tx.query('select 1 from auth.users where lower(email) = lower($1) or phone = $2', [
-        attributes.email ?? null,
-        attributes.phone ?? null,
-      ])
+      const existing = await tx.query(
+        'select 1 from auth.users where lower(email) = lower($1) or phone = $2',
+        [attributes.email ?? null, attributes.phone ?? null],
+      )
       if (existing.rows.length > 0) {
         return authError(422, 'email_exists', 'A user with this email address has already been registered')
       }
@@ -423,7 +450,11 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.get('/health', (c) =>
-    c.json({ version: 'local', name: 'GoTrue', description: 'GoTrue-compatible auth of the embedded local backend' }),
+    c.json({
+      version: 'local',
+      name: 'GoTrue',
+      description: 'GoTrue-compatible auth of the embedded local backend',
+    }),
   )
 
   app.get('/settings', (c) =>

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  openAsBlob,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
@@ -33,7 +41,10 @@ export interface Migration {
 export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
   const dir = join(supabaseDir, 'migrations')
   // A bundle run away from the repository lands here first: say what to pass.
-  if (!existsSync(dir)) throw new Error(`No Supabase migrations folder at ${dir}: pass supabaseDir (EMBEDDED_SUPABASE_DIR for the embedded stack)`)
+  if (!existsSync(dir))
+    throw new Error(
+      `No Supabase migrations folder at ${dir}: pass supabaseDir (EMBEDDED_SUPABASE_DIR for the embedded stack)`,
+    )
   return readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .sort()
@@ -44,7 +55,11 @@ export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
     })
 }
 
-const extensions = { vector: lazyExtension(vector), uuid_ossp: lazyExtension(uuid_ossp), pgcrypto: lazyExtension(pgcrypto) }
+const extensions = {
+  vector: lazyExtension(vector),
+  uuid_ossp: lazyExtension(uuid_ossp),
+  pgcrypto: lazyExtension(pgcrypto),
+}
 
 /**
  * Start-up cost is dominated by copying the data directory into memory and by
@@ -76,20 +91,19 @@ const inMemoryStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers
 /** Applies the migrations the database has not seen yet, each in its own transaction, recording them as the Supabase CLI does. */
 export async function applyPendingMigrations(db: PGlite, migrations: Migration[]): Promise<string[]> {
   const applied = new Set(
-    (await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).rows.map(
-      (row) => row.version,
-    ),
+    (
+      await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')
+    ).rows.map((row) => row.version),
   )
   const newlyApplied: string[] = []
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue
     await db.transaction(async (tx) => {
       await tx.exec(migration.sql)
-      await tx.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
-        migration.version,
-        migration.name,
-        [migration.sql],
-      ])
+      await tx.query(
+        'insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)',
+        [migration.version, migration.name, [migration.sql]],
+      )
     })
     newlyApplied.push(migration.version)
   }
@@ -107,11 +121,13 @@ async function initialize(db: PGlite, migrations: Migration[], seedSql: string |
  * optionally the seed), keyed by the SQL that produced it, so only the first start
  * after a schema change pays for initdb and the migrations.
  */
-async function initializedSnapshot(options: Required<Pick<DatabaseOptions, 'supabaseDir' | 'snapshotDir'>> & {
-  seed: boolean
-  migrations: Migration[]
-  seedSql: string | undefined
-}): Promise<string> {
+async function initializedSnapshot(
+  options: Required<Pick<DatabaseOptions, 'supabaseDir' | 'snapshotDir'>> & {
+    seed: boolean
+    migrations: Migration[]
+    seedSql: string | undefined
+  },
+): Promise<string> {
   const hash = createHash('sha256')
   hash.update(platformSql)
   for (const migration of options.migrations) hash.update(migration.version).update(migration.sql)
@@ -158,7 +174,8 @@ async function initializedSnapshot(options: Required<Pick<DatabaseOptions, 'supa
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlite> {
   const supabaseDir = options.supabaseDir ?? defaultSupabaseDir
-  const snapshotDir = options.snapshotDir ?? resolve(import.meta.dirname, '../../node_modules/.cache/local-backend')
+  const snapshotDir =
+    options.snapshotDir ?? resolve(import.meta.dirname, '../../node_modules/.cache/local-backend')
   const migrations = readMigrations(supabaseDir)
   const seedFile = join(supabaseDir, 'seed.sql')
   const seedSql = options.seed && existsSync(seedFile) ? readFileSync(seedFile, 'utf8') : undefined
@@ -169,7 +186,13 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
     await applyPendingMigrations(db, migrations)
     return db
   }
-  const snapshot = await initializedSnapshot({ supabaseDir, snapshotDir, seed: options.seed ?? false, migrations, seedSql })
+  const snapshot = await initializedSnapshot({
+    supabaseDir,
+    snapshotDir,
+    seed: options.seed ?? false,
+    migrations,
+    seedSql,
+  })
   if (options.dataDir === undefined) {
     const fs = new SnapshotMemoryFS(readWholeFile(snapshot))
     return PGlite.create({ fs, extensions, startParams: inMemoryStartParams })

@@ -18,7 +18,11 @@ describe('lazily loaded extensions', () => {
                '[3,4]'::extensions.vector operator(extensions.<->) '[0,0]'::extensions.vector as distance`)
       expect(rows[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
       expect(rows[0]!.distance).toBe(5)
-      const hash = (await db.query<{ hash: string }>(`select extensions.crypt('inbox', extensions.gen_salt('bf', 4)) as hash`)).rows[0]!.hash
+      const hash = (
+        await db.query<{ hash: string }>(
+          `select extensions.crypt('inbox', extensions.gen_salt('bf', 4)) as hash`,
+        )
+      ).rows[0]!.hash
       const check = await db.query<{ ok: boolean; wrong: boolean }>(
         `select extensions.crypt('inbox', $1) = $1 as ok, extensions.crypt('other', $1) = $1 as wrong`,
         [hash],
@@ -30,7 +34,10 @@ describe('lazily loaded extensions', () => {
   })
 
   it('fails the start, naming the file, when a bundle is missing', async () => {
-    const missing = lazyExtension({ name: 'missing', setup: async () => ({ bundlePath: new URL('file:///nonexistent/missing.tar.gz') }) })
+    const missing = lazyExtension({
+      name: 'missing',
+      setup: async () => ({ bundlePath: new URL('file:///nonexistent/missing.tar.gz') }),
+    })
     await expect(PGlite.create({ extensions: { missing } })).rejects.toThrow(/missing\.tar\.gz/)
   })
 })

@@ -15,7 +15,9 @@ async function parseBundle(bundlePath: URL): Promise<BundleFile[]> {
   // One output chunk as large as the whole tarball (gzip's trailer says how large): the
   // thread pool then inflates it in one go instead of waiting on the busy main thread
   // between 16 KB chunks.
-  const tar = await promisify(gunzip)(gzip, { chunkSize: Math.max(gzip.readUInt32LE(gzip.length - 4), 64 * 1024) })
+  const tar = await promisify(gunzip)(gzip, {
+    chunkSize: Math.max(gzip.readUInt32LE(gzip.length - 4), 64 * 1024),
+  })
   // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
   const own = tar.byteOffset === 0 && tar.byteLength === tar.buffer.byteLength ? tar : Uint8Array.from(tar)
   return parseTar(own)
@@ -58,7 +60,11 @@ export function lazyExtension(extension: Extension): Extension {
   return {
     name: extension.name,
     setup: async (pg, emscriptenOpts, clientOnly) => {
-      const { bundlePath, ...rest }: ExtensionSetupResult = await extension.setup(pg, emscriptenOpts, clientOnly)
+      const { bundlePath, ...rest }: ExtensionSetupResult = await extension.setup(
+        pg,
+        emscriptenOpts,
+        clientOnly,
+      )
       if (!bundlePath) return rest
       const files = loadBundle(bundlePath)
       return {

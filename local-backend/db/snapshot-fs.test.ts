@@ -45,7 +45,9 @@ describe('SnapshotMemoryFS', () => {
     const bytes = await snapshotBytes()
     const padded = new Uint8Array(bytes.byteLength + 1024)
     padded.set(bytes, 512)
-    const db = await PGlite.create({ fs: new SnapshotMemoryFS(Promise.resolve(padded.subarray(512, 512 + bytes.byteLength))) })
+    const db = await PGlite.create({
+      fs: new SnapshotMemoryFS(Promise.resolve(padded.subarray(512, 512 + bytes.byteLength))),
+    })
     try {
       expect((await db.query<{ n: number }>('select count(*)::int as n from auth.users')).rows[0]!.n).toBe(3)
     } finally {
@@ -55,7 +57,9 @@ describe('SnapshotMemoryFS', () => {
 
   it('refuses a tarball that is not a data directory instead of creating an empty database', async () => {
     const garbage = new TextEncoder().encode('not a tarball at all'.repeat(100))
-    await expect(PGlite.create({ fs: new SnapshotMemoryFS(Promise.resolve(garbage)) })).rejects.toThrow(/not a Postgres data directory/)
+    await expect(PGlite.create({ fs: new SnapshotMemoryFS(Promise.resolve(garbage)) })).rejects.toThrow(
+      /not a Postgres data directory/,
+    )
   })
 
   it('passes on a failed read of the tarball', async () => {
@@ -69,7 +73,9 @@ describe('SnapshotMemoryFS', () => {
     rmSync(snapshotDir, { recursive: true, force: true })
     const db = await openDatabase({ seed: true, snapshotDir })
     try {
-      expect((await db.query<{ n: number }>('select count(*)::int as n from public.workspaces')).rows[0]!.n).toBe(2)
+      expect(
+        (await db.query<{ n: number }>('select count(*)::int as n from public.workspaces')).rows[0]!.n,
+      ).toBe(2)
       expect(readdirSync(snapshotDir).some((name) => name.endsWith('.tar'))).toBe(true)
     } finally {
       await db.close()

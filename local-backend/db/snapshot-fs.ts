@@ -27,11 +27,14 @@ export class SnapshotMemoryFS extends MemoryFS {
     const root = PGlite.paths.PGDATA
     const read = await this.#tar
     // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
-    const tar = read.byteOffset === 0 && read.byteLength === read.buffer.byteLength ? read : Uint8Array.from(read)
+    const tar =
+      read.byteOffset === 0 && read.byteLength === read.buffer.byteLength ? read : Uint8Array.from(read)
     const entries = parseTar(tar)
     // Without PG_VERSION PGlite would quietly run initdb and hand back an empty database.
     if (!entries.some((entry) => entry.type === 'file' && entry.name.replace(/^\/+/, '') === 'PG_VERSION')) {
-      throw new Error('The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt')
+      throw new Error(
+        'The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt',
+      )
     }
     for (const entry of entries) {
       const path = `${root}/${entry.name.replace(/^\/+|\/+$/g, '')}`

@@ -53,7 +53,12 @@ export interface Catalog {
 export const exposedSchema = 'public'
 
 export async function loadCatalog(db: PGlite, schema = exposedSchema): Promise<Catalog> {
-  const columns = await db.query<{ table_name: string; column_name: string; type: string; has_default: boolean }>(
+  const columns = await db.query<{
+    table_name: string
+    column_name: string
+    type: string
+    has_default: boolean
+  }>(
     `select c.relname as table_name, a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type,
             (a.atthasdef or a.attidentity <> '' or a.attgenerated <> '') as has_default
        from pg_class c

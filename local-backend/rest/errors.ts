@@ -14,7 +14,13 @@ export class RestError extends Error {
   readonly status: number
   readonly body: RestErrorBody
 
-  constructor(status: number, code: string, message: string, details: string | null = null, hint: string | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: string | null = null,
+    hint: string | null = null,
+  ) {
     super(message)
     this.status = status
     this.body = { code, message, details, hint }
@@ -56,7 +62,13 @@ function statusFor(code: string, role: string): number {
 export function errorFromDatabase(error: unknown, role: string): RestError {
   if (error instanceof RestError) return error
   if (isDatabaseError(error)) {
-    return new RestError(statusFor(error.code, role), error.code, error.message, error.detail ?? null, error.hint ?? null)
+    return new RestError(
+      statusFor(error.code, role),
+      error.code,
+      error.message,
+      error.detail ?? null,
+      error.hint ?? null,
+    )
   }
   return new RestError(500, 'PGRST000', error instanceof Error ? error.message : 'internal error')
 }

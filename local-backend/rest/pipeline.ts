@@ -95,7 +95,9 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
     let name = cache.names.get(statement.sql)
     if (name === undefined) {
       name = `rest_${cache.next++}`
-      encoded.messages.push(serialize.parse({ name, text: statement.sql, types: statement.params.map(() => textOid) }))
+      encoded.messages.push(
+        serialize.parse({ name, text: statement.sql, types: statement.params.map(() => textOid) }),
+      )
       cache.names.set(statement.sql, name)
       encoded.fresh.push(statement.sql)
       if (cache.names.size > maxPrepared) {
@@ -186,7 +188,8 @@ export async function runPipelined(
     }
     const finish: Uint8Array[] = []
     if (decide || !complete) finish.push(serialize.query(commit ? 'commit' : 'rollback'))
-    if (closing.length) finish.push(...closing.map((name) => serialize.close({ type: 'S', name })), serialize.sync())
+    if (closing.length)
+      finish.push(...closing.map((name) => serialize.close({ type: 'S', name })), serialize.sync())
     if (finish.length) await db.execProtocol(concat(finish), { throwOnError: false })
     return failure ? { ok: false, error: failure } : { ok: true, results: own }
   })

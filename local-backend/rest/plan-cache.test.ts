@@ -22,8 +22,14 @@ async function tokenOf(email: string): Promise<string> {
 }
 
 const get = async (path: string, token: string, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${backend.url}${path}`, { headers: { apikey: backend.anonKey, authorization: `Bearer ${token}`, ...headers } })
-  return { status: response.status, range: response.headers.get('content-range'), json: (await response.json()) as unknown }
+  const response = await fetch(`${backend.url}${path}`, {
+    headers: { apikey: backend.anonKey, authorization: `Bearer ${token}`, ...headers },
+  })
+  return {
+    status: response.status,
+    range: response.headers.get('content-range'),
+    json: (await response.json()) as unknown,
+  }
 }
 
 describe('a repeated read (one cached plan) still answers for each caller and each moment', () => {
@@ -44,7 +50,10 @@ describe('a repeated read (one cached plan) still answers for each caller and ea
   it('sees writes made between two identical reads', async () => {
     const service = backend.serviceRoleKey
     const before = (await get(path, service)).json as { name: string }[]
-    await backend.db.query(`insert into public.contacts (workspace_id, phone_number, name) values ($1, '+15557400001', 'Aaron Plancache')`, [ACME])
+    await backend.db.query(
+      `insert into public.contacts (workspace_id, phone_number, name) values ($1, '+15557400001', 'Aaron Plancache')`,
+      [ACME],
+    )
     const after = (await get(path, service)).json as { name: string }[]
     expect(after.length).toBe(before.length + 1)
     expect(after.map((row) => row.name)).toContain('Aaron Plancache')
@@ -59,7 +68,9 @@ describe('a repeated read (one cached plan) still answers for each caller and ea
     const unlimited = path.replace('&limit=100', '')
     expect(((await get(unlimited, service)).json as unknown[]).length).toBeGreaterThan(2)
     expect((await get(unlimited, service, { range: '0-1' })).json).toHaveLength(2)
-    const single = await get(`/rest/v1/contacts?select=id&workspace_id=eq.${ACME}&limit=1`, service, { accept: 'application/vnd.pgrst.object+json' })
+    const single = await get(`/rest/v1/contacts?select=id&workspace_id=eq.${ACME}&limit=1`, service, {
+      accept: 'application/vnd.pgrst.object+json',
+    })
     const list = await get(`/rest/v1/contacts?select=id&workspace_id=eq.${ACME}&limit=1`, service)
     expect(Array.isArray(single.json)).toBe(false)
     expect(Array.isArray(list.json)).toBe(true)

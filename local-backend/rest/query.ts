@@ -8,7 +8,8 @@ import { badQuery, RestError, unknownColumn } from './errors.ts'
  * spliced into the statement.
  */
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
-export const qualified = (catalog: Catalog, table: string) => `${quoteIdent(catalog.schema)}.${quoteIdent(table)}`
+export const qualified = (catalog: Catalog, table: string) =>
+  `${quoteIdent(catalog.schema)}.${quoteIdent(table)}`
 
 export class Params {
   readonly values: (string | null)[] = []
@@ -51,7 +52,9 @@ export function splitTopLevel(input: string): string[] {
 }
 
 const unquote = (value: string) =>
-  value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value
+  value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1).replace(/\\(.)/g, '$1')
+    : value
 
 /** A Postgres array literal of text elements, every element quoted. */
 export function arrayLiteral(values: string[]): string {
@@ -78,7 +81,13 @@ const isValues: Record<string, string> = {
 }
 
 /** One `op.value` (or `not.op.value`) on a column, as SQL. */
-export function filterSql(table: Table, alias: string, columnName: string, expression: string, params: Params): string {
+export function filterSql(
+  table: Table,
+  alias: string,
+  columnName: string,
+  expression: string,
+  params: Params,
+): string {
   let negate = false
   let rest = expression
   if (rest.startsWith('not.')) {
@@ -86,7 +95,11 @@ export function filterSql(table: Table, alias: string, columnName: string, expre
     rest = rest.slice(4)
   }
   const dot = rest.indexOf('.')
-  if (dot < 0) throw badQuery(`"failed to parse filter (${expression})"`, `unknown operator in ${columnName}=${expression}`)
+  if (dot < 0)
+    throw badQuery(
+      `"failed to parse filter (${expression})"`,
+      `unknown operator in ${columnName}=${expression}`,
+    )
   const opToken = rest.slice(0, dot)
   const value = rest.slice(dot + 1)
   const col = column(table, columnName)
@@ -97,7 +110,8 @@ export function filterSql(table: Table, alias: string, columnName: string, expre
 
   if (modifier) {
     const quantifier = modifier[2]!
-    if (!/^\{.*\}$/s.test(value)) throw badQuery(`"failed to parse filter (${expression})"`, 'expected a list like {a,b}')
+    if (!/^\{.*\}$/s.test(value))
+      throw badQuery(`"failed to parse filter (${expression})"`, 'expected a list like {a,b}')
     const items = splitTopLevel(value.slice(1, -1)).map(unquote)
     if (op in comparison) {
       sql = `${ref} ${comparison[op]} ${quantifier}(${params.add(arrayLiteral(items))}::${col.type}[])`
@@ -105,7 +119,10 @@ export function filterSql(table: Table, alias: string, columnName: string, expre
       const likeItems = op === 'like' || op === 'ilike' ? items.map((p) => p.replaceAll('*', '%')) : items
       sql = `${ref}::text ${patterns[op]} ${quantifier}(${params.add(arrayLiteral(likeItems))}::text[])`
     } else {
-      throw badQuery(`"failed to parse filter (${expression})"`, `operator ${op} does not take (${quantifier})`)
+      throw badQuery(
+        `"failed to parse filter (${expression})"`,
+        `operator ${op} does not take (${quantifier})`,
+      )
     }
   } else if (op in comparison) {
     sql = `${ref} ${comparison[op]} ${params.add(value)}::${col.type}`
@@ -114,13 +131,18 @@ export function filterSql(table: Table, alias: string, columnName: string, expre
   } else if (op === 'match' || op === 'imatch') {
     sql = `${ref}::text ${patterns[op]} ${params.add(value)}`
   } else if (op === 'in') {
-    if (!/^\(.*\)$/s.test(value)) throw badQuery(`"failed to parse filter (${expression})"`, 'expected a list like (a,b)')
+    if (!/^\(.*\)$/s.test(value))
+      throw badQuery(`"failed to parse filter (${expression})"`, 'expected a list like (a,b)')
     const inner = value.slice(1, -1)
     const items = inner === '' ? [] : splitTopLevel(inner).map(unquote)
     sql = items.length === 0 ? 'false' : `${ref} = any(${params.add(arrayLiteral(items))}::${col.type}[])`
   } else if (op === 'is') {
     const predicate = isValues[value.toLowerCase()]
-    if (!predicate) throw badQuery(`"failed to parse filter (${expression})"`, 'is accepts null, not_null, true, false, unknown')
+    if (!predicate)
+      throw badQuery(
+        `"failed to parse filter (${expression})"`,
+        'is accepts null, not_null, true, false, unknown',
+      )
     sql = `${ref} ${predicate}`
   } else if (op === 'isdistinct') {
     sql = `${ref} is distinct from ${params.add(value)}::${col.type}`
@@ -136,7 +158,8 @@ export function filterSql(table: Table, alias: string, columnName: string, expre
 export function logicSql(table: Table, alias: string, key: string, value: string, params: Params): string {
   const match = /^(not\.)?(and|or)$/.exec(key)
   if (!match) throw badQuery(`"failed to parse logic tree (${key})"`)
-  if (!/^\(.*\)$/s.test(value)) throw badQuery(`"failed to parse logic tree (${value})"`, 'expected (filter,filter,...)')
+  if (!/^\(.*\)$/s.test(value))
+    throw badQuery(`"failed to parse logic tree (${value})"`, 'expected (filter,filter,...)')
   const joiner = match[2] === 'and' ? ' and ' : ' or '
   const terms = splitTopLevel(value.slice(1, -1)).map((term) => {
     const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(term)
@@ -146,7 +169,8 @@ export function logicSql(table: Table, alias: string, key: string, value: string
     const expression = term.slice(dot + 1)
     return filterSql(table, alias, term.slice(0, dot), unquoteValue(expression), params)
   })
-  if (terms.length === 0 || (terms.length === 1 && terms[0] === '')) throw badQuery(`"failed to parse logic tree (${value})"`)
+  if (terms.length === 0 || (terms.length === 1 && terms[0] === ''))
+    throw badQuery(`"failed to parse logic tree (${value})"`)
   const sql = `(${terms.join(joiner)})`
   return match[1] ? `not ${sql}` : sql
 }
@@ -179,7 +203,10 @@ export function whereSql(
       conditions.push(logicSql(table, alias, key, value, params))
     } else if (key.includes('.')) {
       if (options.embedded === 'reject') {
-        throw badQuery(`"failed to parse filter (${key})"`, 'filters on embedded resources need a select that embeds them')
+        throw badQuery(
+          `"failed to parse filter (${key})"`,
+          'filters on embedded resources need a select that embeds them',
+        )
       }
     } else {
       conditions.push(filterSql(table, alias, key, value, params))
@@ -194,7 +221,8 @@ export function orderSql(table: Table, alias: string, order: string | null): str
   if (order === null || order === '') return ''
   const terms = splitTopLevel(order).map((term) => {
     const [name, ...modifiers] = term.split('.')
-    if (!name || name.includes('(')) throw badQuery(`"failed to parse order (${order})"`, 'ordering by embedded resources is not supported')
+    if (!name || name.includes('('))
+      throw badQuery(`"failed to parse order (${order})"`, 'ordering by embedded resources is not supported')
     const col = column(table, name)
     let direction = ''
     let nulls = ''
@@ -228,7 +256,12 @@ interface EmbeddedModifiers {
 }
 
 /** `<path>.<column>=op.value`, `<path>.or=(...)`, `<path>.order=...`, `<path>.limit=` and `<path>.offset=`. */
-function embeddedModifiers(context: SelectContext, table: Table, alias: string, path: string): EmbeddedModifiers {
+function embeddedModifiers(
+  context: SelectContext,
+  table: Table,
+  alias: string,
+  path: string,
+): EmbeddedModifiers {
   const modifiers: EmbeddedModifiers = { conditions: [], order: '', limit: '' }
   let limit = ''
   let offset = ''
@@ -242,7 +275,8 @@ function embeddedModifiers(context: SelectContext, table: Table, alias: string, 
       if (!/^\d{1,9}$/.test(value)) throw badQuery(`"failed to parse ${rest} (${value})"`)
       if (rest === 'limit') limit = ` limit ${value}`
       else offset = ` offset ${value}`
-    } else if (logicKey.test(rest)) modifiers.conditions.push(logicSql(table, alias, rest, value, context.params))
+    } else if (logicKey.test(rest))
+      modifiers.conditions.push(logicSql(table, alias, rest, value, context.params))
     else modifiers.conditions.push(filterSql(table, alias, rest, value, context.params))
   }
   modifiers.limit = `${limit}${offset}`
@@ -254,7 +288,13 @@ export function checkEmbeddedKeys(context: SelectContext) {
   for (const key of context.query.keys()) {
     if (isEmbeddedKey(key) && !context.consumed.has(key)) {
       const path = key.slice(0, key.lastIndexOf('.'))
-      throw new RestError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null, `Verify that '${path}' is included in the 'select' query parameter.`)
+      throw new RestError(
+        400,
+        'PGRST108',
+        `'${path}' is not an embedded resource in this request`,
+        null,
+        `Verify that '${path}' is included in the 'select' query parameter.`,
+      )
     }
   }
 }
@@ -277,13 +317,24 @@ function resolveRelation(catalog: Catalog, parent: Table, target: string, hints:
   const table = catalog.tables.get(target)
   if (!table) throw noRelationship()
   const hint = hints.find((h) => h !== 'inner' && h !== 'left')
-  const matches = (fk: ForeignKey, columns: string[]) => hint === undefined || fk.name === hint || (columns.length === 1 && columns[0] === hint)
+  const matches = (fk: ForeignKey, columns: string[]) =>
+    hint === undefined || fk.name === hint || (columns.length === 1 && columns[0] === hint)
   const candidates: (Relation & { fk: ForeignKey })[] = []
   for (const fk of catalog.foreignKeys) {
     if (fk.table === parent.name && fk.refTable === target && matches(fk, fk.columns)) {
-      candidates.push({ fk, table, toOne: true, join: fk.columns.map((c, i) => ({ embedded: fk.refColumns[i]!, parent: c })) })
+      candidates.push({
+        fk,
+        table,
+        toOne: true,
+        join: fk.columns.map((c, i) => ({ embedded: fk.refColumns[i]!, parent: c })),
+      })
     } else if (fk.table === target && fk.refTable === parent.name && matches(fk, fk.columns)) {
-      candidates.push({ fk, table, toOne: false, join: fk.columns.map((c, i) => ({ embedded: c, parent: fk.refColumns[i]! })) })
+      candidates.push({
+        fk,
+        table,
+        toOne: false,
+        join: fk.columns.map((c, i) => ({ embedded: c, parent: fk.refColumns[i]! })),
+      })
     }
   }
   // A composite key that covers a single-column one between the same tables says the same thing; prefer the simplest.
@@ -351,13 +402,19 @@ export function selectSql(
       }
       continue
     }
-    if (item.startsWith('...')) throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, 'spread embedding is not supported')
+    if (item.startsWith('...'))
+      throw badQuery(
+        `"failed to parse select parameter (${select ?? ''})"`,
+        'spread embedding is not supported',
+      )
     const field = /^(?:([^:]+):(?!:))?([^:]+)(?:::(.+))?$/.exec(item)
     if (!field) throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, `unexpected "${item}"`)
     const [, label, name, cast] = field
-    if (name!.includes('->')) throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, 'JSON paths are not supported')
+    if (name!.includes('->'))
+      throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, 'JSON paths are not supported')
     const col = column(table, name!)
-    if (cast !== undefined && !castType.test(cast)) throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, `bad cast "${cast}"`)
+    if (cast !== undefined && !castType.test(cast))
+      throw badQuery(`"failed to parse select parameter (${select ?? ''})"`, `bad cast "${cast}"`)
     const ref = `${alias}.${quoteIdent(col.name)}`
     columns.push(`${cast ? `${ref}::${cast}` : ref} as ${quoteIdent(label ?? col.name)}`)
   }

@@ -13,18 +13,25 @@ let service: SupabaseClient
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('rest-test').logger })
-  service = createClient(backend.url, backend.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } })
+  service = createClient(backend.url, backend.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  })
 })
 afterAll(async () => {
   await backend.stop()
 })
 
 async function sqlIds(where: string, params: unknown[] = [], order = 'id'): Promise<string[]> {
-  const { rows } = await backend.db.query<{ id: string }>(`select id from public.contacts where ${where} order by ${order}`, params)
+  const { rows } = await backend.db.query<{ id: string }>(
+    `select id from public.contacts where ${where} order by ${order}`,
+    params,
+  )
   return rows.map((row) => row.id)
 }
 
-async function restIds(query: PromiseLike<{ data: { id: string }[] | null; error: unknown }>): Promise<string[]> {
+async function restIds(
+  query: PromiseLike<{ data: { id: string }[] | null; error: unknown }>,
+): Promise<string[]> {
   const { data, error } = await query
   expect(error).toBeNull()
   return data!.map((row) => row.id)
@@ -39,13 +46,25 @@ describe('filters equal the same SQL', () => {
     ['gt', () => contacts().gt('unread_count', 0), 'unread_count > 0'],
     ['gte', () => contacts().gte('unread_count', 2), 'unread_count >= 2'],
     ['lt', () => contacts().lt('unread_count', 1), 'unread_count < 1'],
-    ['lte', () => contacts().lte('last_message_at', '2100-01-01T00:00:00Z'), `last_message_at <= '2100-01-01T00:00:00Z'`],
-    ['in', () => contacts().in('conversation_status', ['Open', 'Pending']), `conversation_status in ('Open', 'Pending')`],
+    [
+      'lte',
+      () => contacts().lte('last_message_at', '2100-01-01T00:00:00Z'),
+      `last_message_at <= '2100-01-01T00:00:00Z'`,
+    ],
+    [
+      'in',
+      () => contacts().in('conversation_status', ['Open', 'Pending']),
+      `conversation_status in ('Open', 'Pending')`,
+    ],
     ['is null', () => contacts().is('email', null), 'email is null'],
     ['not is null', () => contacts().not('email', 'is', null), 'email is not null'],
     ['like', () => contacts().like('name', '%an%'), `name like '%an%'`],
     ['ilike', () => contacts().ilike('name', '%GRACE%'), `name ilike '%grace%'`],
-    ['not in', () => contacts().not('conversation_status', 'in', '(Done)'), `not (conversation_status in ('Done'))`],
+    [
+      'not in',
+      () => contacts().not('conversation_status', 'in', '(Done)'),
+      `not (conversation_status in ('Done'))`,
+    ],
     [
       'nested or/and',
       () => contacts().or('conversation_status.eq.Done,and(unread_count.gt.0,name.ilike.*a*)'),
@@ -100,24 +119,40 @@ describe('modifiers', () => {
         .order('last_message_at', { ascending: false, nullsFirst: false })
         .limit(5),
     )
-    const expected = await sqlIds(`workspace_id = $1 and conversation_status = 'Open'`, [acme], 'last_message_at desc nulls last limit 5')
+    const expected = await sqlIds(
+      `workspace_id = $1 and conversation_status = 'Open'`,
+      [acme],
+      'last_message_at desc nulls last limit 5',
+    )
     expect(rest).toEqual(expected)
   })
 
   it('range() and a Range header page like offset/limit, and count=exact fills Content-Range', async () => {
     const all = await sqlIds('true')
-    const { data, count, error } = await service.from('contacts').select('id', { count: 'exact' }).order('id').range(5, 9)
+    const { data, count, error } = await service
+      .from('contacts')
+      .select('id', { count: 'exact' })
+      .order('id')
+      .range(5, 9)
     expect(error).toBeNull()
     expect(count).toBe(all.length)
     expect(data!.map((r) => r.id)).toEqual(all.slice(5, 10))
 
     const response = await fetch(`${backend.url}/rest/v1/contacts?select=id&order=id`, {
-      headers: { apikey: backend.serviceRoleKey, authorization: `Bearer ${backend.serviceRoleKey}`, range: '2-3', prefer: 'count=exact' },
+      headers: {
+        apikey: backend.serviceRoleKey,
+        authorization: `Bearer ${backend.serviceRoleKey}`,
+        range: '2-3',
+        prefer: 'count=exact',
+      },
     })
     expect(response.headers.get('content-range')).toBe(`2-3/${all.length}`)
     expect(((await response.json()) as { id: string }[]).map((r) => r.id)).toEqual(all.slice(2, 4))
 
-    const head = await service.from('contacts').select('*', { count: 'exact', head: true }).eq('workspace_id', globex)
+    const head = await service
+      .from('contacts')
+      .select('*', { count: 'exact', head: true })
+      .eq('workspace_id', globex)
     expect(head.count).toBe((await sqlIds(`workspace_id = '${globex}'`)).length)
   })
 
@@ -132,14 +167,25 @@ describe('modifiers', () => {
       'select id, direction from public.messages where contact_id = $1',
       [contactId(1)],
     )
-    const row = data as unknown as { id: string; who: string; unread_count: string; workspace: { name: string }; messages: { id: string }[] }
+    const row = data as unknown as {
+      id: string
+      who: string
+      unread_count: string
+      workspace: { name: string }
+      messages: { id: string }[]
+    }
     expect(row.id).toBe(contactId(1))
     expect(row.who).toBe('Maria Gonzalez')
     expect(typeof row.unread_count).toBe('string')
     expect(row.workspace).toEqual({ name: 'Acme Support' })
     expect(row.messages.map((m) => m.id).sort()).toEqual(messages.rows.map((m) => m.id).sort())
 
-    const embeddedToOne = await service.from('messages').select('id, contact:contacts(name)').eq('contact_id', contactId(2)).limit(1).single()
+    const embeddedToOne = await service
+      .from('messages')
+      .select('id, contact:contacts(name)')
+      .eq('contact_id', contactId(2))
+      .limit(1)
+      .single()
     expect(embeddedToOne.data).toMatchObject({ contact: { name: "James O'Connor" } })
   })
 })
@@ -167,7 +213,10 @@ describe('embedded resources', () => {
   it('a filter on an embedded resource that the select does not embed is PGRST108', async () => {
     const result = await service.from('contacts').select('id').eq('messages.direction', 'inbound')
     expect(result).toMatchObject({ status: 400, error: { code: 'PGRST108' } })
-    const inner = await service.from('contacts').select('id, workspaces!inner(name)').eq('workspaces.name', 'Globex Care')
+    const inner = await service
+      .from('contacts')
+      .select('id, workspaces!inner(name)')
+      .eq('workspaces.name', 'Globex Care')
     expect(inner.error).toBeNull()
     expect(inner.data!.map((row) => row.id).sort()).toEqual(await sqlIds(`workspace_id = '${globex}'`))
   })
@@ -216,9 +265,13 @@ describe('writes', () => {
       { phone_number: '+15550009003', name: null },
     ])
 
-    const minimal = await service.from('contacts').insert({ workspace_id: globex, phone_number: '+15550009004' })
+    const minimal = await service
+      .from('contacts')
+      .insert({ workspace_id: globex, phone_number: '+15550009004' })
     expect(minimal).toMatchObject({ error: null, data: null, status: 201 })
-    expect(await sqlIds(`phone_number in ('+15550009001', '+15550009002', '+15550009003', '+15550009004')`)).toHaveLength(4)
+    expect(
+      await sqlIds(`phone_number in ('+15550009001', '+15550009002', '+15550009003', '+15550009004')`),
+    ).toHaveLength(4)
   })
 
   it('upserts on a conflict target, merging or ignoring duplicates', async () => {
@@ -232,14 +285,19 @@ describe('writes', () => {
     expect(merged.data).toEqual([{ name: 'After' }])
     const ignored = await service
       .from('contacts')
-      .upsert({ ...row, name: 'Ignored' }, { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true })
+      .upsert(
+        { ...row, name: 'Ignored' },
+        { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true },
+      )
       .select('name')
     expect(ignored.data).toEqual([])
-    const { rows } = await backend.db.query<{ name: string }>(`select name from public.contacts where phone_number = '+15550009101'`)
+    const { rows } = await backend.db.query<{ name: string }>(
+      `select name from public.contacts where phone_number = '+15550009101'`,
+    )
     expect(rows).toEqual([{ name: 'After' }])
   })
 
-  it('a bulk upsert whose rows carry different keys leaves each row\'s missing columns alone', async () => {
+  it("a bulk upsert whose rows carry different keys leaves each row's missing columns alone", async () => {
     const rows = [
       { workspace_id: globex, phone_number: '+15550009111', name: 'Named', email: 'kept@example.com' },
       { workspace_id: globex, phone_number: '+15550009112', name: 'Other', email: 'also-kept@example.com' },
@@ -266,11 +324,22 @@ describe('writes', () => {
   })
 
   it('updates and deletes only the filtered rows', async () => {
-    const updated = await service.from('contacts').update({ name: 'Renamed' }).eq('phone_number', '+15550009002').select('name')
+    const updated = await service
+      .from('contacts')
+      .update({ name: 'Renamed' })
+      .eq('phone_number', '+15550009002')
+      .select('name')
     expect(updated.data).toEqual([{ name: 'Renamed' }])
-    const minimal = await service.from('contacts').update({ name: 'Again' }).eq('phone_number', '+15550009002')
+    const minimal = await service
+      .from('contacts')
+      .update({ name: 'Again' })
+      .eq('phone_number', '+15550009002')
     expect(minimal).toMatchObject({ error: null, status: 204 })
-    const deleted = await service.from('contacts').delete().in('phone_number', ['+15550009003', '+15550009004']).select('phone_number')
+    const deleted = await service
+      .from('contacts')
+      .delete()
+      .in('phone_number', ['+15550009003', '+15550009004'])
+      .select('phone_number')
     expect(deleted.data).toHaveLength(2)
     expect(await sqlIds(`phone_number in ('+15550009003', '+15550009004')`)).toEqual([])
     expect(await sqlIds(`name = 'Again'`)).toHaveLength(1)
@@ -288,37 +357,59 @@ describe('writes', () => {
   })
 
   it('maps constraint violations to PostgREST statuses', async () => {
-    const duplicate = await service.from('contacts').insert({ workspace_id: acme, phone_number: '+14155550101' })
+    const duplicate = await service
+      .from('contacts')
+      .insert({ workspace_id: acme, phone_number: '+14155550101' })
     expect(duplicate).toMatchObject({ status: 409, error: { code: '23505' } })
     const missingParent = await service
       .from('contacts')
       .insert({ workspace_id: '99999999-9999-4999-8999-999999999999', phone_number: '+15550009201' })
     expect(missingParent).toMatchObject({ status: 409, error: { code: '23503' } })
-    const badStatus = await service.from('contacts').update({ conversation_status: 'Closed' }).eq('id', contactId(1))
+    const badStatus = await service
+      .from('contacts')
+      .update({ conversation_status: 'Closed' })
+      .eq('id', contactId(1))
     expect(badStatus).toMatchObject({ status: 400, error: { code: '23514' } })
     const badUuid = await service.from('contacts').select('id').eq('id', 'not-a-uuid')
     expect(badUuid).toMatchObject({ status: 400, error: { code: '22P02' } })
-    const unknownColumn = await service.from('contacts').insert({ workspace_id: acme, phone_number: '+15550009202', nope: 1 })
+    const unknownColumn = await service
+      .from('contacts')
+      .insert({ workspace_id: acme, phone_number: '+15550009202', nope: 1 })
     expect(unknownColumn).toMatchObject({ status: 400, error: { code: 'PGRST204' } })
   })
 })
 
 describe('rpc', () => {
   it('mark_conversation_read zeroes the unread count for a member and refuses others', async () => {
-    const before = await backend.db.query<{ unread_count: number }>('select unread_count from public.contacts where id = $1', [contactId(1)])
+    const before = await backend.db.query<{ unread_count: number }>(
+      'select unread_count from public.contacts where id = $1',
+      [contactId(1)],
+    )
     expect(before.rows[0]!.unread_count).toBeGreaterThan(0)
-    const ava = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    expect((await ava.auth.signInWithPassword({ email: 'ava@acme.test', password: 'inbox-demo-1' })).error).toBeNull()
+    const ava = createClient(backend.url, backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    expect(
+      (await ava.auth.signInWithPassword({ email: 'ava@acme.test', password: 'inbox-demo-1' })).error,
+    ).toBeNull()
 
     const read = await ava.rpc('mark_conversation_read', { contact_id: contactId(1) })
     expect(read).toMatchObject({ error: null, data: null })
-    const after = await backend.db.query<{ unread_count: number }>('select unread_count from public.contacts where id = $1', [contactId(1)])
+    const after = await backend.db.query<{ unread_count: number }>(
+      'select unread_count from public.contacts where id = $1',
+      [contactId(1)],
+    )
     expect(after.rows[0]!.unread_count).toBe(0)
 
     const foreign = await ava.rpc('mark_conversation_read', { contact_id: contactId(25) })
     expect(foreign).toMatchObject({ status: 403, error: { code: '42501' } })
-    const anon = createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    expect(await anon.rpc('mark_conversation_read', { contact_id: contactId(2) })).toMatchObject({ status: 401, error: { code: '42501' } })
+    const anon = createClient(backend.url, backend.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    expect(await anon.rpc('mark_conversation_read', { contact_id: contactId(2) })).toMatchObject({
+      status: 401,
+      error: { code: '42501' },
+    })
 
     const table = await ava.rpc('workspace_sending_status')
     expect(table.data).toEqual([{ workspace_id: acme, is_configured: true, sending_number: '+15550100001' }])
@@ -330,11 +421,15 @@ describe('rpc', () => {
 })
 
 describe('injection attempts are harmless', () => {
-  const headers = () => ({ apikey: backend.serviceRoleKey, authorization: `Bearer ${backend.serviceRoleKey}` })
+  const headers = () => ({
+    apikey: backend.serviceRoleKey,
+    authorization: `Bearer ${backend.serviceRoleKey}`,
+  })
   const get = (query: string) => fetch(`${backend.url}/rest/v1/contacts?${query}`, { headers: headers() })
 
   it('in column names, filter values, logic trees, casts and order', async () => {
-    const count = async () => (await backend.db.query<{ n: number }>('select count(*)::int as n from public.contacts')).rows[0]!.n
+    const count = async () =>
+      (await backend.db.query<{ n: number }>('select count(*)::int as n from public.contacts')).rows[0]!.n
     const before = await count()
     const attempts: [string, number][] = [
       [`select=${encodeURIComponent('id,name;drop table public.contacts;--')}`, 400],
@@ -354,7 +449,10 @@ describe('injection attempts are harmless', () => {
       if (status === 200) expect(body).toEqual([])
       else expect(body).toMatchObject({ code: expect.any(String), message: expect.any(String) })
     }
-    const valueInjection = await service.from('contacts').select('id').eq('name', "x'; delete from public.contacts; --")
+    const valueInjection = await service
+      .from('contacts')
+      .select('id')
+      .eq('name', "x'; delete from public.contacts; --")
     expect(valueInjection).toMatchObject({ error: null, data: [] })
     const likeInjection = await service.from('contacts').select('id').ilike('name', "%' or '1'='1")
     expect(likeInjection.data).toEqual([])
@@ -364,7 +462,8 @@ describe('injection attempts are harmless', () => {
 
 describe('prepared statements', () => {
   it('a query shape that failed once runs normally afterwards', async () => {
-    const shape = (value: string) => service.from('contacts').select('id, email').eq('unread_count', value).order('email')
+    const shape = (value: string) =>
+      service.from('contacts').select('id, email').eq('unread_count', value).order('email')
     expect(await shape('not a number')).toMatchObject({ status: 400, error: { code: '22P02' } })
     const ok = await shape('0')
     expect(ok.error).toBeNull()
@@ -375,13 +474,25 @@ describe('prepared statements', () => {
 describe('schema errors', () => {
   it('unknown table, column and relation answer in PostgREST shape', async () => {
     expect(await service.from('nope').select('*')).toMatchObject({ status: 404, error: { code: 'PGRST205' } })
-    expect(await service.from('contacts').select('id, nope')).toMatchObject({ status: 400, error: { code: '42703' } })
-    expect(await service.from('contacts').select('id').eq('nope', 1)).toMatchObject({ status: 400, error: { code: '42703' } })
-    expect(await service.from('contacts').select('id, twilio_numbers(id)')).toMatchObject({ status: 400, error: { code: 'PGRST200' } })
+    expect(await service.from('contacts').select('id, nope')).toMatchObject({
+      status: 400,
+      error: { code: '42703' },
+    })
+    expect(await service.from('contacts').select('id').eq('nope', 1)).toMatchObject({
+      status: 400,
+      error: { code: '42703' },
+    })
+    expect(await service.from('contacts').select('id, twilio_numbers(id)')).toMatchObject({
+      status: 400,
+      error: { code: 'PGRST200' },
+    })
     expect(await service.from('contacts').select('id').filter('name', 'sounds_like', 'x')).toMatchObject({
       status: 400,
       error: { code: 'PGRST100' },
     })
-    expect(await service.schema('auth').from('users').select('*')).toMatchObject({ status: 406, error: { code: 'PGRST106' } })
+    expect(await service.schema('auth').from('users').select('*')).toMatchObject({
+      status: 406,
+      error: { code: 'PGRST106' },
+    })
   })
 })

@@ -12,7 +12,8 @@ let backend: LocalBackend
 let ben: SupabaseClient
 let anon: SupabaseClient
 
-const newClient = () => createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+const newClient = () =>
+  createClient(backend.url, backend.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   return (await backend.db.query<{ n: number }>(`select count(*)::int as n from ${sql}`, params)).rows[0]!.n
@@ -51,8 +52,11 @@ describe('a member of Acme through HTTP', () => {
   })
 
   it('the same prepared query answers each role by its own RLS', async () => {
-    const service = createClient(backend.url, backend.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } })
-    const query = (client: SupabaseClient) => client.from('contacts').select('id, name').eq('workspace_id', globex).order('id')
+    const service = createClient(backend.url, backend.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    const query = (client: SupabaseClient) =>
+      client.from('contacts').select('id, name').eq('workspace_id', globex).order('id')
     for (let round = 0; round < 7; round++) {
       const asService = await query(service)
       expect(asService.data!.length).toBe(await count('public.contacts where workspace_id = $1', [globex]))
@@ -62,12 +66,22 @@ describe('a member of Acme through HTTP', () => {
   })
 
   it('cannot change or delete Globex rows', async () => {
-    const before = await backend.db.query('select name, conversation_status from public.contacts where id = $1', [globexContact])
-    const update = await ben.from('contacts').update({ name: 'Hijacked' }).eq('id', globexContact).select('id')
+    const before = await backend.db.query(
+      'select name, conversation_status from public.contacts where id = $1',
+      [globexContact],
+    )
+    const update = await ben
+      .from('contacts')
+      .update({ name: 'Hijacked' })
+      .eq('id', globexContact)
+      .select('id')
     expect(update).toMatchObject({ error: null, data: [] })
     const remove = await ben.from('messages').delete().eq('workspace_id', globex).select('id')
     expect(remove.data ?? []).toEqual([])
-    const after = await backend.db.query('select name, conversation_status from public.contacts where id = $1', [globexContact])
+    const after = await backend.db.query(
+      'select name, conversation_status from public.contacts where id = $1',
+      [globexContact],
+    )
     expect(after.rows).toEqual(before.rows)
     expect(await count('public.messages where workspace_id = $1', [globex])).toBeGreaterThan(0)
   })
@@ -75,9 +89,13 @@ describe('a member of Acme through HTTP', () => {
   it('cannot insert into Globex: RLS answers 403 with 42501', async () => {
     const contact = await ben.from('contacts').insert({ workspace_id: globex, phone_number: '+15550008001' })
     expect(contact).toMatchObject({ status: 403, error: { code: '42501' } })
-    const message = await ben
-      .from('messages')
-      .insert({ workspace_id: globex, contact_id: globexContact, content: 'hello', direction: 'outbound', created_by: benId })
+    const message = await ben.from('messages').insert({
+      workspace_id: globex,
+      contact_id: globexContact,
+      content: 'hello',
+      direction: 'outbound',
+      created_by: benId,
+    })
     expect(message).toMatchObject({ status: 403, error: { code: '42501' } })
     expect(await count(`public.contacts where phone_number = '+15550008001'`)).toBe(0)
   })
@@ -92,7 +110,13 @@ describe('a member of Acme through HTTP', () => {
   it('may do what its role allows in its own workspace', async () => {
     const created = await ben
       .from('messages')
-      .insert({ workspace_id: acme, contact_id: 'cccccccc-0000-4000-8000-000000000002', content: 'On it!', direction: 'outbound', created_by: benId })
+      .insert({
+        workspace_id: acme,
+        contact_id: 'cccccccc-0000-4000-8000-000000000002',
+        content: 'On it!',
+        direction: 'outbound',
+        created_by: benId,
+      })
       .select('status, created_by')
       .single()
     expect(created).toMatchObject({ error: null, data: { status: 'pending', created_by: benId } })
@@ -101,9 +125,21 @@ describe('a member of Acme through HTTP', () => {
 
 describe('anon', () => {
   it('sees nothing: every table refuses with 401', async () => {
-    for (const table of ['workspaces', 'workspace_members', 'contacts', 'messages', 'twilio_numbers', 'workspace_twilio_config']) {
+    for (const table of [
+      'workspaces',
+      'workspace_members',
+      'contacts',
+      'messages',
+      'twilio_numbers',
+      'workspace_twilio_config',
+    ]) {
       const { data, error, status } = await anon.from(table).select('*')
-      expect({ table, data, status, code: error?.code }).toEqual({ table, data: null, status: 401, code: '42501' })
+      expect({ table, data, status, code: error?.code }).toEqual({
+        table,
+        data: null,
+        status: 401,
+        code: '42501',
+      })
     }
     const insert = await anon.from('contacts').insert({ workspace_id: acme, phone_number: '+15550008002' })
     expect(insert).toMatchObject({ status: 401, error: { code: '42501' } })

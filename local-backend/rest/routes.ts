@@ -6,7 +6,17 @@ import { jsonResponse, readJson } from '../http.ts'
 import type { Catalog, DbFunction, Table } from './catalog.ts'
 import { badQuery, errorFromDatabase, RestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
-import { arrayLiteral, checkEmbeddedKeys, orderSql, Params, qualified, quoteIdent, selectSql, whereSql, type SelectContext } from './query.ts'
+import {
+  arrayLiteral,
+  checkEmbeddedKeys,
+  orderSql,
+  Params,
+  qualified,
+  quoteIdent,
+  selectSql,
+  whereSql,
+  type SelectContext,
+} from './query.ts'
 
 export interface RestOptions {
   db: PGlite
@@ -30,10 +40,15 @@ interface Prefer {
 function parsePrefer(headers: Headers): Prefer {
   const prefer: Prefer = { return: 'minimal', count: false, missingDefault: false, rollback: false }
   for (const item of (headers.get('prefer') ?? '').split(',')) {
-    const [key, value] = item.trim().split('=').map((s) => s.trim())
+    const [key, value] = item
+      .trim()
+      .split('=')
+      .map((s) => s.trim())
     if (key === 'return' && value === 'representation') prefer.return = 'representation'
-    else if (key === 'count' && (value === 'exact' || value === 'planned' || value === 'estimated')) prefer.count = true
-    else if (key === 'resolution' && (value === 'merge-duplicates' || value === 'ignore-duplicates')) prefer.resolution = value
+    else if (key === 'count' && (value === 'exact' || value === 'planned' || value === 'estimated'))
+      prefer.count = true
+    else if (key === 'resolution' && (value === 'merge-duplicates' || value === 'ignore-duplicates'))
+      prefer.resolution = value
     else if (key === 'missing' && value === 'default') prefer.missingDefault = true
     else if (key === 'tx' && value === 'rollback') prefer.rollback = true
   }
@@ -49,7 +64,11 @@ function parseAccept(accept: string | null): MediaType {
   if (object) return { singular: true, stripNulls: object.includes('nulls=stripped') }
   const array = types.find((t) => t.startsWith('application/vnd.pgrst.array'))
   if (array) return { singular: false, stripNulls: array.includes('nulls=stripped') }
-  if (types.some((t) => t.startsWith('application/json') || t.startsWith('*/*') || t.startsWith('application/*'))) {
+  if (
+    types.some(
+      (t) => t.startsWith('application/json') || t.startsWith('*/*') || t.startsWith('application/*'),
+    )
+  ) {
     return { singular: false, stripNulls: false }
   }
   throw new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`)
@@ -66,9 +85,14 @@ function parseRange(c: Context): Range {
   const limit = c.req.query('limit')
   const offset = c.req.query('offset')
   if (limit !== undefined || offset !== undefined) {
-    if (limit !== undefined && !nonNegativeInt.test(limit)) throw badQuery(`"failed to parse limit (${limit})"`)
-    if (offset !== undefined && !nonNegativeInt.test(offset)) throw badQuery(`"failed to parse offset (${offset})"`)
-    return { offset: offset === undefined ? 0 : Number(offset), limit: limit === undefined ? null : Number(limit) }
+    if (limit !== undefined && !nonNegativeInt.test(limit))
+      throw badQuery(`"failed to parse limit (${limit})"`)
+    if (offset !== undefined && !nonNegativeInt.test(offset))
+      throw badQuery(`"failed to parse offset (${offset})"`)
+    return {
+      offset: offset === undefined ? 0 : Number(offset),
+      limit: limit === undefined ? null : Number(limit),
+    }
   }
   const header = c.req.header('range')
   if (header === undefined) return { offset: 0, limit: null }
@@ -76,12 +100,18 @@ function parseRange(c: Context): Range {
   const from = match ? Number(match[1]) : NaN
   const to = match?.[2] === undefined ? null : Number(match[2])
   if (!match || (to !== null && to < from)) {
-    throw new RestError(416, 'PGRST103', 'Requested range not satisfiable', `The Range header "${header}" is not a valid range`)
+    throw new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `The Range header "${header}" is not a valid range`,
+    )
   }
   return { offset: from, limit: to === null ? null : to - from + 1 }
 }
 
-const limitSql = (range: Range) => `${range.limit === null ? '' : ` limit ${range.limit}`}${range.offset ? ` offset ${range.offset}` : ''}`
+const limitSql = (range: Range) =>
+  `${range.limit === null ? '' : ` limit ${range.limit}`}${range.offset ? ` offset ${range.offset}` : ''}`
 
 /** The JSON array (or, for a singular request, the one object) of the rows of `_r`, and how many there are. */
 function aggregateSql(media: MediaType, rowsSql: string): string {
@@ -113,7 +143,11 @@ const jsonHeaders = (media: MediaType) => ({
 function valueText(value: unknown, type: string): string | null {
   if (value === null || value === undefined) return null
   if (typeof value === 'string') return value
-  if (Array.isArray(value) && type.endsWith('[]') && value.every((v) => typeof v !== 'object' || v === null)) {
+  if (
+    Array.isArray(value) &&
+    type.endsWith('[]') &&
+    value.every((v) => typeof v !== 'object' || v === null)
+  ) {
     return arrayLiteral(value.map((v) => String(v)))
   }
   if (typeof value === 'object') return JSON.stringify(value)
@@ -147,7 +181,12 @@ export function createRestApp(options: RestOptions): Hono {
     if (!verified.ok) {
       throw verified.reason === 'expired'
         ? new RestError(401, 'PGRST303', 'JWT expired')
-        : new RestError(401, 'PGRST301', 'Expected 3 parts in JWT; got 1', 'JWSInvalidSignature or malformed token')
+        : new RestError(
+            401,
+            'PGRST301',
+            'Expected 3 parts in JWT; got 1',
+            'JWSInvalidSignature or malformed token',
+          )
     }
     return { role: verified.claims.role, claims: verified.claims }
   }
@@ -155,14 +194,24 @@ export function createRestApp(options: RestOptions): Hono {
   function checkProfile(c: Context) {
     const profile = c.req.header('accept-profile') ?? c.req.header('content-profile')
     if (profile !== undefined && profile !== catalog.schema) {
-      throw new RestError(406, 'PGRST106', `Invalid schema: ${profile}`, null, `Only the following schemas are exposed: ${catalog.schema}`)
+      throw new RestError(
+        406,
+        'PGRST106',
+        `Invalid schema: ${profile}`,
+        null,
+        `Only the following schemas are exposed: ${catalog.schema}`,
+      )
     }
   }
 
   function tableOf(name: string): Table {
     const table = catalog.tables.get(name)
     if (!table) {
-      throw new RestError(404, 'PGRST205', `Could not find the table '${catalog.schema}.${name}' in the schema cache`)
+      throw new RestError(
+        404,
+        'PGRST205',
+        `Could not find the table '${catalog.schema}.${name}' in the schema cache`,
+      )
     }
     return table
   }
@@ -173,7 +222,11 @@ export function createRestApp(options: RestOptions): Hono {
    * singular request that did not match one row); a database error rolls back and
    * is thrown as PostgREST reports it.
    */
-  async function asCaller(caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean): Promise<Rows[]> {
+  async function asCaller(
+    caller: Caller,
+    statements: Statement[],
+    commit?: (results: Rows[]) => boolean,
+  ): Promise<Rows[]> {
     const setup = {
       sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
       params: [caller.role, claimsJson(caller.claims)],
@@ -245,7 +298,10 @@ export function createRestApp(options: RestOptions): Hono {
     const selectContext = context(url.searchParams, params)
     const selected = selectSql(selectContext, table, '_t', url.searchParams.get('select'))
     checkEmbeddedKeys(selectContext)
-    const where = [whereSql(table, '_t', url.searchParams, params, { embedded: 'skip' }), ...selected.conditions]
+    const where = [
+      whereSql(table, '_t', url.searchParams, params, { embedded: 'skip' }),
+      ...selected.conditions,
+    ]
       .filter(Boolean)
       .join(' and ')
     const order = orderSql(table, '_t', url.searchParams.get('order'))
@@ -267,7 +323,11 @@ export function createRestApp(options: RestOptions): Hono {
   async function read(c: Context, caller: Caller, table: Table): Promise<Response> {
     const { media, range, statements } = readPlan(c, table)
     const [rows, counted] = await asCaller(caller, statements)
-    const result = { body: rows![0]![0] ?? null, n: Number(rows![0]![1]), total: counted ? Number(counted[0]![0]) : null }
+    const result = {
+      body: rows![0]![0] ?? null,
+      n: Number(rows![0]![1]),
+      total: counted ? Number(counted[0]![0]) : null,
+    }
     if (media.singular && result.n !== 1) throw singularError(result.n)
     if (result.total !== null && range.offset > 0 && range.offset >= result.total && result.n === 0) {
       throw new RestError(
@@ -277,26 +337,46 @@ export function createRestApp(options: RestOptions): Hono {
         `An offset of ${range.offset} was requested, but there are only ${result.total} rows.`,
       )
     }
-    const headers = { ...jsonHeaders(media), 'content-range': contentRange(range.offset, result.n, result.total) }
+    const headers = {
+      ...jsonHeaders(media),
+      'content-range': contentRange(range.offset, result.n, result.total),
+    }
     if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers })
     return new Response(result.body ?? 'null', { status: 200, headers })
   }
 
-  function payloadColumns(table: Table, rows: Record<string, unknown>[], columnsParam: string | undefined): string[] {
-    const names = columnsParam !== undefined ? columnsParam.split(',').map((s) => s.trim().replace(/^"|"$/g, '')) : [...new Set(rows.flatMap((row) => Object.keys(row)))]
+  function payloadColumns(
+    table: Table,
+    rows: Record<string, unknown>[],
+    columnsParam: string | undefined,
+  ): string[] {
+    const names =
+      columnsParam !== undefined
+        ? columnsParam.split(',').map((s) => s.trim().replace(/^"|"$/g, ''))
+        : [...new Set(rows.flatMap((row) => Object.keys(row)))]
     for (const name of names) {
       if (!table.columns.has(name)) {
-        throw new RestError(400, 'PGRST204', `Could not find the '${name}' column of '${table.name}' in the schema cache`)
+        throw new RestError(
+          400,
+          'PGRST204',
+          `Could not find the '${name}' column of '${table.name}' in the schema cache`,
+        )
       }
     }
     return names
   }
 
   function asRows(body: unknown): Record<string, unknown>[] {
-    const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+    const isRecord = (v: unknown): v is Record<string, unknown> =>
+      typeof v === 'object' && v !== null && !Array.isArray(v)
     if (isRecord(body)) return [body]
     if (Array.isArray(body) && body.every(isRecord)) return body
-    throw new RestError(400, 'PGRST102', 'Empty or invalid json', 'expected a JSON object or an array of objects')
+    throw new RestError(
+      400,
+      'PGRST102',
+      'Empty or invalid json',
+      'expected a JSON object or an array of objects',
+    )
   }
 
   /**
@@ -315,7 +395,9 @@ export function createRestApp(options: RestOptions): Hono {
     const media = parseAccept(c.req.header('accept') ?? null)
     const prefer = parsePrefer(c.req.raw.headers)
     const representation = prefer.return === 'representation'
-    const selected = representation ? selectSql(context(new URLSearchParams(), params), table, '_t', url.searchParams.get('select')) : undefined
+    const selected = representation
+      ? selectSql(context(new URLSearchParams(), params), table, '_t', url.searchParams.get('select'))
+      : undefined
     const ctes = statements.map((statement, i) => `_s${i} as (${statement})`)
     const gathered = `with ${ctes.join(', ')}, _m as (${statements.map((_, i) => `select * from _s${i}`).join(' union all ')})`
     const sql = selected
@@ -328,7 +410,9 @@ export function createRestApp(options: RestOptions): Hono {
     })
     const result = { body: rows![0]![0] ?? null, n: Number(rows![0]![1]) }
     if (media.singular && result.n !== 1) throw singularError(result.n)
-    const headers: Record<string, string> = { 'content-range': contentRange(0, result.n, prefer.count ? result.n : null) }
+    const headers: Record<string, string> = {
+      'content-range': contentRange(0, result.n, prefer.count ? result.n : null),
+    }
     if (!representation) return new Response(null, { status: successStatus.minimal, headers })
     return new Response(result.body ?? 'null', {
       status: successStatus.representation,
@@ -348,7 +432,9 @@ export function createRestApp(options: RestOptions): Hono {
     const conflictKeys = onConflict ? onConflict.split(',').map((s) => s.trim()) : table.primaryKey
     if (prefer.resolution) {
       if (conflictKeys.length === 0) throw badQuery('on_conflict is required: the table has no primary key')
-      for (const key of conflictKeys) if (!table.columns.has(key)) throw new RestError(400, '42703', `column ${table.name}.${key} does not exist`)
+      for (const key of conflictKeys)
+        if (!table.columns.has(key))
+          throw new RestError(400, '42703', `column ${table.name}.${key} does not exist`)
     }
     /** A merge updates only the columns the rows carry, so a key one row leaves out is never reset. */
     const conflictSql = (carried: string[]) => {
@@ -397,7 +483,8 @@ export function createRestApp(options: RestOptions): Hono {
     const url = new URL(c.req.url)
     const body = await readBody(c)
     const rows = asRows(body)
-    if (Array.isArray(body) || rows.length !== 1) throw new RestError(400, 'PGRST102', 'Empty or invalid json', 'expected a JSON object')
+    if (Array.isArray(body) || rows.length !== 1)
+      throw new RestError(400, 'PGRST102', 'Empty or invalid json', 'expected a JSON object')
     const columns = payloadColumns(table, rows, url.searchParams.get('columns') ?? undefined)
     const params = new Params()
     const json = params.add(JSON.stringify(rows[0]))
@@ -424,12 +511,18 @@ export function createRestApp(options: RestOptions): Hono {
     const candidates = catalog.functions.get(name) ?? []
     const found = candidates.filter((fn) => {
       const names = new Set(fn.args.map((a) => a.name))
-      return argNames.every((n) => names.has(n)) && fn.args.every((a) => a.hasDefault || argNames.includes(a.name))
+      return (
+        argNames.every((n) => names.has(n)) && fn.args.every((a) => a.hasDefault || argNames.includes(a.name))
+      )
     })
     if (found.length === 1) return found[0]!
     const signature = argNames.join(', ')
     if (found.length > 1) {
-      throw new RestError(300, 'PGRST203', `Could not choose the best candidate function between: ${found.map((f) => `${catalog.schema}.${f.name}`).join(', ')}`)
+      throw new RestError(
+        300,
+        'PGRST203',
+        `Could not choose the best candidate function between: ${found.map((f) => `${catalog.schema}.${f.name}`).join(', ')}`,
+      )
     }
     throw new RestError(
       404,
@@ -448,11 +541,19 @@ export function createRestApp(options: RestOptions): Hono {
     if (c.req.method === 'POST') {
       const body = await readBody(c)
       if (body === undefined) args = {}
-      else if (typeof body === 'object' && body !== null && !Array.isArray(body)) args = body as Record<string, unknown>
-      else throw new RestError(400, 'PGRST102', 'Empty or invalid json', 'expected a JSON object of named arguments')
+      else if (typeof body === 'object' && body !== null && !Array.isArray(body))
+        args = body as Record<string, unknown>
+      else
+        throw new RestError(
+          400,
+          'PGRST102',
+          'Empty or invalid json',
+          'expected a JSON object of named arguments',
+        )
     } else {
       args = {}
-      for (const [key, value] of url.searchParams) if (!['select', 'order', 'limit', 'offset'].includes(key)) args[key] = value
+      for (const [key, value] of url.searchParams)
+        if (!['select', 'order', 'limit', 'offset'].includes(key)) args[key] = value
     }
     const fn = resolveFunction(name, Object.keys(args))
     const params = new Params()
@@ -463,29 +564,53 @@ export function createRestApp(options: RestOptions): Hono {
     const range = parseRange(c)
     let sql: string
     if (fn.returnKind === 'void') sql = `select null::text as body, 0 as n from (select ${call}) _v`
-    else if (!fn.returnsSet && fn.returnKind === 'scalar') sql = `select to_json(${call})::text as body, 1 as n`
+    else if (!fn.returnsSet && fn.returnKind === 'scalar')
+      sql = `select to_json(${call})::text as body, 1 as n`
     else if (!fn.returnsSet) sql = `select row_to_json(_r)::text as body, 1 as n from ${call} _r`
-    else if (fn.returnKind === 'scalar') sql = `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (select * from ${call} _r${limitSql(range)}) _r`
+    else if (fn.returnKind === 'scalar')
+      sql = `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (select * from ${call} _r${limitSql(range)}) _r`
     else sql = aggregateSql(media, `select * from ${call} _r${limitSql(range)}`)
 
     // A GET must not write: PostgREST runs it read-only and a volatile function fails with 405.
     const readOnly = c.req.method !== 'POST' ? [{ sql: 'set transaction read only', params: [] }] : []
-    const results = await asCaller(caller, [...readOnly, { sql, params: params.values }], prefer.rollback ? () => false : undefined)
+    const results = await asCaller(
+      caller,
+      [...readOnly, { sql, params: params.values }],
+      prefer.rollback ? () => false : undefined,
+    )
     const row = results.at(-1)![0]!
     const result = { body: row[0] ?? null, n: Number(row[1]) }
     if (fn.returnKind === 'void') return new Response(null, { status: 204 })
     if (media.singular && fn.returnsSet && result.n !== 1) throw singularError(result.n)
     return new Response(result.body ?? 'null', {
       status: 200,
-      headers: { ...jsonHeaders(media), 'content-range': contentRange(range.offset, result.n, prefer.count ? result.n : null) },
+      headers: {
+        ...jsonHeaders(media),
+        'content-range': contentRange(range.offset, result.n, prefer.count ? result.n : null),
+      },
     })
   }
 
-  app.get('/', () => jsonResponse({ swagger: '2.0', info: { title: 'local PostgREST', version: 'local' }, paths: {} }, 200))
+  app.get('/', () =>
+    jsonResponse({ swagger: '2.0', info: { title: 'local PostgREST', version: 'local' }, paths: {} }, 200),
+  )
   app.on(['GET', 'POST'], '/rpc/:fn', handle(rpc))
-  app.on(['GET', 'HEAD'], '/:table', handle((c, caller) => read(c, caller, tableOf(c.req.param('table') ?? ''))))
-  app.post('/:table', handle((c, caller) => insert(c, caller, tableOf(c.req.param('table') ?? ''))))
-  app.patch('/:table', handle((c, caller) => update(c, caller, tableOf(c.req.param('table') ?? ''))))
-  app.delete('/:table', handle((c, caller) => remove(c, caller, tableOf(c.req.param('table') ?? ''))))
+  app.on(
+    ['GET', 'HEAD'],
+    '/:table',
+    handle((c, caller) => read(c, caller, tableOf(c.req.param('table') ?? ''))),
+  )
+  app.post(
+    '/:table',
+    handle((c, caller) => insert(c, caller, tableOf(c.req.param('table') ?? ''))),
+  )
+  app.patch(
+    '/:table',
+    handle((c, caller) => update(c, caller, tableOf(c.req.param('table') ?? ''))),
+  )
+  app.delete(
+    '/:table',
+    handle((c, caller) => remove(c, caller, tableOf(c.req.param('table') ?? ''))),
+  )
   return app
 }

@@ -6,7 +6,11 @@ import { createMemoryLogger } from '../../src/shared/log.ts'
 import { createTwilioClientFactory } from '../../relay/twilio-client.ts'
 import { startTwilioDouble, type TwilioDouble } from './double.ts'
 
-const account = { sid: 'AC11111111111111111111111111111111', authToken: 'test_token_acme_not_a_secret_0001', numbers: ['+15550100001'] }
+const account = {
+  sid: 'AC11111111111111111111111111111111',
+  authToken: 'test_token_acme_not_a_secret_0001',
+  numbers: ['+15550100001'],
+}
 const other = { sid: 'AC22222222222222222222222222222222', authToken: 'test_token_globex_not_a_secret_02' }
 
 interface Received {
@@ -28,7 +32,10 @@ describe('Twilio double', () => {
       request.on('end', () => {
         const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
         const signature = String(request.headers['x-twilio-signature'] ?? '')
-        received.push({ signatureValid: twilio.validateRequest(account.authToken, signature, callbackUrl, params), params })
+        received.push({
+          signatureValid: twilio.validateRequest(account.authToken, signature, callbackUrl, params),
+          params,
+        })
         response.writeHead(204).end()
       })
     })
@@ -51,8 +58,16 @@ describe('Twilio double', () => {
   const client = (credentials = { accountSid: account.sid, authToken: account.authToken }) =>
     createTwilioClientFactory({ apiBaseUrl: double.url })(credentials)
 
-  const sendBy = (credentials = { accountSid: account.sid, authToken: account.authToken }, to = '+15551230000') =>
-    client(credentials).messages.create({ to, from: '+15550100001', body: 'Hello 👋', statusCallback: callbackUrl })
+  const sendBy = (
+    credentials = { accountSid: account.sid, authToken: account.authToken },
+    to = '+15551230000',
+  ) =>
+    client(credentials).messages.create({
+      to,
+      from: '+15550100001',
+      body: 'Hello 👋',
+      statusCallback: callbackUrl,
+    })
 
   it('answers a send through the official client with a Message resource the description allows, then signed callbacks in order', async () => {
     const before = received.length
@@ -66,12 +81,23 @@ describe('Twilio double', () => {
     expect(double.api.validateResponse(create, 201, stored)).toEqual({ ok: true, value: stored })
     const request = double.requests.at(-1)!
     expect(request).toMatchObject({ method: 'POST', accountSid: account.sid, status: 201 })
-    expect(request.params).toMatchObject({ To: '+15551230000', From: '+15550100001', Body: 'Hello 👋', StatusCallback: callbackUrl })
+    expect(request.params).toMatchObject({
+      To: '+15551230000',
+      From: '+15550100001',
+      Body: 'Hello 👋',
+      StatusCallback: callbackUrl,
+    })
 
     await double.settled()
     const callbacks = received.slice(before)
-    expect(callbacks.map((callback) => callback.params.MessageStatus)).toEqual(['queued', 'sent', 'delivered'])
-    expect(callbacks.every((callback) => callback.signatureValid && callback.params.MessageSid === message.sid)).toBe(true)
+    expect(callbacks.map((callback) => callback.params.MessageStatus)).toEqual([
+      'queued',
+      'sent',
+      'delivered',
+    ])
+    expect(
+      callbacks.every((callback) => callback.signatureValid && callback.params.MessageSid === message.sid),
+    ).toBe(true)
 
     const fetched = await client().messages(message.sid).fetch()
     expect(fetched.status).toBe('delivered')
@@ -88,7 +114,10 @@ describe('Twilio double', () => {
   })
 
   it('refuses a wrong auth token, and an account reaching into another account, with 401 / 20003', async () => {
-    await expect(sendBy({ accountSid: account.sid, authToken: 'wrong' })).rejects.toMatchObject({ status: 401, code: 20003 })
+    await expect(sendBy({ accountSid: account.sid, authToken: 'wrong' })).rejects.toMatchObject({
+      status: 401,
+      code: 20003,
+    })
     const response = await fetch(`${double.url}/2010-04-01/Accounts/${account.sid}/Messages.json`, {
       method: 'POST',
       headers: {
@@ -128,11 +157,22 @@ describe('Twilio double', () => {
       })
     const messages = `/2010-04-01/Accounts/${account.sid}/Messages.json`
 
-    const unknown = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', Bodyy: 'typo' })
+    const unknown = await post(messages, {
+      To: '+15551230000',
+      From: '+15550100001',
+      Body: 'x',
+      Bodyy: 'typo',
+    })
     expect(unknown.status).toBe(400)
     expect(((await unknown.json()) as { message: string }).message).toContain('Bodyy is not a parameter')
 
-    const badTypes = await post(messages, { To: '+15551230000', From: '+15550100001', Body: 'x', StatusCallback: 'not a url', SmartEncoded: 'maybe' })
+    const badTypes = await post(messages, {
+      To: '+15551230000',
+      From: '+15550100001',
+      Body: 'x',
+      StatusCallback: 'not a url',
+      SmartEncoded: 'maybe',
+    })
     const badTypesBody = (await badTypes.json()) as { message: string }
     expect(badTypes.status).toBe(400)
     expect(badTypesBody.message).toContain('StatusCallback must match format "uri"')

@@ -122,7 +122,11 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       timers.add(timer)
     })
 
-  const sendStatusCallback = async (sid: string, status: string, errorCode?: string): Promise<CallbackDelivery> => {
+  const sendStatusCallback = async (
+    sid: string,
+    status: string,
+    errorCode?: string,
+  ): Promise<CallbackDelivery> => {
     const message = messages.get(sid)
     const url = statusCallbacks.get(sid)
     const account = message ? accounts.get(String(message.account_sid)) : undefined
@@ -191,23 +195,33 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const to = String(params.To)
     const from = params.From === undefined ? undefined : String(params.From)
     const body = params.Body === undefined ? undefined : String(params.Body)
-    if (!from && !params.MessagingServiceSid) return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") }
+    if (!from && !params.MessagingServiceSid)
+      return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") }
     if (body === undefined && !params.MediaUrl && !params.ContentSid) {
       return { status: 400, body: twilioError(400, 21602, 'Message body is required.') }
     }
     if (body !== undefined && body.length > 1600) {
-      return { status: 400, body: twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.') }
+      return {
+        status: 400,
+        body: twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.'),
+      }
     }
     if (from && account.numbers && !account.numbers.includes(from)) {
       return {
         status: 400,
-        body: twilioError(400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`),
+        body: twilioError(
+          400,
+          21606,
+          `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+        ),
       }
     }
     const magic = magicRecipients[to]
     if (magic) return { status: 400, body: twilioError(400, magic.code, magic.message) }
-    if (!e164Schema.safeParse(to).success) return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
-    if (optedOut.has(to)) return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
+    if (!e164Schema.safeParse(to).success)
+      return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
+    if (optedOut.has(to))
+      return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
 
     const sid = newSid('SM')
     const now = rfc2822(new Date())
@@ -264,16 +278,21 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       method,
       path: url.pathname,
       accountSid: undefined,
-      params: Object.fromEntries([...new Set(form.keys())].map((key) => {
-        const values = form.getAll(key)
-        return [key, values.length === 1 ? values[0]! : values]
-      })),
+      params: Object.fromEntries(
+        [...new Set(form.keys())].map((key) => {
+          const values = form.getAll(key)
+          return [key, values.length === 1 ? values[0]! : values]
+        }),
+      ),
       status: 0,
     }
     requests.push(record)
     const answer = (status: number, body: unknown) => {
       record.status = status
-      response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Twilio-Request-Id': newSid('RQ') })
+      response.writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Twilio-Request-Id': newSid('RQ'),
+      })
       response.end(JSON.stringify(body))
       logger.info('twilio api request', { method, path: url.pathname, status })
     }
@@ -281,7 +300,14 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     if (faults.failNext && faults.failNext.count > 0) {
       faults.failNext.count -= 1
       const { status } = faults.failNext
-      return answer(status, twilioError(status, status === 429 ? 20429 : 20500, status === 429 ? 'Too Many Requests' : 'Internal Server Error'))
+      return answer(
+        status,
+        twilioError(
+          status,
+          status === 429 ? 20429 : 20500,
+          status === 429 ? 'Too Many Requests' : 'Internal Server Error',
+        ),
+      )
     }
     const matched = api.match(method, url.pathname)
     if (!matched) return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
@@ -290,14 +316,18 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       return answer(401, twilioError(401, 20003, 'Authenticate'))
     }
     record.accountSid = account.sid
-    if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    if (
+      method === 'POST' &&
+      !(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    ) {
       return answer(400, twilioError(400, 20001, 'Requests must be application/x-www-form-urlencoded'))
     }
     if (matched.template === MESSAGES && method === 'POST' && !form.get('To')) {
       return answer(400, twilioError(400, 21604, "A 'To' phone number is required."))
     }
     const validation = api.validateRequest(matched, url.searchParams, form)
-    if (!validation.ok) return answer(400, twilioError(400, 20001, `Invalid parameters: ${validation.errors.join('; ')}`))
+    if (!validation.ok)
+      return answer(400, twilioError(400, 20001, `Invalid parameters: ${validation.errors.join('; ')}`))
     return route(matched, account, validation.value, answer)
   }
 
@@ -319,7 +349,14 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       }
       return answer(200, message)
     }
-    return answer(501, twilioError(501, 20501, `The Twilio double does not implement ${matched.method.toUpperCase()} ${matched.template}`))
+    return answer(
+      501,
+      twilioError(
+        501,
+        20501,
+        `The Twilio double does not implement ${matched.method.toUpperCase()} ${matched.template}`,
+      ),
+    )
   }
 
   const server = createServer((request, response) => {

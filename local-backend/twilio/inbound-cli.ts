@@ -20,15 +20,16 @@ const { values } = parseArgs({
     body: { type: 'string' },
     'relay-url': { type: 'string', default: 'http://127.0.0.1:54321/functions/v1/sms-relay' },
     'supabase-url': { type: 'string', default: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321' },
-    'service-role-key': { type: 'string', default: process.env.SUPABASE_SERVICE_ROLE_KEY ?? localServiceRoleKey },
+    'service-role-key': {
+      type: 'string',
+      default: process.env.SUPABASE_SERVICE_ROLE_KEY ?? localServiceRoleKey,
+    },
     'account-sid': { type: 'string' },
     'auth-token': { type: 'string' },
   },
 })
 
-const args = z
-  .object({ to: e164, from: e164, body: z.string().min(1).max(1600) })
-  .safeParse(values)
+const args = z.object({ to: e164, from: e164, body: z.string().min(1).max(1600) }).safeParse(values)
 if (!args.success) {
   console.error(args.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'))
   console.error(usage)
@@ -44,15 +45,18 @@ async function restRows(path: string): Promise<unknown> {
 }
 
 async function credentialsFor(to: string) {
-  if (values['account-sid'] && values['auth-token']) return { accountSid: values['account-sid'], authToken: values['auth-token'] }
-  const numbers = z.array(z.object({ workspace_id: z.string() })).parse(
-    await restRows(`twilio_numbers?select=workspace_id&phone_number=eq.${encodeURIComponent(to)}`),
-  )
+  if (values['account-sid'] && values['auth-token'])
+    return { accountSid: values['account-sid'], authToken: values['auth-token'] }
+  const numbers = z
+    .array(z.object({ workspace_id: z.string() }))
+    .parse(await restRows(`twilio_numbers?select=workspace_id&phone_number=eq.${encodeURIComponent(to)}`))
   const workspaceId = numbers[0]?.workspace_id
   if (!workspaceId) throw new Error(`No workspace owns ${to}`)
-  const configs = z.array(z.object({ account_sid: z.string(), auth_token: z.string() })).parse(
-    await restRows(`workspace_twilio_config?select=account_sid,auth_token&workspace_id=eq.${workspaceId}`),
-  )
+  const configs = z
+    .array(z.object({ account_sid: z.string(), auth_token: z.string() }))
+    .parse(
+      await restRows(`workspace_twilio_config?select=account_sid,auth_token&workspace_id=eq.${workspaceId}`),
+    )
   const config = configs[0]
   if (!config) throw new Error(`The workspace owning ${to} has no Twilio configuration`)
   return { accountSid: config.account_sid, authToken: config.auth_token }

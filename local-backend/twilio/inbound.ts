@@ -31,7 +31,9 @@ export interface InboundResult {
 
 export const newMessageSid = () => `SM${randomBytes(16).toString('hex')}`
 
-export function inboundParams(sms: Pick<InboundSms, 'accountSid' | 'to' | 'from' | 'body' | 'numMedia'> & { messageSid: string }) {
+export function inboundParams(
+  sms: Pick<InboundSms, 'accountSid' | 'to' | 'from' | 'body' | 'numMedia'> & { messageSid: string },
+) {
   const numMedia = sms.numMedia ?? 0
   return {
     ToCountry: 'US',
@@ -62,7 +64,11 @@ export async function postInboundSms(sms: InboundSms): Promise<InboundResult> {
   const params = inboundParams({ ...sms, messageSid })
   const signature =
     sms.signature === undefined
-      ? twilio.getExpectedTwilioSignature(sms.signWith?.authToken ?? sms.authToken, sms.signWith?.url ?? url, params)
+      ? twilio.getExpectedTwilioSignature(
+          sms.signWith?.authToken ?? sms.authToken,
+          sms.signWith?.url ?? url,
+          params,
+        )
       : sms.signature
   const response = await fetch(url, {
     method: 'POST',
@@ -74,5 +80,10 @@ export async function postInboundSms(sms: InboundSms): Promise<InboundResult> {
     },
     body: new URLSearchParams(params),
   })
-  return { status: response.status, messageSid, contentType: response.headers.get('content-type'), text: await response.text() }
+  return {
+    status: response.status,
+    messageSid,
+    contentType: response.headers.get('content-type'),
+    text: await response.text(),
+  }
 }

@@ -14,7 +14,12 @@ interface Parameter {
   required?: boolean
   schema: Schema
 }
-type Schema = Record<string, unknown> & { $ref?: string; type?: string; properties?: Record<string, Schema>; items?: Schema }
+type Schema = Record<string, unknown> & {
+  $ref?: string
+  type?: string
+  properties?: Record<string, Schema>
+  items?: Schema
+}
 interface Operation {
   parameters?: Parameter[]
   requestBody?: { content: Record<string, { schema: Schema }> }
@@ -49,7 +54,10 @@ function readSpec(): Spec {
   let file = process.env.EMBEDDED_TWILIO_SPEC || `@twilio-alpha/mcp/${SPEC_PATH}`
   try {
     if (!process.env.EMBEDDED_TWILIO_SPEC) {
-      file = join(dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')), SPEC_PATH)
+      file = join(
+        dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')),
+        SPEC_PATH,
+      )
     }
     return JSON.parse(readFileSync(file, 'utf8')) as Spec
   } catch (error) {
@@ -68,7 +76,9 @@ function anchorRefs(schema: unknown): unknown {
   return Object.fromEntries(
     Object.entries(schema).map(([key, value]) => [
       key,
-      key === '$ref' && typeof value === 'string' && value.startsWith('#') ? `${SPEC_ID}${value}` : anchorRefs(value),
+      key === '$ref' && typeof value === 'string' && value.startsWith('#')
+        ? `${SPEC_ID}${value}`
+        : anchorRefs(value),
     ]),
   )
 }
@@ -133,14 +143,20 @@ export function loadTwilioApi() {
     if (target.type === 'array') return values.map((value) => coerce(target.items ?? {}, [value]))
     const value = values[values.length - 1] ?? ''
     if (target.type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value
-    if ((target.type === 'integer' || target.type === 'number') && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    if (
+      (target.type === 'integer' || target.type === 'number') &&
+      value.trim() !== '' &&
+      !Number.isNaN(Number(value))
+    ) {
       return Number(value)
     }
     return value
   }
 
   const errorsOf = (validate: ValidateFunction, where: string) =>
-    (validate.errors ?? []).map((error) => `${where}${error.instancePath || ''} ${error.message ?? 'is invalid'}`.trim())
+    (validate.errors ?? []).map((error) =>
+      `${where}${error.instancePath || ''} ${error.message ?? 'is invalid'}`.trim(),
+    )
 
   return {
     match(method: string, pathname: string): MatchedOperation | undefined {
@@ -148,7 +164,9 @@ export function loadTwilioApi() {
         if (route.method !== method.toLowerCase()) continue
         const found = route.regex.exec(pathname)
         if (!found) continue
-        const pathParams = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')]))
+        const pathParams = Object.fromEntries(
+          route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')]),
+        )
         return { template: route.template, method: route.method, operation: route.operation, pathParams }
       }
       return undefined
@@ -197,7 +215,9 @@ export function loadTwilioApi() {
       const schema = matched.operation.responses[String(status)]?.content?.['application/json']?.schema
       if (!schema) return { ok: false, errors: [`the description defines no ${status} answer`] }
       const validate = compile(schema)
-      return validate(body) ? { ok: true, value: body as Record<string, unknown> } : { ok: false, errors: errorsOf(validate, 'response') }
+      return validate(body)
+        ? { ok: true, value: body as Record<string, unknown> }
+        : { ok: false, errors: errorsOf(validate, 'response') }
     },
   }
 }

@@ -34,14 +34,23 @@ describe('preload', () => {
       seen.push(args)
       return { ok: true, value: { status: 'offline', lastSyncAt: null } }
     }
-    expect(await api.request('connection.get', {})).toEqual({ ok: true, value: { status: 'offline', lastSyncAt: null } })
+    expect(await api.request('connection.get', {})).toEqual({
+      ok: true,
+      value: { status: 'offline', lastSyncAt: null },
+    })
     expect(seen).toEqual([[ipcChannels.request, 'connection.get', {}]])
     bridge.invoke = async () => ({ stack: 'Error at main.ts:1' })
-    expect(await api.request('connection.get', {})).toEqual({ ok: false, error: { kind: 'internal', message: 'The app answered in an unexpected form.' } })
+    expect(await api.request('connection.get', {})).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'The app answered in an unexpected form.' },
+    })
     bridge.invoke = async () => {
       throw new Error('Error invoking remote method: boom at /app/main.js:1')
     }
-    expect(await api.request('connection.get', {})).toEqual({ ok: false, error: { kind: 'internal', message: 'The app did not answer.' } })
+    expect(await api.request('connection.get', {})).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'The app did not answer.' },
+    })
   })
 
   it('delivers only valid events to their subscribers, and unsubscribes', () => {

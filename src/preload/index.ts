@@ -1,5 +1,12 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { events, ipcChannels, isEventChannel, replySchema, type AppApi, type EventChannel } from '../shared/contract.ts'
+import {
+  events,
+  ipcChannels,
+  isEventChannel,
+  replySchema,
+  type AppApi,
+  type EventChannel,
+} from '../shared/contract.ts'
 import { err, type Result } from '../shared/errors.ts'
 
 /**

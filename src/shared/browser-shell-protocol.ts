@@ -14,7 +14,12 @@ export const shellPaths = {
 } as const
 
 export const clientFrameSchema = z
-  .object({ type: z.literal('request'), id: z.number().int().nonnegative(), channel: z.string().max(64), payload: z.unknown() })
+  .object({
+    type: z.literal('request'),
+    id: z.number().int().nonnegative(),
+    channel: z.string().max(64),
+    payload: z.unknown(),
+  })
   .strict()
 export type ClientFrame = z.infer<typeof clientFrameSchema>
 

@@ -26,7 +26,9 @@ const uuid = z.uuid()
 const empty = z.object({}).strict()
 
 /** Where the next page of the inbox starts: the last conversation of the page before (list order). */
-export const conversationCursorSchema = z.object({ lastMessageAt: z.string().min(1).nullable(), id: uuid }).strict()
+export const conversationCursorSchema = z
+  .object({ lastMessageAt: z.string().min(1).nullable(), id: uuid })
+  .strict()
 export type ConversationCursor = z.infer<typeof conversationCursorSchema>
 
 export const requests = {
@@ -41,7 +43,9 @@ export const requests = {
   },
   'session.get': { request: empty, response: sessionStateSchema },
   'session.signIn': {
-    request: z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) }).strict(),
+    request: z
+      .object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) })
+      .strict(),
     response: sessionStateSchema,
   },
   'session.signOut': { request: empty, response: sessionStateSchema },
@@ -64,7 +68,13 @@ export const requests = {
     }),
   },
   'conversations.search': {
-    request: z.object({ query: z.string().max(200), workspaceId: uuid.nullable(), limit: z.number().int().min(1).max(200) }).strict(),
+    request: z
+      .object({
+        query: z.string().max(200),
+        workspaceId: uuid.nullable(),
+        limit: z.number().int().min(1).max(200),
+      })
+      .strict(),
     response: z.array(searchHitSchema),
   },
   'conversations.setStatus': {
@@ -98,7 +108,10 @@ export const requests = {
     request: z.object({ workspaceId: uuid, from: e164Schema, body: z.string().min(1).max(1600) }).strict(),
     response: z.null(),
   },
-  'shell.openExternal': { request: z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(), response: z.null() },
+  'shell.openExternal': {
+    request: z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
+    response: z.null(),
+  },
 } as const
 
 export const events = {

@@ -17,7 +17,9 @@ export const messageStatuses = ['queued', 'pending', 'sent', 'delivered', 'faile
 export const messageStatusSchema = z.enum(messageStatuses)
 export type MessageStatus = z.infer<typeof messageStatusSchema>
 
-export const e164Schema = z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'must be an E.164 number such as +15551234567')
+export const e164Schema = z
+  .string()
+  .regex(/^\+[1-9][0-9]{1,14}$/, 'must be an E.164 number such as +15551234567')
 
 const isoDate = z.string().min(1)
 const uuid = z.uuid()

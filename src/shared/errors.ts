@@ -29,4 +29,7 @@ export const appError = (kind: ErrorKind, message: string): AppError => ({ kind,
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError }
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value })
-export const err = <T = never>(kind: ErrorKind, message: string): Result<T> => ({ ok: false, error: appError(kind, message) })
+export const err = <T = never>(kind: ErrorKind, message: string): Result<T> => ({
+  ok: false,
+  error: appError(kind, message),
+})

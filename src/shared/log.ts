@@ -15,7 +15,8 @@ export interface Logger {
   child(fields: LogFields): Logger
 }
 
-const sensitiveField = /token|secret|password|passwd|authorization|cookie|apikey|api_key|key$|credential|auth_token|body|content|preview|signature/i
+const sensitiveField =
+  /token|secret|password|passwd|authorization|cookie|apikey|api_key|key$|credential|auth_token|body|content|preview|signature/i
 
 export const REDACTED = '[redacted]'
 
@@ -34,11 +35,23 @@ function errorFields(error: unknown): unknown {
   return error
 }
 
-export function createLogger(component: string, sink: LogSink = (line) => console.log(line), base: LogFields = {}): Logger {
+export function createLogger(
+  component: string,
+  sink: LogSink = (line) => console.log(line),
+  base: LogFields = {},
+): Logger {
   const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     const merged: LogFields = { ...base, ...fields }
     if ('error' in merged) merged.error = errorFields(merged.error)
-    sink(JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...(redact(merged) as LogFields) }))
+    sink(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level,
+        component,
+        msg,
+        ...(redact(merged) as LogFields),
+      }),
+    )
   }
   return {
     debug: (msg, fields) => write('debug', msg, fields),

@@ -81,11 +81,35 @@ export function countSmsSegments(text: string): SmsSegmentInfo {
   const units = unitCosts.reduce((sum, cost) => sum + cost, 0)
   const { single, multi } = limits[encoding]
   if (units === 0) {
-    return { encoding, characters: 0, units: 0, segments: 0, perSegment: single, remaining: single, offending }
+    return {
+      encoding,
+      characters: 0,
+      units: 0,
+      segments: 0,
+      perSegment: single,
+      remaining: single,
+      offending,
+    }
   }
   if (units <= single) {
-    return { encoding, characters: unitCosts.length, units, segments: 1, perSegment: single, remaining: single - units, offending }
+    return {
+      encoding,
+      characters: unitCosts.length,
+      units,
+      segments: 1,
+      perSegment: single,
+      remaining: single - units,
+      offending,
+    }
   }
   const { segments, usedInLast } = pack(unitCosts, multi)
-  return { encoding, characters: unitCosts.length, units, segments, perSegment: multi, remaining: multi - usedInLast, offending }
+  return {
+    encoding,
+    characters: unitCosts.length,
+    units,
+    segments,
+    perSegment: multi,
+    remaining: multi - usedInLast,
+    offending,
+  }
 }

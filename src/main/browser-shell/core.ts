@@ -8,6 +8,9 @@ import type { Platform } from '../platform.ts'
  * (null) meaning settings, then environment, then the embedded default (whose host
  * runs on this Node 24 directly from its .ts source).
  */
-export function createShellCore(platform: Platform, options: { backend: BackendSettings | null; logger: Logger }): AppCore {
+export function createShellCore(
+  platform: Platform,
+  options: { backend: BackendSettings | null; logger: Logger },
+): AppCore {
   return createAppCore(platform, { backend: options.backend, logger: options.logger })
 }

@@ -11,6 +11,10 @@ export function installedElectronBinary(root: string): string | null {
   const pathFile = join(packageDir, 'path.txt')
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH
-  const candidate = override ? join(override, relative ?? 'electron') : relative ? join(packageDir, 'dist', relative) : null
+  const candidate = override
+    ? join(override, relative ?? 'electron')
+    : relative
+      ? join(packageDir, 'dist', relative)
+      : null
   return candidate && existsSync(candidate) ? candidate : null
 }

@@ -32,7 +32,10 @@ export interface BrowserShell extends ShellServer {
  * and serves the renderer to a browser over the shell's WebSocket.
  */
 export async function launchBrowserShell(options: LaunchOptions): Promise<BrowserShell> {
-  const { platform, subscribe } = createBrowserPlatform({ userDataDir: options.userDataDir, appVersion: options.appVersion })
+  const { platform, subscribe } = createBrowserPlatform({
+    userDataDir: options.userDataDir,
+    appVersion: options.appVersion,
+  })
   const core = await options.createCore(platform)
   try {
     const server = await startShellServer({

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process'
  * machine without a display or an opener just keeps the printed URL.
  */
 export function openInSystemBrowser(url: string): boolean {
-  const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)
+  const hasDisplay =
+    process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)
   if (!hasDisplay) return false
   const [command, args] =
     process.platform === 'darwin'

@@ -22,10 +22,15 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
   }
   if (rendererNeedsBuild(root)) {
     console.log('Building the app (first run, or the sources changed)…')
-    const build = spawnSync(resolve(root, 'node_modules/.bin/electron-vite'), ['build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-    if (build.status !== 0 || rendererNeedsBuild(root)) fail('The app could not be built; the errors are above.')
+    const build = spawnSync(resolve(root, 'node_modules/.bin/electron-vite'), ['build'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    if (build.status !== 0 || rendererNeedsBuild(root))
+      fail('The app could not be built; the errors are above.')
   }
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version
   const logger = createLogger('browser-shell', (line) => {
     if (process.env.SMS_INBOX_LOGS) process.stderr.write(`${line}\n`)
   })
@@ -48,7 +53,9 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
         : `SMS Inbox could not start: ${error instanceof Error ? error.message : String(error)}`,
     )
   }
-  console.log(`SMS Inbox is running. Open this link in your browser (it is your personal key; don’t share it):\n\n  ${shell.url}\n`)
+  console.log(
+    `SMS Inbox is running. Open this link in your browser (it is your personal key; don’t share it):\n\n  ${shell.url}\n`,
+  )
   if (options.open && openInSystemBrowser(shell.url)) console.log('Opened it in your browser.')
   console.log('Press Ctrl+C to stop.')
   const stop = () => {

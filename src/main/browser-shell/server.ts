@@ -86,7 +86,13 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     return value !== null && [...sessions].some((session) => sameSecret(value, session))
   }
 
-  const send = (response: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+  const send = (
+    response: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ) => {
     response.writeHead(status, {
       'content-type': type,
       'content-security-policy': contentSecurityPolicy,
@@ -104,7 +110,8 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
 
   const serveFile = async (response: ServerResponse, relative: string) => {
     const path = resolve(rendererDir, `.${relative}`)
-    if (path !== rendererDir && !path.startsWith(rendererDir + sep)) return send(response, 404, 'text/plain', 'Not found')
+    if (path !== rendererDir && !path.startsWith(rendererDir + sep))
+      return send(response, 404, 'text/plain', 'Not found')
     try {
       const info = await stat(path)
       if (!info.isFile()) return send(response, 404, 'text/plain', 'Not found')
@@ -122,13 +129,21 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       if (!allowedHosts().includes(request.headers.host ?? '')) {
         return send(response, 421, 'text/plain', 'Unknown host')
       }
-      if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'Method not allowed')
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return send(response, 405, 'text/plain', 'Method not allowed')
       if (url.pathname === '/' || url.pathname === '/index.html') {
         const token = url.searchParams.get('token')
         if (token !== null) {
           if (!sameSecret(token, launchToken)) {
             logger.warn('browser shell refused a wrong launch token')
-            return send(response, 403, 'text/html; charset=utf-8', refusedPage('This link is not valid for the running app. Use the link printed where you started SMS Inbox.'))
+            return send(
+              response,
+              403,
+              'text/html; charset=utf-8',
+              refusedPage(
+                'This link is not valid for the running app. Use the link printed where you started SMS Inbox.',
+              ),
+            )
           }
           const session = randomBytes(32).toString('base64url')
           sessions.add(session)
@@ -140,7 +155,14 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
           })
         }
         if (!hasSession(request)) {
-          return send(response, 403, 'text/html; charset=utf-8', refusedPage('Open the link printed in the terminal where you started SMS Inbox. It contains a one-time key that connects this browser to the app.'))
+          return send(
+            response,
+            403,
+            'text/html; charset=utf-8',
+            refusedPage(
+              'Open the link printed in the terminal where you started SMS Inbox. It contains a one-time key that connects this browser to the app.',
+            ),
+          )
         }
         return serveFile(response, '/index.html')
       }
@@ -167,12 +189,17 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     const frame = clientFrameSchema.safeParse(json)
     if (!frame.success) {
       const id = (json as { id?: unknown } | null)?.id
-      if (typeof id === 'number') reply(socket, { type: 'reply', id, reply: err('invalid_input', 'Malformed request frame.') })
+      if (typeof id === 'number')
+        reply(socket, { type: 'reply', id, reply: err('invalid_input', 'Malformed request frame.') })
       return
     }
     const { id, channel, payload } = frame.data
     if (!isRequestChannel(channel)) {
-      return reply(socket, { type: 'reply', id, reply: err('invalid_input', `Unknown request channel "${channel}".`) })
+      return reply(socket, {
+        type: 'reply',
+        id,
+        reply: err('invalid_input', `Unknown request channel "${channel}".`),
+      })
     }
     const parsed = requests[channel].request.safeParse(payload)
     if (!parsed.success) {
@@ -180,7 +207,10 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       return reply(socket, {
         type: 'reply',
         id,
-        reply: err('invalid_input', `Invalid ${channel} request${issue ? `: ${issue.path.join('.') || 'payload'} ${issue.message}` : ''}.`),
+        reply: err(
+          'invalid_input',
+          `Invalid ${channel} request${issue ? `: ${issue.path.join('.') || 'payload'} ${issue.message}` : ''}.`,
+        ),
       })
     }
     let result: Result<unknown>

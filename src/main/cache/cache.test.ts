@@ -163,7 +163,8 @@ describe('cache', () => {
     const cache = Cache.open(tempPath())
     const c = conversation()
     cache.upsertConversation(c)
-    for (let i = 0; i < 5; i++) cache.upsertMessage(message(c, { content: `m${i}`, createdAt: `2026-11-01T10:00:0${i}.000000Z` }))
+    for (let i = 0; i < 5; i++)
+      cache.upsertMessage(message(c, { content: `m${i}`, createdAt: `2026-11-01T10:00:0${i}.000000Z` }))
     const last = cache.thread(c.id, null, 2)
     expect(last.messages.map((m) => m.content)).toEqual(['m3', 'm4'])
     expect(last.hasMore).toBe(true)
@@ -175,7 +176,11 @@ describe('cache', () => {
 
   it('searches names, numbers and message words with highlight ranges', () => {
     const cache = Cache.open(tempPath())
-    const dana = conversation({ name: 'Dana Whitfield', phoneNumber: '+15557771234', lastMessageAt: '2026-11-02T00:00:00.000000Z' })
+    const dana = conversation({
+      name: 'Dana Whitfield',
+      phoneNumber: '+15557771234',
+      lastMessageAt: '2026-11-02T00:00:00.000000Z',
+    })
     const eli = conversation({ name: 'Eli Moreau', phoneNumber: '+15558889999', workspaceId: WS2 })
     cache.upsertConversation(dana)
     cache.upsertConversation(eli)
@@ -235,7 +240,8 @@ describe('cache', () => {
     const c = conversation()
     cache.upsertConversation(c)
     cache.transaction(() => {
-      for (let i = 0; i < 2000; i++) cache.upsertMessage(message(c, { content: `message number ${i} `.repeat(5) }))
+      for (let i = 0; i < 2000; i++)
+        cache.upsertMessage(message(c, { content: `message number ${i} `.repeat(5) }))
     })
     expect(cache.checkIntegrity()).toBe(true)
     cache.close()
@@ -269,13 +275,22 @@ describe('cache', () => {
     const readRecent = message(read, { createdAt: old(10) })
     const unreadOldest = message(unread, { createdAt: old(300) })
     const unreadA = message(unread, { createdAt: old(200) })
-    const replyBetween = message(unread, { createdAt: old(199), direction: 'outbound', createdBy: randomUUID() })
+    const replyBetween = message(unread, {
+      createdAt: old(199),
+      direction: 'outbound',
+      createdBy: randomUUID(),
+    })
     const unreadB = message(unread, { createdAt: old(150) })
     const failedOld = message(read, { createdAt: old(120), direction: 'outbound', status: 'failed' })
-    for (const m of [readOld, readRecent, unreadOldest, unreadA, replyBetween, unreadB, failedOld]) cache.upsertMessage(m)
+    for (const m of [readOld, readRecent, unreadOldest, unreadA, replyBetween, unreadB, failedOld])
+      cache.upsertMessage(m)
 
     expect(cache.applyRetention({ keepDays: 90 })).toBe(3)
-    const kept = new Set([...cache.thread(read.id, null, 50).messages, ...cache.thread(unread.id, null, 50).messages].map((m) => m.id))
+    const kept = new Set(
+      [...cache.thread(read.id, null, 50).messages, ...cache.thread(unread.id, null, 50).messages].map(
+        (m) => m.id,
+      ),
+    )
     expect(kept).toEqual(new Set([readRecent.id, unreadA.id, unreadB.id, failedOld.id]))
     cache.close()
   })
@@ -302,7 +317,10 @@ describe('cache', () => {
   it('sync cursors only move forward', () => {
     const cache = Cache.open(tempPath())
     cache.advanceSync(WS, { messagesCursor: '2026-11-02T00:00:00.000000Z' })
-    cache.advanceSync(WS, { messagesCursor: '2026-11-01T00:00:00.000000Z', lastSyncAt: '2026-11-03T00:00:00.000000Z' })
+    cache.advanceSync(WS, {
+      messagesCursor: '2026-11-01T00:00:00.000000Z',
+      lastSyncAt: '2026-11-03T00:00:00.000000Z',
+    })
     expect(cache.syncState(WS)).toEqual({
       messagesCursor: '2026-11-02T00:00:00.000000Z',
       contactsCursor: null,

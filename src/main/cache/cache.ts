@@ -105,7 +105,10 @@ function toOutboxEntry(row: Row): OutboxEntry {
 export function ftsQuery(query: string): string | null {
   const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu)
   if (!words || words.length === 0) return null
-  return words.slice(0, 8).map((word) => `"${word}"*`).join(' ')
+  return words
+    .slice(0, 8)
+    .map((word) => `"${word}"*`)
+    .join(' ')
 }
 
 const START = '\u0001'
@@ -238,7 +241,14 @@ export class Cache {
         this.stmt(
           `insert into workspaces (id, name, role, can_send, sending_number, position)
            values (?, ?, ?, ?, ?, ?)`,
-        ).run(workspace.id, workspace.name, workspace.role, workspace.canSend ? 1 : 0, workspace.sendingNumber, position)
+        ).run(
+          workspace.id,
+          workspace.name,
+          workspace.role,
+          workspace.canSend ? 1 : 0,
+          workspace.sendingNumber,
+          position,
+        )
       })
     })
   }
@@ -265,7 +275,8 @@ export class Cache {
   // Conversations ------------------------------------------------------------
 
   upsertConversation(conversation: Conversation): UpsertOutcome {
-    const existing = this.stmt('select updated_at from contacts where id = ?').get(conversation.id) as Row | undefined
+    const existing = this.stmt('select updated_at from contacts where id = ?').get(conversation.id) as
+      Row | undefined
     if (existing && str(existing, 'updated_at') > conversation.updatedAt) return 'unchanged'
     this.stmt(
       `insert into contacts (id, workspace_id, phone_number, phone_digits, name, email, status, unread_count,
@@ -293,9 +304,14 @@ export class Cache {
   }
 
   /** A local change ahead of the server's answer (read state), keeping the server's updated_at. */
-  patchConversation(id: string, patch: { unreadCount?: number; status?: ConversationStatus }): Conversation | null {
-    if (patch.unreadCount !== undefined) this.stmt('update contacts set unread_count = ? where id = ?').run(patch.unreadCount, id)
-    if (patch.status !== undefined) this.stmt('update contacts set status = ? where id = ?').run(patch.status, id)
+  patchConversation(
+    id: string,
+    patch: { unreadCount?: number; status?: ConversationStatus },
+  ): Conversation | null {
+    if (patch.unreadCount !== undefined)
+      this.stmt('update contacts set unread_count = ? where id = ?').run(patch.unreadCount, id)
+    if (patch.status !== undefined)
+      this.stmt('update contacts set status = ? where id = ?').run(patch.status, id)
     return this.getConversation(id)
   }
 
@@ -319,7 +335,8 @@ export class Cache {
     const status = filter === 'All' ? null : filter
     const where = ['workspace_id = $ws', ...(status ? ['status = $status'] : [])]
     // In this order NULL times come last, so "after" a timed row includes every untimed one.
-    if (after?.lastMessageAt) where.push('(last_message_at < $at or (last_message_at = $at and id > $id) or last_message_at is null)')
+    if (after?.lastMessageAt)
+      where.push('(last_message_at < $at or (last_message_at = $at and id > $id) or last_message_at is null)')
     else if (after) where.push('(last_message_at is null and id > $id)')
     const rows = this.stmt(
       `select * from contacts where ${where.join(' and ')} order by last_message_at desc nulls last, id limit $limit`,
@@ -332,9 +349,9 @@ export class Cache {
     }) as Row[]
     const hasMore = limit >= 0 && rows.length > limit
     const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
-    for (const row of this.stmt('select status, count(*) as n from contacts where workspace_id = ? group by status').all(
-      workspaceId,
-    ) as Row[]) {
+    for (const row of this.stmt(
+      'select status, count(*) as n from contacts where workspace_id = ? group by status',
+    ).all(workspaceId) as Row[]) {
       const status = str(row, 'status') as ConversationStatus
       counts[status] = Number(row.n)
       counts.All += Number(row.n)
@@ -349,8 +366,10 @@ export class Cache {
    * row, whose client clock says nothing about the server's.
    */
   upsertMessage(message: Message): UpsertOutcome {
-    const existing = this.stmt('select updated_at, status from messages where id = ?').get(message.id) as Row | undefined
-    if (existing && str(existing, 'status') !== 'queued' && str(existing, 'updated_at') > message.updatedAt) return 'unchanged'
+    const existing = this.stmt('select updated_at, status from messages where id = ?').get(message.id) as
+      Row | undefined
+    if (existing && str(existing, 'status') !== 'queued' && str(existing, 'updated_at') > message.updatedAt)
+      return 'unchanged'
     if (
       existing &&
       str(existing, 'updated_at') === message.updatedAt &&
@@ -396,10 +415,9 @@ export class Cache {
   thread(contactId: string, before: string | null, limit: number): { messages: Message[]; hasMore: boolean } {
     const rows = (
       before === null
-        ? this.stmt('select * from messages where contact_id = ? order by created_at desc, id desc limit ?').all(
-            contactId,
-            limit + 1,
-          )
+        ? this.stmt(
+            'select * from messages where contact_id = ? order by created_at desc, id desc limit ?',
+          ).all(contactId, limit + 1)
         : this.stmt(
             'select * from messages where contact_id = ? and created_at < ? order by created_at desc, id desc limit ?',
           ).all(contactId, before, limit + 1)
@@ -444,7 +462,13 @@ export class Cache {
       for (const row of rows) {
         const conversation = toConversation(row)
         const name = conversation.name ?? ''
-        add({ conversation, field: 'name', snippet: name, highlights: wordPrefixRanges(name, query), messageId: null })
+        add({
+          conversation,
+          field: 'name',
+          snippet: name,
+          highlights: wordPrefixRanges(name, query),
+          messageId: null,
+        })
       }
     }
     const digits = query.replace(/[\s()+.-]/g, '')
@@ -513,7 +537,11 @@ export class Cache {
   }
 
   scheduleOutboxRetry(messageId: string, attempts: number, nextAttemptAt: number): void {
-    this.stmt('update outbox set attempts = ?, next_attempt_at = ? where message_id = ?').run(attempts, nextAttemptAt, messageId)
+    this.stmt('update outbox set attempts = ?, next_attempt_at = ? where message_id = ?').run(
+      attempts,
+      nextAttemptAt,
+      messageId,
+    )
   }
 
   /** Every entry due again now (a network change or a resume makes waiting pointless). */
@@ -532,7 +560,8 @@ export class Cache {
   // Sync state ---------------------------------------------------------------
 
   syncState(workspaceId: string): SyncState {
-    const row = this.stmt('select * from sync_state where workspace_id = ?').get(workspaceId) as Row | undefined
+    const row = this.stmt('select * from sync_state where workspace_id = ?').get(workspaceId) as
+      Row | undefined
     return {
       messagesCursor: row ? strOrNull(row, 'messages_cursor') : null,
       contactsCursor: row ? strOrNull(row, 'contacts_cursor') : null,
@@ -600,7 +629,8 @@ export class Cache {
   /** Sign-out: the next agent on this machine must not see this one's customers. */
   clear(): void {
     this.transaction(() => {
-      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces']) this.stmt(`delete from ${table}`).run()
+      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces'])
+        this.stmt(`delete from ${table}`).run()
     })
   }
 }
@@ -622,7 +652,9 @@ function openDatabase(path: string): DatabaseSync {
 function migrate(db: DatabaseSync): void {
   const version = Number((db.prepare('pragma user_version').get() as Row).user_version)
   if (version > cacheMigrations.length) {
-    throw new Error(`cache schema ${version} is newer than this app (${cacheMigrations.length}): corrupt or downgraded`)
+    throw new Error(
+      `cache schema ${version} is newer than this app (${cacheMigrations.length}): corrupt or downgraded`,
+    )
   }
   for (let next = version; next < cacheMigrations.length; next++) {
     db.exec('begin immediate')

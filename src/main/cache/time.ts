@@ -20,7 +20,8 @@ export function normalizeTimestamp(value: string): string {
   return `${parsed.toISOString().slice(0, 23)}000Z`
 }
 
-export const nowTimestamp = (now: number = Date.now()): string => normalizeTimestamp(new Date(now).toISOString())
+export const nowTimestamp = (now: number = Date.now()): string =>
+  normalizeTimestamp(new Date(now).toISOString())
 
 /** `value` moved back by `ms`, keeping its microseconds. */
 export function timestampMinus(value: string, ms: number): string {

@@ -8,7 +8,14 @@ import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
 import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/test-support.ts'
 import { startRelayStack, type RelayStack } from '../test-support/stack.ts'
 import type { EventChannel } from '../../shared/contract.ts'
-import type { Badge, BackendSettings, Conversation, DesktopNotification, Message, Workspace } from '../../shared/domain.ts'
+import type {
+  Badge,
+  BackendSettings,
+  Conversation,
+  DesktopNotification,
+  Message,
+  Workspace,
+} from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import type { Platform } from '../platform.ts'
 import { createAesSecretStore } from '../secrets.ts'
@@ -85,7 +92,12 @@ describe('app core against the local backend, relay and Twilio double', () => {
     stack = await startRelayStack()
     contact = await ensureContact(stack.service, ACME.workspaceId, '+15557030001', 'Core Tester')
     platform = testPlatform()
-    const settings: BackendSettings = { mode: 'custom', supabaseUrl: stack.backend.url, anonKey: stack.backend.anonKey, relayUrl: stack.relayUrl }
+    const settings: BackendSettings = {
+      mode: 'custom',
+      supabaseUrl: stack.backend.url,
+      anonKey: stack.backend.anonKey,
+      relayUrl: stack.relayUrl,
+    }
     core = createAppCore(platform, { backend: settings, logger })
     events = recorder(core)
   })
@@ -96,13 +108,25 @@ describe('app core against the local backend, relay and Twilio double', () => {
   })
 
   const inbound = (body: string) =>
-    postInboundSms({ relayUrl: stack.relayUrl, accountSid: ACME.accountSid, authToken: ACME.authToken, to: ACME.number, from: contact.phone_number, body })
+    postInboundSms({
+      relayUrl: stack.relayUrl,
+      accountSid: ACME.accountSid,
+      authToken: ACME.authToken,
+      to: ACME.number,
+      from: contact.phone_number,
+      body,
+    })
 
   it('starts signed out and refuses inbox requests until sign-in', async () => {
     expect(await value(core, 'session.get', {})).toEqual({ status: 'signed-out', reason: null })
     expect(await value(core, 'app.info', {})).toEqual({ version: '9.9.9', embedded: false, demoAccounts: [] })
-    expect(await core.dispatch('workspaces.list', {})).toEqual({ ok: false, error: { kind: 'unauthorized', message: 'Please sign in first.' } })
-    expect(await core.dispatch('messages.send', { workspaceId: 'nope', contactId: contact.id, body: 'x' })).toMatchObject({
+    expect(await core.dispatch('workspaces.list', {})).toEqual({
+      ok: false,
+      error: { kind: 'unauthorized', message: 'Please sign in first.' },
+    })
+    expect(
+      await core.dispatch('messages.send', { workspaceId: 'nope', contactId: contact.id, body: 'x' }),
+    ).toMatchObject({
       ok: false,
       error: { kind: 'invalid_input' },
     })
@@ -112,19 +136,36 @@ describe('app core against the local backend, relay and Twilio double', () => {
 
   it('signs in, syncs the workspace and serves the inbox from the cache', async () => {
     const state = await value(core, 'session.signIn', { email: 'ava@acme.test', password: 'inbox-demo-1' })
-    expect(state).toMatchObject({ status: 'signed-in', persistence: 'encrypted', user: { email: 'ava@acme.test' } })
-    await until(async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live', 'live')
-    const workspaces = await value<Workspace[]>(core, 'workspaces.list', {})
-    expect(workspaces.map((w) => [w.name, w.canSend, w.sendingNumber])).toEqual([['Acme Support', true, '+15550100001']])
-    const list = await value<{ items: { id: string }[]; counts: { All: number } }>(core, 'conversations.list', {
-      workspaceId: ACME.workspaceId,
-      filter: 'All',
+    expect(state).toMatchObject({
+      status: 'signed-in',
+      persistence: 'encrypted',
+      user: { email: 'ava@acme.test' },
     })
+    await until(
+      async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live',
+      'live',
+    )
+    const workspaces = await value<Workspace[]>(core, 'workspaces.list', {})
+    expect(workspaces.map((w) => [w.name, w.canSend, w.sendingNumber])).toEqual([
+      ['Acme Support', true, '+15550100001'],
+    ])
+    const list = await value<{ items: { id: string }[]; counts: { All: number } }>(
+      core,
+      'conversations.list',
+      {
+        workspaceId: ACME.workspaceId,
+        filter: 'All',
+      },
+    )
     expect(list.items.some((c) => c.id === contact.id)).toBe(true)
     expect(list.counts.All).toBe(list.items.length)
     // The renderer paints a first page and fetches the rest after it, with the same order and counts.
     type Page = { items: Conversation[]; counts: { All: number }; hasMore: boolean }
-    const first = await value<Page>(core, 'conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', limit: 2 })
+    const first = await value<Page>(core, 'conversations.list', {
+      workspaceId: ACME.workspaceId,
+      filter: 'All',
+      limit: 2,
+    })
     expect(first).toMatchObject({ hasMore: true, counts: list.counts })
     const last = first.items.at(-1)!
     const rest = await value<Page>(core, 'conversations.list', {
@@ -139,9 +180,15 @@ describe('app core against the local backend, relay and Twilio double', () => {
       await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', limit: 0 }),
     ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
     expect(
-      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', after: { lastMessageAt: null, id: 'x' } }),
+      await core.dispatch('conversations.list', {
+        workspaceId: ACME.workspaceId,
+        filter: 'All',
+        after: { lastMessageAt: null, id: 'x' },
+      }),
     ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
-    expect(await core.dispatch('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).toEqual({
+    expect(
+      await core.dispatch('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' }),
+    ).toEqual({
       ok: false,
       error: { kind: 'forbidden', message: 'You are not a member of this workspace.' },
     })
@@ -165,38 +212,73 @@ describe('app core against the local backend, relay and Twilio double', () => {
     await value(core, 'view.report', { focused: true, openConversationId: contact.id })
     expect((await inbound('Never mind, found it')).status).toBeLessThan(300)
     await until(
-      () => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).content === 'Never mind, found it'),
+      () =>
+        events.some(
+          (e) => e.event === 'message.upserted' && (e.payload as Message).content === 'Never mind, found it',
+        ),
       'the second message',
     )
     expect(platform.notifications).toHaveLength(1)
 
-    const hits = await value<{ field: string; conversation: { id: string } }[]>(core, 'conversations.search', {
-      query: 'zebra',
-      workspaceId: null,
-      limit: 10,
-    })
-    expect(hits).toEqual([expect.objectContaining({ field: 'message', conversation: expect.objectContaining({ id: contact.id }) })])
+    const hits = await value<{ field: string; conversation: { id: string } }[]>(
+      core,
+      'conversations.search',
+      {
+        query: 'zebra',
+        workspaceId: null,
+        limit: 10,
+      },
+    )
+    expect(hits).toEqual([
+      expect.objectContaining({
+        field: 'message',
+        conversation: expect.objectContaining({ id: contact.id }),
+      }),
+    ])
 
     expect(await value(core, 'conversations.markRead', { contactId: contact.id })).toBeNull()
-    await until(() => platform.badges.at(-1)?.total === badgeBefore, 'the badge to drop the read conversation')
+    await until(
+      () => platform.badges.at(-1)?.total === badgeBefore,
+      'the badge to drop the read conversation',
+    )
     const { data } = await stack.service.from('contacts').select('unread_count').eq('id', contact.id).single()
     expect((data as { unread_count: number }).unread_count).toBe(0)
 
     core.notificationClicked({ workspaceId: ACME.workspaceId, contactId: contact.id })
-    expect(events.at(-1)).toEqual({ event: 'navigation.open', payload: { workspaceId: ACME.workspaceId, contactId: contact.id } })
+    expect(events.at(-1)).toEqual({
+      event: 'navigation.open',
+      payload: { workspaceId: ACME.workspaceId, contactId: contact.id },
+    })
   })
 
   it('sends through the outbox and the bubble follows the relay and Twilio', async () => {
-    const sent = await value<Message>(core, 'messages.send', { workspaceId: ACME.workspaceId, contactId: contact.id, body: 'It ships Monday.' })
+    const sent = await value<Message>(core, 'messages.send', {
+      workspaceId: ACME.workspaceId,
+      contactId: contact.id,
+      body: 'It ships Monday.',
+    })
     expect(sent.status).toBe('queued')
     await until(
-      () => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).id === sent.id && (e.payload as Message).status !== 'queued'),
+      () =>
+        events.some(
+          (e) =>
+            e.event === 'message.upserted' &&
+            (e.payload as Message).id === sent.id &&
+            (e.payload as Message).status !== 'queued',
+        ),
       'the relay to accept it',
     )
-    const thread = await value<{ messages: Message[] }>(core, 'thread.load', { contactId: contact.id, before: null, limit: 50 })
+    const thread = await value<{ messages: Message[] }>(core, 'thread.load', {
+      contactId: contact.id,
+      before: null,
+      limit: 50,
+    })
     expect(thread.messages.filter((m) => m.id === sent.id)).toHaveLength(1)
     expect(thread.messages.map((m) => m.content)).toContain('Never mind, found it')
-    const done = await value<{ status: string }>(core, 'conversations.setStatus', { contactId: contact.id, status: 'Done' })
+    const done = await value<{ status: string }>(core, 'conversations.setStatus', {
+      contactId: contact.id,
+      status: 'Done',
+    })
     expect(done.status).toBe('Done')
   })
 
@@ -205,12 +287,27 @@ describe('app core against the local backend, relay and Twilio double', () => {
     expect(await value(core, 'connection.get', {})).toMatchObject({ status: 'offline' })
     platform.network(true)
     platform.resume()
-    await until(async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live', 'live again')
+    await until(
+      async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live',
+      'live again',
+    )
     expect(await value(core, 'shell.openExternal', { url: 'https://example.com/docs' })).toBeNull()
-    expect(await core.dispatch('shell.openExternal', { url: 'file:///etc/passwd' })).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
-    expect(await core.dispatch('shell.openExternal', { url: 'javascript:alert(1)' })).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
+    expect(await core.dispatch('shell.openExternal', { url: 'file:///etc/passwd' })).toMatchObject({
+      ok: false,
+      error: { kind: 'invalid_input' },
+    })
+    expect(await core.dispatch('shell.openExternal', { url: 'javascript:alert(1)' })).toMatchObject({
+      ok: false,
+      error: { kind: 'invalid_input' },
+    })
     expect(platform.opened).toEqual(['https://example.com/docs'])
-    expect(await core.dispatch('dev.simulateInbound', { workspaceId: ACME.workspaceId, from: '+15551112222', body: 'x' })).toMatchObject({
+    expect(
+      await core.dispatch('dev.simulateInbound', {
+        workspaceId: ACME.workspaceId,
+        from: '+15551112222',
+        body: 'x',
+      }),
+    ).toMatchObject({
       ok: false,
       error: { kind: 'not_configured' },
     })
@@ -218,7 +315,9 @@ describe('app core against the local backend, relay and Twilio double', () => {
 
   it('signs out, clearing the cache', async () => {
     expect(await value(core, 'session.signOut', {})).toEqual({ status: 'signed-out', reason: null })
-    expect(await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All' })).toMatchObject({
+    expect(
+      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All' }),
+    ).toMatchObject({
       ok: false,
       error: { kind: 'unauthorized' },
     })
@@ -234,16 +333,36 @@ describe('app core, embedded default', () => {
     try {
       const info = await value<{ embedded: boolean; demoAccounts: { email: string }[] }>(core, 'app.info', {})
       expect(info.embedded).toBe(true)
-      expect(info.demoAccounts.map((a) => a.email)).toEqual(['ava@acme.test', 'ben@acme.test', 'cleo@globex.test'])
+      expect(info.demoAccounts.map((a) => a.email)).toEqual([
+        'ava@acme.test',
+        'ben@acme.test',
+        'cleo@globex.test',
+      ])
       await value(core, 'session.signIn', { email: 'cleo@globex.test', password: 'inbox-demo-1' })
-      await until(async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live', 'live')
-      await value(core, 'view.report', { focused: false, openConversationId: null })
-      expect(await value(core, 'dev.simulateInbound', { workspaceId: GLOBEX.workspaceId, from: '+15557040001', body: 'Hello from the simulator' })).toBeNull()
       await until(
-        () => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).content === 'Hello from the simulator'),
+        async () => (await value<{ status: string }>(core, 'connection.get', {})).status === 'live',
+        'live',
+      )
+      await value(core, 'view.report', { focused: false, openConversationId: null })
+      expect(
+        await value(core, 'dev.simulateInbound', {
+          workspaceId: GLOBEX.workspaceId,
+          from: '+15557040001',
+          body: 'Hello from the simulator',
+        }),
+      ).toBeNull()
+      await until(
+        () =>
+          events.some(
+            (e) =>
+              e.event === 'message.upserted' && (e.payload as Message).content === 'Hello from the simulator',
+          ),
         'the simulated SMS',
       )
-      await until(() => platform.notifications.some((n) => n.body === 'Hello from the simulator'), 'its notification')
+      await until(
+        () => platform.notifications.some((n) => n.body === 'Hello from the simulator'),
+        'its notification',
+      )
 
       const unreachable: BackendSettings = {
         mode: 'custom',
@@ -255,7 +374,12 @@ describe('app core, embedded default', () => {
       expect(updated).toEqual({ backend: unreachable, notifications: {} })
       expect(await value(core, 'app.info', {})).toMatchObject({ embedded: false, demoAccounts: [] })
       expect(await value(core, 'session.get', {})).toMatchObject({ status: 'signed-out' })
-      expect(await core.dispatch('settings.update', { backend: { mode: 'custom', supabaseUrl: 'ftp://x' }, notifications: {} })).toMatchObject({
+      expect(
+        await core.dispatch('settings.update', {
+          backend: { mode: 'custom', supabaseUrl: 'ftp://x' },
+          notifications: {},
+        }),
+      ).toMatchObject({
         ok: false,
         error: { kind: 'invalid_input' },
       })
@@ -267,7 +391,10 @@ describe('app core, embedded default', () => {
   it('names a malformed environment configuration instead of silently using another backend', async () => {
     const core = createAppCore(testPlatform(), { env: { SUPABASE_URL: 'not a url' }, logger })
     try {
-      expect(await value(core, 'session.get', {})).toEqual({ status: 'signed-out', reason: 'SUPABASE_URL is not valid: Invalid URL' })
+      expect(await value(core, 'session.get', {})).toEqual({
+        status: 'signed-out',
+        reason: 'SUPABASE_URL is not valid: Invalid URL',
+      })
       expect(await core.dispatch('session.signIn', { email: 'ava@acme.test', password: 'x' })).toMatchObject({
         ok: false,
         error: { kind: 'not_configured' },
@@ -280,14 +407,19 @@ describe('app core, embedded default', () => {
 
 /** This test process's children (Linux `ps`); a killed child stays listed, defunct, until it is reaped and its exit handled. */
 function children(): { pid: number; args: string }[] {
-  const listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+  const listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], {
+    encoding: 'utf8',
+  })
   return listing
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => ({ pid: Number.parseInt(line.trim(), 10), args: line.trim().replace(/^\d+\s+/, '') }))
 }
 
-const embeddedChildren = () => children().filter((child) => child.args.includes('embedded-stack')).map((child) => child.pid)
+const embeddedChildren = () =>
+  children()
+    .filter((child) => child.args.includes('embedded-stack'))
+    .map((child) => child.pid)
 const reaped = (pid: number) => !children().some((child) => child.pid === pid)
 
 describe('app core, embedded server crash', () => {
@@ -299,7 +431,12 @@ describe('app core, embedded server crash', () => {
     try {
       await value(core, 'session.signIn', { email: 'cleo@globex.test', password: 'inbox-demo-1' })
       await until(live, 'live')
-      const cached = (await value<{ items: Conversation[] }>(core, 'conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).items
+      const cached = (
+        await value<{ items: Conversation[] }>(core, 'conversations.list', {
+          workspaceId: GLOBEX.workspaceId,
+          filter: 'All',
+        })
+      ).items
       expect(cached.length).toBeGreaterThan(0)
 
       const [first] = embeddedChildren()
@@ -309,8 +446,20 @@ describe('app core, embedded server crash', () => {
       await until(live, 'live again', 60_000)
       expect(await value(core, 'session.get', {})).toMatchObject({ status: 'signed-in' })
       await value(core, 'view.report', { focused: false, openConversationId: null })
-      expect(await value(core, 'dev.simulateInbound', { workspaceId: GLOBEX.workspaceId, from: '+15557040002', body: 'After the restart' })).toBeNull()
-      await until(() => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).content === 'After the restart'), 'the SMS after the restart')
+      expect(
+        await value(core, 'dev.simulateInbound', {
+          workspaceId: GLOBEX.workspaceId,
+          from: '+15557040002',
+          body: 'After the restart',
+        }),
+      ).toBeNull()
+      await until(
+        () =>
+          events.some(
+            (e) => e.event === 'message.upserted' && (e.payload as Message).content === 'After the restart',
+          ),
+        'the SMS after the restart',
+      )
 
       // Two more crashes are restarted; the fourth within five minutes is not.
       for (let crash = 2; crash <= 4; crash += 1) {
@@ -322,7 +471,12 @@ describe('app core, embedded server crash', () => {
       await until(async () => !(await live()), 'offline after the crash loop')
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       expect(embeddedChildren()).toEqual([])
-      const stillCached = (await value<{ items: Conversation[] }>(core, 'conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })).items
+      const stillCached = (
+        await value<{ items: Conversation[] }>(core, 'conversations.list', {
+          workspaceId: GLOBEX.workspaceId,
+          filter: 'All',
+        })
+      ).items
       expect(stillCached.map((c) => c.id)).toEqual(expect.arrayContaining(cached.map((c) => c.id)))
     } finally {
       await core.dispose()

@@ -7,7 +7,6 @@ import type {
   ConnectionState,
   Conversation,
   DesktopNotification,
-
   SessionState,
   Settings,
   Workspace,
@@ -17,10 +16,20 @@ import { appError, err, ok, type Result } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/log.ts'
 import { Cache, defaultRetention, type RetentionPolicy } from '../cache/cache.ts'
 import { launchEmbeddedStack, type EmbeddedStack } from '../embedded-stack/launcher.ts'
-import { badgeFor, decideNotification, initialNotificationState, type ViewState } from '../notifications/policy.ts'
+import {
+  badgeFor,
+  decideNotification,
+  initialNotificationState,
+  type ViewState,
+} from '../notifications/policy.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
 import type { Platform } from '../platform.ts'
-import { createSessionService, fetchWorkspaces, postgrestError, type SessionService } from '../session/session.ts'
+import {
+  createSessionService,
+  fetchWorkspaces,
+  postgrestError,
+  type SessionService,
+} from '../session/session.ts'
 import { contactColumns, messageColumns, parseConversation, parseMessage } from '../sync/rows.ts'
 import { createSyncService, type MessageChange, type SyncService } from '../sync/sync.ts'
 import { checkEvent, createDispatcher, type Handlers, type Reply } from './dispatch.ts'
@@ -113,14 +122,21 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
   function chooseBackend(): Result<BackendSettings> {
     if (backendOverride) return ok(backendOverride)
     const resolved = resolveBackend(settings, env)
-    return resolved.ok ? ok(resolved.backend ?? { mode: 'embedded' }) : err('not_configured', resolved.message)
+    return resolved.ok
+      ? ok(resolved.backend ?? { mode: 'embedded' })
+      : err('not_configured', resolved.message)
   }
 
   const storageKey = (backend: BackendSettings) =>
-    backend.mode === 'embedded' ? 'embedded' : createHash('sha256').update(backend.supabaseUrl).digest('hex').slice(0, 16)
+    backend.mode === 'embedded'
+      ? 'embedded'
+      : createHash('sha256').update(backend.supabaseUrl).digest('hex').slice(0, 16)
 
   function publishBadge(current: Runtime): void {
-    const badge: Badge = badgeFor(current.cache.unreadByWorkspace(), current.workspaces.map((w) => w.id))
+    const badge: Badge = badgeFor(
+      current.cache.unreadByWorkspace(),
+      current.workspaces.map((w) => w.id),
+    )
     const key = JSON.stringify(badge)
     if (key === lastBadge) return
     lastBadge = key
@@ -191,7 +207,12 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
         logger.error('embedded stack failed', { error })
         return null
       }
-      target = { mode: 'custom', supabaseUrl: embedded.supabaseUrl, anonKey: embedded.anonKey, relayUrl: embedded.relayUrl }
+      target = {
+        mode: 'custom',
+        supabaseUrl: embedded.supabaseUrl,
+        anonKey: embedded.anonKey,
+        relayUrl: embedded.relayUrl,
+      }
     }
     if (target.mode !== 'custom') return null
     const key = storageKey(backend)
@@ -235,7 +256,10 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       current.sync.setOnline(online)
       if (online) current.outbox.kick()
     })
-    const retention = setInterval(() => cache.applyRetention(config.retention ?? defaultRetention), 6 * 3_600_000)
+    const retention = setInterval(
+      () => cache.applyRetention(config.retention ?? defaultRetention),
+      6 * 3_600_000,
+    )
     retention.unref()
     // Opening only proves the header and schema are readable; the full check runs after the first paint.
     const integrity = setTimeout(() => {
@@ -275,7 +299,9 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       if (embeddedRestarts.length >= maxEmbeddedRestarts) {
         // A server that keeps dying would restart forever; the cache stays readable, offline.
         runtimeError = 'The embedded server keeps stopping. Restart the app to bring it back.'
-        logger.error('the embedded server keeps stopping; not restarting it again', { restarts: embeddedRestarts.length })
+        logger.error('the embedded server keeps stopping; not restarting it again', {
+          restarts: embeddedRestarts.length,
+        })
         return
       }
       embeddedRestarts.push(now)
@@ -338,7 +364,9 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     return auth
   }
 
-  async function conversationOf(contactId: string): Promise<Result<{ current: Runtime; conversation: Conversation }>> {
+  async function conversationOf(
+    contactId: string,
+  ): Promise<Result<{ current: Runtime; conversation: Conversation }>> {
     const auth = await signedIn()
     if (!auth.ok) return auth
     const conversation = auth.value.current.cache.getConversation(contactId)
@@ -348,7 +376,8 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
 
   const connectionState = async (): Promise<ConnectionState> => {
     const current = await runtime
-    if (!current || !current.session.userId()) return { status: 'offline', lastSyncAt: current?.cache.lastSyncAt() ?? null }
+    if (!current || !current.session.userId())
+      return { status: 'offline', lastSyncAt: current?.cache.lastSyncAt() ?? null }
     return current.sync.state()
   }
 
@@ -361,7 +390,9 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       }),
     'session.get': async () => {
       const current = await runtime
-      const state: SessionState = current ? current.session.state() : { status: 'signed-out', reason: runtimeError }
+      const state: SessionState = current
+        ? current.session.state()
+        : { status: 'signed-out', reason: runtimeError }
       return ok(state)
     },
     'session.signIn': async ({ email, password }) => {
@@ -433,7 +464,9 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       const found = await conversationOf(contactId)
       if (!found.ok) return found
       const { current, conversation } = found.value
-      const { error } = await current.session.client.rpc('mark_conversation_unread', { contact_id: contactId })
+      const { error } = await current.session.client.rpc('mark_conversation_unread', {
+        contact_id: contactId,
+      })
       if (error) return { ok: false, error: postgrestError(error) }
       if (conversation.unreadCount === 0) {
         const patched = current.cache.patchConversation(contactId, { unreadCount: 1 })
@@ -447,7 +480,11 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       const { current } = found.value
       const cached = current.cache.thread(contactId, before, limit)
       // Older history than the cache keeps (retention) comes from the server, and is cached on the way.
-      if (cached.hasMore || cached.messages.length >= limit || (before === null && cached.messages.length > 0)) {
+      if (
+        cached.hasMore ||
+        cached.messages.length >= limit ||
+        (before === null && cached.messages.length > 0)
+      ) {
         return ok(cached)
       }
       const oldest = cached.messages[0]?.createdAt ?? before
@@ -466,14 +503,18 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
         if (message) current.cache.upsertMessage(message)
       }
       const merged = current.cache.thread(contactId, before, limit)
-      return ok({ messages: merged.messages, hasMore: merged.hasMore || rows.length > limit - cached.messages.length })
+      return ok({
+        messages: merged.messages,
+        hasMore: merged.hasMore || rows.length > limit - cached.messages.length,
+      })
     },
     'messages.send': async ({ workspaceId, contactId, body }) => {
       const auth = await memberOf(workspaceId)
       if (!auth.ok) return auth
       const { current, userId } = auth.value
       const conversation = current.cache.getConversation(contactId)
-      if (!conversation || conversation.workspaceId !== workspaceId) return err('not_found', 'This conversation is not in that workspace.')
+      if (!conversation || conversation.workspaceId !== workspaceId)
+        return err('not_found', 'This conversation is not in that workspace.')
       const message = current.outbox.send({ workspaceId, contactId, body, userId })
       emit('message.upserted', message)
       return ok(message)
@@ -501,7 +542,10 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
         lastBadge = ''
         runtime = boot()
         const current = await runtime
-        emit('session.changed', current ? current.session.state() : { status: 'signed-out', reason: runtimeError })
+        emit(
+          'session.changed',
+          current ? current.session.state() : { status: 'signed-out', reason: runtimeError },
+        )
         emit('connection.changed', await connectionState())
       }
       return ok(settings)
@@ -512,7 +556,8 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     },
     'dev.simulateInbound': async ({ workspaceId, from, body }) => {
       const current = await runtime
-      if (!current?.embedded) return err('not_configured', 'Simulating an SMS is only available with the embedded server.')
+      if (!current?.embedded)
+        return err('not_configured', 'Simulating an SMS is only available with the embedded server.')
       return current.embedded.simulateInbound({ workspaceId, from, body })
     },
     'shell.openExternal': async ({ url }) => {

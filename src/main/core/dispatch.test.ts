@@ -44,7 +44,18 @@ function rng(seed: number): () => number {
 
 function noise(random: () => number, depth = 0): unknown {
   const pick = Math.floor(random() * (depth > 2 ? 7 : 10))
-  const strings = ['', 'x', '💥'.repeat(5), 'a'.repeat(5000), '__proto__', 'javascript:alert(1)', '+1555', WS, '<script>', '\u0000']
+  const strings = [
+    '',
+    'x',
+    '💥'.repeat(5),
+    'a'.repeat(5000),
+    '__proto__',
+    'javascript:alert(1)',
+    '+1555',
+    WS,
+    '<script>',
+    '\u0000',
+  ]
   switch (pick) {
     case 0:
       return null
@@ -63,9 +74,22 @@ function noise(random: () => number, depth = 0): unknown {
     case 7:
       return Array.from({ length: Math.floor(random() * 4) }, () => noise(random, depth + 1))
     default: {
-      const keys = ['workspaceId', 'contactId', 'body', 'email', 'limit', 'filter', '__proto__', 'constructor', 'extra', 'url', 'backend']
+      const keys = [
+        'workspaceId',
+        'contactId',
+        'body',
+        'email',
+        'limit',
+        'filter',
+        '__proto__',
+        'constructor',
+        'extra',
+        'url',
+        'backend',
+      ]
       const out: Record<string, unknown> = {}
-      for (let i = Math.floor(random() * 4); i > 0; i--) out[keys[Math.floor(random() * keys.length)]!] = noise(random, depth + 1)
+      for (let i = Math.floor(random() * 4); i > 0; i--)
+        out[keys[Math.floor(random() * keys.length)]!] = noise(random, depth + 1)
       return out
     }
   }
@@ -141,8 +165,19 @@ describe('dispatch', () => {
     const { logger } = createMemoryLogger('fuzz')
     const { handlers, calls } = spyHandlers()
     const dispatch = createDispatcher(handlers, logger)
-    for (const channel of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'session.get ']) {
-      expect(await dispatch(channel, {})).toEqual({ ok: false, error: { kind: 'invalid_input', message: 'Unknown request channel.' } })
+    for (const channel of [
+      'nope',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      '',
+      'session.get ',
+    ]) {
+      expect(await dispatch(channel, {})).toEqual({
+        ok: false,
+        error: { kind: 'invalid_input', message: 'Unknown request channel.' },
+      })
     }
     expect(calls).toEqual([])
   })
@@ -154,15 +189,22 @@ describe('dispatch', () => {
       throw new Error('secret stack detail at /home/app/main.ts:12')
     }
     handlers['connection.get'] = async () => ok({ status: 'sideways', lastSyncAt: null } as never)
-    handlers['workspaces.list'] = async () => ({ ok: false, error: { kind: 'nonsense', message: 'x' } }) as never
+    handlers['workspaces.list'] = async () =>
+      ({ ok: false, error: { kind: 'nonsense', message: 'x' } }) as never
     const dispatch = createDispatcher(handlers, logger)
     const thrown = await dispatch('session.get', {})
-    expect(thrown).toEqual({ ok: false, error: { kind: 'internal', message: 'Something went wrong in the app. Please try again.' } })
+    expect(thrown).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'Something went wrong in the app. Please try again.' },
+    })
     expect(await dispatch('connection.get', {})).toEqual({
       ok: false,
       error: { kind: 'internal', message: 'The app produced an invalid answer.' },
     })
-    expect(await dispatch('workspaces.list', {})).toEqual({ ok: false, error: { kind: 'internal', message: 'Something went wrong in the app.' } })
+    expect(await dispatch('workspaces.list', {})).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'Something went wrong in the app.' },
+    })
     expect(lines.some((line) => line.includes('request handler threw'))).toBe(true)
   })
 })

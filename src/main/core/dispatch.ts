@@ -26,7 +26,10 @@ export function describeIssues(error: z.ZodError): string {
   const issue = error.issues[0]
   if (!issue) return 'The request is malformed.'
   const where = issue.path.length > 0 ? issue.path.join('.') : 'payload'
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : ''
+  const more =
+    error.issues.length > 1
+      ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})`
+      : ''
   return `Invalid ${where}: ${issue.message}${more}`
 }
 
@@ -45,11 +48,16 @@ export function createDispatcher(handlers: Handlers, logger: Logger): Dispatch {
     }
     if (!result.ok) {
       const error = appErrorSchema.safeParse(result.error)
-      return error.success ? { ok: false, error: error.data } : err('internal', 'Something went wrong in the app.')
+      return error.success
+        ? { ok: false, error: error.data }
+        : err('internal', 'Something went wrong in the app.')
     }
     const response = requests[channel].response.safeParse(result.value)
     if (!response.success) {
-      logger.error('handler answered outside the contract', { channel, problem: describeIssues(response.error) })
+      logger.error('handler answered outside the contract', {
+        channel,
+        problem: describeIssues(response.error),
+      })
       return err('internal', 'The app produced an invalid answer.')
     }
     return { ok: true, value: response.data }
@@ -57,7 +65,11 @@ export function createDispatcher(handlers: Handlers, logger: Logger): Dispatch {
 }
 
 /** Validates an outgoing event; an invalid one is logged and dropped, never sent. */
-export function checkEvent(event: EventChannel, payload: unknown, logger: Logger): { ok: true; payload: unknown } | { ok: false } {
+export function checkEvent(
+  event: EventChannel,
+  payload: unknown,
+  logger: Logger,
+): { ok: true; payload: unknown } | { ok: false } {
   if (!isEventChannel(event)) return { ok: false }
   const parsed = events[event].safeParse(payload)
   if (!parsed.success) {

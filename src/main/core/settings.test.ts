@@ -15,29 +15,67 @@ describe('backend configuration', () => {
       { SUPABASE_URL: 'https://abc.supabase.co/', SUPABASE_ANON_KEY: key },
       {
         ok: true,
-        backend: { mode: 'custom', supabaseUrl: 'https://abc.supabase.co', anonKey: key, relayUrl: 'https://abc.supabase.co/functions/v1/sms-relay' },
+        backend: {
+          mode: 'custom',
+          supabaseUrl: 'https://abc.supabase.co',
+          anonKey: key,
+          relayUrl: 'https://abc.supabase.co/functions/v1/sms-relay',
+        },
       },
     ],
     [
-      { SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: key, RELAY_URL: 'https://relay.example.com/' },
-      { ok: true, backend: { mode: 'custom', supabaseUrl: 'https://abc.supabase.co', anonKey: key, relayUrl: 'https://relay.example.com' } },
+      {
+        SUPABASE_URL: 'https://abc.supabase.co',
+        SUPABASE_ANON_KEY: key,
+        RELAY_URL: 'https://relay.example.com/',
+      },
+      {
+        ok: true,
+        backend: {
+          mode: 'custom',
+          supabaseUrl: 'https://abc.supabase.co',
+          anonKey: key,
+          relayUrl: 'https://relay.example.com',
+        },
+      },
     ],
-    [{ SUPABASE_URL: 'https://abc.supabase.co' }, { ok: false, message: 'SUPABASE_ANON_KEY is not valid: Too small: expected string to have >=20 characters' }],
-    [{ SUPABASE_URL: 'ftp://abc', SUPABASE_ANON_KEY: key }, { ok: false, message: 'SUPABASE_URL is not valid: Invalid URL' }],
+    [
+      { SUPABASE_URL: 'https://abc.supabase.co' },
+      {
+        ok: false,
+        message: 'SUPABASE_ANON_KEY is not valid: Too small: expected string to have >=20 characters',
+      },
+    ],
+    [
+      { SUPABASE_URL: 'ftp://abc', SUPABASE_ANON_KEY: key },
+      { ok: false, message: 'SUPABASE_URL is not valid: Invalid URL' },
+    ],
     [
       { SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: key, RELAY_URL: 'file:///x' },
       { ok: false, message: 'RELAY_URL is not valid: Invalid URL' },
     ],
   ]
   for (const [env, expected] of table) {
-    it(`${JSON.stringify(env)} → ${expected.ok ? (expected.backend?.mode ?? 'none') : 'error'}`, () => expect(backendFromEnv(env)).toEqual(expected))
+    it(`${JSON.stringify(env)} → ${expected.ok ? (expected.backend?.mode ?? 'none') : 'error'}`, () =>
+      expect(backendFromEnv(env)).toEqual(expected))
   }
 
   it('prefers a custom backend in the settings file, then the environment, then the embedded default', () => {
-    const custom = { mode: 'custom' as const, supabaseUrl: 'https://x.supabase.co', anonKey: key, relayUrl: 'https://x.supabase.co/r' }
+    const custom = {
+      mode: 'custom' as const,
+      supabaseUrl: 'https://x.supabase.co',
+      anonKey: key,
+      relayUrl: 'https://x.supabase.co/r',
+    }
     const env = { SUPABASE_URL: 'https://env.supabase.co', SUPABASE_ANON_KEY: key }
-    expect(resolveBackend({ ...defaultSettings, backend: custom }, env)).toEqual({ ok: true, backend: custom })
-    expect(resolveBackend(defaultSettings, env)).toMatchObject({ ok: true, backend: { supabaseUrl: 'https://env.supabase.co' } })
+    expect(resolveBackend({ ...defaultSettings, backend: custom }, env)).toEqual({
+      ok: true,
+      backend: custom,
+    })
+    expect(resolveBackend(defaultSettings, env)).toMatchObject({
+      ok: true,
+      backend: { supabaseUrl: 'https://env.supabase.co' },
+    })
     expect(resolveBackend(defaultSettings, {})).toEqual({ ok: true, backend: { mode: 'embedded' } })
   })
 
@@ -47,7 +85,10 @@ describe('backend configuration', () => {
       const file = join(dir, 'settings.json')
       const { logger, lines } = createMemoryLogger('settings')
       expect(loadSettings(file, logger)).toEqual(defaultSettings)
-      const settings = { backend: { mode: 'embedded' as const }, notifications: { w: { enabled: false, sound: true } } }
+      const settings = {
+        backend: { mode: 'embedded' as const },
+        notifications: { w: { enabled: false, sound: true } },
+      }
       saveSettings(file, settings)
       expect(loadSettings(file, logger)).toEqual(settings)
       writeFileSync(file, '{ not json')

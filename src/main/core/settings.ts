@@ -1,6 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { backendSettingsSchema, settingsSchema, type BackendSettings, type Settings } from '../../shared/domain.ts'
+import {
+  backendSettingsSchema,
+  settingsSchema,
+  type BackendSettings,
+  type Settings,
+} from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 
 /**
@@ -38,12 +43,16 @@ export function backendFromEnv(env: Record<string, string | undefined>): EnvBack
     mode: 'custom' as const,
     supabaseUrl: supabaseUrl.replace(/\/+$/, ''),
     anonKey: env.SUPABASE_ANON_KEY?.trim() ?? '',
-    relayUrl: (env.RELAY_URL?.trim() || `${supabaseUrl.replace(/\/+$/, '')}/functions/v1/sms-relay`).replace(/\/+$/, ''),
+    relayUrl: (env.RELAY_URL?.trim() || `${supabaseUrl.replace(/\/+$/, '')}/functions/v1/sms-relay`).replace(
+      /\/+$/,
+      '',
+    ),
   }
   const parsed = backendSettingsSchema.safeParse(candidate)
   if (!parsed.success) {
     const field = String(parsed.error.issues[0]?.path[0] ?? 'settings')
-    const name = { supabaseUrl: 'SUPABASE_URL', anonKey: 'SUPABASE_ANON_KEY', relayUrl: 'RELAY_URL' }[field] ?? field
+    const name =
+      { supabaseUrl: 'SUPABASE_URL', anonKey: 'SUPABASE_ANON_KEY', relayUrl: 'RELAY_URL' }[field] ?? field
     return { ok: false, message: `${name} is not valid: ${parsed.error.issues[0]?.message ?? 'invalid'}` }
   }
   return { ok: true, backend: parsed.data }

@@ -41,7 +41,14 @@ function fakeWindow(url = APP_ENTRY) {
 
 describe('security policy', () => {
   it('builds a CSP allowing only own scripts and the configured backend origins', () => {
-    const origins = httpOrigins(['https://abc.supabase.co/rest', 'https://abc.supabase.co', 'https://relay.example.com/sms', 'javascript:x', null, 'nope'])
+    const origins = httpOrigins([
+      'https://abc.supabase.co/rest',
+      'https://abc.supabase.co',
+      'https://relay.example.com/sms',
+      'javascript:x',
+      null,
+      'nope',
+    ])
     expect(origins).toEqual(['https://abc.supabase.co', 'https://relay.example.com'])
     const csp = buildCsp(origins)
     expect(csp).toContain("default-src 'none'")
@@ -84,7 +91,9 @@ describe('security policy', () => {
     expect(bundlePath('app://bundle/assets/index.js', root, sep)).toBe(`${root}${sep}assets${sep}index.js`)
     // The URL parser already resolves dot segments: the path stays inside the bundle.
     expect(bundlePath('app://bundle/../../etc/passwd', root, sep)).toBe(`${root}${sep}etc${sep}passwd`)
-    expect(bundlePath('app://bundle/%2e%2e/%2e%2e/etc/passwd', root, sep)).toBe(`${root}${sep}etc${sep}passwd`)
+    expect(bundlePath('app://bundle/%2e%2e/%2e%2e/etc/passwd', root, sep)).toBe(
+      `${root}${sep}etc${sep}passwd`,
+    )
     expect(bundlePath('app://bundle/..%2f..%2fetc/passwd', root, sep)).toBeNull()
     expect(bundlePath('app://bundle/..%5c..%5cetc', root, sep)).toBeNull()
     expect(bundlePath('app://bundle/a%00.js', root, sep)).toBeNull()
@@ -117,10 +126,24 @@ describe('window hardening', () => {
       },
     })
     const decisions: Record<string, boolean> = {}
-    for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen']) {
+    for (const permission of [
+      'notifications',
+      'media',
+      'geolocation',
+      'clipboard-read',
+      'openExternal',
+      'fullscreen',
+    ]) {
       request!(null, permission, (granted) => (decisions[permission] = granted))
     }
-    expect(decisions).toEqual({ notifications: true, media: false, geolocation: false, 'clipboard-read': false, openExternal: false, fullscreen: false })
+    expect(decisions).toEqual({
+      notifications: true,
+      media: false,
+      geolocation: false,
+      'clipboard-read': false,
+      openExternal: false,
+      fullscreen: false,
+    })
     expect(check!(null, 'notifications')).toBe(true)
     expect(check!(null, 'media')).toBe(false)
   })
@@ -128,7 +151,11 @@ describe('window hardening', () => {
   it('denies navigation and new windows; web links go to the OS browser', () => {
     const window = fakeWindow()
     const opened: string[] = []
-    lockNavigation(window as unknown as BrowserWindow, { devServerUrl: null, openExternal: (url) => opened.push(url), logger })
+    lockNavigation(window as unknown as BrowserWindow, {
+      devServerUrl: null,
+      openExternal: (url) => opened.push(url),
+      logger,
+    })
     const navigate = (url: string) => {
       const event = { preventDefault: vi.fn() }
       window.webContents.emit('will-navigate', event, url)
@@ -178,7 +205,15 @@ describe('IPC', () => {
       logger,
     })
     const own = { sender: window.webContents, senderFrame: window.webContents.mainFrame }
-    return { window, invoke: (event: unknown, ...args: unknown[]) => handler!(event, ...args), calls, listeners, dispose, ipcMain, own }
+    return {
+      window,
+      invoke: (event: unknown, ...args: unknown[]) => handler!(event, ...args),
+      calls,
+      listeners,
+      dispose,
+      ipcMain,
+      own,
+    }
   }
 
   it('answers the app window and refuses foreign senders on every channel without running a handler', async () => {
@@ -188,7 +223,10 @@ describe('IPC', () => {
       { sender: other.webContents, senderFrame: other.webContents.mainFrame },
       { sender: window.webContents, senderFrame: { url: APP_ENTRY } },
       { sender: window.webContents, senderFrame: null },
-      { sender: fakeWindow('https://evil.example/').webContents, senderFrame: { url: 'https://evil.example/' } },
+      {
+        sender: fakeWindow('https://evil.example/').webContents,
+        senderFrame: { url: 'https://evil.example/' },
+      },
     ]
     for (const channel of requestChannels) {
       for (const event of foreign) {
@@ -204,7 +242,10 @@ describe('IPC', () => {
     const navigatedAway = fakeWindow('https://evil.example/')
     expect(
       isTrustedSender(
-        { sender: navigatedAway.webContents, senderFrame: navigatedAway.webContents.mainFrame } as unknown as IpcMainInvokeEvent,
+        {
+          sender: navigatedAway.webContents,
+          senderFrame: navigatedAway.webContents.mainFrame,
+        } as unknown as IpcMainInvokeEvent,
         navigatedAway as unknown as BrowserWindow,
         null,
       ),
@@ -230,7 +271,10 @@ describe('IPC', () => {
   it('forwards core events to the window and unregisters on dispose', () => {
     const { window, listeners, dispose, ipcMain } = setup()
     listeners[0]!('badge.changed' as never, { total: 1, perWorkspace: {} })
-    expect(window.webContents.send).toHaveBeenCalledWith(ipcChannels.event, 'badge.changed', { total: 1, perWorkspace: {} })
+    expect(window.webContents.send).toHaveBeenCalledWith(ipcChannels.event, 'badge.changed', {
+      total: 1,
+      perWorkspace: {},
+    })
     dispose()
     expect(ipcMain.removeHandler).toHaveBeenCalledWith(ipcChannels.request)
   })
@@ -239,7 +283,11 @@ describe('IPC', () => {
 describe('Electron platform', () => {
   function deps(overrides: Partial<ElectronPlatformDeps> = {}) {
     const window = fakeWindow()
-    const natives: (EventEmitter & { options: unknown; show: ReturnType<typeof vi.fn>; close: ReturnType<typeof vi.fn> })[] = []
+    const natives: (EventEmitter & {
+      options: unknown
+      show: ReturnType<typeof vi.fn>
+      close: ReturnType<typeof vi.fn>
+    })[] = []
     const clicks: DesktopNotification[] = []
     const power = new EventEmitter()
     const tray = { setToolTip: vi.fn() }
@@ -271,7 +319,7 @@ describe('Electron platform', () => {
     return { full, window, natives, clicks, power, tray, app }
   }
 
-  it('uses safeStorage, and calls Linux\'s hard-coded-key fallback unavailable', () => {
+  it("uses safeStorage, and calls Linux's hard-coded-key fallback unavailable", () => {
     const secure = createElectronPlatform(deps().full).secretStore
     expect(secure.isAvailable()).toBe(true)
     expect(secure.decrypt(secure.encrypt('token'))).toBe('token')

@@ -133,11 +133,19 @@ describe('electron entry', () => {
     expect(state.appEvents.has('second-instance')).toBe(true)
     expect(state.appEvents.has('web-contents-created')).toBe(true)
 
-    const handler = state.handled.get(ipcChannels.request) as (event: unknown, channel: unknown, payload: unknown) => Promise<unknown>
+    const handler = state.handled.get(ipcChannels.request) as (
+      event: unknown,
+      channel: unknown,
+      payload: unknown,
+    ) => Promise<unknown>
     expect(handler).toBeTypeOf('function')
     const window = (await import('electron')).BrowserWindow.getAllWindows()
     expect(window).toHaveLength(1)
-    const foreign = await handler({ sender: {}, senderFrame: { url: 'https://evil.example/' } }, 'app.info', {})
+    const foreign = await handler(
+      { sender: {}, senderFrame: { url: 'https://evil.example/' } },
+      'app.info',
+      {},
+    )
     expect(foreign).toMatchObject({ ok: false, error: { kind: 'forbidden' } })
 
     // Quitting disposes the services first, then quits for real.

@@ -1,5 +1,18 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, nativeImage, net, Notification, powerMonitor, protocol, safeStorage, session, shell, Tray } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  nativeImage,
+  net,
+  Notification,
+  powerMonitor,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+  Tray,
+} from 'electron'
 import { createLogger } from '../../shared/log.ts'
 import { createAppCore, type AppCore } from '../core/app-core.ts'
 import { loadSettings, resolveBackend } from '../core/settings.ts'
@@ -16,7 +29,8 @@ import { hardenSession, lockNavigation } from './window.ts'
  */
 const logger = createLogger('electron')
 const here = import.meta.dirname
-const devServerUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
+const devServerUrl =
+  !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
 const resources = join(app.getAppPath(), 'resources')
 
 if (process.env.SMS_INBOX_USER_DATA) app.setPath('userData', process.env.SMS_INBOX_USER_DATA)
@@ -96,14 +110,26 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession)
-    protocol.handle(APP_SCHEME, createBundleHandler(join(here, '../renderer'), () => buildCsp(connectOrigins())))
+    protocol.handle(
+      APP_SCHEME,
+      createBundleHandler(join(here, '../renderer'), () => buildCsp(connectOrigins())),
+    )
     if (devServerUrl) {
       session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
-        callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [buildCsp(connectOrigins())] } }),
+        callback({
+          responseHeaders: {
+            ...details.responseHeaders,
+            'Content-Security-Policy': [buildCsp(connectOrigins())],
+          },
+        }),
       )
     }
     try {
-      tray = new Tray(nativeImage.createFromPath(join(resources, process.platform === 'darwin' ? 'trayTemplate.png' : 'icons/32x32.png')))
+      tray = new Tray(
+        nativeImage.createFromPath(
+          join(resources, process.platform === 'darwin' ? 'trayTemplate.png' : 'icons/32x32.png'),
+        ),
+      )
       tray.setToolTip('SMS Inbox')
       tray.on('click', focus)
     } catch (error) {
@@ -124,7 +150,9 @@ if (!app.requestSingleInstanceLock()) {
       logger,
     })
     // From source while developing: the local backend reads its SQL and modules beside its own files.
-    const embeddedHostModule = app.isPackaged ? join(here, 'embedded-stack.js') : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
+    const embeddedHostModule = app.isPackaged
+      ? join(here, 'embedded-stack.js')
+      : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
     // The bundled host finds migrations and seed in the resources (electron-builder extraResources); the child inherits the env.
     if (app.isPackaged) {
       process.env.EMBEDDED_SUPABASE_DIR ??= join(process.resourcesPath, 'supabase')

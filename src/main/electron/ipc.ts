@@ -10,7 +10,11 @@ import { isAppUrl } from './security.ts'
  * from the main frame of the app's own window showing the app's own page; everything
  * else gets a typed `forbidden` and never reaches a handler.
  */
-export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>, window: BrowserWindow | null, devServerUrl: string | null): boolean {
+export function isTrustedSender(
+  event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>,
+  window: BrowserWindow | null,
+  devServerUrl: string | null,
+): boolean {
   if (!window || window.isDestroyed()) return false
   const frame = event.senderFrame
   if (!frame || event.sender !== window.webContents || frame !== window.webContents.mainFrame) return false
@@ -27,7 +31,9 @@ export function registerIpc(options: {
   const { ipcMain, core, logger } = options
   ipcMain.handle(ipcChannels.request, async (event, channel: unknown, payload: unknown) => {
     if (!isTrustedSender(event, options.window(), options.devServerUrl)) {
-      logger.warn('refused a request from an untrusted sender', { channel: typeof channel === 'string' ? channel.slice(0, 64) : typeof channel })
+      logger.warn('refused a request from an untrusted sender', {
+        channel: typeof channel === 'string' ? channel.slice(0, 64) : typeof channel,
+      })
       return err('forbidden', 'This request did not come from the app window.')
     }
     try {

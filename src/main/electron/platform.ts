@@ -1,4 +1,13 @@
-import type { App, BrowserWindow, NativeImage, Notification as ElectronNotification, PowerMonitor, SafeStorage, Shell, Tray } from 'electron'
+import type {
+  App,
+  BrowserWindow,
+  NativeImage,
+  Notification as ElectronNotification,
+  PowerMonitor,
+  SafeStorage,
+  Shell,
+  Tray,
+} from 'electron'
 import type { Badge, DesktopNotification } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import { badgeLabel } from '../notifications/policy.ts'
@@ -8,10 +17,17 @@ import { externalUrl } from './security.ts'
 /** What the Platform needs from Electron, passed in so this module is testable with doubles. */
 export interface ElectronPlatformDeps {
   app: Pick<App, 'getPath' | 'getVersion' | 'setBadgeCount'>
-  safeStorage: Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString' | 'getSelectedStorageBackend'>
+  safeStorage: Pick<
+    SafeStorage,
+    'isEncryptionAvailable' | 'encryptString' | 'decryptString' | 'getSelectedStorageBackend'
+  >
   powerMonitor: Pick<PowerMonitor, 'on' | 'off'>
   shell: Pick<Shell, 'openExternal'>
-  createNotification(options: { title: string; body: string; silent: boolean }): Pick<ElectronNotification, 'on' | 'show' | 'close'>
+  createNotification(options: {
+    title: string
+    body: string
+    silent: boolean
+  }): Pick<ElectronNotification, 'on' | 'show' | 'close'>
   /** Whether the OS is online (Electron's net.isOnline). */
   isOnline(): boolean
   window(): BrowserWindow | null
@@ -40,7 +56,11 @@ export function createElectronPlatform(deps: ElectronPlatformDeps): Platform {
     notify(notification) {
       // A burst summary keeps one id: the previous one is replaced, not stacked.
       shown.get(notification.id)?.close()
-      const native = deps.createNotification({ title: notification.title, body: notification.body, silent: !notification.sound })
+      const native = deps.createNotification({
+        title: notification.title,
+        body: notification.body,
+        silent: !notification.sound,
+      })
       native.on('click', () => {
         const window = deps.window()
         if (window && !window.isDestroyed()) {
@@ -61,7 +81,10 @@ export function createElectronPlatform(deps: ElectronPlatformDeps): Platform {
       deps.app.setBadgeCount(badge.total)
       const window = deps.window()
       if (deps.platform === 'win32' && window && !window.isDestroyed()) {
-        window.setOverlayIcon(badge.total > 0 ? deps.overlayIcon() : null, badge.total > 0 ? `${label} unread` : '')
+        window.setOverlayIcon(
+          badge.total > 0 ? deps.overlayIcon() : null,
+          badge.total > 0 ? `${label} unread` : '',
+        )
       }
       deps.tray()?.setToolTip(badge.total > 0 ? `SMS Inbox — ${label} unread` : 'SMS Inbox')
     },

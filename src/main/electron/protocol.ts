@@ -19,7 +19,10 @@ const contentTypes: Record<string, string> = {
  * gets no headers, and its origin would be the whole disk). Paths that leave the
  * bundle folder are 404, as is every other host.
  */
-export function createBundleHandler(rendererDir: string, csp: () => string): (request: Request) => Promise<Response> {
+export function createBundleHandler(
+  rendererDir: string,
+  csp: () => string,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     const path = request.method === 'GET' ? bundlePath(request.url, rendererDir, sep) : null
     if (!path) return new Response('Not found', { status: 404 })

@@ -73,7 +73,14 @@ export function externalUrl(url: string): string | null {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null
   if (parsed.username || parsed.password) return null
   const host = parsed.hostname.toLowerCase()
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host) || host === '0.0.0.0') return null
+  if (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\./.test(host) ||
+    host === '0.0.0.0'
+  )
+    return null
   return parsed.href
 }
 
@@ -95,6 +102,11 @@ export function bundlePath(requestUrl: string, root: string, sep: string): strin
   if (relative === '/' || relative === '') relative = '/index.html'
   if (relative.includes('\0') || relative.split(/[\\/]/).some((part) => part === '..')) return null
   const base = root.endsWith(sep) ? root : root + sep
-  const full = base + relative.replace(/^[\\/]+/, '').split('/').join(sep)
+  const full =
+    base +
+    relative
+      .replace(/^[\\/]+/, '')
+      .split('/')
+      .join(sep)
   return full.startsWith(base) ? full : null
 }

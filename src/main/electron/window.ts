@@ -3,8 +3,12 @@ import type { Logger } from '../../shared/log.ts'
 import { externalUrl, isAppUrl } from './security.ts'
 
 /** Only notifications may be granted; camera, geolocation, clipboard reads and the rest are denied. */
-export function hardenSession(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>): void {
-  session.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'))
+export function hardenSession(
+  session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>,
+): void {
+  session.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(permission === 'notifications'),
+  )
   session.setPermissionCheckHandler((_contents, permission) => permission === 'notifications')
 }
 

@@ -21,7 +21,8 @@ const preferredPort = Number(process.env.EMBEDDED_PORT ?? 54321)
 // A packaged app has no repository around its bundle: the Electron layer passes the
 // migrations it ships as resources, and the snapshot cache goes beside the data.
 const supabaseDir = process.env.EMBEDDED_SUPABASE_DIR || undefined
-const snapshotDir = process.env.EMBEDDED_SNAPSHOT_DIR || (dataDir ? join(dirname(dataDir), 'pglite-snapshots') : undefined)
+const snapshotDir =
+  process.env.EMBEDDED_SNAPSHOT_DIR || (dataDir ? join(dirname(dataDir), 'pglite-snapshots') : undefined)
 
 const reply = (message: HostMessage) => process.send?.(message)
 
@@ -35,13 +36,22 @@ async function start(): Promise<{ backend: LocalBackend; double: TwilioDouble; r
   if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
   let backend: LocalBackend
   try {
-    backend = await startLocalBackend({ port: preferredPort, dataDir, supabaseDir, snapshotDir, seed: true, logger })
+    backend = await startLocalBackend({
+      port: preferredPort,
+      dataDir,
+      supabaseDir,
+      snapshotDir,
+      seed: true,
+      logger,
+    })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
     logger.warn('preferred port taken, using a free one', { port: preferredPort })
     backend = await startLocalBackend({ port: 0, dataDir, supabaseDir, snapshotDir, seed: true, logger })
   }
-  const accounts = await backend.db.query<TwilioAccountRow>('select workspace_id, account_sid, auth_token from public.workspace_twilio_config')
+  const accounts = await backend.db.query<TwilioAccountRow>(
+    'select workspace_id, account_sid, auth_token from public.workspace_twilio_config',
+  )
   const double = await startTwilioDouble({
     accounts: accounts.rows.map((row) => ({ sid: row.account_sid, authToken: row.auth_token })),
     logger: logger.child({ part: 'twilio-double' }),
@@ -90,7 +100,9 @@ async function simulateInbound(
     from: input.from,
     body: input.body,
   })
-  return result.status < 300 ? null : appError('upstream', `The relay refused the simulated SMS (HTTP ${result.status}).`)
+  return result.status < 300
+    ? null
+    : appError('upstream', `The relay refused the simulated SMS (HTTP ${result.status}).`)
 }
 
 try {

@@ -40,7 +40,9 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
     // Electron's Node may predate type stripping by default; Node 24 accepts the flag as a no-op.
-    execArgv: options.hostModule.endsWith('.ts') ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning'] : [],
+    execArgv: options.hostModule.endsWith('.ts')
+      ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning']
+      : [],
   })
   // The child logs JSON lines; they join the app's log as they are.
   child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
@@ -70,7 +72,9 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
         clearTimeout(timeout)
         reject(new Error(`The embedded server could not start: ${message.message}`))
       } else if (message.type === 'result') {
-        pending.get(message.id)?.(message.error ? { ok: false, error: message.error } : { ok: true, value: null })
+        pending.get(message.id)?.(
+          message.error ? { ok: false, error: message.error } : { ok: true, value: null },
+        )
         pending.delete(message.id)
       } else {
         clearTimeout(timeout)
@@ -79,7 +83,8 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
     })
     child.on('exit', (code) => {
       clearTimeout(timeout)
-      for (const settle of pending.values()) settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
+      for (const settle of pending.values())
+        settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
       pending.clear()
       if (!stopping) {
         logger.error('embedded stack exited', { code })

@@ -65,7 +65,11 @@ describe('notification policy', () => {
       view: unfocused,
       expected: { title: 'Dana Whitfield · Acme', body: 'Where is my order?', sound: true },
     },
-    { name: 'focused on that conversation: nothing', view: { focused: true, openConversationId: CONTACT }, expected: null },
+    {
+      name: 'focused on that conversation: nothing',
+      view: { focused: true, openConversationId: CONTACT },
+      expected: null,
+    },
     {
       name: 'focused on another conversation notifies',
       view: { focused: true, openConversationId: OTHER },
@@ -89,7 +93,12 @@ describe('notification policy', () => {
       settings: silent,
       expected: { title: 'Dana Whitfield · Acme', body: 'Where is my order?', sound: false },
     },
-    { name: 'outbound messages never notify', view: unfocused, message: { direction: 'outbound' }, expected: null },
+    {
+      name: 'outbound messages never notify',
+      view: unfocused,
+      message: { direction: 'outbound' },
+      expected: null,
+    },
     {
       name: 'unnamed contact shows the formatted number',
       view: unfocused,
@@ -109,7 +118,12 @@ describe('notification policy', () => {
       const message = inbound(row.message)
       const decision = decideNotification(
         initialNotificationState,
-        { message, conversation: row.conversation === undefined ? conversation : row.conversation, workspaceName: 'Acme', now: 1000 },
+        {
+          message,
+          conversation: row.conversation === undefined ? conversation : row.conversation,
+          workspaceName: 'Acme',
+          now: 1000,
+        },
         row.view,
         row.settings ?? {},
       )
@@ -132,7 +146,12 @@ describe('notification policy', () => {
     const shown: { id: string; contactId: string | null; body: string; sound: boolean }[] = []
     const at = [0, 100, 200, 300, 400, 1900, 3950, 6000]
     for (const now of at) {
-      const decision = decideNotification(state, { message: inbound(), conversation, workspaceName: 'Acme', now }, unfocused, {})
+      const decision = decideNotification(
+        state,
+        { message: inbound(), conversation, workspaceName: 'Acme', now },
+        unfocused,
+        {},
+      )
       state = decision.state
       if (decision.notification) shown.push(decision.notification)
     }
@@ -179,7 +198,12 @@ describe('notification policy', () => {
         {},
       ).state
     }
-    const next = decideNotification(state, { message: inbound(), conversation, workspaceName: 'Acme', now: 10 }, unfocused, {})
+    const next = decideNotification(
+      state,
+      { message: inbound(), conversation, workspaceName: 'Acme', now: 10 },
+      unfocused,
+      {},
+    )
     expect(next.notification?.contactId).toBe(CONTACT)
   })
 })

@@ -1,4 +1,10 @@
-import type { Badge, Conversation, DesktopNotification, Message, NotificationSettings } from '../../shared/domain.ts'
+import type {
+  Badge,
+  Conversation,
+  DesktopNotification,
+  Message,
+  NotificationSettings,
+} from '../../shared/domain.ts'
 
 /**
  * When an inbound SMS becomes a desktop notification. Pure: the caller keeps the

@@ -23,7 +23,9 @@ let globexContact: TestContact
 const servers: Server[] = []
 
 /** A relay in front of the relay: answers `failures` requests itself, then forwards (or forwards and hides the answer). */
-async function flakyProxy(plan: ('fail' | 'forward-then-fail' | 'forward')[]): Promise<{ url: string; seen: number }> {
+async function flakyProxy(
+  plan: ('fail' | 'forward-then-fail' | 'forward')[],
+): Promise<{ url: string; seen: number }> {
   const state = { url: '', seen: 0 }
   const server = createServer((request, response) => {
     const step = plan[state.seen] ?? 'forward'
@@ -32,7 +34,9 @@ async function flakyProxy(plan: ('fail' | 'forward-then-fail' | 'forward')[]): P
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
       if (step === 'fail') {
-        response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"kind":"internal","message":"boom"}}')
+        response
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"kind":"internal","message":"boom"}}')
         return
       }
       fetch(`${stack.relayUrl}${request.url}`, {
@@ -77,22 +81,37 @@ function outboxFor(cache: Cache, url: string, onMessage: (m: Message) => void = 
 }
 
 const twilioSends = () =>
-  stack.double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300)
+  stack.double.requests.filter(
+    (r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.status < 300,
+  )
 
 /** One send through a flaky proxy, run until the outbox has nothing left to deliver; `sends` are the Twilio sends it caused. */
-async function sendThroughProxy(plan: Parameters<typeof flakyProxy>[0], cacheFile: string, contact: TestContact, body: string) {
+async function sendThroughProxy(
+  plan: Parameters<typeof flakyProxy>[0],
+  cacheFile: string,
+  contact: TestContact,
+  body: string,
+) {
   const cache = Cache.open(join(dir, cacheFile))
   const proxy = await flakyProxy(plan)
   const outbox = outboxFor(cache, proxy.url)
   const before = twilioSends().length
-  const message = outbox.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId: session.userId()! })
+  const message = outbox.send({
+    workspaceId: ACME.workspaceId,
+    contactId: contact.id,
+    body,
+    userId: session.userId()!,
+  })
   await outbox.drained()
   await outbox.stop()
   return { cache, proxy, message, sends: twilioSends().slice(before) }
 }
 
 async function serverRows(ids: string[]) {
-  const { data, error } = await stack.service.from('messages').select('id, content, status, contact_id').in('id', ids)
+  const { data, error } = await stack.service
+    .from('messages')
+    .select('id, content, status, contact_id')
+    .in('id', ids)
   if (error) throw new Error(error.message)
   return data as { id: string; content: string; status: string; contact_id: string }[]
 }
@@ -120,8 +139,13 @@ describe('outbox', () => {
     const cache = Cache.open(path)
     const offline = outboxFor(cache, await deadUrl())
     const userId = session.userId()!
-    const plan = [contactA, contactB, contactA, contactB, contactA].map((contact, i) => ({ contact, body: `restart test ${i}` }))
-    const sent = plan.map(({ contact, body }) => offline.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId }))
+    const plan = [contactA, contactB, contactA, contactB, contactA].map((contact, i) => ({
+      contact,
+      body: `restart test ${i}`,
+    }))
+    const sent = plan.map(({ contact, body }) =>
+      offline.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId }),
+    )
     expect(sent.every((m) => m.status === 'queued')).toBe(true)
     // Let it try (and fail) a few times before the "app quits".
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -151,7 +175,12 @@ describe('outbox', () => {
   })
 
   it('retries through relay 500s and delivers once', async () => {
-    const { cache, proxy, message, sends } = await sendThroughProxy(['fail', 'fail', 'fail'], 'flaky.sqlite', contactA, 'after the storm')
+    const { cache, proxy, message, sends } = await sendThroughProxy(
+      ['fail', 'fail', 'fail'],
+      'flaky.sqlite',
+      contactA,
+      'after the storm',
+    )
     expect(proxy.seen).toBe(4)
     expect(sends.map((r) => r.params.Body)).toEqual(['after the storm'])
     expect(await serverRows([message.id])).toHaveLength(1)
@@ -160,7 +189,12 @@ describe('outbox', () => {
   })
 
   it('never sends twice when the relay accepted but the answer was lost', async () => {
-    const { cache, proxy, message, sends } = await sendThroughProxy(['forward-then-fail'], 'lost.sqlite', contactB, 'said once')
+    const { cache, proxy, message, sends } = await sendThroughProxy(
+      ['forward-then-fail'],
+      'lost.sqlite',
+      contactB,
+      'said once',
+    )
     expect(proxy.seen).toBe(2)
     expect(sends).toHaveLength(1)
     expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
@@ -171,7 +205,12 @@ describe('outbox', () => {
     const cache = Cache.open(join(dir, 'refused.sqlite'))
     const outbox = outboxFor(cache, stack.relayUrl)
     // A contact of another workspace: the relay refuses with 404, a permanent failure.
-    const refused = outbox.send({ workspaceId: ACME.workspaceId, contactId: globexContact.id, body: 'wrong place', userId: session.userId()! })
+    const refused = outbox.send({
+      workspaceId: ACME.workspaceId,
+      contactId: globexContact.id,
+      body: 'wrong place',
+      userId: session.userId()!,
+    })
     await outbox.drained()
     expect(cache.getMessage(refused.id)).toMatchObject({
       status: 'failed',
@@ -182,7 +221,12 @@ describe('outbox', () => {
 
     // Twilio refuses a magic invalid number: the relay stores the message failed, without a SID.
     const invalid = await ensureContact(stack.service, ACME.workspaceId, '+15005550001')
-    const twilioRefused = outbox.send({ workspaceId: ACME.workspaceId, contactId: invalid.id, body: 'to nowhere', userId: session.userId()! })
+    const twilioRefused = outbox.send({
+      workspaceId: ACME.workspaceId,
+      contactId: invalid.id,
+      body: 'to nowhere',
+      userId: session.userId()!,
+    })
     await outbox.drained()
     expect(cache.getMessage(twilioRefused.id)).toMatchObject({ status: 'failed', errorCode: '21211' })
 
@@ -196,7 +240,12 @@ describe('outbox', () => {
     expect(cache.getMessage(twilioRefused.id)?.status).toBe('failed')
     expect(await serverRows([twilioRefused.id])).toHaveLength(1)
 
-    const queuedAgain = outbox.send({ workspaceId: ACME.workspaceId, contactId: contactA.id, body: 'fine', userId: session.userId()! })
+    const queuedAgain = outbox.send({
+      workspaceId: ACME.workspaceId,
+      contactId: contactA.id,
+      body: 'fine',
+      userId: session.userId()!,
+    })
     await outbox.drained()
     expect(outbox.retry(queuedAgain.id)).toEqual({
       ok: false,

@@ -48,7 +48,11 @@ type Attempt = { kind: 'done'; message: Message } | { kind: 'transient'; reason:
 
 /** The relay reports the stored row with Postgres timestamps; the cache keeps them normalized like every synced row. */
 export function relayToMessage(row: RelayMessage): Message {
-  return toMessage({ ...row, created_at: normalizeTimestamp(row.created_at), updated_at: normalizeTimestamp(row.updated_at) })
+  return toMessage({
+    ...row,
+    created_at: normalizeTimestamp(row.created_at),
+    updated_at: normalizeTimestamp(row.updated_at),
+  })
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
@@ -112,7 +116,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
         ...local,
         status: 'failed',
         errorCode: error.success ? error.data.error.kind : String(response.status),
-        errorMessage: error.success ? error.data.error.message : `The relay refused the message (HTTP ${response.status}).`,
+        errorMessage: error.success
+          ? error.data.error.message
+          : `The relay refused the message (HTTP ${response.status}).`,
       },
     }
   }
@@ -128,7 +134,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (result.refresh) await options.refreshSession()
     const attempts = entry.attempts + 1
     const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(entry.attempts, 16)) * (0.5 + random() / 2)
-    logger.info('send deferred', { messageId: entry.messageId, attempts, reason: result.reason, delay: Math.round(delay) })
+    logger.info('send deferred', {
+      messageId: entry.messageId,
+      attempts,
+      reason: result.reason,
+      delay: Math.round(delay),
+    })
     cache.scheduleOutboxRetry(entry.messageId, attempts, now() + delay)
   }
 
@@ -138,7 +149,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const heads = cache.outboxHeads()
       const due = heads.filter((entry) => entry.nextAttemptAt <= now())
       if (due.length > 0) {
-        await Promise.all(due.map((entry) => deliver(entry).catch((error: unknown) => logger.error('delivery crashed', { error }))))
+        await Promise.all(
+          due.map((entry) =>
+            deliver(entry).catch((error: unknown) => logger.error('delivery crashed', { error })),
+          ),
+        )
         again = true
       } else if (heads.length > 0 && !stopped) {
         const next = Math.min(...heads.map((entry) => entry.nextAttemptAt))
@@ -182,7 +197,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     },
     retry(messageId) {
       const message = cache.getMessage(messageId)
-      if (!message || message.direction !== 'outbound') return { ok: false, error: appError('not_found', 'No such sent message.') }
+      if (!message || message.direction !== 'outbound')
+        return { ok: false, error: appError('not_found', 'No such sent message.') }
       if (message.status !== 'failed') {
         return { ok: false, error: appError('conflict', 'Only a failed message can be retried.') }
       }

@@ -26,7 +26,13 @@ afterAll(async () => {
 })
 
 function open(file: string, secrets: SecretStore): SessionService {
-  const service = createSessionService({ supabaseUrl: backend.url, anonKey: backend.anonKey, storageFile: file, secrets, logger })
+  const service = createSessionService({
+    supabaseUrl: backend.url,
+    anonKey: backend.anonKey,
+    storageFile: file,
+    secrets,
+    logger,
+  })
   services.push(service)
   return service
 }
@@ -95,7 +101,10 @@ describe('session', () => {
     const service = open(join(dir, 'session-b.bin'), createAesSecretStore(randomBytes(32)))
     await service.ready
     const result = await service.signIn('ava@acme.test', 'wrong-password')
-    expect(result).toEqual({ ok: false, error: { kind: 'unauthorized', message: 'Wrong email or password.' } })
+    expect(result).toEqual({
+      ok: false,
+      error: { kind: 'unauthorized', message: 'Wrong email or password.' },
+    })
     expect(service.state().status).toBe('signed-out')
   })
 
@@ -119,7 +128,11 @@ describe('session', () => {
     const service = open(file, unavailableSecretStore)
     await service.ready
     const result = await service.signIn('cleo@globex.test', 'inbox-demo-1')
-    expect(result.ok && result.value).toMatchObject({ status: 'signed-in', persistence: 'memory', persistenceWarning: NO_KEY_STORE_WARNING })
+    expect(result.ok && result.value).toMatchObject({
+      status: 'signed-in',
+      persistence: 'memory',
+      persistenceWarning: NO_KEY_STORE_WARNING,
+    })
     expect(existsSync(file)).toBe(false)
     service.dispose()
     const after = open(file, unavailableSecretStore)

@@ -66,7 +66,9 @@ export function createSessionService(options: SessionOptions): SessionService {
     session = next
     if (next) {
       // supabase-js does this too; doing it here keeps the socket right whatever its version does.
-      client.realtime.setAuth(next.access_token).catch((error: unknown) => logger.warn('realtime setAuth failed', { error }))
+      client.realtime
+        .setAuth(next.access_token)
+        .catch((error: unknown) => logger.warn('realtime setAuth failed', { error }))
     } else if (wasSignedIn && event === 'SIGNED_OUT' && !signingOut) {
       signOutReason = 'Your session ended. Please sign in again.'
     }
@@ -127,10 +129,14 @@ export function createSessionService(options: SessionOptions): SessionService {
   }
 }
 
-function authError(error: { name: string; message: string; status?: number; code?: string } | null): AppError {
+function authError(
+  error: { name: string; message: string; status?: number; code?: string } | null,
+): AppError {
   if (!error) return appError('internal', 'Sign-in returned no session.')
-  if (error.status === 400 || error.code === 'invalid_credentials') return appError('unauthorized', 'Wrong email or password.')
-  if (error.status === 429) return appError('rate_limited', 'Too many sign-in attempts. Wait a minute and try again.')
+  if (error.status === 400 || error.code === 'invalid_credentials')
+    return appError('unauthorized', 'Wrong email or password.')
+  if (error.status === 429)
+    return appError('rate_limited', 'Too many sign-in attempts. Wait a minute and try again.')
   if (!error.status || error.name === 'AuthRetryableFetchError') {
     return appError('offline', 'The server cannot be reached. Check the connection and try again.')
   }
@@ -144,7 +150,10 @@ interface MemberRow {
 }
 
 /** The agent's workspaces with whether each can send, in name order. */
-export async function fetchWorkspaces(client: SupabaseClient, userId: string): Promise<Result<Omit<Workspace, 'unreadTotal'>[]>> {
+export async function fetchWorkspaces(
+  client: SupabaseClient,
+  userId: string,
+): Promise<Result<Omit<Workspace, 'unreadTotal'>[]>> {
   const [members, sending] = await Promise.all([
     client.from('workspace_members').select('role, workspace_id, workspaces(id, name)').eq('user_id', userId),
     client.rpc('workspace_sending_status'),
@@ -153,7 +162,11 @@ export async function fetchWorkspaces(client: SupabaseClient, userId: string): P
   const status = new Map<string, { is_configured: boolean; sending_number: string | null }>()
   // Without the sending status the workspace still opens; the composer then says it cannot send.
   if (!sending.error) {
-    for (const row of (sending.data ?? []) as { workspace_id: string; is_configured: boolean; sending_number: string | null }[]) {
+    for (const row of (sending.data ?? []) as {
+      workspace_id: string
+      is_configured: boolean
+      sending_number: string | null
+    }[]) {
       status.set(row.workspace_id, row)
     }
   }
@@ -176,7 +189,8 @@ export async function fetchWorkspaces(client: SupabaseClient, userId: string): P
 }
 
 export function postgrestError(error: { message: string; code?: string }): AppError {
-  if (error.code === '42501' || error.code === 'PGRST301') return appError('forbidden', 'You are not allowed to do that in this workspace.')
+  if (error.code === '42501' || error.code === 'PGRST301')
+    return appError('forbidden', 'You are not allowed to do that in this workspace.')
   if (error.code === 'PGRST116') return appError('not_found', 'Not found.')
   if (!error.code || /fetch failed|network|ECONNREFUSED/i.test(error.message)) {
     return appError('offline', 'The server cannot be reached.')

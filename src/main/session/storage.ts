@@ -28,7 +28,9 @@ export function createSessionStorage(file: string, secrets: SecretStore, logger?
     try {
       const parsed: unknown = JSON.parse(secrets.decrypt(readFileSync(file)))
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-        items = Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+        items = Object.fromEntries(
+          Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+        )
       }
     } catch (error) {
       // Encrypted by another user or machine, or damaged: it can never be read, so drop it.

@@ -44,8 +44,10 @@ export const messageRowSchema = z.object({
 })
 
 /** The columns to select: never the embedding, never anything the UI does not show. */
-export const contactColumns = 'id, workspace_id, phone_number, name, email, conversation_status, unread_count, last_message_at, last_message_preview, updated_at'
-export const messageColumns = 'id, workspace_id, contact_id, direction, content, status, error_code, error_message, created_at, updated_at, created_by'
+export const contactColumns =
+  'id, workspace_id, phone_number, name, email, conversation_status, unread_count, last_message_at, last_message_preview, updated_at'
+export const messageColumns =
+  'id, workspace_id, contact_id, direction, content, status, error_code, error_message, created_at, updated_at, created_by'
 
 export function toConversation(row: z.infer<typeof contactRowSchema>): Conversation {
   return {

@@ -23,7 +23,12 @@ let contactId: string
 const changes: MessageChange[] = []
 const states: ConnectionState['status'][] = []
 
-async function insertInbound(count: number, label: string, workspaceId = ACME.workspaceId, contact = contactId): Promise<string[]> {
+async function insertInbound(
+  count: number,
+  label: string,
+  workspaceId = ACME.workspaceId,
+  contact = contactId,
+): Promise<string[]> {
   const rows = Array.from({ length: count }, (_, i) => ({
     workspace_id: workspaceId,
     contact_id: contact,
@@ -36,7 +41,8 @@ async function insertInbound(count: number, label: string, workspaceId = ACME.wo
   return (data as { id: string }[]).map((row) => row.id)
 }
 
-const insertedIds = (ids: string[]) => changes.filter((c) => c.outcome === 'inserted' && ids.includes(c.message.id))
+const insertedIds = (ids: string[]) =>
+  changes.filter((c) => c.outcome === 'inserted' && ids.includes(c.message.id))
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
@@ -97,7 +103,9 @@ describe('realtime sync', () => {
     await sync.whenLive()
     const newInserts = changes.slice(before).filter((c) => c.outcome === 'inserted')
     expect(newInserts.map((c) => c.message.id).sort()).toEqual([...ids].sort())
-    const thread = cache.thread(contactId, null, 500).messages.filter((m) => m.content.startsWith('while away'))
+    const thread = cache
+      .thread(contactId, null, 500)
+      .messages.filter((m) => m.content.startsWith('while away'))
     expect(thread).toHaveLength(20)
     expect(new Set(thread.map((m) => m.id)).size).toBe(20)
     // Backfilled rows after a cursor existed are news (notifiable), not history.
@@ -128,7 +136,9 @@ describe('realtime sync', () => {
     const events = changes.slice(before).filter((c) => ids.includes(c.message.id))
     expect(events.map((c) => c.message.id).sort()).toEqual([...ids].sort())
     expect(events.every((c) => c.outcome === 'inserted')).toBe(true)
-    expect(cache.thread(contactId, null, 500).messages.filter((m) => m.content.startsWith('overlap'))).toHaveLength(5)
+    expect(
+      cache.thread(contactId, null, 500).messages.filter((m) => m.content.startsWith('overlap')),
+    ).toHaveLength(5)
   })
 
   it('keeps receiving live changes after the session refreshes its token', async () => {

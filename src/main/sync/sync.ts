@@ -156,7 +156,10 @@ export function createSyncService(options: SyncOptions): SyncService {
     return conversation.updatedAt
   }
 
-  const onChange = (workspace: WorkspaceSync, payload: RealtimePostgresChangesPayload<Record<string, unknown>>) => {
+  const onChange = (
+    workspace: WorkspaceSync,
+    payload: RealtimePostgresChangesPayload<Record<string, unknown>>,
+  ) => {
     if (stopped) return
     try {
       if (payload.eventType === 'DELETE') {
@@ -164,18 +167,25 @@ export function createSyncService(options: SyncOptions): SyncService {
         if (!id) return
         if (payload.table === 'messages') {
           const message = cache.getMessage(id)
-          if (message && cache.deleteMessage(id)) options.onMessage({ message, outcome: 'deleted', source: 'live', initial: false })
+          if (message && cache.deleteMessage(id))
+            options.onMessage({ message, outcome: 'deleted', source: 'live', initial: false })
         } else {
           const conversation = cache.getConversation(id)
-          if (conversation && cache.deleteConversation(id)) options.onConversation({ conversation, outcome: 'deleted' })
+          if (conversation && cache.deleteConversation(id))
+            options.onConversation({ conversation, outcome: 'deleted' })
         }
         return
       }
       const at =
-        payload.table === 'messages' ? applyMessage(payload.new, 'live', false) : applyConversation(payload.new, 'live')
+        payload.table === 'messages'
+          ? applyMessage(payload.new, 'live', false)
+          : applyConversation(payload.new, 'live')
       // Live rows move the cursor only while live: during a backfill they may be ahead of rows not yet read.
       if (at && workspace.phase === 'live') {
-        cache.advanceSync(workspace.id, payload.table === 'messages' ? { messagesCursor: at } : { contactsCursor: at })
+        cache.advanceSync(
+          workspace.id,
+          payload.table === 'messages' ? { messagesCursor: at } : { contactsCursor: at },
+        )
       }
     } catch (error) {
       logger.error('applying a realtime change failed', { error, table: payload.table })
@@ -222,12 +232,18 @@ export function createSyncService(options: SyncOptions): SyncService {
   async function backfill(workspace: WorkspaceSync): Promise<void> {
     const sync = cache.syncState(workspace.id)
     const initial = sync.messagesCursor === null
-    const contactsFrom = sync.contactsCursor ? timestampMinus(sync.contactsCursor, overlapMs) : '1970-01-01T00:00:00.000000Z'
+    const contactsFrom = sync.contactsCursor
+      ? timestampMinus(sync.contactsCursor, overlapMs)
+      : '1970-01-01T00:00:00.000000Z'
     const messagesFrom = sync.messagesCursor
       ? timestampMinus(sync.messagesCursor, overlapMs)
       : nowTimestamp(now() - initialDays * 86_400_000)
-    const contactsCursor = await backfillTable('contacts', workspace.id, contactsFrom, (row) => applyConversation(row, 'backfill'))
-    const messagesCursor = await backfillTable('messages', workspace.id, messagesFrom, (row) => applyMessage(row, 'backfill', initial))
+    const contactsCursor = await backfillTable('contacts', workspace.id, contactsFrom, (row) =>
+      applyConversation(row, 'backfill'),
+    )
+    const messagesCursor = await backfillTable('messages', workspace.id, messagesFrom, (row) =>
+      applyMessage(row, 'backfill', initial),
+    )
     cache.advanceSync(workspace.id, {
       contactsCursor,
       messagesCursor: messagesCursor ?? (initial ? messagesFrom : null),
@@ -263,7 +279,11 @@ export function createSyncService(options: SyncOptions): SyncService {
         workspace.failures++
         workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
         const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** workspace.failures) * (0.5 + Math.random() / 2)
-        logger.warn('backfill failed, retrying', { error, workspaceId: workspace.id, delay: Math.round(delay) })
+        logger.warn('backfill failed, retrying', {
+          error,
+          workspaceId: workspace.id,
+          delay: Math.round(delay),
+        })
         if (!stopped) workspace.retry = setTimeout(() => catchUp(workspace), delay)
       } finally {
         workspace.running = null
@@ -302,7 +322,8 @@ export function createSyncService(options: SyncOptions): SyncService {
           return
         }
         workspace.subscribed = false
-        if (workspace.phase !== 'backfilling') workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
+        if (workspace.phase !== 'backfilling')
+          workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
         publish()
         // CHANNEL_ERROR and TIMED_OUT are rejoined by realtime-js; a CLOSED channel is not.
         if (status === 'CLOSED') {
@@ -330,7 +351,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     state,
     setWorkspaces(ids) {
       if (stopped) return
-      for (const workspace of [...workspaces.values()]) if (!ids.includes(workspace.id)) unsubscribe(workspace)
+      for (const workspace of [...workspaces.values()])
+        if (!ids.includes(workspace.id)) unsubscribe(workspace)
       for (const id of ids) if (!workspaces.has(id)) workspaces.set(id, subscribe(id))
       publish()
     },

@@ -30,7 +30,11 @@ export async function startRelayStack(
   }
   const backend = await startLocalBackend({ port: 0, seed: true, logger: logs.backend.logger })
   const double = await startTwilioDouble({
-    accounts: [ACME, GLOBEX].map((workspace) => ({ sid: workspace.accountSid, authToken: workspace.authToken, numbers: [workspace.number] })),
+    accounts: [ACME, GLOBEX].map((workspace) => ({
+      sid: workspace.accountSid,
+      authToken: workspace.authToken,
+      numbers: [workspace.number],
+    })),
     logger: logs.double.logger,
     callbackDelayMs: options.callbackDelayMs ?? 0,
     ...(options.optedOut ? { optedOut: options.optedOut } : {}),

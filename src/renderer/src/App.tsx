@@ -59,7 +59,15 @@ export function App() {
 
   return (
     <>
-      {loadError && !session ? <LoadFailed /> : !session ? <Loading /> : session.status === 'signed-in' ? <Inbox /> : <SignIn />}
+      {loadError && !session ? (
+        <LoadFailed />
+      ) : !session ? (
+        <Loading />
+      ) : session.status === 'signed-in' ? (
+        <Inbox />
+      ) : (
+        <SignIn />
+      )}
       {settingsOpen && <SettingsDialog />}
       {helpOpen && <HelpOverlay />}
     </>

@@ -13,7 +13,10 @@ import './styles/app.css'
 
 // Electron's preload provides the API; in a browser the shell's WebSocket carries the same contract.
 const api =
-  window.appApi ?? createWebSocketApi(shellSocketUrl(window.location), (status) => useConnection.getState().setTransport(status))
+  window.appApi ??
+  createWebSocketApi(shellSocketUrl(window.location), (status) =>
+    useConnection.getState().setTransport(status),
+  )
 setApi(api)
 wireEvents(api)
 // The inbox's first paint needs the workspaces and its first page of conversations: ask now, beside

@@ -13,6 +13,9 @@ export function getApi(): AppApi {
   return current
 }
 
-export function call<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<Result<ResponseOf<C>>> {
+export function call<C extends RequestChannel>(
+  channel: C,
+  payload: RequestOf<C>,
+): Promise<Result<ResponseOf<C>>> {
   return getApi().request(channel, payload)
 }

@@ -73,7 +73,11 @@ export function createWebSocketApi(
           return
         }
         const value = requests[entry.channel].response.safeParse(reply.value)
-        entry.resolve(value.success ? { ok: true, value: value.data } : err('internal', 'The app sent a reply this page cannot read.'))
+        entry.resolve(
+          value.success
+            ? { ok: true, value: value.data }
+            : err('internal', 'The app sent a reply this page cannot read.'),
+        )
         return
       }
       const channel = frame.data.event as EventChannel

@@ -14,7 +14,8 @@ function codePoint(char: string): string {
 
 function SmsCounter({ text }: { text: string }) {
   const info = useMemo(() => countSmsSegments(text), [text])
-  if (info.characters === 0) return <span className="counter muted small">SMS · 160 characters per segment</span>
+  if (info.characters === 0)
+    return <span className="counter muted small">SMS · 160 characters per segment</span>
   return (
     <span className="counter small" data-testid="sms-counter" aria-live="polite">
       <span>
@@ -28,7 +29,9 @@ function SmsCounter({ text }: { text: string }) {
       {info.offending && (
         <span className="counter-warn" data-testid="sms-offending">
           {' '}
-          · UCS-2 because of <mark className="offending">{info.offending.char.trim() ? info.offending.char : '␣'}</mark> {codePoint(info.offending.char)}
+          · UCS-2 because of{' '}
+          <mark className="offending">{info.offending.char.trim() ? info.offending.char : '␣'}</mark>{' '}
+          {codePoint(info.offending.char)}
         </span>
       )}
     </span>
@@ -91,7 +94,11 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         className="composer-input"
         aria-label={`Reply to ${conversation.name ?? conversation.phoneNumber}`}
         aria-keyshortcuts="Enter Control+Enter"
-        placeholder={offline ? 'Type a reply: it will be queued and sent when you’re back online' : 'Type a reply (Enter sends, Shift+Enter for a new line)'}
+        placeholder={
+          offline
+            ? 'Type a reply: it will be queued and sent when you’re back online'
+            : 'Type a reply (Enter sends, Shift+Enter for a new line)'
+        }
         rows={2}
         maxLength={maxLength}
         value={draft}

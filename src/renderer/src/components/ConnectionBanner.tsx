@@ -26,22 +26,26 @@ export function ConnectionBanner() {
   }
   const cachedAt = state.lastSyncAt ? (
     <time dateTime={state.lastSyncAt} title={fullDateTime(state.lastSyncAt)}>
-      {dayKey(state.lastSyncAt) === dayKey(new Date().toISOString()) ? clockTime(state.lastSyncAt) : fullDateTime(state.lastSyncAt)}
+      {dayKey(state.lastSyncAt) === dayKey(new Date().toISOString())
+        ? clockTime(state.lastSyncAt)
+        : fullDateTime(state.lastSyncAt)}
     </time>
   ) : (
     'an unknown time'
   )
   return (
     <div className="banner banner-warn" role="status" data-testid="connection-banner">
-      <strong>{state.status === 'offline' ? 'Offline.' : 'Reconnecting…'}</strong> Showing conversations cached at {cachedAt}. Messages you
-      send will go out when you’re back online.
+      <strong>{state.status === 'offline' ? 'Offline.' : 'Reconnecting…'}</strong> Showing conversations
+      cached at {cachedAt}. Messages you send will go out when you’re back online.
     </div>
   )
 }
 
 export function LiveIndicator() {
   const status = useConnection((store) => store.state.status)
-  const label = { live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', offline: 'Offline' }[status]
+  const label = { live: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', offline: 'Offline' }[
+    status
+  ]
   return (
     <span className={`live-indicator live-${status}`} data-testid="connection-status">
       <span className="dot" aria-hidden="true" />

@@ -157,7 +157,13 @@ function VirtualList({ ids, setSize }: { ids: string[]; setSize: number }) {
     >
       <div className="list-inner" style={{ height: virtualizer.getTotalSize() }}>
         {virtualizer.getVirtualItems().map((item) => (
-          <ConversationRow key={item.key} id={ids[item.index]!} index={item.index} count={Math.max(setSize, ids.length)} top={item.start} />
+          <ConversationRow
+            key={item.key}
+            id={ids[item.index]!}
+            index={item.index}
+            count={Math.max(setSize, ids.length)}
+            top={item.start}
+          />
         ))}
       </div>
     </div>
@@ -183,7 +189,9 @@ function SearchResults({ hits, query }: { hits: SearchHit[]; query: string }) {
       role="listbox"
       aria-label={`Search results for ${query}`}
       tabIndex={0}
-      aria-activedescendant={cursorId && hits.some((hit) => hit.conversation.id === cursorId) ? `hit-${cursorId}` : undefined}
+      aria-activedescendant={
+        cursorId && hits.some((hit) => hit.conversation.id === cursorId) ? `hit-${cursorId}` : undefined
+      }
     >
       {hits.map((hit) => (
         <div
@@ -199,7 +207,11 @@ function SearchResults({ hits, query }: { hits: SearchHit[]; query: string }) {
           <div className="row-main">
             <div className="row-top">
               <span className="row-name">
-                {hit.field === 'name' ? <Highlight text={hit.snippet} ranges={hit.highlights} /> : displayName(hit.conversation)}
+                {hit.field === 'name' ? (
+                  <Highlight text={hit.snippet} ranges={hit.highlights} />
+                ) : (
+                  displayName(hit.conversation)
+                )}
               </span>
               <time className="row-time">{relativeTime(hit.conversation.lastMessageAt)}</time>
             </div>
@@ -232,7 +244,11 @@ function useSearch(query: string, workspaceId: string | null) {
     const mine = ++sequence.current
     void call('conversations.search', { query: trimmed, workspaceId, limit: 50 }).then((result) => {
       if (mine !== sequence.current) return
-      setState(result.ok ? { query: trimmed, hits: result.value, error: null } : { query: trimmed, hits: [], error: result.error })
+      setState(
+        result.ok
+          ? { query: trimmed, hits: result.value, error: null }
+          : { query: trimmed, hits: [], error: result.error },
+      )
     })
   }, [query, workspaceId])
   return state

@@ -21,11 +21,17 @@ function BackendForm({ settings }: { settings: Settings }) {
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setSaved(false)
-    const parsed = backendSettingsSchema.safeParse(mode === 'embedded' ? { mode } : { mode, supabaseUrl, anonKey, relayUrl })
+    const parsed = backendSettingsSchema.safeParse(
+      mode === 'embedded' ? { mode } : { mode, supabaseUrl, anonKey, relayUrl },
+    )
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      const field = { supabaseUrl: 'Supabase URL', anonKey: 'Anon key', relayUrl: 'Relay URL' }[String(issue?.path[0])] ?? 'A field'
-      setProblem(`${field}: ${field === 'Anon key' ? 'paste the project’s anon (public) key' : 'enter a full http(s):// address'}.`)
+      const field =
+        { supabaseUrl: 'Supabase URL', anonKey: 'Anon key', relayUrl: 'Relay URL' }[String(issue?.path[0])] ??
+        'A field'
+      setProblem(
+        `${field}: ${field === 'Anon key' ? 'paste the project’s anon (public) key' : 'enter a full http(s):// address'}.`,
+      )
       return
     }
     setProblem(null)
@@ -38,17 +44,26 @@ function BackendForm({ settings }: { settings: Settings }) {
       <fieldset className="radio-group">
         <legend className="visually-hidden">Which backend</legend>
         <label className="radio">
-          <input type="radio" name="mode" checked={mode === 'embedded'} onChange={() => setMode('embedded')} />
+          <input
+            type="radio"
+            name="mode"
+            checked={mode === 'embedded'}
+            onChange={() => setMode('embedded')}
+          />
           <span>
             <strong>Built-in demo backend</strong>
-            <span className="muted small block">Runs on this computer with demo data. Nothing leaves your machine.</span>
+            <span className="muted small block">
+              Runs on this computer with demo data. Nothing leaves your machine.
+            </span>
           </span>
         </label>
         <label className="radio">
           <input type="radio" name="mode" checked={mode === 'custom'} onChange={() => setMode('custom')} />
           <span>
             <strong>Your Supabase project</strong>
-            <span className="muted small block">The project URL and anon key from Supabase, and your SMS relay.</span>
+            <span className="muted small block">
+              The project URL and anon key from Supabase, and your SMS relay.
+            </span>
           </span>
         </label>
       </fieldset>
@@ -56,15 +71,30 @@ function BackendForm({ settings }: { settings: Settings }) {
         <div className="fields">
           <label className="field">
             <span>Supabase URL</span>
-            <input type="url" value={supabaseUrl} placeholder="https://abcd.supabase.co" onChange={(event) => setSupabaseUrl(event.target.value)} />
+            <input
+              type="url"
+              value={supabaseUrl}
+              placeholder="https://abcd.supabase.co"
+              onChange={(event) => setSupabaseUrl(event.target.value)}
+            />
           </label>
           <label className="field">
             <span>Anon key</span>
-            <input type="text" value={anonKey} spellCheck={false} onChange={(event) => setAnonKey(event.target.value)} />
+            <input
+              type="text"
+              value={anonKey}
+              spellCheck={false}
+              onChange={(event) => setAnonKey(event.target.value)}
+            />
           </label>
           <label className="field">
             <span>Relay URL</span>
-            <input type="url" value={relayUrl} placeholder="https://abcd.supabase.co/functions/v1/sms-relay" onChange={(event) => setRelayUrl(event.target.value)} />
+            <input
+              type="url"
+              value={relayUrl}
+              placeholder="https://abcd.supabase.co/functions/v1/sms-relay"
+              onChange={(event) => setRelayUrl(event.target.value)}
+            />
           </label>
         </div>
       )}
@@ -95,24 +125,29 @@ function NotificationsForm({ settings }: { settings: Settings }) {
 
   const update = (workspaceId: string, change: Partial<NotificationSettings>) => {
     const current = settings.notifications[workspaceId] ?? defaultNotifications
-    void save({ ...settings, notifications: { ...settings.notifications, [workspaceId]: { ...current, ...change } } })
+    void save({
+      ...settings,
+      notifications: { ...settings.notifications, [workspaceId]: { ...current, ...change } },
+    })
   }
 
   return (
     <section className="settings-section" aria-labelledby="notifications-title">
       <h3 id="notifications-title">Notifications</h3>
-      {window.appApi === undefined && browserPermission !== 'granted' && browserPermission !== 'unsupported' && (
-        <p className="notice">
-          This browser hasn’t allowed notifications yet.{' '}
-          <button
-            type="button"
-            className="link"
-            onClick={() => void Notification.requestPermission().then(setBrowserPermission)}
-          >
-            Allow notifications
-          </button>
-        </p>
-      )}
+      {window.appApi === undefined &&
+        browserPermission !== 'granted' &&
+        browserPermission !== 'unsupported' && (
+          <p className="notice">
+            This browser hasn’t allowed notifications yet.{' '}
+            <button
+              type="button"
+              className="link"
+              onClick={() => void Notification.requestPermission().then(setBrowserPermission)}
+            >
+              Allow notifications
+            </button>
+          </p>
+        )}
       {workspaces.length === 0 ? (
         <p className="muted small">Sign in to choose notifications for each workspace.</p>
       ) : (

@@ -101,7 +101,9 @@ export function SignIn() {
         {info?.embedded && info.demoAccounts.length > 0 && (
           <section className="demo" aria-labelledby="demo-title">
             <h2 id="demo-title">Demo accounts</h2>
-            <p className="muted small">This copy runs on the built-in demo backend. Pick an account to try it.</p>
+            <p className="muted small">
+              This copy runs on the built-in demo backend. Pick an account to try it.
+            </p>
             <ul>
               {info.demoAccounts.map((account) => (
                 <li key={account.email}>

@@ -22,7 +22,12 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
   const [retrying, setRetrying] = useState(false)
   const outbound = message.direction === 'outbound'
   return (
-    <li className={`bubble-row ${outbound ? 'out' : 'in'}`} data-testid="message" data-status={message.status} data-id={message.id}>
+    <li
+      className={`bubble-row ${outbound ? 'out' : 'in'}`}
+      data-testid="message"
+      data-status={message.status}
+      data-id={message.id}
+    >
       <div className={`bubble${message.status === 'failed' ? ' bubble-failed' : ''}`}>
         <p className="bubble-text">{message.content}</p>
         <div className="bubble-meta">
@@ -103,7 +108,9 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
         <button
           type="button"
           className="button ghost"
-          onClick={() => void markUnread(conversation.id).then((failure) => setError(failure ? failure.message : null))}
+          onClick={() =>
+            void markUnread(conversation.id).then((failure) => setError(failure ? failure.message : null))
+          }
           title="Mark unread (U)"
         >
           Mark unread
@@ -143,7 +150,12 @@ function Messages({ contactId }: { contactId: string }) {
   const reopen = useThread((state) => state.open)
   const scrollRef = useRef<HTMLDivElement>(null)
   const pinned = useRef(true)
-  const previous = useRef<{ firstId: string | undefined; lastId: string | undefined; height: number; count: number }>({
+  const previous = useRef<{
+    firstId: string | undefined
+    lastId: string | undefined
+    height: number
+    count: number
+  }>({
     firstId: undefined,
     lastId: undefined,
     height: 0,
@@ -202,8 +214,20 @@ function Messages({ contactId }: { contactId: string }) {
   }
   return (
     <div className="messages-wrap">
-      <div ref={scrollRef} className="messages" onScroll={onScroll} tabIndex={0} role="log" aria-label="Messages" aria-live="polite">
-        {hasMore && <p className="older-hint muted small">{loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}</p>}
+      <div
+        ref={scrollRef}
+        className="messages"
+        onScroll={onScroll}
+        tabIndex={0}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+      >
+        {hasMore && (
+          <p className="older-hint muted small">
+            {loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}
+          </p>
+        )}
         {messages.length === 0 && <p className="empty muted">No messages yet. Say hello below.</p>}
         {groups.map((group) => (
           <section key={group.key} className="day" aria-label={group.label}>
@@ -250,7 +274,8 @@ export function Thread() {
           <ChatIcon />
           <p>Select a conversation</p>
           <p className="muted small">
-            Use <kbd>↑</kbd> <kbd>↓</kbd> or <kbd>J</kbd> <kbd>K</kbd> to move and <kbd>Enter</kbd> to open. Press <kbd>?</kbd> for all shortcuts.
+            Use <kbd>↑</kbd> <kbd>↓</kbd> or <kbd>J</kbd> <kbd>K</kbd> to move and <kbd>Enter</kbd> to open.
+            Press <kbd>?</kbd> for all shortcuts.
           </p>
         </div>
       </main>

@@ -53,13 +53,31 @@ export function WorkspaceRail() {
         })}
       </ul>
       <div className="rail-tools">
-        <button type="button" className="rail-tool" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelpOpen(true)}>
+        <button
+          type="button"
+          className="rail-tool"
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+          onClick={() => setHelpOpen(true)}
+        >
           <KeyboardIcon />
         </button>
-        <button type="button" className="rail-tool" aria-label="Settings" title="Settings" onClick={() => void showSettings()}>
+        <button
+          type="button"
+          className="rail-tool"
+          aria-label="Settings"
+          title="Settings"
+          onClick={() => void showSettings()}
+        >
           <SettingsIcon />
         </button>
-        <button type="button" className="rail-tool" aria-label="Sign out" title="Sign out" onClick={() => void signOut()}>
+        <button
+          type="button"
+          className="rail-tool"
+          aria-label="Sign out"
+          title="Sign out"
+          onClick={() => void signOut()}
+        >
           <SignOutIcon />
         </button>
         <span className="rail-version" data-testid="app-version">

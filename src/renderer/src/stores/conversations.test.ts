@@ -23,7 +23,10 @@ const conversation = (n: number, minutesAgo: number, extra: Partial<Conversation
 
 /** Seeds the store as a loaded workspace list would, without a transport. */
 function seed(items: Conversation[]) {
-  useConversations.setState({ byId: {}, lists: { [workspaceId]: { order: [], status: 'ready', error: null, complete: true, counts: null } } })
+  useConversations.setState({
+    byId: {},
+    lists: { [workspaceId]: { order: [], status: 'ready', error: null, complete: true, counts: null } },
+  })
   useConversations.getState().upsertMany(items)
 }
 const order = () => useConversations.getState().lists[workspaceId]!.order
@@ -59,7 +62,12 @@ describe('conversations store', () => {
   })
 
   it('counts every filter and lists only the chosen status', () => {
-    useConversations.getState().upsertMany([conversation(2, 20, { status: 'Pending', updatedAt: at(0) }), conversation(3, 30, { status: 'Done', updatedAt: at(0) })])
+    useConversations
+      .getState()
+      .upsertMany([
+        conversation(2, 20, { status: 'Pending', updatedAt: at(0) }),
+        conversation(3, 30, { status: 'Done', updatedAt: at(0) }),
+      ])
     const { byId } = useConversations.getState()
     expect(filterConversations(order(), byId, 'Pending')).toEqual({
       ids: [conversation(2, 0).id],
@@ -75,7 +83,9 @@ describe('conversations store', () => {
  * request, each held until the test lets it through, so events can land between pages.
  */
 function pagedApi(all: Conversation[]) {
-  const sorted = [...all].sort((a, b) => (a.lastMessageAt! < b.lastMessageAt! ? 1 : a.lastMessageAt! > b.lastMessageAt! ? -1 : a.id < b.id ? -1 : 1))
+  const sorted = [...all].sort((a, b) =>
+    a.lastMessageAt! < b.lastMessageAt! ? 1 : a.lastMessageAt! > b.lastMessageAt! ? -1 : a.id < b.id ? -1 : 1,
+  )
   const held: (() => void)[] = []
   const requests: RequestOf<'conversations.list'>[] = []
   let failing = false
@@ -90,13 +100,20 @@ function pagedApi(all: Conversation[]) {
       for (const c of sorted) counts[c.status] += 1
       const value = { items: sorted.slice(start, end), counts, hasMore: end < sorted.length }
       return new Promise((resolve) =>
-        held.push(() => resolve((failing ? err('offline', 'gone') : { ok: true, value: contractRequests['conversations.list'].response.parse(value) }) as never)),
+        held.push(() =>
+          resolve(
+            (failing
+              ? err('offline', 'gone')
+              : { ok: true, value: contractRequests['conversations.list'].response.parse(value) }) as never,
+          ),
+        ),
       )
     },
     on: () => () => {},
   }
   const release = async () => {
-    for (let tries = 0; held.length === 0 && tries < 50; tries += 1) await new Promise((resolve) => setTimeout(resolve, 0))
+    for (let tries = 0; held.length === 0 && tries < 50; tries += 1)
+      await new Promise((resolve) => setTimeout(resolve, 0))
     held.shift()!()
     await new Promise((resolve) => setTimeout(resolve, 0))
   }
@@ -111,7 +128,9 @@ function pagedApi(all: Conversation[]) {
 }
 
 describe('conversations store, paged first load', () => {
-  const many = Array.from({ length: 250 }, (_, i) => conversation(1000 + i, 100 + i, { status: i % 5 === 0 ? 'Done' : 'Open' }))
+  const many = Array.from({ length: 250 }, (_, i) =>
+    conversation(1000 + i, 100 + i, { status: i % 5 === 0 ? 'Done' : 'Open' }),
+  )
   const list = () => useConversations.getState().lists[workspaceId]!
 
   beforeEach(() => useConversations.getState().reset())
@@ -123,7 +142,11 @@ describe('conversations store, paged first load', () => {
     expect(list().status).toBe('loading')
     await host.release()
     // Rows to show, yet still loading: a filter without rows so far shows skeletons, not "nothing here".
-    expect(list()).toMatchObject({ status: 'loading', complete: false, counts: { Open: 200, Done: 50, All: 250 } })
+    expect(list()).toMatchObject({
+      status: 'loading',
+      complete: false,
+      counts: { Open: 200, Done: 50, All: 250 },
+    })
     expect(order()).toEqual(many.slice(0, 100).map((c) => c.id))
     expect(host.requests[0]).toEqual({ workspaceId, filter: 'All', limit: 100 })
 
@@ -134,13 +157,21 @@ describe('conversations store, paged first load', () => {
     expect(order().slice(0, 3)).toEqual([moved.id, fresh.id, many[0]!.id])
 
     await host.release()
-    expect(host.requests[1]).toMatchObject({ limit: 2000, after: { id: many[99]!.id, lastMessageAt: many[99]!.lastMessageAt } })
+    expect(host.requests[1]).toMatchObject({
+      limit: 2000,
+      after: { id: many[99]!.id, lastMessageAt: many[99]!.lastMessageAt },
+    })
     await loading
     expect(list()).toMatchObject({ status: 'ready', complete: true, counts: null })
     // The page's older copy of the moved conversation loses to the event's newer one.
     expect(order()).toEqual([moved.id, fresh.id, ...many.filter((c) => c.id !== moved.id).map((c) => c.id)])
     expect(new Set(order()).size).toBe(251)
-    expect(filterConversations(order(), useConversations.getState().byId, 'All').counts).toEqual({ Open: 201, Pending: 0, Done: 50, All: 251 })
+    expect(filterConversations(order(), useConversations.getState().byId, 'All').counts).toEqual({
+      Open: 201,
+      Pending: 0,
+      Done: 50,
+      All: 251,
+    })
   })
 
   it('keeps what is on screen when a later page fails, and shows an error only for an empty list', async () => {

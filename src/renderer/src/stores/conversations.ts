@@ -75,7 +75,11 @@ function mergeSorted(a: string[], b: string[], byId: Record<string, Conversation
 function reposition(order: string[], ids: Set<string>, byId: Record<string, Conversation>): string[] {
   if (ids.size === 0) return order
   const rest = order.filter((id) => !ids.has(id))
-  return mergeSorted(rest, [...ids].sort((a, b) => compareConversations(byId[a]!, byId[b]!)), byId)
+  return mergeSorted(
+    rest,
+    [...ids].sort((a, b) => compareConversations(byId[a]!, byId[b]!)),
+    byId,
+  )
 }
 
 /** Applies a page of the host's list to the map (newer wins) and places its rows in the order. */
@@ -86,7 +90,8 @@ function mergePage(order: string[], items: Conversation[], byId: Record<string, 
     const previous = byId[conversation.id]
     const newer = !previous || previous.updatedAt <= conversation.updatedAt
     if (newer) byId[conversation.id] = conversation
-    if (!present.has(conversation.id) || (newer && previous && time(previous) !== time(conversation))) placed.add(conversation.id)
+    if (!present.has(conversation.id) || (newer && previous && time(previous) !== time(conversation)))
+      placed.add(conversation.id)
   }
   return reposition(order, placed, byId)
 }
@@ -180,7 +185,13 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
   const { getState: get, setState: set } = useConversations
   const existing = get().lists[workspaceId]
   if (!existing || existing.status === 'error') {
-    const list: WorkspaceList = { order: existing?.order ?? [], status: 'loading', error: null, complete: false, counts: null }
+    const list: WorkspaceList = {
+      order: existing?.order ?? [],
+      status: 'loading',
+      error: null,
+      complete: false,
+      counts: null,
+    }
     set({ lists: { ...get().lists, [workspaceId]: list } })
   }
   // Conversations the list showed before that the host no longer has are dropped once all pages are in.
@@ -197,7 +208,8 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
     if (!result.ok) {
       // What is on screen stays; the error only replaces an empty list.
       if (list.order.length > 0) {
-        if (list.status !== 'ready') set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
+        if (list.status !== 'ready')
+          set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
         return
       }
       set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
@@ -215,7 +227,13 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
       // Still 'loading' while pages are missing: a filter without rows so far is not an empty one.
       lists: {
         ...get().lists,
-        [workspaceId]: { order, status: complete ? 'ready' : 'loading', error: null, complete, counts: complete ? null : counts },
+        [workspaceId]: {
+          order,
+          status: complete ? 'ready' : 'loading',
+          error: null,
+          complete,
+          counts: complete ? null : counts,
+        },
       },
     })
     const last: Conversation | undefined = items.at(-1)

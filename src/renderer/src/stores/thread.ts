@@ -55,8 +55,20 @@ export const useThread = create<ThreadStore>()((set, get) => ({
   async open(contactId) {
     // Opening what is already open (or loading) keeps it: only a failed load is asked again.
     const current = get()
-    if (contactId && current.contactId === contactId && (current.status === 'loading' || current.status === 'ready')) return
-    set({ contactId, messages: [], hasMore: false, status: contactId ? 'loading' : 'idle', error: null, loadingOlder: false })
+    if (
+      contactId &&
+      current.contactId === contactId &&
+      (current.status === 'loading' || current.status === 'ready')
+    )
+      return
+    set({
+      contactId,
+      messages: [],
+      hasMore: false,
+      status: contactId ? 'loading' : 'idle',
+      error: null,
+      loadingOlder: false,
+    })
     if (!contactId) return
     const result = await call('thread.load', { contactId, before: null, limit: firstPageSize })
     if (get().contactId !== contactId) return
@@ -70,7 +82,11 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     const { contactId, messages, hasMore, loadingOlder } = get()
     if (!contactId || !hasMore || loadingOlder || messages.length === 0) return
     set({ loadingOlder: true })
-    const result = await call('thread.load', { contactId, before: messages[0]!.createdAt, limit: olderPageSize })
+    const result = await call('thread.load', {
+      contactId,
+      before: messages[0]!.createdAt,
+      limit: olderPageSize,
+    })
     if (get().contactId !== contactId) return
     if (!result.ok) return set({ loadingOlder: false })
     const known = new Set(get().messages.map((message) => message.id))
