@@ -20,7 +20,12 @@ function newSalt(): string {
   return `$2a$${cost}$${bcrypt.encodeBase64(randomBytes(16), 16)}`
 }
 
-let absentAccountHash: Promise<string> | undefined
+/**
+ * A cost-10 hash of random bytes nobody kept. Written out rather than made at run
+ * time: making it would add a second bcrypt to the first unknown-email sign-in,
+ * which is exactly the timing difference it exists to hide.
+ */
+const absentAccountHash = '$2a$10$BqnScvvsJSC2VSJ46ZFguucOB4uj7copJaGing.7w2X.130zC7.q.'
 
 /**
  * Whether the password matches the stored hash. With no account (or no password
@@ -32,7 +37,6 @@ export async function passwordMatches(
   storedHash: string | null | undefined,
 ): Promise<boolean> {
   if (storedHash) return bcrypt.compare(password, storedHash)
-  absentAccountHash ??= hashPassword(randomBytes(18).toString('base64'))
-  await bcrypt.compare(password, await absentAccountHash)
+  await bcrypt.compare(password, absentAccountHash)
   return false
 }

@@ -47,6 +47,7 @@ const updateUserBody = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
   email: z.string().max(255).optional(),
   phone: z.string().max(32).optional(),
+  // supabase-js sends it after reauthenticate(); accepted so such a call is not refused, and unused here.
   nonce: z.string().max(255).optional(),
 })
 const uuid = z.uuid()

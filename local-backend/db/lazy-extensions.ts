@@ -1,16 +1,15 @@
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import type { Extension, ExtensionSetupResult, postgresMod } from '@electric-sql/pglite'
-import { parseTar } from 'nanotar'
 import { readWholeFile } from './read-whole-file.ts'
+import { readTarball, type TarEntry } from './tarball.ts'
 
 type PostgresModule = postgresMod.PostgresMod
-type BundleFile = { path: string; data: Uint8Array }
 
 /** Parsed bundles, kept for the life of the process: every later instance writes the same bytes. */
-const bundles = new Map<string, Promise<BundleFile[]>>()
+const bundles = new Map<string, Promise<TarEntry[]>>()
 
-async function parseBundle(bundlePath: URL): Promise<BundleFile[]> {
+async function parseBundle(bundlePath: URL): Promise<TarEntry[]> {
   const gzip = Buffer.from((await readWholeFile(bundlePath)).buffer)
   // One output chunk as large as the whole tarball (gzip's trailer says how large): the
   // thread pool then inflates it in one go instead of waiting on the busy main thread
@@ -18,14 +17,10 @@ async function parseBundle(bundlePath: URL): Promise<BundleFile[]> {
   const tar = await promisify(gunzip)(gzip, {
     chunkSize: Math.max(gzip.readUInt32LE(gzip.length - 4), 64 * 1024),
   })
-  // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
-  const own = tar.byteOffset === 0 && tar.byteLength === tar.buffer.byteLength ? tar : Uint8Array.from(tar)
-  return parseTar(own)
-    .filter((entry) => entry.type === 'file' && entry.data !== undefined)
-    .map((entry) => ({ path: entry.name, data: entry.data! }))
+  return readTarball(tar).filter((entry) => !entry.directory)
 }
 
-function loadBundle(bundlePath: URL): Promise<BundleFile[]> {
+function loadBundle(bundlePath: URL): Promise<TarEntry[]> {
   let files = bundles.get(bundlePath.href)
   if (!files) {
     files = parseBundle(bundlePath)
@@ -36,7 +31,7 @@ function loadBundle(bundlePath: URL): Promise<BundleFile[]> {
   return files
 }
 
-function writeBundle(module: PostgresModule, files: BundleFile[]): void {
+function writeBundle(module: PostgresModule, files: TarEntry[]): void {
   for (const file of files) {
     const path = `${module.WASM_PREFIX}/${file.path}`
     module.FS.mkdirTree(path.slice(0, path.lastIndexOf('/')))

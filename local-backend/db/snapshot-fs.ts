@@ -1,5 +1,5 @@
 import { MemoryFS, PGlite } from '@electric-sql/pglite'
-import { parseTar } from 'nanotar'
+import { readTarball } from './tarball.ts'
 
 /**
  * An in-memory data directory that starts as a copy of a snapshot tarball.
@@ -25,21 +25,17 @@ export class SnapshotMemoryFS extends MemoryFS {
     if (!this.pg) throw new Error('SnapshotMemoryFS.initialSyncFs ran before PGlite initialised it')
     const fs = this.pg.Module.FS
     const root = PGlite.paths.PGDATA
-    const read = await this.#tar
-    // nanotar reads offsets from the start of the ArrayBuffer, so it must hold the tarball alone.
-    const tar =
-      read.byteOffset === 0 && read.byteLength === read.buffer.byteLength ? read : Uint8Array.from(read)
-    const entries = parseTar(tar)
+    const entries = readTarball(await this.#tar)
     // Without PG_VERSION PGlite would quietly run initdb and hand back an empty database.
-    if (!entries.some((entry) => entry.type === 'file' && entry.name.replace(/^\/+/, '') === 'PG_VERSION')) {
+    if (!entries.some((entry) => !entry.directory && entry.path === 'PG_VERSION')) {
       throw new Error(
         'The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt',
       )
     }
     for (const entry of entries) {
-      const path = `${root}/${entry.name.replace(/^\/+|\/+$/g, '')}`
-      if (entry.type === 'directory') fs.mkdirTree(path)
-      else if (entry.type === 'file') fs.writeFile(path, entry.data ?? new Uint8Array(0), { canOwn: true })
+      const path = `${root}/${entry.path}`
+      if (entry.directory) fs.mkdirTree(path)
+      else fs.writeFile(path, entry.data, { canOwn: true })
     }
   }
 }

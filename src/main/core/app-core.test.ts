@@ -77,6 +77,20 @@ async function value<T>(core: AppCore, channel: string, payload: unknown): Promi
   return reply.value as T
 }
 
+/** A customer texts Globex through the embedded stack's simulator; resolves once the core has the message. */
+async function simulateInbound(
+  core: AppCore,
+  events: ReturnType<typeof recorder>,
+  from: string,
+  body: string,
+) {
+  expect(await value(core, 'dev.simulateInbound', { workspaceId: GLOBEX.workspaceId, from, body })).toBeNull()
+  await until(
+    () => events.some((e) => e.event === 'message.upserted' && (e.payload as Message).content === body),
+    `the simulated SMS "${body}"`,
+  )
+}
+
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
@@ -344,21 +358,7 @@ describe('app core, embedded default', () => {
         'live',
       )
       await value(core, 'view.report', { focused: false, openConversationId: null })
-      expect(
-        await value(core, 'dev.simulateInbound', {
-          workspaceId: GLOBEX.workspaceId,
-          from: '+15557040001',
-          body: 'Hello from the simulator',
-        }),
-      ).toBeNull()
-      await until(
-        () =>
-          events.some(
-            (e) =>
-              e.event === 'message.upserted' && (e.payload as Message).content === 'Hello from the simulator',
-          ),
-        'the simulated SMS',
-      )
+      await simulateInbound(core, events, '+15557040001', 'Hello from the simulator')
       await until(
         () => platform.notifications.some((n) => n.body === 'Hello from the simulator'),
         'its notification',
@@ -446,20 +446,7 @@ describe('app core, embedded server crash', () => {
       await until(live, 'live again', 60_000)
       expect(await value(core, 'session.get', {})).toMatchObject({ status: 'signed-in' })
       await value(core, 'view.report', { focused: false, openConversationId: null })
-      expect(
-        await value(core, 'dev.simulateInbound', {
-          workspaceId: GLOBEX.workspaceId,
-          from: '+15557040002',
-          body: 'After the restart',
-        }),
-      ).toBeNull()
-      await until(
-        () =>
-          events.some(
-            (e) => e.event === 'message.upserted' && (e.payload as Message).content === 'After the restart',
-          ),
-        'the SMS after the restart',
-      )
+      await simulateInbound(core, events, '+15557040002', 'After the restart')
 
       // Two more crashes are restarted; the fourth within five minutes is not.
       for (let crash = 2; crash <= 4; crash += 1) {
