@@ -51,14 +51,12 @@ const SPEC_PATH = 'twilio-oai/spec/json/twilio_api_v2010.json'
  * file says what it is and where it was looked for, not a bare ENOENT.
  */
 function readSpec(): Spec {
-  let file = process.env.EMBEDDED_TWILIO_SPEC || `@twilio-alpha/mcp/${SPEC_PATH}`
+  const named = process.env.EMBEDDED_TWILIO_SPEC
+  let file = named || `@twilio-alpha/mcp/${SPEC_PATH}`
   try {
-    if (!process.env.EMBEDDED_TWILIO_SPEC) {
-      file = join(
-        dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')),
-        SPEC_PATH,
-      )
-    }
+    file =
+      named ||
+      join(dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')), SPEC_PATH)
     return JSON.parse(readFileSync(file, 'utf8')) as Spec
   } catch (error) {
     throw new Error(

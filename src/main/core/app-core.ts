@@ -265,11 +265,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     const integrity = setTimeout(() => {
       if (disposed || cache.checkIntegrity()) return
       logger.error('cache damaged; moving it aside and rebuilding from the server', { cachePath })
-      runtime = (async () => {
-        await current.dispose()
-        Cache.quarantine(cachePath)
-        return boot()
-      })()
+      rebuild(current, () => Cache.quarantine(cachePath))
     }, config.integrityCheckDelayMs ?? 10_000)
     integrity.unref()
     Object.assign(current, {
@@ -307,10 +303,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       embeddedRestarts.push(now)
       logger.warn('the embedded server stopped; restarting it', { restarts: embeddedRestarts.length })
       // The same data directory and stored session: sync backfills from its cursor, so nothing is missed.
-      runtime = (async () => {
-        await current.dispose()
-        return boot()
-      })()
+      rebuild(current)
     })
     session.onChange((state) => {
       emit('session.changed', state)
@@ -331,6 +324,15 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
     }
     emit('session.changed', session.state())
     return current
+  }
+
+  /** Replaces a running runtime with a new one, doing `between` once the old one has let go of its files. */
+  function rebuild(current: Runtime, between?: () => void): void {
+    runtime = (async () => {
+      await current.dispose()
+      between?.()
+      return boot()
+    })()
   }
 
   function boot(): Promise<Runtime | null> {
