@@ -13,6 +13,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
+import { arrayTypesSchema, createWithArrayTypes, readArrayTypes, type ArrayTypes } from './array-types.ts'
 import { lazyExtension } from './lazy-extensions.ts'
 import { platformSql } from './platform-sql.ts'
 import { readWholeFile } from './read-whole-file.ts'
@@ -118,6 +119,15 @@ async function initialize(db: PGlite, migrations: Migration[], seedSql: string |
   if (seedSql) await db.exec(seedSql)
 }
 
+/** Bumped when what a snapshot is made of changes, so older cached snapshots are rebuilt. */
+const snapshotFormat = 'tarball + array types'
+
+interface Snapshot {
+  tarball: string
+  /** The snapshot's array types, read once when it was built (see array-types.ts). */
+  arrayTypes: ArrayTypes
+}
+
 /**
  * A snapshot of a freshly initialized database (platform objects, every migration,
  * optionally the seed), keyed by the SQL that produced it, so only the first start
@@ -129,14 +139,20 @@ async function initializedSnapshot(
     migrations: Migration[]
     seedSql: string | undefined
   },
-): Promise<string> {
+): Promise<Snapshot> {
   const hash = createHash('sha256')
+  hash.update(snapshotFormat)
   hash.update(platformSql)
   for (const migration of options.migrations) hash.update(migration.version).update(migration.sql)
   if (options.seedSql) hash.update(options.seedSql)
   hash.update(JSON.stringify(snapshotTuning))
-  const file = join(options.snapshotDir, `pglite-${hash.digest('hex').slice(0, 16)}.tar`)
-  if (existsSync(file)) return file
+  const name = `pglite-${hash.digest('hex').slice(0, 16)}`
+  const tarball = join(options.snapshotDir, `${name}.tar`)
+  const arrayTypesFile = join(options.snapshotDir, `${name}.array-types.json`)
+  // The types file is written first, so a tarball without one was left half-made: build again.
+  if (existsSync(tarball) && existsSync(arrayTypesFile)) {
+    return { tarball, arrayTypes: arrayTypesSchema.parse(JSON.parse(readFileSync(arrayTypesFile, 'utf8'))) }
+  }
 
   const db = await PGlite.create({
     extensions,
@@ -154,15 +170,22 @@ async function initializedSnapshot(
       await db.query(`drop database ${template}`)
     }
     for (const statement of snapshotTuning.finishWith) await db.exec(statement)
+    const arrayTypes = await readArrayTypes(db)
     const dump = await db.dumpDataDir('none')
     mkdirSync(options.snapshotDir, { recursive: true })
-    const temporary = `${file}.${process.pid}.tmp`
-    writeFileSync(temporary, Buffer.from(await dump.arrayBuffer()))
-    renameSync(temporary, file)
-    return file
+    writeAtomically(arrayTypesFile, JSON.stringify(arrayTypes))
+    writeAtomically(tarball, Buffer.from(await dump.arrayBuffer()))
+    return { tarball, arrayTypes }
   } finally {
     await db.close()
   }
+}
+
+/** Whole or not at all: another process may be reading the snapshot folder. */
+function writeAtomically(file: string, data: string | Buffer): void {
+  const temporary = `${file}.${process.pid}.tmp`
+  writeFileSync(temporary, data)
+  renameSync(temporary, file)
 }
 
 /**
@@ -193,10 +216,13 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
     seedSql,
   })
   if (options.dataDir === undefined) {
-    const fs = new SnapshotMemoryFS(readWholeFile(snapshot))
-    return PGlite.create({ fs, extensions, startParams: inMemoryStartParams })
+    const fs = new SnapshotMemoryFS(readWholeFile(snapshot.tarball))
+    return createWithArrayTypes({ fs, extensions, startParams: inMemoryStartParams }, snapshot.arrayTypes)
   }
   mkdirSync(options.dataDir, { recursive: true })
   // A file-backed Blob: PGlite reads it once, with no extra copy in between.
-  return PGlite.create({ dataDir: options.dataDir, loadDataDir: await openAsBlob(snapshot), extensions })
+  return createWithArrayTypes(
+    { dataDir: options.dataDir, loadDataDir: await openAsBlob(snapshot.tarball), extensions },
+    snapshot.arrayTypes,
+  )
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -77,6 +77,23 @@ describe('SnapshotMemoryFS', () => {
         (await db.query<{ n: number }>('select count(*)::int as n from public.workspaces')).rows[0]!.n,
       ).toBe(2)
       expect(readdirSync(snapshotDir).some((name) => name.endsWith('.tar'))).toBe(true)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('rebuilds a snapshot left without its array types, rather than trusting it', async () => {
+    const snapshotDir = join(scratch, 'snapshots')
+    await (await openDatabase({ seed: true, snapshotDir })).close()
+    const [typesFile] = readdirSync(snapshotDir).filter((name) => name.endsWith('.array-types.json'))
+    const [tarball] = readdirSync(snapshotDir).filter((name) => name.endsWith('.tar'))
+    rmSync(join(snapshotDir, typesFile!))
+    const before = statSync(join(snapshotDir, tarball!)).mtimeMs
+    const db = await openDatabase({ seed: true, snapshotDir })
+    try {
+      expect(existsSync(join(snapshotDir, typesFile!))).toBe(true)
+      expect(statSync(join(snapshotDir, tarball!)).mtimeMs).toBeGreaterThan(before)
+      expect((await db.query('select array[1, 2]::int4[] as ints')).rows[0]).toEqual({ ints: [1, 2] })
     } finally {
       await db.close()
     }
