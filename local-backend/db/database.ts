@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  openAsBlob,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { PGlite, type Extensions } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
@@ -18,6 +10,7 @@ import { lazyExtension } from './lazy-extensions.ts'
 import { platformSql } from './platform-sql.ts'
 import { readWholeFile } from './read-whole-file.ts'
 import { SnapshotMemoryFS } from './snapshot-fs.ts'
+import { writeAtomically } from './write-atomically.ts'
 
 /** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
 const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
@@ -56,10 +49,13 @@ export function readMigrations(supabaseDir = defaultSupabaseDir): Migration[] {
     })
 }
 
-const extensions = {
-  vector: lazyExtension(vector),
-  uuid_ossp: lazyExtension(uuid_ossp),
-  pgcrypto: lazyExtension(pgcrypto),
+/** The extensions the migrations create, their bundles unpacked into `cacheDir` (see lazy-extensions.ts). */
+function extensionsCachedIn(cacheDir: string) {
+  return {
+    vector: lazyExtension(vector, cacheDir),
+    uuid_ossp: lazyExtension(uuid_ossp, cacheDir),
+    pgcrypto: lazyExtension(pgcrypto, cacheDir),
+  }
 }
 
 /**
@@ -134,10 +130,10 @@ interface Snapshot {
  * after a schema change pays for initdb and the migrations.
  */
 async function initializedSnapshot(
-  options: Required<Pick<DatabaseOptions, 'supabaseDir' | 'snapshotDir'>> & {
-    seed: boolean
+  options: Required<Pick<DatabaseOptions, 'snapshotDir'>> & {
     migrations: Migration[]
     seedSql: string | undefined
+    extensions: Extensions
   },
 ): Promise<Snapshot> {
   const hash = createHash('sha256')
@@ -155,7 +151,7 @@ async function initializedSnapshot(
   }
 
   const db = await PGlite.create({
-    extensions,
+    extensions: options.extensions,
     initDbStartParams: snapshotTuning.initDbStartParams,
     startParams: [...PGlite.defaultStartParams, ...snapshotTuning.buildStartParams],
   })
@@ -172,20 +168,12 @@ async function initializedSnapshot(
     for (const statement of snapshotTuning.finishWith) await db.exec(statement)
     const arrayTypes = await readArrayTypes(db)
     const dump = await db.dumpDataDir('none')
-    mkdirSync(options.snapshotDir, { recursive: true })
     writeAtomically(arrayTypesFile, JSON.stringify(arrayTypes))
     writeAtomically(tarball, Buffer.from(await dump.arrayBuffer()))
     return { tarball, arrayTypes }
   } finally {
     await db.close()
   }
-}
-
-/** Whole or not at all: another process may be reading the snapshot folder. */
-function writeAtomically(file: string, data: string | Buffer): void {
-  const temporary = `${file}.${process.pid}.tmp`
-  writeFileSync(temporary, data)
-  renameSync(temporary, file)
 }
 
 /**
@@ -201,6 +189,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
   const migrations = readMigrations(supabaseDir)
   const seedFile = join(supabaseDir, 'seed.sql')
   const seedSql = options.seed && existsSync(seedFile) ? readFileSync(seedFile, 'utf8') : undefined
+  const extensions = extensionsCachedIn(snapshotDir)
 
   const existing = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'))
   if (existing) {
@@ -208,13 +197,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
     await applyPendingMigrations(db, migrations)
     return db
   }
-  const snapshot = await initializedSnapshot({
-    supabaseDir,
-    snapshotDir,
-    seed: options.seed ?? false,
-    migrations,
-    seedSql,
-  })
+  const snapshot = await initializedSnapshot({ snapshotDir, migrations, seedSql, extensions })
   if (options.dataDir === undefined) {
     const fs = new SnapshotMemoryFS(readWholeFile(snapshot.tarball))
     return createWithArrayTypes({ fs, extensions, startParams: inMemoryStartParams }, snapshot.arrayTypes)

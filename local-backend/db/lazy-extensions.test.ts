@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
 import { lazyExtension } from './lazy-extensions.ts'
+
+const cacheDir = resolve(import.meta.dirname, '../../node_modules/.cache/local-backend')
 
 /*
  * The embedded database installs vector, uuid-ossp and pgcrypto without
@@ -34,10 +40,21 @@ describe('lazily loaded extensions', () => {
   })
 
   it('fails the start, naming the file, when a bundle is missing', async () => {
-    const missing = lazyExtension({
-      name: 'missing',
-      setup: async () => ({ bundlePath: new URL('file:///nonexistent/missing.tar.gz') }),
-    })
+    const missing = lazyExtension(
+      {
+        name: 'missing',
+        setup: async () => ({ bundlePath: new URL('file:///nonexistent/missing.tar.gz') }),
+      },
+      tmpdir(),
+    )
     await expect(PGlite.create({ extensions: { missing } })).rejects.toThrow(/missing\.tar\.gz/)
+  })
+
+  it('keeps each bundle inflated in the cache folder, byte for byte, for later starts to read', async () => {
+    await (await openDatabase()).close()
+    const bundle = new URL('pgcrypto.tar.gz', import.meta.resolve('@electric-sql/pglite'))
+    const [cached] = readdirSync(cacheDir).filter((name) => /^extension-pgcrypto-\d+-\d+\.tar$/.test(name))
+    expect(cached).toBeDefined()
+    expect(readFileSync(join(cacheDir, cached!)).equals(gunzipSync(readFileSync(bundle)))).toBe(true)
   })
 })

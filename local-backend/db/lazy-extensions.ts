@@ -1,29 +1,52 @@
+import { stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import type { Extension, ExtensionSetupResult, postgresMod } from '@electric-sql/pglite'
 import { readWholeFile } from './read-whole-file.ts'
 import { readTarball, type TarEntry } from './tarball.ts'
+import { writeAtomically } from './write-atomically.ts'
 
 type PostgresModule = postgresMod.PostgresMod
 
 /** Parsed bundles, kept for the life of the process: every later instance writes the same bytes. */
 const bundles = new Map<string, Promise<TarEntry[]>>()
 
-async function parseBundle(bundlePath: URL): Promise<TarEntry[]> {
+async function inflate(bundlePath: URL): Promise<Uint8Array> {
   const gzip = Buffer.from((await readWholeFile(bundlePath)).buffer)
   // One output chunk as large as the whole tarball (gzip's trailer says how large): the
   // thread pool then inflates it in one go instead of waiting on the busy main thread
   // between 16 KB chunks.
-  const tar = await promisify(gunzip)(gzip, {
-    chunkSize: Math.max(gzip.readUInt32LE(gzip.length - 4), 64 * 1024),
-  })
-  return readTarball(tar).filter((entry) => !entry.directory)
+  return promisify(gunzip)(gzip, { chunkSize: Math.max(gzip.readUInt32LE(gzip.length - 4), 64 * 1024) })
 }
 
-function loadBundle(bundlePath: URL): Promise<TarEntry[]> {
+/**
+ * The bundle's tarball, inflated once and kept in `cacheDir`: inflating
+ * pgcrypto's 3 MB (it carries OpenSSL) at every start cost a test database
+ * about 45 ms on two cores. The cached copy is named after the bundle's size
+ * and modification time, so a PGlite upgrade brings a new one.
+ */
+async function unpackedBundle(bundlePath: URL, cacheDir: string): Promise<Uint8Array> {
+  const { size, mtimeMs } = await stat(bundlePath)
+  const name = basename(fileURLToPath(bundlePath), '.tar.gz')
+  const cached = join(cacheDir, `extension-${name}-${size}-${Math.trunc(mtimeMs)}.tar`)
+  try {
+    return await readWholeFile(cached)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const tar = await inflate(bundlePath)
+  writeAtomically(cached, tar)
+  return tar
+}
+
+function loadBundle(bundlePath: URL, cacheDir: string): Promise<TarEntry[]> {
   let files = bundles.get(bundlePath.href)
   if (!files) {
-    files = parseBundle(bundlePath)
+    files = unpackedBundle(bundlePath, cacheDir).then((tar) =>
+      readTarball(tar).filter((entry) => !entry.directory),
+    )
     bundles.set(bundlePath.href, files)
     // A failed read is reported by the instance that awaits it; the next instance tries again.
     files.catch(() => bundles.delete(bundlePath.href))
@@ -47,11 +70,11 @@ function writeBundle(module: PostgresModule, files: TarEntry[]): void {
  * one of its functions or types is first used. Here the bundle's files are just
  * placed where Postgres looks for them, and its dynamic loader compiles a library
  * on first use. A test database that never calls crypt() never pays for it.
- * The bundle is read and unzipped off the main thread while PGlite compiles
- * Postgres, and written when Postgres is up: nothing loads a library before the
- * first query, as shared_preload_libraries is empty.
+ * The bundle is read (inflated once, then from `cacheDir`) while PGlite
+ * compiles Postgres, and written when Postgres is up: nothing loads a library
+ * before the first query, as shared_preload_libraries is empty.
  */
-export function lazyExtension(extension: Extension): Extension {
+export function lazyExtension(extension: Extension, cacheDir: string): Extension {
   return {
     name: extension.name,
     setup: async (pg, emscriptenOpts, clientOnly) => {
@@ -61,7 +84,7 @@ export function lazyExtension(extension: Extension): Extension {
         clientOnly,
       )
       if (!bundlePath) return rest
-      const files = loadBundle(bundlePath)
+      const files = loadBundle(bundlePath, cacheDir)
       return {
         ...rest,
         init: async () => {
