@@ -1,5 +1,5 @@
 import { MemoryFS, PGlite } from '@electric-sql/pglite'
-import { readTarball } from './tarball.ts'
+import { readTarball, type TarEntry } from './tarball.ts'
 
 /**
  * An in-memory data directory that starts as a copy of a snapshot tarball.
@@ -10,14 +10,18 @@ import { readTarball } from './tarball.ts'
  * therefore backs exactly one database.
  */
 export class SnapshotMemoryFS extends MemoryFS {
-  readonly #tar: Promise<Uint8Array>
+  readonly #entries: Promise<TarEntry[]>
 
-  /** Takes the tarball as a promise, so reading it overlaps with PGlite compiling Postgres. */
+  /**
+   * Takes the tarball as a promise and parses it as soon as it arrives: reading
+   * and parsing then overlap with PGlite reading and compiling Postgres, when
+   * the main thread mostly waits.
+   */
   constructor(tar: Promise<Uint8Array>) {
     super()
-    this.#tar = tar
+    this.#entries = tar.then(dataDirectoryEntries)
     // Handled where it is awaited; until then a failed read must not count as unhandled.
-    tar.catch(() => undefined)
+    this.#entries.catch(() => undefined)
   }
 
   override async initialSyncFs(): Promise<void> {
@@ -25,17 +29,21 @@ export class SnapshotMemoryFS extends MemoryFS {
     if (!this.pg) throw new Error('SnapshotMemoryFS.initialSyncFs ran before PGlite initialised it')
     const fs = this.pg.Module.FS
     const root = PGlite.paths.PGDATA
-    const entries = readTarball(await this.#tar)
-    // Without PG_VERSION PGlite would quietly run initdb and hand back an empty database.
-    if (!entries.some((entry) => !entry.directory && entry.path === 'PG_VERSION')) {
-      throw new Error(
-        'The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt',
-      )
-    }
-    for (const entry of entries) {
+    for (const entry of await this.#entries) {
       const path = `${root}/${entry.path}`
       if (entry.directory) fs.mkdirTree(path)
       else fs.writeFile(path, entry.data, { canOwn: true })
     }
   }
+}
+
+function dataDirectoryEntries(tar: Uint8Array): TarEntry[] {
+  const entries = readTarball(tar)
+  // Without PG_VERSION PGlite would quietly run initdb and hand back an empty database.
+  if (!entries.some((entry) => !entry.directory && entry.path === 'PG_VERSION')) {
+    throw new Error(
+      'The snapshot is not a Postgres data directory (no PG_VERSION): delete it and it is rebuilt',
+    )
+  }
+  return entries
 }
