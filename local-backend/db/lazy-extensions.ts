@@ -55,9 +55,15 @@ function loadBundle(bundlePath: URL, cacheDir: string): Promise<TarEntry[]> {
 }
 
 function writeBundle(module: PostgresModule, files: TarEntry[]): void {
+  // mkdirTree throws and catches an error for every folder that exists: once per folder, not per file.
+  const folders = new Set<string>()
   for (const file of files) {
     const path = `${module.WASM_PREFIX}/${file.path}`
-    module.FS.mkdirTree(path.slice(0, path.lastIndexOf('/')))
+    const folder = path.slice(0, path.lastIndexOf('/'))
+    if (!folders.has(folder)) {
+      module.FS.mkdirTree(folder)
+      folders.add(folder)
+    }
     // Adopted, not copied: Postgres only ever reads its libraries and extension scripts.
     module.FS.writeFile(path, file.data, { canOwn: true })
   }
