@@ -236,7 +236,17 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const outcome = await sendWithRetry(
       deps.twilioClient(sending.credentials),
       { to: contact.phone_number, from: sending.from, body: claimed.content, statusCallback },
-      { policy: retry, sleep: clock.sleep, random, logger },
+      {
+        policy: retry,
+        sleep: clock.sleep,
+        random,
+        now: clock.now,
+        logger,
+        boundElsewhere: async (sid) => {
+          const owner = await store.messageBySid(sid)
+          return owner !== null && owner.id !== claimed.id
+        },
+      },
     )
     const message = await store.recordSend(
       claimed.id,

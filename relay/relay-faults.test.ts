@@ -30,6 +30,12 @@ const sendBody = (body: string) => ({
   client_message_id: randomUUID(),
 })
 const callsWith = (body: string) => stack.double.requests.filter((request) => request.params.Body === body)
+const sendsSince = (index: number) =>
+  stack.double.requests.slice(index).filter((request) => request.method === 'POST')
+const listingsSince = (index: number) =>
+  stack.double.requests.slice(index).filter((request) => request.method === 'GET')
+const twilioMessagesWith = (body: string) =>
+  [...stack.double.messages.values()].filter((message) => message.body === body)
 
 async function row(id: string) {
   const { data } = await stack.service.from('messages').select('*').eq('id', id).single()
@@ -52,16 +58,17 @@ describe('Twilio faults', () => {
     'retries a %i and sends once it succeeds: one message, one accepted call',
     async (status) => {
       const body = sendBody(`Retried after ${status}`)
+      const before = stack.double.requests.length
       stack.double.setFaults({ failNext: { count: 2, status } })
       const response = await send(body)
       expect(response.status).toBe(201)
       const { message } = sendMessageResponseSchema.parse(response.json)
       expect(message.status).toBe('pending')
       expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
-      // The faulted attempts were answered before the body was looked at, so they are recorded without status 201.
-      const attempts = stack.double.requests.slice(-3)
-      expect(attempts.map((attempt) => attempt.status)).toEqual([status, status, 201])
-      expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
+      expect(sendsSince(before).map((attempt) => attempt.status)).toEqual([status, status, 201])
+      // A 500 may hide a send Twilio carried out, so Twilio is asked before each resend; a 429 never does.
+      expect(listingsSince(before)).toHaveLength(status === 500 ? 2 : 0)
+      expect(twilioMessagesWith(body.body)).toHaveLength(1)
       const { count } = await stack.service
         .from('messages')
         .select('id', { count: 'exact', head: true })
@@ -71,17 +78,55 @@ describe('Twilio faults', () => {
   )
 
   it('gives up after the bounded attempts and keeps the message as failed with the reason', async () => {
-    const body = sendBody('Sent while Twilio is down')
-    stack.double.setFaults({ down: true })
-    const before = stack.double.requests.length
+    const body = sendBody('Sent while Twilio fails')
+    stack.double.setFaults({ failNext: { count: 3, status: 503 } })
     const response = await send(body)
     stack.double.setFaults({})
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(response.json)
     expect(message).toMatchObject({ status: 'failed', twilio_sid: null, content: body.body })
-    expect(message.error_message).toMatch(/could not be reached after 3 attempts/)
-    expect(stack.double.requests.length).toBe(before)
+    expect(message.error_message).toMatch(/answered 503 after 3 attempts/)
+    expect(twilioMessagesWith(body.body)).toHaveLength(0)
     expect(await row(body.client_message_id)).toMatchObject({ status: 'failed', content: body.body })
+  })
+
+  it.each([500, 'drop'] as const)(
+    'never texts twice when Twilio sent the message but its answer was lost (%s)',
+    async (answer) => {
+      const body = sendBody(`Answer lost: ${answer}`)
+      const before = stack.double.requests.length
+      stack.double.setFaults({ loseNextAnswers: { count: 1, answer } })
+      const response = await send(body)
+      expect(response.status).toBe(201)
+      const { message } = sendMessageResponseSchema.parse(response.json)
+      const [sent] = twilioMessagesWith(body.body)
+      expect(twilioMessagesWith(body.body)).toHaveLength(1)
+      expect(sendsSince(before)).toHaveLength(1)
+      expect(message).toMatchObject({ status: 'pending', twilio_sid: sent!.sid, error_message: null })
+      expect(await row(body.client_message_id)).toMatchObject({ twilio_sid: sent!.sid })
+    },
+  )
+
+  it('sends an identical text again when the listed one already belongs to an earlier message', async () => {
+    const earlier = sendBody('Thanks!')
+    const first = sendMessageResponseSchema.parse((await send(earlier)).json).message
+    const again = sendBody('Thanks!')
+    stack.double.setFaults({ failNext: { count: 1, status: 500 } })
+    const second = sendMessageResponseSchema.parse((await send(again)).json).message
+    expect(second.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
+    expect(second.twilio_sid).not.toBe(first.twilio_sid)
+    expect(twilioMessagesWith('Thanks!')).toHaveLength(2)
+  })
+
+  it('stops as failed, saying Twilio may have sent it, when the connection drops and Twilio cannot be asked', async () => {
+    const body = sendBody('Sent while Twilio is down')
+    stack.double.setFaults({ down: true })
+    const response = await send(body)
+    stack.double.setFaults({})
+    const { message } = sendMessageResponseSchema.parse(response.json)
+    expect(message).toMatchObject({ status: 'failed', twilio_sid: null })
+    expect(message.error_message).toMatch(/may have sent it: check the conversation/)
+    expect(twilioMessagesWith(body.body)).toHaveLength(0)
   })
 
   it('answers a plain repeat of a failed message from the store, and sends it again on an explicit retry', async () => {

@@ -54,9 +54,66 @@ export interface SendParams {
 
 const retryableStatus = (status: number) => status === 429 || status >= 500
 
+/** Network failures that happen before a request leaves: Twilio cannot have acted on it. */
+const neverSent = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
+
+/**
+ * A 5xx, a reset or a timeout may come after Twilio created the message: its
+ * answer is lost, not the send. 429 and a refused connection are never acted on.
+ */
+function answerMayBeLost(error: unknown): boolean {
+  if (error instanceof twilio.RestException) return error.status >= 500
+  return !neverSent.has(String((error as { code?: unknown }).code))
+}
+
+/**
+ * How far before our first attempt a listed message may be dated and still be
+ * ours: Twilio dates to the second, and its clock is not ours.
+ */
+const CLOCK_SLACK_MS = 30_000
+
+interface AcceptedMessage {
+  sid: string
+  status: string
+  errorCode?: number | null
+  errorMessage?: string | null
+}
+
+const acceptedOutcome = (message: AcceptedMessage): SendOutcome => ({
+  accepted: true,
+  sid: message.sid,
+  status: mapTwilioStatus(message.status) ?? 'pending',
+  errorCode: message.errorCode === null || message.errorCode === undefined ? null : String(message.errorCode),
+  errorMessage: message.errorMessage ?? null,
+})
+
+/**
+ * The message an attempt whose answer was lost created, if any: Twilio's newest
+ * messages between the same numbers, with the same body, dated from our first
+ * attempt on, and not already bound to another of our messages (an identical
+ * text sent a moment earlier).
+ */
+async function findLostSend(
+  client: TwilioMessagesClient,
+  params: SendParams,
+  since: number,
+  boundElsewhere: (sid: string) => Promise<boolean>,
+): Promise<AcceptedMessage | null> {
+  const recent = await client.messages.list({ to: params.to, from: params.from, limit: 20 })
+  for (const message of recent) {
+    if (message.body !== params.body || message.dateCreated.getTime() < since - CLOCK_SLACK_MS) continue
+    if (!(await boundElsewhere(message.sid))) return message
+  }
+  return null
+}
+
 /**
  * One messages.create, repeated on 429, 5xx and network failures a bounded
  * number of times. A 4xx is Twilio's final word (21610, 21211...) and is kept.
+ * Twilio's API has no idempotency key, so after a failure that may have lost
+ * the answer of a send Twilio carried out, Twilio is asked for that message
+ * before anything is sent again: the customer is never texted twice. If Twilio
+ * cannot be asked, the send stops as failed, saying why.
  */
 export async function sendWithRetry(
   client: TwilioMessagesClient,
@@ -65,21 +122,17 @@ export async function sendWithRetry(
     policy: RetryPolicy
     sleep: (ms: number) => Promise<void>
     random: () => number
+    now: () => number
     logger: Logger
+    /** True when a SID is already bound to another of our messages. */
+    boundElsewhere: (sid: string) => Promise<boolean>
   },
 ): Promise<SendOutcome> {
+  const firstAttemptAt = options.now()
   let lastProblem = 'Twilio could not be reached.'
   for (let attempt = 1; attempt <= options.policy.attempts; attempt += 1) {
     try {
-      const message = await client.messages.create(params)
-      return {
-        accepted: true,
-        sid: message.sid,
-        status: mapTwilioStatus(message.status) ?? 'pending',
-        errorCode:
-          message.errorCode === null || message.errorCode === undefined ? null : String(message.errorCode),
-        errorMessage: message.errorMessage ?? null,
-      }
+      return acceptedOutcome(await client.messages.create(params))
     } catch (error) {
       if (error instanceof twilio.RestException && !retryableStatus(error.status)) {
         return {
@@ -100,6 +153,23 @@ export async function sendWithRetry(
       if (attempt < options.policy.attempts) {
         const ceiling = options.policy.baseDelayMs * 2 ** (attempt - 1)
         await options.sleep(ceiling / 2 + options.random() * (ceiling / 2))
+      }
+      if (answerMayBeLost(error)) {
+        let lost: AcceptedMessage | null
+        try {
+          lost = await findLostSend(client, params, firstAttemptAt, options.boundElsewhere)
+        } catch {
+          options.logger.warn('twilio send outcome unknown', { attempt })
+          return {
+            accepted: false,
+            errorCode: null,
+            errorMessage: `${lastProblem} Twilio may have sent it: check the conversation before sending again.`,
+          }
+        }
+        if (lost) {
+          options.logger.info('twilio send found after a lost answer', { attempt })
+          return acceptedOutcome(lost)
+        }
       }
     }
   }

@@ -199,6 +199,39 @@ describe('Twilio double', () => {
     await double.settled()
   })
 
+  it('carries out a send whose answer it then loses (500 or a dropped connection)', async () => {
+    for (const answer of [500, 'drop'] as const) {
+      const before = double.messages.size
+      double.setFaults({ loseNextAnswers: { count: 1, answer } })
+      const error = await sendBy().catch((caught: unknown) => caught)
+      if (answer === 500) expect(error).toMatchObject({ status: 500 })
+      else expect(error).not.toBeInstanceOf(twilio.RestException)
+      expect(double.messages.size).toBe(before + 1)
+      await expect(sendBy()).resolves.toMatchObject({ status: 'queued' })
+    }
+    await double.settled()
+  })
+
+  it('lists an account’s messages newest first, filtered by To and From, through the official client', async () => {
+    const first = await sendBy(undefined, '+15551239001')
+    const second = await sendBy(undefined, '+15551239001')
+    await sendBy(undefined, '+15551239002')
+    const listed = await client({ accountSid: account.sid, authToken: account.authToken }).messages.list({
+      to: '+15551239001',
+      from: '+15550100001',
+      limit: 20,
+    })
+    expect(listed.map((message) => message.sid)).toEqual([second.sid, first.sid])
+    expect(listed[0]).toMatchObject({ body: 'Hello 👋', to: '+15551239001' })
+    expect(listed[0]!.dateCreated).toBeInstanceOf(Date)
+    const otherAccount = await client({ accountSid: other.sid, authToken: other.authToken }).messages.list({
+      to: '+15551239001',
+      limit: 20,
+    })
+    expect(otherAccount).toEqual([])
+    await double.settled()
+  })
+
   it('drops every connection while down', async () => {
     double.setFaults({ down: true })
     const error = await sendBy().catch((caught: unknown) => caught)

@@ -37,14 +37,21 @@ export interface RecordedRequest {
   path: string
   accountSid: string | undefined
   params: Record<string, string | string[]>
+  /** The HTTP status answered; -1 when the connection was dropped instead. */
   status: number
 }
 
 export interface Faults {
-  /** The next `count` API requests answer `status` (500, 503, 429) without doing anything. */
+  /** The next `count` sends answer `status` (500, 503, 429) without sending anything. */
   failNext?: { count: number; status: number }
   /** Every request has its connection dropped, as if Twilio were unreachable. */
   down?: boolean
+  /**
+   * The next `count` sends are carried out (the message exists, its callbacks follow)
+   * but their answer is lost: a 5xx `status`, or the connection dropped (`'drop'`).
+   * The one case where repeating a send would text the customer twice.
+   */
+  loseNextAnswers?: { count: number; answer: number | 'drop' }
 }
 
 export interface CallbackDelivery {
@@ -297,18 +304,6 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       logger.info('twilio api request', { method, path: url.pathname, status })
     }
 
-    if (faults.failNext && faults.failNext.count > 0) {
-      faults.failNext.count -= 1
-      const { status } = faults.failNext
-      return answer(
-        status,
-        twilioError(
-          status,
-          status === 429 ? 20429 : 20500,
-          status === 429 ? 'Too Many Requests' : 'Internal Server Error',
-        ),
-      )
-    }
     const matched = api.match(method, url.pathname)
     if (!matched) return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
     const account = authenticate(request)
@@ -328,20 +323,73 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const validation = api.validateRequest(matched, url.searchParams, form)
     if (!validation.ok)
       return answer(400, twilioError(400, 20001, `Invalid parameters: ${validation.errors.join('; ')}`))
-    return route(matched, account, validation.value, answer)
+    return route(matched, account, validation.value, url.searchParams, answer, () => {
+      record.status = -1
+      request.socket.destroy()
+    })
+  }
+
+  /** Newest first, as Twilio lists them, filtered by To and From; one page. */
+  const listMessages = (account: TwilioDoubleAccount, query: URLSearchParams) => {
+    const pageSize = Math.min(Number(query.get('PageSize') ?? 50), 1000)
+    const to = query.get('To')
+    const from = query.get('From')
+    const found = [...messages.values()]
+      .reverse()
+      .filter(
+        (message) =>
+          message.account_sid === account.sid &&
+          (to === null || message.to === to) &&
+          (from === null || message.from === from),
+      )
+      .slice(0, pageSize)
+    const uri = `/2010-04-01/Accounts/${account.sid}/Messages.json?PageSize=${pageSize}&Page=0`
+    return {
+      messages: found,
+      page: 0,
+      page_size: pageSize,
+      start: 0,
+      end: Math.max(0, found.length - 1),
+      uri,
+      first_page_uri: uri,
+      next_page_uri: null,
+      previous_page_uri: null,
+    }
   }
 
   const route = (
     matched: MatchedOperation,
     account: TwilioDoubleAccount,
     params: Record<string, unknown>,
+    query: URLSearchParams,
     answer: (status: number, body: unknown) => void,
+    drop: () => void,
   ) => {
     const key = `${matched.method} ${matched.template}`
     if (key === `post ${MESSAGES}`) {
+      const failed = faults.failNext
+      if (failed && failed.count > 0) {
+        failed.count -= 1
+        const throttled = failed.status === 429
+        return answer(
+          failed.status,
+          twilioError(
+            failed.status,
+            throttled ? 20429 : 20500,
+            throttled ? 'Too Many Requests' : 'Internal Server Error',
+          ),
+        )
+      }
       const result = createMessage(account, params)
+      const lost = faults.loseNextAnswers
+      if (result.status === 201 && lost && lost.count > 0) {
+        lost.count -= 1
+        if (lost.answer === 'drop') return drop()
+        return answer(lost.answer, twilioError(lost.answer, 20500, 'Internal Server Error'))
+      }
       return answer(result.status, result.body)
     }
+    if (key === `get ${MESSAGES}`) return answer(200, listMessages(account, query))
     if (key === `get ${MESSAGE}`) {
       const message = messages.get(matched.pathParams.Sid ?? '')
       if (!message || message.account_sid !== account.sid) {
@@ -375,7 +423,11 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     messages,
     api,
     setFaults(next) {
-      faults = { ...next, ...(next.failNext ? { failNext: { ...next.failNext } } : {}) }
+      faults = {
+        ...next,
+        ...(next.failNext ? { failNext: { ...next.failNext } } : {}),
+        ...(next.loseNextAnswers ? { loseNextAnswers: { ...next.loseNextAnswers } } : {}),
+      }
     },
     sendStatusCallback,
     async settled() {
