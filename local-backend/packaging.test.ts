@@ -39,7 +39,11 @@ describe('a backend started away from the repository (the packaged app)', () => 
         'select count(*)::int as count from public.workspaces',
       )
       expect(workspaces.rows).toEqual([{ count: 2 }])
-      expect(readdirSync(snapshotDir).filter((file) => file.endsWith('.tar'))).toHaveLength(1)
+      const cached = readdirSync(snapshotDir)
+      expect(cached.filter((file) => /^pglite-[0-9a-f]{16}\.tar$/.test(file))).toHaveLength(1)
+      expect(cached.filter((file) => /^pglite-[0-9a-f]{16}\.array-types\.json$/.test(file))).toHaveLength(1)
+      // Inflated extension bundles go to the same writable folder, never beside the app's files.
+      expect(cached.filter((file) => file.startsWith('extension-'))).not.toHaveLength(0)
     } finally {
       await backend.stop()
     }
