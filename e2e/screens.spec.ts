@@ -70,6 +70,13 @@ test('8. every screen passes axe, in light and dark, and is captured for the REA
   await expect(page.getByRole('dialog', { name: 'Settings' })).toBeVisible()
   await expect(page.getByRole('checkbox', { name: 'Notifications for Acme Support' })).toBeVisible()
   await capture(page, 'settings')
+  const retention = page.getByRole('combobox', { name: 'Keep messages on this computer for' })
+  await retention.selectOption({ label: '1 year' })
+  await page.keyboard.press('Escape')
+  await page.getByRole('button', { name: 'Settings' }).click()
+  await expect(retention).toHaveValue('365')
+  await retention.selectOption({ label: '90 days' })
+  await expect(retention).toHaveValue('90')
   await page.keyboard.press('Escape')
 
   await page.locator('body').press('?')

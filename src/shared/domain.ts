@@ -101,10 +101,19 @@ export type BackendSettings = z.infer<typeof backendSettingsSchema>
 export const notificationSettingsSchema = z.object({ enabled: z.boolean(), sound: z.boolean() })
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>
 
+/** The offline cache's retention choices in Settings, in days. */
+export const cacheRetentionChoices = [30, 90, 365] as const
+export const defaultCacheRetentionDays = 90
+
 export const settingsSchema = z.object({
   backend: backendSettingsSchema,
   /** Per workspace id; a workspace not listed notifies, with sound. */
   notifications: z.record(z.string(), notificationSettingsSchema),
+  /**
+   * Days of messages the offline cache keeps; unread messages and replies not yet
+   * sent are kept whatever their age. Settings files from before it get the default.
+   */
+  cacheRetentionDays: z.number().int().min(7).max(3650).default(defaultCacheRetentionDays),
 })
 export type Settings = z.infer<typeof settingsSchema>
 

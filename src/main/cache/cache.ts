@@ -1,13 +1,14 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type {
-  Conversation,
-  ConversationFilter,
-  ConversationStatus,
-  Message,
-  SearchHit,
-  Workspace,
+import {
+  defaultCacheRetentionDays,
+  type Conversation,
+  type ConversationFilter,
+  type ConversationStatus,
+  type Message,
+  type SearchHit,
+  type Workspace,
 } from '../../shared/domain.ts'
 import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -44,7 +45,7 @@ export interface RetentionPolicy {
   /** Messages younger than this are always kept. */
   keepDays: number
 }
-export const defaultRetention: RetentionPolicy = { keepDays: 90 }
+export const defaultRetention: RetentionPolicy = { keepDays: defaultCacheRetentionDays }
 
 export interface OpenCacheOptions {
   logger?: Logger

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -371,7 +371,7 @@ describe('app core, embedded default', () => {
         relayUrl: 'http://127.0.0.1:9/functions/v1/sms-relay',
       }
       const updated = await value(core, 'settings.update', { backend: unreachable, notifications: {} })
-      expect(updated).toEqual({ backend: unreachable, notifications: {} })
+      expect(updated).toEqual({ backend: unreachable, notifications: {}, cacheRetentionDays: 90 })
       expect(await value(core, 'app.info', {})).toMatchObject({ embedded: false, demoAccounts: [] })
       expect(await value(core, 'session.get', {})).toMatchObject({ status: 'signed-out' })
       expect(
@@ -387,6 +387,25 @@ describe('app core, embedded default', () => {
       await core.dispose()
     }
   }, 120_000)
+
+  it('keeps the cache retention the agent chooses, within bounds, in the settings file', async () => {
+    const platform = testPlatform()
+    const core = createAppCore(platform, { env: { SUPABASE_URL: 'not a url' }, logger })
+    try {
+      expect(await value(core, 'settings.get', {})).toMatchObject({ cacheRetentionDays: 90 })
+      const chosen = { backend: { mode: 'embedded' }, notifications: {}, cacheRetentionDays: 365 }
+      expect(await value(core, 'settings.update', chosen)).toEqual(chosen)
+      const file = JSON.parse(readFileSync(join(platform.userDataDir, 'settings.json'), 'utf8')) as unknown
+      expect(file).toMatchObject({ cacheRetentionDays: 365 })
+      expect(await core.dispatch('settings.update', { ...chosen, cacheRetentionDays: 3 })).toMatchObject({
+        ok: false,
+        error: { kind: 'invalid_input' },
+      })
+      expect(await value(core, 'settings.get', {})).toMatchObject({ cacheRetentionDays: 365 })
+    } finally {
+      await core.dispose()
+    }
+  })
 
   it('names a malformed environment configuration instead of silently using another backend', async () => {
     const core = createAppCore(testPlatform(), { env: { SUPABASE_URL: 'not a url' }, logger })

@@ -14,7 +14,7 @@ import type {
 import { settingsSchema } from '../../shared/domain.ts'
 import { appError, err, ok, type Result } from '../../shared/errors.ts'
 import { createLogger, type Logger } from '../../shared/log.ts'
-import { Cache, defaultRetention, type RetentionPolicy } from '../cache/cache.ts'
+import { Cache, type RetentionPolicy } from '../cache/cache.ts'
 import { launchEmbeddedStack, type EmbeddedStack } from '../embedded-stack/launcher.ts'
 import {
   badgeFor,
@@ -94,6 +94,14 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
   const env = config.env ?? process.env
   const settingsFile = join(platform.userDataDir, 'settings.json')
   let settings: Settings = loadSettings(settingsFile, logger)
+  /** The agent's choice in Settings, unless the embedding code fixed a policy (tests). */
+  const applyRetention = (cache: Cache) => {
+    try {
+      cache.applyRetention(config.retention ?? { keepDays: settings.cacheRetentionDays })
+    } catch (error) {
+      logger.warn('retention failed', { error })
+    }
+  }
   const listeners = new Set<EventListener>()
   let view: ViewState = { focused: true, openConversationId: null }
   let notificationState = initialNotificationState
@@ -256,10 +264,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       current.sync.setOnline(online)
       if (online) current.outbox.kick()
     })
-    const retention = setInterval(
-      () => cache.applyRetention(config.retention ?? defaultRetention),
-      6 * 3_600_000,
-    )
+    const retention = setInterval(() => applyRetention(cache), 6 * 3_600_000)
     retention.unref()
     // Opening only proves the header and schema are readable; the full check runs after the first paint.
     const integrity = setTimeout(() => {
@@ -311,11 +316,7 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       if (state.status === 'signed-out') current.sync.setWorkspaces([])
     })
     await session.ready
-    try {
-      cache.applyRetention(config.retention ?? defaultRetention)
-    } catch (error) {
-      logger.warn('retention failed', { error })
-    }
+    applyRetention(cache)
     if (session.state().status === 'signed-in') {
       // Cache first: the inbox paints from what is cached while the network catches up.
       current.sync.setWorkspaces(current.workspaces.map((w) => w.id))
@@ -535,8 +536,13 @@ export function createAppCore(platform: Platform, config: AppCoreConfig = {}): A
       const parsed = settingsSchema.safeParse(next)
       if (!parsed.success) return err('invalid_input', 'Invalid settings.')
       const backendChanged = JSON.stringify(parsed.data.backend) !== JSON.stringify(settings.backend)
+      const retentionChanged = parsed.data.cacheRetentionDays !== settings.cacheRetentionDays
       settings = parsed.data
       saveSettings(settingsFile, settings)
+      if (retentionChanged && !backendChanged) {
+        const current = await runtime
+        if (current) applyRetention(current.cache)
+      }
       if (backendChanged && !backendOverride) {
         // The new backend takes effect now: services restart against it, each with its own cache and session.
         const previous = await runtime

@@ -24,7 +24,7 @@ const valid: { [K in RequestChannel]: unknown } = {
   'messages.retry': { messageId: C },
   'connection.get': {},
   'settings.get': {},
-  'settings.update': { backend: { mode: 'embedded' }, notifications: {} },
+  'settings.update': { backend: { mode: 'embedded' }, notifications: {}, cacheRetentionDays: 30 },
   'view.report': { focused: true, openConversationId: null },
   'dev.simulateInbound': { workspaceId: WS, from: '+15551234567', body: 'hello' },
   'shell.openExternal': { url: 'https://example.com/help' },

@@ -88,14 +88,20 @@ describe('backend configuration', () => {
       const settings = {
         backend: { mode: 'embedded' as const },
         notifications: { w: { enabled: false, sound: true } },
+        cacheRetentionDays: 365,
       }
       saveSettings(file, settings)
       expect(loadSettings(file, logger)).toEqual(settings)
+      // A file written before retention was a setting keeps its choices and gets the default.
+      writeFileSync(file, JSON.stringify({ backend: { mode: 'embedded' }, notifications: {} }))
+      expect(loadSettings(file, logger)).toEqual({ ...defaultSettings, notifications: {} })
+      writeFileSync(file, JSON.stringify({ ...settings, cacheRetentionDays: 2 }))
+      expect(loadSettings(file, logger)).toEqual(defaultSettings)
       writeFileSync(file, '{ not json')
       expect(loadSettings(file, logger)).toEqual(defaultSettings)
       writeFileSync(file, JSON.stringify({ backend: { mode: 'custom', supabaseUrl: 'javascript:x' } }))
       expect(loadSettings(file, logger)).toEqual(defaultSettings)
-      expect(lines.length).toBe(2)
+      expect(lines.length).toBe(3)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

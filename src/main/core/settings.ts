@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path'
 import {
   backendSettingsSchema,
+  defaultCacheRetentionDays,
   settingsSchema,
   type BackendSettings,
   type Settings,
@@ -13,7 +14,11 @@ import type { Logger } from '../../shared/log.ts'
  * settings file when it names a custom backend, else SUPABASE_URL / SUPABASE_ANON_KEY /
  * RELAY_URL from the environment, else the embedded default.
  */
-export const defaultSettings: Settings = { backend: { mode: 'embedded' }, notifications: {} }
+export const defaultSettings: Settings = {
+  backend: { mode: 'embedded' },
+  notifications: {},
+  cacheRetentionDays: defaultCacheRetentionDays,
+}
 
 export function loadSettings(file: string, logger: Logger): Settings {
   if (!existsSync(file)) return defaultSettings

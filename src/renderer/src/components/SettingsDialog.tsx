@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import type { BackendSettings, NotificationSettings, Settings } from '../../../shared/domain.ts'
-import { backendSettingsSchema } from '../../../shared/domain.ts'
+import { backendSettingsSchema, cacheRetentionChoices } from '../../../shared/domain.ts'
 import { useSettings } from '../stores/settings.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 import { Dialog } from './Dialog.tsx'
@@ -192,6 +192,39 @@ function NotificationsForm({ settings }: { settings: Settings }) {
   )
 }
 
+const retentionLabel = (days: number) =>
+  days % 365 === 0 ? `${days / 365} year${days === 365 ? '' : 's'}` : `${days} days`
+
+function OfflineCacheForm({ settings }: { settings: Settings }) {
+  const save = useSettings((state) => state.save)
+  // A value set outside the app (the settings file) is shown as it is, not silently replaced.
+  const choices = [...new Set<number>([...cacheRetentionChoices, settings.cacheRetentionDays])].sort(
+    (a, b) => a - b,
+  )
+  return (
+    <section className="settings-section" aria-labelledby="offline-cache-title">
+      <h3 id="offline-cache-title">Offline cache</h3>
+      <label className="field">
+        <span>Keep messages on this computer for</span>
+        <select
+          value={settings.cacheRetentionDays}
+          onChange={(event) => void save({ ...settings, cacheRetentionDays: Number(event.target.value) })}
+        >
+          {choices.map((days) => (
+            <option key={days} value={days}>
+              {retentionLabel(days)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted small">
+        Unread messages and replies not yet sent are kept whatever their age. Older history loads from the
+        server when you scroll back to it.
+      </p>
+    </section>
+  )
+}
+
 export function SettingsDialog() {
   const settings = useSettings((state) => state.settings)
   const error = useSettings((state) => state.error)
@@ -214,6 +247,7 @@ export function SettingsDialog() {
         <>
           <BackendForm settings={settings} />
           <NotificationsForm settings={settings} />
+          <OfflineCacheForm settings={settings} />
         </>
       )}
     </Dialog>
