@@ -37,6 +37,14 @@ const listingsSince = (index: number) =>
 const twilioMessagesWith = (body: string) =>
   [...stack.double.messages.values()].filter((message) => message.body === body)
 
+async function rowsWithId(id: string) {
+  const { count } = await stack.service
+    .from('messages')
+    .select('id', { count: 'exact', head: true })
+    .eq('id', id)
+  return count
+}
+
 async function row(id: string) {
   const { data } = await stack.service.from('messages').select('*').eq('id', id).single()
   return data as Record<string, unknown>
@@ -69,11 +77,7 @@ describe('Twilio faults', () => {
       // A 500 may hide a send Twilio carried out, so Twilio is asked before each resend; a 429 never does.
       expect(listingsSince(before)).toHaveLength(status === 500 ? 2 : 0)
       expect(twilioMessagesWith(body.body)).toHaveLength(1)
-      const { count } = await stack.service
-        .from('messages')
-        .select('id', { count: 'exact', head: true })
-        .eq('id', body.client_message_id)
-      expect(count).toBe(1)
+      expect(await rowsWithId(body.client_message_id)).toBe(1)
     },
   )
 
@@ -152,11 +156,7 @@ describe('Twilio faults', () => {
       error_message: null,
     })
     expect(callsWith(body.body).filter((call) => call.status === 201)).toHaveLength(1)
-    const { count } = await stack.service
-      .from('messages')
-      .select('id', { count: 'exact', head: true })
-      .eq('id', body.client_message_id)
-    expect(count).toBe(1)
+    expect(await rowsWithId(body.client_message_id)).toBe(1)
   })
 })
 
@@ -287,11 +287,7 @@ describe('rate limits and CORS', () => {
     expect([first.status, second.status, third.status]).toEqual([201, 201, 429])
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
     expect(relayErrorResponseSchema.parse(third.json).error.kind).toBe('rate_limited')
-    const { count } = await stack.service
-      .from('messages')
-      .select('id', { count: 'exact', head: true })
-      .eq('id', refusedBody.client_message_id)
-    expect(count).toBe(0)
+    expect(await rowsWithId(refusedBody.client_message_id)).toBe(0)
   })
 
   it('limits one IP before even looking at the token', async () => {
