@@ -41,6 +41,22 @@ export const rows = (page: Page) => page.getByTestId('conversation-row')
 export const rowNamed = (page: Page, name: string) =>
   rows(page).filter({ has: page.locator('.row-name', { hasText: name }) })
 
+/**
+ * The page has nothing in motion: no CSS transition or animation is running and the
+ * fonts are in. `getAnimations()` flushes style first, so a transition started by the
+ * media change that preceded this call is already listed.
+ */
+export async function expectSettled(page: Page, screen: string) {
+  await page.evaluate(() => document.fonts.ready)
+  const moving = await page.evaluate(() =>
+    document.getAnimations().map((animation) => {
+      const target = (animation.effect as KeyframeEffect | null)?.target
+      return `${animation.constructor.name} on ${target instanceof Element ? target.className || target.tagName : '?'}`
+    }),
+  )
+  expect(moving, `${screen}: still moving`).toEqual([])
+}
+
 /** Axe on the current screen: no serious or critical violations. */
 export async function expectAccessible(page: Page, screen: string) {
   const results = await new AxeBuilder({ page }).analyze()
