@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { WebSocket, WebSocketServer } from 'ws'
 import { openDatabase } from '../local-backend/db/database.ts'
-import { demo, demoContact } from '../local-backend/db/test-support.ts'
+import { demo, demoContact } from '../local-backend/db/demo-callers.ts'
 import { anonKey, startRealtimeHarness, userToken, waitFor } from '../local-backend/realtime/test-support.ts'
 import { percentile, type BenchRow } from './types.ts'
 

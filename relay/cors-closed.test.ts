@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
 import { createMemoryLogger } from '../src/shared/log.ts'
-import { mountRelay } from './test-support.ts'
+import { mountRelay } from './embedded.ts'
 
 let backend: LocalBackend
 let relayUrl: string

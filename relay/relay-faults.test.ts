@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { createRelayApp } from './app.ts'
-import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
-import { ACME, accessToken, ensureContact, mountRelay, serviceClient } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
+import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
+import { mountRelay, serviceClient } from './embedded.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
 let stack: RelayStack

@@ -9,8 +9,8 @@ import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inboundParams, newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
-import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
-import { ACME, GLOBEX, USERS, accessToken, ensureContact, type TestContact } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
+import { ACME, GLOBEX, USERS, accessToken, ensureContact, type TestContact } from './demo-accounts.ts'
 
 /** Every response body the tests saw, checked at the end for leaked secrets. */
 const seen: string[] = []

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../local-backend/twilio/double.ts'
 import { newMessageSid } from '../local-backend/twilio/inbound.ts'
 import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
-import { startRelayStack, type RelayStack } from '../src/main/test-support/stack.ts'
-import { ACME, USERS, accessToken, ensureContact, mountRelay } from './test-support.ts'
+import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
+import { ACME, USERS, accessToken, ensureContact } from './demo-accounts.ts'
+import { mountRelay } from './embedded.ts'
 
 let stack: RelayStack
 /** The relay that reaches Twilio through the early proxy. */

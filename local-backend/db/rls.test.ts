@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
-import { anon, asCaller, demo, demoContact, pgError, queryAs, serviceRole, user } from './test-support.ts'
-import type { Caller } from './test-support.ts'
+import { anon, asCaller, demo, demoContact, pgError, queryAs, serviceRole, user } from './demo-callers.ts'
+import type { Caller } from './demo-callers.ts'
 
 /*
  * Row-level security, as Supabase applies it: each statement runs in a transaction
- * as the JWT's role with request.jwt.claims set (test-support.ts), then rolls back,
+ * as the JWT's role with request.jwt.claims set (demo-callers.ts), then rolls back,
  * so every case starts from the seed. Targets are always Acme's rows; Cleo is the
  * member of another workspace (Globex).
  */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
-import { demo, demoContact } from './test-support.ts'
+import { demo, demoContact } from './demo-callers.ts'
 
 /* The demo data everyone relies on (TEAM notes, README): fixed ids, credentials and a believable inbox. */
 

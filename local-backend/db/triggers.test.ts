@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
-import { anon, asCaller, pgError, queryAs, serviceRole, user } from './test-support.ts'
+import { anon, asCaller, pgError, queryAs, serviceRole, user } from './demo-callers.ts'
 
 /*
  * The derived columns and guards the database keeps itself: unread counts, the

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js'
 import WebSocket from 'ws'
-import { demo, demoContact } from '../db/test-support.ts'
+import { demo, demoContact } from '../db/demo-callers.ts'
 import { passesFilters, resolveSubscription } from './subscriptions.ts'
 import {
   anonKey,

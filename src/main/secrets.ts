@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import type { SecretStore } from './platform.ts'
+import type { SecretStore } from './platform-interface.ts'
 
 /**
  * AES-256-GCM under a key the host holds. Electron uses safeStorage (the OS key store)

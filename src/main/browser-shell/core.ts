@@ -1,7 +1,7 @@
 import type { BackendSettings } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import { createAppCore, type AppCore } from '../core/app-core.ts'
-import type { Platform } from '../platform.ts'
+import type { Platform } from '../platform-interface.ts'
 
 /**
  * The browser shell's services: the same core as Electron's, with no backend override

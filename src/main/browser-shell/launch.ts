@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path'
 import type { EventChannel, RequestChannel } from '../../shared/contract.ts'
 import type { Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
-import type { Platform } from '../platform.ts'
-import { createBrowserPlatform } from './platform.ts'
+import type { Platform } from '../platform-interface.ts'
+import { createBrowserPlatform } from './node-host-platform.ts'
 import { startShellServer, type ShellServer } from './server.ts'
 
 /** The main-process services as the host sees them (what `createAppCore` returns). */

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
-import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/test-support.ts'
-import { startRelayStack, type RelayStack } from '../test-support/stack.ts'
+import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { startRelayStack, type RelayStack } from '../../../test/support/relay-stack.ts'
 import type { EventChannel } from '../../shared/contract.ts'
 import type {
   Badge,
@@ -17,9 +17,9 @@ import type {
   Workspace,
 } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
-import type { Platform } from '../platform.ts'
+import type { Platform } from '../platform-interface.ts'
 import { createAesSecretStore } from '../secrets.ts'
-import { until } from '../test-support/session.ts'
+import { until } from '../../../test/support/until.ts'
 import { createAppCore, type AppCore } from './app-core.ts'
 
 const { logger } = createMemoryLogger('core-test')

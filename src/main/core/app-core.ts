@@ -23,7 +23,7 @@ import {
   type ViewState,
 } from '../notifications/policy.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
-import type { Platform } from '../platform.ts'
+import type { Platform } from '../platform-interface.ts'
 import {
   createSessionService,
   fetchWorkspaces,

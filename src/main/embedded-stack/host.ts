@@ -7,7 +7,7 @@ import { createRelayApp } from '../../../relay/app.ts'
 import { createTwilioClientFactory } from '../../../relay/twilio-client.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
 import { createLogger } from '../../shared/log.ts'
-import { parentMessageSchema, type HostMessage } from './protocol.ts'
+import { parentMessageSchema, type HostMessage } from './host-messages.ts'
 
 /**
  * The embedded default's child process: the local backend with its data under the

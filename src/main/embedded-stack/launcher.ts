@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { appError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
-import { hostMessageSchema, type ParentMessage } from './protocol.ts'
+import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
 
 /**
  * Runs the embedded backend (PGlite + Auth/REST/Realtime, the relay, the Twilio

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { createMemoryLogger } from '../../shared/log.ts'
 import { createAesSecretStore, unavailableSecretStore } from '../secrets.ts'
-import type { SecretStore } from '../platform.ts'
+import type { SecretStore } from '../platform-interface.ts'
 import { createSessionService, fetchWorkspaces, type SessionService } from './session.ts'
 import { NO_KEY_STORE_WARNING } from './storage.ts'
 

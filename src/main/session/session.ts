@@ -2,7 +2,7 @@ import { createClient, type AuthChangeEvent, type Session, type SupabaseClient }
 import type { SessionState, Workspace } from '../../shared/domain.ts'
 import { appError, type AppError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
-import type { SecretStore } from '../platform.ts'
+import type { SecretStore } from '../platform-interface.ts'
 import { createSessionStorage, type SessionStorage } from './storage.ts'
 
 /**

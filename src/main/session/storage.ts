@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SupportedStorage } from '@supabase/supabase-js'
-import type { SecretStore } from '../platform.ts'
+import type { SecretStore } from '../platform-interface.ts'
 import type { Logger } from '../../shared/log.ts'
 
 /**

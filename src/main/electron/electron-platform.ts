@@ -11,7 +11,7 @@ import type {
 import type { Badge, DesktopNotification } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import { badgeLabel } from '../notifications/policy.ts'
-import type { Platform } from '../platform.ts'
+import type { Platform } from '../platform-interface.ts'
 import { externalUrl } from './security.ts'
 
 /** What the Platform needs from Electron, passed in so this module is testable with doubles. */

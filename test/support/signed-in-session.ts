@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { DEMO_PASSWORD } from '../../../relay/test-support.ts'
-import type { Logger } from '../../shared/log.ts'
-import { createAesSecretStore } from '../secrets.ts'
-import { createSessionService, type SessionService } from '../session/session.ts'
+import { DEMO_PASSWORD } from '../../relay/demo-accounts.ts'
+import type { Logger } from '../../src/shared/log.ts'
+import { createAesSecretStore } from '../../src/main/secrets.ts'
+import { createSessionService, type SessionService } from '../../src/main/session/session.ts'
 
 /** A session service keeping its session in `dir`, signed in as a seeded demo user (Ben, an Acme agent, unless told). */
 export async function signedInSession(
@@ -23,17 +23,4 @@ export async function signedInSession(
   const signIn = await session.signIn(email, DEMO_PASSWORD)
   if (!signIn.ok) throw new Error(signIn.error.message)
   return session
-}
-
-/** Polls until `condition` holds; the bound turns a hang into a named failure. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }

@@ -1,9 +1,10 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
-import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
-import type { RelayDeps } from '../../../relay/app.ts'
-import { ACME, GLOBEX, mountRelay, serviceClient } from '../../../relay/test-support.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
+import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
+import type { RelayDeps } from '../../relay/app.ts'
+import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
+import { mountRelay, serviceClient } from '../../relay/embedded.ts'
+import { createMemoryLogger } from '../../src/shared/log.ts'
 
 export interface RelayStack {
   backend: LocalBackend

@@ -1,5 +1,5 @@
 import type { EventChannel, EventOf } from '../../shared/contract.ts'
-import type { Platform } from '../platform.ts'
+import type { Platform } from '../platform-interface.ts'
 import { openInSystemBrowser } from './open-browser.ts'
 
 type Forward = <E extends EventChannel>(event: E, payload: EventOf<E>) => void

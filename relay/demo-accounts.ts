@@ -1,7 +1,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 
-/** The seed's demo data (supabase/seed.sql) as the relay's tests and bench use it. */
-export { mountRelay, serviceClient } from './embedded.ts'
+// The seed's demo accounts (supabase/seed.sql) as the tests and benchmarks use them.
 
 export const ACME = {
   workspaceId: '11111111-1111-4111-8111-111111111111',
