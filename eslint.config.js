@@ -1,94 +1,281 @@
-// Lint rules, including the import boundaries between the environment folders
-// (see the table in README "Folders and what they may import").
+// Lint rules, including the import boundaries between the folders (README "Folders and
+// what they may import", and shared/design/architecture.md). The boundaries are an
+// allowlist: each row names the folders, npm packages and Node builtins its files may
+// import, by any means (eslint-rules/import-boundaries.js); anything else is an error.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
-import { builtinModules } from 'node:module'
+import importBoundaries from './eslint-rules/import-boundaries.js'
 
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)]
+// Test support that lives beside the code it helps test: no production row may import it.
+const testSupport = [
+  'test',
+  'relay/demo-accounts.ts',
+  'local-backend/db/demo-callers.ts',
+  'local-backend/realtime/test-support.ts',
+]
 
-/** no-restricted-imports with the given module names and path patterns forbidden. */
-const forbid = (names, patterns, why) => ({
-  'no-restricted-imports': [
-    'error',
-    {
-      paths: names.map((name) => ({ name, message: why })),
-      patterns: patterns.map((group) => ({ group: [group], message: why })),
-    },
+const shared = {
+  row: 'src/shared',
+  why: 'src/shared runs anywhere (Electron main, preload, renderer, relay, Deno): pure functions, types and the zod contract, nothing environment-specific.',
+  folders: ['src/shared'],
+  packages: ['zod'],
+}
+const services = {
+  row: 'src/main services',
+  why: 'Main-process services are plain TypeScript on Node and never import electron: the Electron layer (src/main/electron) hands them what they need through the Platform interface.',
+  folders: ['src/main', 'src/shared'],
+  except: ['src/main/electron', 'src/main/embedded-stack/host.ts', ...testSupport],
+  packages: ['@supabase/supabase-js', 'ws', 'zod'],
+  node: true,
+}
+const embeddedHost = {
+  ...services,
+  row: 'the embedded-stack host (src/main/embedded-stack/host.ts)',
+  why: 'The embedded stack runs in a child process that launcher.ts forks by path; its entry composes the local backend and the relay, so it alone on the main side imports them. Like the services it never imports electron.',
+  folders: [...services.folders, 'local-backend', 'relay'],
+  except: ['src/main/electron', ...testSupport],
+}
+const electronLayer = {
+  row: 'the Electron layer (src/main/electron)',
+  why: 'Only the Electron layer imports electron: it adapts Electron to the services it wires together.',
+  folders: ['src/main', 'src/shared'],
+  except: ['src/main/embedded-stack/host.ts', ...testSupport],
+  packages: ['electron'],
+  node: true,
+}
+const preload = {
+  row: 'src/preload',
+  why: 'The preload runs sandboxed and only bridges the contract: the shared contract and electron (contextBridge, ipcRenderer).',
+  folders: ['src/preload', 'src/shared/contract.ts', 'src/shared/errors.ts'],
+  packages: ['electron'],
+}
+const renderer = {
+  row: 'src/renderer',
+  why: 'The renderer runs in sandboxed Chromium and reaches the app only through the contract in src/shared: never main, preload or Node.',
+  folders: ['src/renderer', 'src/shared'],
+  packages: ['react', 'react-dom', 'zustand', '@tanstack/react-virtual'],
+}
+const relay = {
+  row: 'relay/',
+  why: 'The relay runs on any Node server or beside the local backend and reaches the app only through the contracts in src/shared: never src/main, src/renderer or the local backend.',
+  folders: ['relay', 'src/shared'],
+  except: testSupport,
+  packages: ['@hono/node-server', '@supabase/supabase-js', 'hono', 'twilio', 'zod'],
+  node: true,
+}
+const localBackend = {
+  row: 'local-backend/',
+  why: 'The local backend is a Supabase-compatible server: it never imports the app (src/main, src/renderer, src/preload) or the relay.',
+  folders: ['local-backend', 'src/shared'],
+  except: testSupport,
+  packages: [
+    '@electric-sql/pglite',
+    '@hono/node-server',
+    // The Twilio double reads Twilio's OpenAPI description from this package's files.
+    '@twilio-alpha/mcp',
+    'ajv',
+    'bcryptjs',
+    'hono',
+    'jose',
+    'nanotar',
+    'twilio',
+    'ws',
+    'zod',
   ],
+  node: true,
+}
+
+/** A test row: what `base` allows, plus vitest and `extra`; it may import test support. */
+const tests = (base, extra) => ({
+  ...base,
+  ...extra,
+  row: `${base.row} tests`,
+  folders: [...base.folders, ...(extra.folders ?? [])],
+  except: (base.except ?? []).filter((path) => !testSupport.includes(path)),
+  packages: [...base.packages, 'vitest', ...(extra.packages ?? [])],
 })
 
+/** [files, row] pairs; a file takes the last row whose files match it. */
+const boundaries = [
+  [['**/*.{js,mjs,cjs,ts,mts,cts,tsx}'], {}],
+  [
+    ['*.config.{js,ts}', 'eslint-rules/**'],
+    {
+      row: 'the repository tooling',
+      why: 'Build, lint and test configuration.',
+      folders: ['eslint-rules'],
+      packages: [
+        '@eslint/js',
+        '@playwright/test',
+        '@vitejs/plugin-react',
+        'electron-vite',
+        'eslint-plugin-react-hooks',
+        'globals',
+        'typescript-eslint',
+        'vitest',
+      ],
+      node: true,
+    },
+  ],
+  [['src/shared/**'], shared],
+  [['src/main/**'], services],
+  [['src/main/embedded-stack/host.ts'], embeddedHost],
+  [['src/main/electron/**'], electronLayer],
+  [['src/preload/**'], preload],
+  [['src/renderer/**'], renderer],
+  [['relay/**'], relay],
+  [['local-backend/**'], localBackend],
+  [
+    ['test/support/**'],
+    {
+      row: 'test/support',
+      why: 'Test support starts the real stack (local backend, Twilio double, relay) and signed-in services for the tests of several folders.',
+      folders: ['test/support', 'src/main', 'src/shared', 'local-backend', 'relay'],
+      except: ['src/main/electron'],
+      packages: ['@supabase/supabase-js'],
+      node: true,
+    },
+  ],
+  [['src/shared/**/*.test.ts'], tests(shared, { why: 'Tests of src/shared are as pure as what they test.' })],
+  [
+    ['src/renderer/**/*.test.{ts,tsx}'],
+    tests(renderer, { why: 'Renderer tests import what the renderer may.' }),
+  ],
+  [
+    ['src/preload/**/*.test.ts'],
+    tests(preload, {
+      why: 'Preload tests check the bridge against the whole contract.',
+      folders: ['src/shared'],
+    }),
+  ],
+  [
+    ['src/main/**/*.test.ts'],
+    tests(services, {
+      why: 'Service tests run the services against the real local backend and relay.',
+      folders: ['local-backend', 'relay', 'test/support'],
+    }),
+  ],
+  [
+    ['src/main/electron/**/*.test.ts'],
+    tests(electronLayer, { why: 'Electron-layer tests import what the layer may.' }),
+  ],
+  [
+    ['local-backend/**/*.test.ts'],
+    tests(localBackend, {
+      why: "Local-backend tests use supabase-js as a client would; the Twilio double is checked against the relay's real Twilio client.",
+      folders: ['relay/twilio-client.ts'],
+      packages: ['@supabase/supabase-js'],
+    }),
+  ],
+  [
+    ['relay/**/*.test.ts'],
+    tests(relay, {
+      why: 'Relay tests run the relay against the real local backend and Twilio double.',
+      folders: ['local-backend', 'test/support'],
+      packages: ['jose'],
+    }),
+  ],
+  [
+    ['test/**/*.test.ts'],
+    {
+      row: 'tests in test/',
+      why: 'Tests of the repository itself, such as the import boundaries.',
+      folders: ['test'],
+      packages: ['eslint', 'vitest'],
+      node: true,
+    },
+  ],
+  [
+    ['e2e/**'],
+    {
+      row: 'e2e/',
+      why: 'End-to-end tests drive the built app and the browser shell against the real stack.',
+      folders: ['e2e', 'src/main', 'src/shared', 'local-backend', 'relay'],
+      except: ['src/main/electron'],
+      packages: ['@axe-core/playwright', '@playwright/test', 'ws'],
+      node: true,
+    },
+  ],
+  [
+    ['bench/**'],
+    {
+      row: 'bench/',
+      why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path.',
+      folders: ['bench', 'e2e', 'src/main', 'src/shared', 'local-backend', 'relay', 'playwright.config.ts'],
+      except: ['src/main/electron'],
+      packages: ['@electric-sql/pglite', '@supabase/supabase-js', 'playwright-core', 'ws'],
+      node: true,
+      uncheckedSpecifiers: true,
+    },
+  ],
+  [
+    ['scripts/**'],
+    {
+      row: 'scripts/',
+      why: "Developer scripts start the app or the browser shell and run tools; audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder.",
+      folders: ['scripts', 'src/main/browser-shell', 'playwright.config.ts'],
+      packages: ['@playwright/test', 'got', 'zod'],
+      node: true,
+      uncheckedSpecifiers: true,
+    },
+  ],
+]
+
+// src/shared runs in Node and in the browser: only the globals both have.
+const environmentOnlyGlobals = [
+  ...Object.keys(globals.browser).filter((name) => !(name in globals.node) && !(name in globals.builtin)),
+  ...Object.keys(globals.node).filter((name) => !(name in globals.browser) && !(name in globals.builtin)),
+]
+const onlyInOneEnvironment = (name) =>
+  `src/shared runs anywhere: ${name} exists only in the browser or only in Node.`
+
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', 'playwright-report/**'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
+    plugins: { boundaries: { rules: { imports: importBoundaries } } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
   },
+  ...boundaries.map(([files, row]) => ({ files, rules: { 'boundaries/imports': ['error', row] } })),
   {
-    files: ['src/shared/**/*.{ts,tsx}'],
-    rules: forbid(
-      ['electron', 'react', 'zustand', '@supabase/supabase-js', ...nodeBuiltins],
-      ['**/main/**', '**/renderer/**', '**/preload/**', '**/local-backend/**', '**/relay/**'],
-      'src/shared runs anywhere: no Electron, Node, DOM or app-layer imports.',
-    ),
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...environmentOnlyGlobals.map((name) => ({ name, message: onlyInOneEnvironment(name) })),
+      ],
+      // The same names used as types (HTMLElement, Buffer), which the rule above does not see.
+      '@typescript-eslint/no-restricted-types': [
+        'error',
+        {
+          types: Object.fromEntries(
+            environmentOnlyGlobals.map((name) => [name, { message: onlyInOneEnvironment(name) }]),
+          ),
+        },
+      ],
+    },
   },
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
-    rules: {
-      ...reactHooks.configs.recommended.rules,
-      ...forbid(
-        ['electron', '@supabase/supabase-js', ...nodeBuiltins],
-        ['**/main/**', '**/preload/**', '**/local-backend/**', '**/relay/**'],
-        'The renderer is sandboxed: it talks only to the app API (src/shared contract).',
-      ),
-    },
-  },
-  {
-    files: ['src/main/**/*.ts'],
-    ignores: ['src/main/electron/**', 'src/main/embedded-stack/**'],
-    rules: forbid(
-      ['electron'],
-      ['**/renderer/**', '**/preload/**'],
-      'Main-process services never import electron: the Electron layer (src/main/electron) hands them what they need.',
-    ),
-  },
-  {
-    files: ['src/main/electron/**/*.ts'],
-    rules: forbid([], ['**/renderer/**', '**/preload/**'], 'Main never imports the renderer or preload.'),
-  },
-  {
-    files: ['src/preload/**/*.ts'],
-    rules: forbid(
-      [...nodeBuiltins],
-      ['**/main/**', '**/renderer/**', '**/local-backend/**', '**/relay/**'],
-      'The preload imports only the shared contract and electron.',
-    ),
-  },
-  {
-    files: ['local-backend/**/*.ts'],
-    ignores: ['local-backend/**/*.test.ts'],
-    rules: forbid(
-      ['electron'],
-      ['**/src/main/**', '**/src/renderer/**', '**/src/preload/**', '**/relay/**'],
-      'The local backend never imports the app or the relay (src/shared is fine).',
-    ),
-  },
-  {
-    files: ['relay/**/*.ts'],
-    ignores: ['relay/**/*.test.ts'],
-    rules: forbid(
-      ['electron'],
-      ['**/src/main/**', '**/src/renderer/**', '**/src/preload/**', '**/local-backend/**'],
-      'The relay may import src/shared only.',
-    ),
+    rules: reactHooks.configs.recommended.rules,
   },
 )
