@@ -170,6 +170,13 @@ const boundaries = [
     }),
   ],
   [
+    ['local-backend/realtime/test-support.ts'],
+    tests(localBackend, {
+      why: 'Realtime test support joins channels with supabase-js, as the app does, and gives each test file its harness through vitest hooks.',
+      packages: ['@supabase/supabase-js'],
+    }),
+  ],
+  [
     ['relay/**/*.test.ts'],
     tests(relay, {
       why: 'Relay tests run the relay against the real local backend and Twilio double.',

@@ -7,7 +7,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import { createLogger, type Logger } from '../src/shared/log.ts'
 import { openDatabase } from './db/database.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
-import { createRealtimeServer } from './realtime/server.ts'
+import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { loadCatalog } from './rest/catalog.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
 

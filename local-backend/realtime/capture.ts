@@ -1,7 +1,9 @@
 import type { PGlite } from '@electric-sql/pglite'
+import type { Logger } from '../../src/shared/log.ts'
 
 /** The NOTIFY channel on which each captured change announces its id. */
-export const captureChannel = 'realtime_capture'
+const captureChannel = 'realtime_capture'
+const drainBatch = 2000
 
 /**
  * Change capture inside the database, so that a row written by REST, the relay or
@@ -95,81 +97,6 @@ begin
 end;
 $$;
 
--- Which of the given primary keys each set of claims may select, under RLS, in one
--- round trip: per check, switch to the role and claims (transaction-local, as PostgREST
--- and hosted Realtime's apply_rls do) and select the rows by primary key. When a
--- policy raises, the keys are checked one by one so that only the rows it raises on
--- stay hidden; each check reports {keys, errors}.
-create or replace function realtime.visible_keys(checks jsonb)
-returns jsonb
-language plpgsql
-volatile
-set search_path = ''
-as $$
-declare
-  c jsonb;
-  entity regclass;
-  cols text;
-  casts text;
-  key_columns int;
-  query text;
-  pk jsonb;
-  one jsonb;
-  visible jsonb;
-  errors int;
-  result jsonb := '[]'::jsonb;
-begin
-  for c in select value from jsonb_array_elements(checks) loop
-    entity := (c ->> 'table')::regclass;
-    select string_agg(format('t.%I', a.attname), ', ' order by a.attnum),
-           string_agg(format('(e->>%s)::%s', k.ord - 1, format_type(a.atttypid, a.atttypmod)), ', ' order by a.attnum),
-           count(*)
-      into cols, casts, key_columns
-      from pg_catalog.pg_constraint pk
-      cross join lateral unnest(pk.conkey) as u(attnum)
-      join pg_catalog.pg_attribute a on a.attrelid = entity and a.attnum = u.attnum
-      cross join lateral (
-        select count(*) as ord from unnest(pk.conkey) as v(attnum) where v.attnum <= u.attnum
-      ) k
-     where pk.conrelid = entity and pk.contype = 'p';
-    -- A single-column key goes through its index whatever the table's size; a
-    -- composite one is joined.
-    query := case when key_columns = 1 then
-      format(
-        'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from %s t where %s = any(array(select %s from jsonb_array_elements($1) e))',
-        cols, entity, cols, casts)
-    else
-      format(
-        'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from jsonb_array_elements($1) e join %s t on (%s) = (%s)',
-        cols, entity, cols, casts)
-    end;
-    errors := 0;
-    begin
-      perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
-      execute query into visible using c -> 'pks';
-      perform set_config('role', null, true);
-    exception when others then
-      perform set_config('role', null, true);
-      visible := '[]'::jsonb;
-      for pk in select value from jsonb_array_elements(c -> 'pks') loop
-        begin
-          perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
-          execute query into one using jsonb_build_array(pk);
-          perform set_config('role', null, true);
-          visible := visible || one;
-        exception when others then
-          perform set_config('role', null, true);
-          errors := errors + 1;
-        end;
-      end loop;
-    end;
-    result := result || jsonb_build_array(jsonb_build_object('keys', visible, 'errors', errors));
-  end loop;
-  return result;
-end;
-$$;
-revoke all on function realtime.visible_keys(jsonb) from public;
-
 drop event trigger if exists realtime_sync_capture_triggers;
 create event trigger realtime_sync_capture_triggers on ddl_command_end
   when tag in ('CREATE PUBLICATION', 'ALTER PUBLICATION')
@@ -199,7 +126,7 @@ export interface CapturedChange {
  * statement. Rows of tables outside `tables` (`schema.table`; nobody listens) are
  * deleted without being read back.
  */
-export async function drainChanges(
+async function drainChanges(
   db: PGlite,
   limit: number,
   tables: string[],
@@ -240,4 +167,57 @@ export async function drainChanges(
       commitTimestamp: row.commit_timestamp ?? '',
     }))
   return { drained, changes }
+}
+
+/** Where captured changes go: the tables someone listens to, and the delivery of a batch. */
+export interface ChangeSink {
+  subscribedTables(): string[]
+  deliver(changes: CapturedChange[]): Promise<void>
+}
+
+export interface ChangeFeed {
+  /** Stops listening; changes captured from then on are dropped when capture is next installed. */
+  stop(): Promise<void>
+  /** Resolves once the drain under way, if any, has handed over its changes. */
+  drained(): Promise<void>
+}
+
+/**
+ * Hands captured changes to `sink` in capture order, whenever a NOTIFY announces
+ * some: one drain at a time, and one more after it if changes came in meanwhile.
+ */
+export async function followChanges(db: PGlite, sink: ChangeSink, logger: Logger): Promise<ChangeFeed> {
+  let stopped = false
+  let draining: Promise<void> | undefined
+  let drainAgain = false
+  const drainAll = async () => {
+    do {
+      drainAgain = false
+      for (;;) {
+        const { drained, changes } = await drainChanges(db, drainBatch, sink.subscribedTables())
+        await sink.deliver(changes)
+        if (drained < drainBatch) break
+      }
+    } while (drainAgain && !stopped)
+  }
+  const scheduleDrain = () => {
+    if (stopped) return
+    if (draining) {
+      drainAgain = true
+      return
+    }
+    draining = drainAll()
+      .catch((error: unknown) => logger.error('realtime change delivery failed', { error }))
+      .finally(() => {
+        draining = undefined
+      })
+  }
+  const unlisten = await db.listen(captureChannel, scheduleDrain)
+  return {
+    async stop() {
+      stopped = true
+      await unlisten()
+    },
+    drained: async () => draining,
+  }
 }

@@ -165,6 +165,17 @@ export function encodeMessage(vsn: Vsn, message: PhoenixMessage): string {
   return JSON.stringify([message.joinRef, message.ref, message.topic, message.event, message.payload])
 }
 
+/**
+ * A `postgres_changes` push. The data is spliced in as JSON already serialised, so a
+ * change is serialised once for all its subscribers.
+ */
+export function encodePostgresChanges(vsn: Vsn, topic: string, ids: number[], dataJson: string): string {
+  const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`
+  return vsn === '1.0.0'
+    ? `{"join_ref":null,"ref":null,"topic":${JSON.stringify(topic)},"event":"postgres_changes","payload":${payload}}`
+    : `[null,null,${JSON.stringify(topic)},"postgres_changes",${payload}]`
+}
+
 /** A user broadcast for a vsn 2.0.0 client: the binary userBroadcast frame the client decodes. */
 export function encodeBinaryBroadcast(broadcast: BinaryBroadcast): Buffer {
   const topic = Buffer.from(broadcast.topic, 'utf8')

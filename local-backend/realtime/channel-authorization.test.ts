@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { demo, demoContact } from '../db/demo-callers.ts'
+import {
+  contentsOf,
+  heartbeat,
+  manualClock,
+  serviceRoleKey,
+  harnessPerFile,
+  subscribe,
+  userToken,
+  waitFor,
+} from './test-support.ts'
+
+// The server judges tokens by this clock, so a token expires when a test moves it.
+const clock = manualClock()
+const harness = harnessPerFile({ clock })
+
+/** A token for `userId` issued now on the server's clock. */
+const tokenFor = (userId: string, options: { expiresInSeconds?: number; secret?: string } = {}) =>
+  userToken(userId, { ...options, now: clock.now() })
+
+describe('channel tokens', () => {
+  it('closes the channel with the system error when its token expires', async () => {
+    const acme = await subscribe(
+      await harness().connect(await tokenFor(demo.ben, { expiresInSeconds: 60 })),
+      'acme-expiring',
+      { event: '*', schema: 'public', table: 'messages' },
+    )
+    clock.advance(59_000)
+    // Still open a second before the expiry: a row committed now arrives.
+    const text = `before expiry ${Date.now()}`
+    await harness().insertMessage(demo.acme, demoContact(6), text)
+    await waitFor(() => contentsOf(acme).includes(text), 'the row before the expiry')
+    expect(acme.statuses).not.toContain('CLOSED')
+
+    clock.advance(1_000)
+    await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
+    const error = acme.system.find((message) => message.status === 'error')
+    expect(error).toMatchObject({
+      extension: 'system',
+      status: 'error',
+      channel: 'acme-expiring',
+      message: 'Token has expired 0 seconds ago',
+    })
+  })
+
+  it('refuses a join with an expired token with hosted Realtime reason', async () => {
+    const client = await harness().connect(await tokenFor(demo.ben, { expiresInSeconds: -30 }))
+    const statuses: string[] = []
+    const errors: string[] = []
+    client.channel('acme-expired').subscribe((status, error) => {
+      statuses.push(status)
+      if (error) errors.push(error.message)
+    })
+    await waitFor(() => statuses.includes('CHANNEL_ERROR'), 'the join error')
+    expect(errors[0]).toBe('InvalidJWTToken: Token has expired 30 seconds ago')
+  })
+
+  it('moves a channel to a new token mid-connection, and closes it on an invalid one', async () => {
+    // The client asks its token source again on every heartbeat, so the source changes with setAuth.
+    let session = await tokenFor(demo.ben)
+    const client = await harness().connect(() => session)
+    const acme = await subscribe(client, 'acme-token-swap', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'messages',
+    })
+    // A Globex token on the same channel: from now on it sees Globex rows, not Acme's.
+    session = await tokenFor(demo.cleo)
+    await client.realtime.setAuth(session)
+    await heartbeat(client)
+    // Globex's row arriving proves the server switched the claims; Acme's row after it must not.
+    const globexText = `seen after swap ${Date.now()}`
+    await harness().insertMessage(demo.globex, demoContact(27), globexText)
+    await waitFor(() => contentsOf(acme).includes(globexText), 'the Globex row on the swapped token')
+    const acmeText = `hidden after swap ${Date.now()}`
+    await harness().insertMessage(demo.acme, demoContact(7), acmeText)
+    const laterText = `later globex ${Date.now()}`
+    await harness().insertMessage(demo.globex, demoContact(27), laterText)
+    await waitFor(() => contentsOf(acme).includes(laterText), 'the later Globex row')
+    expect(contentsOf(acme)).toEqual([globexText, laterText])
+
+    session = await tokenFor(demo.ben, { secret: 'not-the-secret-not-the-secret-not-the-secret' })
+    await client.realtime.setAuth(session)
+    await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
+    expect(acme.system.at(-1)).toMatchObject({
+      extension: 'system',
+      status: 'error',
+      message: 'Failed to validate JWT signature',
+    })
+  })
+})
+
+describe('private channels', () => {
+  /** Joins a private channel; resolves with the join error, or null once joined. */
+  const joinPrivate = async (token: string, topic: string) => {
+    const client = await harness().connect(token)
+    return new Promise<string | null>((resolve) => {
+      client.channel(topic, { config: { private: true } }).subscribe((status, error) => {
+        if (error) resolve(error.message)
+        else if (status === 'SUBSCRIBED') resolve(null)
+      })
+    })
+  }
+
+  it('refuses a private channel to a user (no realtime.messages policies here), and admits the service role', async () => {
+    expect(await joinPrivate(await tokenFor(demo.ben), 'private-room')).toBe(
+      'Unauthorized: You do not have permissions to read from this Channel topic: private-room',
+    )
+    expect(await joinPrivate(serviceRoleKey, 'private-room')).toBeNull()
+  })
+})

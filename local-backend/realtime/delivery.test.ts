@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest'
+import { demo, demoContact } from '../db/demo-callers.ts'
+import type { Vsn } from './phoenix-messages.ts'
+import { contentsOf, serviceRoleKey, harnessPerFile, subscribe, userToken, waitFor } from './test-support.ts'
+
+const harness = harnessPerFile()
+
+describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %s)', (vsn) => {
+  it("delivers an insert to the workspace's member with the full payload, and never to another workspace", async () => {
+    const acme = await subscribe(await harness().connect(await userToken(demo.ben), vsn), 'acme-inbox', {
+      event: '*',
+      schema: 'public',
+      table: 'messages',
+    })
+    const globex = await subscribe(await harness().connect(await userToken(demo.cleo), vsn), 'globex-inbox', {
+      event: '*',
+      schema: 'public',
+      table: 'messages',
+    })
+    expect(acme.system).toContainEqual({
+      extension: 'postgres_changes',
+      status: 'ok',
+      message: 'Subscribed to PostgreSQL',
+      channel: 'acme-inbox',
+    })
+
+    const acmeText = `acme ${vsn} ${Date.now()}`
+    const id = await harness().insertMessage(demo.acme, demoContact(1), acmeText)
+    await waitFor(() => acme.changes.some((change) => change.new.id === id), 'the Acme insert')
+    const change = acme.changes.find((candidate) => candidate.new.id === id)!
+    expect(change).toMatchObject({
+      schema: 'public',
+      table: 'messages',
+      eventType: 'INSERT',
+      errors: null,
+      old: {},
+    })
+    expect(change.commit_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    expect(change.new).toMatchObject({
+      id,
+      workspace_id: demo.acme,
+      contact_id: demoContact(1),
+      content: acmeText,
+      direction: 'inbound',
+      status: 'pending',
+      created_by: null,
+    })
+
+    // A socket receives changes in commit order. So once a subscriber has a row
+    // committed after another, it has received all of the earlier row it ever will:
+    // each side's later row proves the other side's row was not leaked to it.
+    const globexText = `globex ${vsn} ${Date.now()}`
+    await harness().insertMessage(demo.globex, demoContact(25), globexText)
+    await waitFor(() => contentsOf(globex).includes(globexText), 'the Globex insert')
+    expect(contentsOf(globex)).toEqual([globexText])
+    const acmeLaterText = `acme later ${vsn} ${Date.now()}`
+    await harness().insertMessage(demo.acme, demoContact(1), acmeLaterText)
+    await waitFor(() => contentsOf(acme).includes(acmeLaterText), 'the later Acme insert')
+    expect(contentsOf(acme)).toEqual([acmeText, acmeLaterText])
+  })
+})
+
+describe('postgres_changes semantics', () => {
+  it('carries the old and the new row on UPDATE (replica identity full)', async () => {
+    const acme = await subscribe(await harness().connect(await userToken(demo.ava)), 'acme-updates', {
+      event: 'UPDATE',
+      schema: 'public',
+      table: 'messages',
+    })
+    const id = await harness().insertMessage(demo.acme, demoContact(2), 'to be sent')
+    await harness().db.query(
+      `update public.messages set status = 'sent', twilio_sid = 'SM' || md5($1::text) where id = $1`,
+      [id],
+    )
+    await waitFor(() => acme.changes.some((change) => change.new.id === id), 'the update')
+    const change = acme.changes.find((candidate) => candidate.new.id === id)!
+    expect(change.eventType).toBe('UPDATE')
+    expect(change.old).toMatchObject({ id, status: 'pending', twilio_sid: null, content: 'to be sent' })
+    expect(change.new).toMatchObject({ id, status: 'sent', content: 'to be sent' })
+    // The binding asked for UPDATE only: the insert before it was not delivered.
+    expect(acme.changes.every((candidate) => candidate.eventType === 'UPDATE')).toBe(true)
+  })
+
+  it('applies a workspace_id=eq filter, for a service-role subscriber that RLS does not restrict', async () => {
+    const filtered = await subscribe(await harness().connect(serviceRoleKey), 'filtered', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'messages',
+      filter: `workspace_id=eq.${demo.acme}`,
+    })
+    const everything = await subscribe(await harness().connect(serviceRoleKey), 'everything', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'messages',
+    })
+    const globexText = `filtered out ${Date.now()}`
+    const acmeText = `filtered in ${Date.now()}`
+    await harness().insertMessage(demo.globex, demoContact(26), globexText)
+    await harness().insertMessage(demo.acme, demoContact(3), acmeText)
+    await waitFor(() => contentsOf(filtered).includes(acmeText), 'the filtered insert')
+    await waitFor(() => contentsOf(everything).includes(globexText), 'the unfiltered insert')
+    // The Globex row was committed first: had the filter let it through, it would be here already.
+    expect(contentsOf(filtered)).toEqual([acmeText])
+  })
+
+  it('sends only the primary key of a deleted row under RLS, as hosted Realtime does', async () => {
+    const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'acme-deletes', {
+      event: 'DELETE',
+      schema: 'public',
+      table: 'messages',
+      filter: `workspace_id=eq.${demo.acme}`,
+    })
+    const id = await harness().insertMessage(demo.acme, demoContact(4), 'to be deleted')
+    await harness().db.query('delete from public.messages where id = $1', [id])
+    await waitFor(() => acme.changes.some((change) => change.old.id === id), 'the delete')
+    const change = acme.changes.find((candidate) => candidate.old.id === id)!
+    expect(change).toMatchObject({ eventType: 'DELETE', new: {}, old: { id } })
+    expect(Object.keys(change.old)).toEqual(['id'])
+  })
+
+  it('hides only the rows whose policy raises, and says so in the log', async () => {
+    await harness().db.exec(`
+      create table public.rt_probe (id int primary key, note text);
+      alter table public.rt_probe enable row level security;
+      grant select on public.rt_probe to authenticated;
+      create function public.rt_probe_check(note text) returns boolean language plpgsql as $fn$
+      begin
+        if note = 'boom' then raise exception 'policy failure'; end if;
+        return note <> 'secret';
+      end $fn$;
+      create policy rt_probe_read on public.rt_probe for select to authenticated using (public.rt_probe_check(note));
+      alter publication supabase_realtime add table public.rt_probe;
+    `)
+    const probe = await subscribe(await harness().connect(await userToken(demo.ben)), 'probe', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'rt_probe',
+    })
+    // One commit, so the rows are checked in one batch; a later row closes the batch's deliveries.
+    await harness().db.query(
+      `insert into public.rt_probe values (1, 'boom'), (2, 'secret'), (3, 'fine'), (4, 'also fine')`,
+    )
+    await harness().db.query(`insert into public.rt_probe values (5, 'last')`)
+    await waitFor(() => probe.changes.some((change) => change.new.id === 5), 'the last row')
+    expect(probe.changes.map((change) => change.new.id)).toEqual([3, 4, 5])
+    expect(harness().logLines.some((line) => line.includes('realtime rls check failed'))).toBe(true)
+  })
+})
