@@ -258,7 +258,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   }
 
   app.post('/token', async (c) => {
-    const body = await readJson(c)
+    const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
     const grantType = c.req.query('grant_type')
     if (grantType === 'password') return signInWithPassword(body.value)
@@ -300,7 +300,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   app.put('/user', async (c) => {
     const auth = await authenticate(c)
     if (!auth.ok) return auth.response
-    const body = await readJson(c)
+    const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
     const parsed = updateUserBody.safeParse(body.value)
     if (!parsed.success) return validationFailed('Expected password, data, email or phone')
@@ -366,7 +366,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   app.post('/admin/users', async (c) => {
     const refused = await requireServiceRole(c)
     if (refused) return refused
-    const body = await readJson(c)
+    const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
     const parsed = adminCreateUser.safeParse(body.value ?? {})
     if (!parsed.success) return validationFailed(parsed.error.issues[0]?.message ?? 'invalid user attributes')
@@ -422,7 +422,7 @@ export function createAuthApp(options: AuthOptions): Hono {
     const refused = await requireServiceRole(c)
     if (refused) return refused
     const id = c.req.param('id')
-    const body = await readJson(c)
+    const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
     const parsed = adminDeleteUser.safeParse(body.value)
     if (!parsed.success) return validationFailed('should_soft_delete must be a boolean')

@@ -1,9 +1,11 @@
+import { jsonResponse } from '../http.ts'
+
 /**
- * PostgREST's error body and the status it answers with. Request parsing throws
- * RestError; the route turns it (and every Postgres error) into a response, so a
- * bad request can never surface as a 500.
+ * Every error the REST API answers with, in PostgREST's shape and with its status.
+ * Parsing, planning and shaping throw RestError; the route turns it (and every
+ * Postgres error) into a response, so a bad request can never surface as a 500.
  */
-export interface RestErrorBody {
+interface RestErrorBody {
   code: string
   message: string
   details: string | null
@@ -27,20 +29,113 @@ export class RestError extends Error {
   }
 }
 
+// ---------------------------------------------------------------- the request
+
 export const badQuery = (message: string, details: string | null = null) =>
   new RestError(400, 'PGRST100', message, details)
+
+export const invalidJson = (details: string) =>
+  new RestError(400, 'PGRST102', 'Empty or invalid json', details)
+
+export const notAcceptable = (accept: string) =>
+  new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`)
+
+export const rangeNotSatisfiable = (details: string) =>
+  new RestError(416, 'PGRST103', 'Requested range not satisfiable', details)
+
+export const invalidSchema = (profile: string, schema: string) =>
+  new RestError(
+    406,
+    'PGRST106',
+    `Invalid schema: ${profile}`,
+    null,
+    `Only the following schemas are exposed: ${schema}`,
+  )
+
+export const jwtExpired = () => new RestError(401, 'PGRST303', 'JWT expired')
+
+export const jwtInvalid = () =>
+  new RestError(401, 'PGRST301', 'Expected 3 parts in JWT; got 1', 'JWSInvalidSignature or malformed token')
+
+// ---------------------------------------------------------------- the schema cache
+
+export const tableNotFound = (schema: string, name: string) =>
+  new RestError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`)
 
 export const unknownColumn = (table: string, column: string) =>
   new RestError(400, '42703', `column ${table}.${column} does not exist`)
 
-interface DatabaseErrorLike {
+export const unknownPayloadColumn = (table: string, column: string) =>
+  new RestError(400, 'PGRST204', `Could not find the '${column}' column of '${table}' in the schema cache`)
+
+export const notEmbedded = (path: string) =>
+  new RestError(
+    400,
+    'PGRST108',
+    `'${path}' is not an embedded resource in this request`,
+    null,
+    `Verify that '${path}' is included in the 'select' query parameter.`,
+  )
+
+export const noRelationship = (schema: string, parent: string, target: string) =>
+  new RestError(
+    400,
+    'PGRST200',
+    `Could not find a relationship between '${parent}' and '${target}' in the schema cache`,
+    `Searched for a foreign key relationship between '${parent}' and '${target}' in the schema '${schema}', but no matches were found.`,
+  )
+
+export const ambiguousRelationship = (parent: string, target: string, foreignKeys: string[]) =>
+  new RestError(
+    300,
+    'PGRST201',
+    `Could not embed because more than one relationship was found for '${parent}' and '${target}'`,
+    foreignKeys.join(', '),
+    `Try changing '${target}' to one of the following: ${foreignKeys.map((fk) => `'${target}!${fk}'`).join(', ')}.`,
+  )
+
+export const functionNotFound = (schema: string, name: string, argNames: string[]) => {
+  const signature = argNames.join(', ')
+  return new RestError(
+    404,
+    'PGRST202',
+    `Could not find the function ${schema}.${name}(${signature}) in the schema cache`,
+    `Searched for the function ${schema}.${name} with parameters ${signature || 'none'}, but no matches were found in the schema cache.`,
+  )
+}
+
+export const ambiguousFunction = (schema: string, names: string[]) =>
+  new RestError(
+    300,
+    'PGRST203',
+    `Could not choose the best candidate function between: ${names.map((name) => `${schema}.${name}`).join(', ')}`,
+  )
+
+// ---------------------------------------------------------------- the plan and its result
+
+/** Supabase loads pg-safeupdate: an UPDATE or DELETE without a filter is refused rather than hitting every row. */
+export const filterRequired = (verb: 'UPDATE' | 'DELETE') =>
+  new RestError(400, '21000', `${verb} requires a WHERE clause`)
+
+export const singularMismatch = (rows: number) =>
+  new RestError(
+    406,
+    'PGRST116',
+    'JSON object requested, multiple (or no) rows returned',
+    `The result contains ${rows} rows`,
+  )
+
+// ---------------------------------------------------------------- the database
+
+/** What Postgres reports about a failed statement. */
+export interface DatabaseErrorFields {
   code: string
   message: string
   detail?: string
   hint?: string
 }
 
-const isDatabaseError = (error: unknown): error is DatabaseErrorLike =>
+const isDatabaseError = (error: unknown): error is DatabaseErrorFields =>
   typeof error === 'object' &&
   error !== null &&
   typeof (error as { code?: unknown }).code === 'string' &&
@@ -59,7 +154,8 @@ function statusFor(code: string, role: string): number {
   return 400
 }
 
-export function errorFromDatabase(error: unknown, role: string): RestError {
+/** Anything thrown while answering, as the RestError PostgREST would answer with for `role`. */
+export function toRestError(error: unknown, role: string): RestError {
   if (error instanceof RestError) return error
   if (isDatabaseError(error)) {
     return new RestError(
@@ -71,4 +167,9 @@ export function errorFromDatabase(error: unknown, role: string): RestError {
     )
   }
   return new RestError(500, 'PGRST000', error instanceof Error ? error.message : 'internal error')
+}
+
+export function errorResponse(error: RestError): Response {
+  const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer' } : {}
+  return jsonResponse(error.body, error.status, headers)
 }

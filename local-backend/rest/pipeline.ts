@@ -1,4 +1,5 @@
 import { protocol, type PGlite } from '@electric-sql/pglite'
+import type { DatabaseErrorFields } from './errors.ts'
 
 /**
  * One REST request as one round trip into the embedded Postgres: BEGIN, the
@@ -14,13 +15,6 @@ export interface Statement {
 }
 
 export type Rows = (string | null)[][]
-
-export interface DatabaseErrorFields {
-  code: string
-  message: string
-  detail?: string
-  hint?: string
-}
 
 export type PipelineResult = { ok: true; results: Rows[] } | { ok: false; error: DatabaseErrorFields }
 
@@ -133,7 +127,7 @@ interface Message {
   hint?: string
 }
 
-/** Builds a real Error carrying the SQLSTATE, as PGlite's own DatabaseError does. */
+/** An ErrorResponse's fields; one that lacks them still reads as an internal error (XX000). */
 function databaseError(message: Message): DatabaseErrorFields {
   return {
     code: message.code ?? 'XX000',

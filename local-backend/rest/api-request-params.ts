@@ -1,0 +1,215 @@
+import { badQuery } from './errors.ts'
+
+/**
+ * PostgREST's URL grammar (select, filters, logic trees, order, limit and offset)
+ * parsed into trees of names and values. Nothing here knows the schema: the plan
+ * checks every name against the catalog, and the query turns the trees into SQL.
+ * The trees are generic in how a column is named, so the plan's resolved trees
+ * share their shape. Operator names live here; their SQL (query-fragments.ts) is a
+ * Record over these names, so a new operator cannot reach SQL untranslated.
+ */
+const comparisonOperators = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'] as const
+export const patternOperators = ['like', 'ilike', 'match', 'imatch'] as const
+const containmentOperators = ['cs', 'cd', 'ov'] as const
+const isValues = ['null', 'not_null', 'true', 'false', 'unknown'] as const
+
+type ComparisonOperator = (typeof comparisonOperators)[number]
+type QuantifiableOperator = ComparisonOperator | (typeof patternOperators)[number]
+export type ScalarOperator = QuantifiableOperator | (typeof containmentOperators)[number] | 'isdistinct'
+export type IsValue = (typeof isValues)[number]
+
+const quantifiableOperators: readonly QuantifiableOperator[] = [...comparisonOperators, ...patternOperators]
+const scalarOperators: readonly ScalarOperator[] = [
+  ...quantifiableOperators,
+  ...containmentOperators,
+  'isdistinct',
+]
+export const isOneOf = <T extends string>(list: readonly T[], value: string): value is T =>
+  (list as readonly string[]).includes(value)
+
+export type Operation =
+  | { kind: 'scalar'; operator: ScalarOperator; value: string }
+  | { kind: 'quantified'; operator: QuantifiableOperator; quantifier: 'any' | 'all'; values: string[] }
+  | { kind: 'in'; values: string[] }
+  | { kind: 'is'; value: IsValue }
+
+interface Filter<C = string> {
+  kind: 'filter'
+  column: C
+  negate: boolean
+  operation: Operation
+}
+
+interface Logic<C = string> {
+  kind: 'logic'
+  negate: boolean
+  operator: 'and' | 'or'
+  conditions: Condition<C>[]
+}
+
+export type Condition<C = string> = Filter<C> | Logic<C>
+
+export interface OrderTerm<C = string> {
+  column: C
+  direction?: 'asc' | 'desc'
+  nulls?: 'first' | 'last'
+}
+
+export interface Range {
+  offset: number
+  limit: number | null
+}
+
+export type SelectItem =
+  | { kind: 'star' }
+  | { kind: 'field'; label?: string; name: string; cast?: string }
+  | { kind: 'embed'; label?: string; target: string; hints: string[]; select: SelectItem[] }
+
+/** Splits on commas that are not inside parentheses, braces or double quotes. */
+function splitTopLevel(input: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let quoted = false
+  let current = ''
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]!
+    if (quoted) {
+      current += ch
+      if (ch === '\\' && i + 1 < input.length) current += input[++i]
+      else if (ch === '"') quoted = false
+      continue
+    }
+    if (ch === '"') quoted = true
+    else if (ch === '(' || ch === '{') depth++
+    else if (ch === ')' || ch === '}') depth--
+    if (depth < 0) throw badQuery('"failed to parse" unbalanced parentheses', input)
+    if (ch === ',' && depth === 0) {
+      parts.push(current)
+      current = ''
+    } else {
+      current += ch
+    }
+  }
+  if (depth !== 0 || quoted) throw badQuery('"failed to parse" unbalanced parentheses or quotes', input)
+  parts.push(current)
+  return parts
+}
+
+const unquote = (value: string) =>
+  value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1).replace(/\\(.)/g, '$1')
+    : value
+
+const nonNegativeInt = /^\d{1,9}$/
+
+export function parseCount(name: 'limit' | 'offset', value: string): number {
+  if (!nonNegativeInt.test(value)) throw badQuery(`"failed to parse ${name} (${value})"`)
+  return Number(value)
+}
+
+/** One `op.value` (or `not.op.value`) on a column. */
+export function parseFilter(column: string, expression: string): Filter {
+  const negate = expression.startsWith('not.')
+  const rest = negate ? expression.slice(4) : expression
+  const dot = rest.indexOf('.')
+  const failed = `"failed to parse filter (${expression})"`
+  if (dot < 0) throw badQuery(failed, `unknown operator in ${column}=${expression}`)
+  const token = rest.slice(0, dot)
+  const value = rest.slice(dot + 1)
+  const modifier = /^(\w+)\((any|all)\)$/.exec(token)
+  let operation: Operation
+
+  if (modifier) {
+    const operator = modifier[1]!
+    const quantifier = modifier[2] as 'any' | 'all'
+    if (!/^\{.*\}$/s.test(value)) throw badQuery(failed, 'expected a list like {a,b}')
+    const values = splitTopLevel(value.slice(1, -1)).map(unquote)
+    if (!isOneOf(quantifiableOperators, operator))
+      throw badQuery(failed, `operator ${operator} does not take (${quantifier})`)
+    operation = { kind: 'quantified', operator, quantifier, values }
+  } else if (token === 'in') {
+    if (!/^\(.*\)$/s.test(value)) throw badQuery(failed, 'expected a list like (a,b)')
+    const inner = value.slice(1, -1)
+    operation = { kind: 'in', values: inner === '' ? [] : splitTopLevel(inner).map(unquote) }
+  } else if (token === 'is') {
+    const is = value.toLowerCase()
+    if (!isOneOf(isValues, is)) throw badQuery(failed, 'is accepts null, not_null, true, false, unknown')
+    operation = { kind: 'is', value: is }
+  } else if (isOneOf(scalarOperators, token)) {
+    operation = { kind: 'scalar', operator: token, value }
+  } else {
+    throw badQuery(failed, `unknown or unsupported operator: ${token}`)
+  }
+  return { kind: 'filter', column, negate, operation }
+}
+
+export const logicKey = /^(not\.)?(and|or)$/
+
+/** `or=(a.eq.1,and(b.gt.2,c.lt.3))` and friends, as postgrest-js's `.or()` / `.not()` emit them; `key` matches logicKey. */
+export function parseLogic(key: string, value: string): Logic {
+  const [, not, operator] = logicKey.exec(key) as unknown as [string, string | undefined, 'and' | 'or']
+  const failed = `"failed to parse logic tree (${value})"`
+  if (!/^\(.*\)$/s.test(value)) throw badQuery(failed, 'expected (filter,filter,...)')
+  const conditions = splitTopLevel(value.slice(1, -1)).map((term): Condition => {
+    const nested = /^((?:not\.)?(?:and|or))(\(.*\))$/s.exec(term)
+    if (nested) return parseLogic(nested[1]!, nested[2]!)
+    const dot = term.indexOf('.')
+    if (dot <= 0) throw badQuery(failed, `bad filter: ${term}`)
+    return parseFilter(term.slice(0, dot), unquoteValue(term.slice(dot + 1)))
+  })
+  return { kind: 'logic', negate: not !== undefined, operator, conditions }
+}
+
+/** In a logic tree a scalar value may be double-quoted to carry commas or parentheses. */
+function unquoteValue(expression: string): string {
+  const parts = /^((?:not\.)?\w+(?:\((?:any|all)\))?\.)(".*")$/s.exec(expression)
+  return parts ? `${parts[1]!}${unquote(parts[2]!)}` : expression
+}
+
+export function parseOrder(order: string | null): OrderTerm[] {
+  if (order === null || order === '') return []
+  const failed = `"failed to parse order (${order})"`
+  return splitTopLevel(order).map((term) => {
+    const [column, ...modifiers] = term.split('.')
+    if (!column || column.includes('('))
+      throw badQuery(failed, 'ordering by embedded resources is not supported')
+    const parsed: OrderTerm = { column }
+    for (const modifier of modifiers) {
+      if (modifier === 'asc' || modifier === 'desc') parsed.direction = modifier
+      else if (modifier === 'nullsfirst') parsed.nulls = 'first'
+      else if (modifier === 'nullslast') parsed.nulls = 'last'
+      else throw badQuery(failed, `unexpected "${modifier}"`)
+    }
+    return parsed
+  })
+}
+
+const castType = /^[a-z_][a-z0-9_]*(\[\])?$/i
+
+/** `id, who:name, count::text, author:users!fk!inner(name)`; an empty or missing select is `*`. */
+export function parseSelect(select: string | null): SelectItem[] {
+  const failed = `"failed to parse select parameter (${select ?? ''})"`
+  return splitTopLevel(select === null || select === '' ? '*' : select).map((raw): SelectItem => {
+    const item = raw.trim()
+    if (item === '') throw badQuery(failed)
+    if (item === '*') return { kind: 'star' }
+    const embed = /^(?:([^:()!]+):)?([^:()!]+)((?:![\w]+)*)\((.*)\)$/s.exec(item)
+    if (embed) {
+      const [, label, target, hints, inner] = embed
+      return {
+        kind: 'embed',
+        label,
+        target: target!,
+        hints: hints!.split('!').filter(Boolean),
+        select: parseSelect(inner!),
+      }
+    }
+    if (item.startsWith('...')) throw badQuery(failed, 'spread embedding is not supported')
+    const field = /^(?:([^:]+):(?!:))?([^:]+)(?:::(.+))?$/.exec(item)
+    if (!field) throw badQuery(failed, `unexpected "${item}"`)
+    const [, label, name, cast] = field
+    if (name!.includes('->')) throw badQuery(failed, 'JSON paths are not supported')
+    if (cast !== undefined && !castType.test(cast)) throw badQuery(failed, `bad cast "${cast}"`)
+    return { kind: 'field', label, name: name!, cast }
+  })
+}

@@ -1,0 +1,57 @@
+import type { PGlite } from '@electric-sql/pglite'
+import { bearerToken, verifyJwt, type JwtClaims } from '../keys.ts'
+import { jwtExpired, jwtInvalid, toRestError } from './errors.ts'
+import { runPipelined, type Rows, type Statement } from './pipeline.ts'
+
+/**
+ * Who is calling, by the bearer JWT, and the transaction that runs as them:
+ * exactly as PostgREST runs every request, so RLS and grants decide.
+ */
+export interface Caller {
+  role: string
+  claims: JwtClaims
+}
+
+export const anonymousCaller: Caller = { role: 'anon', claims: { role: 'anon' } }
+
+export async function callerOf(headers: Headers): Promise<Caller> {
+  const token = bearerToken(headers)
+  if (token === undefined) return anonymousCaller
+  const verified = await verifyJwt(token)
+  if (!verified.ok) throw verified.reason === 'expired' ? jwtExpired() : jwtInvalid()
+  return { role: verified.claims.role, claims: verified.claims }
+}
+
+/**
+ * The claims as the database sees them, serialised once per verified token: the
+ * JWT cache hands back the same claims object for every request of a session.
+ */
+const claimsText = new WeakMap<JwtClaims, string>()
+function claimsJson(claims: JwtClaims): string {
+  let text = claimsText.get(claims)
+  if (text === undefined) {
+    text = JSON.stringify(claims)
+    claimsText.set(claims, text)
+  }
+  return text
+}
+
+/**
+ * One transaction as the caller's role with its claims set. `commit` may veto on
+ * the results (a singular request that did not match one row); a database error
+ * rolls back and is thrown as PostgREST reports it.
+ */
+export async function runAsCaller(
+  db: PGlite,
+  caller: Caller,
+  statements: Statement[],
+  commit?: (results: Rows[]) => boolean,
+): Promise<Rows[]> {
+  const setup = {
+    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
+    params: [caller.role, claimsJson(caller.claims)],
+  }
+  const outcome = await runPipelined(db, setup, statements, commit)
+  if (!outcome.ok) throw toRestError(outcome.error, caller.role)
+  return outcome.results
+}

@@ -1,0 +1,137 @@
+import type { MediaType } from './api-request-headers.ts'
+import {
+  isOneOf,
+  patternOperators,
+  type Condition,
+  type IsValue,
+  type Operation,
+  type OrderTerm,
+  type Range,
+  type ScalarOperator,
+} from './api-request-params.ts'
+import type { Column } from './catalog.ts'
+
+/**
+ * The pieces statements are built from, as PostgREST's SqlFragment. Every
+ * identifier comes from the catalog and is quoted; every value becomes a text
+ * parameter cast to the column's type, so nothing from the URL is ever spliced
+ * into a statement.
+ */
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
+export const qualified = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`
+
+export class SqlParams {
+  readonly values: (string | null)[] = []
+
+  /** A text parameter, so the database (not us) converts it to the type it is cast to. */
+  add(value: string | null): string {
+    this.values.push(value)
+    return `$${this.values.length}::text`
+  }
+}
+
+/** A Postgres array literal of text elements, every element quoted. */
+function arrayLiteral(values: string[]): string {
+  return `{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`
+}
+
+const operatorSql: Record<ScalarOperator, string> = {
+  eq: '=',
+  neq: '<>',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+  like: 'like',
+  ilike: 'ilike',
+  match: '~',
+  imatch: '~*',
+  cs: '@>',
+  cd: '<@',
+  ov: '&&',
+  isdistinct: 'is distinct from',
+}
+
+const isSql: Record<IsValue, string> = {
+  null: 'is null',
+  not_null: 'is not null',
+  true: 'is true',
+  false: 'is false',
+  unknown: 'is unknown',
+}
+
+/** PostgREST writes LIKE's `%` as `*`, which needs no escaping in a URL. */
+const likePattern = (operator: ScalarOperator, value: string) =>
+  operator === 'like' || operator === 'ilike' ? value.replaceAll('*', '%') : value
+
+function operationSql(ref: string, type: string, operation: Operation, params: SqlParams): string {
+  switch (operation.kind) {
+    case 'scalar': {
+      const { operator, value } = operation
+      // Patterns match the column's text; everything else compares values of the column's type.
+      return isOneOf(patternOperators, operator)
+        ? `${ref}::text ${operatorSql[operator]} ${params.add(likePattern(operator, value))}`
+        : `${ref} ${operatorSql[operator]} ${params.add(value)}::${type}`
+    }
+    case 'quantified': {
+      const { operator, quantifier, values } = operation
+      return isOneOf(patternOperators, operator)
+        ? `${ref}::text ${operatorSql[operator]} ${quantifier}(${params.add(arrayLiteral(values.map((v) => likePattern(operator, v))))}::text[])`
+        : `${ref} ${operatorSql[operator]} ${quantifier}(${params.add(arrayLiteral(values))}::${type}[])`
+    }
+    case 'in':
+      return operation.values.length === 0
+        ? 'false'
+        : `${ref} = any(${params.add(arrayLiteral(operation.values))}::${type}[])`
+    case 'is':
+      return `${ref} ${isSql[operation.value]}`
+  }
+}
+
+/** A filter or logic tree on the row `alias`, as a boolean expression. */
+function conditionSql(alias: string, condition: Condition<Column>, params: SqlParams): string {
+  if (condition.kind === 'filter') {
+    const { column, operation, negate } = condition
+    const sql = operationSql(`${alias}.${quoteIdent(column.name)}`, column.type, operation, params)
+    return negate ? `not (${sql})` : sql
+  }
+  const terms = condition.conditions.map((c) => conditionSql(alias, c, params))
+  const sql = `(${terms.join(condition.operator === 'and' ? ' and ' : ' or ')})`
+  return condition.negate ? `not ${sql}` : sql
+}
+
+export const whereSql = (alias: string, conditions: Condition<Column>[], params: SqlParams) =>
+  conditions.map((c) => conditionSql(alias, c, params)).join(' and ')
+
+export const orderSql = (alias: string, order: OrderTerm<Column>[]): string =>
+  order
+    .map(
+      (term) =>
+        `${alias}.${quoteIdent(term.column.name)}${term.direction ? ` ${term.direction}` : ''}${term.nulls ? ` nulls ${term.nulls}` : ''}`,
+    )
+    .join(', ')
+
+export const rangeSql = (range: Range) =>
+  `${range.limit === null ? '' : ` limit ${range.limit}`}${range.offset ? ` offset ${range.offset}` : ''}`
+
+/** The JSON array (or, for a singular request, the one object) of the rows of `_r`, and how many there are. */
+export function jsonBodySql(media: MediaType, rowsSql: string): string {
+  const row = media.stripNulls ? 'json_strip_nulls(row_to_json(_r))' : '_r'
+  const body = media.singular ? `(json_agg(${row})->0)::text` : `coalesce(json_agg(${row}), '[]'::json)::text`
+  return `select ${body} as body, count(*)::int as n from (${rowsSql}) _r`
+}
+
+/** A JSON argument as the text Postgres parses into the argument's type. */
+export function argumentText(value: unknown, type: string): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return value
+  if (
+    Array.isArray(value) &&
+    type.endsWith('[]') &&
+    value.every((v) => typeof v !== 'object' || v === null)
+  ) {
+    return arrayLiteral(value.map((v) => String(v)))
+  }
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
