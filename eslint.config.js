@@ -22,10 +22,17 @@ const shared = {
   folders: ['src/shared'],
   packages: ['zod'],
 }
+const logging = {
+  row: 'logging/',
+  why: 'logging/ is the Node-side Logger (pino, a rotating file, the terminal reporter) that main, the local backend and the relay all use, so it imports none of them: only the Logger interface in src/shared/log.ts.',
+  folders: ['logging', 'src/shared/log.ts'],
+  packages: ['pino', 'pino-roll', 'zod'],
+  node: true,
+}
 const services = {
   row: 'src/main services',
   why: 'Main-process services are plain TypeScript on Node and never import electron: the Electron layer (src/main/electron) hands them what they need through the Platform interface.',
-  folders: ['src/main', 'src/shared'],
+  folders: ['src/main', 'src/shared', 'logging'],
   except: ['src/main/electron', 'src/main/embedded-stack/host.ts', ...testSupport],
   packages: ['@supabase/supabase-js', 'ws', 'zod'],
   node: true,
@@ -40,7 +47,7 @@ const embeddedHost = {
 const electronLayer = {
   row: 'the Electron layer (src/main/electron)',
   why: 'Only the Electron layer imports electron: it adapts Electron to the services it wires together.',
-  folders: ['src/main', 'src/shared'],
+  folders: ['src/main', 'src/shared', 'logging'],
   except: ['src/main/embedded-stack/host.ts', ...testSupport],
   packages: ['electron'],
   node: true,
@@ -59,8 +66,8 @@ const renderer = {
 }
 const relay = {
   row: 'relay/',
-  why: 'The relay runs on any Node server or beside the local backend and reaches the app only through the contracts in src/shared: never src/main, src/renderer or the local backend.',
-  folders: ['relay', 'src/shared'],
+  why: 'The relay runs on any Node server or beside the local backend and reaches the app only through the contracts in src/shared (it logs through logging/): never src/main, src/renderer or the local backend.',
+  folders: ['relay', 'src/shared', 'logging'],
   except: testSupport,
   packages: ['@hono/node-server', '@supabase/supabase-js', 'hono', 'twilio', 'zod'],
   node: true,
@@ -68,7 +75,7 @@ const relay = {
 const localBackend = {
   row: 'local-backend/',
   why: 'The local backend is a Supabase-compatible server: it never imports the app (src/main, src/renderer, src/preload) or the relay.',
-  folders: ['local-backend', 'src/shared'],
+  folders: ['local-backend', 'src/shared', 'logging'],
   except: testSupport,
   packages: [
     '@electric-sql/pglite',
@@ -127,12 +134,13 @@ const boundaries = [
   [['src/renderer/**'], renderer],
   [['relay/**'], relay],
   [['local-backend/**'], localBackend],
+  [['logging/**'], logging],
   [
     ['test/support/**'],
     {
       row: 'test/support',
       why: 'Test support starts the real stack (local backend, Twilio double, relay) and signed-in services for the tests of several folders.',
-      folders: ['test/support', 'src/main', 'src/shared', 'local-backend', 'relay'],
+      folders: ['test/support', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging'],
       except: ['src/main/electron'],
       packages: ['@supabase/supabase-js'],
       node: true,
@@ -185,6 +193,12 @@ const boundaries = [
     }),
   ],
   [
+    ['logging/**/*.test.ts'],
+    tests(logging, {
+      why: 'Logging tests write through the real file and read a real child process’s output.',
+    }),
+  ],
+  [
     ['test/**/*.test.ts'],
     {
       row: 'tests in test/',
@@ -199,7 +213,7 @@ const boundaries = [
     {
       row: 'e2e/',
       why: 'End-to-end tests drive the built app and the browser shell against the real stack.',
-      folders: ['e2e', 'src/main', 'src/shared', 'local-backend', 'relay'],
+      folders: ['e2e', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging'],
       except: ['src/main/electron'],
       packages: ['@axe-core/playwright', '@playwright/test', 'ws'],
       node: true,
@@ -210,7 +224,16 @@ const boundaries = [
     {
       row: 'bench/',
       why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path.',
-      folders: ['bench', 'e2e', 'src/main', 'src/shared', 'local-backend', 'relay', 'playwright.config.ts'],
+      folders: [
+        'bench',
+        'e2e',
+        'src/main',
+        'src/shared',
+        'local-backend',
+        'relay',
+        'logging',
+        'playwright.config.ts',
+      ],
       except: ['src/main/electron'],
       packages: ['@electric-sql/pglite', '@supabase/supabase-js', 'playwright-core', 'ws'],
       node: true,

@@ -9,7 +9,7 @@ import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.t
 import { ACME, DEMO_PASSWORD } from '../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../relay/embedded.ts'
 import { createTwilioClientFactory } from '../relay/twilio-client.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
+import { createMemoryLogger } from '../logging/logger.ts'
 import { percentile, type BenchRow } from './types.ts'
 
 const INBOUND_COUNT = 1000

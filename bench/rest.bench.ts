@@ -6,7 +6,7 @@
 import { createClient } from '@supabase/supabase-js'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { runPipelined } from '../local-backend/rest/pipeline.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
+import { createMemoryLogger } from '../logging/logger.ts'
 import { percentile, type BenchRow } from './types.ts'
 
 const ACME = '11111111-1111-4111-8111-111111111111'

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createLogger } from '../src/shared/log.ts'
+import { openCliLog } from '../logging/app-log.ts'
 import { startLocalBackend } from './index.ts'
 
 /**
@@ -30,7 +30,8 @@ function options() {
 }
 
 const { port, dataDir } = options()
-const logger = createLogger('local-backend')
+const log = await openCliLog('local-backend', join(dataDir, 'logs'))
+const { logger } = log
 const backend = await startLocalBackend({ port, dataDir, seed: true, logger })
 
 console.log(`
@@ -41,6 +42,7 @@ Local Supabase-compatible backend is running.
   Auth              ${backend.url}/auth/v1
   Realtime          ${backend.url.replace('http', 'ws')}/realtime/v1/websocket
   Data directory    ${dataDir}
+  Logs              ${log.dir ?? 'JSON lines on stdout'}
 
   anon key          ${backend.anonKey}
   service_role key  ${backend.serviceRoleKey}

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream'
 import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { PGlite } from '@electric-sql/pglite'
-import { createLogger, type Logger } from '../src/shared/log.ts'
+import { createStdoutLogger } from '../logging/logger.ts'
+import type { Logger } from '../src/shared/log.ts'
 import { openDatabase } from './db/database.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
@@ -54,7 +55,7 @@ function listen(
 }
 
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
-  const logger = options.logger ?? createLogger('local-backend')
+  const logger = options.logger ?? createStdoutLogger('local-backend')
   const db = await openDatabase({
     dataDir: options.dataDir,
     seed: options.seed ?? false,

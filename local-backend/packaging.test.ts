@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../src/shared/log.ts'
+import { createMemoryLogger } from '../logging/logger.ts'
 import { startLocalBackend } from './index.ts'
 import { loadTwilioApi } from './twilio/openapi.ts'
 

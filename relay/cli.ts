@@ -1,11 +1,14 @@
+import { resolve } from 'node:path'
 import { serve } from '@hono/node-server'
 import { createClient } from '@supabase/supabase-js'
-import { createLogger } from '../src/shared/log.ts'
+import { openCliLog } from '../logging/app-log.ts'
+import type { LifecycleEvent } from '../src/shared/log.ts'
 import { createRelayApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
-const logger = createLogger('relay')
+// A deployed relay logs JSON lines on stdout; run by hand in a terminal, to .local-data/logs.
+const { logger } = await openCliLog('relay', resolve(import.meta.dirname, '../.local-data/logs'))
 
 let config
 try {
@@ -28,7 +31,13 @@ const app = createRelayApp(config, {
 })
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  logger.info('relay listening', { host: info.address, port: info.port, publicUrl: config.publicUrl })
+  logger.info('relay listening', {
+    lifecycle: 'relay.listening' satisfies LifecycleEvent,
+    host: info.address,
+    port: info.port,
+    url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`,
+    publicUrl: config.publicUrl,
+  })
 })
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
-import { createMemoryLogger } from '../src/shared/log.ts'
+import { createMemoryLogger } from '../logging/logger.ts'
 import { mountRelay } from './embedded.ts'
 
 let backend: LocalBackend

@@ -155,6 +155,7 @@ const rows: Row[] = [
       "import { createClient } from '@supabase/supabase-js'",
       "import { sendMessageRequestSchema } from '../src/shared/relay-contract.ts'",
       "import { createRelayApp } from './app.ts'",
+      "import { openCliLog } from '../logging/app-log.ts'",
     ],
     refused: [
       "import { createAppCore } from '../src/main/core/index.ts'",
@@ -165,6 +166,24 @@ const rows: Row[] = [
       "import { app } from 'electron'",
       "import { ACME } from './demo-accounts.ts'",
       "import { PGlite } from '@electric-sql/pglite'",
+    ],
+  },
+  {
+    row: 'logging/',
+    file: 'logging/probe.ts',
+    allowed: [
+      "import { pino } from 'pino'",
+      "import pinoRoll from 'pino-roll'",
+      "import { createInterface } from 'node:readline'",
+      "import type { Logger } from '../src/shared/log.ts'",
+      "import { createLogger } from './logger.ts'",
+    ],
+    refused: [
+      "import type { Conversation } from '../src/shared/domain.ts'",
+      "import { createAppCore } from '../src/main/core/index.ts'",
+      "const { createRelayApp } = await import('../relay/app.ts')",
+      "import { startLocalBackend } from '../local-backend/index.ts'",
+      "import { app } from 'electron'",
     ],
   },
   {

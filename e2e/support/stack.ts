@@ -6,7 +6,8 @@ import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay } from '../../relay/embedded.ts'
-import { createLogger, type Logger } from '../../src/shared/log.ts'
+import { createLogger } from '../../logging/logger.ts'
+import type { Logger } from '../../src/shared/log.ts'
 import { launchBrowserShell, type BrowserShell } from '../../src/main/browser-shell/launch.ts'
 import { createAppCore } from '../../src/main/core/app-core.ts'
 
@@ -37,9 +38,11 @@ export interface Stack {
 
 /** Keeps every log line (a test asserts the launch token is never among them); E2E_LOGS=1 also prints them. */
 function capturingLogger(lines: string[]): Logger {
-  return createLogger('e2e', (line) => {
-    lines.push(line)
-    if (process.env.E2E_LOGS) process.stderr.write(`${line}\n`)
+  return createLogger('e2e', {
+    write(line) {
+      lines.push(line.trimEnd())
+      if (process.env.E2E_LOGS) process.stderr.write(line)
+    },
   })
 }
 

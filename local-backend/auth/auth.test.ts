@@ -1,7 +1,7 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 import { anonKey, serviceRoleKey, signApiKey, signJwt } from '../keys.ts'
 

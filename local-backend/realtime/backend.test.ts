@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createClient, type RealtimePostgresInsertPayload } from '@supabase/supabase-js'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 import { demo, demoContact } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 import { waitFor } from './test-support.ts'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 
 let backend: LocalBackend

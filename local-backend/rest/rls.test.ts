@@ -1,6 +1,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 
 const acme = '11111111-1111-4111-8111-111111111111'

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 import { createTwilioClientFactory } from '../../relay/twilio-client.ts'
 import { startTwilioDouble, type TwilioDouble } from './double.ts'
 

@@ -1,11 +1,12 @@
 /**
- * Structured JSON logs for every process. Fields whose names suggest a secret or
- * customer content are replaced before anything is written, so a careless call
- * site cannot leak a token, a credential or an SMS body.
+ * What every process logs through, and the rules every record obeys wherever it
+ * is written. Fields whose names suggest a secret or customer content are replaced
+ * before anything is written, so a careless call site cannot leak a token, a
+ * credential or an SMS body. The writers (pino, to a rotating file, stdout or
+ * memory) live in the Node-only `logging/` folder; this file stays pure.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogFields = Record<string, unknown>
-export type LogSink = (line: string) => void
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void
@@ -15,12 +16,18 @@ export interface Logger {
   child(fields: LogFields): Logger
 }
 
+/**
+ * The moments of a process's life a person at the terminal is told about, as the
+ * `lifecycle` field of a record. The terminal reporter knows these and errors, nothing else.
+ */
+export type LifecycleEvent = 'backend.starting' | 'backend.ready' | 'backend.crashed' | 'relay.listening'
+
 const sensitiveField =
   /token|secret|password|passwd|authorization|cookie|apikey|api_key|key$|credential|auth_token|body|content|preview|signature/i
 
 export const REDACTED = '[redacted]'
 
-function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth: number): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
   const out: Record<string, unknown> = {}
@@ -30,40 +37,9 @@ function redact(value: unknown, depth = 0): unknown {
   return out
 }
 
-function errorFields(error: unknown): unknown {
-  if (error instanceof Error) return { name: error.name, message: error.message }
-  return error
-}
-
-export function createLogger(
-  component: string,
-  sink: LogSink = (line) => console.log(line),
-  base: LogFields = {},
-): Logger {
-  const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
-    const merged: LogFields = { ...base, ...fields }
-    if ('error' in merged) merged.error = errorFields(merged.error)
-    sink(
-      JSON.stringify({
-        time: new Date().toISOString(),
-        level,
-        component,
-        msg,
-        ...(redact(merged) as LogFields),
-      }),
-    )
-  }
-  return {
-    debug: (msg, fields) => write('debug', msg, fields),
-    info: (msg, fields) => write('info', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
-    child: (fields) => createLogger(component, sink, { ...base, ...fields }),
-  }
-}
-
-/** A logger that keeps its lines, for tests that assert on what was (and was not) logged. */
-export function createMemoryLogger(component: string): { logger: Logger; lines: string[] } {
-  const lines: string[] = []
-  return { logger: createLogger(component, (line) => lines.push(line)), lines }
+/** A record's fields as they may be written: an `error` reduced to its name and message, sensitive fields replaced. */
+export function safeLogFields(fields: LogFields): LogFields {
+  const out: LogFields = { ...fields }
+  if (out.error instanceof Error) out.error = { name: out.error.name, message: out.error.message }
+  return redact(out, 0) as LogFields
 }

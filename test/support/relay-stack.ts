@@ -4,7 +4,7 @@ import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio
 import type { RelayDeps } from '../../relay/app.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../../relay/embedded.ts'
-import { createMemoryLogger } from '../../src/shared/log.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 
 export interface RelayStack {
   backend: LocalBackend

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createLogger } from '../../shared/log.ts'
+import { openAppLog } from '../../../logging/app-log.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { launchBrowserShell, rendererNeedsBuild } from './launch.ts'
 import { openInSystemBrowser } from './open-browser.ts'
@@ -14,7 +14,11 @@ export interface RunOptions {
   open?: boolean
 }
 
-/** Logs go to a file-like stream (stderr) as JSON; the URL with its token goes only to stdout, once. */
+/**
+ * The terminal gets a few human lines: the URL (with its token, so it goes only to
+ * stdout, once, never to the log), the backend's state and errors. The JSON log
+ * is in the data folder's logs/.
+ */
 export async function runBrowserShell(options: RunOptions): Promise<void> {
   const fail = (message: string): never => {
     console.error(message)
@@ -31,10 +35,13 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
   }
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version
-  const logger = createLogger('browser-shell', (line) => {
-    if (process.env.SMS_INBOX_LOGS) process.stderr.write(`${line}\n`)
-  })
   const userDataDir = resolve(options.dataDir ?? join(root, '.local-data/browser-shell'))
+  const logDir = join(userDataDir, 'logs')
+  const { logger } = await openAppLog({
+    component: 'browser-shell',
+    dir: logDir,
+    print: (line) => console.log(line),
+  })
   let shell
   try {
     shell = await launchBrowserShell({
@@ -54,7 +61,7 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
     )
   }
   console.log(
-    `SMS Inbox is running. Open this link in your browser (it is your personal key; don’t share it):\n\n  ${shell.url}\n`,
+    `SMS Inbox is running. Open this link in your browser (it is your personal key; don’t share it):\n\n  ${shell.url}\n\nLogs: ${logDir}`,
   )
   if (options.open && openInSystemBrowser(shell.url)) console.log('Opened it in your browser.')
   console.log('Press Ctrl+C to stop.')

@@ -16,7 +16,7 @@ import type {
   Message,
   Workspace,
 } from '../../shared/domain.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import type { Platform } from '../platform-interface.ts'
 import { createAesSecretStore } from '../secrets.ts'
 import { until } from '../../../test/support/until.ts'

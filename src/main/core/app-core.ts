@@ -13,7 +13,8 @@ import type {
 } from '../../shared/domain.ts'
 import { settingsSchema } from '../../shared/domain.ts'
 import { appError, err, ok, type Result } from '../../shared/errors.ts'
-import { createLogger, type Logger } from '../../shared/log.ts'
+import { createStdoutLogger } from '../../../logging/logger.ts'
+import type { Logger } from '../../shared/log.ts'
 import { Cache, type RetentionPolicy } from '../cache/cache.ts'
 import { launchEmbeddedStack, type EmbeddedStack } from '../embedded-stack/launcher.ts'
 import {
@@ -90,7 +91,7 @@ const embeddedRestartWindowMs = 5 * 60_000
 const signedOutUnauthorized = () => err('unauthorized', 'Please sign in first.')
 
 export function createAppCore(platform: Platform, config: AppCoreConfig = {}): AppCore {
-  const logger = config.logger ?? createLogger('main')
+  const logger = config.logger ?? createStdoutLogger('main')
   const env = config.env ?? process.env
   const settingsFile = join(platform.userDataDir, 'settings.json')
   let settings: Settings = loadSettings(settingsFile, logger)

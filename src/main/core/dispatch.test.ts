@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { requestChannels, requests, type RequestChannel } from '../../shared/contract.ts'
 import { ok, type Result } from '../../shared/errors.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createDispatcher, type Handlers } from './dispatch.ts'
 
 const WS = '11111111-1111-4111-8111-111111111111'

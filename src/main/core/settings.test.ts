@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { backendFromEnv, defaultSettings, loadSettings, resolveBackend, saveSettings } from './settings.ts'
 
 const key = 'eyJhbGciOiJIUzI1NiJ9.an-anon-key'

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -58,6 +58,7 @@ vi.mock('electron', async () => {
       getAppPath: () => '/app',
       getPath: () => userData,
       setPath: () => {},
+      setAppLogsPath: () => {},
       getVersion: () => '0.0.1',
       setBadgeCount: () => true,
       requestSingleInstanceLock: () => state.lock,
@@ -117,6 +118,8 @@ describe('electron entry', () => {
     await vi.waitFor(() => expect(state.windows).toHaveLength(1))
     await vi.waitFor(() => expect(state.windows[0]!.loaded).toEqual(['app://bundle/index.html']))
     expect(state.protocols).toEqual(['app'])
+    // The log file is opened in the folder Electron names for logs (the double names the temp folder).
+    expect(readdirSync(userData)).toContain('electron.1.log')
     expect(state.windows[0]!.options.webPreferences).toMatchObject({
       contextIsolation: true,
       sandbox: true,

@@ -13,7 +13,7 @@ import {
   shell,
   Tray,
 } from 'electron'
-import { createLogger } from '../../shared/log.ts'
+import { openAppLog } from '../../../logging/app-log.ts'
 import { createAppCore, type AppCore } from '../core/app-core.ts'
 import { loadSettings, resolveBackend } from '../core/settings.ts'
 import { registerIpc } from './ipc.ts'
@@ -27,19 +27,31 @@ import { hardenSession, lockNavigation } from './window.ts'
  * has, creates the one window with the security checklist applied, and carries the
  * contract over IPC. Everything the app does lives in the services.
  */
-const logger = createLogger('electron')
 const here = import.meta.dirname
 const devServerUrl =
   !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
 const resources = join(app.getAppPath(), 'resources')
 
-if (process.env.SMS_INBOX_USER_DATA) app.setPath('userData', process.env.SMS_INBOX_USER_DATA)
+// A data folder chosen for this run (tests, a second profile) holds its logs too; otherwise the platform's place for them.
+if (process.env.SMS_INBOX_USER_DATA) {
+  app.setPath('userData', process.env.SMS_INBOX_USER_DATA)
+  app.setAppLogsPath(join(process.env.SMS_INBOX_USER_DATA, 'logs'))
+} else {
+  app.setAppLogsPath()
+}
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }])
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
+  // Only the instance that runs writes the log. Electron emits ready once this
+  // entry module has settled, so awaiting here comes before anything that needs ready.
+  const { logger } = await openAppLog({
+    component: 'electron',
+    dir: app.getPath('logs'),
+    print: (line) => console.log(line),
+  })
   let window: BrowserWindow | null = null
   let tray: Tray | null = null
   let core: AppCore | null = null

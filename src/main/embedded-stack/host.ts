@@ -4,18 +4,19 @@ import { startLocalBackend, type LocalBackend } from '../../../local-backend/ind
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
 import { createRelayApp } from '../../../relay/app.ts'
+import { createStdoutLogger } from '../../../logging/logger.ts'
 import { createTwilioClientFactory } from '../../../relay/twilio-client.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
-import { createLogger } from '../../shared/log.ts'
 import { parentMessageSchema, type HostMessage } from './host-messages.ts'
 
 /**
  * The embedded default's child process: the local backend with its data under the
  * app's userData, the relay mounted at /functions/v1/sms-relay as on Supabase, and
  * the Twilio double the relay sends through. It reports its URLs over Node IPC and
- * serves "simulate an inbound SMS" for the dev menu.
+ * serves "simulate an inbound SMS" for the dev menu. Its JSON log lines go to
+ * stdout, where the launcher files them in the app's log.
  */
-const logger = createLogger('embedded-stack')
+const logger = createStdoutLogger('embedded-stack')
 const dataDir = process.env.EMBEDDED_DATA_DIR
 const preferredPort = Number(process.env.EMBEDDED_PORT ?? 54321)
 // A packaged app has no repository around its bundle: the Electron layer passes the

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import { logChildOutput } from '../../../logging/child-output.ts'
 import { appError, type Result } from '../../shared/errors.ts'
-import type { Logger } from '../../shared/log.ts'
+import type { LifecycleEvent, Logger } from '../../shared/log.ts'
 import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
 
 /**
@@ -30,6 +31,7 @@ export interface LaunchOptions {
 
 export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
   const { logger } = options
+  logger.info('starting the embedded stack', { lifecycle: 'backend.starting' satisfies LifecycleEvent })
   const child: ChildProcess = fork(options.hostModule, [], {
     env: {
       ...process.env,
@@ -44,9 +46,10 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning']
       : [],
   })
-  // The child logs JSON lines; they join the app's log as they are.
-  child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+  // The child logs JSON lines; they join the app's log, never the terminal directly.
+  const childLogger = logger.child({ process: 'embedded-stack' })
+  if (child.stdout) void logChildOutput(child.stdout, childLogger)
+  if (child.stderr) void logChildOutput(child.stderr, childLogger)
   // A message sent as the child dies fails with EPIPE here; the exit handler below settles what was pending.
   child.on('error', (error) => logger.warn('the embedded stack channel failed', { error }))
 
@@ -78,16 +81,25 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
         pending.delete(message.id)
       } else {
         clearTimeout(timeout)
+        logger.info('embedded stack ready', {
+          lifecycle: 'backend.ready' satisfies LifecycleEvent,
+          url: message.supabaseUrl,
+          pid: child.pid,
+        })
         resolve(stack(message.supabaseUrl, message.anonKey, message.relayUrl))
       }
     })
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timeout)
       for (const settle of pending.values())
         settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
       pending.clear()
       if (!stopping) {
-        logger.error('embedded stack exited', { code })
+        logger.error('embedded stack exited', {
+          lifecycle: 'backend.crashed' satisfies LifecycleEvent,
+          code,
+          signal,
+        })
         for (const listener of exitListeners) listener(code)
         reject(new Error(`The embedded server exited (code ${code}).`))
       }

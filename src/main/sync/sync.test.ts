@@ -7,7 +7,7 @@ import { startLocalBackend, type LocalBackend } from '../../../local-backend/ind
 import { ACME, GLOBEX, ensureContact } from '../../../relay/demo-accounts.ts'
 import { serviceClient } from '../../../relay/embedded.ts'
 import type { ConnectionState } from '../../shared/domain.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { Cache } from '../cache/cache.ts'
 import type { SessionService } from '../session/session.ts'
 import { signedInSession } from '../../../test/support/signed-in-session.ts'

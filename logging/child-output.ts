@@ -1,0 +1,41 @@
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { z } from 'zod'
+import type { Logger, LogLevel } from '../src/shared/log.ts'
+
+/** A pino record as a child process writes it; what the parent's logger adds again is dropped. */
+const childRecordSchema = z
+  .looseObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    msg: z.string(),
+  })
+  .transform(({ level, msg, time: _time, component: _component, ...fields }) => ({
+    level: (level === 'trace' ? 'debug' : level === 'fatal' ? 'error' : level) satisfies LogLevel,
+    msg,
+    fields,
+  }))
+
+/**
+ * Files each line a child process writes into the parent's log, so one process
+ * owns the log file and its rotation. A child's record keeps its level, message
+ * and fields (redacted again on the way, which changes nothing already redacted);
+ * any other text, such as the trace of a crash, is kept as text. Settles once the
+ * output has ended and every line of it is logged.
+ */
+export async function logChildOutput(output: Readable, logger: Logger): Promise<void> {
+  const lines = createInterface({ input: output, crlfDelay: Infinity })
+  lines.on('line', (line) => {
+    if (line.trim() === '') return
+    let json: unknown
+    try {
+      json = JSON.parse(line)
+    } catch {
+      json = null
+    }
+    const record = childRecordSchema.safeParse(json)
+    if (record.success) logger[record.data.level](record.data.msg, record.data.fields)
+    else logger.warn('child process output', { text: line })
+  })
+  await once(lines, 'close')
+}
