@@ -1,6 +1,11 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { z } from 'zod'
-import { relayMessageSchema, type MessageStatus, type RelayMessage } from '../src/shared/relay-contract.ts'
+import { relayMessageSchema, type RelayMessage } from '../src/shared/relay-contract.ts'
+import { selectList } from '../src/shared/rows/columns.ts'
+import { contactRowSchema } from '../src/shared/rows/contacts.ts'
+import { messageRowSchema, type DeliveryStatus, type MessageRow } from '../src/shared/rows/messages.ts'
+import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../src/shared/rows/twilio.ts'
+import { workspaceMemberRowSchema } from '../src/shared/rows/workspaces.ts'
 import type { TwilioCredentials } from './twilio-client.ts'
 
 /**
@@ -17,20 +22,19 @@ export class StoreError extends Error {
   }
 }
 
-const messageColumns =
-  'id, workspace_id, contact_id, content, direction, status, twilio_sid, error_code, error_message, created_by, created_at, updated_at'
-
-const outboundRowSchema = relayMessageSchema
-const messageRefSchema = z.object({ id: z.uuid(), workspace_id: z.uuid() })
-const outboundRefSchema = messageRefSchema.extend({ twilio_sid: z.string().nullable() })
-const contactSchema = z.object({ id: z.uuid(), phone_number: z.string() })
-const configSchema = z.object({
-  account_sid: z.string(),
-  auth_token: z.string(),
-  is_configured: z.boolean().nullable(),
+const messageColumns = selectList(relayMessageSchema)
+const messageRefSchema = messageRowSchema.pick({ id: true, workspace_id: true })
+const outboundRefSchema = messageRowSchema.pick({ id: true, workspace_id: true, twilio_sid: true })
+const messageIdSchema = messageRowSchema.pick({ id: true })
+const contactSchema = contactRowSchema.pick({ id: true, phone_number: true })
+const contactIdSchema = contactRowSchema.pick({ id: true })
+const memberIdSchema = workspaceMemberRowSchema.pick({ id: true })
+const configSchema = workspaceTwilioConfigRowSchema.pick({
+  account_sid: true,
+  auth_token: true,
+  is_configured: true,
 })
-const numberSchema = z.object({ workspace_id: z.uuid(), phone_number: z.string() })
-const idSchema = z.object({ id: z.uuid() })
+const numberSchema = twilioNumberRowSchema.pick({ workspace_id: true, phone_number: true })
 
 interface QueryResult {
   data: unknown
@@ -47,38 +51,36 @@ export interface SendingConfig {
   from: string
 }
 
-export interface OutboundInsert {
-  id: string
-  workspace_id: string
-  contact_id: string
-  content: string
-  created_by: string
+/** The outbound message as the relay first writes it: its author is the agent who sent it. */
+export type OutboundInsert = Pick<MessageRow, 'id' | 'workspace_id' | 'contact_id' | 'content'> & {
+  created_by: NonNullable<MessageRow['created_by']>
 }
 
-export interface InboundInsert {
-  workspace_id: string
-  contact_id: string
-  content: string
-  twilio_sid: string
+/** A customer's text as the webhook stores it, idempotent on its SID. */
+export type InboundInsert = Pick<MessageRow, 'workspace_id' | 'contact_id' | 'content'> & {
+  twilio_sid: NonNullable<MessageRow['twilio_sid']>
   message_type: 'sms' | 'mms'
 }
+
+/** What a send or a status callback changes on a message. */
+type SendResult = Pick<MessageRow, 'twilio_sid' | 'error_code' | 'error_message'> & { status: DeliveryStatus }
 
 export function createStore(supabase: SupabaseClient) {
   return {
     async isMember(workspaceId: string, userId: string): Promise<boolean> {
       const result = await supabase
         .from('workspace_members')
-        .select('id')
+        .select(selectList(memberIdSchema))
         .eq('workspace_id', workspaceId)
         .eq('user_id', userId)
         .maybeSingle()
-      return unwrap('membership lookup', result, idSchema.nullable()) !== null
+      return unwrap('membership lookup', result, memberIdSchema.nullable()) !== null
     },
 
     async contact(workspaceId: string, contactId: string) {
       const result = await supabase
         .from('contacts')
-        .select('id, phone_number')
+        .select(selectList(contactSchema))
         .eq('id', contactId)
         .eq('workspace_id', workspaceId)
         .maybeSingle()
@@ -91,7 +93,7 @@ export function createStore(supabase: SupabaseClient) {
         this.credentials(workspaceId),
         supabase
           .from('twilio_numbers')
-          .select('workspace_id, phone_number')
+          .select(selectList(numberSchema))
           .eq('workspace_id', workspaceId)
           .order('created_at', { ascending: true })
           .order('id', { ascending: true })
@@ -105,7 +107,7 @@ export function createStore(supabase: SupabaseClient) {
     async credentials(workspaceId: string): Promise<TwilioCredentials | null> {
       const result = await supabase
         .from('workspace_twilio_config')
-        .select('account_sid, auth_token, is_configured')
+        .select(selectList(configSchema))
         .eq('workspace_id', workspaceId)
         .maybeSingle()
       const config = unwrap('Twilio config lookup', result, configSchema.nullable())
@@ -115,7 +117,7 @@ export function createStore(supabase: SupabaseClient) {
     async numberOwner(phoneNumber: string): Promise<string | null> {
       const result = await supabase
         .from('twilio_numbers')
-        .select('workspace_id, phone_number')
+        .select(selectList(numberSchema))
         .eq('phone_number', phoneNumber)
         .maybeSingle()
       return unwrap('number lookup', result, numberSchema.nullable())?.workspace_id ?? null
@@ -130,7 +132,7 @@ export function createStore(supabase: SupabaseClient) {
           { onConflict: 'id', ignoreDuplicates: true },
         )
         .select(messageColumns)
-      return unwrap('message insert', result, z.array(outboundRowSchema))[0] ?? null
+      return unwrap('message insert', result, z.array(relayMessageSchema))[0] ?? null
     },
 
     async message(id: string): Promise<unknown> {
@@ -151,25 +153,17 @@ export function createStore(supabase: SupabaseClient) {
         .eq('status', 'failed')
         .is('twilio_sid', null)
         .select(messageColumns)
-      return unwrap('message retry', result, z.array(outboundRowSchema))[0] ?? null
+      return unwrap('message retry', result, z.array(relayMessageSchema))[0] ?? null
     },
 
-    async recordSend(
-      id: string,
-      patch: {
-        twilio_sid: string | null
-        status: MessageStatus
-        error_code: string | null
-        error_message: string | null
-      },
-    ): Promise<RelayMessage> {
+    async recordSend(id: string, patch: SendResult): Promise<RelayMessage> {
       const result = await supabase
         .from('messages')
         .update(patch)
         .eq('id', id)
         .select(messageColumns)
         .single()
-      return unwrap('send result update', result, outboundRowSchema)
+      return unwrap('send result update', result, relayMessageSchema)
     },
 
     /** The contact for this number, created on its first text. Most texts come from known contacts, so look first. */
@@ -177,11 +171,11 @@ export function createStore(supabase: SupabaseClient) {
       const find = async () => {
         const existing = await supabase
           .from('contacts')
-          .select('id')
+          .select(selectList(contactIdSchema))
           .eq('workspace_id', workspaceId)
           .eq('phone_number', phoneNumber)
           .maybeSingle()
-        return unwrap('contact lookup', existing, idSchema.nullable())?.id
+        return unwrap('contact lookup', existing, contactIdSchema.nullable())?.id
       }
       const known = await find()
       if (known) return known
@@ -191,9 +185,9 @@ export function createStore(supabase: SupabaseClient) {
           { workspace_id: workspaceId, phone_number: phoneNumber },
           { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true },
         )
-        .select('id')
+        .select(selectList(contactIdSchema))
       // Empty when a concurrent text from the same number created it first.
-      const created = unwrap('contact upsert', inserted, z.array(idSchema))[0]?.id ?? (await find())
+      const created = unwrap('contact upsert', inserted, z.array(contactIdSchema))[0]?.id ?? (await find())
       if (!created)
         throw new StoreError('contact upsert', { message: 'the contact vanished after a conflicting insert' })
       return created
@@ -207,14 +201,14 @@ export function createStore(supabase: SupabaseClient) {
           { ...row, direction: 'inbound', status: 'delivered' },
           { onConflict: 'twilio_sid', ignoreDuplicates: true },
         )
-        .select('id')
-      return unwrap('inbound insert', result, z.array(idSchema)).length > 0
+        .select(selectList(messageIdSchema))
+      return unwrap('inbound insert', result, z.array(messageIdSchema)).length > 0
     },
 
     async messageBySid(sid: string) {
       const result = await supabase
         .from('messages')
-        .select('id, workspace_id')
+        .select(selectList(messageRefSchema))
         .eq('twilio_sid', sid)
         .maybeSingle()
       return unwrap('message lookup by SID', result, messageRefSchema.nullable())
@@ -224,7 +218,7 @@ export function createStore(supabase: SupabaseClient) {
     async outboundRef(id: string) {
       const result = await supabase
         .from('messages')
-        .select('id, workspace_id, twilio_sid')
+        .select(selectList(outboundRefSchema))
         .eq('id', id)
         .eq('direction', 'outbound')
         .maybeSingle()
@@ -238,7 +232,7 @@ export function createStore(supabase: SupabaseClient) {
      */
     async applyStatus(
       target: { sid: string; messageId?: string },
-      patch: { status: MessageStatus; error_code?: string | null; error_message?: string | null },
+      patch: Pick<SendResult, 'status'> & Partial<Pick<SendResult, 'error_code' | 'error_message'>>,
     ): Promise<void> {
       const result =
         target.messageId === undefined

@@ -1,5 +1,5 @@
 import twilio from 'twilio'
-import type { MessageStatus } from '../src/shared/relay-contract.ts'
+import type { DeliveryStatus } from '../src/shared/rows/messages.ts'
 import type { Logger } from '../src/shared/log.ts'
 import type { TwilioMessagesClient } from './twilio-client.ts'
 
@@ -7,7 +7,7 @@ import type { TwilioMessagesClient } from './twilio-client.ts'
  * Twilio's message statuses folded onto the four the database keeps. Anything
  * still on its way is pending; the terminal failures are failed.
  */
-export function mapTwilioStatus(status: string): MessageStatus | undefined {
+export function mapTwilioStatus(status: string): DeliveryStatus | undefined {
   switch (status) {
     case 'accepted':
     case 'scheduled':
@@ -39,7 +39,7 @@ export type SendOutcome =
   | {
       accepted: true
       sid: string
-      status: MessageStatus
+      status: DeliveryStatus
       errorCode: string | null
       errorMessage: string | null
     }

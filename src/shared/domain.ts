@@ -1,20 +1,30 @@
 import { z } from 'zod'
+import { contactRowSchema, conversationStatuses, storedContactRowSchema } from './rows/contacts.ts'
+import { deliveryStatusSchema, storedMessageRowSchema } from './rows/messages.ts'
+import { rowView } from './rows/row-view.ts'
+import {
+  workspaceMemberRowSchema,
+  workspaceRowSchema,
+  workspaceSendingStatusSchema,
+} from './rows/workspaces.ts'
 
-/** What the desktop knows about the inbox, as it crosses IPC. Dates are ISO-8601 strings. */
+/**
+ * What the desktop knows about the inbox, as it crosses IPC. Dates are ISO-8601
+ * strings. Whatever comes from a database row is typed by its column (src/shared/rows).
+ */
 
-export const conversationStatuses = ['Open', 'Pending', 'Done'] as const
-export const conversationStatusSchema = z.enum(conversationStatuses)
+export { conversationStatuses }
+export const conversationStatusSchema = contactRowSchema.shape.conversation_status
 export type ConversationStatus = z.infer<typeof conversationStatusSchema>
 
-export const conversationFilterSchema = z.enum(['Open', 'Pending', 'Done', 'All'])
+export const conversationFilterSchema = z.enum([...conversationStatuses, 'All'])
 export type ConversationFilter = z.infer<typeof conversationFilterSchema>
 
 /**
  * `queued` exists only on the desktop: written to the outbox, not yet accepted by
- * the relay. The database knows pending, sent, delivered and failed.
+ * the relay. The database knows the rest.
  */
-export const messageStatuses = ['queued', 'pending', 'sent', 'delivered', 'failed'] as const
-export const messageStatusSchema = z.enum(messageStatuses)
+export const messageStatusSchema = z.enum(['queued', ...deliveryStatusSchema.options])
 export type MessageStatus = z.infer<typeof messageStatusSchema>
 
 export const e164Schema = z
@@ -25,43 +35,47 @@ const isoDate = z.string().min(1)
 const uuid = z.uuid()
 
 export const workspaceSchema = z.object({
-  id: uuid,
-  name: z.string(),
-  role: z.enum(['owner', 'admin', 'agent']),
+  id: workspaceRowSchema.shape.id,
+  name: workspaceRowSchema.shape.name,
+  role: workspaceMemberRowSchema.shape.role,
   /** False when the workspace has no Twilio number or configuration: the composer says why. */
-  canSend: z.boolean(),
-  sendingNumber: z.string().nullable(),
+  canSend: workspaceSendingStatusSchema.shape.is_configured,
+  sendingNumber: workspaceSendingStatusSchema.shape.sending_number,
   unreadTotal: z.number().int().nonnegative(),
 })
 export type Workspace = z.infer<typeof workspaceSchema>
 
-export const conversationSchema = z.object({
-  id: uuid,
-  workspaceId: uuid,
-  phoneNumber: z.string(),
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  status: conversationStatusSchema,
-  unreadCount: z.number().int().nonnegative(),
-  lastMessageAt: isoDate.nullable(),
-  lastMessagePreview: z.string().nullable(),
-  updatedAt: isoDate,
+/** A conversation is the contacts row the desktop syncs (every column but created_at). */
+export const conversationView = rowView(storedContactRowSchema, {
+  id: 'id',
+  workspaceId: 'workspace_id',
+  phoneNumber: 'phone_number',
+  name: 'name',
+  email: 'email',
+  status: 'conversation_status',
+  unreadCount: 'unread_count',
+  lastMessageAt: 'last_message_at',
+  lastMessagePreview: 'last_message_preview',
+  updatedAt: 'updated_at',
 })
+export const conversationSchema = conversationView.schema
 export type Conversation = z.infer<typeof conversationSchema>
 
-export const messageSchema = z.object({
-  id: uuid,
-  workspaceId: uuid,
-  contactId: uuid,
-  direction: z.enum(['inbound', 'outbound']),
-  content: z.string(),
-  status: messageStatusSchema,
-  errorCode: z.string().nullable(),
-  errorMessage: z.string().nullable(),
-  createdAt: isoDate,
-  updatedAt: isoDate,
-  createdBy: uuid.nullable(),
+/** A message is the messages row the desktop shows; its status may also be the desktop's own `queued`. */
+export const messageView = rowView(storedMessageRowSchema, {
+  id: 'id',
+  workspaceId: 'workspace_id',
+  contactId: 'contact_id',
+  direction: 'direction',
+  content: 'content',
+  status: 'status',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  createdBy: 'created_by',
 })
+export const messageSchema = messageView.schema.extend({ status: messageStatusSchema })
 export type Message = z.infer<typeof messageSchema>
 
 export const connectionStateSchema = z.object({

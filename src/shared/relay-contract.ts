@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { appErrorSchema } from './errors.ts'
+import { storedMessageRowSchema } from './rows/messages.ts'
 
 /**
  * The relay's HTTP contract with the desktop: the body of `POST /messages` and
@@ -30,24 +31,22 @@ export const sendMessageRequestSchema = z.object({
 })
 export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>
 
-export const messageStatusSchema = z.enum(['pending', 'sent', 'delivered', 'failed'])
-export type MessageStatus = z.infer<typeof messageStatusSchema>
-
-/** The stored outbound message as the relay reports it. */
-export const relayMessageSchema = z.object({
-  id: z.uuid(),
-  workspace_id: z.uuid(),
-  contact_id: z.uuid(),
-  content: z.string(),
-  direction: z.literal('outbound'),
-  status: messageStatusSchema,
-  twilio_sid: z.string().nullable(),
-  error_code: z.string().nullable(),
-  error_message: z.string().nullable(),
-  created_by: z.uuid().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-})
+/** The stored outbound message as the relay reports it: its messages row, without the columns the desktop never reads. */
+export const relayMessageSchema = storedMessageRowSchema
+  .pick({
+    id: true,
+    workspace_id: true,
+    contact_id: true,
+    content: true,
+    status: true,
+    twilio_sid: true,
+    error_code: true,
+    error_message: true,
+    created_by: true,
+    created_at: true,
+    updated_at: true,
+  })
+  .extend({ direction: z.literal('outbound') })
 export type RelayMessage = z.infer<typeof relayMessageSchema>
 
 export const sendMessageResponseSchema = z.object({

@@ -2,9 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Conversation, Message } from '../../shared/domain.ts'
 import { Cache, ftsQuery, parseMarked } from './cache.ts'
+import { cacheMigrations } from './schema.ts'
 import { normalizeTimestamp, nowTimestamp, timestampMinus } from './time.ts'
 
 const dirs: string[] = []
@@ -75,6 +77,47 @@ describe('cache', () => {
     expect(second.getConversation(c.id)).toEqual(c)
     expect(second.recoveredFrom).toBeNull()
     second.close()
+  })
+
+  it('upgrades a cache of the first schema in place, its conversations kept under the renamed status column', () => {
+    const path = tempPath()
+    const first = new DatabaseSync(path)
+    first.exec(cacheMigrations[0]!)
+    first.exec('pragma user_version = 1')
+    const c = conversation({
+      name: 'Dana Pending',
+      status: 'Pending',
+      lastMessageAt: '2026-11-01T10:00:00.000000Z',
+    })
+    first
+      .prepare(
+        `insert into contacts (id, workspace_id, phone_number, phone_digits, name, email, status, unread_count,
+           last_message_at, last_message_preview, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        c.id,
+        c.workspaceId,
+        c.phoneNumber,
+        '15551230000',
+        c.name,
+        c.email,
+        c.status,
+        c.unreadCount,
+        c.lastMessageAt,
+        c.lastMessagePreview,
+        c.updatedAt,
+      )
+    first.close()
+
+    const cache = Cache.open(path)
+    expect(cache.recoveredFrom).toBeNull()
+    expect(cache.getConversation(c.id)).toEqual(c)
+    expect(cache.listConversations(WS, 'Pending')).toMatchObject({
+      items: [c],
+      counts: { Open: 0, Pending: 1, Done: 0, All: 1 },
+    })
+    expect(cache.search('dana', WS, 5).map((hit) => hit.conversation.id)).toEqual([c.id])
+    cache.close()
   })
 
   it('applies rows idempotently and never lets an older row replace a newer one', () => {

@@ -1,8 +1,12 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { z } from 'zod'
 import {
+  conversationView,
   defaultCacheRetentionDays,
+  messageStatusSchema,
+  messageView,
   type Conversation,
   type ConversationFilter,
   type ConversationStatus,
@@ -12,6 +16,7 @@ import {
 } from '../../shared/domain.ts'
 import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
+import { rowView } from '../../shared/rows/row-view.ts'
 import { cacheMigrations } from './schema.ts'
 import { nowTimestamp } from './time.ts'
 
@@ -58,36 +63,41 @@ type Row = Record<string, SQLInputValue>
 const str = (row: Row, key: string): string => String(row[key])
 const strOrNull = (row: Row, key: string): string | null => (row[key] === null ? null : String(row[key]))
 
-function toConversation(row: Row): Conversation {
-  return {
-    id: str(row, 'id'),
-    workspaceId: str(row, 'workspace_id'),
-    phoneNumber: str(row, 'phone_number'),
-    name: strOrNull(row, 'name'),
-    email: strOrNull(row, 'email'),
-    status: str(row, 'status') as ConversationStatus,
-    unreadCount: Number(row.unread_count),
-    lastMessageAt: strOrNull(row, 'last_message_at'),
-    lastMessagePreview: strOrNull(row, 'last_message_preview'),
-    updatedAt: str(row, 'updated_at'),
-  }
+/**
+ * The cache's contacts and messages tables keep the synced columns under the
+ * database's names (schema.ts), so their columns and mapping come from the shared
+ * row views. SQLite hands back text, integers and NULL, which is what those columns hold.
+ */
+/** messages, whose status may also be `queued`: a send the relay has not accepted yet exists only here. */
+const messageRows = rowView(messageView.row.extend({ status: messageStatusSchema }), messageView.fields)
+/** contacts, plus phone_digits: the number's digits alone, since FTS cannot match inside a number. */
+const cachedContactSchema = conversationView.row.extend({ phone_digits: z.string() })
+
+const toConversation = (row: Row): Conversation =>
+  conversationView.fromRow(row as unknown as z.infer<typeof conversationView.row>)
+const toMessage = (row: Row): Message =>
+  messageRows.fromRow(row as unknown as z.infer<typeof messageRows.row>)
+
+/** Inserts a row of every column, or updates the `changing` columns of the row with its id. */
+function upsertSql(table: string, columns: readonly string[], changing: readonly string[]): string {
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map((column) => `$${column}`).join(', ')})
+    on conflict (id) do update set ${changing.map((column) => `${column} = excluded.${column}`).join(', ')}`
 }
 
-function toMessage(row: Row): Message {
-  return {
-    id: str(row, 'id'),
-    workspaceId: str(row, 'workspace_id'),
-    contactId: str(row, 'contact_id'),
-    direction: str(row, 'direction') as Message['direction'],
-    content: str(row, 'content'),
-    status: str(row, 'status') as Message['status'],
-    errorCode: strOrNull(row, 'error_code'),
-    errorMessage: strOrNull(row, 'error_message'),
-    createdAt: str(row, 'created_at'),
-    updatedAt: str(row, 'updated_at'),
-    createdBy: strOrNull(row, 'created_by'),
-  }
-}
+const contactColumns = Object.keys(cachedContactSchema.shape)
+const upsertContactSql = upsertSql(
+  'contacts',
+  contactColumns,
+  contactColumns.filter((column) => column !== 'id'),
+)
+/** A message never moves to another conversation, direction or author. */
+const fixedMessageColumns = new Set(['id', 'workspace_id', 'contact_id', 'direction', 'created_by'])
+const messageColumns = Object.keys(messageRows.row.shape)
+const writeMessageSql = upsertSql(
+  'messages',
+  messageColumns,
+  messageColumns.filter((column) => !fixedMessageColumns.has(column)),
+)
 
 function toOutboxEntry(row: Row): OutboxEntry {
   return {
@@ -279,28 +289,10 @@ export class Cache {
     const existing = this.stmt('select updated_at from contacts where id = ?').get(conversation.id) as
       Row | undefined
     if (existing && str(existing, 'updated_at') > conversation.updatedAt) return 'unchanged'
-    this.stmt(
-      `insert into contacts (id, workspace_id, phone_number, phone_digits, name, email, status, unread_count,
-         last_message_at, last_message_preview, updated_at)
-       values ($id, $workspace_id, $phone_number, $phone_digits, $name, $email, $status, $unread_count,
-         $last_message_at, $last_message_preview, $updated_at)
-       on conflict (id) do update set workspace_id = excluded.workspace_id, phone_number = excluded.phone_number,
-         phone_digits = excluded.phone_digits, name = excluded.name, email = excluded.email, status = excluded.status,
-         unread_count = excluded.unread_count, last_message_at = excluded.last_message_at,
-         last_message_preview = excluded.last_message_preview, updated_at = excluded.updated_at`,
-    ).run({
-      id: conversation.id,
-      workspace_id: conversation.workspaceId,
-      phone_number: conversation.phoneNumber,
+    this.stmt(upsertContactSql).run({
+      ...conversationView.toRow(conversation),
       phone_digits: conversation.phoneNumber.replace(/\D/g, ''),
-      name: conversation.name,
-      email: conversation.email,
-      status: conversation.status,
-      unread_count: conversation.unreadCount,
-      last_message_at: conversation.lastMessageAt,
-      last_message_preview: conversation.lastMessagePreview,
-      updated_at: conversation.updatedAt,
-    })
+    } satisfies z.infer<typeof cachedContactSchema>)
     return existing ? 'updated' : 'inserted'
   }
 
@@ -312,7 +304,7 @@ export class Cache {
     if (patch.unreadCount !== undefined)
       this.stmt('update contacts set unread_count = ? where id = ?').run(patch.unreadCount, id)
     if (patch.status !== undefined)
-      this.stmt('update contacts set status = ? where id = ?').run(patch.status, id)
+      this.stmt('update contacts set conversation_status = ? where id = ?').run(patch.status, id)
     return this.getConversation(id)
   }
 
@@ -334,7 +326,7 @@ export class Cache {
     after: ConversationCursor | null = null,
   ): { items: Conversation[]; counts: Record<ConversationFilter, number>; hasMore: boolean } {
     const status = filter === 'All' ? null : filter
-    const where = ['workspace_id = $ws', ...(status ? ['status = $status'] : [])]
+    const where = ['workspace_id = $ws', ...(status ? ['conversation_status = $status'] : [])]
     // In this order NULL times come last, so "after" a timed row includes every untimed one.
     if (after?.lastMessageAt)
       where.push('(last_message_at < $at or (last_message_at = $at and id > $id) or last_message_at is null)')
@@ -351,9 +343,9 @@ export class Cache {
     const hasMore = limit >= 0 && rows.length > limit
     const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
     for (const row of this.stmt(
-      'select status, count(*) as n from contacts where workspace_id = ? group by status',
+      'select conversation_status, count(*) as n from contacts where workspace_id = ? group by conversation_status',
     ).all(workspaceId) as Row[]) {
-      const status = str(row, 'status') as ConversationStatus
+      const status = str(row, 'conversation_status') as ConversationStatus
       counts[status] = Number(row.n)
       counts.All += Number(row.n)
     }
@@ -384,27 +376,7 @@ export class Cache {
   }
 
   private writeMessage(message: Message): void {
-    this.stmt(
-      `insert into messages (id, workspace_id, contact_id, direction, content, status, error_code, error_message,
-         created_at, updated_at, created_by)
-       values ($id, $workspace_id, $contact_id, $direction, $content, $status, $error_code, $error_message,
-         $created_at, $updated_at, $created_by)
-       on conflict (id) do update set content = excluded.content, status = excluded.status,
-         error_code = excluded.error_code, error_message = excluded.error_message,
-         updated_at = excluded.updated_at, created_at = excluded.created_at`,
-    ).run({
-      id: message.id,
-      workspace_id: message.workspaceId,
-      contact_id: message.contactId,
-      direction: message.direction,
-      content: message.content,
-      status: message.status,
-      error_code: message.errorCode,
-      error_message: message.errorMessage,
-      created_at: message.createdAt,
-      updated_at: message.updatedAt,
-      created_by: message.createdBy,
-    })
+    this.stmt(writeMessageSql).run(messageRows.toRow(message))
   }
 
   getMessage(id: string): Message | null {

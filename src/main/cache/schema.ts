@@ -91,4 +91,7 @@ export const cacheMigrations: readonly string[] = [
     last_sync_at text
   );
   `,
+  // The inbox status column takes the database's name, so the cache's contacts
+  // columns are the synced row's columns (src/shared/domain.ts, conversationView).
+  `alter table contacts rename column status to conversation_status;`,
 ]

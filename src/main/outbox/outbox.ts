@@ -5,11 +5,10 @@ import type { Logger } from '../../shared/log.ts'
 import {
   relayErrorResponseSchema,
   sendMessageResponseSchema,
-  type RelayMessage,
   type SendMessageRequest,
 } from '../../shared/relay-contract.ts'
 import type { Cache, OutboxEntry } from '../cache/cache.ts'
-import { normalizeTimestamp, nowTimestamp } from '../cache/time.ts'
+import { nowTimestamp } from '../cache/time.ts'
 import { toMessage } from '../sync/rows.ts'
 
 /**
@@ -45,15 +44,6 @@ export interface Outbox {
 }
 
 type Attempt = { kind: 'done'; message: Message } | { kind: 'transient'; reason: string; refresh?: boolean }
-
-/** The relay reports the stored row with Postgres timestamps; the cache keeps them normalized like every synced row. */
-export function relayToMessage(row: RelayMessage): Message {
-  return toMessage({
-    ...row,
-    created_at: normalizeTimestamp(row.created_at),
-    updated_at: normalizeTimestamp(row.updated_at),
-  })
-}
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { cache, logger } = options
@@ -100,7 +90,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const text = await response.text().catch(() => '')
     if (response.ok) {
       const parsed = sendMessageResponseSchema.safeParse(safeJson(text))
-      if (parsed.success) return { kind: 'done', message: relayToMessage(parsed.data.message) }
+      if (parsed.success) return { kind: 'done', message: toMessage(parsed.data.message) }
       return { kind: 'transient', reason: `relay answered ${response.status} with an unexpected body` }
     }
     if (response.status === 401) return { kind: 'transient', reason: 'relay said 401', refresh: true }

@@ -1,7 +1,14 @@
+import { z } from 'zod'
 import { createClient, type AuthChangeEvent, type Session, type SupabaseClient } from '@supabase/supabase-js'
 import type { SessionState, Workspace } from '../../shared/domain.ts'
 import { appError, type AppError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
+import { selectList } from '../../shared/rows/columns.ts'
+import {
+  workspaceMemberRowSchema,
+  workspaceRowSchema,
+  workspaceSendingStatusSchema,
+} from '../../shared/rows/workspaces.ts'
 import type { SecretStore } from '../platform-interface.ts'
 import { createSessionStorage, type SessionStorage } from './storage.ts'
 
@@ -143,11 +150,12 @@ function authError(
   return appError('upstream', `Sign-in failed: ${error.message}`)
 }
 
-interface MemberRow {
-  role: string
-  workspace_id: string
-  workspaces: { id: string; name: string } | { id: string; name: string }[] | null
-}
+const memberWorkspaceSchema = workspaceRowSchema.pick({ id: true, name: true })
+/** A membership with its workspace embedded (PostgREST may embed a to-one relation as a list of one). */
+const membershipSchema = workspaceMemberRowSchema.pick({ role: true, workspace_id: true }).extend({
+  workspaces: z.union([memberWorkspaceSchema, z.array(memberWorkspaceSchema)]).nullable(),
+})
+const membershipSelect = `${selectList(membershipSchema.omit({ workspaces: true }))}, workspaces(${selectList(memberWorkspaceSchema)})`
 
 /** The agent's workspaces with whether each can send, in name order. */
 export async function fetchWorkspaces(
@@ -155,22 +163,19 @@ export async function fetchWorkspaces(
   userId: string,
 ): Promise<Result<Omit<Workspace, 'unreadTotal'>[]>> {
   const [members, sending] = await Promise.all([
-    client.from('workspace_members').select('role, workspace_id, workspaces(id, name)').eq('user_id', userId),
+    client.from('workspace_members').select(membershipSelect).eq('user_id', userId),
     client.rpc('workspace_sending_status'),
   ])
   if (members.error) return { ok: false, error: postgrestError(members.error) }
-  const status = new Map<string, { is_configured: boolean; sending_number: string | null }>()
+  const memberships = z.array(membershipSchema).safeParse(members.data ?? [])
+  if (!memberships.success)
+    return { ok: false, error: appError('upstream', 'The server sent workspaces this app cannot read.') }
   // Without the sending status the workspace still opens; the composer then says it cannot send.
-  if (!sending.error) {
-    for (const row of (sending.data ?? []) as {
-      workspace_id: string
-      is_configured: boolean
-      sending_number: string | null
-    }[]) {
-      status.set(row.workspace_id, row)
-    }
-  }
-  const list = ((members.data ?? []) as unknown as MemberRow[]).flatMap((row) => {
+  const sendingStatus = z
+    .array(workspaceSendingStatusSchema)
+    .safeParse(sending.error ? [] : (sending.data ?? []))
+  const status = new Map((sendingStatus.data ?? []).map((row) => [row.workspace_id, row]))
+  const list = memberships.data.flatMap((row) => {
     const workspace = Array.isArray(row.workspaces) ? row.workspaces[0] : row.workspaces
     if (!workspace) return []
     const send = status.get(workspace.id)
@@ -178,7 +183,7 @@ export async function fetchWorkspaces(
       {
         id: workspace.id,
         name: workspace.name,
-        role: (['owner', 'admin', 'agent'].includes(row.role) ? row.role : 'agent') as Workspace['role'],
+        role: row.role,
         canSend: send?.is_configured ?? false,
         sendingNumber: send?.sending_number ?? null,
       },

@@ -1,90 +1,48 @@
-import { z } from 'zod'
-import type { Conversation, Message } from '../../shared/domain.ts'
-import { conversationStatusSchema } from '../../shared/domain.ts'
+import { conversationView, messageView, type Conversation, type Message } from '../../shared/domain.ts'
+import { selectList } from '../../shared/rows/columns.ts'
+import type { z } from 'zod'
 import { normalizeTimestamp } from '../cache/time.ts'
 
 /**
  * Rows as PostgREST and Realtime deliver them (snake_case, Postgres timestamps),
- * validated before anything reaches the cache.
+ * validated before anything reaches the cache. Timestamps are normalized here,
+ * because the cache orders and pages by comparing them as text.
  */
-const timestamp = z.string().transform((value, ctx) => {
-  try {
-    return normalizeTimestamp(value)
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'not a timestamp' })
-    return z.NEVER
-  }
-})
-
-export const contactRowSchema = z.object({
-  id: z.uuid(),
-  workspace_id: z.uuid(),
-  phone_number: z.string(),
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  conversation_status: conversationStatusSchema,
-  unread_count: z.number().int().nonnegative(),
-  last_message_at: timestamp.nullable(),
-  last_message_preview: z.string().nullable(),
-  updated_at: timestamp,
-})
-
-export const messageRowSchema = z.object({
-  id: z.uuid(),
-  workspace_id: z.uuid(),
-  contact_id: z.uuid(),
-  direction: z.enum(['inbound', 'outbound']),
-  content: z.string(),
-  status: z.enum(['pending', 'sent', 'delivered', 'failed']),
-  error_code: z.string().nullable(),
-  error_message: z.string().nullable(),
-  created_at: timestamp,
-  updated_at: timestamp,
-  created_by: z.uuid().nullable(),
-})
 
 /** The columns to select: never the embedding, never anything the UI does not show. */
-export const contactColumns =
-  'id, workspace_id, phone_number, name, email, conversation_status, unread_count, last_message_at, last_message_preview, updated_at'
-export const messageColumns =
-  'id, workspace_id, contact_id, direction, content, status, error_code, error_message, created_at, updated_at, created_by'
+export const contactColumns = selectList(conversationView.row)
+export const messageColumns = selectList(messageView.row)
 
-export function toConversation(row: z.infer<typeof contactRowSchema>): Conversation {
+export function toConversation(row: z.infer<typeof conversationView.row>): Conversation {
+  const conversation = conversationView.fromRow(row)
   return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    phoneNumber: row.phone_number,
-    name: row.name,
-    email: row.email,
-    status: row.conversation_status,
-    unreadCount: row.unread_count,
-    lastMessageAt: row.last_message_at,
-    lastMessagePreview: row.last_message_preview,
-    updatedAt: row.updated_at,
+    ...conversation,
+    lastMessageAt:
+      conversation.lastMessageAt === null ? null : normalizeTimestamp(conversation.lastMessageAt),
+    updatedAt: normalizeTimestamp(conversation.updatedAt),
   }
 }
 
-export function toMessage(row: z.infer<typeof messageRowSchema>): Message {
+export function toMessage(row: z.infer<typeof messageView.row>): Message {
+  const message = messageView.fromRow(row)
   return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    contactId: row.contact_id,
-    direction: row.direction,
-    content: row.content,
-    status: row.status,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    createdBy: row.created_by,
+    ...message,
+    createdAt: normalizeTimestamp(message.createdAt),
+    updatedAt: normalizeTimestamp(message.updatedAt),
   }
 }
 
-export const parseConversation = (row: unknown): Conversation | null => {
-  const parsed = contactRowSchema.safeParse(row)
-  return parsed.success ? toConversation(parsed.data) : null
+/** Null for a row that does not match its schema or carries a timestamp that is not one. */
+function parseWith<Row, T>(schema: z.ZodType<Row>, convert: (row: Row) => T, row: unknown): T | null {
+  const parsed = schema.safeParse(row)
+  if (!parsed.success) return null
+  try {
+    return convert(parsed.data)
+  } catch {
+    return null
+  }
 }
-export const parseMessage = (row: unknown): Message | null => {
-  const parsed = messageRowSchema.safeParse(row)
-  return parsed.success ? toMessage(parsed.data) : null
-}
+
+export const parseConversation = (row: unknown): Conversation | null =>
+  parseWith(conversationView.row, toConversation, row)
+export const parseMessage = (row: unknown): Message | null => parseWith(messageView.row, toMessage, row)

@@ -1,0 +1,37 @@
+import { z } from 'zod'
+import { timestampColumn, uuidColumn } from './columns.ts'
+
+/** public.workspaces (supabase/migrations/20261124000100_core_schema.sql). */
+export const workspaceRowSchema = z.object({
+  id: uuidColumn,
+  name: z.string(),
+  created_at: timestampColumn,
+  updated_at: timestampColumn,
+})
+export type WorkspaceRow = z.infer<typeof workspaceRowSchema>
+
+export const memberRoles = ['owner', 'admin', 'agent'] as const
+
+/** public.workspace_members: who belongs to which workspace, and as what. */
+export const workspaceMemberRowSchema = z.object({
+  id: uuidColumn,
+  workspace_id: uuidColumn,
+  user_id: uuidColumn,
+  role: z.enum(memberRoles),
+  created_at: timestampColumn,
+  updated_at: timestampColumn,
+})
+export type WorkspaceMemberRow = z.infer<typeof workspaceMemberRowSchema>
+
+/**
+ * A row of public.workspace_sending_status(), which tells an agent whether a
+ * workspace can send without showing the Twilio credentials. A function's result
+ * columns carry no NOT NULL: is_configured is never null because the function
+ * coalesces it, and sending_number is null without a number.
+ */
+export const workspaceSendingStatusSchema = z.object({
+  workspace_id: uuidColumn,
+  is_configured: z.boolean(),
+  sending_number: z.string().nullable(),
+})
+export type WorkspaceSendingStatus = z.infer<typeof workspaceSendingStatusSchema>
