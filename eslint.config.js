@@ -149,7 +149,10 @@ const boundaries = [
   [['src/shared/**/*.test.ts'], tests(shared, { why: 'Tests of src/shared are as pure as what they test.' })],
   [
     ['src/renderer/**/*.test.{ts,tsx}'],
-    tests(renderer, { why: 'Renderer tests import what the renderer may.' }),
+    tests(renderer, {
+      why: "Renderer tests import what the renderer may, and the browser shell's real host to drive the stores against (test/support/shell-host.ts).",
+      folders: ['test/support/shell-host.ts'],
+    }),
   ],
   [
     ['src/preload/**/*.test.ts'],

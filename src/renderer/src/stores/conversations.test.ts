@@ -1,11 +1,18 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { requests as contractRequests, type AppApi, type RequestOf } from '../../../shared/contract.ts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  shellAgent,
+  startShellCore,
+  type ShellCoreStack,
+  type ShellPage,
+} from '../../../../test/support/shell-host.ts'
+import type { EventChannel, EventOf, RequestOf } from '../../../shared/contract.ts'
 import type { Conversation } from '../../../shared/domain.ts'
-import { err } from '../../../shared/errors.ts'
+import type { ContactRow } from '../../../shared/rows/contacts.ts'
 import { setApi } from '../api/api.ts'
+import { createWebSocketApi } from '../api/websocket-api.ts'
 import { filterConversations, useConversations } from './conversations.ts'
 
-const workspaceId = '11111111-1111-4111-8111-111111111111'
+const workspaceId = '33333333-3333-4333-8333-333333333333'
 const at = (minutesAgo: number) => new Date(Date.UTC(2026, 10, 24, 12, 0) - minutesAgo * 60_000).toISOString()
 const conversation = (n: number, minutesAgo: number, extra: Partial<Conversation> = {}): Conversation => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -77,95 +84,175 @@ describe('conversations store', () => {
   })
 })
 
-/**
- * The transport stand-in for the host's paged `conversations.list` (the host's own paging is
- * tested on real SQLite in src/main/cache): answers from a sorted array, one page per
- * request, each held until the test lets it through, so events can land between pages.
+/*
+ * The paged first load, over the real transport: the renderer's WebSocket client
+ * (websocket-api.ts) talks to the browser shell's server on 127.0.0.1, which hands
+ * each request to the real core, signed in to a seeded local backend whose paging
+ * workspace holds `many` (test/support/shell-host.ts).
  */
-function pagedApi(all: Conversation[]) {
-  const sorted = [...all].sort((a, b) =>
-    a.lastMessageAt! < b.lastMessageAt! ? 1 : a.lastMessageAt! > b.lastMessageAt! ? -1 : a.id < b.id ? -1 : 1,
-  )
-  const held: (() => void)[] = []
-  const requests: RequestOf<'conversations.list'>[] = []
-  let failing = false
-  const api: AppApi = {
-    request(channel, payload) {
-      if (channel !== 'conversations.list') return Promise.resolve(err('internal', `unexpected ${channel}`))
-      const request = payload as RequestOf<'conversations.list'>
-      requests.push(request)
-      const start = request.after ? sorted.findIndex((c) => c.id === request.after!.id) + 1 : 0
-      const end = request.limit ? start + request.limit : sorted.length
-      const counts = { Open: 0, Pending: 0, Done: 0, All: sorted.length }
-      for (const c of sorted) counts[c.status] += 1
-      const value = { items: sorted.slice(start, end), counts, hasMore: end < sorted.length }
-      return new Promise((resolve) =>
-        held.push(() =>
-          resolve(
-            (failing
-              ? err('offline', 'gone')
-              : { ok: true, value: contractRequests['conversations.list'].response.parse(value) }) as never,
-          ),
-        ),
-      )
-    },
-    on: () => () => {},
+const many = Array.from({ length: 250 }, (_, i) => ({
+  id: conversation(1000 + i, 0).id,
+  workspace_id: workspaceId,
+  phone_number: `+1555000${1000 + i}`,
+  name: `Customer ${1000 + i}`,
+  conversation_status: i % 5 === 0 ? 'Done' : 'Open',
+  last_message_at: at(100 + i),
+})) satisfies Partial<ContactRow>[]
+const ids = (rows: { id: string }[]) => rows.map((row) => row.id)
+
+let stack: ShellCoreStack
+
+interface Connection {
+  api: ReturnType<typeof createWebSocketApi>
+  page: ShellPage
+  /** Every conversations.list request the host received, in order. */
+  listRequests(): RequestOf<'conversations.list'>[]
+}
+const open: Connection[] = []
+
+/** A browser shell server over the shared core, and the page's own client connected to it. */
+async function connect(): Promise<Connection> {
+  const page = await stack.openPage()
+  vi.stubGlobal('WebSocket', page.BrowserWebSocket)
+  const connection: Connection = {
+    api: createWebSocketApi(page.socketUrl),
+    page,
+    listRequests: () =>
+      page.requests
+        .filter((request) => request.channel === 'conversations.list')
+        .map((request) => request.payload as RequestOf<'conversations.list'>),
   }
-  const release = async () => {
-    for (let tries = 0; held.length === 0 && tries < 50; tries += 1)
-      await new Promise((resolve) => setTimeout(resolve, 0))
-    held.shift()!()
-    await new Promise((resolve) => setTimeout(resolve, 0))
-  }
-  return {
-    api,
-    requests,
-    release,
-    fail() {
-      failing = true
-    },
-  }
+  open.push(connection)
+  setApi(connection.api)
+  return connection
 }
 
-describe('conversations store, paged first load', () => {
-  const many = Array.from({ length: 250 }, (_, i) =>
-    conversation(1000 + i, 100 + i, { status: i % 5 === 0 ? 'Done' : 'Open' }),
-  )
+/** Resolves with the payload of the first `event` that `matches`, as the page receives it. */
+function nextEvent<E extends EventChannel>(
+  api: Connection['api'],
+  event: E,
+  matches: (payload: EventOf<E>) => boolean,
+): Promise<EventOf<E>> {
+  return new Promise((resolve) => {
+    const off = api.on(event, (payload) => {
+      if (!matches(payload)) return
+      off()
+      resolve(payload)
+    })
+  })
+}
+
+/** Watches not fired yet; cleared after each test, so one left by a failed test cannot fire in the next. */
+const watching = new Set<() => void>()
+
+/**
+ * Runs `then` once, the moment the store next applies a page (or an update): after
+ * it is on screen and before the store asks for the next page. The version is read
+ * from the store, not from the notification, which may be an older one still being
+ * delivered when a watch is added from inside another.
+ */
+function afterNextPage(then: () => void): void {
+  const from = useConversations.getState().version
+  const stop = useConversations.subscribe(() => {
+    if (useConversations.getState().version === from) return
+    stop()
+    watching.delete(stop)
+    then()
+  })
+  watching.add(stop)
+}
+
+async function disconnectAll(): Promise<void> {
+  for (const stop of watching) stop()
+  watching.clear()
+  for (const connection of open.splice(0)) {
+    connection.api.close()
+    await connection.page.close()
+  }
+  vi.unstubAllGlobals()
+}
+
+beforeAll(async () => {
+  stack = await startShellCore(async (service) => {
+    await service.from('workspaces').insert({ id: workspaceId, name: 'Paging' }).throwOnError()
+    await service
+      .from('workspace_members')
+      .insert({ workspace_id: workspaceId, user_id: shellAgent.userId, role: 'agent' })
+      .throwOnError()
+    await service.from('contacts').insert(many).throwOnError()
+  })
+  const { api } = await connect()
+  // The first sync sends every conversation of the workspace as an event once it is cached.
+  const synced = new Set<string>()
+  const allSynced = nextEvent(api, 'conversation.upserted', (conversation) => {
+    if (conversation.workspaceId === workspaceId) synced.add(conversation.id)
+    return synced.size === many.length
+  })
+  const signIn = await api.request('session.signIn', {
+    email: shellAgent.email,
+    password: shellAgent.password,
+  })
+  expect(signIn).toMatchObject({ ok: true, value: { status: 'signed-in' } })
+  await allSynced
+  await disconnectAll()
+})
+
+afterEach(disconnectAll)
+
+afterAll(async () => {
+  await stack?.stop()
+})
+
+describe('conversations store, paged first load over the browser shell', () => {
   const list = () => useConversations.getState().lists[workspaceId]!
 
   beforeEach(() => useConversations.getState().reset())
 
   it('paints the first page, fetches the rest after it, and counts from the host until every page is in', async () => {
-    const host = pagedApi(many)
-    setApi(host.api)
+    const { listRequests } = await connect()
+    // An event lands between the pages: a conversation of a later page gets a message, and a new one appears.
+    const moved = {
+      ...conversation(1200, 1, { status: 'Done', updatedAt: new Date().toISOString() }),
+      phoneNumber: many[200]!.phone_number,
+      name: many[200]!.name,
+    }
+    const fresh = conversation(9, 2)
+    let firstPage: { list: ReturnType<typeof list>; order: string[] } | null = null
+    let betweenPages: string[] = []
+    afterNextPage(() => {
+      firstPage = { list: list(), order: [...order()] }
+      useConversations.getState().upsertMany([moved, fresh])
+      betweenPages = order().slice(0, 3)
+    })
+
     const loading = useConversations.getState().load(workspaceId)
     expect(list().status).toBe('loading')
-    await host.release()
+    await loading
+
     // Rows to show, yet still loading: a filter without rows so far shows skeletons, not "nothing here".
-    expect(list()).toMatchObject({
+    expect(firstPage!.list).toMatchObject({
       status: 'loading',
       complete: false,
       counts: { Open: 200, Done: 50, All: 250 },
     })
-    expect(order()).toEqual(many.slice(0, 100).map((c) => c.id))
-    expect(host.requests[0]).toEqual({ workspaceId, filter: 'All', limit: 100 })
-
-    // Between pages: a conversation of a later page gets a message, and a new one appears.
-    const moved = conversation(1200, 1, { updatedAt: at(0), status: 'Done' })
-    const fresh = conversation(9, 2)
-    useConversations.getState().upsertMany([moved, fresh])
-    expect(order().slice(0, 3)).toEqual([moved.id, fresh.id, many[0]!.id])
-
-    await host.release()
-    expect(host.requests[1]).toMatchObject({
-      limit: 2000,
-      after: { id: many[99]!.id, lastMessageAt: many[99]!.lastMessageAt },
-    })
-    await loading
+    expect(firstPage!.order).toEqual(ids(many.slice(0, 100)))
+    expect(betweenPages).toEqual([moved.id, fresh.id, many[0]!.id])
+    expect(listRequests()).toEqual([
+      { workspaceId, filter: 'All', limit: 100 },
+      {
+        workspaceId,
+        filter: 'All',
+        limit: 2000,
+        after: {
+          id: many[99]!.id,
+          lastMessageAt: useConversations.getState().byId[many[99]!.id]!.lastMessageAt,
+        },
+      },
+    ])
     expect(list()).toMatchObject({ status: 'ready', complete: true, counts: null })
     // The page's older copy of the moved conversation loses to the event's newer one.
-    expect(order()).toEqual([moved.id, fresh.id, ...many.filter((c) => c.id !== moved.id).map((c) => c.id)])
-    expect(new Set(order()).size).toBe(251)
+    expect(order()).toEqual([moved.id, fresh.id, ...ids(many).filter((id) => id !== moved.id)])
+    expect(useConversations.getState().byId[moved.id]).toEqual(moved)
     expect(filterConversations(order(), useConversations.getState().byId, 'All').counts).toEqual({
       Open: 201,
       Pending: 0,
@@ -174,63 +261,79 @@ describe('conversations store, paged first load', () => {
     })
   })
 
-  it('keeps what is on screen when a later page fails, and shows an error only for an empty list', async () => {
-    const host = pagedApi(many)
-    setApi(host.api)
-    const loading = useConversations.getState().load(workspaceId)
-    await host.release()
-    host.fail()
-    await host.release()
-    await loading
+  it('keeps what is on screen when the host goes away between pages, and shows an error only for an empty list', async () => {
+    const { page } = await connect()
+    let hostGone: Promise<void> = Promise.resolve()
+    afterNextPage(() => {
+      hostGone = page.close()
+    })
+    await useConversations.getState().load(workspaceId)
+    await hostGone
     expect(list()).toMatchObject({ status: 'ready', complete: false })
-    expect(order()).toHaveLength(100)
+    expect(order()).toEqual(ids(many.slice(0, 100)))
 
     useConversations.getState().reset()
-    const again = useConversations.getState().load(workspaceId)
-    await host.release()
-    await again
+    await useConversations.getState().load(workspaceId)
     expect(list()).toMatchObject({ status: 'error', error: { kind: 'offline' } })
   })
 
-  it('drops conversations the host no longer has when the list is loaded again', async () => {
-    const host = pagedApi(many)
-    setApi(host.api)
-    const first = useConversations.getState().load(workspaceId)
-    await host.release()
-    await host.release()
-    await first
-    const gone = many[3]!
-
-    const smaller = pagedApi(many.filter((c) => c !== gone))
-    setApi(smaller.api)
-    const second = useConversations.getState().load(workspaceId)
-    await smaller.release()
-    // Still the whole list while the reload runs: nothing blinks away.
-    expect(order()).toHaveLength(250)
-    expect(list().complete).toBe(true)
-    await smaller.release()
-    await second
-    expect(order()).toEqual(many.filter((c) => c !== gone).map((c) => c.id))
-  })
-
   it('joins a load already under way, and a load orphaned by sign-out applies nothing', async () => {
-    const host = pagedApi(many)
-    setApi(host.api)
+    const { listRequests } = await connect()
     const first = useConversations.getState().load(workspaceId)
     // The page asks at start and the list again as it mounts: one load serves both.
     expect(useConversations.getState().load(workspaceId)).toBe(first)
-    await host.release()
-    await host.release()
     await first
-    expect(host.requests.map((r) => r.limit)).toEqual([100, 2000])
+    expect(listRequests().map((request) => request.limit)).toEqual([100, 2000])
+    expect(order()).toEqual(ids(many))
+
+    // Sign-out resets the store after the first page, and the next sign-in loads at once:
+    // the orphaned load's second page must land nowhere, not even in the new list.
+    let next: Promise<void> = Promise.resolve()
+    let nextFirstPage: { order: string[]; complete: boolean } | null = null
+    let nextStarted: Promise<void> = Promise.resolve()
+    afterNextPage(() => {
+      useConversations.getState().reset()
+      // A microtask later: the orphaned load has sent its request for the second page by then.
+      nextStarted = Promise.resolve().then(() => {
+        next = useConversations.getState().load(workspaceId)
+        afterNextPage(() => {
+          nextFirstPage = { order: [...order()], complete: list().complete }
+        })
+      })
+    })
+    await useConversations.getState().load(workspaceId)
+    await nextStarted
+    await next
+    expect(listRequests().map((request) => request.limit)).toEqual([100, 2000, 100, 2000, 100, 2000])
+    expect(nextFirstPage).toEqual({ order: ids(many.slice(0, 100)), complete: false })
+    expect(order()).toEqual(ids(many))
+  })
+
+  it('drops conversations the host no longer has when the list is loaded again', async () => {
+    const { api } = await connect()
+    await useConversations.getState().load(workspaceId)
     expect(order()).toHaveLength(250)
 
-    const orphaned = useConversations.getState().load(workspaceId)
-    await host.release()
-    useConversations.getState().reset()
-    await host.release()
-    await orphaned
-    expect(useConversations.getState().lists).toEqual({})
-    expect(useConversations.getState().byId).toEqual({})
+    const gone = many[3]!
+    const renamed = many[4]!
+    // Realtime delivers changes in commit order: once the rename committed after the
+    // delete reaches the page, the host has dropped the deleted conversation.
+    const renameSeen = nextEvent(api, 'conversation.upserted', (c) => c.name === 'Renamed after the delete')
+    await stack.service.from('contacts').delete().eq('id', gone.id).throwOnError()
+    await stack.service
+      .from('contacts')
+      .update({ name: 'Renamed after the delete' })
+      .eq('id', renamed.id)
+      .throwOnError()
+    await renameSeen
+
+    let firstPage: { complete: boolean; length: number } | null = null
+    afterNextPage(() => {
+      firstPage = { complete: list().complete, length: order().length }
+    })
+    await useConversations.getState().load(workspaceId)
+    // Still the whole list while the reload runs: nothing blinks away.
+    expect(firstPage).toEqual({ complete: true, length: 250 })
+    expect(order()).toEqual(ids(many.filter((row) => row !== gone)))
   })
 })
