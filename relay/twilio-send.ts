@@ -1,6 +1,7 @@
 import twilio from 'twilio'
-import type { DeliveryStatus } from '../src/shared/rows/messages.ts'
+import { backoffDelay } from '../src/shared/backoff.ts'
 import type { Logger } from '../src/shared/log.ts'
+import type { DeliveryStatus } from '../src/shared/rows/messages.ts'
 import type { TwilioMessagesClient } from './twilio-client.ts'
 
 /**
@@ -31,7 +32,7 @@ export function mapTwilioStatus(status: string): DeliveryStatus | undefined {
 export interface RetryPolicy {
   /** Calls to Twilio at most, the first included. */
   attempts: number
-  /** The first pause; each later one doubles, with full jitter. */
+  /** The first pause; each later one doubles (src/shared/backoff.ts). */
   baseDelayMs: number
 }
 
@@ -151,8 +152,14 @@ export async function sendWithRetry(
         networkError: error instanceof twilio.RestException ? undefined : (error as { code?: unknown }).code,
       })
       if (attempt < options.policy.attempts) {
-        const ceiling = options.policy.baseDelayMs * 2 ** (attempt - 1)
-        await options.sleep(ceiling / 2 + options.random() * (ceiling / 2))
+        // The attempts bound the wait, so no cap.
+        await options.sleep(
+          backoffDelay(attempt, {
+            baseMs: options.policy.baseDelayMs,
+            maxMs: Infinity,
+            random: options.random,
+          }),
+        )
       }
       if (answerMayBeLost(error)) {
         let lost: AcceptedMessage | null

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { backoffDelay } from '../../shared/backoff.ts'
 import type { Message } from '../../shared/domain.ts'
 import { appError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
@@ -123,7 +124,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
     if (result.refresh) await options.refreshSession()
     const attempts = entry.attempts + 1
-    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(entry.attempts, 16)) * (0.5 + random() / 2)
+    const delay = backoffDelay(attempts, { baseMs: baseDelayMs, maxMs: maxDelayMs, random })
     logger.info('send deferred', {
       messageId: entry.messageId,
       attempts,

@@ -1,4 +1,5 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js'
+import { backoffDelay } from '../../shared/backoff.ts'
 import type { ConnectionState, Conversation, Message } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache, UpsertOutcome } from '../cache/cache.ts'
@@ -278,7 +279,11 @@ export function createSyncService(options: SyncOptions): SyncService {
       } catch (error) {
         workspace.failures++
         workspace.phase = workspace.everLive ? 'reconnecting' : 'connecting'
-        const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** workspace.failures) * (0.5 + Math.random() / 2)
+        const delay = backoffDelay(workspace.failures, {
+          baseMs: 1000,
+          maxMs: MAX_RETRY_MS,
+          random: Math.random,
+        })
         logger.warn('backfill failed, retrying', {
           error,
           workspaceId: workspace.id,

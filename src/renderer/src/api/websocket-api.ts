@@ -7,6 +7,7 @@ import {
   type RequestChannel,
   type ResponseOf,
 } from '../../../shared/contract.ts'
+import { backoffDelay } from '../../../shared/backoff.ts'
 import { hostFrameSchema, shellPaths, type ClientFrame } from '../../../shared/browser-shell-protocol.ts'
 import { err, type Result } from '../../../shared/errors.ts'
 
@@ -98,7 +99,8 @@ export function createWebSocketApi(
         onStatus('closed')
       }
       attempt += 1
-      setTimeout(connect, Math.min(5000, 250 * 2 ** attempt))
+      // One page reconnecting to its own host has nobody to collide with: it waits the whole ceiling.
+      setTimeout(connect, backoffDelay(attempt, { baseMs: 500, maxMs: 5000, random: () => 1 }))
     })
   }
   connect()
