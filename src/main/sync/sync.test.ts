@@ -24,6 +24,8 @@ let dir: string
 let contactId: string
 const changes: MessageChange[] = []
 const states: ConnectionState['status'][] = []
+let frozenAt: number | null = null
+let onOffline = () => {}
 
 async function insertInbound(
   count: number,
@@ -59,8 +61,12 @@ beforeAll(async () => {
     logger,
     onMessage: (change) => changes.push(change),
     onConversation: () => {},
-    onState: (state) => states.push(state.status),
+    onState: (state) => {
+      states.push(state.status)
+      if (state.status === 'offline') onOffline()
+    },
     offlineAfterMs: 300,
+    now: () => frozenAt ?? Date.now(),
   })
   sync.setWorkspaces([ACME.workspaceId])
   await sync.whenLive()
@@ -117,9 +123,15 @@ describe('realtime sync', () => {
   it('a reconnect that keeps failing is reported as offline, and live again once it succeeds', async () => {
     await sync.whenLive()
     const from = states.length
+    // The clock stands still, as it may read a moment short when the window's timer
+    // fires: the switch to offline must come from the timer, not from re-reading it.
+    frozenAt = Date.now()
+    const offline = new Promise<void>((resolve) => (onOffline = resolve))
     await session.client.realtime.disconnect()
-    await until(() => states.slice(from).includes('offline'), 'offline after the reconnect window')
+    await offline
+    frozenAt = null
     expect(states.slice(from)[0]).toBe('reconnecting')
+    expect(states.at(-1)).toBe('offline')
     session.client.realtime.connect()
     await sync.whenLive()
     expect(states.at(-1)).toBe('live')

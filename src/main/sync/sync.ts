@@ -92,6 +92,9 @@ export function createSyncService(options: SyncOptions): SyncService {
   // shown as offline, so the agent is never told "reconnecting" for an hour.
   let disconnectedSince: number | null = null
   let offlineTimer: ReturnType<typeof setTimeout> | null = null
+  // Set by the timer itself: a timer may fire a moment before the clock reads the full
+  // window, and re-reading the clock then would leave "reconnecting" published for good.
+  let reconnectWindowOver = false
 
   const state = (): ConnectionState => {
     const list = [...workspaces.values()]
@@ -100,7 +103,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     if (list.every((w) => w.phase === 'live')) return { status: 'live', lastSyncAt }
     if (list.some((w) => w.everLive) || lastSyncAt) {
       const since = disconnectedSince ?? now()
-      return { status: now() - since >= offlineAfterMs ? 'offline' : 'reconnecting', lastSyncAt }
+      const over = reconnectWindowOver || now() - since >= offlineAfterMs
+      return { status: over ? 'offline' : 'reconnecting', lastSyncAt }
     }
     return { status: 'connecting', lastSyncAt }
   }
@@ -109,12 +113,14 @@ export function createSyncService(options: SyncOptions): SyncService {
   const trackDisconnection = (status: ConnectionState['status']) => {
     if (status === 'live' || status === 'connecting') {
       disconnectedSince = null
+      reconnectWindowOver = false
       if (offlineTimer) clearTimeout(offlineTimer)
       offlineTimer = null
     } else if (status === 'reconnecting' && disconnectedSince === null) {
       disconnectedSince = now()
       offlineTimer = setTimeout(() => {
         offlineTimer = null
+        reconnectWindowOver = true
         if (!stopped) publish()
       }, offlineAfterMs)
     }
