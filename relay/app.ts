@@ -11,28 +11,19 @@ import {
   relayMessageSchema,
   SMS_BODY_MAX,
   sendMessageRequestSchema,
-  type RelayMessage,
+  sendSettled,
   type SendMessageResponse,
 } from '../src/shared/relay-contract.ts'
 import type { RelayConfig } from './config.ts'
+import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { createRateLimiter, type RateLimit } from './rate-limit.ts'
 import { createStore } from './store.ts'
-import type { TwilioClientFactory } from './twilio-client.ts'
-import { mapTwilioStatus, sendWithRetry, type RetryPolicy } from './twilio-send.ts'
+import { statusChange } from './twilio-send.ts'
 
-export interface Clock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
-
-export interface RelayDeps {
+export interface RelayDeps extends SendDeps {
   /** A supabase-js client holding the service-role key. */
   supabase: SupabaseClient
-  twilioClient: TwilioClientFactory
   logger: Logger
-  clock?: Clock
-  random?: () => number
-  retry?: RetryPolicy
   rateLimits?: { perAgent: RateLimit; perIp: RateLimit }
   /** The calling IP when the server knows it (the Node adapter passes its socket in `env`). */
   clientIp?: (request: Request, env: unknown) => string | undefined
@@ -40,12 +31,6 @@ export interface RelayDeps {
 
 type HonoEnv = { Variables: { requestId: string; logger: Logger } }
 
-const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-}
-
-const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 250 }
 const defaultRateLimits = { perAgent: { burst: 30, perSecond: 1 }, perIp: { burst: 120, perSecond: 5 } }
 
 /** A JSON send body is tiny; Twilio's webhooks are forms of a few kilobytes. */
@@ -109,10 +94,9 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
  */
 export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoEnv> {
   const clock = deps.clock ?? systemClock
-  const random = deps.random ?? Math.random
-  const retry = deps.retry ?? defaultRetry
   const limits = deps.rateLimits ?? defaultRateLimits
   const store = createStore(deps.supabase)
+  const sender = createLeasedSender(config, deps, store)
   const agentLimiter = createRateLimiter(limits.perAgent, clock.now)
   const ipLimiter = createRateLimiter(limits.perIp, clock.now)
   const clientIp = deps.clientIp ?? defaultClientIp(config.trustProxy)
@@ -200,16 +184,21 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const logger = c
       .get('logger')
       .child({ workspaceId: request.workspace_id, messageId: request.client_message_id })
-    const inserted = await store.insertOutbound({
-      id: request.client_message_id,
-      workspace_id: request.workspace_id,
-      contact_id: request.contact_id,
-      content: request.body,
-      created_by: userId,
-    })
+    let leaseFrom = clock.now()
+    const inserted = await store.insertOutbound(
+      {
+        id: request.client_message_id,
+        workspace_id: request.workspace_id,
+        contact_id: request.contact_id,
+        content: request.body,
+        created_by: userId,
+      },
+      config.sendLeaseMs,
+    )
+    deps.faultHook?.('after-insert')
 
-    let claimed: RelayMessage | null = inserted
-    if (!claimed) {
+    let message = inserted
+    if (!message) {
       const existing = relayMessageSchema.safeParse(await store.message(request.client_message_id))
       const same =
         existing.success &&
@@ -217,59 +206,34 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
         existing.data.contact_id === request.contact_id &&
         existing.data.created_by === userId
       if (!same) fail('conflict', 'This client_message_id already belongs to another message.')
-      const message = existing.data
-      if (request.retry && message.status === 'failed' && message.twilio_sid === null) {
-        claimed = await store.reopenFailed(message.id)
+      const stored = existing.data
+      // A repeat drives a send left in doubt (its relay died before storing Twilio's
+      // answer) to an end, as the sweep would; the desktop repeats until it has ended.
+      const reopen = request.retry === true && stored.status === 'failed' && stored.twilio_sid === null
+      if (!reopen && sendSettled(stored)) {
+        logger.info('repeated send answered from the stored message', { status: stored.status })
+        return c.json({ message: stored, created: false } satisfies SendMessageResponse, 200)
       }
-      if (!claimed) {
-        logger.info('repeated send answered from the stored message', { status: message.status })
-        return c.json({ message, created: false } satisfies SendMessageResponse, 200)
+      leaseFrom = clock.now()
+      if (!(await store.claimSend(stored.id, config.sendLeaseMs, reopen))) {
+        logger.info('repeated send answered while another relay holds it')
+        const current = await store.outbound(stored.id)
+        return c.json({ message: current, created: false } satisfies SendMessageResponse, 200)
       }
-      logger.info('retrying a send Twilio never accepted')
+      logger.info(reopen ? 'retrying a send Twilio never accepted' : 'resolving a send left in doubt')
+      message = stored
     }
 
-    // Twilio may post the first status callback before messages.create has answered,
-    // so before the SID is stored. The callback URL names our message id (Twilio signs
-    // the whole URL, query included), which lets such a callback find its message with
-    // no waiting and no guessing; it stores the SID itself.
-    const statusCallback = `${config.publicUrl}/twilio/status?${new URLSearchParams({ message_id: claimed.id })}`
-    const outcome = await sendWithRetry(
-      deps.twilioClient(sending.credentials),
-      { to: contact.phone_number, from: sending.from, body: claimed.content, statusCallback },
-      {
-        policy: retry,
-        sleep: clock.sleep,
-        random,
-        now: clock.now,
-        logger,
-        boundElsewhere: async (sid) => {
-          const owner = await store.messageBySid(sid)
-          return owner !== null && owner.id !== claimed.id
-        },
-      },
+    const sent = await sender.send(
+      message,
+      { client: deps.twilioClient(sending.credentials), to: contact.phone_number, from: sending.from },
+      { leaseFrom, inDoubt: inserted === null },
+      logger,
     )
-    const message = await store.recordSend(
-      claimed.id,
-      outcome.accepted
-        ? {
-            twilio_sid: outcome.sid,
-            status: outcome.status,
-            error_code: outcome.errorCode,
-            error_message: outcome.errorMessage,
-          }
-        : {
-            twilio_sid: null,
-            status: 'failed',
-            error_code: outcome.errorCode,
-            error_message: outcome.errorMessage,
-          },
+    return c.json(
+      { message: sent, created: inserted !== null } satisfies SendMessageResponse,
+      inserted ? 201 : 200,
     )
-    logger.info('message sent to Twilio', {
-      accepted: outcome.accepted,
-      status: message.status,
-      twilioErrorCode: message.error_code,
-    })
-    return c.json({ message, created: inserted !== null } satisfies SendMessageResponse, inserted ? 201 : 200)
   })
 
   /**
@@ -355,20 +319,12 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const parsed = statusSchema.safeParse(params)
     if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
     const callback = parsed.data
-    const status = mapTwilioStatus(callback.MessageStatus)
-    if (!status) fail('invalid_input', 'MessageStatus is not a Twilio message status.')
-    if (status !== 'pending') {
+    const change = statusChange(callback.MessageStatus, callback.ErrorCode ?? null)
+    if (!change) fail('invalid_input', 'MessageStatus is not a Twilio message status.')
+    if (change.status !== 'pending') {
       await store.applyStatus(
         namedId === undefined ? { sid: callback.MessageSid } : { sid: callback.MessageSid, messageId },
-        status === 'failed'
-          ? {
-              status,
-              error_code: callback.ErrorCode ?? null,
-              error_message: callback.ErrorCode
-                ? `Twilio reported the message ${callback.MessageStatus} (error ${callback.ErrorCode}).`
-                : `Twilio reported the message ${callback.MessageStatus}.`,
-            }
-          : { status },
+        change,
       )
     }
     c.get('logger').info('status callback', {

@@ -3,16 +3,20 @@ import { serve } from '@hono/node-server'
 import { createClient } from '@supabase/supabase-js'
 import { openCliLog } from '../logging/app-log.ts'
 import type { LifecycleEvent } from '../src/shared/log.ts'
-import { createRelayApp } from './app.ts'
+import { createRelayApp, type RelayDeps } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { faultFreezeFromEnv } from './fault-freeze.ts'
+import { startSweeper } from './sweeper.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
 // A deployed relay logs JSON lines on stdout; run by hand in a terminal, to .local-data/logs.
 const { logger } = await openCliLog('relay', resolve(import.meta.dirname, '../.local-data/logs'))
 
 let config
+let faultHook
 try {
   config = loadConfig()
+  faultHook = faultFreezeFromEnv(process.env)
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error
   console.error(error.message)
@@ -22,13 +26,17 @@ try {
 const supabase = createClient(config.supabaseUrl, config.serviceRoleKey, {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
 })
-const app = createRelayApp(config, {
+const deps: RelayDeps = {
   supabase,
-  twilioClient: createTwilioClientFactory(
-    config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {},
-  ),
+  twilioClient: createTwilioClientFactory({
+    ...(config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {}),
+    timeoutMs: config.twilioTimeoutMs,
+  }),
   logger,
-})
+  ...(faultHook ? { faultHook } : {}),
+}
+const app = createRelayApp(config, deps)
+const sweeper = startSweeper(config, deps)
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   logger.info('relay listening', {
@@ -43,6 +51,6 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info('relay stopping', { signal })
-    server.close(() => process.exit(0))
+    void sweeper.stop().then(() => server.close(() => process.exit(0)))
   })
 }

@@ -20,6 +20,10 @@ describe('relay configuration', () => {
       port: 8787,
       host: '127.0.0.1',
       trustProxy: false,
+      sendLeaseMs: 120_000,
+      twilioTimeoutMs: 10_000,
+      sweepIntervalMs: 10_000,
+      statusCheckAfterMs: 300_000,
     })
     expect(
       loadConfig({
@@ -27,12 +31,29 @@ describe('relay configuration', () => {
         HOST: '0.0.0.0',
         TWILIO_API_BASE_URL: 'http://127.0.0.1:4010/',
         TRUST_PROXY: 'true',
+        RELAY_SEND_LEASE_MS: '3000',
+        TWILIO_TIMEOUT_MS: '1000',
+        RELAY_SWEEP_INTERVAL_MS: '200',
+        RELAY_STATUS_CHECK_AFTER_MS: '500',
       }),
     ).toMatchObject({
       host: '0.0.0.0',
       twilioApiBaseUrl: 'http://127.0.0.1:4010',
       trustProxy: true,
+      sendLeaseMs: 3000,
+      twilioTimeoutMs: 1000,
+      sweepIntervalMs: 200,
+      statusCheckAfterMs: 500,
     })
+  })
+
+  it('refuses a send lease no longer than a Twilio request, since no send may start that late', () => {
+    expect(() => loadConfig({ ...complete, RELAY_SEND_LEASE_MS: '5000' })).toThrow(
+      'TWILIO_TIMEOUT_MS must be shorter than RELAY_SEND_LEASE_MS',
+    )
+    expect(() =>
+      loadConfig({ ...complete, RELAY_SEND_LEASE_MS: '5000', TWILIO_TIMEOUT_MS: '4999' }),
+    ).not.toThrow()
   })
 
   it.each(Object.keys(complete))('stops with a message naming %s when it is missing or empty', (name) => {

@@ -1,13 +1,15 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import type { Logger } from '../src/shared/log.ts'
 import { createRelayApp, type RelayDeps } from './app.ts'
-import type { RelayConfig } from './config.ts'
+import { relayTimingDefaults, type RelayConfig } from './config.ts'
+import { startSweeper } from './sweeper.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
 /**
  * The relay mounted beside a running Supabase-compatible backend, as the
  * embedded stack serves it: under /functions/v1/<name>, with the Twilio client
- * pointed at the double. The backend is passed in, so the relay imports none of it.
+ * pointed at the double, and its sweep running until `sweeper.stop()`. The backend
+ * is passed in, so the relay imports none of it.
  */
 export interface FunctionHost {
   url: string
@@ -23,9 +25,12 @@ export function serviceClient(backend: Pick<FunctionHost, 'url' | 'serviceRoleKe
 
 export function mountRelay(
   backend: FunctionHost,
-  options: { name?: string; twilioApiBaseUrl: string; logger: Logger } & Partial<
-    Pick<RelayDeps, 'retry' | 'rateLimits'>
-  >,
+  options: {
+    name?: string
+    twilioApiBaseUrl: string
+    logger: Logger
+    timing?: Partial<typeof relayTimingDefaults>
+  } & Partial<Pick<RelayDeps, 'retry' | 'rateLimits'>>,
 ) {
   const name = options.name ?? 'sms-relay'
   const relayUrl = `${backend.url}/functions/v1/${name}`
@@ -37,14 +42,20 @@ export function mountRelay(
     host: '127.0.0.1',
     twilioApiBaseUrl: options.twilioApiBaseUrl,
     trustProxy: false,
+    ...relayTimingDefaults,
+    ...options.timing,
   }
-  const app = createRelayApp(config, {
+  const deps: RelayDeps = {
     supabase: serviceClient(backend),
-    twilioClient: createTwilioClientFactory({ apiBaseUrl: options.twilioApiBaseUrl }),
+    twilioClient: createTwilioClientFactory({
+      apiBaseUrl: options.twilioApiBaseUrl,
+      timeoutMs: config.twilioTimeoutMs,
+    }),
     logger: options.logger,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
-  })
+  }
+  const app = createRelayApp(config, deps)
   backend.mountFunction(name, app.fetch)
-  return { app, relayUrl, config }
+  return { app, relayUrl, config, sweeper: startSweeper(config, deps) }
 }

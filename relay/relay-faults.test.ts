@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { createRelayApp } from './app.ts'
+import { relayTimingDefaults } from './config.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
-import { mountRelay, serviceClient } from './embedded.ts'
+import { serviceClient } from './embedded.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
 let stack: RelayStack
@@ -246,10 +247,9 @@ describe('rate limits and CORS', () => {
   let standaloneUrl: string
 
   beforeAll(async () => {
-    mountRelay(stack.backend, {
+    stack.mountRelay({
       name: 'sms-relay-limited',
       twilioApiBaseUrl: stack.double.url,
-      logger: stack.logs.relay.logger,
       rateLimits: { perAgent: { burst: 2, perSecond: 0.01 }, perIp: { burst: 1000, perSecond: 100 } },
     })
     // The relay on its own port, as `npm run relay` runs it, so the per-IP limit sees the socket's address.
@@ -261,6 +261,7 @@ describe('rate limits and CORS', () => {
         port: 0,
         host: '127.0.0.1',
         trustProxy: false,
+        ...relayTimingDefaults,
       },
       {
         supabase: serviceClient(stack.backend),

@@ -8,7 +8,6 @@ import { newMessageSid } from '../local-backend/twilio/inbound.ts'
 import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { ACME, USERS, accessToken, ensureContact } from './demo-accounts.ts'
-import { mountRelay } from './embedded.ts'
 
 let stack: RelayStack
 /** The relay that reaches Twilio through the early proxy. */
@@ -57,11 +56,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => earlyProxy.listen(0, '127.0.0.1', resolve))
   const proxyUrl = `http://127.0.0.1:${(earlyProxy.address() as AddressInfo).port}`
-  relayUrl = mountRelay(stack.backend, {
-    name: 'sms-relay-early',
-    twilioApiBaseUrl: proxyUrl,
-    logger: stack.logs.relay.logger,
-  }).relayUrl
+  relayUrl = stack.mountRelay({ name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl }).relayUrl
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   contactId = (await ensureContact(stack.service, ACME.workspaceId, '+15557300001')).id
 })

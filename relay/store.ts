@@ -25,6 +25,7 @@ export class StoreError extends Error {
 const messageColumns = selectList(relayMessageSchema)
 const messageRefSchema = messageRowSchema.pick({ id: true, workspace_id: true })
 const outboundRefSchema = messageRowSchema.pick({ id: true, workspace_id: true, twilio_sid: true })
+const statusCheckSchema = outboundRefSchema.extend({ twilio_sid: z.string() })
 const messageIdSchema = messageRowSchema.pick({ id: true })
 const contactSchema = contactRowSchema.pick({ id: true, phone_number: true })
 const contactIdSchema = contactRowSchema.pick({ id: true })
@@ -64,6 +65,10 @@ export type InboundInsert = Pick<MessageRow, 'workspace_id' | 'contact_id' | 'co
 
 /** What a send or a status callback changes on a message. */
 type SendResult = Pick<MessageRow, 'twilio_sid' | 'error_code' | 'error_message'> & { status: DeliveryStatus }
+
+/** What a Twilio status, from a callback or a fetch, changes on a message. */
+export type StatusChange = Pick<SendResult, 'status'> &
+  Partial<Pick<SendResult, 'error_code' | 'error_message'>>
 
 export function createStore(supabase: SupabaseClient) {
   return {
@@ -123,14 +128,20 @@ export function createStore(supabase: SupabaseClient) {
       return unwrap('number lookup', result, numberSchema.nullable())?.workspace_id ?? null
     },
 
-    /** Inserts the pending outbound message; null when a message with this id already exists. */
-    async insertOutbound(row: OutboundInsert): Promise<RelayMessage | null> {
+    /**
+     * Inserts the pending outbound message with this relay's lease on it; null when a
+     * message with this id already exists.
+     */
+    async insertOutbound(row: OutboundInsert, leaseMs: number): Promise<RelayMessage | null> {
       const result = await supabase
-        .from('messages')
-        .upsert(
-          { ...row, direction: 'outbound', status: 'pending', message_type: 'sms' },
-          { onConflict: 'id', ignoreDuplicates: true },
-        )
+        .rpc('relay_insert_outbound', {
+          message_id: row.id,
+          workspace_id: row.workspace_id,
+          contact_id: row.contact_id,
+          content: row.content,
+          created_by: row.created_by,
+          lease_ms: leaseMs,
+        })
         .select(messageColumns)
       return unwrap('message insert', result, z.array(relayMessageSchema))[0] ?? null
     },
@@ -141,19 +152,40 @@ export function createStore(supabase: SupabaseClient) {
       return result.data
     },
 
+    async outbound(id: string): Promise<RelayMessage> {
+      return relayMessageSchema.parse(await this.message(id))
+    },
+
     /**
-     * Claims a failed message that Twilio never accepted for another send. Only
-     * one of several concurrent retries gets the row back.
+     * Takes the lease of a message without a SID: a pending one whose lease ran out, or
+     * with `reopenFailed` a failed one, which goes back to pending. Of several
+     * concurrent callers at most one gets true.
      */
-    async reopenFailed(id: string): Promise<RelayMessage | null> {
+    async claimSend(id: string, leaseMs: number, reopenFailed: boolean): Promise<boolean> {
+      const result = await supabase.rpc('relay_claim_send', {
+        message_id: id,
+        lease_ms: leaseMs,
+        reopen_failed: reopenFailed,
+      })
+      return unwrap('send claim', result, z.boolean())
+    },
+
+    /** Up to `limit` of the relay's sends left pending with no SID and no live lease, now leased to the caller. */
+    async claimInDoubt(leaseMs: number, limit: number): Promise<RelayMessage[]> {
       const result = await supabase
-        .from('messages')
-        .update({ status: 'pending' })
-        .eq('id', id)
-        .eq('status', 'failed')
-        .is('twilio_sid', null)
+        .rpc('relay_claim_in_doubt', { lease_ms: leaseMs, max_rows: limit })
         .select(messageColumns)
-      return unwrap('message retry', result, z.array(relayMessageSchema))[0] ?? null
+      return unwrap('in-doubt claim', result, z.array(relayMessageSchema))
+    },
+
+    /** Up to `limit` sent messages whose status has not moved for `staleMs`, leased for as long. */
+    async claimStatusChecks(staleMs: number, maxAgeMs: number, limit: number) {
+      const result = await supabase.rpc('relay_claim_status_checks', {
+        stale_ms: staleMs,
+        max_age_ms: maxAgeMs,
+        max_rows: limit,
+      })
+      return unwrap('status check claim', result, z.array(statusCheckSchema))
     },
 
     async recordSend(id: string, patch: SendResult): Promise<RelayMessage> {
@@ -230,10 +262,7 @@ export function createStore(supabase: SupabaseClient) {
      * Given the message id, the callback may arrive before the send stored the SID: it binds the SID then,
      * unless the row already holds another one.
      */
-    async applyStatus(
-      target: { sid: string; messageId?: string },
-      patch: Pick<SendResult, 'status'> & Partial<Pick<SendResult, 'error_code' | 'error_message'>>,
-    ): Promise<void> {
+    async applyStatus(target: { sid: string; messageId?: string }, patch: StatusChange): Promise<void> {
       const result =
         target.messageId === undefined
           ? await supabase.from('messages').update(patch).eq('twilio_sid', target.sid)

@@ -2,6 +2,7 @@ import twilio from 'twilio'
 import { backoffDelay } from '../src/shared/backoff.ts'
 import type { Logger } from '../src/shared/log.ts'
 import type { DeliveryStatus } from '../src/shared/rows/messages.ts'
+import type { StatusChange } from './store.ts'
 import type { TwilioMessagesClient } from './twilio-client.ts'
 
 /**
@@ -45,6 +46,21 @@ export type SendOutcome =
       errorMessage: string | null
     }
   | { accepted: false; errorCode: string | null; errorMessage: string }
+  /** The lease ran out before a send could start: the message stays in doubt for the next holder. */
+  | { accepted: 'undecided'; reason: string }
+
+/** The change a Twilio status makes; undefined for a status Twilio does not have. */
+export function statusChange(twilioStatus: string, errorCode: string | null): StatusChange | undefined {
+  const status = mapTwilioStatus(twilioStatus)
+  if (status !== 'failed') return status && { status }
+  return {
+    status,
+    error_code: errorCode,
+    error_message: errorCode
+      ? `Twilio reported the message ${twilioStatus} (error ${errorCode}).`
+      : `Twilio reported the message ${twilioStatus}.`,
+  }
+}
 
 export interface SendParams {
   to: string
@@ -67,20 +83,24 @@ function answerMayBeLost(error: unknown): boolean {
   return !neverSent.has(String((error as { code?: unknown }).code))
 }
 
+/** The reason kept on a message Twilio could not be asked about. */
+export const mayHaveSent = (problem: string) =>
+  `${problem} Twilio may have sent it: check the conversation before sending again.`
+
 /**
  * How far before our first attempt a listed message may be dated and still be
  * ours: Twilio dates to the second, and its clock is not ours.
  */
 const CLOCK_SLACK_MS = 30_000
 
-interface AcceptedMessage {
+export interface AcceptedMessage {
   sid: string
   status: string
   errorCode?: number | null
   errorMessage?: string | null
 }
 
-const acceptedOutcome = (message: AcceptedMessage): SendOutcome => ({
+export const acceptedOutcome = (message: AcceptedMessage): Extract<SendOutcome, { accepted: true }> => ({
   accepted: true,
   sid: message.sid,
   status: mapTwilioStatus(message.status) ?? 'pending',
@@ -90,11 +110,11 @@ const acceptedOutcome = (message: AcceptedMessage): SendOutcome => ({
 
 /**
  * The message an attempt whose answer was lost created, if any: Twilio's newest
- * messages between the same numbers, with the same body, dated from our first
- * attempt on, and not already bound to another of our messages (an identical
- * text sent a moment earlier).
+ * messages between the same numbers, with the same body, dated from `since` (our
+ * first attempt, or the row's creation) on, and not already bound to another of
+ * our messages (an identical text sent a moment earlier).
  */
-async function findLostSend(
+export async function findLostSend(
   client: TwilioMessagesClient,
   params: SendParams,
   since: number,
@@ -127,11 +147,20 @@ export async function sendWithRetry(
     logger: Logger
     /** True when a SID is already bound to another of our messages. */
     boundElsewhere: (sid: string) => Promise<boolean>
+    /**
+     * No messages.create starts after this time: one that did could reach Twilio after
+     * the caller's lease ran out, when another relay may already have looked for it.
+     */
+    startBy: number
   },
 ): Promise<SendOutcome> {
   const firstAttemptAt = options.now()
   let lastProblem = 'Twilio could not be reached.'
   for (let attempt = 1; attempt <= options.policy.attempts; attempt += 1) {
+    if (options.now() > options.startBy) {
+      options.logger.warn('twilio send left to the next lease holder', { attempt })
+      return { accepted: 'undecided', reason: `The send lease ran out before attempt ${attempt}.` }
+    }
     try {
       return acceptedOutcome(await client.messages.create(params))
     } catch (error) {
@@ -170,7 +199,7 @@ export async function sendWithRetry(
           return {
             accepted: false,
             errorCode: null,
-            errorMessage: `${lastProblem} Twilio may have sent it: check the conversation before sending again.`,
+            errorMessage: mayHaveSent(lastProblem),
           }
         }
         if (lost) {

@@ -49,9 +49,20 @@ export const relayMessageSchema = storedMessageRowSchema
   .extend({ direction: z.literal('outbound') })
 export type RelayMessage = z.infer<typeof relayMessageSchema>
 
+/**
+ * True once Twilio has the message (it has a SID) or it has failed. Until then the
+ * relay may still be sending it, or may have died while it did: the desktop repeats
+ * the same request until the answer says it has settled.
+ */
+export const sendSettled = (message: Pick<RelayMessage, 'status' | 'twilio_sid'>): boolean =>
+  message.twilio_sid !== null || message.status !== 'pending'
+
 export const sendMessageResponseSchema = z.object({
   message: relayMessageSchema,
-  /** False when this request found the message already stored (a repeat of the same client_message_id). */
+  /**
+   * False when this request found the message already stored (a repeat of the same
+   * client_message_id). Either way `message` is its stored state: see sendSettled.
+   */
   created: z.boolean(),
 })
 export type SendMessageResponse = z.infer<typeof sendMessageResponseSchema>

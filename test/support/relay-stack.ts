@@ -1,10 +1,10 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
-import type { RelayDeps } from '../../relay/app.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../../relay/embedded.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
+import type { Sweeper } from '../../relay/sweeper.ts'
 
 export interface RelayStack {
   backend: LocalBackend
@@ -12,17 +12,26 @@ export interface RelayStack {
   /** The relay as the app reaches it: `<backend url>/functions/v1/sms-relay`. */
   relayUrl: string
   service: SupabaseClient
+  /** The mounted relay's sweep (its timer runs at the relay's sweep interval). */
+  sweeper: Sweeper
   /** Each part's log lines, kept so a test can check what was (and was not) written. */
   logs: Record<'backend' | 'double' | 'relay', ReturnType<typeof createMemoryLogger>>
+  /** Another relay on the same backend, under its own name, logging with the first; stopped with the stack. */
+  mountRelay(options: MountOptions & { name: string }): ReturnType<typeof mountRelay>
   stop(): Promise<void>
 }
+
+type MountOptions = Omit<Parameters<typeof mountRelay>[1], 'logger'>
 
 /**
  * The seeded local backend, the Twilio double holding both demo accounts (each
  * sending only from its seeded number), and the relay mounted between them.
  */
 export async function startRelayStack(
-  options: { callbackDelayMs?: number; optedOut?: string[] } & Partial<Pick<RelayDeps, 'retry'>> = {},
+  options: { callbackDelayMs?: number; optedOut?: string[] } & Pick<
+    MountOptions,
+    'retry' | 'rateLimits' | 'timing'
+  > = {},
 ): Promise<RelayStack> {
   const logs = {
     backend: createMemoryLogger('local-backend'),
@@ -43,18 +52,28 @@ export async function startRelayStack(
     await backend.stop()
     throw error
   })
-  const { relayUrl } = mountRelay(backend, {
+  const sweepers: Sweeper[] = []
+  const mount = (mountOptions: MountOptions) => {
+    const mounted = mountRelay(backend, { ...mountOptions, logger: logs.relay.logger })
+    sweepers.push(mounted.sweeper)
+    return mounted
+  }
+  const { relayUrl, sweeper } = mount({
     twilioApiBaseUrl: double.url,
-    logger: logs.relay.logger,
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.timing ? { timing: options.timing } : {}),
   })
   return {
     backend,
     double,
     relayUrl,
     service: serviceClient(backend),
+    sweeper,
     logs,
+    mountRelay: mount,
     async stop() {
+      await Promise.all(sweepers.map((mounted) => mounted.stop()))
       await double.stop()
       await backend.stop()
     },

@@ -1,11 +1,10 @@
 import { dirname, join } from 'node:path'
-import { createClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
-import { createRelayApp } from '../../../relay/app.ts'
 import { createStdoutLogger } from '../../../logging/logger.ts'
-import { createTwilioClientFactory } from '../../../relay/twilio-client.ts'
+import { mountRelay } from '../../../relay/embedded.ts'
+import type { Sweeper } from '../../../relay/sweeper.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
 import { parentMessageSchema, type HostMessage } from './host-messages.ts'
 
@@ -33,7 +32,12 @@ interface TwilioAccountRow {
   auth_token: string
 }
 
-async function start(): Promise<{ backend: LocalBackend; double: TwilioDouble; relayUrl: string }> {
+async function start(): Promise<{
+  backend: LocalBackend
+  double: TwilioDouble
+  relayUrl: string
+  sweeper: Sweeper
+}> {
   if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
   let backend: LocalBackend
   try {
@@ -57,27 +61,11 @@ async function start(): Promise<{ backend: LocalBackend; double: TwilioDouble; r
     accounts: accounts.rows.map((row) => ({ sid: row.account_sid, authToken: row.auth_token })),
     logger: logger.child({ part: 'twilio-double' }),
   })
-  const relayUrl = `${backend.url}/functions/v1/sms-relay`
-  const relay = createRelayApp(
-    {
-      supabaseUrl: backend.url,
-      serviceRoleKey: backend.serviceRoleKey,
-      publicUrl: relayUrl,
-      port: 0,
-      host: '127.0.0.1',
-      twilioApiBaseUrl: double.url,
-      trustProxy: false,
-    },
-    {
-      supabase: createClient(backend.url, backend.serviceRoleKey, {
-        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      }),
-      twilioClient: createTwilioClientFactory({ apiBaseUrl: double.url }),
-      logger: logger.child({ part: 'relay' }),
-    },
-  )
-  backend.mountFunction('sms-relay', relay.fetch)
-  return { backend, double, relayUrl }
+  const { relayUrl, sweeper } = mountRelay(backend, {
+    twilioApiBaseUrl: double.url,
+    logger: logger.child({ part: 'relay' }),
+  })
+  return { backend, double, relayUrl, sweeper }
 }
 
 async function simulateInbound(
@@ -107,11 +95,12 @@ async function simulateInbound(
 }
 
 try {
-  const { backend, double, relayUrl } = await start()
+  const { backend, double, relayUrl, sweeper } = await start()
   let stopping = false
   const stop = async () => {
     if (stopping) return
     stopping = true
+    await sweeper.stop()
     await double.stop().catch(() => undefined)
     await backend.stop().catch(() => undefined)
     process.exit(0)

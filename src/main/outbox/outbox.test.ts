@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,6 +12,8 @@ import { createMemoryLogger } from '../../../logging/logger.ts'
 import { Cache } from '../cache/cache.ts'
 import type { SessionService } from '../session/session.ts'
 import { signedInSession } from '../../../test/support/signed-in-session.ts'
+import { until } from '../../../test/support/until.ts'
+import { nowTimestamp } from '../cache/time.ts'
 import { createOutbox, type Outbox } from './outbox.ts'
 
 const { logger } = createMemoryLogger('outbox-test')
@@ -252,6 +255,52 @@ describe('outbox', () => {
       error: { kind: 'conflict', message: 'Only a failed message can be retried.' },
     })
     await outbox.stop()
+    cache.close()
+  })
+
+  it('keeps resending while the relay answers that a send is still in doubt, and stops once Twilio has it', async () => {
+    const cache = Cache.open(join(dir, 'in-doubt.sqlite'))
+    const proxy = await flakyProxy([])
+    const at = nowTimestamp(Date.now())
+    const message: Message = {
+      id: randomUUID(),
+      workspaceId: ACME.workspaceId,
+      contactId: contactA.id,
+      direction: 'outbound',
+      content: 'left in doubt',
+      status: 'queued',
+      errorCode: null,
+      errorMessage: null,
+      createdAt: at,
+      updatedAt: at,
+      createdBy: session.userId(),
+    }
+    // A relay took this send and died: the row is stored, and its lease still runs.
+    await stack.service
+      .rpc('relay_insert_outbound', {
+        message_id: message.id,
+        workspace_id: message.workspaceId,
+        contact_id: message.contactId,
+        content: message.content,
+        created_by: message.createdBy,
+        lease_ms: 600_000,
+      })
+      .throwOnError()
+    cache.enqueue(message, { retry: false })
+    const outbox = outboxFor(cache, proxy.url)
+    outbox.kick()
+    await until(() => proxy.seen >= 3, 'repeated sends')
+    expect(cache.outboxSize()).toBe(1)
+    expect(cache.getMessage(message.id)?.status).toBe('queued')
+    // The lease runs out: the next repeat resolves the send.
+    await stack.backend.db.query(
+      `update private.message_leases set lease_until = now() - interval '1 second' where message_id = $1`,
+      [message.id],
+    )
+    await outbox.drained()
+    await outbox.stop()
+    expect(twilioSends().filter((r) => r.params.Body === 'left in doubt')).toHaveLength(1)
+    expect(cache.getMessage(message.id)?.status).toMatch(/pending|sent|delivered/)
     cache.close()
   })
 })

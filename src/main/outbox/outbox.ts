@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log.ts'
 import {
   relayErrorResponseSchema,
   sendMessageResponseSchema,
+  sendSettled,
   type SendMessageRequest,
 } from '../../shared/relay-contract.ts'
 import type { Cache, OutboxEntry } from '../cache/cache.ts'
@@ -15,7 +16,8 @@ import { toMessage } from '../sync/rows.ts'
 /**
  * Sends leave through here. A send is in the cache (`queued`) before anything touches
  * the network, so it survives a crash or a restart; the relay's idempotency on
- * client_message_id (which is also the message id) makes every re-delivery harmless.
+ * client_message_id (which is also the message id) makes every re-delivery harmless,
+ * and an entry stays until the relay answers that Twilio has the message or it failed.
  * Per conversation only the oldest entry is in flight, so a thread keeps its order.
  */
 export interface OutboxOptions {
@@ -91,6 +93,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const text = await response.text().catch(() => '')
     if (response.ok) {
       const parsed = sendMessageResponseSchema.safeParse(safeJson(text))
+      // A message the relay stored but has not handed to Twilio yet (its relay may have
+      // died mid-send) is not done: the repeat is what drives it to an end.
+      if (parsed.success && !sendSettled(parsed.data.message)) {
+        return { kind: 'transient', reason: 'the relay has not handed it to Twilio yet' }
+      }
       if (parsed.success) return { kind: 'done', message: toMessage(parsed.data.message) }
       return { kind: 'transient', reason: `relay answered ${response.status} with an unexpected body` }
     }

@@ -1,0 +1,167 @@
+import type { Logger } from '../src/shared/log.ts'
+import type { RelayMessage } from '../src/shared/relay-contract.ts'
+import type { RelayConfig } from './config.ts'
+import type { Store } from './store.ts'
+import type { TwilioClientFactory, TwilioMessagesClient } from './twilio-client.ts'
+import {
+  acceptedOutcome,
+  findLostSend,
+  mayHaveSent,
+  sendWithRetry,
+  type RetryPolicy,
+  type SendOutcome,
+  type SendParams,
+} from './twilio-send.ts'
+
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+/**
+ * The points of a send where a test may freeze the relay (RELAY_FAULT_FREEZE_AT) to
+ * kill it there: just after the message and its lease were stored, and just after
+ * Twilio answered, before its answer is stored.
+ */
+export const faultPoints = ['after-insert', 'after-twilio'] as const
+export type FaultPoint = (typeof faultPoints)[number]
+
+/** What sending needs besides the store; the relay's other dependencies extend it. */
+export interface SendDeps {
+  twilioClient: TwilioClientFactory
+  clock?: Clock
+  random?: () => number
+  retry?: RetryPolicy
+  /** Called at each fault point; only the fault tests' relay does anything there. */
+  faultHook?: (point: FaultPoint) => void
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}
+
+const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 250 }
+
+/** Where a message goes: the workspace's Twilio account, the contact's number and the sending number. */
+export interface SendRoute {
+  client: TwilioMessagesClient
+  to: string
+  from: string
+}
+
+export interface LeasedSend {
+  /** Since when, by this relay's clock, it has held the lease: taken before the claim was asked for. */
+  leaseFrom: number
+  /** An earlier lease holder may have reached Twilio, so Twilio's list is asked before any send. */
+  inDoubt: boolean
+}
+
+/**
+ * Hands a message this relay holds the lease on to Twilio, exactly once, and stores
+ * the outcome. Used by POST /messages and by the sweep alike.
+ */
+export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: Store) {
+  const clock = deps.clock ?? systemClock
+  const random = deps.random ?? Math.random
+  const retry = deps.retry ?? defaultRetry
+  const faultHook = deps.faultHook ?? (() => {})
+
+  // Twilio may post the first status callback before messages.create has answered,
+  // so before the SID is stored. The callback URL names our message id (Twilio signs
+  // the whole URL, query included), which lets such a callback find its message with
+  // no waiting and no guessing; it stores the SID itself.
+  const statusCallback = (messageId: string) =>
+    `${config.publicUrl}/twilio/status?${new URLSearchParams({ message_id: messageId })}`
+
+  const record = (id: string, outcome: Exclude<SendOutcome, { accepted: 'undecided' }>) =>
+    store.recordSend(
+      id,
+      outcome.accepted
+        ? {
+            twilio_sid: outcome.sid,
+            status: outcome.status,
+            error_code: outcome.errorCode,
+            error_message: outcome.errorMessage,
+          }
+        : {
+            twilio_sid: null,
+            status: 'failed',
+            error_code: outcome.errorCode,
+            error_message: outcome.errorMessage,
+          },
+    )
+
+  return {
+    /** The route of a stored message, or null (with the reason) when it can no longer be sent. */
+    async route(message: RelayMessage): Promise<SendRoute | { problem: string }> {
+      const [contact, sending] = await Promise.all([
+        store.contact(message.workspace_id, message.contact_id),
+        store.sendingConfig(message.workspace_id),
+      ])
+      if (!contact) return { problem: 'This contact does not belong to the workspace.' }
+      if (!sending) return { problem: 'This workspace has no Twilio account or sending number configured.' }
+      return { client: deps.twilioClient(sending.credentials), to: contact.phone_number, from: sending.from }
+    },
+
+    /** Stores a message that can no longer be sent as failed, saying why. */
+    fail(message: RelayMessage, problem: string): Promise<RelayMessage> {
+      return record(message.id, { accepted: false, errorCode: null, errorMessage: problem })
+    },
+
+    async send(
+      message: RelayMessage,
+      route: SendRoute,
+      lease: LeasedSend,
+      logger: Logger,
+    ): Promise<RelayMessage> {
+      const params: SendParams = {
+        to: route.to,
+        from: route.from,
+        body: message.content,
+        statusCallback: statusCallback(message.id),
+      }
+      const boundElsewhere = async (sid: string) => {
+        const owner = await store.messageBySid(sid)
+        return owner !== null && owner.id !== message.id
+      }
+      if (lease.inDoubt) {
+        let found
+        try {
+          found = await findLostSend(route.client, params, Date.parse(message.created_at), boundElsewhere)
+        } catch {
+          logger.warn('in-doubt send could not be looked up at Twilio')
+          return record(message.id, {
+            accepted: false,
+            errorCode: null,
+            errorMessage: mayHaveSent('Twilio could not be asked whether an earlier attempt reached it.'),
+          })
+        }
+        if (found) {
+          logger.info('in-doubt send found at Twilio')
+          return record(message.id, acceptedOutcome(found))
+        }
+      }
+      const outcome = await sendWithRetry(route.client, params, {
+        policy: retry,
+        sleep: clock.sleep,
+        random,
+        now: clock.now,
+        logger,
+        boundElsewhere,
+        startBy: lease.leaseFrom + config.sendLeaseMs - config.twilioTimeoutMs,
+      })
+      faultHook('after-twilio')
+      if (outcome.accepted === 'undecided') return store.outbound(message.id)
+      const stored = await record(message.id, outcome)
+      logger.info('message sent to Twilio', {
+        accepted: outcome.accepted,
+        status: stored.status,
+        twilioErrorCode: stored.error_code,
+      })
+      return stored
+    },
+  }
+}
+
+export type LeasedSender = ReturnType<typeof createLeasedSender>
