@@ -100,6 +100,14 @@ describe('npm run relay', () => {
     expect(failure.stderr).toContain('RELAY_PUBLIC_URL is missing')
   })
 
+  it('refuses an unknown fault point, so a mistyped crash test cannot run without its fault', async () => {
+    const failure = (await promisify(execFile)(node, [cli], {
+      env: { ...cleanEnv, ...complete, PORT: '0', RELAY_FAULT_FREEZE_AT: 'after-everything' },
+    }).catch((error: unknown) => error)) as { code: number; stderr: string }
+    expect(failure.code).toBe(1)
+    expect(failure.stderr).toContain('RELAY_FAULT_FREEZE_AT must be one of after-insert, after-twilio')
+  })
+
   it('starts on 127.0.0.1, answers /health, logs JSON without the key, and stops on SIGTERM', async () => {
     const child = spawn(node, [cli], {
       env: {

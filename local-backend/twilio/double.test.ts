@@ -212,6 +212,22 @@ describe('Twilio double', () => {
     await double.settled()
   })
 
+  it('loses or reorders status callbacks on demand, while the message itself still reaches its final status', async () => {
+    // A fixed sequence: drop the first callback, keep the other two, then swap them.
+    const draws = [0.1, 0.9, 0.9, 0]
+    double.setFaults({ unreliableCallbacks: { dropShare: 0.5, random: () => draws.shift() ?? 0.9 } })
+    const before = received.length
+    const message = await sendBy()
+    await double.settled()
+    double.setFaults({})
+    expect(double.droppedCallbacks).toContainEqual({ sid: message.sid, status: 'queued' })
+    expect(received.slice(before).map((callback) => callback.params.MessageStatus)).toEqual([
+      'delivered',
+      'sent',
+    ])
+    expect((await client().messages(message.sid).fetch()).status).toBe('delivered')
+  })
+
   it('lists an account’s messages newest first, filtered by To and From, through the official client', async () => {
     const first = await sendBy(undefined, '+15551239001')
     const second = await sendBy(undefined, '+15551239001')

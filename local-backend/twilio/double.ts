@@ -52,6 +52,12 @@ export interface Faults {
    * The one case where repeating a send would text the customer twice.
    */
   loseNextAnswers?: { count: number; answer: number | 'drop' }
+  /**
+   * Status callbacks as a bad network delivers them: each is lost with probability
+   * `dropShare`, and those that get through are posted in a shuffled order once the
+   * message has reached its final status. `random` decides (seeded, for a repeatable run).
+   */
+  unreliableCallbacks?: { dropShare: number; random: () => number }
 }
 
 export interface CallbackDelivery {
@@ -65,6 +71,8 @@ export interface TwilioDouble {
   url: string
   requests: RecordedRequest[]
   callbacks: CallbackDelivery[]
+  /** The status callbacks `unreliableCallbacks` lost. */
+  droppedCallbacks: { sid: string; status: string }[]
   /** Stored Message resources by SID, as the API would return them. */
   messages: Map<string, Record<string, unknown>>
   setFaults(faults: Faults): void
@@ -98,6 +106,16 @@ function sameSecret(a: string, b: string) {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
+/** Fisher-Yates: every order equally likely. */
+function shuffled<T>(items: T[], random: () => number): T[] {
+  const out = [...items]
+  for (let index = out.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1))
+    ;[out[index], out[other]] = [out[other]!, out[index]!]
+  }
+  return out
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -113,6 +131,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
   const logger = options.logger
   const requests: RecordedRequest[] = []
   const callbacks: CallbackDelivery[] = []
+  const droppedCallbacks: { sid: string; status: string }[] = []
   const messages = new Map<string, Record<string, unknown>>()
   const statusCallbacks = new Map<string, string>()
   const pending = new Set<Promise<unknown>>()
@@ -176,7 +195,9 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const steps: [string, string?][] = undeliverable.has(to)
       ? [['queued'], ['sent'], ['undelivered', '30003']]
       : [['queued'], ['sent'], ['delivered']]
+    const unreliable = faults.unreliableCallbacks
     const run = (async () => {
+      const held: [string, string?][] = []
       for (const [status, errorCode] of steps) {
         await sleep(callbackDelayMs)
         if (stopped) return
@@ -191,6 +212,12 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
             message.error_message = 'Unreachable destination handset'
           }
         }
+        if (!unreliable) await sendStatusCallback(sid, status, errorCode)
+        else if (unreliable.random() < unreliable.dropShare) droppedCallbacks.push({ sid, status })
+        else held.push([status, errorCode])
+      }
+      for (const [status, errorCode] of unreliable ? shuffled(held, unreliable.random) : held) {
+        if (stopped) return
         await sendStatusCallback(sid, status, errorCode)
       }
     })()
@@ -420,6 +447,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     url: `http://127.0.0.1:${port}`,
     requests,
     callbacks,
+    droppedCallbacks,
     messages,
     api,
     setFaults(next) {
@@ -427,6 +455,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
         ...next,
         ...(next.failNext ? { failNext: { ...next.failNext } } : {}),
         ...(next.loseNextAnswers ? { loseNextAnswers: { ...next.loseNextAnswers } } : {}),
+        ...(next.unreliableCallbacks ? { unreliableCallbacks: { ...next.unreliableCallbacks } } : {}),
       }
     },
     sendStatusCallback,
