@@ -8,6 +8,7 @@ import { startTwilioDouble, type TwilioDouble } from '../local-backend/twilio/do
 import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { ACME, DEMO_PASSWORD } from '../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../relay/embedded.ts'
+import type { Sweeper } from '../relay/sweeper.ts'
 import { createTwilioClientFactory } from '../relay/twilio-client.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { percentile, type BenchRow } from './types.ts'
@@ -87,6 +88,7 @@ export async function run(): Promise<BenchRow[]> {
   const logger = createMemoryLogger('bench').logger
   const backend = await startLocalBackend({ port: 0, seed: true, logger })
   let double: TwilioDouble | undefined
+  let sweeper: Sweeper | undefined
   let realtime: { agent: SupabaseClient; channel: RealtimeChannel; subscribed: boolean } | undefined
   try {
     double = await startTwilioDouble({
@@ -96,11 +98,13 @@ export async function run(): Promise<BenchRow[]> {
     })
     // Limits out of the way: the bench measures latency, not the guard.
     const unlimited = { burst: 1_000_000, perSecond: 1_000_000 }
-    const { relayUrl } = mountRelay(backend, {
+    const mounted = mountRelay(backend, {
       twilioApiBaseUrl: double.url,
       logger,
       rateLimits: { perAgent: unlimited, perIp: unlimited },
     })
+    const { relayUrl } = mounted
+    sweeper = mounted.sweeper
     const service = serviceClient(backend)
     const arrivals = createArrivals()
     realtime = await subscribe(backend, arrivals)
@@ -237,6 +241,7 @@ export async function run(): Promise<BenchRow[]> {
     if (realtime) {
       await realtime.agent.removeAllChannels()
     }
+    await sweeper?.stop()
     await double?.stop()
     await backend.stop()
   }

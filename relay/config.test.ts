@@ -20,7 +20,7 @@ describe('relay configuration', () => {
       port: 8787,
       host: '127.0.0.1',
       trustProxy: false,
-      sendLeaseMs: 120_000,
+      sendLeaseMs: 30_000,
       twilioTimeoutMs: 10_000,
       sweepIntervalMs: 10_000,
       statusCheckAfterMs: 300_000,

@@ -9,7 +9,7 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 /** The timings a relay configured in code (the embedded stack) starts with. */
 export const relayTimingDefaults = {
-  sendLeaseMs: 120_000,
+  sendLeaseMs: 30_000,
   twilioTimeoutMs: 10_000,
   sweepIntervalMs: 10_000,
   statusCheckAfterMs: 300_000,

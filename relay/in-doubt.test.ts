@@ -31,8 +31,8 @@ afterAll(async () => {
   await stack?.stop()
 })
 
-/** What a relay that died right after its insert leaves: the row, and a lease that has run out. */
-async function leftInDoubt(body: string): Promise<string> {
+/** What a relay that died right after its insert leaves: the row, and a lease (by default one that has run out). */
+async function leftInDoubt(body: string, leaseMs = 1): Promise<string> {
   const id = randomUUID()
   await stack.service
     .rpc('relay_insert_outbound', {
@@ -41,7 +41,7 @@ async function leftInDoubt(body: string): Promise<string> {
       contact_id: contact.id,
       content: body,
       created_by: USERS.ben,
-      lease_ms: 1,
+      lease_ms: leaseMs,
     })
     .throwOnError()
   return id
@@ -54,16 +54,6 @@ function sentBehindOurBack(body: string) {
     authToken: ACME.authToken,
   })
   return client.messages.create({ to: contact.phone_number, from: ACME.number, body })
-}
-
-async function row(id: string) {
-  const { data } = await stack.service
-    .from('messages')
-    .select('status, twilio_sid, error_code')
-    .eq('id', id)
-    .single()
-    .throwOnError()
-  return data as { status: string; twilio_sid: string | null; error_code: string | null }
 }
 
 const atTwilio = (body: string) => [...stack.double.messages.values()].filter((m) => m.body === body)
@@ -98,7 +88,7 @@ describe('a send left in doubt', () => {
     const id = await leftInDoubt('Never reached Twilio')
     const counts = await stack.sweeper.sweep()
     expect(counts.inDoubt).toBeGreaterThanOrEqual(1)
-    const stored = await row(id)
+    const stored = await stack.messageState(id)
     expect(stored.status).toBe('pending')
     expect(stored.twilio_sid).toBe(atTwilio('Never reached Twilio')[0]?.sid)
     expect(atTwilio('Never reached Twilio')).toHaveLength(1)
@@ -108,22 +98,12 @@ describe('a send left in doubt', () => {
     const id = await leftInDoubt('Reached Twilio')
     const sent = await sentBehindOurBack('Reached Twilio')
     await stack.sweeper.sweep()
-    expect(await row(id)).toMatchObject({ twilio_sid: sent.sid })
+    expect(await stack.messageState(id)).toMatchObject({ twilio_sid: sent.sid })
     expect(atTwilio('Reached Twilio')).toHaveLength(1)
   })
 
   it('is answered as it stands while its lease lives, then resolved by the repeated POST', async () => {
-    const id = randomUUID()
-    await stack.service
-      .rpc('relay_insert_outbound', {
-        message_id: id,
-        workspace_id: ACME.workspaceId,
-        contact_id: contact.id,
-        content: 'Repeated',
-        created_by: USERS.ben,
-        lease_ms: 600_000,
-      })
-      .throwOnError()
+    const id = await leftInDoubt('Repeated', 600_000)
     const early = await post(id, 'Repeated')
     expect(early.status).toBe(200)
     expect(early.message).toMatchObject({ status: 'pending', twilio_sid: null })
@@ -144,7 +124,7 @@ describe('a send left in doubt', () => {
     expect(atTwilio('Raced')).toHaveLength(1)
     expect(creates('Raced')).toHaveLength(1)
     const sid = atTwilio('Raced')[0]!.sid
-    expect(await row(id)).toMatchObject({ twilio_sid: sid })
+    expect(await stack.messageState(id)).toMatchObject({ twilio_sid: sid })
     // Whoever lost the race answered the state it found: settled, or still in the winner's hands.
     for (const answer of [first, second]) {
       if (sendSettled(answer.message)) expect(answer.message.twilio_sid).toBe(sid)
@@ -167,7 +147,7 @@ describe('a send left in doubt', () => {
       })
       .throwOnError()
     await stack.sweeper.sweep()
-    expect(await row(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
+    expect(await stack.messageState(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
     expect(creates('Written around the relay')).toHaveLength(0)
   })
 
@@ -184,7 +164,7 @@ describe('a send left in doubt', () => {
     expect(answer.message).toMatchObject({ status: 'pending', twilio_sid: null })
     expect(creates('Lease ran out')).toHaveLength(0)
     await stack.sweeper.sweep()
-    expect((await row(id)).twilio_sid).toBe(atTwilio('Lease ran out')[0]?.sid)
+    expect((await stack.messageState(id)).twilio_sid).toBe(atTwilio('Lease ran out')[0]?.sid)
     expect(atTwilio('Lease ran out')).toHaveLength(1)
   })
 })
@@ -207,10 +187,11 @@ describe('statuses whose callbacks never came', () => {
     await until(async () => {
       await stack.sweeper.sweep()
       return (
-        (await row(delivered.id)).status === 'delivered' && (await row(undelivered.id)).status === 'failed'
+        (await stack.messageState(delivered.id)).status === 'delivered' &&
+        (await stack.messageState(undelivered.id)).status === 'failed'
       )
     }, 'both statuses fetched')
-    expect(await row(undelivered.id)).toMatchObject({ status: 'failed', error_code: '30003' })
+    expect(await stack.messageState(undelivered.id)).toMatchObject({ status: 'failed', error_code: '30003' })
     expect(fetchesOf(delivered.sid).length).toBeGreaterThanOrEqual(1)
   })
 })

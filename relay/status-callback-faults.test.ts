@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
+import { seededRandom } from '../test/support/seeded-random.ts'
 import { until } from '../test/support/until.ts'
 import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
 
@@ -16,18 +17,6 @@ const DROP_SHARE = 0.2
 
 let stack: RelayStack
 let benToken: string
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 beforeAll(async () => {
   const unlimited = { burst: 1_000_000, perSecond: 1_000_000 }
@@ -61,7 +50,7 @@ const rank: Record<string, number> = { queued: 0, pending: 0, sent: 1, delivered
 
 describe('status callbacks lost and reordered', () => {
   it(`every one of ${MESSAGES} messages ends delivered, once at Twilio, and no status moves backwards`, async () => {
-    const random = seeded(20261125)
+    const random = seededRandom(20261125)
     stack.double.setFaults({ unreliableCallbacks: { dropShare: DROP_SHARE, random } })
     const contacts = await Promise.all(
       [1, 2, 3, 4, 5].map((n) => ensureContact(stack.service, ACME.workspaceId, `+1555750000${n}`)),

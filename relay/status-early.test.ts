@@ -66,16 +66,6 @@ afterAll(async () => {
   await stack?.stop()
 })
 
-async function messageRow(id: string) {
-  const { data } = await stack.service
-    .from('messages')
-    .select('status, twilio_sid, error_code')
-    .eq('id', id)
-    .single()
-    .throwOnError()
-  return data as { status: string; twilio_sid: string | null; error_code: string | null }
-}
-
 /** A callback signed as Twilio signs it, for the given callback URL. */
 function postCallback(url: string, params: Record<string, string>, authToken = ACME.authToken) {
   return fetch(url, {
@@ -127,7 +117,7 @@ describe('status callbacks that arrive before the send stored the SID', () => {
     expect(earlyDeliveries[0]!.url).toBe(`${relayUrl}/twilio/status?message_id=${clientMessageId}`)
     // The send's own "queued" answer, stored last, does not move the status back.
     expect(message.status).toBe('delivered')
-    expect(await messageRow(clientMessageId)).toEqual({
+    expect(await stack.messageState(clientMessageId)).toEqual({
       status: 'delivered',
       twilio_sid: earlyDeliveries[0]!.sid,
       error_code: null,
@@ -145,7 +135,7 @@ describe('status callbacks that arrive before the send stored the SID', () => {
       ErrorCode: '30003',
     })
     expect(response.status).toBe(204)
-    expect(await messageRow(id)).toEqual({ status: 'failed', twilio_sid: sid, error_code: '30003' })
+    expect(await stack.messageState(id)).toEqual({ status: 'failed', twilio_sid: sid, error_code: '30003' })
   })
 
   it('a callback naming a message already bound to another SID gets 409 and changes nothing', async () => {
@@ -159,7 +149,7 @@ describe('status callbacks that arrive before the send stored the SID', () => {
       MessageStatus: 'delivered',
     })
     expect(response.status).toBe(409)
-    expect(await messageRow(id)).toEqual({ status: 'pending', twilio_sid: bound, error_code: null })
+    expect(await stack.messageState(id)).toEqual({ status: 'pending', twilio_sid: bound, error_code: null })
   })
 
   it('an unknown or malformed message id gets 404 or 400, and a forged signature 403, writing nothing', async () => {
@@ -175,6 +165,6 @@ describe('status callbacks that arrive before the send stored the SID', () => {
       'not_the_acme_token_at_all_000000',
     )
     expect(forged.status).toBe(403)
-    expect(await messageRow(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
+    expect(await stack.messageState(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
   })
 })

@@ -16,12 +16,20 @@ export interface RelayStack {
   sweeper: Sweeper
   /** Each part's log lines, kept so a test can check what was (and was not) written. */
   logs: Record<'backend' | 'double' | 'relay', ReturnType<typeof createMemoryLogger>>
+  /** A stored message's delivery state, read with the service role. */
+  messageState(id: string): Promise<MessageState>
   /** Another relay on the same backend, under its own name, logging with the first; stopped with the stack. */
   mountRelay(options: MountOptions & { name: string }): ReturnType<typeof mountRelay>
   stop(): Promise<void>
 }
 
 type MountOptions = Omit<Parameters<typeof mountRelay>[1], 'logger'>
+
+export interface MessageState {
+  status: string
+  twilio_sid: string | null
+  error_code: string | null
+}
 
 /**
  * The seeded local backend, the Twilio double holding both demo accounts (each
@@ -64,14 +72,24 @@ export async function startRelayStack(
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.timing ? { timing: options.timing } : {}),
   })
+  const service = serviceClient(backend)
   return {
     backend,
     double,
     relayUrl,
-    service: serviceClient(backend),
+    service,
     sweeper,
     logs,
     mountRelay: mount,
+    async messageState(id) {
+      const { data } = await service
+        .from('messages')
+        .select('status, twilio_sid, error_code')
+        .eq('id', id)
+        .single()
+        .throwOnError()
+      return data as MessageState
+    },
     async stop() {
       await Promise.all(sweepers.map((mounted) => mounted.stop()))
       await double.stop()

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { requestChannels, requests, type RequestChannel } from '../../shared/contract.ts'
 import { ok, type Result } from '../../shared/errors.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
+import { seededRandom } from '../../../test/support/seeded-random.ts'
 import { createDispatcher, type Handlers } from './dispatch.ts'
 
 const WS = '11111111-1111-4111-8111-111111111111'
@@ -28,18 +29,6 @@ const valid: { [K in RequestChannel]: unknown } = {
   'view.report': { focused: true, openConversationId: null },
   'dev.simulateInbound': { workspaceId: WS, from: '+15551234567', body: 'hello' },
   'shell.openExternal': { url: 'https://example.com/help' },
-}
-
-/** A small deterministic PRNG, so a failure names a reproducible case. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function noise(random: () => number, depth = 0): unknown {
@@ -125,7 +114,7 @@ describe('dispatch', () => {
     const { logger } = createMemoryLogger('fuzz')
     const { handlers, calls } = spyHandlers()
     const dispatch = createDispatcher(handlers, logger)
-    const random = rng(20261124)
+    const random = seededRandom(20261124)
     let rejected = 0
     for (const channel of requestChannels) {
       for (let i = 0; i < 300; i++) {
