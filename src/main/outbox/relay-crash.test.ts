@@ -15,7 +15,7 @@ import { serviceClient } from '../../../relay/embedded.ts'
 import { FROZEN_MARKER } from '../../../relay/fault-freeze.ts'
 import type { FaultPoint } from '../../../relay/leased-send.ts'
 import { until } from '../../../test/support/until.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { Cache } from '../cache/cache.ts'
 import { createOutbox } from './outbox.ts'
 
