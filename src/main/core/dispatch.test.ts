@@ -3,7 +3,7 @@ import { requestChannels, requests, type RequestChannel } from '../../shared/con
 import { ok, type Result } from '../../shared/errors.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { seededRandom } from '../../../test/support/seeded-random.ts'
-import { createDispatcher, type Handlers } from './dispatch.ts'
+import { createDispatcher, createDispatcherRegistry, type Handlers } from './dispatch.ts'
 
 const WS = '11111111-1111-4111-8111-111111111111'
 const C = 'cccccccc-0000-4000-8000-000000000001'
@@ -195,5 +195,39 @@ describe('dispatch', () => {
       error: { kind: 'internal', message: 'Something went wrong in the app.' },
     })
     expect(lines.some((line) => line.includes('request handler threw'))).toBe(true)
+  })
+})
+
+describe('dispatcher registry', () => {
+  const answers = (value: string) => async () => ok({ version: value, embedded: false, demoAccounts: [] })
+
+  it('answers only the channels registered so far, and lists the rest', async () => {
+    const { logger } = createMemoryLogger('registry')
+    const dispatcher = createDispatcherRegistry(logger)
+    dispatcher.register({ 'app.info': answers('1.0.0') })
+    expect(await dispatcher.dispatch('app.info', {})).toEqual({
+      ok: true,
+      value: { version: '1.0.0', embedded: false, demoAccounts: [] },
+    })
+    expect(await dispatcher.dispatch('session.get', {})).toEqual({
+      ok: false,
+      error: { kind: 'invalid_input', message: 'Unknown request channel.' },
+    })
+    expect(dispatcher.unregistered()).toEqual(requestChannels.filter((c) => c !== 'app.info'))
+    // A registered channel still validates its payload before the handler runs.
+    expect(await dispatcher.dispatch('app.info', { extra: 1 })).toMatchObject({
+      ok: false,
+      error: { kind: 'invalid_input' },
+    })
+  })
+
+  it('refuses a second capability claiming a channel, keeping the first', async () => {
+    const { logger } = createMemoryLogger('registry')
+    const dispatcher = createDispatcherRegistry(logger)
+    dispatcher.register({ 'app.info': answers('first') })
+    expect(() => dispatcher.register({ 'app.info': answers('second') })).toThrow(
+      'Two capabilities answer app.info.',
+    )
+    expect(await dispatcher.dispatch('app.info', {})).toMatchObject({ value: { version: 'first' } })
   })
 })

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import type { BackendSettings } from '../../shared/domain.ts'
+import type { Logger } from '../../shared/log.ts'
+import { Cache } from '../cache/cache.ts'
+import type { EmbeddedStack } from '../embedded-stack/launcher.ts'
+import type { Outbox } from '../outbox/outbox.ts'
+import type { Platform } from '../platform-interface.ts'
+import { createSessionService, type SessionService } from '../session/session.ts'
+import { createSyncService, type SyncService } from '../sync/sync.ts'
+import type { Alerts } from './alerts-capability.ts'
+import { announceSyncedConversation } from './conversations-capability.ts'
+import type { EmbeddedSupervisor } from './embedded-capability.ts'
+import type { EventHub } from './event-hub.ts'
+import { announceSyncedMessage, openOutbox } from './messages-capability.ts'
+import type { SettingsStore } from './settings-capability.ts'
+import { createWorkspaceRoster, refreshWorkspaces, type WorkspaceRoster } from './workspaces-capability.ts'
+
+/** What the inbox reads: the cache and the workspaces it covers. */
+export interface InboxScope {
+  cache: Cache
+  workspaces: WorkspaceRoster
+}
+
+/** Everything that runs against one backend; replaced as a whole when the backend changes or breaks. */
+export interface BackendRuntime extends InboxScope {
+  embedded: EmbeddedStack | null
+  session: SessionService
+  sync: SyncService
+  outbox: Outbox
+  dispose(): Promise<void>
+}
+
+/** What the runtime slot lends the runtime it starts. */
+export interface RuntimeHooks {
+  /** Replace this runtime; `between` runs once it has let go of its files. */
+  replace(between?: () => void): void
+  closing(): boolean
+  /** Why the backend is not working, for the sign-in screen. */
+  report(problem: string): void
+}
+
+export interface BackendRuntimeDeps {
+  platform: Platform
+  logger: Logger
+  events: EventHub
+  settings: SettingsStore
+  alerts: Alerts
+  embedded: EmbeddedSupervisor
+  /** How far behind the cursor a backfill re-reads (commit order is not timestamp order). */
+  overlapMs?: number
+  /** When the full cache integrity check runs after start. */
+  integrityCheckDelayMs?: number
+}
+
+const retentionIntervalMs = 6 * 3_600_000
+
+/** Each backend keeps its own cache and session file, so switching back finds them again. */
+const storageKey = (backend: BackendSettings) =>
+  backend.mode === 'embedded'
+    ? 'embedded'
+    : createHash('sha256').update(backend.supabaseUrl).digest('hex').slice(0, 16)
+
+export async function startBackendRuntime(
+  backend: BackendSettings,
+  deps: BackendRuntimeDeps & RuntimeHooks,
+): Promise<BackendRuntime | null> {
+  const { platform, logger, events, settings, alerts } = deps
+  let embedded: EmbeddedStack | null = null
+  let target = backend
+  if (backend.mode === 'embedded') {
+    const launched = await deps.embedded.launch()
+    if (!launched.ok) {
+      deps.report(launched.error.message)
+      return null
+    }
+    embedded = launched.value
+    target = {
+      mode: 'custom',
+      supabaseUrl: embedded.supabaseUrl,
+      anonKey: embedded.anonKey,
+      relayUrl: embedded.relayUrl,
+    }
+  }
+  if (target.mode !== 'custom') return null
+  const key = storageKey(backend)
+  const cachePath = join(platform.userDataDir, 'cache', `${key}.sqlite`)
+  const cache = Cache.open(cachePath, { logger })
+  if (cache.recoveredFrom) logger.warn('the cache was rebuilt', { movedTo: cache.recoveredFrom })
+  const session = createSessionService({
+    supabaseUrl: target.supabaseUrl,
+    anonKey: target.anonKey,
+    storageFile: join(platform.userDataDir, 'session', `${key}.bin`),
+    secrets: platform.secretStore,
+    logger,
+  })
+  const scope: InboxScope = { cache, workspaces: createWorkspaceRoster(cache.listWorkspaces()) }
+  const sync = createSyncService({
+    client: session.client,
+    cache,
+    logger,
+    overlapMs: deps.overlapMs,
+    onMessage: (change) => announceSyncedMessage(change, scope, deps),
+    onConversation: (change) => announceSyncedConversation(change, scope, deps),
+    onState: (state) => events.emit('connection.changed', state),
+  })
+  const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)
+  const cleanups: (() => void)[] = []
+  const runtime: BackendRuntime = {
+    ...scope,
+    embedded,
+    session,
+    sync,
+    outbox,
+    async dispose() {
+      for (const cleanup of cleanups) cleanup()
+      await outbox.stop()
+      await sync.stop()
+      session.dispose()
+      cache.close()
+      await embedded?.stop()
+    },
+  }
+  const refresh = () => refreshWorkspaces(runtime, deps)
+
+  cleanups.push(
+    platform.onResume(() => {
+      sync.resync('resume')
+      outbox.kick()
+      void refresh()
+    }),
+    platform.onNetworkChange((online) => {
+      sync.setOnline(online)
+      if (online) outbox.kick()
+    }),
+  )
+  const retention = setInterval(() => settings.applyRetention(cache), retentionIntervalMs)
+  retention.unref()
+  // Opening only proves the header and schema are readable; the full check runs after the first paint.
+  const integrity = setTimeout(() => {
+    if (deps.closing() || cache.checkIntegrity()) return
+    logger.error('cache damaged; moving it aside and rebuilding from the server', { cachePath })
+    deps.replace(() => Cache.quarantine(cachePath))
+  }, deps.integrityCheckDelayMs ?? 10_000)
+  integrity.unref()
+  cleanups.push(
+    () => clearInterval(retention),
+    () => clearTimeout(integrity),
+  )
+  if (embedded) deps.embedded.watch(embedded, { offline: () => sync.setOnline(false), hooks: deps })
+  session.onChange((state) => {
+    events.emit('session.changed', state)
+    // The session ended on its own (refresh token revoked or expired): stop listening as that agent.
+    if (state.status === 'signed-out') sync.setWorkspaces([])
+  })
+
+  await session.ready
+  settings.applyRetention(cache)
+  if (session.state().status === 'signed-in') {
+    // Cache first: the inbox paints from what is cached while the network catches up.
+    sync.setWorkspaces(scope.workspaces.ids())
+    alerts.publishBadge(scope)
+    void refresh()
+  }
+  events.emit('session.changed', session.state())
+  return runtime
+}

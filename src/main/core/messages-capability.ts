@@ -1,0 +1,100 @@
+import { err, ok } from '../../shared/errors.ts'
+import type { Logger } from '../../shared/log.ts'
+import type { Cache } from '../cache/cache.ts'
+import { createOutbox, type Outbox } from '../outbox/outbox.ts'
+import type { SessionService } from '../session/session.ts'
+import { messageColumns, parseMessage } from '../sync/rows.ts'
+import type { MessageChange } from '../sync/sync.ts'
+import type { Access } from './access.ts'
+import type { Alerts } from './alerts-capability.ts'
+import type { InboxScope } from './backend-runtime.ts'
+import type { HandlersFor } from './dispatch.ts'
+import type { EventHub } from './event-hub.ts'
+
+/** The outbox of one runtime: it sends with the session's token, and every change of a send reaches the renderer. */
+export function openOutbox(
+  runtime: { cache: Cache; session: SessionService; relayUrl: string },
+  deps: { events: EventHub; logger: Logger },
+): Outbox {
+  const { cache, session, relayUrl } = runtime
+  return createOutbox({
+    cache,
+    relayUrl,
+    accessToken: () => session.accessToken(),
+    refreshSession: () => session.refresh(),
+    onMessage: (message) => deps.events.emit('message.upserted', message),
+    logger: deps.logger,
+  })
+}
+
+/** A message reached the cache through sync: the renderer gets it, and a new inbound SMS may notify. */
+export function announceSyncedMessage(
+  change: MessageChange,
+  scope: InboxScope,
+  deps: { events: EventHub; alerts: Alerts },
+): void {
+  if (change.outcome === 'deleted') return
+  deps.events.emit('message.upserted', change.message)
+  const news = change.outcome === 'inserted' && (change.source === 'live' || !change.initial)
+  if (news && change.message.direction === 'inbound') deps.alerts.inbound(change.message, scope)
+}
+
+/** A conversation's thread, and the agent's replies: sent through the outbox, retried on request. */
+export function messagesCapability(deps: {
+  access: Access
+  events: EventHub
+}): HandlersFor<'thread.load' | 'messages.send' | 'messages.retry'> {
+  const { access, events } = deps
+  return {
+    'thread.load': async ({ contactId, before, limit }) => {
+      const found = await access.conversationOf(contactId)
+      if (!found.ok) return found
+      const { cache, session } = found.value.runtime
+      const cached = cache.thread(contactId, before, limit)
+      // Older history than the cache keeps (retention) comes from the server, and is cached on the way.
+      if (
+        cached.hasMore ||
+        cached.messages.length >= limit ||
+        (before === null && cached.messages.length > 0)
+      ) {
+        return ok(cached)
+      }
+      const missing = limit - cached.messages.length
+      const oldest = cached.messages[0]?.createdAt ?? before
+      let query = session.client
+        .from('messages')
+        .select(messageColumns)
+        .eq('contact_id', contactId)
+        .order('created_at', { ascending: false })
+        .limit(missing + 1)
+      if (oldest) query = query.lt('created_at', oldest)
+      const { data, error } = await query
+      if (error) return ok(cached)
+      const rows = (data ?? []) as unknown[]
+      for (const row of rows.slice(0, missing)) {
+        const message = parseMessage(row)
+        if (message) cache.upsertMessage(message)
+      }
+      const merged = cache.thread(contactId, before, limit)
+      return ok({ messages: merged.messages, hasMore: merged.hasMore || rows.length > missing })
+    },
+    'messages.send': async ({ workspaceId, contactId, body }) => {
+      const auth = await access.memberOf(workspaceId)
+      if (!auth.ok) return auth
+      const { runtime, userId } = auth.value
+      const conversation = runtime.cache.getConversation(contactId)
+      if (!conversation || conversation.workspaceId !== workspaceId)
+        return err('not_found', 'This conversation is not in that workspace.')
+      const message = runtime.outbox.send({ workspaceId, contactId, body, userId })
+      events.emit('message.upserted', message)
+      return ok(message)
+    },
+    'messages.retry': async ({ messageId }) => {
+      const auth = await access.signedIn()
+      if (!auth.ok) return auth
+      const result = auth.value.runtime.outbox.retry(messageId)
+      if (result.ok) events.emit('message.upserted', result.value)
+      return result
+    },
+  }
+}
