@@ -1,19 +1,14 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { BackendSettings } from '../../shared/domain.ts'
-import type { Logger } from '../../shared/log.ts'
 import { Cache } from '../cache/cache.ts'
 import type { EmbeddedStack } from '../embedded-stack/launcher.ts'
 import type { Outbox } from '../outbox/outbox.ts'
-import type { Platform } from '../platform-interface.ts'
 import { createSessionService, type SessionService } from '../session/session.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
-import type { Alerts } from './alerts-capability.ts'
 import { announceSyncedConversation } from './conversations-capability.ts'
-import type { EmbeddedSupervisor } from './embedded-capability.ts'
-import type { EventHub } from './event-hub.ts'
+import type { AppCoreConfig, CoreServices } from './core-services.ts'
 import { announceSyncedMessage, openOutbox } from './messages-capability.ts'
-import type { SettingsStore } from './settings-capability.ts'
 import { createWorkspaceRoster, refreshWorkspaces, type WorkspaceRoster } from './workspaces-capability.ts'
 
 /** What the inbox reads: the cache and the workspaces it covers. */
@@ -40,18 +35,11 @@ export interface RuntimeHooks {
   report(problem: string): void
 }
 
-export interface BackendRuntimeDeps {
-  platform: Platform
-  logger: Logger
-  events: EventHub
-  settings: SettingsStore
-  alerts: Alerts
-  embedded: EmbeddedSupervisor
-  /** How far behind the cursor a backfill re-reads (commit order is not timestamp order). */
-  overlapMs?: number
-  /** When the full cache integrity check runs after start. */
-  integrityCheckDelayMs?: number
-}
+export type BackendRuntimeDeps = Pick<
+  CoreServices,
+  'platform' | 'logger' | 'events' | 'settings' | 'alerts' | 'embedded'
+> &
+  Pick<AppCoreConfig, 'overlapMs' | 'integrityCheckDelayMs'>
 
 const retentionIntervalMs = 6 * 3_600_000
 
@@ -121,7 +109,11 @@ export async function startBackendRuntime(
       await embedded?.stop()
     },
   }
-  const refresh = () => refreshWorkspaces(runtime, deps)
+  // Runs in the background; the runtime may be disposed under it (sign-out, another backend).
+  const refresh = () =>
+    refreshWorkspaces(runtime, deps).catch((error: unknown) =>
+      logger.warn('workspaces refresh failed', { error }),
+    )
 
   cleanups.push(
     platform.onResume(() => {

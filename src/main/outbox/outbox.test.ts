@@ -14,6 +14,7 @@ import type { SessionService } from '../session/session.ts'
 import { signedInSession } from '../../../test/support/signed-in-session.ts'
 import { until } from '../../../test/support/until.ts'
 import { nowTimestamp } from '../cache/time.ts'
+import { happenings, type Happenings } from '../../../test/support/happenings.ts'
 import { createOutbox, type Outbox } from './outbox.ts'
 
 const { logger } = createMemoryLogger('outbox-test')
@@ -61,13 +62,20 @@ async function flakyProxy(
   return state
 }
 
-/** A URL where nothing listens: every attempt fails like being offline. */
-async function deadUrl(): Promise<string> {
-  const server = createServer()
+/** A relay the network never reaches: each attempt is recorded, then its connection dropped. */
+async function unreachableRelay(): Promise<{ url: string; attempts: Happenings<string> }> {
+  const attempts = happenings<string>()
+  const server = createServer((request) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      request.socket.destroy()
+      attempts.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { body: string }).body)
+    })
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}`
+  servers.push(server)
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, attempts }
 }
 
 function outboxFor(cache: Cache, url: string, onMessage: (m: Message) => void = () => {}): Outbox {
@@ -140,7 +148,8 @@ describe('outbox', () => {
     const path = join(dir, 'restart.sqlite')
     const before = twilioSends().length
     const cache = Cache.open(path)
-    const offline = outboxFor(cache, await deadUrl())
+    const relay = await unreachableRelay()
+    const offline = outboxFor(cache, relay.url)
     const userId = session.userId()!
     const plan = [contactA, contactB, contactA, contactB, contactA].map((contact, i) => ({
       contact,
@@ -150,10 +159,18 @@ describe('outbox', () => {
       offline.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId }),
     )
     expect(sent.every((m) => m.status === 'queued')).toBe(true)
-    // Let it try (and fail) a few times before the "app quits".
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(cache.outboxSize()).toBe(5)
+    // A second attempt at each head means its first failure was handled and rescheduled, not lost.
+    const tries = (body: string) => relay.attempts.all.filter((attempt) => attempt === body).length
+    await relay.attempts.waitFor(
+      () => tries('restart test 0') >= 2 && tries('restart test 1') >= 2,
+      'two failed attempts at the head of each conversation',
+    )
     await offline.stop()
+    // Only each conversation's oldest message went out; the rest waited behind it.
+    expect(new Set(relay.attempts.all)).toEqual(new Set(['restart test 0', 'restart test 1']))
+    expect(cache.outboxSize()).toBe(5)
+    for (const m of sent) expect(cache.getMessage(m.id)?.status).toBe('queued')
+    expect(cache.outboxHeads().map((entry) => entry.attempts >= 1)).toEqual([true, true])
     cache.close()
 
     const reopened = Cache.open(path)

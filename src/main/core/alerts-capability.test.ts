@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ACME, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import {
+  coreAgainstStack,
+  customerTexts,
+  removeTestPlatforms,
+  value,
+} from '../../../test/support/core-harness.ts'
+import { alertsCapability } from './alerts-capability.ts'
+
+afterAll(removeTestPlatforms)
+
+describe('alerts capability: desktop notifications and the badge, against the local backend', () => {
+  let contact: TestContact
+  const core = coreAgainstStack({
+    capabilities: (services) => [alertsCapability(services)],
+    prepare: async (stack) => {
+      contact = await ensureContact(stack.service, ACME.workspaceId, '+15557060001', 'Core Tester')
+    },
+    signIn: 'ava@acme.test',
+  })
+
+  /** Resolves once the core has handled the SMS: the policy decides right after sending it on, in the same turn. */
+  const inbound = (body: string) => customerTexts(core, contact.phone_number, body)
+
+  it('notifies for an inbound SMS while the agent looks elsewhere, and the badge counts it', async () => {
+    const badgeBefore = core.platform.badges.all.at(-1)?.total ?? 0
+    const badges = core.platform.badges.mark()
+    await value(core.dispatch, 'view.report', { focused: false, openConversationId: null })
+    await inbound('Is the zebra-striped case back in stock?')
+    expect(core.platform.notifications.all).toEqual([
+      expect.objectContaining({
+        title: 'Core Tester · Acme Support',
+        body: 'Is the zebra-striped case back in stock?',
+        workspaceId: ACME.workspaceId,
+        contactId: contact.id,
+      }),
+    ])
+    await core.platform.badges.waitFor((badge) => badge.total === badgeBefore + 1, 'the badge to count it', {
+      since: badges,
+    })
+  })
+
+  it('stays quiet while the agent has that conversation open', async () => {
+    await value(core.dispatch, 'view.report', { focused: true, openConversationId: contact.id })
+    await inbound('Never mind, found it')
+    expect(core.platform.notifications.all).toHaveLength(1)
+  })
+
+  it('stays quiet for a workspace whose notifications the agent turned off', async () => {
+    await value(core.dispatch, 'view.report', { focused: false, openConversationId: null })
+    core.services.settings.replace({
+      ...core.services.settings.get(),
+      notifications: { [ACME.workspaceId]: { enabled: false, sound: false } },
+    })
+    await inbound('Anyone there?')
+    expect(core.platform.notifications.all).toHaveLength(1)
+  })
+
+  it('opens the conversation of a clicked notification', async () => {
+    const since = core.events.mark()
+    core.services.alerts.clicked({ workspaceId: ACME.workspaceId, contactId: contact.id })
+    expect(core.events.all.slice(since)).toEqual([
+      { event: 'navigation.open', payload: { workspaceId: ACME.workspaceId, contactId: contact.id } },
+    ])
+  })
+})
