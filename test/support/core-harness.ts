@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -142,36 +141,36 @@ export interface CoreFixture {
 }
 
 /**
- * For one describe block: a relay stack, core services running against it, and a
- * dispatcher for the capabilities under test, started before its tests and stopped
- * after them. `prepare` seeds the stack first; `signIn` signs that demo user in.
+ * For one describe block (`beforeAll(core.start)`, `afterAll(core.stop)`): a relay
+ * stack, core services running against it, and a dispatcher for the capabilities
+ * under test. `prepare` seeds the stack first; `signIn` signs that demo user in.
  */
 export function coreAgainstStack(options: {
   capabilities: (services: CoreServices) => Partial<Handlers>[]
   prepare?: (stack: RelayStack) => Promise<void>
   signIn?: string
-}): CoreFixture {
+}): CoreFixture & { start(): Promise<void>; stop(): Promise<void> } {
   let fixture: CoreFixture | null = null
   const current = (): CoreFixture => {
-    if (!fixture) throw new Error('the core fixture is used outside its describe block')
+    if (!fixture) throw new Error('the core fixture is used before start() or after stop()')
     return fixture
   }
-  beforeAll(async () => {
-    const stack = await startRelayStack()
-    await options.prepare?.(stack)
-    const platform = testPlatform()
-    const services = createCoreServices(platform, { backend: backendOf(stack), logger: fixtureLogger })
-    const events = recordEvents(services.events)
-    const dispatch = dispatcherFor(services, ...options.capabilities(services))
-    fixture = { stack, platform, services, dispatch, events }
-    if (options.signIn) await signedInRuntime(services, options.signIn)
-  })
-  afterAll(async () => {
-    await fixture?.services.runtime.dispose()
-    await fixture?.stack.stop()
-    fixture = null
-  })
   return {
+    async start() {
+      const stack = await startRelayStack()
+      await options.prepare?.(stack)
+      const platform = testPlatform()
+      const services = createCoreServices(platform, { backend: backendOf(stack), logger: fixtureLogger })
+      const events = recordEvents(services.events)
+      const dispatch = dispatcherFor(services, ...options.capabilities(services))
+      fixture = { stack, platform, services, dispatch, events }
+      if (options.signIn) await signedInRuntime(services, options.signIn)
+    },
+    async stop() {
+      await fixture?.services.runtime.dispose()
+      await fixture?.stack.stop()
+      fixture = null
+    },
     get stack() {
       return current().stack
     },

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACME, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import {
   coreAgainstStack,
@@ -19,6 +19,8 @@ describe('alerts capability: desktop notifications and the badge, against the lo
     },
     signIn: 'ava@acme.test',
   })
+  beforeAll(core.start)
+  afterAll(core.stop)
 
   /** Resolves once the core has handled the SMS: the policy decides right after sending it on, in the same turn. */
   const inbound = (body: string) => customerTexts(core, contact.phone_number, body)

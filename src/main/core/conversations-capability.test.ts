@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import type { Conversation } from '../../shared/domain.ts'
 import {
@@ -22,6 +22,8 @@ describe('conversations capability against the local backend', () => {
       contact = await ensureContact(stack.service, ACME.workspaceId, '+15557030001', 'Core Tester')
     },
   })
+  beforeAll(core.start)
+  afterAll(core.stop)
 
   const serverUnread = async () => {
     const { data } = await core.stack.service

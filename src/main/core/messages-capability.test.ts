@@ -49,6 +49,8 @@ describe('messages capability against the local backend, relay and Twilio double
     },
     signIn: 'ava@acme.test',
   })
+  beforeAll(core.start)
+  afterAll(core.stop)
 
   beforeAll(async () => {
     runtime = (await core.services.runtime.current())!

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACME } from '../../../relay/demo-accounts.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import type { Badge, SessionState, Workspace } from '../../shared/domain.ts'
@@ -18,6 +18,8 @@ afterAll(removeTestPlatforms)
 
 describe('session capability against the local backend', () => {
   const core = coreAgainstStack({ capabilities: (services) => [sessionCapability(services)] })
+  beforeAll(core.start)
+  afterAll(core.stop)
 
   it('starts signed out, offline, and refuses a wrong password', async () => {
     expect(await value(core.dispatch, 'session.get', {})).toEqual({ status: 'signed-out', reason: null })

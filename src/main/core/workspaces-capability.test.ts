@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACME, GLOBEX, USERS } from '../../../relay/demo-accounts.ts'
 import type { Workspace } from '../../shared/domain.ts'
 import {
@@ -14,6 +14,8 @@ afterAll(removeTestPlatforms)
 
 describe('workspaces capability against the local backend', () => {
   const core = coreAgainstStack({ capabilities: (services) => [workspacesCapability(services)] })
+  beforeAll(core.start)
+  afterAll(core.stop)
 
   const names = (workspaces: readonly Workspace[]) => workspaces.map((w) => w.name)
 
