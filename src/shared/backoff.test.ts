@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from './backoff.ts'
+import { backoffDelay, LONGEST_TIMER_MS } from './backoff.ts'
 
 const lowest = () => 0
 const highest = () => 1
@@ -22,5 +22,11 @@ describe('backoffDelay', () => {
     for (const attempt of [6, 7, 50, 5000])
       expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 30_000, random: highest })).toBe(30_000)
     expect(backoffDelay(5000, { baseMs: 1000, maxMs: 30_000, random: lowest })).toBe(15_000)
+  })
+
+  it('stays a number a timer can wait, with a zero base or no cap', () => {
+    expect(backoffDelay(5000, { baseMs: 0, maxMs: Infinity, random: highest })).toBe(0)
+    expect(backoffDelay(5000, { baseMs: 1000, maxMs: Infinity, random: highest })).toBe(LONGEST_TIMER_MS)
+    expect(backoffDelay(0, { baseMs: 100, maxMs: Infinity, random: highest })).toBe(100)
   })
 })

@@ -13,8 +13,14 @@ export interface BackoffOptions {
   random: () => number
 }
 
+/** setTimeout fires at once for anything longer (Node warns, browsers wrap around). */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1
+
 export function backoffDelay(attempt: number, { baseMs, maxMs, random }: BackoffOptions): number {
-  // 2 ** n is Infinity for a very large n, and min() then yields maxMs: no overflow to guard.
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1))
+  // Thirty doublings already exceed any timer; stopping there keeps a zero base at zero
+  // (0 × Infinity would be NaN) and an uncapped loop from waiting "forever", which a
+  // timer would turn into no wait at all.
+  const doublings = Math.min(Math.max(attempt - 1, 0), 30)
+  const ceiling = Math.min(maxMs, baseMs * 2 ** doublings, LONGEST_TIMER_MS)
   return ceiling / 2 + random() * (ceiling / 2)
 }
