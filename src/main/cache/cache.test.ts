@@ -357,6 +357,35 @@ describe('cache', () => {
     reopened.close()
   })
 
+  it('outbox: a send answered after its entry was dropped (sign-out) does not bring its message back', () => {
+    const cache = Cache.open(tempPath())
+    const send = message(conversation(), { direction: 'outbound', status: 'queued', createdBy: randomUUID() })
+    cache.enqueue(send, { retry: false })
+    cache.clear()
+    cache.completeOutbox(send.id, { ...send, status: 'pending' })
+    expect(cache.getMessage(send.id)).toBeNull()
+    cache.close()
+  })
+
+  it('wipe deletes the database files, moved-aside copies included, and leaves an empty working cache', () => {
+    const path = tempPath()
+    const marker = `secret${randomUUID().slice(0, 8)}`
+    const cache = Cache.open(path)
+    const c = conversation()
+    cache.upsertConversation(c)
+    cache.upsertMessage(message(c, { content: `the ${marker} text` }))
+    writeFileSync(`${path}.corrupt-1`, marker)
+    const dir = join(path, '..')
+    const holding = () => readdirSync(dir).filter((name) => readFileSync(join(dir, name)).includes(marker))
+    expect(holding().length).toBeGreaterThan(1)
+    cache.wipe()
+    expect(holding()).toEqual([])
+    expect(readdirSync(dir).filter((name) => name.includes('corrupt'))).toEqual([])
+    cache.upsertConversation(c)
+    expect(cache.getConversation(c.id)?.id).toBe(c.id)
+    cache.close()
+  })
+
   it('sync cursors only move forward', () => {
     const cache = Cache.open(tempPath())
     cache.advanceSync(WS, { messagesCursor: '2026-11-02T00:00:00.000000Z' })

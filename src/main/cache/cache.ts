@@ -1,6 +1,6 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
-import { existsSync, mkdirSync, renameSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { z } from 'zod'
 import {
   conversationView,
@@ -158,6 +158,9 @@ function wordPrefixRanges(text: string, query: string): [number, number][] {
   return ranges.sort((a, b) => a[0] - b[0])
 }
 
+/** The database file and the files SQLite keeps beside it (WAL mode, or a rollback journal). */
+const sqliteSidecars = ['', '-wal', '-shm', '-journal']
+
 const corruptionPattern = /not a database|malformed|corrupt|file is encrypted|disk image/i
 
 export function isCorruptionError(error: unknown): boolean {
@@ -168,7 +171,7 @@ export class Cache {
   readonly path: string
   /** Where a corrupt cache file was moved before this one was rebuilt, if that happened. */
   readonly recoveredFrom: string | null
-  private readonly db: DatabaseSync
+  private db: DatabaseSync
   private readonly now: () => number
   private readonly statements = new Map<string, StatementSync>()
 
@@ -200,14 +203,40 @@ export class Cache {
   /** Moves a (closed) damaged cache file and its WAL aside, keeping it for diagnosis; returns where. */
   static quarantine(path: string, at: number = Date.now()): string {
     const aside = `${path}.corrupt-${at}`
-    for (const suffix of ['', '-wal', '-shm']) {
+    for (const suffix of sqliteSidecars) {
       if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix)
     }
     return aside
   }
 
+  /** Deletes the cache at `path` with every file SQLite keeps beside it, and any copy moved aside as damaged. */
+  static remove(path: string): void {
+    if (path === ':memory:') return
+    for (const suffix of sqliteSidecars) rmSync(path + suffix, { force: true })
+    const dir = dirname(path)
+    if (!existsSync(dir)) return
+    const quarantined = `${basename(path)}.corrupt-`
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(quarantined)) rmSync(join(dir, name), { force: true })
+    }
+  }
+
   close(): void {
     if (this.db.isOpen) this.db.close()
+  }
+
+  /**
+   * Sign-out: deleted rows stay readable in freed pages and in the WAL, so the files
+   * go and an empty cache takes their place. The checkpoint first empties the WAL,
+   * in case a file cannot be deleted (another process holding it open on Windows).
+   */
+  wipe(): void {
+    this.clear()
+    this.db.exec('pragma wal_checkpoint(truncate)')
+    this.statements.clear()
+    this.close()
+    Cache.remove(this.path)
+    this.db = openDatabase(this.path)
   }
 
   /** A full consistency check, slower than opening: run it after the first paint. */
@@ -522,11 +551,15 @@ export class Cache {
     this.stmt('update outbox set next_attempt_at = 0').run()
   }
 
-  /** The relay answered for this message: its row replaces the local one and the entry is done. */
+  /**
+   * The relay answered for this message: its row replaces the local one and the entry
+   * is done. An entry no longer there was dropped (sign-out, a workspace left) while
+   * the send was in flight, and its message must not come back.
+   */
   completeOutbox(messageId: string, message: Message): void {
     this.transaction(() => {
-      this.stmt('delete from outbox where message_id = ?').run(messageId)
-      this.writeMessage(message)
+      const { changes } = this.stmt('delete from outbox where message_id = ?').run(messageId)
+      if (Number(changes) > 0) this.writeMessage(message)
     })
   }
 

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 import type { BackendSettings } from '../../shared/domain.ts'
 import { Cache } from '../cache/cache.ts'
 import type { EmbeddedStack } from '../embedded-stack/launcher.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import { createSessionService, type SessionService } from '../session/session.ts'
+import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
 import { announceSyncedConversation } from './conversations-capability.ts'
 import type { AppCoreConfig, CoreServices } from './core-services.ts'
@@ -23,6 +22,8 @@ export interface BackendRuntime extends InboxScope {
   session: SessionService
   sync: SyncService
   outbox: Outbox
+  /** Where this agent's cache and session live, for sign-out to wipe. */
+  files: AgentFiles
   dispose(): Promise<void>
 }
 
@@ -42,12 +43,6 @@ export type BackendRuntimeDeps = Pick<
   Pick<AppCoreConfig, 'overlapMs' | 'integrityCheckDelayMs'>
 
 const retentionIntervalMs = 6 * 3_600_000
-
-/** Each backend keeps its own cache and session file, so switching back finds them again. */
-const storageKey = (backend: BackendSettings) =>
-  backend.mode === 'embedded'
-    ? 'embedded'
-    : createHash('sha256').update(backend.supabaseUrl).digest('hex').slice(0, 16)
 
 export async function startBackendRuntime(
   backend: BackendSettings,
@@ -71,14 +66,15 @@ export async function startBackendRuntime(
     }
   }
   if (target.mode !== 'custom') return null
-  const key = storageKey(backend)
-  const cachePath = join(platform.userDataDir, 'cache', `${key}.sqlite`)
+  const files = agentFiles(platform.userDataDir, backend)
+  finishInterruptedSignOut(files, logger)
+  const cachePath = files.cache
   const cache = Cache.open(cachePath, { logger })
   if (cache.recoveredFrom) logger.warn('the cache was rebuilt', { movedTo: cache.recoveredFrom })
   const session = createSessionService({
     supabaseUrl: target.supabaseUrl,
     anonKey: target.anonKey,
-    storageFile: join(platform.userDataDir, 'session', `${key}.bin`),
+    storageFile: files.session,
     secrets: platform.secretStore,
     logger,
   })
@@ -100,6 +96,7 @@ export async function startBackendRuntime(
     session,
     sync,
     outbox,
+    files,
     async dispose() {
       for (const cleanup of cleanups) cleanup()
       await outbox.stop()

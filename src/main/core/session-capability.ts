@@ -1,4 +1,5 @@
 import { ok } from '../../shared/errors.ts'
+import { beginSignOut, endSignOut } from '../session/sign-out-wipe.ts'
 import type { Access } from './access.ts'
 import type { HandlersFor } from './dispatch.ts'
 import type { RuntimeSlot } from './runtime-slot.ts'
@@ -26,10 +27,13 @@ export function sessionCapability(
     'session.signOut': async () => {
       const current = await runtime.current()
       if (!current) return ok({ status: 'signed-out', reason: runtime.problem() })
+      // From here on a sign-out cut short is finished on the next start.
+      beginSignOut(current.files)
       current.sync.setWorkspaces([])
       const state = await current.session.signOut()
-      // What the agent could see leaves with them: the next agent starts from an empty cache.
-      current.cache.clear()
+      // What the agent could see leaves with them, off the disk too: the next agent starts from an empty cache.
+      current.cache.wipe()
+      endSignOut(current.files)
       current.workspaces.set([])
       alerts.resetBadge()
       alerts.publishBadge(current)

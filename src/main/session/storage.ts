@@ -19,6 +19,11 @@ export interface SessionStorage extends SupportedStorage {
 export const NO_KEY_STORE_WARNING =
   'This computer has no secure key store (on Linux: no keyring such as GNOME Keyring or KWallet), so your sign-in is kept in memory only and you will need to sign in again after restarting the app.'
 
+/** Deletes a stored session, with the temporary copy a write cut short by a crash leaves (it holds the session too). */
+export function removeStoredSession(file: string): void {
+  for (const path of [file, `${file}.tmp`]) rmSync(path, { force: true })
+}
+
 export function createSessionStorage(file: string, secrets: SecretStore, logger?: Logger): SessionStorage {
   const encrypted = secrets.isAvailable()
   let warning: string | null = encrypted ? null : NO_KEY_STORE_WARNING
@@ -64,7 +69,7 @@ export function createSessionStorage(file: string, secrets: SecretStore, logger?
     },
     clear: () => {
       items = {}
-      rmSync(file, { force: true })
+      removeStoredSession(file)
     },
   }
 }
