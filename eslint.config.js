@@ -247,8 +247,8 @@ const boundaries = [
     ['scripts/**'],
     {
       row: 'scripts/',
-      why: "Developer scripts start the app or the browser shell and run tools; audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder.",
-      folders: ['scripts', 'src/main/browser-shell', 'playwright.config.ts'],
+      why: "Developer scripts start the app or the browser shell and run tools; stack.ts composes the local backend and the relay beside it (neither may import the other); audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder.",
+      folders: ['scripts', 'src/main/browser-shell', 'playwright.config.ts', 'local-backend', 'relay', 'logging'],
       packages: ['@playwright/test', 'got', 'zod'],
       node: true,
       uncheckedSpecifiers: true,

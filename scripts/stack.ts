@@ -1,11 +1,16 @@
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { startLocalBackend } from '../local-backend/index.ts'
+import { startTwilioDouble } from '../local-backend/twilio/double.ts'
 import { openCliLog } from '../logging/app-log.ts'
-import { startLocalBackend } from './index.ts'
+import { mountRelay } from '../relay/embedded.ts'
 
 /**
- * `npm run stack`: the embedded backend alone on 127.0.0.1:54321 with the demo
- * seed and a persistent data directory, for running the app or a script against it.
+ * `npm run stack`: the embedded backend on 127.0.0.1:54321 with the demo seed and a
+ * persistent data directory, and, as in the app's embedded stack, the relay mounted
+ * at /functions/v1/sms-relay sending through the Twilio double, for running the app
+ * or a script (`npm run sms:inbound`) against it. It composes the local backend and
+ * the relay here because neither may import the other.
  */
 const usage = 'usage: npm run stack -- [--port 54321] [--data-dir .local-data]'
 
@@ -33,6 +38,15 @@ const { port, dataDir } = options()
 const log = await openCliLog('local-backend', join(dataDir, 'logs'))
 const { logger } = log
 const backend = await startLocalBackend({ port, dataDir, seed: true, logger })
+// The double knows every seeded workspace's Twilio account, so the relay's sends and signatures check out.
+const accounts = await backend.db.query<{ account_sid: string; auth_token: string }>(
+  'select account_sid, auth_token from public.workspace_twilio_config',
+)
+const double = await startTwilioDouble({
+  accounts: accounts.rows.map((row) => ({ sid: row.account_sid, authToken: row.auth_token })),
+  logger: logger.child({ part: 'twilio-double' }),
+})
+const relay = mountRelay(backend, { twilioApiBaseUrl: double.url, logger: logger.child({ part: 'relay' }) })
 
 console.log(`
 Local Supabase-compatible backend is running.
@@ -41,6 +55,8 @@ Local Supabase-compatible backend is running.
   REST              ${backend.url}/rest/v1
   Auth              ${backend.url}/auth/v1
   Realtime          ${backend.url.replace('http', 'ws')}/realtime/v1/websocket
+  SMS relay         ${relay.relayUrl}
+  Twilio double     ${double.url}
   Data directory    ${dataDir}
   Logs              ${log.dir ?? 'JSON lines on stdout'}
 
@@ -62,6 +78,8 @@ async function shutdown(signal: string) {
   stopping = true
   logger.info('stopping', { signal })
   try {
+    await relay.sweeper.stop()
+    await double.stop()
     await backend.stop()
     process.exit(0)
   } catch (error) {
