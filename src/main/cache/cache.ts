@@ -518,10 +518,28 @@ export class Cache {
   enqueue(message: Message, options: { retry: boolean }): void {
     this.transaction(() => {
       this.writeMessage(message)
+      this.leadConversation(message)
       this.stmt(
         `insert into outbox (message_id, workspace_id, contact_id, body, retry) values (?, ?, ?, ?, ?)
          on conflict (message_id) do update set retry = excluded.retry, attempts = 0, next_attempt_at = 0`,
       ).run(message.id, message.workspaceId, message.contactId, message.content, options.retry ? 1 : 0)
+    })
+  }
+
+  /**
+   * A reply leads its conversation's row at once, as the server's trigger
+   * (bump_conversation) will make it once the relay has the message: the latest
+   * activity and its first 140 characters, whitespace collapsed. The contact's
+   * updated_at is left alone, so the server's row still replaces this one.
+   */
+  private leadConversation(message: Message): void {
+    this.stmt(
+      `update contacts set last_message_at = $at, last_message_preview = $preview
+        where id = $id and (last_message_at is null or last_message_at <= $at)`,
+    ).run({
+      id: message.contactId,
+      at: message.createdAt,
+      preview: message.content.replace(/\s+/g, ' ').slice(0, 140),
     })
   }
 

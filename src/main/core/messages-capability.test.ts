@@ -172,4 +172,21 @@ describe('messages capability against the local backend, relay and Twilio double
       error: { kind: 'not_found', message: 'No such sent message.' },
     })
   })
+
+  it('puts a queued reply in its conversation row’s preview at once', async () => {
+    const since = core.events.mark()
+    const body = 'Queued   reply,\nstill offline'
+    // The outbox is stopped, as when the relay cannot be reached: the reply stays queued.
+    await runtime.outbox.stop()
+    const queued = await send(contact.id, body)
+    expect(queued.status).toBe('queued')
+    const row = await core.events.waitForEvent(
+      'conversation.upserted',
+      (c) => c.id === contact.id && c.lastMessagePreview === 'Queued reply, still offline',
+      'the row to show the queued reply',
+      { since },
+    )
+    expect(row.lastMessageAt).toBe(queued.createdAt)
+    expect(runtime.cache.getConversation(contact.id)?.lastMessagePreview).toBe('Queued reply, still offline')
+  })
 })

@@ -87,6 +87,9 @@ export function messagesCapability(deps: {
         return err('not_found', 'This conversation is not in that workspace.')
       const message = runtime.outbox.send({ workspaceId, contactId, body, userId })
       events.emit('message.upserted', message)
+      // The queued reply is now the row's preview: the inbox shows it before the relay has it.
+      const led = runtime.cache.getConversation(contactId)
+      if (led) events.emit('conversation.upserted', led)
       return ok(message)
     },
     'messages.retry': async ({ messageId }) => {
