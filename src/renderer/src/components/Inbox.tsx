@@ -22,10 +22,22 @@ function moveCursor(step: number) {
   setCursor(ids[next]!)
 }
 
+/**
+ * The conversation a shortcut acts on: the one the thread shows, else the list's
+ * cursor row. Never one no longer on screen: an open conversation of another
+ * workspace (the thread shows none), or a cursor row the list no longer holds.
+ */
+function shortcutTarget(): string | null {
+  const { openId, cursorId, byId } = useConversations.getState()
+  const activeId = useWorkspaces.getState().activeId
+  if (openId && byId[openId]?.workspaceId === activeId) return openId
+  if (cursorId && useUi.getState().visibleIds.includes(cursorId)) return cursorId
+  return null
+}
+
 function setStatusOfSelected(status: ConversationStatus) {
-  const { openId, cursorId, setStatus } = useConversations.getState()
-  const id = openId ?? cursorId
-  if (id) void setStatus(id, status)
+  const id = shortcutTarget()
+  if (id) void useConversations.getState().setStatus(id, status)
 }
 
 /** The app-wide shortcuts; text fields keep their own keys except the global ones. */
@@ -75,7 +87,7 @@ function useShortcuts() {
           setStatusOfSelected('Open')
           break
         case 'u': {
-          const id = conversations.openId ?? conversations.cursorId
+          const id = shortcutTarget()
           if (id) void conversations.markUnread(id)
           break
         }
