@@ -139,10 +139,10 @@ const boundaries = [
     ['test/support/**'],
     {
       row: 'test/support',
-      why: 'Test support starts the real stack (local backend, Twilio double, relay) and signed-in services for the tests of several folders.',
+      why: 'Test support starts the real stack (local backend, Twilio double, relay) and signed-in services for the tests of several folders, and speaks to the browser shell as a tab does (ws).',
       folders: ['test/support', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging'],
       except: ['src/main/electron'],
-      packages: ['@supabase/supabase-js'],
+      packages: ['@supabase/supabase-js', 'ws'],
       node: true,
     },
   ],

@@ -56,12 +56,34 @@ function listen(
 
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createStdoutLogger('local-backend')
-  const db = await openDatabase({
-    dataDir: options.dataDir,
-    seed: options.seed ?? false,
-    supabaseDir: options.supabaseDir,
-    snapshotDir: options.snapshotDir,
-  })
+  // The port is bound before the database opens: a taken port fails at once, and the
+  // API answers 503 "starting" until it is ready rather than refusing connections.
+  const ready: { api?: Hono } = {}
+  const app = {
+    fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
+      ready.api?.fetch(request, env) ?? new Response('starting', { status: 503 }),
+  }
+  const server = await listen(app, options.port ?? 54321)
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 54321)
+  const url = `http://127.0.0.1:${port}`
+  let db: PGlite
+  try {
+    db = await openDatabase({
+      dataDir: options.dataDir,
+      seed: options.seed ?? false,
+      supabaseDir: options.supabaseDir,
+      snapshotDir: options.snapshotDir,
+    })
+  } catch (error) {
+    await closeServer()
+    throw error
+  }
   let realtime: Awaited<ReturnType<typeof createRealtimeServer>> | undefined
   try {
     const catalog = await loadCatalog(db)
@@ -69,16 +91,6 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     realtime = await createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })
     const websockets = realtime
     const functions = new Map<string, FunctionHandler>()
-    // The API needs its own URL (the JWT issuer), known only once the port is bound.
-    const ready: { api?: Hono } = {}
-    const app = {
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
-        ready.api?.fetch(request, env) ?? new Response('starting', { status: 503 }),
-    }
-    const server = await listen(app, options.port ?? 54321)
-    const address = server.address()
-    const port = typeof address === 'object' && address ? address.port : (options.port ?? 54321)
-    const url = `http://127.0.0.1:${port}`
     ready.api = createApiApp({
       db,
       catalog,
@@ -111,10 +123,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       stop() {
         stopping ??= (async () => {
           await websockets.close()
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve())
-            server.closeAllConnections()
-          })
+          await closeServer()
           await db.close()
           logger.info('local backend stopped', { url })
         })()
@@ -123,6 +132,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     }
   } catch (error) {
     await realtime?.close()
+    await closeServer()
     await db.close()
     throw error
   }

@@ -85,6 +85,19 @@ export const connectionStateSchema = z.object({
 })
 export type ConnectionState = z.infer<typeof connectionStateSchema>
 
+/**
+ * The embedded server's child process as the app supervises it: restarted on the
+ * same port and data after a crash, `stopped` after the crash limit or a failed
+ * start, with what to tell the agent. `none` when the app runs against another backend.
+ */
+export const embeddedServerStateSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('none') }),
+  z.object({ status: z.literal('running') }),
+  z.object({ status: z.literal('restarting') }),
+  z.object({ status: z.literal('stopped'), problem: z.string() }),
+])
+export type EmbeddedServerState = z.infer<typeof embeddedServerStateSchema>
+
 export const sessionStateSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('signed-out'),

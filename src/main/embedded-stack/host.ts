@@ -17,7 +17,7 @@ import { parentMessageSchema, type HostMessage } from './host-messages.ts'
  */
 const logger = createStdoutLogger('embedded-stack')
 const dataDir = process.env.EMBEDDED_DATA_DIR
-const preferredPort = Number(process.env.EMBEDDED_PORT ?? 54321)
+const port = Number(process.env.EMBEDDED_PORT ?? 54321)
 // A packaged app has no repository around its bundle: the Electron layer passes the
 // migrations it ships as resources, and the snapshot cache goes beside the data.
 const supabaseDir = process.env.EMBEDDED_SUPABASE_DIR || undefined
@@ -39,21 +39,7 @@ async function start(): Promise<{
   sweeper: Sweeper
 }> {
   if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
-  let backend: LocalBackend
-  try {
-    backend = await startLocalBackend({
-      port: preferredPort,
-      dataDir,
-      supabaseDir,
-      snapshotDir,
-      seed: true,
-      logger,
-    })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
-    logger.warn('preferred port taken, using a free one', { port: preferredPort })
-    backend = await startLocalBackend({ port: 0, dataDir, supabaseDir, snapshotDir, seed: true, logger })
-  }
+  const backend = await startLocalBackend({ port, dataDir, supabaseDir, snapshotDir, seed: true, logger })
   const accounts = await backend.db.query<TwilioAccountRow>(
     'select workspace_id, account_sid, auth_token from public.workspace_twilio_config',
   )
@@ -125,7 +111,17 @@ try {
   reply({ type: 'ready', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl })
   logger.info('embedded stack ready', { url: backend.url, relayUrl })
 } catch (error) {
-  logger.error('embedded stack failed to start', { error })
-  reply({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
-  process.exit(1)
+  // A taken port is the person's to settle (the app names the port and how to pick
+  // another); it is not a fault of this process, so it is no error here.
+  const portInUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? port : null
+  if (portInUse === null) logger.error('embedded stack failed to start', { error })
+  else logger.warn('embedded stack port in use', { port })
+  const failed: HostMessage = {
+    type: 'failed',
+    message: error instanceof Error ? error.message : String(error),
+    portInUse,
+  }
+  // Exit only once the parent has the reason: an exit right after send() can drop it.
+  if (process.send) process.send(failed, () => process.exit(1))
+  else process.exit(1)
 }

@@ -13,9 +13,11 @@ export interface EmbeddedStack {
   supabaseUrl: string
   anonKey: string
   relayUrl: string
+  /** The port the backend listens on (the one asked for, or the free one found for port 0). */
+  port: number
   simulateInbound(input: { workspaceId: string; from: string; body: string }): Promise<Result<null>>
   /** Called once if the child exits without being asked to. */
-  onExit(listener: (code: number | null) => void): void
+  onExit(listener: (exit: { code: number | null; signal: NodeJS.Signals | null }) => void): void
   stop(): Promise<void>
 }
 
@@ -24,9 +26,19 @@ export interface LaunchOptions {
   hostModule: string
   dataDir: string
   logger: Logger
-  /** The port to try first; taken, the host falls back to a free one. */
+  /** The port to listen on, never another (0: any free one). Default 54321, as `supabase start`. */
   port?: number
   startTimeoutMs?: number
+}
+
+/** Why the child did not become ready; `portInUse` names the port that was taken. */
+export class EmbeddedStartError extends Error {
+  readonly portInUse: number | null
+  constructor(message: string, portInUse: number | null = null) {
+    super(message)
+    this.name = 'EmbeddedStartError'
+    this.portInUse = portInUse
+  }
 }
 
 export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
@@ -55,13 +67,14 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
 
   let nextId = 1
   const pending = new Map<number, (result: Result<null>) => void>()
-  const exitListeners: ((code: number | null) => void)[] = []
+  const exitListeners: ((exit: { code: number | null; signal: NodeJS.Signals | null }) => void)[] = []
+  let ready = false
   let stopping = false
 
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
-      child.kill()
-      reject(new Error('The embedded server did not start in time.'))
+      child.kill('SIGKILL')
+      reject(new EmbeddedStartError('The embedded server did not start in time.'))
     }, options.startTimeoutMs ?? 60_000)
 
     child.on('message', (raw) => {
@@ -73,7 +86,12 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       const message = parsed.data
       if (message.type === 'failed') {
         clearTimeout(timeout)
-        reject(new Error(`The embedded server could not start: ${message.message}`))
+        reject(
+          new EmbeddedStartError(
+            `The embedded server could not start: ${message.message}`,
+            message.portInUse,
+          ),
+        )
       } else if (message.type === 'result') {
         pending.get(message.id)?.(
           message.error ? { ok: false, error: message.error } : { ok: true, value: null },
@@ -81,6 +99,7 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
         pending.delete(message.id)
       } else {
         clearTimeout(timeout)
+        ready = true
         logger.info('embedded stack ready', {
           lifecycle: 'backend.ready' satisfies LifecycleEvent,
           url: message.supabaseUrl,
@@ -94,15 +113,18 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       for (const settle of pending.values())
         settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
       pending.clear()
-      if (!stopping) {
-        logger.error('embedded stack exited', {
-          lifecycle: 'backend.crashed' satisfies LifecycleEvent,
-          code,
-          signal,
-        })
-        for (const listener of exitListeners) listener(code)
-        reject(new Error(`The embedded server exited (code ${code}).`))
+      // Before `ready` the start promise carries the failure; only a running server can crash.
+      if (!ready) {
+        reject(new EmbeddedStartError(`The embedded server exited while starting (code ${code}).`))
+        return
       }
+      if (stopping) return
+      logger.error('embedded stack exited', {
+        lifecycle: 'backend.crashed' satisfies LifecycleEvent,
+        code,
+        signal,
+      })
+      for (const listener of exitListeners) listener({ code, signal })
     })
   })
 
@@ -117,6 +139,7 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       supabaseUrl,
       anonKey,
       relayUrl,
+      port: Number(new URL(supabaseUrl).port),
       simulateInbound(input) {
         const id = nextId++
         return new Promise((resolve) => {

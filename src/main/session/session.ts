@@ -25,6 +25,13 @@ export interface SessionOptions {
   logger: Logger
 }
 
+/**
+ * A frozen server keeps its sockets open, so only an unanswered heartbeat reveals it:
+ * at this interval the agent sees "Reconnecting" within two beats (realtime-js's
+ * default of 25 s left a frozen backend "Live" for most of a minute).
+ */
+const heartbeatIntervalMs = 2_000
+
 export interface SessionService {
   readonly client: SupabaseClient
   /** Resolves once a stored session has been restored (or found missing). */
@@ -52,6 +59,7 @@ export function createSessionService(options: SessionOptions): SessionService {
       autoRefreshToken: true,
       detectSessionInUrl: false,
     },
+    realtime: { heartbeatIntervalMs },
   })
   let session: Session | null = null
   let signOutReason: string | null = storage.warning
