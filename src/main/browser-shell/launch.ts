@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log.ts'
 import type { Platform } from '../platform-interface.ts'
 import { createBrowserPlatform } from './node-host-platform.ts'
 import { startShellServer, type ShellServer } from './server.ts'
+import { openShellSessions } from './shell-sessions.ts'
 
 /** The main-process services as the host sees them (what `createAppCore` returns). */
 export interface AppCore {
@@ -51,6 +52,7 @@ export async function launchBrowserShell(options: LaunchOptions): Promise<Browse
         },
       },
       rendererDir: options.rendererDir,
+      sessions: openShellSessions(join(options.userDataDir, 'browser-shell-sessions.json'), options.logger),
       logger: options.logger,
       ...(options.port === undefined ? {} : { port: options.port }),
     })

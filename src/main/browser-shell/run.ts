@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { openAppLog } from '../../../logging/app-log.ts'
+import { choosePort, parsePort, portInUseMessage } from '../../shared/ports.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { launchBrowserShell, rendererNeedsBuild } from './launch.ts'
 import { openInSystemBrowser } from './open-browser.ts'
@@ -9,7 +10,10 @@ import { openInSystemBrowser } from './open-browser.ts'
 const root = resolve(import.meta.dirname, '../../..')
 
 export interface RunOptions {
-  port?: number | undefined
+  /** The page's port as typed (--port); else SMS_INBOX_PORT, else the fixed default. */
+  port?: string | undefined
+  /** The embedded backend's port as typed (--backend-port); else the core reads SMS_INBOX_BACKEND_PORT. */
+  backendPort?: string | undefined
   dataDir?: string | undefined
   open?: boolean
 }
@@ -20,19 +24,15 @@ export interface RunOptions {
  * is in the data folder's logs/.
  */
 export async function runBrowserShell(options: RunOptions): Promise<void> {
-  const fail = (message: string): never => {
+  const fail = (message: string, code = 1): never => {
     console.error(message)
-    process.exit(1)
+    process.exit(code)
   }
-  if (rendererNeedsBuild(root)) {
-    console.log('Building the app (first run, or the sources changed)…')
-    const build = spawnSync(resolve(root, 'node_modules/.bin/electron-vite'), ['build'], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    })
-    if (build.status !== 0 || rendererNeedsBuild(root))
-      fail('The app could not be built; the errors are above.')
-  }
+  const port = choosePort('shell', options.port, process.env)
+  if (!port.ok) return fail(port.error.message, 2)
+  const backendPort =
+    options.backendPort === undefined ? undefined : parsePort(options.backendPort, '--backend-port')
+  if (backendPort && !backendPort.ok) return fail(backendPort.error.message, 2)
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version
   const userDataDir = resolve(options.dataDir ?? join(root, '.local-data/browser-shell'))
@@ -45,20 +45,35 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
   let shell
   try {
     shell = await launchBrowserShell({
-      createCore: (platform) => createAppCore(platform, { logger }),
+      createCore: (platform) =>
+        createAppCore(platform, { logger, ...(backendPort ? { embeddedPort: backendPort.value } : {}) }),
       userDataDir,
       appVersion: version,
       rendererDir: join(root, 'out/renderer'),
       logger,
-      ...(options.port === undefined ? {} : { port: options.port }),
+      port: port.value,
     })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     return fail(
       code === 'EADDRINUSE'
-        ? `Port ${options.port} is already in use; pick another with --port, or 0 for any free port.`
+        ? portInUseMessage('shell', port.value, 'SMS Inbox cannot serve its page there')
         : `SMS Inbox could not start: ${error instanceof Error ? error.message : String(error)}`,
     )
+  }
+  // The services start first: a port problem is told at once, not after a build.
+  if (rendererNeedsBuild(root)) {
+    console.log('Building the app (first run, or the sources changed)…')
+    const status = await new Promise<number | null>((done) =>
+      spawn(resolve(root, 'node_modules/.bin/electron-vite'), ['build'], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }).on('close', done),
+    )
+    if (status !== 0 || rendererNeedsBuild(root)) {
+      await shell.close()
+      return fail('The app could not be built; the errors are above.')
+    }
   }
   console.log(
     `SMS Inbox is running. Open this link in your browser (it is your personal key; don’t share it):\n\n  ${shell.url}\n\nLogs: ${logDir}`,

@@ -9,6 +9,7 @@ import { clientFrameSchema, shellPaths, type HostFrame } from '../../shared/brow
 import { isRequestChannel, requests, type EventChannel, type RequestChannel } from '../../shared/contract.ts'
 import { err, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
+import type { ShellSessions } from './shell-sessions.ts'
 
 /** What the host needs from the main-process services: the same surface Electron's IPC layer uses. */
 export interface ShellCore {
@@ -20,6 +21,8 @@ export interface ShellServerOptions {
   core: ShellCore
   /** The built renderer (electron-vite's out/renderer). */
   rendererDir: string
+  /** The tabs let in so far, kept across restarts of the host. */
+  sessions: ShellSessions
   port?: number
   logger: Logger
 }
@@ -71,10 +74,9 @@ function readCookie(request: IncomingMessage, name: string): string | null {
  * page's own Origin and Host, so another site or another local user gets nothing.
  */
 export async function startShellServer(options: ShellServerOptions): Promise<ShellServer> {
-  const { core, logger } = options
+  const { core, logger, sessions } = options
   const rendererDir = resolve(options.rendererDir)
   const launchToken = randomBytes(32).toString('base64url')
-  const sessions = new Set<string>()
   const sockets = new Set<WebSocket>()
   let port = 0
   let cookieName = ''
@@ -83,7 +85,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
 
   const hasSession = (request: IncomingMessage) => {
     const value = readCookie(request, cookieName)
-    return value !== null && [...sessions].some((session) => sameSecret(value, session))
+    return value !== null && sessions.has(value)
   }
 
   const send = (
@@ -145,8 +147,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
               ),
             )
           }
-          const session = randomBytes(32).toString('base64url')
-          sessions.add(session)
+          const session = sessions.issue()
           // The token leaves the address bar at once, so it is never in history or a referrer.
           return send(response, 303, 'text/plain', 'Signed in', {
             location: '/',

@@ -1,5 +1,6 @@
 import type { EmbeddedServerState } from '../../shared/domain.ts'
 import { err, ok, type Result } from '../../shared/errors.ts'
+import { portInUseMessage } from '../../shared/ports.ts'
 import {
   EmbeddedStartError,
   launchEmbeddedStack,
@@ -32,13 +33,10 @@ export interface SupervisorOptions extends LaunchOptions {
   crashWindowMs?: number
 }
 
-/** The flag and environment variable that choose the embedded server's port, named in what the person reads. */
-export const backendPortChoice = '--backend-port <port> or SMS_INBOX_BACKEND_PORT=<port>'
-
 /** One sentence a person can act on, for the terminal and the app alike. */
 export function describeStartFailure(error: unknown): string {
   if (error instanceof EmbeddedStartError && error.portInUse !== null) {
-    return `Port ${error.portInUse} is already in use, so the embedded server cannot start. Choose another port with ${backendPortChoice}.`
+    return portInUseMessage('backend', error.portInUse, 'the embedded server cannot start')
   }
   return error instanceof Error ? error.message : 'The embedded server could not start.'
 }
