@@ -8,6 +8,7 @@ import {
   conversationStatusSchema,
   desktopNotificationSchema,
   e164Schema,
+  embeddedServerStateSchema,
   messageSchema,
   searchHitSchema,
   sessionStateSchema,
@@ -96,6 +97,9 @@ export const requests = {
   },
   'messages.retry': { request: z.object({ messageId: uuid }).strict(), response: messageSchema },
   'connection.get': { request: empty, response: connectionStateSchema },
+  'embedded.get': { request: empty, response: embeddedServerStateSchema },
+  /** "Restart backend": starts a stopped embedded server again, on its port and data. */
+  'embedded.restart': { request: empty, response: embeddedServerStateSchema },
   'settings.get': { request: empty, response: settingsSchema },
   'settings.update': { request: settingsSchema, response: settingsSchema },
   /** What the agent is looking at, for the notification policy. */
@@ -117,6 +121,7 @@ export const requests = {
 export const events = {
   'session.changed': sessionStateSchema,
   'connection.changed': connectionStateSchema,
+  'embedded.changed': embeddedServerStateSchema,
   'workspaces.changed': z.array(workspaceSchema),
   'conversation.upserted': conversationSchema,
   'message.upserted': messageSchema,

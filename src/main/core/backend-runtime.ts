@@ -1,6 +1,6 @@
 import type { BackendSettings } from '../../shared/domain.ts'
 import { Cache } from '../cache/cache.ts'
-import type { EmbeddedStack } from '../embedded-stack/launcher.ts'
+import type { SupervisedStack } from '../embedded-stack/supervisor.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import { createSessionService, type SessionService } from '../session/session.ts'
 import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
@@ -18,7 +18,7 @@ export interface InboxScope {
 
 /** Everything that runs against one backend; replaced as a whole when the backend changes or breaks. */
 export interface BackendRuntime extends InboxScope {
-  embedded: EmbeddedStack | null
+  embedded: SupervisedStack | null
   session: SessionService
   sync: SyncService
   outbox: Outbox
@@ -49,12 +49,13 @@ export async function startBackendRuntime(
   deps: BackendRuntimeDeps & RuntimeHooks,
 ): Promise<BackendRuntime | null> {
   const { platform, logger, events, settings, alerts } = deps
-  let embedded: EmbeddedStack | null = null
+  let embedded: SupervisedStack | null = null
   let target = backend
   if (backend.mode === 'embedded') {
     const launched = await deps.embedded.launch()
     if (!launched.ok) {
       deps.report(launched.error.message)
+      events.emit('embedded.changed', { status: 'stopped', problem: launched.error.message })
       return null
     }
     embedded = launched.value
@@ -136,7 +137,20 @@ export async function startBackendRuntime(
     () => clearInterval(retention),
     () => clearTimeout(integrity),
   )
-  if (embedded) deps.embedded.watch(embedded, { offline: () => sync.setOnline(false), hooks: deps })
+  if (embedded) {
+    cleanups.push(
+      embedded.onState((state) => {
+        events.emit('embedded.changed', state)
+        // Its supervisor restarted it on the same URL: the session and its tokens still hold, so
+        // the services only catch up at once rather than at their next backoff.
+        if (state.status === 'running') {
+          sync.resync('embedded server restarted')
+          outbox.kick()
+        }
+      }),
+    )
+    events.emit('embedded.changed', embedded.state())
+  }
   session.onChange((state) => {
     events.emit('session.changed', state)
     // The session ended on its own (refresh token revoked or expired): stop listening as that agent.

@@ -7,7 +7,7 @@ import type { Platform } from '../platform-interface.ts'
 import { createAccess, type Access } from './access.ts'
 import { createAlerts, type Alerts } from './alerts-capability.ts'
 import { startBackendRuntime } from './backend-runtime.ts'
-import { createEmbeddedSupervisor, type EmbeddedSupervisor } from './embedded-capability.ts'
+import { createEmbeddedLauncher, type EmbeddedLauncher } from './embedded-capability.ts'
 import { createEventHub, type EventHub } from './event-hub.ts'
 import { createRuntimeSlot, type RuntimeSlot } from './runtime-slot.ts'
 import { createSettingsStore, type SettingsStore } from './settings-capability.ts'
@@ -19,7 +19,7 @@ export interface AppCoreConfig {
   env?: Record<string, string | undefined>
   /** The embedded stack's child entry; defaults to host.ts beside the launcher (Node 24 runs it directly). */
   embeddedHostModule?: string
-  /** Port the embedded backend tries first (54321 as `supabase start`). */
+  /** The embedded backend's port, never another (a flag; else SMS_INBOX_BACKEND_PORT, else 54321). */
   embeddedPort?: number
   retention?: RetentionPolicy
   /** How far behind the cursor a backfill re-reads (commit order is not timestamp order). */
@@ -35,7 +35,7 @@ export interface CoreServices {
   events: EventHub
   settings: SettingsStore
   alerts: Alerts
-  embedded: EmbeddedSupervisor
+  embedded: EmbeddedLauncher
   /** Starts the first runtime as it is created. */
   runtime: RuntimeSlot
   access: Access
@@ -52,11 +52,12 @@ export function createCoreServices(platform: Platform, config: AppCoreConfig = {
     retentionOverride: config.retention,
   })
   const alerts = createAlerts({ platform, events, settings })
-  const embedded = createEmbeddedSupervisor({
+  const embedded = createEmbeddedLauncher({
     userDataDir: platform.userDataDir,
     logger,
     hostModule: config.embeddedHostModule,
     port: config.embeddedPort,
+    env: config.env ?? process.env,
   })
   const runtime = createRuntimeSlot({
     settings,

@@ -24,6 +24,8 @@ const valid: { [K in RequestChannel]: unknown } = {
   'messages.send': { workspaceId: WS, contactId: C, body: 'hi' },
   'messages.retry': { messageId: C },
   'connection.get': {},
+  'embedded.get': {},
+  'embedded.restart': {},
   'settings.get': {},
   'settings.update': { backend: { mode: 'embedded' }, notifications: {}, cacheRetentionDays: 30 },
   'view.report': { focused: true, openConversationId: null },

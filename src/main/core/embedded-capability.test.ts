@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { GLOBEX } from '../../../relay/demo-accounts.ts'
-import type { Conversation } from '../../shared/domain.ts'
+import type { Conversation, EmbeddedServerState } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
   dispatcherFor,
@@ -11,27 +10,16 @@ import {
   testPlatform,
   value,
 } from '../../../test/support/core-harness.ts'
-import { happenings } from '../../../test/support/happenings.ts'
+import { embeddedChildren } from '../../../test/support/embedded-children.ts'
 import { alertsCapability } from './alerts-capability.ts'
 import { appCapability } from './app-capability.ts'
 import { conversationsCapability } from './conversations-capability.ts'
 import { createCoreServices } from './core-services.ts'
-import { embeddedCapability, type EmbeddedExitDecision } from './embedded-capability.ts'
+import { embeddedCapability } from './embedded-capability.ts'
 
 const { logger } = createMemoryLogger('embedded-capability-test')
 
 afterAll(removeTestPlatforms)
-
-/** This test process's children running the embedded stack (Linux `ps`). */
-function embeddedChildren(): number[] {
-  const listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], {
-    encoding: 'utf8',
-  })
-  return listing
-    .split('\n')
-    .filter((line) => line.includes('embedded-stack'))
-    .map((line) => Number.parseInt(line.trim(), 10))
-}
 
 /** The embedded default: no backend configured anywhere. */
 function embeddedCore() {
@@ -110,10 +98,8 @@ describe('embedded backend capability', () => {
     }
   })
 
-  it('restarts a crashed embedded server and carries on signed in, then gives up on a crash loop with the cache still readable', async () => {
+  it('restarts a crashed embedded server on its port and carries on signed in, stops at the crash limit, and restarts when the agent asks', async () => {
     const { services, dispatch, events } = embeddedCore()
-    const decisions = happenings<EmbeddedExitDecision>()
-    services.embedded.onExitDecided((decision) => decisions.push(decision))
     const inbox = async () =>
       (
         await value<{ items: Conversation[] }>(dispatch, 'conversations.list', {
@@ -122,14 +108,19 @@ describe('embedded backend capability', () => {
         })
       ).items.map((c) => c.id)
 
-    /** Kills the running embedded server; resolves with what the supervisor decided about it. */
-    async function crash(): Promise<{ decision: EmbeddedExitDecision; since: number }> {
+    /** Kills the running embedded server; resolves with the state its supervisor settled in. */
+    async function crash(): Promise<{ settled: EmbeddedServerState; since: number }> {
       const children = embeddedChildren()
       expect(children).toHaveLength(1)
       const since = events.mark()
-      const next = decisions.mark()
       process.kill(children[0]!, 'SIGKILL')
-      return { decision: await decisions.waitFor(() => true, 'the exit decision', { since: next }), since }
+      const settled = await events.waitForEvent(
+        'embedded.changed',
+        (state) => state.status !== 'restarting',
+        'the supervisor settled',
+        { since, ms: 90_000 },
+      )
+      return { settled, since }
     }
     const liveAgain = (since: number) =>
       events.waitForEvent('connection.changed', (c) => c.status === 'live', 'live again', {
@@ -141,9 +132,10 @@ describe('embedded backend capability', () => {
       await signedInRuntime(services, 'cleo@globex.test')
       const cached = await inbox()
       expect(cached.length).toBeGreaterThan(0)
+      const running = services.runtime.current()
 
       const first = await crash()
-      expect(first.decision).toBe('restart')
+      expect(first.settled).toEqual({ status: 'running' })
       await liveAgain(first.since)
       expect(await services.runtime.sessionState()).toMatchObject({ status: 'signed-in' })
       const since = events.mark()
@@ -159,27 +151,30 @@ describe('embedded backend capability', () => {
       // Two more crashes are restarted; the fourth within five minutes is not.
       for (const attempt of [2, 3]) {
         const restarted = await crash()
-        expect(restarted.decision, `crash ${attempt}`).toBe('restart')
+        expect(restarted.settled, `crash ${attempt}`).toEqual({ status: 'running' })
         await liveAgain(restarted.since)
       }
-      const running = services.runtime.current()
       const last = await crash()
-      expect(last.decision).toBe('give-up')
-      // Nothing replaces the runtime: the slot still holds the one whose server died.
+      expect(last.settled).toEqual({
+        status: 'stopped',
+        problem:
+          'The embedded server stopped 4 times within 5 minutes, so it was not restarted again. Your cached conversations are still here.',
+      })
+      expect(await value(dispatch, 'embedded.get', {})).toEqual(last.settled)
+      // Nothing replaced the runtime: its session and cache are the same ones, and still readable.
       expect(services.runtime.current()).toBe(running)
-      expect(services.runtime.problem()).toBe(
-        'The embedded server keeps stopping. Restart the app to bring it back.',
-      )
-      expect(
-        await events.waitForEvent('connection.changed', (c) => c.status === 'offline', 'offline', {
-          since: last.since,
-        }),
-      ).toMatchObject({ status: 'offline' })
-      // The exit was handled, and the child reaped, before the decision.
+      await events.waitForEvent('connection.changed', (c) => c.status !== 'live', 'no longer live', {
+        since: last.since,
+      })
       expect(embeddedChildren()).toEqual([])
       expect(await inbox()).toEqual(expect.arrayContaining(cached))
+
+      const restart = events.mark()
+      expect(await value(dispatch, 'embedded.restart', {})).toEqual({ status: 'running' })
+      await liveAgain(restart)
+      expect(await services.runtime.sessionState()).toMatchObject({ status: 'signed-in' })
     } finally {
       await services.runtime.dispose()
     }
-  }, 300_000)
+  }, 400_000)
 })

@@ -1,8 +1,13 @@
 import { join, resolve } from 'node:path'
+import type { EmbeddedServerState } from '../../shared/domain.ts'
 import { err, ok, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
-import { launchEmbeddedStack, type EmbeddedStack } from '../embedded-stack/launcher.ts'
-import type { RuntimeHooks } from './backend-runtime.ts'
+import { choosePort } from '../../shared/ports.ts'
+import {
+  describeStartFailure,
+  superviseEmbeddedStack,
+  type SupervisedStack,
+} from '../embedded-stack/supervisor.ts'
 import type { HandlersFor } from './dispatch.ts'
 import type { RuntimeSlot } from './runtime-slot.ts'
 
@@ -13,98 +18,74 @@ export const demoAccounts = [
   { email: 'cleo@globex.test', password: 'inbox-demo-1', label: 'Cleo — agent, Globex Care' },
 ]
 
-/** A crashed embedded server is restarted, at most this often, so a crash loop ends. */
-const maxEmbeddedRestarts = 3
-const embeddedRestartWindowMs = 5 * 60_000
-
-export type EmbeddedExitDecision = 'restart' | 'give-up'
-
-/** Starts the embedded backend in its child process and decides what a crash of it leads to. */
-export interface EmbeddedSupervisor {
-  launch(): Promise<Result<EmbeddedStack>>
-  /** On an unexpected exit: `offline`, then a runtime restart while the crash budget lasts. */
-  watch(stack: EmbeddedStack, runtime: { offline(): void; hooks: RuntimeHooks }): void
-  /** Each unexpected exit's decision, once taken. */
-  onExitDecided(listener: (decision: EmbeddedExitDecision) => void): () => void
+/** Starts the embedded backend in its child process, under a supervisor that restarts it on the same port. */
+export interface EmbeddedLauncher {
+  launch(): Promise<Result<SupervisedStack>>
 }
 
-export interface EmbeddedSupervisorOptions {
+export interface EmbeddedLauncherOptions {
   userDataDir: string
   logger: Logger
   /** The child's entry; defaults to host.ts beside the launcher (Node 24 runs it directly). */
-  hostModule?: string
-  /** The port tried first (54321 as `supabase start`). */
-  port?: number
+  hostModule?: string | undefined
+  /** The port to listen on (a flag); else SMS_INBOX_BACKEND_PORT, else 54321 as `supabase start`. */
+  port?: number | undefined
+  env: Record<string, string | undefined>
 }
 
-export function createEmbeddedSupervisor(options: EmbeddedSupervisorOptions): EmbeddedSupervisor {
+export function createEmbeddedLauncher(options: EmbeddedLauncherOptions): EmbeddedLauncher {
   const { logger } = options
-  const listeners = new Set<(decision: EmbeddedExitDecision) => void>()
-  let restarts: number[] = []
-
-  function decide(): EmbeddedExitDecision {
-    const now = Date.now()
-    restarts = restarts.filter((at) => now - at < embeddedRestartWindowMs)
-    if (restarts.length >= maxEmbeddedRestarts) return 'give-up'
-    restarts.push(now)
-    return 'restart'
-  }
-
   return {
     async launch() {
+      const port =
+        options.port === undefined ? choosePort('backend', undefined, options.env) : ok(options.port)
+      if (!port.ok) return port
       try {
         return ok(
-          await launchEmbeddedStack({
+          await superviseEmbeddedStack({
             hostModule: options.hostModule ?? resolve(import.meta.dirname, '../embedded-stack/host.ts'),
             dataDir: join(options.userDataDir, 'embedded-backend'),
             logger,
-            port: options.port,
+            port: port.value,
           }),
         )
       } catch (error) {
-        logger.error('embedded stack failed', { error })
-        return err('offline', error instanceof Error ? error.message : 'The embedded server could not start.')
-      }
-    },
-    watch(stack, { offline, hooks }) {
-      stack.onExit(() => {
-        offline()
-        if (hooks.closing()) return
-        const decision = decide()
-        if (decision === 'give-up') {
-          // A server that keeps dying would restart forever; the cache stays readable, offline.
-          hooks.report('The embedded server keeps stopping. Restart the app to bring it back.')
-          logger.error('the embedded server keeps stopping; not restarting it again', {
-            restarts: restarts.length,
-          })
-        } else {
-          logger.warn('the embedded server stopped; restarting it', { restarts: restarts.length })
-          // The same data directory and stored session: sync backfills from its cursor, so nothing is missed.
-          hooks.replace()
-        }
-        for (const listener of listeners) listener(decision)
-      })
-    },
-    onExitDecided(listener) {
-      listeners.add(listener)
-      return () => {
-        listeners.delete(listener)
+        logger.warn('the embedded server could not start', { error })
+        return err('offline', describeStartFailure(error))
       }
     },
   }
 }
 
+/** The embedded server as the agent sees it: its state, "Restart backend", and the dev menu's simulated SMS. */
 export function embeddedCapability({
   runtime,
 }: {
   runtime: RuntimeSlot
-}): HandlersFor<'dev.simulateInbound'> {
+}): HandlersFor<'dev.simulateInbound' | 'embedded.get' | 'embedded.restart'> {
+  async function state(): Promise<EmbeddedServerState> {
+    if (runtime.backend().mode !== 'embedded') return { status: 'none' }
+    const current = await runtime.current()
+    if (current?.embedded) return current.embedded.state()
+    return { status: 'stopped', problem: runtime.problem() ?? 'The embedded server is not running.' }
+  }
+
   return {
     'dev.simulateInbound': async ({ workspaceId, from, body }) => {
       const current = await runtime.current()
       if (!current?.embedded)
         return err('not_configured', 'Simulating an SMS is only available with the embedded server.')
       return current.embedded.simulateInbound({ workspaceId, from, body })
+    },
+    'embedded.get': async () => ok(await state()),
+    'embedded.restart': async () => {
+      if (runtime.backend().mode !== 'embedded')
+        return err('not_configured', 'The app runs against another backend; there is no embedded server.')
+      const current = await runtime.current()
+      // A server that never started has no supervisor yet: the whole runtime starts again.
+      if (current?.embedded) await current.embedded.restart()
+      else await runtime.replace()
+      return ok(await state())
     },
   }
 }

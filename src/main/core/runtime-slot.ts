@@ -5,7 +5,7 @@ import type { SettingsStore } from './settings-capability.ts'
 
 /**
  * Holds the one runtime the core runs against. It starts one at once, replaces it
- * as a whole (another backend, a crashed embedded server, a damaged cache), and
+ * as a whole (another backend, a damaged cache, an embedded server that never started), and
  * remembers why there is none when starting failed.
  */
 export interface RuntimeSlot {

@@ -7,7 +7,6 @@ import { useConnection } from './stores/connection.ts'
 import { useSession } from './stores/session.ts'
 import { useSettings } from './stores/settings.ts'
 import { useUi } from './stores/ui.ts'
-import { call } from './api/api.ts'
 
 function Loading() {
   return (
@@ -52,9 +51,7 @@ export function App() {
 
   useEffect(() => {
     void load()
-    void call('connection.get', {}).then((result) => {
-      if (result.ok) useConnection.getState().apply(result.value)
-    })
+    void useConnection.getState().load()
   }, [load])
 
   return (

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client'
 import { setApi } from './api/api.ts'
 import { installBrowserPlatform, reportView } from './api/browser-platform.ts'
 import { createWebSocketApi, shellSocketUrl } from './api/websocket-api.ts'
-import { wireEvents } from './api/wire.ts'
+import { catchUp, wireEvents } from './api/wire.ts'
 import { App } from './App.tsx'
 import { useConnection } from './stores/connection.ts'
 import { useConversations } from './stores/conversations.ts'
@@ -12,11 +12,18 @@ import './styles/tokens.css'
 import './styles/app.css'
 
 // Electron's preload provides the API; in a browser the shell's WebSocket carries the same contract.
+// A socket that comes back (the host restarted on its port) is caught up on what it missed.
+let cutOff = false
 const api =
   window.appApi ??
-  createWebSocketApi(shellSocketUrl(window.location), (status) =>
-    useConnection.getState().setTransport(status),
-  )
+  createWebSocketApi(shellSocketUrl(window.location), (status) => {
+    useConnection.getState().setTransport(status)
+    if (status === 'closed') cutOff = true
+    else if (status === 'open' && cutOff) {
+      cutOff = false
+      void catchUp()
+    }
+  })
 setApi(api)
 wireEvents(api)
 // The inbox's first paint needs the workspaces and its first page of conversations: ask now, beside

@@ -38,6 +38,7 @@ export function wireEvents(api: AppApi): () => void {
       }
     }),
     api.on('connection.changed', (state) => useConnection.getState().apply(state)),
+    api.on('embedded.changed', (embedded) => useConnection.getState().applyEmbedded(embedded)),
     api.on('workspaces.changed', (list) => useWorkspaces.getState().apply(list)),
     api.on('conversation.upserted', upsertConversation),
     api.on('message.upserted', (message) => useThread.getState().upsert(message)),
@@ -50,4 +51,20 @@ export function wireEvents(api: AppApi): () => void {
   return () => {
     for (const off of offs) off()
   }
+}
+
+/**
+ * After the page was cut off from the app (the browser shell's host restarted, or
+ * its socket dropped), events it missed are asked for again: the page ends up where
+ * it would be had it never been away.
+ */
+export async function catchUp(): Promise<void> {
+  await Promise.all([useSession.getState().load(), useConnection.getState().load()])
+  if (useSession.getState().session?.status !== 'signed-in') return
+  await useWorkspaces.getState().load()
+  const workspaceId = useWorkspaces.getState().activeId
+  await Promise.all([
+    workspaceId ? useConversations.getState().load(workspaceId) : null,
+    useThread.getState().refresh(),
+  ])
 }

@@ -1,10 +1,34 @@
 import { useConnection } from '../stores/connection.ts'
 import { clockTime, dayKey, fullDateTime } from '../lib/format.ts'
 
+/**
+ * The embedded server stopped and the app will not start it by itself (the crash
+ * limit, or a start that failed): say why, and offer the one thing that helps.
+ */
+export function EmbeddedStoppedBanner() {
+  const embedded = useConnection((store) => store.embedded)
+  const restarting = useConnection((store) => store.restarting)
+  const restartError = useConnection((store) => store.restartError)
+  const restart = useConnection((store) => store.restartEmbedded)
+  if (embedded.status !== 'stopped') return null
+  return (
+    <div className="banner banner-danger banner-action" role="alert" data-testid="embedded-stopped">
+      <span>
+        <strong>The backend has stopped.</strong> {embedded.problem}
+        {restartError && ` ${restartError.message}`}
+      </span>
+      <button type="button" className="button" disabled={restarting} onClick={() => void restart()}>
+        {restarting ? 'Restarting…' : 'Restart backend'}
+      </button>
+    </div>
+  )
+}
+
 /** Never silent about staleness: anything but Live gets a banner. */
 export function ConnectionBanner() {
   const state = useConnection((store) => store.state)
   const transport = useConnection((store) => store.transport)
+  const embeddedStopped = useConnection((store) => store.embedded.status === 'stopped')
 
   if (transport === 'closed' || transport === 'refused') {
     return (
@@ -16,6 +40,7 @@ export function ConnectionBanner() {
       </div>
     )
   }
+  if (embeddedStopped) return <EmbeddedStoppedBanner />
   if (state.status === 'live') return null
   if (state.status === 'connecting') {
     return (

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react'
 import type { AppError } from '../../../shared/errors.ts'
 import { askNotificationPermission } from '../api/browser-platform.ts'
 import { useSession } from '../stores/session.ts'
+import { EmbeddedStoppedBanner } from './ConnectionBanner.tsx'
 import { useSettings } from '../stores/settings.ts'
 
 /** What the agent can do about each failure, in their words rather than the server's. */
@@ -52,6 +53,7 @@ export function SignIn() {
             <p className="muted">Answer your customers’ texts, together.</p>
           </div>
         </div>
+        <EmbeddedStoppedBanner />
         {reason && (
           <p className="hint" role="status">
             {reason}

@@ -21,6 +21,8 @@ interface ThreadStore {
   drafts: Record<string, string>
   open(contactId: string | null): Promise<void>
   loadOlder(): Promise<void>
+  /** Asks again for the newest page and merges it: what events said while the page was cut off from the app. */
+  refresh(): Promise<void>
   upsert(message: Message): void
   send(workspaceId: string, contactId: string, body: string): Promise<AppError | null>
   retry(messageId: string): Promise<AppError | null>
@@ -92,6 +94,15 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     const known = new Set(get().messages.map((message) => message.id))
     const older = result.value.messages.filter((message) => !known.has(message.id))
     set({ messages: [...older, ...get().messages], hasMore: result.value.hasMore, loadingOlder: false })
+  },
+  async refresh() {
+    const { contactId, status } = get()
+    if (!contactId || status !== 'ready') return
+    const result = await call('thread.load', { contactId, before: null, limit: firstPageSize })
+    if (!result.ok || get().contactId !== contactId) return
+    let messages = get().messages
+    for (const message of result.value.messages) messages = mergeMessage(messages, message)
+    set({ messages })
   },
   upsert(message) {
     if (message.contactId !== get().contactId) return
