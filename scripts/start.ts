@@ -2,6 +2,7 @@
 // app in the system browser through the browser shell.
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { installedElectronBinary } from '../src/main/browser-shell/electron-binary.ts'
 import { runBrowserShell } from '../src/main/browser-shell/run.ts'
 
@@ -18,11 +19,18 @@ function electronUnavailable(): string | null {
   return null
 }
 
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, 'backend-port': { type: 'string' } },
+})
+
 const reason = electronUnavailable()
 if (reason === null) {
+  // The window's services read the backend port where every host does: SMS_INBOX_BACKEND_PORT.
+  const backendPort = values['backend-port']
   const child = spawn(resolve(root, 'node_modules/.bin/electron-vite'), ['preview'], {
     cwd: root,
     stdio: 'inherit',
+    env: backendPort === undefined ? process.env : { ...process.env, SMS_INBOX_BACKEND_PORT: backendPort },
   })
   child.on('exit', (code) => process.exit(code ?? 0))
   child.on('error', () => {
@@ -31,5 +39,5 @@ if (reason === null) {
   })
 } else {
   console.log(reason)
-  await runBrowserShell({ open: true })
+  await runBrowserShell({ open: true, port: values.port, backendPort: values['backend-port'] })
 }

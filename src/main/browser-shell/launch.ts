@@ -24,9 +24,7 @@ export interface LaunchOptions {
   logger: Logger
 }
 
-export interface BrowserShell extends ShellServer {
-  core: AppCore
-}
+export type BrowserShell = ShellServer<AppCore>
 
 /**
  * Runs the main-process services in this Node process with the browser Platform,
@@ -37,11 +35,12 @@ export async function launchBrowserShell(options: LaunchOptions): Promise<Browse
     userDataDir: options.userDataDir,
     appVersion: options.appVersion,
   })
-  const core = await options.createCore(platform)
-  try {
-    const server = await startShellServer({
-      core: {
+  const server = await startShellServer({
+    async startCore(): Promise<AppCore> {
+      const core = await options.createCore(platform)
+      return {
         dispatch: (channel, payload) => core.dispatch(channel, payload),
+        // The page hears the platform's events (notifications) beside the core's.
         subscribe(listener) {
           const offCore = core.subscribe(listener)
           const offPlatform = subscribe((event, payload) => listener(event, payload))
@@ -50,23 +49,20 @@ export async function launchBrowserShell(options: LaunchOptions): Promise<Browse
             offPlatform()
           }
         },
-      },
-      rendererDir: options.rendererDir,
-      sessions: openShellSessions(join(options.userDataDir, 'browser-shell-sessions.json'), options.logger),
-      logger: options.logger,
-      ...(options.port === undefined ? {} : { port: options.port }),
-    })
-    return {
-      ...server,
-      core,
-      async close() {
-        await server.close()
-        await core.dispose()
-      },
-    }
-  } catch (error) {
-    await core.dispose()
-    throw error
+        dispose: () => core.dispose(),
+      }
+    },
+    rendererDir: options.rendererDir,
+    sessions: openShellSessions(join(options.userDataDir, 'browser-shell-sessions.json'), options.logger),
+    logger: options.logger,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  })
+  return {
+    ...server,
+    async close() {
+      await server.close()
+      await server.core.dispose()
+    },
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { openAppLog } from '../../../logging/app-log.ts'
+import { requests } from '../../shared/contract.ts'
 import { choosePort, parsePort, portInUseMessage } from '../../shared/ports.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { launchBrowserShell, rendererNeedsBuild } from './launch.ts'
@@ -61,7 +62,14 @@ export async function runBrowserShell(options: RunOptions): Promise<void> {
         : `SMS Inbox could not start: ${error instanceof Error ? error.message : String(error)}`,
     )
   }
-  // The services start first: a port problem is told at once, not after a build.
+  // The services start first, so a backend that cannot start (a taken port) is told at
+  // once, in its one line, rather than after a build and behind a page that cannot work.
+  const embedded = await shell.core.dispatch('embedded.get', {})
+  const stopped = requests['embedded.get'].response.safeParse(embedded.ok ? embedded.value : null)
+  if (stopped.success && stopped.data.status === 'stopped') {
+    await shell.close()
+    return fail(stopped.data.problem)
+  }
   if (rendererNeedsBuild(root)) {
     console.log('Building the app (first run, or the sources changed)…')
     const status = await new Promise<number | null>((done) =>

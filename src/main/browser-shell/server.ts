@@ -17,8 +17,9 @@ export interface ShellCore {
   subscribe(listener: (event: EventChannel, payload: unknown) => void): () => void
 }
 
-export interface ShellServerOptions {
-  core: ShellCore
+export interface ShellServerOptions<C extends ShellCore> {
+  /** Called once the port is bound: a taken port fails before any service starts. */
+  startCore(): C | Promise<C>
   /** The built renderer (electron-vite's out/renderer). */
   rendererDir: string
   /** The tabs let in so far, kept across restarts of the host. */
@@ -27,7 +28,9 @@ export interface ShellServerOptions {
   logger: Logger
 }
 
-export interface ShellServer {
+export interface ShellServer<C extends ShellCore = ShellCore> {
+  /** The services startCore gave. */
+  core: C
   /** The URL to open, with the launch token. Print it for the user; never log it. */
   url: string
   origin: string
@@ -73,8 +76,11 @@ function readCookie(request: IncomingMessage, name: string): string | null {
  * cookie (and removed from the address bar), and the socket also requires the
  * page's own Origin and Host, so another site or another local user gets nothing.
  */
-export async function startShellServer(options: ShellServerOptions): Promise<ShellServer> {
-  const { core, logger, sessions } = options
+export async function startShellServer<C extends ShellCore>(
+  options: ShellServerOptions<C>,
+): Promise<ShellServer<C>> {
+  const { logger, sessions } = options
+  let core: ShellCore | null = null
   const rendererDir = resolve(options.rendererDir)
   const launchToken = randomBytes(32).toString('base64url')
   const sockets = new Set<WebSocket>()
@@ -216,6 +222,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     }
     let result: Result<unknown>
     try {
+      if (!core) throw new Error('a request before the services started')
       result = await core.dispatch(channel, parsed.data)
     } catch (error) {
       logger.error('core dispatch threw', { channel, error })
@@ -249,11 +256,6 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     sockServer.handleUpgrade(request, socket, head, (ws) => sockServer.emit('connection', ws, request))
   })
 
-  const unsubscribe = core.subscribe((event, payload) => {
-    const frame = JSON.stringify({ type: 'event', event, payload } satisfies HostFrame)
-    for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(frame)
-  })
-
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
@@ -261,9 +263,23 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
   port = (server.address() as AddressInfo).port
   cookieName = `${shellPaths.cookie}_${port}`
   const origin = `http://127.0.0.1:${port}`
+  let unsubscribe: () => void
+  let started: C
+  try {
+    started = await options.startCore()
+    unsubscribe = started.subscribe((event, payload) => {
+      const frame = JSON.stringify({ type: 'event', event, payload } satisfies HostFrame)
+      for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(frame)
+    })
+    core = started
+  } catch (error) {
+    await new Promise<void>((done) => server.close(() => done()))
+    throw error
+  }
   logger.info('browser shell listening', { origin })
 
   return {
+    core: started,
     url: `${origin}/?token=${launchToken}`,
     origin,
     port,

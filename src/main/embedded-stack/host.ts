@@ -111,11 +111,10 @@ try {
   reply({ type: 'ready', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl })
   logger.info('embedded stack ready', { url: backend.url, relayUrl })
 } catch (error) {
-  // A taken port is the person's to settle (the app names the port and how to pick
-  // another); it is not a fault of this process, so it is no error here.
+  // A taken port is the person's to settle, and the app tells them in one line (the
+  // port, and how to choose another); a log line here would only repeat it.
   const portInUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? port : null
   if (portInUse === null) logger.error('embedded stack failed to start', { error })
-  else logger.warn('embedded stack port in use', { port })
   const failed: HostMessage = {
     type: 'failed',
     message: error instanceof Error ? error.message : String(error),
