@@ -215,8 +215,8 @@ const boundaries = [
     ['e2e/**'],
     {
       row: 'e2e/',
-      why: 'End-to-end tests drive the built app and the browser shell against the real stack.',
-      folders: ['e2e', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging'],
+      why: 'End-to-end tests drive the built app and the browser shell against the real stack, with the same test support as the service tests.',
+      folders: ['e2e', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging', 'test/support'],
       except: ['src/main/electron'],
       packages: ['@axe-core/playwright', '@playwright/test', 'ws'],
       node: true,

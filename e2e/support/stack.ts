@@ -33,8 +33,14 @@ export interface Stack {
   inbound(from: string, body: string, workspace?: typeof ACME): Promise<void>
   stopBackend(): Promise<void>
   restartBackend(): Promise<void>
+  /** Stops the shell host (services and page server) and starts it again on the same port and data folder. */
+  stopShell(): Promise<void>
+  startShell(): Promise<void>
   close(): Promise<void>
 }
+
+const appVersion = () =>
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
 
 /** Keeps every log line (a test asserts the launch token is never among them); E2E_LOGS=1 also prints them. */
 function capturingLogger(lines: string[]): Logger {
@@ -66,17 +72,22 @@ export async function startStack(
   const mount = (target: LocalBackend) =>
     mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
   const relayUrl = mount(backend)
-  const shell = await launchBrowserShell({
-    createCore: (platform) =>
-      createAppCore(platform, {
-        backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
-        logger,
-      }),
-    userDataDir: join(dir, 'user-data'),
-    appVersion: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
-    rendererDir: join(root, 'out/renderer'),
-    logger,
-  })
+  const userDataDir = join(dir, 'user-data')
+  const launchShell = (port: number) =>
+    launchBrowserShell({
+      createCore: (platform) =>
+        createAppCore(platform, {
+          backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
+          logger,
+        }),
+      userDataDir,
+      appVersion: appVersion(),
+      rendererDir: join(root, 'out/renderer'),
+      logger,
+      port,
+    })
+  let shell: BrowserShell | null = await launchShell(0)
+  const shellPort = shell.port
   let running = true
   return {
     get backend() {
@@ -84,7 +95,10 @@ export async function startStack(
     },
     double,
     relayUrl,
-    shell,
+    get shell() {
+      if (!shell) throw new Error('the shell is stopped')
+      return shell
+    },
     logs,
     dataDir: backendDir,
     async inbound(from, body, workspace = ACME) {
@@ -107,10 +121,37 @@ export async function startStack(
       mount(backend)
       running = true
     },
+    async stopShell() {
+      await shell?.close()
+      shell = null
+    },
+    async startShell() {
+      shell = await launchShell(shellPort)
+    },
     async close() {
-      await shell.close()
+      await shell?.close()
       await double.stop()
       if (running) await backend.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** `npm run web` as it ships: the browser shell on the embedded default, its backend in a child process. */
+export async function startEmbeddedShell(): Promise<{ shell: BrowserShell; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-embedded-'))
+  const logger = capturingLogger([])
+  const shell = await launchBrowserShell({
+    createCore: (platform) => createAppCore(platform, { env: {}, logger, embeddedPort: 0 }),
+    userDataDir: join(dir, 'user-data'),
+    appVersion: appVersion(),
+    rendererDir: join(root, 'out/renderer'),
+    logger,
+  })
+  return {
+    shell,
+    async close() {
+      await shell.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -115,7 +115,11 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       pending.clear()
       // Before `ready` the start promise carries the failure; only a running server can crash.
       if (!ready) {
-        reject(new EmbeddedStartError(`The embedded server exited while starting (code ${code}).`))
+        reject(
+          new EmbeddedStartError(
+            `The embedded server exited while starting (${signal ? `signal ${signal}` : `code ${code}`}).`,
+          ),
+        )
         return
       }
       if (stopping) return

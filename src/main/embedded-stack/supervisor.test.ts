@@ -97,6 +97,27 @@ describe('the embedded server under its supervisor', () => {
     expect(health.status).toBe(200)
   }, 180_000)
 
+  it('counts a restart that dies before it is ready as one more crash, and tries again within the budget', async () => {
+    const running = await supervised({ maxRestarts: 2 })
+    const first = theEmbeddedChild()
+    const since = running.states.mark()
+    process.kill(first, 'SIGKILL')
+    await until(() => embeddedChildren().some((pid) => pid !== first), 'the restart forked')
+    process.kill(
+      embeddedChildren().find((pid) => pid !== first)!,
+      'SIGKILL',
+    )
+    await running.states.waitFor((state) => state.status === 'running', 'running again', {
+      since,
+      ms: 90_000,
+    })
+    // Two crashes spent the budget of two: the next one stops the server.
+    expect(await crash(running)).toMatchObject({
+      status: 'stopped',
+      problem: expect.stringMatching(/stopped 3 times/),
+    })
+  }, 180_000)
+
   it('never moves to another port: a taken port fails at once and names the port and how to choose another', async () => {
     const holder: Server = createServer()
     await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done))

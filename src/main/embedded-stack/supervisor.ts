@@ -61,32 +61,40 @@ export async function superviseEmbeddedStack(options: SupervisorOptions): Promis
     for (const listener of listeners) listener(next)
   }
 
-  function watch(stack: EmbeddedStack): void {
-    stack.onExit(() => {
-      current = null
-      if (stopping) return
-      const now = Date.now()
-      crashes = crashes.filter((at) => now - at < crashWindowMs)
-      if (crashes.length >= maxRestarts) {
-        logger.error('the embedded server keeps stopping; not restarting it again', {
-          crashes: crashes.length + 1,
-        })
-        setState({
-          status: 'stopped',
-          problem: `The embedded server stopped ${crashes.length + 1} times within ${Math.round(crashWindowMs / 60_000)} minutes, so it was not restarted again. Your cached conversations are still here.`,
-        })
-        return
-      }
+  /** Counts a crash against the budget; false once it is spent, and the server is left stopped. */
+  function withinBudget(): boolean {
+    const now = Date.now()
+    crashes = crashes.filter((at) => now - at < crashWindowMs)
+    if (crashes.length < maxRestarts) {
       crashes.push(now)
-      logger.warn('the embedded server stopped; restarting it on the same port', {
-        crashes: crashes.length,
-      })
-      void start()
+      logger.warn('the embedded server stopped; restarting it on the same port', { crashes: crashes.length })
+      return true
+    }
+    logger.error('the embedded server keeps stopping; not restarting it again', {
+      crashes: crashes.length + 1,
     })
+    setState({
+      status: 'stopped',
+      problem: `The embedded server stopped ${crashes.length + 1} times within ${Math.round(crashWindowMs / 60_000)} minutes, so it was not restarted again. Your cached conversations are still here.`,
+    })
+    return false
+  }
+
+  function crashed(): void {
+    current = null
+    if (!stopping && withinBudget()) void start()
   }
 
   function start(): Promise<Result<null>> {
-    starting ??= (async (): Promise<Result<null>> => {
+    starting ??= relaunch().finally(() => {
+      starting = null
+    })
+    return starting
+  }
+
+  /** Launches until a child is ready; a child that dies while starting is one more crash. */
+  async function relaunch(): Promise<Result<null>> {
+    for (;;) {
       setState({ status: 'restarting' })
       try {
         const stack = await launch()
@@ -95,22 +103,20 @@ export async function superviseEmbeddedStack(options: SupervisorOptions): Promis
           return err('offline', 'The app is shutting down.')
         }
         current = stack
-        watch(stack)
+        stack.onExit(crashed)
         setState({ status: 'running' })
         return ok(null)
       } catch (error) {
-        const problem = describeStartFailure(error)
         logger.warn('the embedded server could not start again', { error })
-        setState({ status: 'stopped', problem })
-        return err('offline', problem)
-      } finally {
-        starting = null
+        // A taken port stays taken until the person settles it: no point in trying again.
+        const portTaken = error instanceof EmbeddedStartError && error.portInUse !== null
+        if (portTaken) setState({ status: 'stopped', problem: describeStartFailure(error) })
+        if (portTaken || stopping || !withinBudget()) return err('offline', describeStartFailure(error))
       }
-    })()
-    return starting
+    }
   }
 
-  watch(first)
+  first.onExit(crashed)
   return {
     supabaseUrl: first.supabaseUrl,
     anonKey: first.anonKey,
