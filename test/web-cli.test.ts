@@ -45,7 +45,9 @@ describe('npm run web on a taken port', () => {
     const port = await takenPort()
     expect(await runWeb(['--port', '0', '--backend-port', String(port)])).toEqual({
       code: 1,
+      // The backend's state line, then the problem: no stack trace, no log lines.
       lines: [
+        'Starting the embedded backend…',
         `Port ${port} is already in use, so the embedded server cannot start. Choose another port with --backend-port <port> or SMS_INBOX_BACKEND_PORT=<port>.`,
       ],
     })

@@ -7,9 +7,11 @@ import { DEMO_PASSWORD, USERS } from '../../relay/demo-accounts.ts'
 import { serviceClient } from '../../relay/embedded.ts'
 import { createBrowserPlatform } from '../../src/main/browser-shell/node-host-platform.ts'
 import { startShellServer } from '../../src/main/browser-shell/server.ts'
+import { openShellSessions } from '../../src/main/browser-shell/shell-sessions.ts'
 import { createAppCore, type AppCore } from '../../src/main/core/app-core.ts'
 import { shellPaths } from '../../src/shared/browser-shell-protocol.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
+import { exchangeLaunchToken } from './shell-client.ts'
 
 /**
  * What the renderer meets in the browser shell, for tests of its stores in Node:
@@ -69,19 +71,18 @@ export async function startShellCore(
   async function openPage(): Promise<ShellPage> {
     const requests: ShellPage['requests'] = []
     const server = await startShellServer({
-      core: {
+      startCore: () => ({
         dispatch(channel, payload) {
           requests.push({ channel, payload })
           return core.dispatch(channel, payload)
         },
         subscribe: (listener) => core.subscribe(listener),
-      },
+      }),
       rendererDir: dir,
+      sessions: openShellSessions(join(dir, 'browser-shell-sessions.json'), logger),
       logger,
     })
-    const exchange = await fetch(server.url, { redirect: 'manual' })
-    const cookie = exchange.headers.getSetCookie()[0]?.split(';')[0]
-    if (exchange.status !== 303 || !cookie) throw new Error(`The token exchange answered ${exchange.status}`)
+    const cookie = await exchangeLaunchToken(server.url)
     let open = true
     const page: ShellPage = {
       socketUrl: `ws://127.0.0.1:${server.port}${shellPaths.socket}`,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { DEMO_PASSWORD, GLOBEX } from '../../../relay/demo-accounts.ts'
 import { theEmbeddedChild } from '../../../test/support/embedded-children.ts'
 import { connectShellClient, exchangeLaunchToken } from '../../../test/support/shell-client.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { launchBrowserShell, type BrowserShell } from './launch.ts'
 

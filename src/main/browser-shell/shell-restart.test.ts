@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connectShellClient, exchangeLaunchToken } from '../../../test/support/shell-client.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { launchBrowserShell } from './launch.ts'
 

@@ -9,7 +9,7 @@ import { embeddedChildren, theEmbeddedChild } from '../../../test/support/embedd
 import { happenings } from '../../../test/support/happenings.ts'
 import { until } from '../../../test/support/until.ts'
 import type { EmbeddedServerState } from '../../shared/domain.ts'
-import { createMemoryLogger } from '../../shared/log.ts'
+import { createMemoryLogger } from '../../../logging/logger.ts'
 import { EmbeddedStartError } from './launcher.ts'
 import { describeStartFailure, superviseEmbeddedStack, type SupervisedStack } from './supervisor.ts'
 
