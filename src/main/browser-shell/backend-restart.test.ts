@@ -31,22 +31,24 @@ async function webApp(): Promise<BrowserShell> {
   return shell
 }
 
+/** A tab of that app with Cleo signed in and synced; resolves with it and one of her conversations. */
+async function signedInTab() {
+  const shell = await webApp()
+  const tab = await connectShellClient(shell.origin, await exchangeLaunchToken(shell.url))
+  cleanups.push(() => tab.close())
+  await tab.value('session.signIn', { email: 'cleo@globex.test', password: DEMO_PASSWORD })
+  await tab.waitForEvent(
+    'connection.changed',
+    (state) => state.status === 'live' && state.lastSyncAt !== null,
+    'the first sync',
+  )
+  const { items } = await tab.value('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })
+  return { tab, conversation: items[0]! }
+}
+
 describe('npm run web, its embedded backend killed', () => {
   it('keeps the agent signed in, sends the reply typed during the restart and hears customers after it', async () => {
-    const shell = await webApp()
-    const tab = await connectShellClient(shell.origin, await exchangeLaunchToken(shell.url))
-    cleanups.push(() => tab.close())
-    await tab.value('session.signIn', { email: 'cleo@globex.test', password: DEMO_PASSWORD })
-    await tab.waitForEvent(
-      'connection.changed',
-      (state) => state.status === 'live' && state.lastSyncAt !== null,
-      'the first sync',
-    )
-    const { items } = await tab.value('conversations.list', {
-      workspaceId: GLOBEX.workspaceId,
-      filter: 'All',
-    })
-    const conversation = items[0]!
+    const { tab, conversation } = await signedInTab()
 
     const crash = tab.events.mark()
     process.kill(theEmbeddedChild(), 'SIGKILL')
@@ -95,19 +97,7 @@ describe('npm run web, its embedded backend killed', () => {
   }, 180_000)
 
   it('shows a frozen backend as Reconnecting within 5 s, and Live again once it thaws', async () => {
-    const shell = await webApp()
-    const tab = await connectShellClient(shell.origin, await exchangeLaunchToken(shell.url))
-    cleanups.push(() => tab.close())
-    await tab.value('session.signIn', { email: 'cleo@globex.test', password: DEMO_PASSWORD })
-    await tab.waitForEvent(
-      'connection.changed',
-      (state) => state.status === 'live' && state.lastSyncAt !== null,
-      'the first sync',
-    )
-    const { items } = await tab.value('conversations.list', {
-      workspaceId: GLOBEX.workspaceId,
-      filter: 'All',
-    })
+    const { tab, conversation } = await signedInTab()
 
     const pid = theEmbeddedChild()
     const frozen = tab.events.mark()
@@ -122,7 +112,7 @@ describe('npm run web, its embedded backend killed', () => {
     expect(Date.now() - frozenAt).toBeLessThan(5_000)
     const reply = await tab.value('messages.send', {
       workspaceId: GLOBEX.workspaceId,
-      contactId: items[0]!.id,
+      contactId: conversation.id,
       body: 'Typed while the backend is frozen',
     })
 
