@@ -40,10 +40,15 @@ test('npm run web: the terminal gets a few human lines, the log file gets the JS
   test.setTimeout(180_000)
   const dataDir = mkdtempSync(join(tmpdir(), 'sms-inbox-web-'))
   const logDir = join(dataDir, 'logs')
-  const web = spawn(process.execPath, ['scripts/web.ts', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  // Any free ports: the default ones may be held by another run, and a taken port is never swapped silently.
+  const web = spawn(
+    process.execPath,
+    ['scripts/web.ts', '--port', '0', '--backend-port', '0', '--data-dir', dataDir],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   const exited = once(web, 'exit')
   const stdout = collect(web.stdout)
   const stderr = collect(web.stderr)
