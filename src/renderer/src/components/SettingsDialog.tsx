@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import type { BackendSettings, NotificationSettings, Settings } from '../../../shared/domain.ts'
 import { backendSettingsSchema, cacheRetentionChoices } from '../../../shared/domain.ts'
+import { blockedNotificationsHelp, desktopOf } from '../lib/notification-settings.ts'
 import { useSettings } from '../stores/settings.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 import { Dialog } from './Dialog.tsx'
@@ -134,20 +135,21 @@ function NotificationsForm({ settings }: { settings: Settings }) {
   return (
     <section className="settings-section" aria-labelledby="notifications-title">
       <h3 id="notifications-title">Notifications</h3>
-      {window.appApi === undefined &&
-        browserPermission !== 'granted' &&
-        browserPermission !== 'unsupported' && (
-          <p className="notice">
-            This browser hasn’t allowed notifications yet.{' '}
-            <button
-              type="button"
-              className="link"
-              onClick={() => void Notification.requestPermission().then(setBrowserPermission)}
-            >
-              Allow notifications
-            </button>
-          </p>
-        )}
+      {window.appApi === undefined && browserPermission === 'denied' && (
+        <p className="notice">{blockedNotificationsHelp(desktopOf(navigator.userAgent))}</p>
+      )}
+      {window.appApi === undefined && browserPermission === 'default' && (
+        <p className="notice">
+          This browser hasn’t allowed notifications yet.{' '}
+          <button
+            type="button"
+            className="link"
+            onClick={() => void Notification.requestPermission().then(setBrowserPermission)}
+          >
+            Allow notifications
+          </button>
+        </p>
+      )}
       {workspaces.length === 0 ? (
         <p className="muted small">Sign in to choose notifications for each workspace.</p>
       ) : (
