@@ -2,6 +2,7 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'rea
 import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
 import { conversationStatuses } from '../../../shared/domain.ts'
 import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/format.ts'
+import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useThread } from '../stores/thread.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
@@ -19,6 +20,10 @@ const statusText: Record<Message['status'], string> = {
 
 const Bubble = memo(function Bubble({ message }: { message: Message }) {
   const retry = useThread((state) => state.retry)
+  // Every send is queued first; while the app is live it is on its way, so it reads as sending.
+  // Only cut off does "Queued" say something: it waits for the connection.
+  const live = useConnection((state) => state.state.status === 'live')
+  const status = message.status === 'queued' && live ? 'pending' : message.status
   const [retrying, setRetrying] = useState(false)
   const outbound = message.direction === 'outbound'
   return (
@@ -35,9 +40,9 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
             {clockTime(message.createdAt)}
           </time>
           {outbound && (
-            <span className={`delivery delivery-${message.status}`} data-testid="delivery-status">
+            <span className={`delivery delivery-${status}`} data-testid="delivery-status">
               {' · '}
-              {statusText[message.status]}
+              {statusText[status]}
             </span>
           )}
         </div>
