@@ -109,7 +109,13 @@ const negotiate = (headers: Headers): Negotiated => ({
 /** Everything a read is parsed from, so a repeated read can reuse its plan. */
 export const readRequestKey = (request: Request): string => {
   const { headers } = request
-  return `${new URL(request.url).search}\n${headers.get('accept') ?? ''}\n${headers.get('prefer') ?? ''}\n${headers.get('range') ?? ''}`
+  // JSON, so no value can run into the next one and a missing header stays apart from an empty one.
+  return JSON.stringify([
+    new URL(request.url).search,
+    headers.get('accept'),
+    headers.get('prefer'),
+    headers.get('range'),
+  ])
 }
 
 const reservedParams = new Set(['select', 'order', 'limit', 'offset', 'on_conflict', 'columns'])

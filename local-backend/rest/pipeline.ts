@@ -54,14 +54,10 @@ const maxBound = 512
 const maxBoundValueChars = 4096
 
 function boundKey(name: string, values: (string | null)[]): string | undefined {
-  let key = name
   let chars = 0
-  for (const value of values) {
-    // \u0000 cannot occur in a Postgres text value, so it separates unambiguously; \u0001 marks NULL.
-    key += value === null ? '\u0000\u0001' : `\u0000${value}`
-    chars += value?.length ?? 0
-  }
-  return chars > maxBoundValueChars ? undefined : key
+  for (const value of values) chars += value?.length ?? 0
+  // JSON keeps null and every string (even "\u0001" or "null") apart, so no two binds share a key.
+  return chars > maxBoundValueChars ? undefined : JSON.stringify([name, values])
 }
 
 const caches = new WeakMap<PGlite, PreparedCache>()

@@ -84,3 +84,34 @@ describe('a repeated read (one cached plan) still answers for each caller and ea
     }
   })
 })
+
+describe('bound values are cached by value, so no caller is handed another caller’s answer', () => {
+  const markRead = async (token: string, contactId: string | null) => {
+    const response = await fetch(`${backend.url}/rest/v1/rpc/mark_conversation_read`, {
+      method: 'POST',
+      headers: {
+        apikey: backend.anonKey,
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ contact_id: contactId }),
+    })
+    const text = await response.text()
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as { code: string } | null }
+  }
+
+  it('a NULL argument after "\\u0001" (and the reverse) gets its own answer, not the cached error', async () => {
+    const ben = await tokenOf('ben@acme.test')
+    const cleo = await tokenOf('cleo@globex.test')
+    const { rows } = await backend.db.query<{ id: string }>(
+      'select id from public.contacts where workspace_id = $1 limit 1',
+      [ACME],
+    )
+    // A call that succeeds keeps its prepared statement, so the calls below share it.
+    expect(await markRead(ben, rows[0]!.id)).toEqual({ status: 204, body: null })
+    const control = await markRead(ben, '\u0001')
+    expect(control).toMatchObject({ status: 400, body: { code: '22P02' } })
+    expect(await markRead(cleo, null)).toMatchObject({ status: 403, body: { code: '42501' } })
+    expect(await markRead(ben, '\u0001')).toEqual(control)
+  })
+})
