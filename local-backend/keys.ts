@@ -1,4 +1,5 @@
-import { jwtVerify, SignJWT, errors as joseErrors } from 'jose'
+import { SignJWT } from 'jose'
+import { createTokenVerify, type TokenRefusalKind } from './token-verifier.ts'
 
 /**
  * The Supabase CLI's well-known local JWT secret and the anon / service_role keys
@@ -22,11 +23,14 @@ export interface JwtClaims {
   role: ApiRole
   sub?: string
   session_id?: string
+  /** Every verified token has one; only the anonymous caller, who sent none, lacks it. */
   exp?: number
   [claim: string]: unknown
 }
 
-export type VerifyResult = { ok: true; claims: JwtClaims } | { ok: false; reason: 'expired' | 'invalid' }
+export type VerifyResult =
+  | { ok: true; claims: JwtClaims }
+  | { ok: false; reason: Exclude<TokenRefusalKind, 'signature' | 'malformed'> | 'invalid' }
 
 export async function signJwt(claims: Record<string, unknown>): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secretBytes)
@@ -47,23 +51,26 @@ const isApiRole = (value: unknown): value is ApiRole => (apiRoles as readonly un
 const verifiedCache = new Map<string, JwtClaims>()
 const verifiedCacheSize = 1000
 
+const verifyToken = createTokenVerify(jwtSecret, Date.now)
+
 export async function verifyJwt(token: string): Promise<VerifyResult> {
   const cached = verifiedCache.get(token)
   if (cached) {
-    if (cached.exp === undefined || cached.exp > Date.now() / 1000) return { ok: true, claims: cached }
+    if ((cached.exp ?? 0) > Date.now() / 1000) return { ok: true, claims: cached }
     verifiedCache.delete(token)
     return { ok: false, reason: 'expired' }
   }
-  try {
-    const { payload } = await jwtVerify(token, secretBytes, { algorithms: ['HS256'] })
-    if (!isApiRole(payload.role)) return { ok: false, reason: 'invalid' }
-    const claims = payload as JwtClaims
-    if (verifiedCache.size >= verifiedCacheSize) verifiedCache.delete(verifiedCache.keys().next().value!)
-    verifiedCache.set(token, claims)
-    return { ok: true, claims }
-  } catch (error) {
-    return { ok: false, reason: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' }
-  }
+  const checked = await verifyToken(token)
+  if (!checked.ok)
+    return {
+      ok: false,
+      reason: checked.kind === 'signature' || checked.kind === 'malformed' ? 'invalid' : checked.kind,
+    }
+  if (!isApiRole(checked.claims.role)) return { ok: false, reason: 'invalid' }
+  const claims = checked.claims as JwtClaims
+  if (verifiedCache.size >= verifiedCacheSize) verifiedCache.delete(verifiedCache.keys().next().value!)
+  verifiedCache.set(token, claims)
+  return { ok: true, claims }
 }
 
 /** The bearer token of a request: `Authorization: Bearer ...`, else the `apikey` header, as Supabase's gateway does. */

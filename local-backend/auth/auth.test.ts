@@ -204,6 +204,40 @@ describe('access tokens', () => {
     }
   })
 
+  it('a token issued over 30 s in the future, or without exp, is refused by auth (403 bad_jwt) and REST (401 PGRST303)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const base = { sub: ava.id, role: 'authenticated', aud: 'authenticated', email: ava.email }
+    const refusals = [
+      {
+        token: await signJwt({ ...base, iat: now + 120, exp: now + 3720 }),
+        auth: 'invalid JWT: unable to parse or verify signature, token used before issued',
+        rest: 'JWT issued at future',
+      },
+      {
+        token: await signJwt({ ...base, iat: now }),
+        auth: 'invalid JWT: unable to parse or verify signature, token is missing required claim: exp claim is required',
+        rest: "The JWT 'exp' claim must be a number",
+      },
+    ]
+    for (const { token, auth, rest } of refusals) {
+      const { data, error } = await client().auth.getUser(token)
+      expect(data.user).toBeNull()
+      expect(error).toMatchObject({ status: 403, code: 'bad_jwt', message: auth })
+      const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, {
+        headers: { apikey: backend.anonKey, authorization: `Bearer ${token}` },
+      })
+      expect(response.status).toBe(401)
+      expect(await response.json()).toEqual({ code: 'PGRST303', message: rest, details: null, hint: null })
+    }
+    // A clock a few seconds ahead of ours is within PostgREST's 30 s skew.
+    const skewed = await signJwt({ ...base, iat: now + 20, exp: now + 3620 })
+    expect((await client().auth.getUser(skewed)).data.user?.id).toBe(ava.id)
+    const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, {
+      headers: { apikey: backend.anonKey, authorization: `Bearer ${skewed}` },
+    })
+    expect(response.status).toBe(200)
+  })
+
   it('a token signed by the server stops being accepted when its lifetime ends (the TTL is configurable)', async () => {
     // A zero lifetime ends as the token is issued (exp = iat; a token is good only while now < exp),
     // so the expiry is there to check at once, with no waiting for a clock to pass it.

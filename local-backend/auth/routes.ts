@@ -94,6 +94,14 @@ async function activeDescendant(tx: Transaction, token: string): Promise<string 
   return rows[0]?.token
 }
 
+/** golang-jwt's words, which GoTrue appends to its bad_jwt message. */
+const tokenRefusalReasons = {
+  expired: 'token is expired',
+  issued_in_future: 'token used before issued',
+  no_expiry: 'token is missing required claim: exp claim is required',
+  invalid: 'signature is invalid',
+} as const
+
 type Authenticated = { ok: true; claims: JwtClaims & { sub: string } } | { ok: false; response: Response }
 
 /** GoTrue's `requireAuthentication`: a signed, unexpired JWT that names a user. */
@@ -107,7 +115,7 @@ async function authenticate(c: Context): Promise<Authenticated> {
   }
   const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
   if (!verified.ok) {
-    const reason = verified.reason === 'expired' ? 'token is expired' : 'signature is invalid'
+    const reason = tokenRefusalReasons[verified.reason]
     return {
       ok: false,
       response: authError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${reason}`),

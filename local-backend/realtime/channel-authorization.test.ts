@@ -16,7 +16,7 @@ const clock = manualClock()
 const harness = harnessPerFile({ clock })
 
 /** A token for `userId` issued now on the server's clock. */
-const tokenFor = (userId: string, options: { expiresInSeconds?: number; secret?: string } = {}) =>
+const tokenFor = (userId: string, options: { expiresInSeconds?: number | null; secret?: string } = {}) =>
   userToken(userId, { ...options, now: clock.now() })
 
 describe('channel tokens', () => {
@@ -44,16 +44,36 @@ describe('channel tokens', () => {
     })
   })
 
-  it('refuses a join with an expired token with hosted Realtime reason', async () => {
-    const client = await harness().connect(await tokenFor(demo.ben, { expiresInSeconds: -30 }))
+  /** The reason the server gives for refusing a join with `token`. */
+  const joinRefusal = async (token: string, topic: string) => {
+    const client = await harness().connect(token)
     const statuses: string[] = []
     const errors: string[] = []
-    client.channel('acme-expired').subscribe((status, error) => {
+    client.channel(topic).subscribe((status, error) => {
       statuses.push(status)
       if (error) errors.push(error.message)
     })
-    await waitFor(() => statuses.includes('CHANNEL_ERROR'), 'the join error')
-    expect(errors[0]).toBe('InvalidJWTToken: Token has expired 30 seconds ago')
+    await waitFor(
+      () => statuses.includes('CHANNEL_ERROR') || statuses.includes('SUBSCRIBED'),
+      'the join reply',
+    )
+    return errors[0]
+  }
+
+  it('refuses a join with an expired token with hosted Realtime reason', async () => {
+    expect(await joinRefusal(await tokenFor(demo.ben, { expiresInSeconds: -30 }), 'acme-expired')).toBe(
+      'InvalidJWTToken: Token has expired 30 seconds ago',
+    )
+  })
+
+  it('refuses a token issued ahead of its clock by more than 30 s, or one without exp', async () => {
+    const ahead = (seconds: number) => userToken(demo.ben, { now: clock.now() + seconds * 1000 })
+    expect(await joinRefusal(await ahead(31), 'acme-future')).toBe('InvalidJWTToken: JWT issued at future')
+    expect(await joinRefusal(await tokenFor(demo.ben, { expiresInSeconds: null }), 'acme-no-exp')).toBe(
+      'InvalidJWTToken: Fields `role` and `exp` are required in JWT',
+    )
+    // Within the skew, another machine's clock a little ahead is no forgery.
+    expect(await joinRefusal(await ahead(29), 'acme-skewed')).toBeUndefined()
   })
 
   it('moves a channel to a new token mid-connection, and closes it on an invalid one', async () => {

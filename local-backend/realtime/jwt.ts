@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify } from 'jose'
+import { createTokenVerify, type TokenRefusalKind } from '../token-verifier.ts'
 import type { Clock } from './clock.ts'
 
 export interface Claims {
@@ -10,7 +10,7 @@ export interface Claims {
 
 export type TokenRefusal = {
   ok: false
-  kind: 'malformed' | 'signature' | 'expired' | 'missing_claims'
+  kind: TokenRefusalKind | 'missing_claims'
   message: string
 }
 export type TokenCheck = { ok: true; claims: Claims } | TokenRefusal
@@ -26,39 +26,40 @@ export interface TokenVerifier {
   msLeft(claims: Claims): number
 }
 
+const missingClaims = 'Fields `role` and `exp` are required in JWT'
+
 export function createTokenVerifier(jwtSecret: string, clock: Clock): TokenVerifier {
-  const key = new TextEncoder().encode(jwtSecret)
+  const verify = createTokenVerify(jwtSecret, () => clock.now())
   return {
     async verify(token) {
-      const now = clock.now()
-      try {
-        const { payload } = await jwtVerify(token.replace(/\s/g, ''), key, {
-          algorithms: ['HS256'],
-          currentDate: new Date(now),
-        })
-        if (typeof payload.role !== 'string' || typeof payload.exp !== 'number') {
-          return { ok: false, kind: 'missing_claims', message: 'Fields `role` and `exp` are required in JWT' }
-        }
-        return { ok: true, claims: payload as Claims }
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) {
-          const exp = typeof error.payload.exp === 'number' ? error.payload.exp : 0
-          return {
-            ok: false,
-            kind: 'expired',
-            message: `Token has expired ${Math.floor(now / 1000) - exp} seconds ago`,
-          }
-        }
-        if (
-          error instanceof joseErrors.JWSSignatureVerificationFailed ||
-          error instanceof joseErrors.JOSEAlgNotAllowed
-        ) {
-          return { ok: false, kind: 'signature', message: 'Failed to validate JWT signature' }
-        }
-        return { ok: false, kind: 'malformed', message: 'The token provided is not a valid JWT' }
+      const checked = await verify(token.replace(/\s/g, ''))
+      if (checked.ok) {
+        if (typeof checked.claims.role !== 'string')
+          return { ok: false, kind: 'missing_claims', message: missingClaims }
+        return { ok: true, claims: checked.claims as Claims }
+      }
+      return {
+        ok: false,
+        kind: checked.kind,
+        message: refusalMessage(checked.kind, checked.expiredSecondsAgo ?? 0),
       }
     },
     msLeft: (claims) => claims.exp * 1000 - clock.now(),
+  }
+}
+
+function refusalMessage(kind: TokenRefusalKind, expiredSecondsAgo: number): string {
+  switch (kind) {
+    case 'expired':
+      return `Token has expired ${expiredSecondsAgo} seconds ago`
+    case 'no_expiry':
+      return missingClaims
+    case 'issued_in_future':
+      return 'JWT issued at future'
+    case 'signature':
+      return 'Failed to validate JWT signature'
+    case 'malformed':
+      return 'The token provided is not a valid JWT'
   }
 }
 
@@ -67,6 +68,8 @@ export function joinRefusalReason(refusal: TokenRefusal): string {
   switch (refusal.kind) {
     case 'expired':
     case 'missing_claims':
+    case 'no_expiry':
+    case 'issued_in_future':
       return `InvalidJWTToken: ${refusal.message}`
     case 'signature':
       return `JwtSignatureError: ${refusal.message}`

@@ -208,13 +208,13 @@ export async function heartbeat(client: SupabaseClient): Promise<void> {
   await waitFor(() => answered, 'the heartbeat reply')
 }
 
-/** A user access token as GoTrue issues it, signed with the local secret, issued at `now` (ms). */
+/** A user access token as GoTrue issues it, signed with the local secret, issued at `now` (ms); `expiresInSeconds: null` leaves out exp. */
 export function userToken(
   userId: string,
-  options: { expiresInSeconds?: number; secret?: string; now?: number } = {},
+  options: { expiresInSeconds?: number | null; secret?: string; now?: number } = {},
 ): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000)
-  return new SignJWT({
+  const token = new SignJWT({
     sub: userId,
     aud: 'authenticated',
     role: 'authenticated',
@@ -222,8 +222,8 @@ export function userToken(
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresInSeconds ?? 3600))
-    .sign(new TextEncoder().encode(options.secret ?? jwtSecret))
+  if (options.expiresInSeconds !== null) token.setExpirationTime(now + (options.expiresInSeconds ?? 3600))
+  return token.sign(new TextEncoder().encode(options.secret ?? jwtSecret))
 }
 
 export interface ManualClock extends Clock {

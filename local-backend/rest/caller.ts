@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { bearerToken, verifyJwt, type JwtClaims } from '../keys.ts'
-import { jwtExpired, jwtInvalid, toRestError } from './errors.ts'
+import { jwtClaimsRefused, jwtInvalid, toRestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
 
 /**
@@ -18,7 +18,7 @@ export async function callerOf(headers: Headers): Promise<Caller> {
   const token = bearerToken(headers)
   if (token === undefined) return anonymousCaller
   const verified = await verifyJwt(token)
-  if (!verified.ok) throw verified.reason === 'expired' ? jwtExpired() : jwtInvalid()
+  if (!verified.ok) throw verified.reason === 'invalid' ? jwtInvalid() : jwtClaimsRefused(verified.reason)
   return { role: verified.claims.role, claims: verified.claims }
 }
 

@@ -52,7 +52,16 @@ export const invalidSchema = (profile: string, schema: string) =>
     `Only the following schemas are exposed: ${schema}`,
   )
 
-export const jwtExpired = () => new RestError(401, 'PGRST303', 'JWT expired')
+/** PostgREST's JwtClaimsError messages, all PGRST303. */
+const jwtClaimsMessages = {
+  expired: 'JWT expired',
+  issued_in_future: 'JWT issued at future',
+  // PostgREST accepts a token without exp; we refuse it, in the words it uses for an exp that is not a number.
+  no_expiry: "The JWT 'exp' claim must be a number",
+} as const
+
+export const jwtClaimsRefused = (kind: keyof typeof jwtClaimsMessages) =>
+  new RestError(401, 'PGRST303', jwtClaimsMessages[kind])
 
 export const jwtInvalid = () =>
   new RestError(401, 'PGRST301', 'Expected 3 parts in JWT; got 1', 'JWSInvalidSignature or malformed token')
