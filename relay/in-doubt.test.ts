@@ -133,19 +133,7 @@ describe('a send left in doubt', () => {
   })
 
   it('is never picked up by the sweep when the relay did not write it (no lease): an agent’s own insert stays as it is', async () => {
-    const id = randomUUID()
-    await stack.service
-      .from('messages')
-      .insert({
-        id,
-        workspace_id: ACME.workspaceId,
-        contact_id: contact.id,
-        content: 'Written around the relay',
-        direction: 'outbound',
-        status: 'pending',
-        created_by: USERS.ben,
-      })
-      .throwOnError()
+    const id = await stack.outboundAroundRelay(contact.id, 'Written around the relay')
     await stack.sweeper.sweep()
     expect(await stack.messageState(id)).toEqual({ status: 'pending', twilio_sid: null, error_code: null })
     expect(creates('Written around the relay')).toHaveLength(0)

@@ -7,7 +7,7 @@ import type { CallbackDelivery } from '../local-backend/twilio/double.ts'
 import { newMessageSid } from '../local-backend/twilio/inbound.ts'
 import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
-import { ACME, USERS, accessToken, ensureContact } from './demo-accounts.ts'
+import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
 
 let stack: RelayStack
 /** The relay that reaches Twilio through the early proxy. */
@@ -78,22 +78,7 @@ function postCallback(url: string, params: Record<string, string>, authToken = A
   })
 }
 
-async function pendingOutbound(): Promise<string> {
-  const id = randomUUID()
-  await stack.service
-    .from('messages')
-    .insert({
-      id,
-      workspace_id: ACME.workspaceId,
-      contact_id: contactId,
-      content: 'Held',
-      direction: 'outbound',
-      status: 'pending',
-      created_by: USERS.ben,
-    })
-    .throwOnError()
-  return id
-}
+const pendingOutbound = () => stack.outboundAroundRelay(contactId, 'Held')
 
 describe('status callbacks that arrive before the send stored the SID', () => {
   it('are matched by the message id in the callback URL; the message ends delivered', async () => {

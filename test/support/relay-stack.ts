@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
-import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
+import { ACME, GLOBEX, USERS } from '../../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../../relay/embedded.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import type { Sweeper } from '../../relay/sweeper.ts'
@@ -18,6 +19,11 @@ export interface RelayStack {
   logs: Record<'backend' | 'double' | 'relay', ReturnType<typeof createMemoryLogger>>
   /** A stored message's delivery state, read with the service role. */
   messageState(id: string): Promise<MessageState>
+  /**
+   * An outbound reply by Ben to an Acme contact, written straight into messages with the
+   * service role as no relay writes one: pending, no SID and no lease. Resolves with its id.
+   */
+  outboundAroundRelay(contactId: string, content: string): Promise<string>
   /** Another relay on the same backend, under its own name, logging with the first; stopped with the stack. */
   mountRelay(options: MountOptions & { name: string }): ReturnType<typeof mountRelay>
   stop(): Promise<void>
@@ -89,6 +95,22 @@ export async function startRelayStack(
         .single()
         .throwOnError()
       return data as MessageState
+    },
+    async outboundAroundRelay(contactId, content) {
+      const id = randomUUID()
+      await service
+        .from('messages')
+        .insert({
+          id,
+          workspace_id: ACME.workspaceId,
+          contact_id: contactId,
+          content,
+          direction: 'outbound',
+          status: 'pending',
+          created_by: USERS.ben,
+        })
+        .throwOnError()
+      return id
     },
     async stop() {
       await Promise.all(sweepers.map((mounted) => mounted.stop()))
