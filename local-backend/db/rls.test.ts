@@ -214,11 +214,47 @@ const matrix: Case[] = [
     params: [acme],
     expect: serviceOnly,
   },
+
+  // The relay's send leases (beforeAll leases one of Maria's messages): its business alone.
+  {
+    table: 'private.message_leases',
+    op: 'select',
+    sql: 'select message_id from private.message_leases',
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.message_leases',
+    op: 'insert',
+    sql: `insert into private.message_leases (message_id, lease_until)
+          select id, now() from public.messages
+           where contact_id = $1 and id not in (select message_id from private.message_leases)
+           limit 1 returning message_id`,
+    params: [maria],
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.message_leases',
+    op: 'update',
+    sql: 'update private.message_leases set lease_until = now() returning message_id',
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.message_leases',
+    op: 'delete',
+    sql: 'delete from private.message_leases returning message_id',
+    expect: serviceOnly,
+  },
 ]
 
 let db: PGlite
 beforeAll(async () => {
   db = await openDatabase({ seed: true })
+  // The seed has no relay sends, so no lease; one for the lease rows of the matrix.
+  await db.query(
+    `insert into private.message_leases (message_id, lease_until)
+     select id, now() + interval '1 minute' from public.messages where contact_id = $1 limit 1`,
+    [maria],
+  )
 })
 afterAll(async () => {
   await db.close()
@@ -245,6 +281,24 @@ describe('the RLS matrix: every table × select/insert/update/delete × owner, a
   )
   it.each(rows)('$name as $actor → $want', async ({ actor, test, want }) => {
     expect(await outcome(actor, test)).toBe(want)
+  })
+})
+
+describe('the relay’s lease functions: the service role’s alone', () => {
+  const calls = [
+    `select * from relay_insert_outbound(gen_random_uuid(), '${acme}', '${maria}', 'x', '${demo.ben}', 1000)`,
+    `select relay_claim_send('${maria}', 1000, true)`,
+    'select * from relay_claim_in_doubt(1000, 10)',
+    'select * from relay_claim_status_checks(1000, 60000, 10)',
+  ]
+  const denied = (['ava', 'ben', 'cleo', 'anon'] as const).flatMap((actor) =>
+    calls.map((sql) => ({ actor, sql })),
+  )
+  it.each(denied)('$actor may not call $sql', async ({ actor, sql }) => {
+    expect((await pgError(queryAs(db, actors[actor], sql))).code).toBe('42501')
+  })
+  it.each(calls)('the service role calls %s', async (sql) => {
+    await expect(queryAs(db, serviceRole, sql)).resolves.toBeInstanceOf(Array)
   })
 })
 
