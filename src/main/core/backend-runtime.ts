@@ -2,7 +2,7 @@ import type { BackendSettings } from '../../shared/domain.ts'
 import { Cache } from '../cache/cache.ts'
 import type { SupervisedStack } from '../embedded-stack/supervisor.ts'
 import type { Outbox } from '../outbox/outbox.ts'
-import { createSessionService, type SessionService } from '../session/session.ts'
+import { createSessionService, heartbeatIntervalFor, type SessionService } from '../session/session.ts'
 import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
 import { announceSyncedConversation } from './conversations-capability.ts'
@@ -78,6 +78,7 @@ export async function startBackendRuntime(
     storageFile: files.session,
     secrets: platform.secretStore,
     logger,
+    heartbeatIntervalMs: heartbeatIntervalFor(backend),
   })
   const scope: InboxScope = { cache, workspaces: createWorkspaceRoster(cache.listWorkspaces()) }
   const sync = createSyncService({

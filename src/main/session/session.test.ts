@@ -7,7 +7,12 @@ import { startLocalBackend, type LocalBackend } from '../../../local-backend/ind
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createAesSecretStore, unavailableSecretStore } from '../secrets.ts'
 import type { SecretStore } from '../platform-interface.ts'
-import { createSessionService, fetchWorkspaces, type SessionService } from './session.ts'
+import {
+  createSessionService,
+  fetchWorkspaces,
+  heartbeatIntervalFor,
+  type SessionService,
+} from './session.ts'
 import { NO_KEY_STORE_WARNING } from './storage.ts'
 
 let backend: LocalBackend
@@ -27,13 +32,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function open(file: string, secrets: SecretStore): SessionService {
+function open(file: string, secrets: SecretStore, heartbeatIntervalMs?: number): SessionService {
   const service = createSessionService({
     supabaseUrl: backend.url,
     anonKey: backend.anonKey,
     storageFile: file,
     secrets,
     logger,
+    heartbeatIntervalMs,
   })
   services.push(service)
   return service
@@ -142,5 +148,33 @@ describe('session', () => {
     const after = open(file, unavailableSecretStore)
     await after.ready
     expect(after.state()).toEqual({ status: 'signed-out', reason: NO_KEY_STORE_WARNING })
+  })
+})
+
+describe('the Realtime heartbeat', () => {
+  const hosted = {
+    mode: 'custom',
+    supabaseUrl: 'https://abcdefghijklmnop.supabase.co',
+    anonKey: 'a-hosted-anon-key-of-some-length',
+    relayUrl: 'https://abcdefghijklmnop.supabase.co/functions/v1/sms-relay',
+  } as const
+
+  it('beats every 2 s against the embedded backend, which can freeze with this machine', () => {
+    const service = open(
+      join(dir, 'heartbeat-embedded.bin'),
+      unavailableSecretStore,
+      heartbeatIntervalFor({ mode: 'embedded' }),
+    )
+    expect(service.client.realtime.heartbeatIntervalMs).toBe(2_000)
+  })
+
+  it('keeps supabase-js’s own 25 s against a hosted project', () => {
+    expect(heartbeatIntervalFor(hosted)).toBeUndefined()
+    const service = open(
+      join(dir, 'heartbeat-hosted.bin'),
+      unavailableSecretStore,
+      heartbeatIntervalFor(hosted),
+    )
+    expect(service.client.realtime.heartbeatIntervalMs).toBe(25_000)
   })
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { createClient, type AuthChangeEvent, type Session, type SupabaseClient } from '@supabase/supabase-js'
-import type { SessionState, Workspace } from '../../shared/domain.ts'
+import type { BackendSettings, SessionState, Workspace } from '../../shared/domain.ts'
 import { appError, type AppError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import { selectList } from '../../shared/rows/columns.ts'
@@ -23,14 +23,22 @@ export interface SessionOptions {
   storageFile: string
   secrets: SecretStore
   logger: Logger
+  /** The Realtime heartbeat (heartbeatIntervalFor); undefined keeps realtime-js's default. */
+  heartbeatIntervalMs?: number | undefined
 }
 
 /**
- * A frozen server keeps its sockets open, so only an unanswered heartbeat reveals it:
- * at this interval the agent sees "Reconnecting" within two beats (realtime-js's
- * default of 25 s left a frozen backend "Live" for most of a minute).
+ * How often the Realtime socket beats, by backend. A frozen server keeps its sockets
+ * open, so only an unanswered heartbeat reveals it: the embedded backend, a child
+ * process on this machine that can freeze, beats every 2 s, so the agent sees
+ * "Reconnecting" within two beats (realtime-js's 25 s left it "Live" for most of a
+ * minute). A hosted project keeps that default: a beat every 2 s from every agent
+ * is traffic it pays for, against a server that does not freeze with the app.
+ * Undefined: realtime-js's default.
  */
-const heartbeatIntervalMs = 2_000
+export function heartbeatIntervalFor(backend: BackendSettings): number | undefined {
+  return backend.mode === 'embedded' ? 2_000 : undefined
+}
 
 export interface SessionService {
   readonly client: SupabaseClient
@@ -59,7 +67,8 @@ export function createSessionService(options: SessionOptions): SessionService {
       autoRefreshToken: true,
       detectSessionInUrl: false,
     },
-    realtime: { heartbeatIntervalMs },
+    realtime:
+      options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs },
   })
   let session: Session | null = null
   let signOutReason: string | null = storage.warning
