@@ -8,6 +8,7 @@ import { createStdoutLogger } from '../logging/logger.ts'
 import type { Logger } from '../src/shared/log.ts'
 import { openDatabase } from './db/database.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
+import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { loadCatalog } from './rest/catalog.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
@@ -27,6 +28,8 @@ export interface LocalBackendOptions {
   snapshotDir?: string
   /** Lifetime of access tokens (GoTrue's JWT_EXP); tests shorten it. */
   accessTokenTtlSeconds?: number
+  /** Per-user and per-address request limits; each omitted one keeps its default. */
+  rateLimits?: Partial<RateLimits>
 }
 
 export interface LocalBackend {
@@ -98,6 +101,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       url,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
       functions,
+      rateGuard: createRateGuard({ ...defaultRateLimits, ...options.rateLimits }),
     })
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (request.url ?? '').split('?')[0]

@@ -4,10 +4,12 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../src/shared/log.ts'
 import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
+import type { RateGuard } from './rate-limits.ts'
 import type { Catalog } from './rest/catalog.ts'
 import { createRestApp } from './rest/routes.ts'
 
-export type FunctionHandler = (request: Request) => Response | Promise<Response>
+/** `env` is the Node server's bindings (the socket), so a function can tell its callers apart. */
+export type FunctionHandler = (request: Request, env: unknown) => Response | Promise<Response>
 
 export interface ApiOptions {
   db: PGlite
@@ -17,6 +19,7 @@ export interface ApiOptions {
   url: string
   accessTokenTtlSeconds: number
   functions: Map<string, FunctionHandler>
+  rateGuard: RateGuard
 }
 
 const functionsPrefix = '/functions/v1/'
@@ -46,7 +49,7 @@ async function forwardToFunction(c: Context, functions: Map<string, FunctionHand
     signal: c.req.raw.signal,
     ...(hasBody ? { duplex: 'half' } : {}),
   } as RequestInit)
-  return handler(request)
+  return handler(request, c.env)
 }
 
 const maxDiscardBytes = 64 * 1024 * 1024
@@ -157,6 +160,9 @@ export function createApiApp(options: ApiOptions): Hono {
     if (c.res.status >= 500) logger.error('request failed', fields)
     else logger.debug('request', fields)
   })
+  // Counted before a body is read, so a refused flood costs no more than its headers.
+  app.use('/rest/v1/*', options.rateGuard.middleware)
+  app.use('/auth/v1/*', options.rateGuard.middleware)
   app.use('/rest/v1/*', limitBody)
   app.use('/auth/v1/*', limitBody)
 
@@ -168,6 +174,7 @@ export function createApiApp(options: ApiOptions): Hono {
       logger: logger.child({ api: 'auth' }),
       issuer: `${options.url}/auth/v1`,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      signInAllowed: options.rateGuard.signIn,
     }),
   )
   app.route(

@@ -16,7 +16,7 @@ import {
 } from '../src/shared/relay-contract.ts'
 import type { RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
-import { createRateLimiter, type RateLimit } from './rate-limit.ts'
+import { createRateLimiter, type RateLimit } from '../src/shared/rate-limit.ts'
 import { createStore } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 

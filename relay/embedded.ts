@@ -14,7 +14,8 @@ import { createTwilioClientFactory } from './twilio-client.ts'
 export interface FunctionHost {
   url: string
   serviceRoleKey: string
-  mountFunction(name: string, handler: (request: Request) => Response | Promise<Response>): void
+  /** `env` carries the Node server's socket, which the relay's per-address limit reads. */
+  mountFunction(name: string, handler: (request: Request, env: unknown) => Response | Promise<Response>): void
 }
 
 export function serviceClient(backend: Pick<FunctionHost, 'url' | 'serviceRoleKey'>): SupabaseClient {

@@ -5,6 +5,8 @@ import { z } from 'zod'
 import type { Logger } from '../../src/shared/log.ts'
 import { bearerToken, signJwt, verifyJwt, type JwtClaims } from '../keys.ts'
 import { jsonResponse, readJson } from '../http.ts'
+import { authRateRefusal } from '../rate-limits.ts'
+import type { RateDecision } from '../../src/shared/rate-limit.ts'
 import { hashPassword, passwordMatches } from './passwords.ts'
 import { findUser, userColumns, userJson, type UserRow } from './users.ts'
 
@@ -14,6 +16,8 @@ export interface AuthOptions {
   /** The `iss` claim of access tokens: `<api url>/auth/v1`. */
   issuer: string
   accessTokenTtlSeconds: number
+  /** Takes one password attempt for this email from its bucket. */
+  signInAllowed: (email: string) => RateDecision
 }
 
 /** GoTrue's error body: auth-js reads `error_code` (no API-version header is sent) and shows `msg`. */
@@ -178,6 +182,8 @@ export function createAuthApp(options: AuthOptions): Hono {
     if (!parsed.success) return validationFailed('Invalid login credentials: email and password are required')
     const { email, password } = parsed.data
     if (!email) return validationFailed('An email address is required')
+    const attempt = options.signInAllowed(email)
+    if (!attempt.allowed) return authRateRefusal(attempt.retryAfterSeconds)
     const { rows } = await db.query<UserRow & { encrypted_password: string | null }>(
       `select ${userColumns}, u.encrypted_password from auth.users u where lower(u.email) = lower($1) and u.deleted_at is null`,
       [email],

@@ -1,5 +1,5 @@
 /**
- * Token buckets keyed by agent or by client IP. In memory, so each replica
+ * Token buckets by key (a user, an agent, a client address). In memory, so each replica
  * limits on its own: the limits are a guard against a runaway client, not a
  * billing quota.
  */
