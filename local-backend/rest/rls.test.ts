@@ -100,6 +100,34 @@ describe('a member of Acme through HTTP', () => {
     expect(await count(`public.contacts where phone_number = '+15550008001'`)).toBe(0)
   })
 
+  it('a message naming a Globex contact fails byte for byte as one naming no contact at all', async () => {
+    const token = (await ben.auth.getSession()).data.session!.access_token
+    const attempt = async (contactId: string) => {
+      const response = await fetch(`${backend.url}/rest/v1/messages`, {
+        method: 'POST',
+        headers: {
+          apikey: backend.anonKey,
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          workspace_id: acme,
+          contact_id: contactId,
+          content: 'probe',
+          direction: 'outbound',
+          created_by: benId,
+        }),
+      })
+      return { status: response.status, body: await response.text() }
+    }
+    const elsewhere = await attempt(globexContact)
+    const nowhere = await attempt(crypto.randomUUID())
+    expect(elsewhere).toEqual(nowhere)
+    expect(elsewhere.status).toBe(403)
+    expect(JSON.parse(elsewhere.body)).toMatchObject({ code: '42501' })
+    expect(await count(`public.messages where content = 'probe'`)).toBe(0)
+  })
+
   it('never reads Twilio credentials', async () => {
     const { data, error, status } = await ben.from('workspace_twilio_config').select('auth_token')
     expect(data).toBeNull()
