@@ -16,8 +16,38 @@ const clock = manualClock()
 const harness = harnessPerFile({ clock })
 
 /** A token for `userId` issued now on the server's clock. */
-const tokenFor = (userId: string, options: { expiresInSeconds?: number | null; secret?: string } = {}) =>
-  userToken(userId, { ...options, now: clock.now() })
+const tokenFor = (
+  userId: string,
+  options: { expiresInSeconds?: number | null; secret?: string; role?: string } = {},
+) => userToken(userId, { ...options, now: clock.now() })
+
+/** Joins `topic` with `token`; resolves with the join error, or null once joined. */
+const joinOutcome = async (token: string, topic: string, config: { private?: boolean } = {}) => {
+  const client = await harness().connect(token)
+  return new Promise<string | null>((resolve) => {
+    client.channel(topic, { config }).subscribe((status, error) => {
+      if (error) resolve(error.message)
+      else if (status === 'SUBSCRIBED') resolve(null)
+      else if (status === 'TIMED_OUT') resolve(`join of ${topic} timed out`)
+    })
+  })
+}
+
+/**
+ * A channel on Ben's token whose client is then handed `token`, as a refreshed session
+ * would be (the client asks its token source again on every heartbeat, so the source
+ * changes with setAuth).
+ */
+async function channelWithTokenSwap(topic: string) {
+  let session = await tokenFor(demo.ben)
+  const client = await harness().connect(() => session)
+  const channel = await subscribe(client, topic, { event: 'INSERT', schema: 'public', table: 'messages' })
+  const swap = async (token: string) => {
+    session = token
+    await client.realtime.setAuth(token)
+  }
+  return { client, channel, swap }
+}
 
 describe('channel tokens', () => {
   it('closes the channel with the system error when its token expires', async () => {
@@ -44,50 +74,43 @@ describe('channel tokens', () => {
     })
   })
 
-  /** The reason the server gives for refusing a join with `token`. */
-  const joinRefusal = async (token: string, topic: string) => {
-    const client = await harness().connect(token)
-    const statuses: string[] = []
-    const errors: string[] = []
-    client.channel(topic).subscribe((status, error) => {
-      statuses.push(status)
-      if (error) errors.push(error.message)
-    })
-    await waitFor(
-      () => statuses.includes('CHANNEL_ERROR') || statuses.includes('SUBSCRIBED'),
-      'the join reply',
-    )
-    return errors[0]
-  }
-
   it('refuses a join with an expired token with hosted Realtime reason', async () => {
-    expect(await joinRefusal(await tokenFor(demo.ben, { expiresInSeconds: -30 }), 'acme-expired')).toBe(
+    expect(await joinOutcome(await tokenFor(demo.ben, { expiresInSeconds: -30 }), 'acme-expired')).toBe(
       'InvalidJWTToken: Token has expired 30 seconds ago',
     )
   })
 
   it('refuses a token issued ahead of its clock by more than 30 s, or one without exp', async () => {
     const ahead = (seconds: number) => userToken(demo.ben, { now: clock.now() + seconds * 1000 })
-    expect(await joinRefusal(await ahead(31), 'acme-future')).toBe('InvalidJWTToken: JWT issued at future')
-    expect(await joinRefusal(await tokenFor(demo.ben, { expiresInSeconds: null }), 'acme-no-exp')).toBe(
+    expect(await joinOutcome(await ahead(31), 'acme-future')).toBe('InvalidJWTToken: JWT issued at future')
+    expect(await joinOutcome(await tokenFor(demo.ben, { expiresInSeconds: null }), 'acme-no-exp')).toBe(
       'InvalidJWTToken: Fields `role` and `exp` are required in JWT',
     )
     // Within the skew, another machine's clock a little ahead is no forgery.
-    expect(await joinRefusal(await ahead(29), 'acme-skewed')).toBeUndefined()
+    expect(await joinOutcome(await ahead(29), 'acme-skewed')).toBeNull()
+  })
+
+  it('refuses a join whose token claims a role other than anon, authenticated or service_role (hosted admits any role)', async () => {
+    expect(await joinOutcome(await tokenFor(demo.ben, { role: 'postgres' }), 'acme-as-postgres')).toBe(
+      'InvalidJWTToken: Field `role` must be one of anon, authenticated, service_role in JWT',
+    )
+  })
+
+  it('closes a channel whose refreshed token claims the postgres role', async () => {
+    const { channel: acme, swap } = await channelWithTokenSwap('acme-refresh-postgres')
+    await swap(await tokenFor(demo.ben, { role: 'postgres' }))
+    await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
+    expect(acme.system.at(-1)).toMatchObject({
+      extension: 'system',
+      status: 'error',
+      message: 'Field `role` must be one of anon, authenticated, service_role in JWT',
+    })
   })
 
   it('moves a channel to a new token mid-connection, and closes it on an invalid one', async () => {
-    // The client asks its token source again on every heartbeat, so the source changes with setAuth.
-    let session = await tokenFor(demo.ben)
-    const client = await harness().connect(() => session)
-    const acme = await subscribe(client, 'acme-token-swap', {
-      event: 'INSERT',
-      schema: 'public',
-      table: 'messages',
-    })
+    const { client, channel: acme, swap } = await channelWithTokenSwap('acme-token-swap')
     // A Globex token on the same channel: from now on it sees Globex rows, not Acme's.
-    session = await tokenFor(demo.cleo)
-    await client.realtime.setAuth(session)
+    await swap(await tokenFor(demo.cleo))
     await heartbeat(client)
     // Globex's row arriving proves the server switched the claims; Acme's row after it must not.
     const globexText = `seen after swap ${Date.now()}`
@@ -100,8 +123,7 @@ describe('channel tokens', () => {
     await waitFor(() => contentsOf(acme).includes(laterText), 'the later Globex row')
     expect(contentsOf(acme)).toEqual([globexText, laterText])
 
-    session = await tokenFor(demo.ben, { secret: 'not-the-secret-not-the-secret-not-the-secret' })
-    await client.realtime.setAuth(session)
+    await swap(await tokenFor(demo.ben, { secret: 'not-the-secret-not-the-secret-not-the-secret' }))
     await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
     expect(acme.system.at(-1)).toMatchObject({
       extension: 'system',
@@ -112,21 +134,10 @@ describe('channel tokens', () => {
 })
 
 describe('private channels', () => {
-  /** Joins a private channel; resolves with the join error, or null once joined. */
-  const joinPrivate = async (token: string, topic: string) => {
-    const client = await harness().connect(token)
-    return new Promise<string | null>((resolve) => {
-      client.channel(topic, { config: { private: true } }).subscribe((status, error) => {
-        if (error) resolve(error.message)
-        else if (status === 'SUBSCRIBED') resolve(null)
-      })
-    })
-  }
-
   it('refuses a private channel to a user (no realtime.messages policies here), and admits the service role', async () => {
-    expect(await joinPrivate(await tokenFor(demo.ben), 'private-room')).toBe(
+    expect(await joinOutcome(await tokenFor(demo.ben), 'private-room', { private: true })).toBe(
       'Unauthorized: You do not have permissions to read from this Channel topic: private-room',
     )
-    expect(await joinPrivate(serviceRoleKey, 'private-room')).toBeNull()
+    expect(await joinOutcome(serviceRoleKey, 'private-room', { private: true })).toBeNull()
   })
 })

@@ -1,3 +1,4 @@
+import { apiRoles } from '../keys.ts'
 import { createTokenVerify, type TokenRefusalKind } from '../token-verifier.ts'
 import type { Clock } from './clock.ts'
 
@@ -10,7 +11,7 @@ export interface Claims {
 
 export type TokenRefusal = {
   ok: false
-  kind: TokenRefusalKind | 'missing_claims'
+  kind: TokenRefusalKind | 'missing_claims' | 'role'
   message: string
 }
 export type TokenCheck = { ok: true; claims: Claims } | TokenRefusal
@@ -19,7 +20,9 @@ export interface TokenVerifier {
   /**
    * Verifies a Supabase JWT the way hosted Realtime does: HS256 with the project's
    * secret, `role` and `exp` required, with its error messages (the client shows
-   * them to the developer verbatim).
+   * them to the developer verbatim). Stricter than hosted, which passes any role to
+   * `set role`: only the API roles are accepted, so a token claiming `postgres` (or
+   * any role with more rights than the API's) never reaches a query.
    */
   verify(token: string): Promise<TokenCheck>
   /** Milliseconds until the claims' exp, for the timer that closes channels when it lapses. */
@@ -27,6 +30,8 @@ export interface TokenVerifier {
 }
 
 const missingClaims = 'Fields `role` and `exp` are required in JWT'
+/** Hosted has no such refusal; worded as its own claim error above is. */
+const roleRefusal = `Field \`role\` must be one of ${apiRoles.join(', ')} in JWT`
 
 export function createTokenVerifier(jwtSecret: string, clock: Clock): TokenVerifier {
   const verify = createTokenVerify(jwtSecret, () => clock.now())
@@ -34,8 +39,10 @@ export function createTokenVerifier(jwtSecret: string, clock: Clock): TokenVerif
     async verify(token) {
       const checked = await verify(token.replace(/\s/g, ''))
       if (checked.ok) {
-        if (typeof checked.claims.role !== 'string')
-          return { ok: false, kind: 'missing_claims', message: missingClaims }
+        const { role } = checked.claims
+        if (typeof role !== 'string') return { ok: false, kind: 'missing_claims', message: missingClaims }
+        if (!(apiRoles as readonly string[]).includes(role))
+          return { ok: false, kind: 'role', message: roleRefusal }
         return { ok: true, claims: checked.claims as Claims }
       }
       return {
@@ -70,6 +77,7 @@ export function joinRefusalReason(refusal: TokenRefusal): string {
     case 'missing_claims':
     case 'no_expiry':
     case 'issued_in_future':
+    case 'role':
       return `InvalidJWTToken: ${refusal.message}`
     case 'signature':
       return `JwtSignatureError: ${refusal.message}`

@@ -208,16 +208,19 @@ export async function heartbeat(client: SupabaseClient): Promise<void> {
   await waitFor(() => answered, 'the heartbeat reply')
 }
 
-/** A user access token as GoTrue issues it, signed with the local secret, issued at `now` (ms); `expiresInSeconds: null` leaves out exp. */
+/**
+ * A user access token as GoTrue issues it, signed with the local secret, issued at `now` (ms);
+ * `expiresInSeconds: null` leaves out exp, and `role` forges one that claims another database role.
+ */
 export function userToken(
   userId: string,
-  options: { expiresInSeconds?: number | null; secret?: string; now?: number } = {},
+  options: { expiresInSeconds?: number | null; secret?: string; now?: number; role?: string } = {},
 ): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000)
   const token = new SignJWT({
     sub: userId,
     aud: 'authenticated',
-    role: 'authenticated',
+    role: options.role ?? 'authenticated',
     session_id: '00000000-0000-4000-8000-000000000000',
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -14,8 +14,10 @@ import {
 
 const harness = harnessPerFile()
 
-it('refuses the handshake without an API key, with a forged one, or with an unknown serializer', async () => {
+it('refuses the handshake without an API key, with a forged one, one claiming the postgres role, or with an unknown serializer', async () => {
   expect(await handshakeStatus(harness().socketUrl('vsn=2.0.0'))).toBe(401)
+  const postgresKey = await userToken(demo.ben, { role: 'postgres' })
+  expect(await handshakeStatus(harness().socketUrl(`apikey=${postgresKey}&vsn=2.0.0`))).toBe(401)
   expect(await handshakeStatus(harness().socketUrl(`apikey=${anonKey.slice(0, -4)}abcd&vsn=2.0.0`))).toBe(401)
   expect(await handshakeStatus(harness().socketUrl(`apikey=${anonKey}&vsn=9.9.9`))).toBe(400)
   expect(await handshakeStatus(harness().socketUrl(`apikey=${anonKey}&vsn=2.0.0`))).toBe(101)
