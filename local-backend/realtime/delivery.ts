@@ -69,12 +69,17 @@ export class ChangeDelivery {
   }
 
   /**
-   * Delivers a batch of captured changes. Visibility is decided as hosted
-   * Realtime decides it: the role must be able to select the primary key, the
+   * Delivers a batch of captured changes. Visibility is decided as Postgres would
+   * decide a select: the role must be able to select the primary key, the
    * binding's filters must hold, and under RLS the subscriber's claims must be
-   * able to select the row by primary key (one query per table and distinct
-   * claims, for the whole batch). DELETEs cannot be checked against a row that is
-   * gone, so, as hosted, they carry only the primary key when RLS is on.
+   * able to select the row (one query per table and distinct claims, for the whole
+   * batch). A deleted row is judged as it was, from the captured old row, so a
+   * DELETE and the outcome of its filters reach only subscribers who could have
+   * selected it. Hosted Realtime is looser here: it cannot check a row that is
+   * gone and sends the key of a deleted row to every subscriber whose filters
+   * match, so anyone may learn that a row of another tenant matched `eq`, `lt`…
+   * The product relies on the stricter rule. The payload still carries only the
+   * key under RLS, as hosted's does.
    */
   async deliver(changes: CapturedChange[]): Promise<void> {
     if (this.subscribers.size === 0 || changes.length === 0) return
@@ -102,10 +107,10 @@ interface Candidate {
 
 interface Matches {
   candidates: Map<CapturedChange, Candidate[]>
-  /** By (visibility group, table): the primary keys the group's claims must be able to select. */
+  /** By (visibility group, table): the rows the group's claims must be able to select. */
   rlsChecks: Map<string, RlsCheck>
-  /** Each change's primary key as JSON, as visible_keys answers it. */
-  pkKeys: Map<CapturedChange, string>
+  /** Each change's row as visible_keys answers it: the primary key as JSON, or a deleted row's own key. */
+  rowKeys: Map<CapturedChange, string>
 }
 
 /** The bindings each change reaches by action, filters and key privileges, and the RLS checks still owed. */
@@ -114,7 +119,7 @@ function match(
   metas: Map<string, TableMeta | undefined>,
   subscribers: ChangeSubscriber[],
 ): Matches {
-  const matches: Matches = { candidates: new Map(), rlsChecks: new Map(), pkKeys: new Map() }
+  const matches: Matches = { candidates: new Map(), rlsChecks: new Map(), rowKeys: new Map() }
   const pkOf = (meta: TableMeta, record: Record<string, unknown>) =>
     meta.pk.map((column) => record[column.name] ?? null)
   // Short per-batch group numbers instead of hashing long claim strings for every candidate.
@@ -131,8 +136,8 @@ function match(
     const meta = metas.get(key)
     if (!meta) continue
     const pk = change.record ? pkOf(meta, change.record) : []
-    const pkKey = JSON.stringify(pk)
-    matches.pkKeys.set(change, pkKey)
+    const rowKey = change.action === 'DELETE' ? `deleted ${change.id}` : JSON.stringify(pk)
+    matches.rowKeys.set(change, rowKey)
     const list: Candidate[] = []
     for (const subscriber of subscribers) {
       for (const subscription of subscriber.subscriptions) {
@@ -150,25 +155,37 @@ function match(
           canSelectPk = meta.pk.every((column) => selectable?.has(column.name) ?? false)
           pkSelectable.set(roleKey, canSelectPk)
         }
-        if (change.action !== 'DELETE' && !canSelectPk) {
-          list.push({ subscriber, subscription, error: 'Error 401: Unauthorized' })
+        if (!canSelectPk) {
+          // An insert or update tells the role, as hosted does, that it lacks the privilege;
+          // a deleted row it could never have selected does not reach it at all.
+          if (change.action !== 'DELETE')
+            list.push({ subscriber, subscription, error: 'Error 401: Unauthorized' })
           continue
         }
         const visibleThroughFilters =
           passesFilters(filters, change.record) ||
           (change.action === 'DELETE' && passesFilters(filters, identityRecord(meta, change.oldRecord)))
         if (!visibleThroughFilters) continue
-        if (!meta.rls || change.action === 'DELETE' || !change.record) {
+        if (!meta.rls) {
           list.push({ subscriber, subscription })
           continue
         }
+        const row = change.action === 'DELETE' ? change.oldRecord : change.record
+        if (!row) continue
         const checkKey = `${groupOf.get(subscriber)}\u0000${key}`
         let check = matches.rlsChecks.get(checkKey)
         if (!check) {
-          check = { role: subscriber.role, claimsJson: subscriber.claimsJson, table: key, pks: new Map() }
+          check = {
+            role: subscriber.role,
+            claimsJson: subscriber.claimsJson,
+            table: key,
+            pks: new Map(),
+            oldRows: new Map(),
+          }
           matches.rlsChecks.set(checkKey, check)
         }
-        check.pks.set(pkKey, pk)
+        if (change.action === 'DELETE') check.oldRows.set(rowKey, row)
+        else check.pks.set(rowKey, pk)
         list.push({ subscriber, subscription, rlsKey: checkKey })
       }
     }
@@ -183,17 +200,17 @@ function match(
  * distinct payload serialised once.
  */
 function sendVisible(
-  { candidates, pkKeys }: Matches,
+  { candidates, rowKeys }: Matches,
   metas: Map<string, TableMeta | undefined>,
   visible: Map<string, Set<string>>,
 ): void {
   for (const [change, list] of candidates) {
     const meta = metas.get(tableKey(change.schema, change.table))!
-    const pkKey = pkKeys.get(change)!
+    const rowKey = rowKeys.get(change)!
     const payloads = new Map<string, string>()
     const outgoing = new Map<ChangeSubscriber, Map<string, number[]>>()
     for (const candidate of list) {
-      if (candidate.rlsKey && !visible.get(candidate.rlsKey)?.has(pkKey)) continue
+      if (candidate.rlsKey && !visible.get(candidate.rlsKey)?.has(rowKey)) continue
       const payloadKey = `${candidate.subscriber.role}\u0000${candidate.error ?? ''}\u0000${candidate.subscription.selectColumns?.join(',') ?? ''}`
       if (!payloads.has(payloadKey)) {
         const payload = buildPayload(

@@ -2,13 +2,59 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../../src/shared/log.ts'
 
 /**
- * Which of the given primary keys each set of claims may select, under RLS, in one
- * round trip: per check, switch to the role and claims (transaction-local, as PostgREST
- * and hosted Realtime's apply_rls do) and select the rows by primary key. When a
- * policy raises, the keys are checked one by one so that only the rows it raises on
- * stay hidden; each check reports {keys, errors}.
+ * Which rows each set of claims may select, under RLS, in one round trip. Per
+ * check, switch to the role and claims (transaction-local, as PostgREST and hosted
+ * Realtime's apply_rls do), then:
+ * - inserted and updated rows: select them by primary key;
+ * - deleted rows, which can no longer be selected: apply the table's select
+ *   policies to the captured old row, as Postgres would have applied them to it
+ *   (permissive ones ORed, restrictive ones ANDed, none at all meaning no row; a
+ *   role with BYPASSRLS, or the owner of a table without FORCE, sees every row).
+ *   The policies read the rest of the database as it is now, as they would for an
+ *   update: a row deleted with the membership that made it visible stays hidden.
+ * When a policy raises, the rows are checked one by one so that only those it
+ * raises on stay hidden; each check reports {keys, deleted, errors}.
  */
 const installSql = `
+create or replace function realtime.select_as(c jsonb, query text, items jsonb)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  item jsonb;
+  one jsonb;
+  visible jsonb;
+  errors int := 0;
+begin
+  if jsonb_array_length(items) = 0 then
+    return jsonb_build_object('visible', '[]'::jsonb, 'errors', 0);
+  end if;
+  begin
+    perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
+    execute query into visible using items;
+    perform set_config('role', null, true);
+  exception when others then
+    perform set_config('role', null, true);
+    visible := '[]'::jsonb;
+    for item in select value from jsonb_array_elements(items) loop
+      begin
+        perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
+        execute query into one using jsonb_build_array(item);
+        perform set_config('role', null, true);
+        visible := visible || one;
+      exception when others then
+        perform set_config('role', null, true);
+        errors := errors + 1;
+      end;
+    end loop;
+  end;
+  return jsonb_build_object('visible', visible, 'errors', errors);
+end;
+$$;
+revoke all on function realtime.select_as(jsonb, text, jsonb) from public;
+
 create or replace function realtime.visible_keys(checks jsonb)
 returns jsonb
 language plpgsql
@@ -21,11 +67,11 @@ declare
   cols text;
   casts text;
   key_columns int;
-  query text;
-  pk jsonb;
-  one jsonb;
-  visible jsonb;
-  errors int;
+  bypass boolean;
+  permissive text;
+  restrictive text;
+  by_key jsonb;
+  by_old_row jsonb;
   result jsonb := '[]'::jsonb;
 begin
   for c in select value from jsonb_array_elements(checks) loop
@@ -43,7 +89,7 @@ begin
      where pk.conrelid = entity and pk.contype = 'p';
     -- A single-column key goes through its index whatever the table's size; a
     -- composite one is joined.
-    query := case when key_columns = 1 then
+    by_key := realtime.select_as(c, case when key_columns = 1 then
       format(
         'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from %s t where %s = any(array(select %s from jsonb_array_elements($1) e))',
         cols, entity, cols, casts)
@@ -51,28 +97,35 @@ begin
       format(
         'select coalesce(jsonb_agg(jsonb_build_array(%s)), ''[]''::jsonb) from jsonb_array_elements($1) e join %s t on (%s) = (%s)',
         cols, entity, cols, casts)
-    end;
-    errors := 0;
-    begin
-      perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
-      execute query into visible using c -> 'pks';
-      perform set_config('role', null, true);
-    exception when others then
-      perform set_config('role', null, true);
-      visible := '[]'::jsonb;
-      for pk in select value from jsonb_array_elements(c -> 'pks') loop
-        begin
-          perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c ->> 'claims', true);
-          execute query into one using jsonb_build_array(pk);
-          perform set_config('role', null, true);
-          visible := visible || one;
-        exception when others then
-          perform set_config('role', null, true);
-          errors := errors + 1;
-        end;
-      end loop;
-    end;
-    result := result || jsonb_build_array(jsonb_build_object('keys', visible, 'errors', errors));
+    end, coalesce(c -> 'pks', '[]'::jsonb));
+
+    by_old_row := jsonb_build_object('visible', '[]'::jsonb, 'errors', 0);
+    if jsonb_array_length(coalesce(c -> 'old_rows', '[]'::jsonb)) > 0 then
+      select r.rolsuper or r.rolbypassrls or (t.relowner = r.oid and not t.relforcerowsecurity)
+        into bypass
+        from pg_catalog.pg_roles r, pg_catalog.pg_class t
+       where r.rolname = c ->> 'role' and t.oid = entity;
+      select coalesce(string_agg(format('(%s)', pg_get_expr(p.polqual, p.polrelid)), ' or ') filter (where p.polpermissive), 'false'),
+             coalesce(string_agg(format('(%s)', pg_get_expr(p.polqual, p.polrelid)), ' and ') filter (where not p.polpermissive), 'true')
+        into permissive, restrictive
+        from pg_catalog.pg_policy p
+       where p.polrelid = entity and p.polcmd in ('r', '*') and p.polqual is not null
+         and exists (select from unnest(p.polroles) as g(oid) where g.oid = 0 or pg_has_role(c ->> 'role', g.oid, 'usage'));
+      -- Each old row travels as [key, row]; the policies see it under the table's own
+      -- name, as they see the row they guard.
+      by_old_row := realtime.select_as(c, format(
+          'select coalesce(jsonb_agg(o.realtime_item -> 0), ''[]''::jsonb) from jsonb_array_elements($1) as o(realtime_item) '
+          'where exists (select from jsonb_populate_record(null::%s, o.realtime_item -> 1) as %I where %s)',
+          entity,
+          (select relname from pg_catalog.pg_class where oid = entity),
+          case when coalesce(bypass, false) then 'true' else format('(%s) and (%s)', permissive, restrictive) end),
+        coalesce(c -> 'old_rows', '[]'::jsonb));
+    end if;
+
+    result := result || jsonb_build_array(jsonb_build_object(
+      'keys', by_key -> 'visible',
+      'deleted', by_old_row -> 'visible',
+      'errors', (by_key ->> 'errors')::int + (by_old_row ->> 'errors')::int));
   end loop;
   return result;
 end;
@@ -92,15 +145,17 @@ export interface RlsCheck {
   claimsJson: string
   /** `schema.table`. */
   table: string
-  /** The primary keys to check, by their JSON. */
+  /** The primary keys of live rows to check, by their JSON. */
   pks: Map<string, unknown[]>
+  /** Deleted rows as they were, by a key of the caller's that must not start with `[`. */
+  oldRows: Map<string, Record<string, unknown>>
 }
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /**
- * Per check (by its key), the primary keys (as JSON) its claims may select under
- * RLS: one query for the whole batch. Fails closed: rows whose policy raised, or
+ * Per check (by its key), the rows its claims may select under RLS: the primary
+ * keys of live rows (as JSON) and the keys of deleted rows. One query for the whole batch. Fails closed: rows whose policy raised, or
  * every row when the query itself fails, stay hidden.
  */
 export async function visibleKeys(
@@ -117,10 +172,11 @@ export async function visibleKeys(
       role: check.role,
       claims: check.claimsJson,
       pks: [...check.pks.values()],
+      old_rows: [...check.oldRows],
     }
   })
   try {
-    const result = await db.query<{ visible: { keys: unknown[][]; errors: number }[] }>(
+    const result = await db.query<{ visible: { keys: unknown[][]; deleted: string[]; errors: number }[] }>(
       'select realtime.visible_keys($1::jsonb) as visible',
       [JSON.stringify(argument)],
     )
@@ -134,7 +190,8 @@ export async function visibleKeys(
           rows: outcome?.errors,
         })
       }
-      visible.set(checkKey, new Set((outcome?.keys ?? []).map((key) => JSON.stringify(key))))
+      const keys = (outcome?.keys ?? []).map((key) => JSON.stringify(key))
+      visible.set(checkKey, new Set([...keys, ...(outcome?.deleted ?? [])]))
     })
   } catch (error) {
     logger.error('realtime rls checks failed', { error })
