@@ -60,6 +60,20 @@ export interface Range {
   limit: number | null
 }
 
+/**
+ * How deep a request may nest, checked while parsing so that a pathological
+ * request costs no more than a legal one. The app's deepest select embeds one
+ * level (a membership's workspace) and its deepest filter is a flat `or` of two;
+ * PostgREST's own docs never go past three levels of either. Four times that is
+ * still nothing a real client sends, while a request nested thousands deep (the
+ * URL allows ~2,500) would otherwise exhaust the parser's stack or Postgres's.
+ * Fan-out (how many rows the embeddings multiply into) is bounded when the read
+ * runs, in bounds.ts.
+ */
+const maxEmbedDepth = 8
+const maxEmbeds = 32
+const maxLogicDepth = 12
+
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'field'; label?: string; name: string; cast?: string }
@@ -146,13 +160,15 @@ export function parseFilter(column: string, expression: string): Filter {
 export const logicKey = /^(not\.)?(and|or)$/
 
 /** `or=(a.eq.1,and(b.gt.2,c.lt.3))` and friends, as postgrest-js's `.or()` / `.not()` emit them; `key` matches logicKey. */
-export function parseLogic(key: string, value: string): Logic {
+export function parseLogic(key: string, value: string, depth = 1): Logic {
   const [, not, operator] = logicKey.exec(key) as unknown as [string, string | undefined, 'and' | 'or']
   const failed = `"failed to parse logic tree (${value})"`
+  if (depth > maxLogicDepth)
+    throw badQuery(failed, `logic trees may nest at most ${maxLogicDepth} levels deep`)
   if (!/^\(.*\)$/s.test(value)) throw badQuery(failed, 'expected (filter,filter,...)')
   const conditions = splitTopLevel(value.slice(1, -1)).map((term): Condition => {
     const nested = /^((?:not\.)?(?:and|or))(\(.*\))$/s.exec(term)
-    if (nested) return parseLogic(nested[1]!, nested[2]!)
+    if (nested) return parseLogic(nested[1]!, nested[2]!, depth + 1)
     const dot = term.indexOf('.')
     if (dot <= 0) throw badQuery(failed, `bad filter: ${term}`)
     return parseFilter(term.slice(0, dot), unquoteValue(term.slice(dot + 1)))
@@ -189,27 +205,34 @@ const castType = /^[a-z_][a-z0-9_]*(\[\])?$/i
 /** `id, who:name, count::text, author:users!fk!inner(name)`; an empty or missing select is `*`. */
 export function parseSelect(select: string | null): SelectItem[] {
   const failed = `"failed to parse select parameter (${select ?? ''})"`
-  return splitTopLevel(select === null || select === '' ? '*' : select).map((raw): SelectItem => {
-    const item = raw.trim()
-    if (item === '') throw badQuery(failed)
-    if (item === '*') return { kind: 'star' }
-    const embed = /^(?:([^:()!]+):)?([^:()!]+)((?:![\w]+)*)\((.*)\)$/s.exec(item)
-    if (embed) {
-      const [, label, target, hints, inner] = embed
-      return {
-        kind: 'embed',
-        label,
-        target: target!,
-        hints: hints!.split('!').filter(Boolean),
-        select: parseSelect(inner!),
+  const embeds = { count: 0 }
+  const parseList = (list: string, depth: number): SelectItem[] =>
+    splitTopLevel(list).map((raw): SelectItem => {
+      const item = raw.trim()
+      if (item === '') throw badQuery(failed)
+      if (item === '*') return { kind: 'star' }
+      const embed = /^(?:([^:()!]+):)?([^:()!]+)((?:![\w]+)*)\((.*)\)$/s.exec(item)
+      if (embed) {
+        if (depth >= maxEmbedDepth)
+          throw badQuery(failed, `embedded resources may nest at most ${maxEmbedDepth} levels deep`)
+        if (++embeds.count > maxEmbeds)
+          throw badQuery(failed, `a select may embed at most ${maxEmbeds} resources`)
+        const [, label, target, hints, inner] = embed
+        return {
+          kind: 'embed',
+          label,
+          target: target!,
+          hints: hints!.split('!').filter(Boolean),
+          select: parseList(inner!, depth + 1),
+        }
       }
-    }
-    if (item.startsWith('...')) throw badQuery(failed, 'spread embedding is not supported')
-    const field = /^(?:([^:]+):(?!:))?([^:]+)(?:::(.+))?$/.exec(item)
-    if (!field) throw badQuery(failed, `unexpected "${item}"`)
-    const [, label, name, cast] = field
-    if (name!.includes('->')) throw badQuery(failed, 'JSON paths are not supported')
-    if (cast !== undefined && !castType.test(cast)) throw badQuery(failed, `bad cast "${cast}"`)
-    return { kind: 'field', label, name: name!, cast }
-  })
+      if (item.startsWith('...')) throw badQuery(failed, 'spread embedding is not supported')
+      const field = /^(?:([^:]+):(?!:))?([^:]+)(?:::(.+))?$/.exec(item)
+      if (!field) throw badQuery(failed, `unexpected "${item}"`)
+      const [, label, name, cast] = field
+      if (name!.includes('->')) throw badQuery(failed, 'JSON paths are not supported')
+      if (cast !== undefined && !castType.test(cast)) throw badQuery(failed, `bad cast "${cast}"`)
+      return { kind: 'field', label, name: name!, cast }
+    })
+  return parseList(select === null || select === '' ? '*' : select, 0)
 }
