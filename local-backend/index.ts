@@ -10,6 +10,7 @@ import { openDatabase } from './db/database.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
+import { installBounds } from './rest/bounds.ts'
 import { loadCatalog } from './rest/catalog.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
 
@@ -89,6 +90,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   }
   let realtime: Awaited<ReturnType<typeof createRealtimeServer>> | undefined
   try {
+    await installBounds(db)
     const catalog = await loadCatalog(db)
     // Realtime installs its change capture in the database before any request can write.
     realtime = await createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })

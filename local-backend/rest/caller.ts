@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { bearerToken, verifyJwt, type JwtClaims } from '../keys.ts'
+import { boundsSetupSql } from './bounds.ts'
 import { jwtClaimsRefused, jwtInvalid, toRestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
 
@@ -48,7 +49,7 @@ export async function runAsCaller(
   commit?: (results: Rows[]) => boolean,
 ): Promise<Rows[]> {
   const setup = {
-    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true)`,
+    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`,
     params: [caller.role, claimsJson(caller.claims)],
   }
   const outcome = await runPipelined(db, setup, statements, commit)

@@ -150,7 +150,12 @@ const isDatabaseError = (error: unknown): error is DatabaseErrorFields =>
   typeof (error as { code?: unknown }).code === 'string' &&
   typeof (error as { message?: unknown }).message === 'string'
 
-/** PostgREST's mapping of SQLSTATE to HTTP status. */
+/**
+ * PostgREST's mapping of SQLSTATE to HTTP status (src/library/PostgREST/Error.hs,
+ * mapSQLtoHTTP), except class 54: PostgREST answers "too complex" with 500, but
+ * here it is the embedded-row ceiling or a too-deep expression (stack depth,
+ * 54001), both the request's doing and fixed by changing it, so 400.
+ */
 function statusFor(code: string, role: string): number {
   if (code === '42501') return role === 'anon' ? 401 : 403
   if (code === '23505' || code === '23503') return 409
@@ -158,7 +163,11 @@ function statusFor(code: string, role: string): number {
   if (code === '42P01') return 404
   if (code === '42883') return 404
   if (code === '40001') return 409
-  if (code === '53400' || code === '57014') return 503
+  if (code.startsWith('54')) return 400
+  if (code === '53400') return 500
+  if (code.startsWith('53') || code === '57P01') return 503
+  // 57014, a statement timeout, is a 500 in PostgREST, as every other operator intervention.
+  if (code.startsWith('57')) return 500
   if (/^(08|09|0L|0P|20|21|22|23|2F|42|P0|XX)/.test(code)) return code.startsWith('XX') ? 500 : 400
   return 400
 }

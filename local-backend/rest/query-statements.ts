@@ -1,3 +1,4 @@
+import { countEmbeddedRowSql, withinDeadlineSql } from './bounds.ts'
 import type { Rows, Statement } from './pipeline.ts'
 import type { CallPlan } from './plan-call.ts'
 import type { Conflict, InsertGroup, MutatePlan } from './plan-mutate.ts'
@@ -57,7 +58,12 @@ function embedSql(scope: Scope, tree: ReadTree, relation: Relation, parent: stri
   const nested = selectSql(scope, tree.select, child)
   const join = relation.join
     .map((pair) => `${child}.${quoteIdent(pair.embedded)} = ${parent}.${quoteIdent(pair.parent)}`)
-    .concat(nested.conditions, whereSql(child, tree.conditions, scope.params))
+    .concat(
+      nested.conditions,
+      whereSql(child, tree.conditions, scope.params),
+      withinDeadlineSql,
+      countEmbeddedRowSql,
+    )
     .filter(Boolean)
     .join(' and ')
   const source = `select ${nested.columns} from ${qualified(scope.schema, tree.table.name)} ${child} where ${join}`
@@ -73,7 +79,7 @@ export function readStatements(schema: string, plan: ReadPlan): Statement[] {
   const { tree } = plan
   const scope = newScope(schema)
   const selected = selectSql(scope, tree.select, '_t')
-  const where = [whereSql('_t', tree.conditions, scope.params), ...selected.conditions]
+  const where = [whereSql('_t', tree.conditions, scope.params), ...selected.conditions, withinDeadlineSql]
     .filter(Boolean)
     .join(' and ')
   const order = orderSql('_t', tree.order)

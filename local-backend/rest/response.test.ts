@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../db/database.ts'
 import { demo, demoContact } from '../db/demo-callers.ts'
+import { installBounds } from './bounds.ts'
 import { loadCatalog } from './catalog.ts'
 import type { Caller } from './caller.ts'
 import { errorResponse, toRestError } from './errors.ts'
@@ -20,6 +21,7 @@ const maria = demoContact(1)
 
 beforeAll(async () => {
   db = await openDatabase({ seed: true })
+  await installBounds(db)
   handlers = createHandlers(db, await loadCatalog(db))
 })
 afterAll(async () => {
