@@ -8,6 +8,12 @@ import { chromium } from 'playwright-core'
 import WebSocket, { WebSocketServer } from 'ws'
 import { chromiumLaunchOptions } from '../playwright.config.ts'
 import { ACME, DEMO_PASSWORD, startStack } from '../e2e/support/stack.ts'
+import {
+  sessionReplySchema,
+  shellPaths,
+  shellProtocol,
+  tabSecretProtocolPrefix,
+} from '../src/shared/browser-shell-protocol.ts'
 import { percentile, type BenchRow } from './types.ts'
 
 const CONVERSATIONS = 10_000
@@ -18,11 +24,16 @@ type Window = { __inboxRowRenders?: number; __firstRows?: number }
 
 async function roundTrips(
   url: string,
-  headers: Record<string, string>,
+  /** The shell tab to speak as; null for a plain socket. */
+  tab: { origin: string; secret: string } | null,
   frame: (id: number) => string,
   count = ROUND_TRIPS,
 ): Promise<number[]> {
-  const socket = new WebSocket(url, { headers })
+  const socket = tab
+    ? new WebSocket(url, [shellProtocol, `${tabSecretProtocolPrefix}${tab.secret}`], {
+        headers: { Origin: tab.origin },
+      })
+    : new WebSocket(url)
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
     socket.once('error', reject)
@@ -195,18 +206,22 @@ export async function run(): Promise<BenchRow[]> {
       meetsTarget: heap < 80,
     })
 
-    const exchange = await fetch(stack.shell.url, { redirect: 'manual' })
-    const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!
-    const shellSamples = await roundTrips(
-      `ws://127.0.0.1:${stack.shell.port}/api`,
-      { Origin: stack.shell.origin, Cookie: cookie },
-      (id) => JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
+    // The exchange the page at a launch link makes, for a tab secret of the bench's own.
+    const exchange = await fetch(`${stack.shell.origin}${shellPaths.session}`, {
+      method: 'POST',
+      headers: { origin: stack.shell.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(stack.shell.url).searchParams.get('token') }),
+    })
+    const { value } = (await exchange.json()) as { value: unknown }
+    const tab = { origin: stack.shell.origin, secret: sessionReplySchema.parse(value).secret }
+    const shellSamples = await roundTrips(`ws://127.0.0.1:${stack.shell.port}/api`, tab, (id) =>
+      JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
     )
     // Context for the first render: the first page it waits for, beside one reply carrying every conversation.
     const list = (payload: object, count: number) =>
       roundTrips(
         `ws://127.0.0.1:${stack.shell.port}/api`,
-        { Origin: stack.shell.origin, Cookie: cookie },
+        tab,
         (id) =>
           JSON.stringify({
             type: 'request',
@@ -231,8 +246,10 @@ export async function run(): Promise<BenchRow[]> {
     const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 })
     echo.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())))
     await new Promise<void>((resolve) => echo.once('listening', () => resolve()))
-    const echoSamples = await roundTrips(`ws://127.0.0.1:${(echo.address() as AddressInfo).port}`, {}, (id) =>
-      JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
+    const echoSamples = await roundTrips(
+      `ws://127.0.0.1:${(echo.address() as AddressInfo).port}`,
+      null,
+      (id) => JSON.stringify({ type: 'request', id, channel: 'connection.get', payload: {} }),
     )
     echo.close()
     rows.push({

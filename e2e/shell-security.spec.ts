@@ -1,18 +1,24 @@
 /// <reference lib="dom" />
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { expect, test } from '@playwright/test'
 import WebSocket from 'ws'
+import { shellPaths, shellProtocol } from '../src/shared/browser-shell-protocol.ts'
+import { exchangeLaunchToken, tabProtocols } from '../test/support/shell-client.ts'
+import { signIn } from './support/page.ts'
 import { startStack, type Stack } from './support/stack.ts'
 
 let stack: Stack
 let foreign: Server
 let foreignOrigin: string
+/** Every request the other local server received, with the headers the browser sent it. */
+const foreignRequests: { url: string; headers: IncomingHttpHeaders }[] = []
 
 test.beforeAll(async () => {
   stack = await startStack()
-  // Another site on this machine, trying to reach the app from a browser tab.
-  foreign = createServer((_request, response) => {
+  // Another local server on this machine that the agent's browser visits, trying to reach the app.
+  foreign = createServer((request, response) => {
+    foreignRequests.push({ url: request.url ?? '', headers: request.headers })
     response.writeHead(200, { 'content-type': 'text/html' })
     response.end('<!doctype html><title>elsewhere</title>')
   })
@@ -24,14 +30,15 @@ test.afterAll(async () => {
   await new Promise((done) => foreign?.close(done))
 })
 
-/** Opens a socket from Node with the given headers; resolves with what the host said. */
+/** Opens a socket from Node with the given subprotocols and headers; resolves with what the host said. */
 function tryNodeSocket(
   url: string,
+  protocols: string[],
   headers: Record<string, string>,
 ): Promise<{ opened: boolean; status?: number; frames: string[] }> {
   return new Promise((resolve) => {
     const frames: string[] = []
-    const socket = new WebSocket(url, { headers })
+    const socket = new WebSocket(url, protocols, { headers })
     socket.on('open', () => {
       socket.send(JSON.stringify({ type: 'request', id: 1, channel: 'app.info', payload: {} }))
     })
@@ -47,90 +54,128 @@ function tryNodeSocket(
   })
 }
 
-test('without the launch token the page and the socket give nothing', async ({ request }) => {
-  const page = await request.get(`${stack.shell.origin}/`)
-  expect(page.status()).toBe(403)
-  expect(await page.text()).not.toContain('<script')
+const socketUrl = () => `ws://127.0.0.1:${stack.shell.port}/api`
+const refused = { opened: false, status: 403, frames: [] }
+
+test('without a tab secret the socket gives nothing; a wrong link gets a page that says so', async ({
+  request,
+}) => {
   const wrong = await request.get(`${stack.shell.origin}/?token=not-the-token`)
   expect(wrong.status()).toBe(403)
-
-  const socketUrl = `ws://127.0.0.1:${stack.shell.port}/api`
-  const noCookie = await tryNodeSocket(socketUrl, { Origin: stack.shell.origin })
-  expect(noCookie).toEqual({ opened: false, status: 403, frames: [] })
+  expect(await wrong.text()).toContain('This link is not valid for the running app.')
+  expect(await tryNodeSocket(socketUrl(), [shellProtocol], { Origin: stack.shell.origin })).toEqual(refused)
+  expect(
+    await tryNodeSocket(socketUrl(), tabProtocols('A'.repeat(43)), { Origin: stack.shell.origin }),
+  ).toEqual(refused)
 })
 
-test('a valid session from another origin or host is refused', async ({ request }) => {
-  const exchange = await request.get(stack.shell.url, { maxRedirects: 0 })
-  expect(exchange.status()).toBe(303)
-  const cookie = exchange.headers()['set-cookie']!.split(';')[0]!
-  const socketUrl = `ws://127.0.0.1:${stack.shell.port}/api`
+test('a launch link works once: the second use gets a page that says so, and its socket nothing', async ({
+  page,
+  browser,
+}) => {
+  const link = stack.shell.url
+  await page.goto(link)
+  await expect(page.getByRole('heading', { name: 'Sign in to SMS Inbox' })).toBeVisible()
 
-  const sameOrigin = await tryNodeSocket(socketUrl, { Origin: stack.shell.origin, Cookie: cookie })
+  const elsewhere = await browser.newContext()
+  const second = await elsewhere.newPage()
+  const answer = await second.goto(link)
+  expect(answer?.status()).toBe(403)
+  await expect(second.getByText('This link has been used already')).toBeVisible()
+  await expect(second.locator('script')).toHaveCount(0)
+  // The token cannot be exchanged again from the app's own origin either.
+  await second.goto(`${stack.shell.origin}/`)
+  await expect(second.getByText('This page isn’t connected to the app.')).toBeVisible({ timeout: 20_000 })
+  await elsewhere.close()
+})
+
+test('a valid secret from another origin or host is refused', async () => {
+  const secret = await exchangeLaunchToken(stack.shell.url)
+  const sameOrigin = await tryNodeSocket(socketUrl(), tabProtocols(secret), { Origin: stack.shell.origin })
   expect(sameOrigin.opened).toBe(true)
   expect(JSON.parse(sameOrigin.frames[0]!)).toMatchObject({ type: 'reply', id: 1, reply: { ok: true } })
 
-  expect(await tryNodeSocket(socketUrl, { Origin: foreignOrigin, Cookie: cookie })).toEqual({
-    opened: false,
-    status: 403,
-    frames: [],
-  })
-  expect(await tryNodeSocket(socketUrl, { Cookie: cookie })).toEqual({
-    opened: false,
-    status: 403,
-    frames: [],
-  })
+  expect(await tryNodeSocket(socketUrl(), tabProtocols(secret), { Origin: foreignOrigin })).toEqual(refused)
+  expect(await tryNodeSocket(socketUrl(), tabProtocols(secret), {})).toEqual(refused)
   expect(
-    await tryNodeSocket(`ws://127.0.0.1:${stack.shell.port}/api`, {
+    await tryNodeSocket(socketUrl(), tabProtocols(secret), {
       Origin: 'http://attacker.test',
       Host: 'attacker.test',
-      Cookie: cookie,
     }),
-  ).toEqual({ opened: false, status: 403, frames: [] })
+  ).toEqual(refused)
 })
 
-test('a page from another origin in the same browser gets nothing, even after the user signed in', async ({
+test('a page served from another 127.0.0.1 port gets nothing, even after the browser signed in to the app', async ({
   page,
 }) => {
-  await page.goto(stack.shell.url)
-  await expect(page.getByRole('heading', { name: 'Sign in to SMS Inbox' })).toBeVisible()
+  await signIn(page, stack.shell.url, 'ben@acme.test')
+  await expect(page.getByTestId('connection-status')).toHaveText('Live')
+  foreignRequests.length = 0
   await page.goto(foreignOrigin)
+
+  // Cookies ignore ports: the app set none, so the other server was sent nothing of the app's.
+  expect(foreignRequests.length).toBeGreaterThan(0)
+  for (const { headers } of foreignRequests) expect(headers.cookie).toBeUndefined()
+
   const outcome = await page.evaluate(
-    (target) =>
-      new Promise<{ opened: boolean; frames: number }>((resolve) => {
-        let frames = 0
-        let opened = false
-        const socket = new WebSocket(target)
-        socket.onopen = () => {
-          opened = true
-          socket.send(JSON.stringify({ type: 'request', id: 1, channel: 'session.get', payload: {} }))
-        }
-        socket.onmessage = () => {
-          frames += 1
-        }
-        socket.onclose = () => resolve({ opened, frames })
-      }),
-    `ws://127.0.0.1:${stack.shell.port}/api`,
+    async ({ target, protocol, session }) => {
+      const socket = (protocols: string[]) =>
+        new Promise<{ opened: boolean; frames: number }>((resolve) => {
+          let frames = 0
+          let opened = false
+          const ws = new WebSocket(target, protocols)
+          ws.onopen = () => {
+            opened = true
+            ws.send(JSON.stringify({ type: 'request', id: 1, channel: 'session.get', payload: {} }))
+          }
+          ws.onmessage = () => {
+            frames += 1
+          }
+          ws.onclose = () => resolve({ opened, frames })
+        })
+      const storage = Object.keys(sessionStorage).length + Object.keys(localStorage).length
+      let exchange: number | string
+      try {
+        exchange = (
+          await fetch(session, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ token: 'A'.repeat(43) }),
+          })
+        ).status
+      } catch {
+        exchange = 'blocked'
+      }
+      let pageRead: number | string
+      try {
+        pageRead = (await fetch(target.replace(/^ws/, 'http').replace(/\/api$/, '/'), { mode: 'cors' }))
+          .status
+      } catch {
+        pageRead = 'blocked'
+      }
+      return {
+        bare: await socket([protocol]),
+        none: await socket([]),
+        storage,
+        exchange,
+        pageRead,
+      }
+    },
+    { target: socketUrl(), protocol: shellProtocol, session: `${stack.shell.origin}${shellPaths.session}` },
   )
-  expect(outcome).toEqual({ opened: false, frames: 0 })
-  const token = new URL(stack.shell.url).searchParams.get('token')!
-  expect(stack.logs.some((line) => line.includes(token))).toBe(false)
-  const fetched = await page.evaluate(async (target) => {
-    try {
-      const response = await fetch(target, { mode: 'cors' })
-      return response.status
-    } catch {
-      return 'blocked'
-    }
-  }, `${stack.shell.origin}/`)
-  expect(fetched).toBe('blocked')
+  expect(outcome).toEqual({
+    bare: { opened: false, frames: 0 },
+    none: { opened: false, frames: 0 },
+    storage: 0,
+    exchange: 'blocked',
+    pageRead: 'blocked',
+  })
+  expect(stack.logs.some((line) => /token=|sms-inbox\.tab\./.test(line))).toBe(false)
 })
 
-test('malformed frames and payloads get typed errors, and nothing else happens', async ({ request }) => {
-  const exchange = await request.get(stack.shell.url, { maxRedirects: 0 })
-  const cookie = exchange.headers()['set-cookie']!.split(';')[0]!
-  const socket = new WebSocket(`ws://127.0.0.1:${stack.shell.port}/api`, {
-    headers: { Origin: stack.shell.origin, Cookie: cookie },
-  })
+test('malformed frames and payloads get typed errors, and nothing else happens', async () => {
+  const secret = await exchangeLaunchToken(stack.shell.url)
+  const socket = new WebSocket(socketUrl(), tabProtocols(secret), { headers: { Origin: stack.shell.origin } })
   const replies: unknown[] = []
   await new Promise<void>((resolve) => socket.on('open', () => resolve()))
   socket.on('message', (data) => replies.push(JSON.parse(data.toString())))

@@ -39,6 +39,19 @@ export interface Stack {
   close(): Promise<void>
 }
 
+/**
+ * The shell as tests use it: each read of `url` is a new launch link, since a link
+ * works once and every test's tab opens its own (as a person opens the printed one).
+ */
+function withFreshLinks(shell: BrowserShell): BrowserShell {
+  return {
+    ...shell,
+    get url() {
+      return shell.newLaunchUrl()
+    },
+  }
+}
+
 const appVersion = () =>
   (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
 
@@ -73,19 +86,21 @@ export async function startStack(
     mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
   const relayUrl = mount(backend)
   const userDataDir = join(dir, 'user-data')
-  const launchShell = (port: number) =>
-    launchBrowserShell({
-      createCore: (platform) =>
-        createAppCore(platform, {
-          backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
-          logger,
-        }),
-      userDataDir,
-      appVersion: appVersion(),
-      rendererDir: join(root, 'out/renderer'),
-      logger,
-      port,
-    })
+  const launchShell = async (port: number) =>
+    withFreshLinks(
+      await launchBrowserShell({
+        createCore: (platform) =>
+          createAppCore(platform, {
+            backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
+            logger,
+          }),
+        userDataDir,
+        appVersion: appVersion(),
+        rendererDir: join(root, 'out/renderer'),
+        logger,
+        port,
+      }),
+    )
   let shell: BrowserShell | null = await launchShell(0)
   const shellPort = shell.port
   let running = true
@@ -141,13 +156,15 @@ export async function startStack(
 export async function startEmbeddedShell(): Promise<{ shell: BrowserShell; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-embedded-'))
   const logger = capturingLogger([])
-  const shell = await launchBrowserShell({
-    createCore: (platform) => createAppCore(platform, { env: {}, logger, embeddedPort: 0 }),
-    userDataDir: join(dir, 'user-data'),
-    appVersion: appVersion(),
-    rendererDir: join(root, 'out/renderer'),
-    logger,
-  })
+  const shell = withFreshLinks(
+    await launchBrowserShell({
+      createCore: (platform) => createAppCore(platform, { env: {}, logger, embeddedPort: 0 }),
+      userDataDir: join(dir, 'user-data'),
+      appVersion: appVersion(),
+      rendererDir: join(root, 'out/renderer'),
+      logger,
+    }),
+  )
   return {
     shell,
     async close() {

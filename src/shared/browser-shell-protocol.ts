@@ -8,10 +8,26 @@ import { replySchema } from './contract.ts'
  */
 
 export const shellPaths = {
-  /** The page exchanges the launch token here for a session cookie. */
   socket: '/api',
-  cookie: 'shell_session',
+  /** The page exchanges the launch token here (POST) for its tab secret. */
+  session: '/session',
 } as const
+
+/**
+ * The socket's subprotocols: the host answers with `shellProtocol`; the tab's secret
+ * rides in a second one, as a browser's WebSocket can set no other header.
+ */
+export const shellProtocol = 'sms-inbox.v1'
+export const tabSecretProtocolPrefix = 'sms-inbox.tab.'
+
+/** Where a tab keeps its secret: sessionStorage, which no other origin (so no other port) can read. */
+export const tabSecretStorageKey = 'sms-inbox.tab-secret'
+
+/** Launch tokens and tab secrets are 32 random bytes, base64url: also valid subprotocol characters. */
+const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/)
+
+export const sessionRequestSchema = z.object({ token: secretSchema }).strict()
+export const sessionReplySchema = z.object({ secret: secretSchema }).strict()
 
 export const clientFrameSchema = z
   .object({

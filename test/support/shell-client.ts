@@ -1,5 +1,11 @@
 import WebSocket from 'ws'
-import { hostFrameSchema, shellPaths } from '../../src/shared/browser-shell-protocol.ts'
+import {
+  hostFrameSchema,
+  sessionReplySchema,
+  shellPaths,
+  shellProtocol,
+  tabSecretProtocolPrefix,
+} from '../../src/shared/browser-shell-protocol.ts'
 import type { EventChannel, EventOf, RequestChannel, ResponseOf } from '../../src/shared/contract.ts'
 import type { Result } from '../../src/shared/errors.ts'
 import { happenings } from './happenings.ts'
@@ -11,12 +17,12 @@ export interface ShellEvent {
 
 /**
  * A browser tab as the browser shell sees it, without a browser: it exchanges the
- * launch token for the session cookie, then speaks the contract over the real
+ * launch token for a tab secret, then speaks the contract over the real
  * WebSocket, recording every event the host pushes.
  */
 export interface ShellClient {
   events: ReturnType<typeof happenings<ShellEvent>>
-  cookie: string
+  secret: string
   request<C extends RequestChannel>(channel: C, payload: unknown): Promise<Result<ResponseOf<C>>>
   /** The value of a successful reply; a failed one throws with its kind and message. */
   value<C extends RequestChannel>(channel: C, payload: unknown): Promise<ResponseOf<C>>
@@ -31,17 +37,25 @@ export interface ShellClient {
   close(): void
 }
 
-/** The session cookie the shell sets for its launch link. */
+/** What the page at a launch link does: POSTs its token, from the shell's own origin, for a tab secret. */
 export async function exchangeLaunchToken(url: string): Promise<string> {
-  const response = await fetch(url, { redirect: 'manual' })
-  const cookie = response.headers.get('set-cookie')?.split(';')[0]
-  if (response.status !== 303 || !cookie) throw new Error(`the launch link answered ${response.status}`)
-  return cookie
+  const { origin, searchParams } = new URL(url)
+  const response = await fetch(`${origin}${shellPaths.session}`, {
+    method: 'POST',
+    headers: { origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ token: searchParams.get('token') }),
+  })
+  const body = (await response.json()) as { ok: boolean; value?: unknown }
+  if (response.status !== 200 || !body.ok) throw new Error(`the launch link answered ${response.status}`)
+  return sessionReplySchema.parse(body.value).secret
 }
 
-export async function connectShellClient(origin: string, cookie: string): Promise<ShellClient> {
-  const socket = new WebSocket(`${origin.replace(/^http/, 'ws')}${shellPaths.socket}`, {
-    headers: { cookie, origin },
+/** The subprotocols a tab offers: the app's, and its secret beside it. */
+export const tabProtocols = (secret: string) => [shellProtocol, `${tabSecretProtocolPrefix}${secret}`]
+
+export async function connectShellClient(origin: string, secret: string): Promise<ShellClient> {
+  const socket = new WebSocket(`${origin.replace(/^http/, 'ws')}${shellPaths.socket}`, tabProtocols(secret), {
+    headers: { origin },
   })
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
@@ -67,7 +81,7 @@ export async function connectShellClient(origin: string, cookie: string): Promis
     })
   return {
     events,
-    cookie,
+    secret,
     request,
     async value(channel, payload) {
       const reply = await request(channel, payload)

@@ -30,9 +30,11 @@ export interface ShellCoreStack {
 export interface ShellPage {
   /** Where the page's client connects (websocket-api.ts). */
   socketUrl: string
+  /** The tab secret the page's launch link was exchanged for. */
+  secret: string
   /**
-   * WebSocket as the page's browser opens it: a browser adds the session cookie of
-   * the token exchange and the page's Origin by itself; Node's WebSocket is told to.
+   * WebSocket as the page's browser opens it: a browser adds the page's Origin by
+   * itself; Node's WebSocket is told to.
    */
   BrowserWebSocket: typeof WebSocket
   /** Every request the server handed the core, in order. */
@@ -82,14 +84,15 @@ export async function startShellCore(
       sessions: openShellSessions(join(dir, 'browser-shell-sessions.json'), logger),
       logger,
     })
-    const cookie = await exchangeLaunchToken(server.url)
+    const secret = await exchangeLaunchToken(server.url)
     let open = true
     const page: ShellPage = {
       socketUrl: `ws://127.0.0.1:${server.port}${shellPaths.socket}`,
+      secret,
       BrowserWebSocket: class extends NodeWebSocket {
-        constructor(url: string | URL) {
-          // Node's WebSocket takes an init object with headers where a browser takes protocols.
-          super(url, { headers: { cookie, origin: server.origin } } as unknown as string[])
+        constructor(url: string | URL, protocols?: string | string[]) {
+          // Node's WebSocket takes an init object with protocols and headers where a browser takes protocols.
+          super(url, { protocols, headers: { origin: server.origin } } as unknown as string[])
         }
       },
       requests,

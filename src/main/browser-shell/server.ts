@@ -5,9 +5,16 @@ import type { AddressInfo } from 'node:net'
 import { extname, resolve, sep } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { clientFrameSchema, shellPaths, type HostFrame } from '../../shared/browser-shell-protocol.ts'
+import {
+  clientFrameSchema,
+  sessionRequestSchema,
+  shellPaths,
+  shellProtocol,
+  tabSecretProtocolPrefix,
+  type HostFrame,
+} from '../../shared/browser-shell-protocol.ts'
 import { isRequestChannel, requests, type EventChannel, type RequestChannel } from '../../shared/contract.ts'
-import { err, type Result } from '../../shared/errors.ts'
+import { err, ok, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { ShellSessions } from './shell-sessions.ts'
 
@@ -31,8 +38,10 @@ export interface ShellServerOptions<C extends ShellCore> {
 export interface ShellServer<C extends ShellCore = ShellCore> {
   /** The services startCore gave. */
   core: C
-  /** The URL to open, with the launch token. Print it for the user; never log it. */
+  /** The URL to open, with a launch token that works once. Print it for the user; never log it. */
   url: string
+  /** Another launch link, for another tab; it too works once. */
+  newLaunchUrl(): string
   origin: string
   port: number
   close(): Promise<void>
@@ -61,20 +70,36 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function readCookie(request: IncomingMessage, name: string): string | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=')
-    if (key === name) return value.join('=')
+/** The tab secret among the socket's offered subprotocols, if any. */
+function offeredSecret(request: IncomingMessage): string | null {
+  for (const protocol of (request.headers['sec-websocket-protocol'] ?? '').split(',')) {
+    const trimmed = protocol.trim()
+    if (trimmed.startsWith(tabSecretProtocolPrefix)) return trimmed.slice(tabSecretProtocolPrefix.length)
   }
   return null
 }
 
+const maxSessionBodyBytes = 1024
+
+async function readSmallBody(request: IncomingMessage): Promise<string | null> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxSessionBodyBytes) return null
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /**
  * The browser shell's host: serves the built renderer and carries the app contract
- * over a WebSocket on 127.0.0.1. Only the person who launched it gets in: the
- * random launch token in the URL is exchanged for an HttpOnly, SameSite=Strict
- * cookie (and removed from the address bar), and the socket also requires the
- * page's own Origin and Host, so another site or another local user gets nothing.
+ * over a WebSocket on 127.0.0.1. Only the person who launched it gets in, and no
+ * page on another port: cookies ignore ports, so nothing here is a cookie. The page
+ * opened by the launch link POSTs its token (once; a second use is refused) from
+ * its own origin for a per-tab secret, keeps it in sessionStorage (which only its
+ * own origin, port included, can read) and offers it as a socket subprotocol; the
+ * socket also requires the page's own Origin and Host.
  */
 export async function startShellServer<C extends ShellCore>(
   options: ShellServerOptions<C>,
@@ -82,17 +107,19 @@ export async function startShellServer<C extends ShellCore>(
   const { logger, sessions } = options
   let core: ShellCore | null = null
   const rendererDir = resolve(options.rendererDir)
-  const launchToken = randomBytes(32).toString('base64url')
+  /** Each launch token of this run, and whether a tab has used it. */
+  const launchTokens = new Map<string, { used: boolean }>()
+  const findToken = (given: string) => {
+    for (const [token, state] of launchTokens) if (sameSecret(given, token)) return state
+    return null
+  }
   const sockets = new Set<WebSocket>()
   let port = 0
-  let cookieName = ''
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`]
   const allowedOrigins = () => allowedHosts().map((host) => `http://${host}`)
-
-  const hasSession = (request: IncomingMessage) => {
-    const value = readCookie(request, cookieName)
-    return value !== null && sessions.has(value)
-  }
+  const fromOwnOrigin = (request: IncomingMessage) =>
+    allowedHosts().includes(request.headers.host ?? '') &&
+    allowedOrigins().includes(request.headers.origin ?? '')
 
   const send = (
     response: ServerResponse,
@@ -131,44 +158,68 @@ export async function startShellServer<C extends ShellCore>(
     }
   }
 
+  const sendJson = (response: ServerResponse, status: number, body: unknown) =>
+    send(response, status, 'application/json', JSON.stringify(body), { 'cache-control': 'no-store' })
+
+  /** The launch token for a tab secret: once, from this host's own page, as JSON (so never a plain form post). */
+  const exchange = async (request: IncomingMessage, response: ServerResponse) => {
+    if (!fromOwnOrigin(request) || request.headers['content-type'] !== 'application/json') {
+      logger.warn('browser shell refused a session request', { origin: request.headers.origin })
+      return sendJson(response, 403, err('unauthorized', 'Only the app’s own page can ask for a session.'))
+    }
+    const text = await readSmallBody(request)
+    let json: unknown = null
+    try {
+      json = text === null ? null : JSON.parse(text)
+    } catch {
+      // Not JSON: refused below like any other malformed body.
+    }
+    const body = sessionRequestSchema.safeParse(json)
+    if (!body.success) return sendJson(response, 400, err('invalid_input', 'Malformed session request.'))
+    const token = findToken(body.data.token)
+    if (!token || token.used) {
+      logger.warn('browser shell refused a launch token', { reason: token ? 'used' : 'unknown' })
+      return sendJson(
+        response,
+        403,
+        err(
+          'unauthorized',
+          token
+            ? 'This link has been used already. Each link works once: open the tab that used it, or restart SMS Inbox for a new one.'
+            : 'This link is not valid for the running app. Use the link printed where you started SMS Inbox.',
+        ),
+      )
+    }
+    token.used = true
+    return sendJson(response, 200, ok({ secret: sessions.issue() }))
+  }
+
   const server = createServer((request, response) => {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://host.invalid')
       if (!allowedHosts().includes(request.headers.host ?? '')) {
         return send(response, 421, 'text/plain', 'Unknown host')
       }
+      if (url.pathname === shellPaths.session && request.method === 'POST') return exchange(request, response)
       if (request.method !== 'GET' && request.method !== 'HEAD')
         return send(response, 405, 'text/plain', 'Method not allowed')
       if (url.pathname === '/' || url.pathname === '/index.html') {
-        const token = url.searchParams.get('token')
-        if (token !== null) {
-          if (!sameSecret(token, launchToken)) {
-            logger.warn('browser shell refused a wrong launch token')
-            return send(
-              response,
-              403,
-              'text/html; charset=utf-8',
-              refusedPage(
-                'This link is not valid for the running app. Use the link printed where you started SMS Inbox.',
-              ),
-            )
-          }
-          const session = sessions.issue()
-          // The token leaves the address bar at once, so it is never in history or a referrer.
-          return send(response, 303, 'text/plain', 'Signed in', {
-            location: '/',
-            'set-cookie': `${cookieName}=${session}; HttpOnly; SameSite=Strict; Path=/`,
-            'cache-control': 'no-store',
-          })
-        }
-        if (!hasSession(request)) {
+        // The page holds no secret of its own (its tab secret lives in sessionStorage), so a
+        // link without a token still gets it; its socket is what gets in, or is refused.
+        const given = url.searchParams.get('token')
+        const token = given === null ? null : findToken(given)
+        if (given !== null && (!token || token.used)) {
+          logger.warn('browser shell refused a launch link', { reason: token ? 'used' : 'unknown' })
           return send(
             response,
             403,
             'text/html; charset=utf-8',
             refusedPage(
-              'Open the link printed in the terminal where you started SMS Inbox. It contains a one-time key that connects this browser to the app.',
+              token
+                ? 'This link has been used already: each link works once. Go back to the tab that opened it, or restart SMS Inbox for a new link.'
+                : 'This link is not valid for the running app. Use the link printed where you started SMS Inbox.',
             ),
+            { 'cache-control': 'no-store' },
           )
         }
         return serveFile(response, '/index.html')
@@ -180,7 +231,12 @@ export async function startShellServer<C extends ShellCore>(
     })
   })
 
-  const sockServer = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes })
+  const sockServer = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes,
+    // The answer names the app's protocol, never the secret offered beside it.
+    handleProtocols: (offered) => (offered.has(shellProtocol) ? shellProtocol : false),
+  })
 
   const reply = (socket: WebSocket, frame: HostFrame) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame))
@@ -252,7 +308,8 @@ export async function startShellServer<C extends ShellCore>(
     if (path !== shellPaths.socket) return refuseUpgrade(socket, 'path')
     if (!allowedHosts().includes(request.headers.host ?? '')) return refuseUpgrade(socket, 'host')
     if (!allowedOrigins().includes(request.headers.origin ?? '')) return refuseUpgrade(socket, 'origin')
-    if (!hasSession(request)) return refuseUpgrade(socket, 'session')
+    const secret = offeredSecret(request)
+    if (secret === null || !sessions.has(secret)) return refuseUpgrade(socket, 'secret')
     sockServer.handleUpgrade(request, socket, head, (ws) => sockServer.emit('connection', ws, request))
   })
 
@@ -261,7 +318,6 @@ export async function startShellServer<C extends ShellCore>(
     server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
   })
   port = (server.address() as AddressInfo).port
-  cookieName = `${shellPaths.cookie}_${port}`
   const origin = `http://127.0.0.1:${port}`
   let unsubscribe: () => void
   let started: C
@@ -277,10 +333,16 @@ export async function startShellServer<C extends ShellCore>(
     throw error
   }
   logger.info('browser shell listening', { origin })
+  const newLaunchUrl = () => {
+    const token = randomBytes(32).toString('base64url')
+    launchTokens.set(token, { used: false })
+    return `${origin}/?token=${token}`
+  }
 
   return {
     core: started,
-    url: `${origin}/?token=${launchToken}`,
+    url: newLaunchUrl(),
+    newLaunchUrl,
     origin,
     port,
     async close() {

@@ -5,14 +5,15 @@ import { z } from 'zod'
 import type { Logger } from '../../shared/log.ts'
 
 /**
- * The browser tabs let in by a launch link. Each gets a random session cookie; the
- * file keeps only their SHA-256, so it can recognise a tab after the app restarts
- * (the open tab reconnects by itself) but holds nothing a reader could send as a cookie.
+ * The browser tabs let in by a launch link. Each gets a random tab secret; the
+ * file (0600, in the data folder) keeps only their SHA-256, so it can recognise a tab
+ * after the app restarts (the open tab reconnects by itself) but holds nothing a
+ * reader could offer as a secret.
  */
 export interface ShellSessions {
-  /** A new session's cookie value. */
+  /** A new tab's secret. */
   issue(): string
-  has(cookieValue: string): boolean
+  has(secret: string): boolean
 }
 
 const sessionFileSchema = z.object({
@@ -60,8 +61,8 @@ export function openShellSessions(file: string, logger: Logger, now = Date.now):
       save()
       return value
     },
-    has(cookieValue) {
-      const given = Buffer.from(hashOf(cookieValue), 'hex')
+    has(secret) {
+      const given = Buffer.from(hashOf(secret), 'hex')
       return sessions.some(
         (session) =>
           now() - session.issuedAt < sessionLifetimeMs &&

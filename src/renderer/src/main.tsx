@@ -2,6 +2,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { setApi } from './api/api.ts'
 import { installBrowserPlatform, reportView } from './api/browser-platform.ts'
+import { obtainTabSecret } from './api/tab-secret.ts'
 import { createWebSocketApi, shellSocketUrl } from './api/websocket-api.ts'
 import { catchUp, wireEvents } from './api/wire.ts'
 import { App } from './App.tsx'
@@ -16,14 +17,18 @@ import './styles/app.css'
 let cutOff = false
 const api =
   window.appApi ??
-  createWebSocketApi(shellSocketUrl(window.location), (status) => {
-    useConnection.getState().setTransport(status)
-    if (status === 'closed') cutOff = true
-    else if (status === 'open' && cutOff) {
-      cutOff = false
-      void catchUp()
-    }
-  })
+  createWebSocketApi(
+    shellSocketUrl(window.location),
+    obtainTabSecret(window.location, window.history, window.sessionStorage),
+    (status) => {
+      useConnection.getState().setTransport(status)
+      if (status === 'closed') cutOff = true
+      else if (status === 'open' && cutOff) {
+        cutOff = false
+        void catchUp()
+      }
+    },
+  )
 setApi(api)
 wireEvents(api)
 // The inbox's first paint needs the workspaces and its first page of conversations: ask now, beside

@@ -8,7 +8,13 @@ import {
   type ResponseOf,
 } from '../../../shared/contract.ts'
 import { backoffDelay } from '../../../shared/backoff.ts'
-import { hostFrameSchema, shellPaths, type ClientFrame } from '../../../shared/browser-shell-protocol.ts'
+import {
+  hostFrameSchema,
+  shellPaths,
+  shellProtocol,
+  tabSecretProtocolPrefix,
+  type ClientFrame,
+} from '../../../shared/browser-shell-protocol.ts'
 import { err, type Result } from '../../../shared/errors.ts'
 
 export type TransportStatus = 'connecting' | 'open' | 'closed' | 'refused'
@@ -19,15 +25,17 @@ interface Pending {
 }
 
 /**
- * The AppApi over the browser shell's WebSocket. The session cookie set by the
- * token exchange authenticates the socket; the host checks Origin. While the socket
- * is down, requests wait for it, and it reconnects with backoff, because the host
- * may be restarting.
+ * The AppApi over the browser shell's WebSocket. The tab secret (tab-secret.ts),
+ * offered as a subprotocol, authenticates the socket; the host checks Origin. While
+ * the socket is down, requests wait for it, and it reconnects with backoff, because
+ * the host may be restarting.
  */
 export function createWebSocketApi(
   url: string,
+  tabSecret: Promise<string | null>,
   onStatus: (status: TransportStatus) => void = () => {},
 ): AppApi & { close(): void } {
+  let protocols = [shellProtocol]
   let socket: WebSocket | null = null
   let nextId = 1
   let attempt = 0
@@ -46,7 +54,7 @@ export function createWebSocketApi(
 
   const connect = () => {
     if (!everOpened && attempt === 0) onStatus('connecting')
-    const ws = new WebSocket(url)
+    const ws = new WebSocket(url, protocols)
     socket = ws
     ws.addEventListener('open', () => {
       attempt = 0
@@ -103,7 +111,10 @@ export function createWebSocketApi(
       setTimeout(connect, backoffDelay(attempt, { baseMs: 500, maxMs: 5000, random: () => 1 }))
     })
   }
-  connect()
+  void tabSecret.then((secret) => {
+    if (secret !== null) protocols = [shellProtocol, `${tabSecretProtocolPrefix}${secret}`]
+    if (!closed) connect()
+  })
 
   return {
     request<C extends RequestChannel>(channel: C, payload: unknown): Promise<Result<ResponseOf<C>>> {

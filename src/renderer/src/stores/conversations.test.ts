@@ -115,7 +115,7 @@ async function connect(): Promise<Connection> {
   const page = await stack.openPage()
   vi.stubGlobal('WebSocket', page.BrowserWebSocket)
   const connection: Connection = {
-    api: createWebSocketApi(page.socketUrl),
+    api: createWebSocketApi(page.socketUrl, Promise.resolve(page.secret)),
     page,
     listRequests: () =>
       page.requests
