@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { _electron as electron, expect, test } from '@playwright/test'
 import { installedElectronBinary } from '../src/main/browser-shell/electron-binary.ts'
@@ -39,6 +40,44 @@ test.describe('the real Electron app', () => {
       )
     } finally {
       await app.close()
+    }
+  })
+
+  test('the backend runs in a utility process, and a killed one is restarted on its port', async () => {
+    test.setTimeout(180_000)
+    const userData = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-electron-'))
+    const app = await electron.launch({
+      executablePath: binary!,
+      args: [join(root, 'out/main/index.js')],
+      env: { ...process.env, SMS_INBOX_USER_DATA: userData },
+    })
+    const readyPids = () =>
+      readdirSync(join(userData, 'logs'))
+        .filter((name) => name.endsWith('.log'))
+        .flatMap((name) => readFileSync(join(userData, 'logs', name), 'utf8').split('\n'))
+        .filter((line) => line.includes('"backend.ready"'))
+        .map((line) => Number((JSON.parse(line) as { pid: number }).pid))
+    try {
+      const window = await app.firstWindow()
+      await window.getByRole('button', { name: /ben@acme\.test/ }).click()
+      const status = window.getByTestId('connection-status')
+      await expect(status).toHaveText('Live', { timeout: 60_000 })
+      const [backend] = readyPids()
+      // Electron's binary cannot run as Node (its RunAsNode fuse is off when packaged): the child is a utility process.
+      const utilityPids = await app.evaluate(({ app }) =>
+        app
+          .getAppMetrics()
+          .filter((metric) => metric.type === 'Utility')
+          .map((metric) => metric.pid),
+      )
+      expect(utilityPids).toContain(backend)
+      process.kill(backend!, 'SIGKILL')
+      await expect(status).not.toHaveText('Live')
+      await expect(status).toHaveText('Live', { timeout: 60_000 })
+      expect(readyPids()).toHaveLength(2)
+    } finally {
+      await app.close()
+      rmSync(userData, { recursive: true, force: true })
     }
   })
 })

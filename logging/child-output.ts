@@ -1,6 +1,5 @@
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import type { Readable } from 'node:stream'
 import { z } from 'zod'
 import type { Logger, LogLevel } from '../src/shared/log.ts'
 
@@ -23,7 +22,7 @@ const childRecordSchema = z
  * any other text, such as the trace of a crash, is kept as text. Settles once the
  * output has ended and every line of it is logged.
  */
-export async function logChildOutput(output: Readable, logger: Logger): Promise<void> {
+export async function logChildOutput(output: NodeJS.ReadableStream, logger: Logger): Promise<void> {
   const lines = createInterface({ input: output, crlfDelay: Infinity })
   lines.on('line', (line) => {
     if (line.trim() === '') return

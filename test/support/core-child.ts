@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline'
 import { openAppLog } from '../../logging/app-log.ts'
 import { createAppCore } from '../../src/main/core/app-core.ts'
+import { forkService } from '../../src/main/embedded-stack/fork-service.ts'
 import { createAesSecretStore } from '../../src/main/secrets.ts'
 
 /**
@@ -27,6 +28,7 @@ const core = createAppCore(
     onResume: () => () => {},
     onNetworkChange: () => () => {},
     openExternal: async () => {},
+    startService: forkService,
   },
   {
     logger: log.logger,

@@ -12,6 +12,7 @@ import { createCoreServices, type CoreServices } from '../../src/main/core/core-
 import { createDispatcherRegistry, type Dispatch, type Handlers } from '../../src/main/core/dispatch.ts'
 import type { EventListener } from '../../src/main/core/event-hub.ts'
 import { refreshWorkspaces } from '../../src/main/core/workspaces-capability.ts'
+import { forkService } from '../../src/main/embedded-stack/fork-service.ts'
 import type { Platform } from '../../src/main/platform-interface.ts'
 import { createAesSecretStore } from '../../src/main/secrets.ts'
 import { happenings, type Happenings } from './happenings.ts'
@@ -86,6 +87,7 @@ export function testPlatform(): TestPlatform {
     openExternal: async (url) => {
       opened.push(url)
     },
+    startService: forkService,
     resume: () => resumeListeners.forEach((listener) => listener()),
     network: (online) => networkListeners.forEach((listener) => listener(online)),
   }

@@ -1,4 +1,5 @@
 import type { EventChannel, EventOf } from '../../shared/contract.ts'
+import { forkService } from '../embedded-stack/fork-service.ts'
 import type { Platform } from '../platform-interface.ts'
 import { openInSystemBrowser } from './open-browser.ts'
 
@@ -38,6 +39,7 @@ export function createBrowserPlatform(options: { userDataDir: string; appVersion
     openExternal: async (url) => {
       openInSystemBrowser(url)
     },
+    startService: forkService,
   }
   return {
     platform,

@@ -58,6 +58,7 @@ export function createCoreServices(platform: Platform, config: AppCoreConfig = {
     hostModule: config.embeddedHostModule,
     port: config.embeddedPort,
     env: config.env ?? process.env,
+    startService: platform.startService,
   })
   const runtime = createRuntimeSlot({
     settings,

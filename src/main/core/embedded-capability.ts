@@ -8,6 +8,7 @@ import {
   superviseEmbeddedStack,
   type SupervisedStack,
 } from '../embedded-stack/supervisor.ts'
+import type { StartService } from '../platform-interface.ts'
 import type { HandlersFor } from './dispatch.ts'
 import type { RuntimeSlot } from './runtime-slot.ts'
 
@@ -31,6 +32,8 @@ export interface EmbeddedLauncherOptions {
   /** The port to listen on (a flag); else SMS_INBOX_BACKEND_PORT, else 54321 as `supabase start`. */
   port?: number | undefined
   env: Record<string, string | undefined>
+  /** The Platform's: fork on Node, utilityProcess under Electron. */
+  startService: StartService
 }
 
 export function createEmbeddedLauncher(options: EmbeddedLauncherOptions): EmbeddedLauncher {
@@ -47,6 +50,7 @@ export function createEmbeddedLauncher(options: EmbeddedLauncherOptions): Embedd
             dataDir: join(options.userDataDir, 'embedded-backend'),
             logger,
             port: port.value,
+            startService: options.startService,
           }),
         )
       } catch (error) {

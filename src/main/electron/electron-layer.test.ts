@@ -302,6 +302,9 @@ describe('Electron platform', () => {
       },
       powerMonitor: power as never,
       shell: { openExternal: vi.fn(async () => {}) },
+      forkUtility: () => {
+        throw new Error('these tests start no utility process')
+      },
       createNotification: (options) => {
         const native = Object.assign(new EventEmitter(), { options, show: vi.fn(), close: vi.fn() })
         natives.push(native)

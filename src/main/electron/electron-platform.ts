@@ -13,6 +13,7 @@ import type { Logger } from '../../shared/log.ts'
 import { badgeLabel } from '../notifications/policy.ts'
 import type { Platform } from '../platform-interface.ts'
 import { externalUrl } from './security.ts'
+import { utilityService, type ForkUtility } from './utility-service.ts'
 
 /** What the Platform needs from Electron, passed in so this module is testable with doubles. */
 export interface ElectronPlatformDeps {
@@ -23,6 +24,8 @@ export interface ElectronPlatformDeps {
   >
   powerMonitor: Pick<PowerMonitor, 'on' | 'off'>
   shell: Pick<Shell, 'openExternal'>
+  /** Electron's utilityProcess.fork, where the embedded backend and its relay run. */
+  forkUtility: ForkUtility
   createNotification(options: {
     title: string
     body: string
@@ -120,5 +123,6 @@ export function createElectronPlatform(deps: ElectronPlatformDeps): Platform {
       }
       await deps.shell.openExternal(safe)
     },
+    startService: utilityService(deps.forkUtility),
   }
 }

@@ -12,6 +12,7 @@ import {
   session,
   shell,
   Tray,
+  utilityProcess,
 } from 'electron'
 import { openAppLog } from '../../../logging/app-log.ts'
 import { createAppCore, type AppCore } from '../core/app-core.ts'
@@ -152,6 +153,7 @@ if (!app.requestSingleInstanceLock()) {
       safeStorage,
       powerMonitor,
       shell,
+      forkUtility: (modulePath, args, options) => utilityProcess.fork(modulePath, args, options),
       createNotification: (options) => new Notification(options),
       isOnline: () => net.isOnline(),
       window: () => window,

@@ -7,11 +7,12 @@ import { mountRelay } from '../../../relay/embedded.ts'
 import type { Sweeper } from '../../../relay/sweeper.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
 import { parentMessageSchema, type HostMessage } from './host-messages.ts'
+import { parentChannel } from './parent-channel.ts'
 
 /**
  * The embedded default's child process: the local backend with its data under the
  * app's userData, the relay mounted at /functions/v1/sms-relay as on Supabase, and
- * the Twilio double the relay sends through. It reports its URLs over Node IPC and
+ * the Twilio double the relay sends through. It reports its URLs to the app and
  * serves "simulate an inbound SMS" for the dev menu. Its JSON log lines go to
  * stdout, where the launcher files them in the app's log.
  */
@@ -24,7 +25,8 @@ const supabaseDir = process.env.EMBEDDED_SUPABASE_DIR || undefined
 const snapshotDir =
   process.env.EMBEDDED_SNAPSHOT_DIR || (dataDir ? join(dirname(dataDir), 'pglite-snapshots') : undefined)
 
-const reply = (message: HostMessage) => process.send?.(message)
+const parent = parentChannel()
+const reply = (message: HostMessage) => parent.send(message)
 
 interface TwilioAccountRow {
   workspace_id: string
@@ -91,7 +93,7 @@ try {
     await backend.stop().catch(() => undefined)
     process.exit(0)
   }
-  process.on('message', (raw) => {
+  parent.onMessage((raw) => {
     const parsed = parentMessageSchema.safeParse(raw)
     if (!parsed.success) return
     const message = parsed.data
@@ -107,7 +109,7 @@ try {
       .then((error) => reply({ type: 'result', id: message.id, error }))
   })
   // The app went away without saying goodbye: do not linger holding the port and the database.
-  process.on('disconnect', () => void stop())
+  parent.onGone(() => void stop())
   reply({ type: 'ready', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl })
   logger.info('embedded stack ready', { url: backend.url, relayUrl })
 } catch (error) {
@@ -120,7 +122,6 @@ try {
     message: error instanceof Error ? error.message : String(error),
     portInUse,
   }
-  // Exit only once the parent has the reason: an exit right after send() can drop it.
-  if (process.send) process.send(failed, () => process.exit(1))
-  else process.exit(1)
+  // Exit only once the parent has the reason: an exit right after a send can drop it.
+  parent.sendLast(failed, 1)
 }

@@ -1,13 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process'
 import { logChildOutput } from '../../../logging/child-output.ts'
 import { appError, type Result } from '../../shared/errors.ts'
 import type { LifecycleEvent, Logger } from '../../shared/log.ts'
+import type { StartService } from '../platform-interface.ts'
 import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
 
 /**
  * Runs the embedded backend (PGlite + Auth/REST/Realtime, the relay, the Twilio
- * double) in a child process, so a crash there never takes the window down. Under
- * Electron, fork() runs the child on Electron's own Node (ELECTRON_RUN_AS_NODE).
+ * double) in a service process, so a crash there never takes the window down: a
+ * utilityProcess under Electron, a forked child on Node (the Platform's startService).
  */
 export interface EmbeddedStack {
   supabaseUrl: string
@@ -29,6 +29,7 @@ export interface LaunchOptions {
   /** The port to listen on, never another (0: any free one). Default 54321, as `supabase start`. */
   port?: number
   startTimeoutMs?: number
+  startService: StartService
 }
 
 /** Why the child did not become ready; `portInUse` names the port that was taken. */
@@ -44,40 +45,37 @@ export class EmbeddedStartError extends Error {
 export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
   const { logger } = options
   logger.info('starting the embedded stack', { lifecycle: 'backend.starting' satisfies LifecycleEvent })
-  const child: ChildProcess = fork(options.hostModule, [], {
+  const child = options.startService(options.hostModule, {
     env: {
       ...process.env,
       EMBEDDED_DATA_DIR: options.dataDir,
       EMBEDDED_PORT: String(options.port ?? 54321),
-      ELECTRON_RUN_AS_NODE: '1',
     },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
     // Electron's Node may predate type stripping by default; Node 24 accepts the flag as a no-op.
     execArgv: options.hostModule.endsWith('.ts')
       ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning']
       : [],
+    name: 'SMS Inbox backend',
   })
   // The child logs JSON lines; they join the app's log, never the terminal directly.
   const childLogger = logger.child({ process: 'embedded-stack' })
   if (child.stdout) void logChildOutput(child.stdout, childLogger)
   if (child.stderr) void logChildOutput(child.stderr, childLogger)
-  // A message sent as the child dies fails with EPIPE here; the exit handler below settles what was pending.
-  child.on('error', (error) => logger.warn('the embedded stack channel failed', { error }))
 
   let nextId = 1
   const pending = new Map<number, (result: Result<null>) => void>()
   const exitListeners: ((exit: { code: number | null; signal: NodeJS.Signals | null }) => void)[] = []
   let ready = false
   let stopping = false
+  const send = (message: ParentMessage) => child.send(message)
 
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
-      child.kill('SIGKILL')
+      child.kill()
       reject(new EmbeddedStartError('The embedded server did not start in time.'))
     }, options.startTimeoutMs ?? 60_000)
 
-    child.on('message', (raw) => {
+    child.onMessage((raw) => {
       const parsed = hostMessageSchema.safeParse(raw)
       if (!parsed.success) {
         logger.warn('ignoring a malformed message from the embedded stack')
@@ -86,6 +84,8 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       const message = parsed.data
       if (message.type === 'failed') {
         clearTimeout(timeout)
+        // The reason is in; a utility process cannot flush a message and exit in one step, so it is ended here.
+        child.kill()
         reject(
           new EmbeddedStartError(
             `The embedded server could not start: ${message.message}`,
@@ -108,7 +108,7 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
         resolve(stack(message.supabaseUrl, message.anonKey, message.relayUrl))
       }
     })
-    child.on('exit', (code, signal) => {
+    child.onExit(({ code, signal }) => {
       clearTimeout(timeout)
       for (const settle of pending.values())
         settle({ ok: false, error: appError('offline', 'The embedded server stopped.') })
@@ -132,12 +132,6 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
     })
   })
 
-  function send(message: ParentMessage): boolean {
-    if (!child.connected) return false
-    child.send(message)
-    return true
-  }
-
   function stack(supabaseUrl: string, anonKey: string, relayUrl: string): EmbeddedStack {
     return {
       supabaseUrl,
@@ -159,10 +153,10 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
       },
       stop() {
         stopping = true
-        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+        if (child.hasExited()) return Promise.resolve()
         return new Promise((resolve) => {
-          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
-          child.once('exit', () => {
+          const kill = setTimeout(() => child.kill(), 10_000)
+          child.onExit(() => {
             clearTimeout(kill)
             resolve()
           })

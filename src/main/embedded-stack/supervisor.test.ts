@@ -10,6 +10,7 @@ import { happenings } from '../../../test/support/happenings.ts'
 import { until } from '../../../test/support/until.ts'
 import type { EmbeddedServerState } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
+import { forkService } from './fork-service.ts'
 import { EmbeddedStartError } from './launcher.ts'
 import { describeStartFailure, superviseEmbeddedStack, type SupervisedStack } from './supervisor.ts'
 
@@ -28,7 +29,14 @@ function dataDir(): string {
 }
 
 async function supervised(options: { maxRestarts?: number } = {}) {
-  const stack = await superviseEmbeddedStack({ hostModule, dataDir: dataDir(), logger, port: 0, ...options })
+  const stack = await superviseEmbeddedStack({
+    hostModule,
+    dataDir: dataDir(),
+    logger,
+    port: 0,
+    startService: forkService,
+    ...options,
+  })
   cleanups.push(() => stack.stop())
   const states = happenings<EmbeddedServerState>()
   stack.onState((state) => states.push(state))
@@ -124,7 +132,13 @@ describe('the embedded server under its supervisor', () => {
     cleanups.push(() => new Promise<void>((done) => holder.close(() => done())))
     const port = (holder.address() as { port: number }).port
 
-    const failure = await superviseEmbeddedStack({ hostModule, dataDir: dataDir(), logger, port }).then(
+    const failure = await superviseEmbeddedStack({
+      hostModule,
+      dataDir: dataDir(),
+      logger,
+      port,
+      startService: forkService,
+    }).then(
       () => null,
       (error: unknown) => error,
     )
