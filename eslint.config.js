@@ -247,11 +247,21 @@ const boundaries = [
     ['scripts/**'],
     {
       row: 'scripts/',
-      why: "Developer scripts start the app or the browser shell and run tools; stack.ts composes the local backend and the relay beside it (neither may import the other); audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder.",
+      why: "Developer scripts start the app or the browser shell and run tools; stack.ts composes the local backend and the relay beside it (neither may import the other); audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder, and electron-fuses.ts reads electron-builder's configuration with electron-builder's own loader (app-builder-lib).",
       folders: ['scripts', 'src/main/browser-shell', 'playwright.config.ts', 'local-backend', 'relay', 'logging'],
-      packages: ['@playwright/test', 'got', 'zod'],
+      packages: ['@playwright/test', 'got', 'zod', 'electron-builder', 'app-builder-lib'],
       node: true,
       uncheckedSpecifiers: true,
+    },
+  ],
+  [
+    ['scripts/**/*.test.ts'],
+    {
+      row: 'scripts/ tests',
+      why: 'Tests of the developer scripts run the scripts, and the modules they use, for real.',
+      folders: ['scripts'],
+      packages: ['vitest'],
+      node: true,
     },
   ],
 ]

@@ -1,12 +1,26 @@
-// `npm run audit:electron`: Doyensec's Electronegativity over the app's sources (main,
-// preload and the renderer's HTML). Every finding must be fixed or justified in
-// .electronegativity.json (check + file, with the reason); anything else fails the run.
+// `npm run audit:electron`: the Electron fuses in electron-builder's configuration
+// (every one set as scripts/electron-fuses.ts requires), then Doyensec's
+// Electronegativity over the app's sources (main, preload and the renderer's HTML).
+// Every finding must be fixed or justified in .electronegativity.json (check + file,
+// with the reason); a fuse not set or anything else fails the run.
+// `--config <file>` audits another electron-builder configuration file.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import { fuseProblems, loadBuilderConfig, requiredFuses } from './electron-fuses.ts'
 
 const root = resolve(import.meta.dirname, '..')
+const { values: flags } = parseArgs({ options: { config: { type: 'string' } } })
+const fuses = fuseProblems(await loadBuilderConfig(root, flags.config ?? null))
+for (const problem of fuses) console.log(`OPEN      ${problem}`)
+console.log(
+  fuses.length === 0
+    ? `fuses: all ${Object.keys(requiredFuses).length} set as required.`
+    : `fuses: ${fuses.length} not set as required.`,
+)
+
 const configSchema = z.object({
   accepted: z.array(z.object({ check: z.string(), file: z.string(), justification: z.string().min(20) })),
 })
@@ -86,4 +100,4 @@ for (const entry of config.accepted) {
   }
 }
 console.log(`${findings.length} finding(s), ${open.length} without a justification.`)
-process.exitCode = open.length === 0 ? 0 : 1
+process.exitCode = open.length === 0 && fuses.length === 0 ? 0 : 1
