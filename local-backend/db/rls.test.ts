@@ -25,6 +25,8 @@ const actors: Record<Actor, Caller> = {
 interface Case {
   table: string
   op: 'select' | 'insert' | 'update' | 'delete'
+  /** Tells apart the cases of one table and operation. */
+  what?: string
   sql: string
   params?: unknown[]
   expect: Record<Actor, Outcome>
@@ -168,7 +170,7 @@ const matrix: Case[] = [
     sql: `insert into twilio_numbers (workspace_id, phone_number, twilio_sid)
           values ($1, '+15550100009', 'PN99999999999999999999999999999999') returning id`,
     params: [acme],
-    expect: { ava: 'rows', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' },
+    expect: serviceOnly,
   },
   {
     table: 'twilio_numbers',
@@ -176,6 +178,23 @@ const matrix: Case[] = [
     sql: `update twilio_numbers set friendly_name = 'Main line' where workspace_id = $1 returning id`,
     params: [acme],
     expect: adminsOnly,
+  },
+  // Which number a row is, and whose, is what routes inbound texts: only the relay sets it.
+  {
+    table: 'twilio_numbers',
+    op: 'update',
+    what: 'phone_number',
+    sql: `update twilio_numbers set phone_number = '+15550100009' where workspace_id = $1 returning id`,
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'twilio_numbers',
+    op: 'update',
+    what: 'workspace_id',
+    sql: `update twilio_numbers set workspace_id = $2 where workspace_id = $1 returning id`,
+    params: [acme, demo.globex],
+    expect: serviceOnly,
   },
   {
     table: 'twilio_numbers',
@@ -273,7 +292,7 @@ async function outcome(caller: Actor, test: Case): Promise<Outcome> {
 describe('the RLS matrix: every table × select/insert/update/delete × owner, agent, other workspace, anon, service role', () => {
   const rows = matrix.flatMap((test) =>
     (Object.keys(actors) as Actor[]).map((actor) => ({
-      name: `${test.table} ${test.op}`,
+      name: `${test.table} ${test.op}${test.what ? ` ${test.what}` : ''}`,
       actor,
       test,
       want: test.expect[actor],
