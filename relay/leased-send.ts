@@ -2,7 +2,7 @@ import type { Logger } from '../src/shared/log.ts'
 import type { RelayMessage } from '../src/shared/relay-contract.ts'
 import type { RelayConfig } from './config.ts'
 import type { Store } from './store.ts'
-import type { TwilioClientFactory, TwilioMessagesClient } from './twilio-client.ts'
+import type { TwilioClientFactory, TwilioAccountClient } from './twilio-client.ts'
 import {
   acceptedOutcome,
   findLostSend,
@@ -45,7 +45,7 @@ const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 250 }
 
 /** Where a message goes: the workspace's Twilio account, the contact's number and the sending number. */
 export interface SendRoute {
-  client: TwilioMessagesClient
+  client: TwilioAccountClient
   to: string
   from: string
 }

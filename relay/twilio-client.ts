@@ -6,8 +6,8 @@ export interface TwilioCredentials {
 }
 
 /** The part of the official client the relay uses; a factory yields one per workspace's credentials. */
-export type TwilioMessagesClient = Pick<twilio.Twilio, 'messages'>
-export type TwilioClientFactory = (credentials: TwilioCredentials) => TwilioMessagesClient
+export type TwilioAccountClient = Pick<twilio.Twilio, 'messages' | 'incomingPhoneNumbers'>
+export type TwilioClientFactory = (credentials: TwilioCredentials) => TwilioAccountClient
 
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0]
 

@@ -3,7 +3,7 @@ import { backoffDelay } from '../src/shared/backoff.ts'
 import type { Logger } from '../src/shared/log.ts'
 import type { DeliveryStatus } from '../src/shared/rows/messages.ts'
 import type { StatusChange } from './store.ts'
-import type { TwilioMessagesClient } from './twilio-client.ts'
+import type { TwilioAccountClient } from './twilio-client.ts'
 
 /**
  * Twilio's message statuses folded onto the four the database keeps. Anything
@@ -115,7 +115,7 @@ export const acceptedOutcome = (message: AcceptedMessage): Extract<SendOutcome, 
  * our messages (an identical text sent a moment earlier).
  */
 export async function findLostSend(
-  client: TwilioMessagesClient,
+  client: TwilioAccountClient,
   params: SendParams,
   since: number,
   boundElsewhere: (sid: string) => Promise<boolean>,
@@ -137,7 +137,7 @@ export async function findLostSend(
  * cannot be asked, the send stops as failed, saying why.
  */
 export async function sendWithRetry(
-  client: TwilioMessagesClient,
+  client: TwilioAccountClient,
   params: SendParams,
   options: {
     policy: RetryPolicy

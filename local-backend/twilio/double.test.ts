@@ -9,7 +9,7 @@ import { startTwilioDouble, type TwilioDouble } from './double.ts'
 const account = {
   sid: 'AC11111111111111111111111111111111',
   authToken: 'test_token_acme_not_a_secret_0001',
-  numbers: ['+15550100001'],
+  numbers: ['+15550100001', '+15550100011'],
 }
 const other = { sid: 'AC22222222222222222222222222222222', authToken: 'test_token_globex_not_a_secret_02' }
 
@@ -246,6 +246,37 @@ describe('Twilio double', () => {
     })
     expect(otherAccount).toEqual([])
     await double.settled()
+  })
+
+  it('lists only the account’s own numbers as IncomingPhoneNumbers, filtered by part of the number, through the official client', async () => {
+    const owned = (
+      phoneNumber: string,
+      credentials = { accountSid: account.sid, authToken: account.authToken },
+    ) =>
+      client(credentials)
+        .incomingPhoneNumbers.list({ phoneNumber, limit: 20 })
+        .then((numbers) => numbers.map((number) => number.phoneNumber))
+    expect(await owned('+15550100011')).toEqual(['+15550100011'])
+    // As on Twilio, PhoneNumber matches a part of the number, `*` standing for any digit.
+    expect(await owned('555010001')).toEqual(['+15550100011'])
+    expect(await owned('+1555010*0*1')).toEqual(['+15550100001', '+15550100011'])
+    expect(await owned('+15550100002')).toEqual([])
+    expect(await owned('+15550100001', { accountSid: other.sid, authToken: other.authToken })).toEqual([])
+
+    const path = `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json`
+    const response = await fetch(`${double.url}${path}?PhoneNumber=%2B15550100001`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`,
+      },
+    })
+    const body = (await response.json()) as { incoming_phone_numbers: { sid: string; account_sid: string }[] }
+    expect(double.api.validateResponse(double.api.match('GET', path)!, 200, body)).toEqual({
+      ok: true,
+      value: body,
+    })
+    expect(body.incoming_phone_numbers).toEqual([
+      expect.objectContaining({ account_sid: account.sid, sid: expect.stringMatching(/^PN[0-9a-f]{32}$/) }),
+    ])
   })
 
   it('drops every connection while down', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
@@ -16,7 +16,10 @@ import { loadTwilioApi, type MatchedOperation, type TwilioApi } from './openapi.
 export interface TwilioDoubleAccount {
   sid: string
   authToken: string
-  /** The numbers this account may send from; omitted means any. */
+  /**
+   * The numbers this account owns: it sends only from them and lists them as its
+   * IncomingPhoneNumbers. Omitted means it may send from any and lists none.
+   */
   numbers?: string[]
 }
 
@@ -92,9 +95,22 @@ const magicRecipients: Record<string, { code: number; message: string }> = {
 
 const MESSAGES = '/2010-04-01/Accounts/{AccountSid}/Messages.json'
 const MESSAGE = '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json'
+const INCOMING_NUMBERS = '/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json'
 
 const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000')
 const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`
+/** The same number of the same account keeps its SID across starts, as on Twilio. */
+const numberSid = (accountSid: string, number: string) =>
+  `PN${createHash('sha256').update(`${accountSid}/${number}`).digest('hex').slice(0, 32)}`
+
+/** Twilio's PhoneNumber filter: a part of the number, `*` standing for any digit. */
+function phoneNumberFilter(pattern: string | null): (number: string) => boolean {
+  if (pattern === null) return () => true
+  const regex = new RegExp(
+    pattern.replace(/[.*+?^${}()|[\]\\]/g, (char) => (char === '*' ? '[0-9]' : `\\${char}`)),
+  )
+  return (number) => regex.test(number)
+}
 
 function twilioError(status: number, code: number, message: string) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }
@@ -384,6 +400,71 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     }
   }
 
+  /** The account's own numbers matching the PhoneNumber and FriendlyName filters; one page. */
+  const listIncomingNumbers = (account: TwilioDoubleAccount, query: URLSearchParams) => {
+    const pageSize = Math.min(Number(query.get('PageSize') ?? 50), 1000)
+    const matches = phoneNumberFilter(query.get('PhoneNumber'))
+    const friendlyName = query.get('FriendlyName')
+    const now = rfc2822(new Date())
+    const found = (account.numbers ?? [])
+      .filter((number) => matches(number) && (friendlyName === null || friendlyName === number))
+      .slice(0, pageSize)
+      .map((number) => {
+        const sid = numberSid(account.sid, number)
+        return {
+          account_sid: account.sid,
+          address_requirements: 'none',
+          address_sid: null,
+          api_version: '2010-04-01',
+          beta: false,
+          bundle_sid: null,
+          capabilities: { voice: false, sms: true, mms: true, fax: false },
+          date_created: now,
+          date_updated: now,
+          emergency_address_sid: null,
+          emergency_address_status: 'unregistered',
+          emergency_status: 'Inactive',
+          friendly_name: number,
+          identity_sid: null,
+          origin: 'twilio',
+          phone_number: number,
+          sid,
+          sms_application_sid: null,
+          sms_fallback_method: 'POST',
+          sms_fallback_url: null,
+          sms_method: 'POST',
+          sms_url: null,
+          status: 'in-use',
+          status_callback: null,
+          status_callback_method: 'POST',
+          subresource_uris: {
+            assigned_add_ons: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}/AssignedAddOns.json`,
+          },
+          trunk_sid: null,
+          uri: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}.json`,
+          voice_application_sid: null,
+          voice_caller_id_lookup: false,
+          voice_fallback_method: 'POST',
+          voice_fallback_url: null,
+          voice_method: 'POST',
+          voice_receive_mode: 'voice',
+          voice_url: null,
+        }
+      })
+    const uri = `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json?PageSize=${pageSize}&Page=0`
+    return {
+      incoming_phone_numbers: found,
+      page: 0,
+      page_size: pageSize,
+      start: 0,
+      end: Math.max(0, found.length - 1),
+      uri,
+      first_page_uri: uri,
+      next_page_uri: null,
+      previous_page_uri: null,
+    }
+  }
+
   const route = (
     matched: MatchedOperation,
     account: TwilioDoubleAccount,
@@ -417,6 +498,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       return answer(result.status, result.body)
     }
     if (key === `get ${MESSAGES}`) return answer(200, listMessages(account, query))
+    if (key === `get ${INCOMING_NUMBERS}`) return answer(200, listIncomingNumbers(account, query))
     if (key === `get ${MESSAGE}`) {
       const message = messages.get(matched.pathParams.Sid ?? '')
       if (!message || message.account_sid !== account.sid) {

@@ -89,7 +89,8 @@ export function loadTwilioApi() {
     strict: false,
     allErrors: true,
     formats: {
-      uri: (value: string) => URL.canParse(value),
+      // Twilio's pages name themselves by path (`/2010-04-01/Accounts/…`), as its own examples do.
+      uri: (value: string) => URL.canParse(value) || value.startsWith('/2010-04-01/'),
       'date-time': (value: string) => !Number.isNaN(Date.parse(value)),
       'date-time-rfc-2822': (value: string) => !Number.isNaN(Date.parse(value)),
       // Whether a number is valid is Twilio's business answer (21211), not a schema error.
