@@ -8,14 +8,18 @@ import { e164Schema as e164 } from '../src/shared/domain.ts'
 import { appError, type ErrorKind } from '../src/shared/errors.ts'
 import type { Logger } from '../src/shared/log.ts'
 import {
+  claimNumberRequestSchema,
   relayMessageSchema,
   SMS_BODY_MAX,
   sendMessageRequestSchema,
   sendSettled,
+  type ClaimNumberResponse,
   type SendMessageResponse,
 } from '../src/shared/relay-contract.ts'
 import type { RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
+import { isLoopbackAddress, socketAddress } from './loopback.ts'
+import { provenNumber } from './number-ownership.ts'
 import { createRateLimiter, type RateLimit } from '../src/shared/rate-limit.ts'
 import { createStore } from './store.ts'
 import { statusChange } from './twilio-send.ts'
@@ -33,8 +37,8 @@ type HonoEnv = { Variables: { requestId: string; logger: Logger } }
 
 const defaultRateLimits = { perAgent: { burst: 30, perSecond: 1 }, perIp: { burst: 120, perSecond: 5 } }
 
-/** A JSON send body is tiny; Twilio's webhooks are forms of a few kilobytes. */
-const MESSAGES_BODY_LIMIT = 16 * 1024
+/** A JSON body (a send, a number) is tiny; Twilio's webhooks are forms of a few kilobytes. */
+const JSON_BODY_LIMIT = 16 * 1024
 const WEBHOOK_BODY_LIMIT = 64 * 1024
 
 const httpStatus: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503> = {
@@ -130,6 +134,16 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     })
   })
 
+  // A relay for programs on this machine only (the desktop's embedded one) asks the
+  // socket who is calling, never a header, which the caller writes itself.
+  if (config.localOnly) {
+    app.use(async (c, next) => {
+      if (!isLoopbackAddress(socketAddress(c.env)))
+        fail('forbidden', 'This relay answers only programs on the same machine.')
+      await next()
+    })
+  }
+
   app.onError((error, c) => {
     if (error instanceof HttpError) return errorResponse(c, error.kind, error.message, error.status)
     c.get('logger').error('unhandled error', { error, code: (error as { code?: unknown }).code })
@@ -146,7 +160,11 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
 
-  app.post('/messages', limitBody(MESSAGES_BODY_LIMIT), async (c) => {
+  /**
+   * The agent behind the request's Bearer token, within the per-IP and per-agent
+   * limits, and its JSON body as `schema` reads it.
+   */
+  const agentRequest = async <T>(c: Context<HonoEnv>, schema: z.ZodType<T>) => {
     const ip = clientIp(c.req.raw, c.env) ?? 'unknown'
     enforce(c, ipLimiter.take(ip))
 
@@ -167,17 +185,21 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       fail('invalid_input', 'The body must be application/json.', 415)
     }
     const raw: unknown = await c.req.json().catch(() => fail('invalid_input', 'The body is not valid JSON.'))
-    const parsed = sendMessageRequestSchema.safeParse(raw)
+    const parsed = schema.safeParse(raw)
     if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
-    const request = parsed.data
+    return { userId, request: parsed.data }
+  }
+
+  app.post('/messages', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, sendMessageRequestSchema)
 
     // Independent reads, in one round trip's time; the membership answer still decides first.
-    const [member, contact, sending] = await Promise.all([
-      store.isMember(request.workspace_id, userId),
+    const [role, contact, sending] = await Promise.all([
+      store.memberRole(request.workspace_id, userId),
       store.contact(request.workspace_id, request.contact_id),
       store.sendingConfig(request.workspace_id),
     ])
-    if (!member) fail('forbidden', 'You are not a member of this workspace.')
+    if (!role) fail('forbidden', 'You are not a member of this workspace.')
     if (!contact) fail('not_found', 'This contact does not belong to the workspace.')
     if (!sending) fail('not_configured', 'This workspace has no Twilio account or sending number configured.')
 
@@ -234,6 +256,46 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       { message: sent, created: inserted !== null } satisfies SendMessageResponse,
       inserted ? 201 : 200,
     )
+  })
+
+  /**
+   * A number routes the texts sent to it into the workspace holding it, so it is
+   * stored only once Twilio shows that the workspace's own account owns it (RLS
+   * lets no agent insert one).
+   */
+  app.post('/numbers', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, claimNumberRequestSchema)
+    const role = await store.memberRole(request.workspace_id, userId)
+    if (role !== 'owner' && role !== 'admin')
+      fail('forbidden', "Only the workspace's owner or an admin adds numbers.")
+    const credentials = await store.credentials(request.workspace_id)
+    if (!credentials)
+      fail('not_configured', 'Connect the workspace to its Twilio account before adding numbers.')
+
+    const logger = c.get('logger').child({ workspaceId: request.workspace_id })
+    const proven = await provenNumber(
+      deps.twilioClient(credentials),
+      request.workspace_id,
+      request.phone_number,
+    )
+    if (!proven.ok) {
+      logger.warn('number ownership could not be checked', { kind: proven.error.kind })
+      fail(proven.error.kind, proven.error.message)
+    }
+    if (!proven.value) {
+      logger.warn('number claim refused: not on the workspace account')
+      fail(
+        'invalid_input',
+        `${request.phone_number} is not a number of this workspace's Twilio account. Buy or port it into that account first.`,
+        422,
+      )
+    }
+    const inserted = await store.insertNumber(proven.value)
+    const number = inserted ?? (await store.number(request.phone_number))
+    if (!number || number.workspace_id !== request.workspace_id)
+      fail('conflict', `${request.phone_number} is already in use by another workspace.`)
+    logger.info('number added', { twilioSid: number.twilio_sid, created: inserted !== null })
+    return c.json({ number, created: inserted !== null } satisfies ClaimNumberResponse, inserted ? 201 : 200)
   })
 
   /**
@@ -359,7 +421,6 @@ function defaultClientIp(trustProxy: boolean) {
         .filter(Boolean)
       if (hops?.length) return hops[hops.length - 1]
     }
-    const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
-    return incoming?.socket?.remoteAddress
+    return socketAddress(env)
   }
 }

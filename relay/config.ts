@@ -35,6 +35,9 @@ const envSchema = z
     TWILIO_API_BASE_URL: httpUrl.optional(),
     // Only behind a proxy that sets X-Forwarded-For may the per-IP limit trust it.
     TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+    // A relay only for programs on this machine refuses any connection not from a
+    // loopback address, whatever its headers say.
+    RELAY_LOCAL_ONLY: z.enum(['true', 'false']).default('false'),
     // How long one relay alone may work on a send before another may take it over. It
     // must outlast a Twilio request, since no send starts later than the lease allows.
     RELAY_SEND_LEASE_MS: milliseconds.default(relayTimingDefaults.sendLeaseMs),
@@ -58,6 +61,8 @@ export interface RelayConfig {
   host: string
   twilioApiBaseUrl?: string
   trustProxy: boolean
+  /** Refuse every connection whose socket is not a loopback address. */
+  localOnly: boolean
   sendLeaseMs: number
   twilioTimeoutMs: number
   sweepIntervalMs: number
@@ -90,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: value.HOST,
     ...(value.TWILIO_API_BASE_URL ? { twilioApiBaseUrl: value.TWILIO_API_BASE_URL.replace(/\/+$/, '') } : {}),
     trustProxy: value.TRUST_PROXY === 'true',
+    localOnly: value.RELAY_LOCAL_ONLY === 'true',
     sendLeaseMs: value.RELAY_SEND_LEASE_MS,
     twilioTimeoutMs: value.TWILIO_TIMEOUT_MS,
     sweepIntervalMs: value.RELAY_SWEEP_INTERVAL_MS,

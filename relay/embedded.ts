@@ -43,6 +43,8 @@ export function mountRelay(
     host: '127.0.0.1',
     twilioApiBaseUrl: options.twilioApiBaseUrl,
     trustProxy: false,
+    // The embedded backend listens on 127.0.0.1; its relay answers nothing else either.
+    localOnly: true,
     ...relayTimingDefaults,
     ...options.timing,
   }

@@ -261,6 +261,7 @@ describe('rate limits and CORS', () => {
         port: 0,
         host: '127.0.0.1',
         trustProxy: false,
+        localOnly: false,
         ...relayTimingDefaults,
       },
       {

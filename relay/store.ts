@@ -1,11 +1,16 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { z } from 'zod'
-import { relayMessageSchema, type RelayMessage } from '../src/shared/relay-contract.ts'
+import {
+  relayMessageSchema,
+  relayNumberSchema,
+  type RelayMessage,
+  type RelayNumber,
+} from '../src/shared/relay-contract.ts'
 import { selectList } from '../src/shared/rows/columns.ts'
 import { contactRowSchema } from '../src/shared/rows/contacts.ts'
 import { messageRowSchema, type DeliveryStatus, type MessageRow } from '../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../src/shared/rows/twilio.ts'
-import { workspaceMemberRowSchema } from '../src/shared/rows/workspaces.ts'
+import { workspaceMemberRowSchema, type WorkspaceMemberRow } from '../src/shared/rows/workspaces.ts'
 import type { TwilioCredentials } from './twilio-client.ts'
 
 /**
@@ -29,13 +34,14 @@ const statusCheckSchema = outboundRefSchema.extend({ twilio_sid: z.string() })
 const messageIdSchema = messageRowSchema.pick({ id: true })
 const contactSchema = contactRowSchema.pick({ id: true, phone_number: true })
 const contactIdSchema = contactRowSchema.pick({ id: true })
-const memberIdSchema = workspaceMemberRowSchema.pick({ id: true })
+const memberRoleSchema = workspaceMemberRowSchema.pick({ role: true })
 const configSchema = workspaceTwilioConfigRowSchema.pick({
   account_sid: true,
   auth_token: true,
   is_configured: true,
 })
 const numberSchema = twilioNumberRowSchema.pick({ workspace_id: true, phone_number: true })
+const numberColumns = selectList(relayNumberSchema)
 
 interface QueryResult {
   data: unknown
@@ -57,6 +63,13 @@ export type OutboundInsert = Pick<MessageRow, 'id' | 'workspace_id' | 'contact_i
   created_by: NonNullable<MessageRow['created_by']>
 }
 
+type MemberRole = WorkspaceMemberRow['role']
+
+/** A number as Twilio describes it, for the workspace whose account owns it. */
+export type NumberInsert = Omit<RelayNumber, 'id'>
+
+const UNIQUE_VIOLATION = '23505'
+
 /** A customer's text as the webhook stores it, idempotent on its SID. */
 export type InboundInsert = Pick<MessageRow, 'workspace_id' | 'contact_id' | 'content'> & {
   twilio_sid: NonNullable<MessageRow['twilio_sid']>
@@ -72,14 +85,15 @@ export type StatusChange = Pick<SendResult, 'status'> &
 
 export function createStore(supabase: SupabaseClient) {
   return {
-    async isMember(workspaceId: string, userId: string): Promise<boolean> {
+    /** The user's role in the workspace; null when not a member. */
+    async memberRole(workspaceId: string, userId: string): Promise<MemberRole | null> {
       const result = await supabase
         .from('workspace_members')
-        .select(selectList(memberIdSchema))
+        .select(selectList(memberRoleSchema))
         .eq('workspace_id', workspaceId)
         .eq('user_id', userId)
         .maybeSingle()
-      return unwrap('membership lookup', result, memberIdSchema.nullable()) !== null
+      return unwrap('membership lookup', result, memberRoleSchema.nullable())?.role ?? null
     },
 
     async contact(workspaceId: string, contactId: string) {
@@ -117,6 +131,22 @@ export function createStore(supabase: SupabaseClient) {
         .maybeSingle()
       const config = unwrap('Twilio config lookup', result, configSchema.nullable())
       return config?.is_configured ? { accountSid: config.account_sid, authToken: config.auth_token } : null
+    },
+
+    /** Stores a number Twilio showed the workspace's account owns; null when some workspace has it already. */
+    async insertNumber(row: NumberInsert): Promise<RelayNumber | null> {
+      const result = await supabase.from('twilio_numbers').insert(row).select(numberColumns)
+      if (result.error?.code === UNIQUE_VIOLATION) return null
+      return unwrap('number insert', result, z.array(relayNumberSchema))[0] ?? null
+    },
+
+    async number(phoneNumber: string): Promise<RelayNumber | null> {
+      const result = await supabase
+        .from('twilio_numbers')
+        .select(numberColumns)
+        .eq('phone_number', phoneNumber)
+        .maybeSingle()
+      return unwrap('number lookup', result, relayNumberSchema.nullable())
     },
 
     async numberOwner(phoneNumber: string): Promise<string | null> {

@@ -112,6 +112,22 @@ function phoneNumberFilter(pattern: string | null): (number: string) => boolean 
   return (number) => regex.test(number)
 }
 
+/** A list answer as Twilio shapes it, all of it on its first and only page. */
+function onlyPage<Key extends string>(path: string, key: Key, items: unknown[], pageSize: number) {
+  const uri = `${path}?PageSize=${pageSize}&Page=0`
+  return {
+    [key]: items,
+    page: 0,
+    page_size: pageSize,
+    start: 0,
+    end: Math.max(0, items.length - 1),
+    uri,
+    first_page_uri: uri,
+    next_page_uri: null,
+    previous_page_uri: null,
+  } as Record<Key, unknown[]> & Record<string, unknown>
+}
+
 function twilioError(status: number, code: number, message: string) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }
 }
@@ -386,18 +402,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
           (from === null || message.from === from),
       )
       .slice(0, pageSize)
-    const uri = `/2010-04-01/Accounts/${account.sid}/Messages.json?PageSize=${pageSize}&Page=0`
-    return {
-      messages: found,
-      page: 0,
-      page_size: pageSize,
-      start: 0,
-      end: Math.max(0, found.length - 1),
-      uri,
-      first_page_uri: uri,
-      next_page_uri: null,
-      previous_page_uri: null,
-    }
+    return onlyPage(`/2010-04-01/Accounts/${account.sid}/Messages.json`, 'messages', found, pageSize)
   }
 
   /** The account's own numbers matching the PhoneNumber and FriendlyName filters; one page. */
@@ -451,18 +456,12 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
           voice_url: null,
         }
       })
-    const uri = `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json?PageSize=${pageSize}&Page=0`
-    return {
-      incoming_phone_numbers: found,
-      page: 0,
-      page_size: pageSize,
-      start: 0,
-      end: Math.max(0, found.length - 1),
-      uri,
-      first_page_uri: uri,
-      next_page_uri: null,
-      previous_page_uri: null,
-    }
+    return onlyPage(
+      `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json`,
+      'incoming_phone_numbers',
+      found,
+      pageSize,
+    )
   }
 
   const route = (

@@ -1,10 +1,12 @@
 import { z } from 'zod'
+import { e164Schema } from './domain.ts'
 import { appErrorSchema } from './errors.ts'
 import { storedMessageRowSchema } from './rows/messages.ts'
+import { twilioNumberRowSchema } from './rows/twilio.ts'
 
 /**
- * The relay's HTTP contract with the desktop: the body of `POST /messages` and
- * its answers. Both sides parse with these schemas, so a change here is a change
+ * The relay's HTTP contract with the desktop: the bodies of `POST /messages` and
+ * `POST /numbers` and their answers. Both sides parse with these schemas, so a change here is a change
  * of the protocol.
  */
 
@@ -66,6 +68,33 @@ export const sendMessageResponseSchema = z.object({
   created: z.boolean(),
 })
 export type SendMessageResponse = z.infer<typeof sendMessageResponseSchema>
+
+/**
+ * An owner or admin adds a number to the workspace. The relay stores it only once
+ * Twilio shows that the workspace's own account owns it.
+ */
+export const claimNumberRequestSchema = z.object({
+  workspace_id: z.uuid(),
+  phone_number: e164Schema,
+})
+export type ClaimNumberRequest = z.infer<typeof claimNumberRequestSchema>
+
+export const relayNumberSchema = twilioNumberRowSchema.pick({
+  id: true,
+  workspace_id: true,
+  phone_number: true,
+  twilio_sid: true,
+  friendly_name: true,
+  capabilities: true,
+})
+export type RelayNumber = z.infer<typeof relayNumberSchema>
+
+export const claimNumberResponseSchema = z.object({
+  number: relayNumberSchema,
+  /** False when the workspace had this number already. */
+  created: z.boolean(),
+})
+export type ClaimNumberResponse = z.infer<typeof claimNumberResponseSchema>
 
 /** Every non-2xx answer of the relay. */
 export const relayErrorResponseSchema = z.object({ error: appErrorSchema })

@@ -39,13 +39,16 @@ export interface MessageState {
 
 /**
  * The seeded local backend, the Twilio double holding both demo accounts (each
- * sending only from its seeded number), and the relay mounted between them.
+ * sending only from the numbers it owns: its seeded one and any unclaimed ones),
+ * and the relay mounted between them.
  */
 export async function startRelayStack(
-  options: { callbackDelayMs?: number; optedOut?: string[] } & Pick<
-    MountOptions,
-    'retry' | 'rateLimits' | 'timing'
-  > = {},
+  options: {
+    callbackDelayMs?: number
+    optedOut?: string[]
+    /** Numbers each demo account owns on Twilio besides its seeded one, held by no workspace yet. */
+    unclaimedNumbers?: Partial<Record<'acme' | 'globex', string[]>>
+  } & Pick<MountOptions, 'retry' | 'rateLimits' | 'timing'> = {},
 ): Promise<RelayStack> {
   const logs = {
     backend: createMemoryLogger('local-backend'),
@@ -54,10 +57,15 @@ export async function startRelayStack(
   }
   const backend = await startLocalBackend({ port: 0, seed: true, logger: logs.backend.logger })
   const double = await startTwilioDouble({
-    accounts: [ACME, GLOBEX].map((workspace) => ({
+    accounts: (
+      [
+        [ACME, options.unclaimedNumbers?.acme],
+        [GLOBEX, options.unclaimedNumbers?.globex],
+      ] as const
+    ).map(([workspace, unclaimed = []]) => ({
       sid: workspace.accountSid,
       authToken: workspace.authToken,
-      numbers: [workspace.number],
+      numbers: [workspace.number, ...unclaimed],
     })),
     logger: logs.double.logger,
     callbackDelayMs: options.callbackDelayMs ?? 0,
