@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
 import { e164Schema } from '../../src/shared/domain.ts'
 import type { Logger } from '../../src/shared/log.ts'
+import { openMessageJournal, type JournalEntry } from './message-journal.ts'
 import { loadTwilioApi, type MatchedOperation, type TwilioApi } from './openapi.ts'
 
 /**
@@ -33,6 +34,11 @@ export interface TwilioDoubleOptions {
   logger: Logger
   /** Pause before each status callback; 0 disables callbacks (tests then post them with sendStatusCallback). */
   callbackDelayMs?: number
+  /**
+   * Where the double keeps its messages (message-journal.ts), so that when it is
+   * restarted it still lists what it sent and goes on reporting their statuses.
+   */
+  journalFile?: string
 }
 
 export interface RecordedRequest {
@@ -166,6 +172,17 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
   const droppedCallbacks: { sid: string; status: string }[] = []
   const messages = new Map<string, Record<string, unknown>>()
   const statusCallbacks = new Map<string, string>()
+  const reported = new Map<string, string>()
+  const journal = options.journalFile ? openMessageJournal(options.journalFile) : null
+  const remember = (sid: string) => {
+    const message = messages.get(sid)
+    if (!journal || !message) return
+    journal.record({
+      message: message as JournalEntry['message'],
+      statusCallback: statusCallbacks.get(sid) ?? null,
+      reported: reported.get(sid) ?? null,
+    })
+  }
   const pending = new Set<Promise<unknown>>()
   const timers = new Set<NodeJS.Timeout>()
   let faults: Faults = {}
@@ -219,14 +236,21 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     }
     const delivery = { sid, status, url, httpStatus }
     callbacks.push(delivery)
+    if (typeof httpStatus === 'number' && httpStatus < 300) {
+      reported.set(sid, status)
+      remember(sid)
+    }
     logger.debug('status callback delivered', { sid, status: String(status), httpStatus })
     return delivery
   }
 
-  const runLifecycle = (sid: string, to: string) => {
-    const steps: [string, string?][] = undeliverable.has(to)
+  /** Moves a message through its statuses, posting each callback; a restored one resumes after its last acknowledged status. */
+  const runLifecycle = (sid: string, to: string, after: string | null = null) => {
+    const lifecycle: [string, string?][] = undeliverable.has(to)
       ? [['queued'], ['sent'], ['undelivered', '30003']]
       : [['queued'], ['sent'], ['delivered']]
+    const rank = (status: unknown) => lifecycle.findIndex(([step]) => step === status)
+    const steps = lifecycle.slice(rank(after) + 1)
     const unreliable = faults.unreliableCallbacks
     const run = (async () => {
       const held: [string, string?][] = []
@@ -234,7 +258,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
         await sleep(callbackDelayMs)
         if (stopped) return
         const message = messages.get(sid)
-        if (message) {
+        if (message && rank(status) > rank(message.status)) {
           const now = new Date()
           message.status = status
           message.date_updated = rfc2822(now)
@@ -243,6 +267,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
             message.error_code = Number(errorCode)
             message.error_message = 'Unreachable destination handset'
           }
+          remember(sid)
         }
         if (!unreliable) await sendStatusCallback(sid, status, errorCode)
         else if (unreliable.random() < unreliable.dropShare) droppedCallbacks.push({ sid, status })
@@ -315,10 +340,9 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       uri,
     }
     messages.set(sid, message)
-    if (typeof params.StatusCallback === 'string') {
-      statusCallbacks.set(sid, params.StatusCallback)
-      if (callbackDelayMs > 0) runLifecycle(sid, to)
-    }
+    if (typeof params.StatusCallback === 'string') statusCallbacks.set(sid, params.StatusCallback)
+    remember(sid)
+    if (statusCallbacks.has(sid) && callbackDelayMs > 0) runLifecycle(sid, to)
     return { status: 201, body: message }
   }
 
@@ -523,6 +547,14 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
   })
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  for (const entry of journal?.restored ?? []) {
+    const { sid } = entry.message
+    messages.set(sid, entry.message)
+    if (entry.reported) reported.set(sid, entry.reported)
+    if (entry.statusCallback === null) continue
+    statusCallbacks.set(sid, entry.statusCallback)
+    if (callbackDelayMs > 0) runLifecycle(sid, String(entry.message.to), entry.reported)
+  }
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { appErrorSchema } from '../../shared/errors.ts'
 
@@ -21,3 +22,6 @@ export const parentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop') }),
 ])
 export type ParentMessage = z.infer<typeof parentMessageSchema>
+
+/** The embedded Twilio double's messages, kept beside the backend's data folder: what it sent survives a crash of the child. */
+export const twilioJournalFile = (dataDir: string) => join(dirname(dataDir), 'twilio-double-messages.jsonl')

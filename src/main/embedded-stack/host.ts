@@ -6,7 +6,7 @@ import { createStdoutLogger } from '../../../logging/logger.ts'
 import { mountRelay } from '../../../relay/embedded.ts'
 import type { Sweeper } from '../../../relay/sweeper.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
-import { parentMessageSchema, type HostMessage } from './host-messages.ts'
+import { parentMessageSchema, twilioJournalFile, type HostMessage } from './host-messages.ts'
 import { parentChannel } from './parent-channel.ts'
 
 /**
@@ -42,12 +42,18 @@ async function start(): Promise<{
 }> {
   if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
   const backend = await startLocalBackend({ port, dataDir, supabaseDir, snapshotDir, seed: true, logger })
+  // PGlite lets one process open the data, so this child's relay is the only one there is:
+  // a lease found now was its killed predecessor's. Waiting it out would hold every reply
+  // it left in doubt (and the replies queued behind them) for the lease's whole length.
+  await backend.db.query('delete from private.message_leases')
   const accounts = await backend.db.query<TwilioAccountRow>(
     'select workspace_id, account_sid, auth_token from public.workspace_twilio_config',
   )
   const double = await startTwilioDouble({
     accounts: accounts.rows.map((row) => ({ sid: row.account_sid, authToken: row.auth_token })),
     logger: logger.child({ part: 'twilio-double' }),
+    // Beside the data (PGDATA holds only Postgres' files), so the double remembers across a crash as Twilio would.
+    journalFile: twilioJournalFile(dataDir),
   })
   const { relayUrl, sweeper } = mountRelay(backend, {
     twilioApiBaseUrl: double.url,
