@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path'
+import { z } from 'zod'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
@@ -27,6 +28,19 @@ const snapshotDir =
 
 const parent = parentChannel()
 const reply = (message: HostMessage) => parent.send(message)
+
+/**
+ * EMBEDDED_RELAY_SENDS_PER_SECOND lifts the relay's send limits (per agent and per
+ * address, bursts of ten seconds' worth), so a load test of this stack measures what
+ * it is testing rather than the hosted relay's one send a second. Unset: those limits.
+ */
+function rateLimits() {
+  const raw = process.env.EMBEDDED_RELAY_SENDS_PER_SECOND
+  if (!raw) return {}
+  const perSecond = z.coerce.number().positive().parse(raw)
+  const limit = { burst: perSecond * 10, perSecond }
+  return { rateLimits: { perAgent: limit, perIp: limit } }
+}
 
 interface TwilioAccountRow {
   workspace_id: string
@@ -58,6 +72,7 @@ async function start(): Promise<{
   const { relayUrl, sweeper } = mountRelay(backend, {
     twilioApiBaseUrl: double.url,
     logger: logger.child({ part: 'relay' }),
+    ...rateLimits(),
   })
   return { backend, double, relayUrl, sweeper }
 }
