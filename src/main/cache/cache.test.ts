@@ -357,6 +357,20 @@ describe('cache', () => {
     reopened.close()
   })
 
+  it('outbox: an answer older than the row Realtime already brought does not move the message back', () => {
+    const cache = Cache.open(tempPath())
+    const send = message(conversation(), { direction: 'outbound', status: 'queued', createdBy: randomUUID() })
+    cache.enqueue(send, { retry: false })
+    const sent = { ...send, status: 'sent' as const, updatedAt: '2026-01-01T00:00:01.000000Z' }
+    const delivered = { ...sent, status: 'delivered' as const, updatedAt: '2026-01-01T00:00:02.000000Z' }
+    expect(cache.upsertMessage(delivered)).toBe('updated')
+    const outcome = cache.completeOutbox(send.id, sent)
+    expect(cache.getMessage(send.id)?.status).toBe('delivered')
+    expect(outcome).toBe('unchanged')
+    expect(cache.outboxSize()).toBe(0)
+    cache.close()
+  })
+
   it('outbox: a send answered after its entry was dropped (sign-out) does not bring its message back', () => {
     const cache = Cache.open(tempPath())
     const send = message(conversation(), { direction: 'outbound', status: 'queued', createdBy: randomUUID() })

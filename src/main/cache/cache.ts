@@ -570,14 +570,16 @@ export class Cache {
   }
 
   /**
-   * The relay answered for this message: its row replaces the local one and the entry
-   * is done. An entry no longer there was dropped (sign-out, a workspace left) while
-   * the send was in flight, and its message must not come back.
+   * The relay answered for this message: the entry is done, and its row is applied as
+   * any server row is, so a newer version Realtime brought while the answer was on its
+   * way (`delivered` over the answer's `sent`) stays. An entry no longer there was
+   * dropped (sign-out, a workspace left) while the send was in flight, and its message
+   * must not come back: null.
    */
-  completeOutbox(messageId: string, message: Message): void {
-    this.transaction(() => {
+  completeOutbox(messageId: string, message: Message): UpsertOutcome | null {
+    return this.transaction(() => {
       const { changes } = this.stmt('delete from outbox where message_id = ?').run(messageId)
-      if (Number(changes) > 0) this.writeMessage(message)
+      return Number(changes) > 0 ? this.upsertMessage(message) : null
     })
   }
 

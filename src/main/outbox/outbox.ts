@@ -125,8 +125,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const result = await attempt(entry)
     if (stopped) return
     if (result.kind === 'done') {
-      cache.completeOutbox(entry.messageId, result.message)
-      options.onMessage(result.message)
+      const outcome = cache.completeOutbox(entry.messageId, result.message)
+      // An answer older than what the agent already sees would only move the bubble back.
+      if (outcome !== null && outcome !== 'unchanged') options.onMessage(result.message)
       return
     }
     if (result.refresh) await options.refreshSession()
