@@ -2,10 +2,11 @@
 // floors measured in the same run: a bare loopback WebSocket echo and a bare PGlite
 // insert (the same statement on a database without change capture).
 import type { AddressInfo } from 'node:net'
+import type { PGlite } from '@electric-sql/pglite'
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { WebSocket, WebSocketServer } from 'ws'
 import { openDatabase } from '../local-backend/db/database.ts'
-import { demo, demoContact } from '../local-backend/db/demo-callers.ts'
+import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { anonKey, startRealtimeHarness, userToken, waitFor } from '../local-backend/realtime/test-support.ts'
 import { percentile, type BenchRow } from './types.ts'
 
@@ -43,20 +44,31 @@ async function echoFloor(): Promise<number[]> {
 }
 
 const burstSql = `insert into public.messages (workspace_id, contact_id, content, direction)
-                  select $1, ('cccccccc-0000-4000-8000-' || lpad((1 + g % 24)::text, 12, '0'))::uuid, 'burst ' || g, 'inbound'
+                  select $1, ($3::uuid[])[1 + g % 24], 'burst ' || g, 'inbound'
                     from generate_series(1, $2::int) g`
+
+/** Acme's seeded contacts (24 of them), which the inserts take turns writing to. */
+async function acmeContacts(db: Pick<PGlite, 'query'>, acme: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    'select id from public.contacts where workspace_id = $1 order by phone_number',
+    [acme],
+  )
+  return rows.map((row) => row.id)
+}
 
 async function insertFloor(): Promise<{ samples: number[]; burstMs: number }> {
   const db = await openDatabase({ seed: true })
   try {
+    const demo = await demoIds(db)
+    const contacts = await acmeContacts(db, demo.acme)
     const samples: number[] = []
     for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
       const started = performance.now()
-      await db.query(insertSql, [demo.acme, demoContact(1 + (i % 24)), `floor ${i}`])
+      await db.query(insertSql, [demo.acme, contacts[i % contacts.length], `floor ${i}`])
       samples.push(performance.now() - started)
     }
     const started = performance.now()
-    await db.query(burstSql, [demo.acme, BURST_INSERTS])
+    await db.query(burstSql, [demo.acme, BURST_INSERTS, contacts])
     return { samples, burstMs: performance.now() - started }
   } finally {
     await db.close()
@@ -70,6 +82,8 @@ export async function run(): Promise<BenchRow[]> {
   const harness = await startRealtimeHarness()
   const clients: SupabaseClient[] = []
   try {
+    const { demo } = harness
+    const contacts = await acmeContacts(harness.db, demo.acme)
     const arrivals = new Map<string, number>()
     const delivered = { acme: 0, globex: 0 }
     const listen = async (
@@ -106,7 +120,7 @@ export async function run(): Promise<BenchRow[]> {
     for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
       const result = await harness.db.query<{ id: string }>(insertSql, [
         demo.acme,
-        demoContact(1 + (i % 24)),
+        contacts[i % contacts.length],
         `bench ${i}`,
       ])
       const committed = performance.now()
@@ -120,7 +134,7 @@ export async function run(): Promise<BenchRow[]> {
     delivered.acme = 0
     delivered.globex = 0
     const burstStarted = performance.now()
-    await harness.db.query(burstSql, [demo.acme, BURST_INSERTS])
+    await harness.db.query(burstSql, [demo.acme, BURST_INSERTS, contacts])
     const burstCommitted = performance.now()
     await waitFor(() => delivered.acme >= BURST_INSERTS * acmeSubscribers, 'the burst', 60_000)
     const burstMs = performance.now() - burstCommitted

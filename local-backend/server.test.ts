@@ -1,6 +1,7 @@
 import { createClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../logging/logger.ts'
+import { demoIds } from './db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from './index.ts'
 
 let backend: LocalBackend
@@ -209,7 +210,8 @@ describe('the whole stack through supabase-js', () => {
     )
     expect(times).toEqual(sorted)
 
-    const contact = 'cccccccc-0000-4000-8000-000000000002'
+    const demo = await demoIds(backend.db)
+    const contact = demo.contact("James O'Connor")
     let subscribed!: () => void
     const ready = new Promise<void>((resolve) => (subscribed = resolve))
     const received = new Promise<Record<string, unknown>>((resolve) => {
@@ -221,7 +223,7 @@ describe('the whole stack through supabase-js', () => {
             event: 'INSERT',
             schema: 'public',
             table: 'messages',
-            filter: `workspace_id=eq.11111111-1111-4111-8111-111111111111`,
+            filter: `workspace_id=eq.${demo.acme}`,
           },
           (payload) => resolve(payload.new),
         )
@@ -234,7 +236,7 @@ describe('the whole stack through supabase-js', () => {
       auth: { persistSession: false, autoRefreshToken: false },
     })
     const insert = await service.from('messages').insert({
-      workspace_id: '11111111-1111-4111-8111-111111111111',
+      workspace_id: demo.acme,
       contact_id: contact,
       content: 'Is my order shipped?',
       direction: 'inbound',

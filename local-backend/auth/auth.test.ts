@@ -2,12 +2,14 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
+import { demoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 import { anonKey, serviceRoleKey, signApiKey, signJwt } from '../keys.ts'
 
 const password = 'inbox-demo-1'
-const ava = { id: 'aaaaaaaa-0000-4000-8000-000000000001', email: 'ava@acme.test' }
-const ben = { id: 'aaaaaaaa-0000-4000-8000-000000000002', email: 'ben@acme.test' }
+// Their ids are the ones this backend's seed drew, filled in once it has started.
+const ava = { id: '', email: 'ava@acme.test' }
+const ben = { id: '', email: 'ben@acme.test' }
 
 let backend: LocalBackend
 const { logger, lines } = createMemoryLogger('auth-test')
@@ -24,6 +26,9 @@ async function signIn(email: string) {
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
+  const demo = await demoIds(backend.db)
+  ava.id = demo.ava
+  ben.id = demo.ben
 })
 afterAll(async () => {
   await backend.stop()

@@ -1,20 +1,53 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 
-/** The demo data's fixed ids (supabase/seed.sql), for tests that rely on them. */
-export const demo = {
-  acme: '11111111-1111-4111-8111-111111111111',
-  globex: '22222222-2222-4222-8222-222222222222',
-  ava: 'aaaaaaaa-0000-4000-8000-000000000001',
-  ben: 'aaaaaaaa-0000-4000-8000-000000000002',
-  cleo: 'bbbbbbbb-0000-4000-8000-000000000001',
+/** The seed's Twilio demo credentials (supabase/seed.sql): fixed, since they only work against the local double. */
+const demoCredentials = {
   acmeToken: 'test_token_acme_not_a_secret_0001',
   acmeAccountSid: 'AC11111111111111111111111111111111',
   globexToken: 'test_token_globex_not_a_secret_02',
   globexAccountSid: 'AC22222222222222222222222222222222',
 } as const
 
-/** Contact n of the seed (1..24 in Acme, 25..30 in Globex). */
-export const demoContact = (n: number): string => `cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`
+/** The demo data's ids in one seeded database, which drew them at random when it was seeded. */
+export type DemoIds = typeof demoCredentials & {
+  acme: string
+  globex: string
+  ava: string
+  ben: string
+  cleo: string
+  /** The seeded contact with this name, or this number when it has none. */
+  contact(nameOrPhone: string): string
+}
+
+/** Looks the demo ids up by what the seed fixes: workspace names, user emails, contact names and numbers. */
+export async function demoIds(db: Pick<PGlite, 'query'>): Promise<DemoIds> {
+  const { rows } = await db.query<Omit<DemoIds, 'contact' | keyof typeof demoCredentials>>(
+    `select (select id from public.workspaces where name = 'Acme Support') as acme,
+            (select id from public.workspaces where name = 'Globex Care') as globex,
+            (select id from auth.users where email = 'ava@acme.test') as ava,
+            (select id from auth.users where email = 'ben@acme.test') as ben,
+            (select id from auth.users where email = 'cleo@globex.test') as cleo`,
+  )
+  const ids = rows[0]!
+  for (const [name, id] of Object.entries(ids))
+    if (!id) throw new Error(`The database holds no seeded ${name}`)
+  const contacts = new Map<string, string>()
+  for (const row of (
+    await db.query<{ id: string; key: string }>(
+      'select id, coalesce(name, phone_number) as key from public.contacts',
+    )
+  ).rows)
+    contacts.set(row.key, row.id)
+  return {
+    ...demoCredentials,
+    ...ids,
+    contact(nameOrPhone) {
+      const id = contacts.get(nameOrPhone)
+      if (!id) throw new Error(`No seeded contact is ${nameOrPhone}`)
+      return id
+    },
+  }
+}
 
 export type Caller = { role: 'anon' } | { role: 'service_role' } | { role: 'authenticated'; userId: string }
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
-import { anon, asCaller, demo, demoContact, pgError, queryAs, serviceRole, user } from './demo-callers.ts'
+import { anon, asCaller, demoIds, pgError, queryAs, serviceRole, user } from './demo-callers.ts'
 import type { Caller } from './demo-callers.ts'
 
 /*
@@ -10,6 +9,10 @@ import type { Caller } from './demo-callers.ts'
  * so every case starts from the seed. Targets are always Acme's rows; Cleo is the
  * member of another workspace (Globex).
  */
+
+// Opened before the cases are declared: they name the ids this database's seed drew.
+const db = await openDatabase({ seed: true })
+const demo = await demoIds(db)
 
 type Outcome = 'rows' | 'none' | 'denied'
 type Actor = 'ava' | 'ben' | 'cleo' | 'anon' | 'service'
@@ -33,7 +36,7 @@ interface Case {
 }
 
 const acme = demo.acme
-const maria = demoContact(1)
+const maria = demo.contact('Maria Gonzalez')
 const readable = { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
@@ -265,9 +268,7 @@ const matrix: Case[] = [
   },
 ]
 
-let db: PGlite
 beforeAll(async () => {
-  db = await openDatabase({ seed: true })
   // The seed has no relay sends, so no lease; one for the lease rows of the matrix.
   await db.query(
     `insert into private.message_leases (message_id, lease_until)
@@ -371,7 +372,7 @@ describe('isolation of whole tables', () => {
         db,
         user(demo.ben),
         `insert into messages (workspace_id, contact_id, content, direction, created_by) values ($1, $2, 'hi', 'outbound', $3)`,
-        [demo.acme, demoContact(25), demo.ben],
+        [demo.acme, demo.contact('Helen Park'), demo.ben],
       ),
     )
     // The policy refuses it before any foreign key is checked, so the error names no constraint.

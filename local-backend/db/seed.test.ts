@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
-import { demo, demoContact } from './demo-callers.ts'
+import { demoIds, type DemoIds } from './demo-callers.ts'
 
 /* The demo data everyone relies on (TEAM notes, README): fixed ids, credentials and a believable inbox. */
 
 let db: PGlite
+let demo: DemoIds
 beforeAll(async () => {
   db = await openDatabase({ seed: true })
+  demo = await demoIds(db)
 })
 afterAll(async () => {
   await db.close()
@@ -129,8 +131,8 @@ describe('seed.sql', () => {
       expect(row.unread_count, row.id).toBe(row.trailing_inbound)
       expect(row.status, row.id).toBe('Open')
     }
-    expect(rows.find((row) => row.id === demoContact(8))).toMatchObject({ unread_count: 3 })
-    expect(rows.find((row) => row.id === demoContact(27))).toMatchObject({ unread_count: 2 })
+    expect(rows.find((row) => row.id === demo.contact('Daniel Kim'))).toMatchObject({ unread_count: 3 })
+    expect(rows.find((row) => row.id === demo.contact('+15035550127'))).toMatchObject({ unread_count: 2 })
   })
 
   it('each conversation shows its newest message, and recent activity is relative to now', async () => {

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createClient, type RealtimePostgresInsertPayload } from '@supabase/supabase-js'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import { demo, demoContact } from '../db/demo-callers.ts'
+import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 import { waitFor } from './test-support.ts'
 
 let backend: LocalBackend
+let demo: DemoIds
 
 beforeAll(async () => {
   backend = await startLocalBackend({
@@ -13,6 +14,7 @@ beforeAll(async () => {
     seed: true,
     logger: createMemoryLogger('backend-test').logger,
   })
+  demo = await demoIds(backend.db)
 })
 
 afterAll(async () => {
@@ -54,7 +56,7 @@ it('delivers a row inserted through REST by the service role to a signed-in agen
       .insert({ workspace_id, contact_id, content, direction: 'inbound' })
       .select('id')
       .single<{ id: string }>()
-  const acme = await insert(demo.acme, demoContact(12), 'through REST')
+  const acme = await insert(demo.acme, demo.contact('Hannah Schulz'), 'through REST')
   expect(acme.error).toBeNull()
   await waitFor(() => seenByBen.some((payload) => payload.new.id === acme.data!.id), 'the insert at Ben')
   expect(seenByBen.find((payload) => payload.new.id === acme.data!.id)).toMatchObject({
@@ -63,7 +65,7 @@ it('delivers a row inserted through REST by the service role to a signed-in agen
     new: { workspace_id: demo.acme, content: 'through REST' },
   })
 
-  const globex = await insert(demo.globex, demoContact(28), 'globex through REST')
+  const globex = await insert(demo.globex, demo.contact('Grace Liu'), 'globex through REST')
   await waitFor(() => seenByCleo.some((payload) => payload.new.id === globex.data!.id), 'the insert at Cleo')
   expect(seenByCleo.some((payload) => payload.new.id === acme.data!.id)).toBe(false)
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import { harnessPerFile, subscribe, userToken, waitFor } from './test-support.ts'
 
 const harness = harnessPerFile()
+const demo = () => harness().demo
 
 const captureTriggers = async (table: string) =>
   (
@@ -15,33 +15,33 @@ const captureTriggers = async (table: string) =>
 
 describe('change capture', () => {
   it('delivers contacts changes made by the message trigger (raw SQL and triggers alike)', async () => {
-    const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'acme-contacts', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'acme-contacts', {
       event: 'UPDATE',
       schema: 'public',
       table: 'contacts',
-      filter: `id=eq.${demoContact(5)}`,
+      filter: `id=eq.${demo().contact('Lucía Fernández')}`,
     })
-    await harness().insertMessage(demo.acme, demoContact(5), 'bumps the conversation')
+    await harness().insertMessage(demo().acme, demo().contact('Lucía Fernández'), 'bumps the conversation')
     await waitFor(() => acme.changes.length > 0, 'the contact update')
     expect(acme.changes[0]!.new).toMatchObject({
-      id: demoContact(5),
+      id: demo().contact('Lucía Fernández'),
       last_message_preview: 'bumps the conversation',
     })
     expect(typeof acme.changes[0]!.new.unread_count).toBe('number')
   })
 
   it('delivers a multi-row commit in order and leaves no captured change behind', async () => {
-    const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'acme-bulk', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'acme-bulk', {
       event: 'INSERT',
       schema: 'public',
       table: 'messages',
-      filter: `contact_id=eq.${demoContact(13)}`,
+      filter: `contact_id=eq.${demo().contact('Carlos Mendes')}`,
     })
     // 1,100 rows and 1,100 contacts updates nobody listens to: more than one drain batch.
     await harness().db.query(
       `insert into public.messages (workspace_id, contact_id, content, direction)
        select $1, $2, 'bulk ' || g, 'inbound' from generate_series(1, 1100) g`,
-      [demo.acme, demoContact(13)],
+      [demo().acme, demo().contact('Carlos Mendes')],
     )
     await waitFor(() => acme.changes.length === 1100, 'all 1,100 inserts', 30_000)
     expect(acme.changes.map((change) => change.new.content)).toEqual(
@@ -64,7 +64,7 @@ describe('change capture', () => {
     await harness().db.exec('alter publication supabase_realtime add table public.rt_later')
     expect(await captureTriggers('public.rt_later')).toBe(1)
 
-    const later = await subscribe(await harness().connect(await userToken(demo.ben)), 'later', {
+    const later = await subscribe(await harness().connect(await userToken(demo().ben)), 'later', {
       event: 'INSERT',
       schema: 'public',
       table: 'rt_later',

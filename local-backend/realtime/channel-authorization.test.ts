@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import {
   contentsOf,
   heartbeat,
@@ -14,6 +13,7 @@ import {
 // The server judges tokens by this clock, so a token expires when a test moves it.
 const clock = manualClock()
 const harness = harnessPerFile({ clock })
+const demo = () => harness().demo
 
 /** A token for `userId` issued now on the server's clock. */
 const tokenFor = (
@@ -39,7 +39,7 @@ const joinOutcome = async (token: string, topic: string, config: { private?: boo
  * changes with setAuth).
  */
 async function channelWithTokenSwap(topic: string) {
-  let session = await tokenFor(demo.ben)
+  let session = await tokenFor(demo().ben)
   const client = await harness().connect(() => session)
   const channel = await subscribe(client, topic, { event: 'INSERT', schema: 'public', table: 'messages' })
   const swap = async (token: string) => {
@@ -52,14 +52,14 @@ async function channelWithTokenSwap(topic: string) {
 describe('channel tokens', () => {
   it('closes the channel with the system error when its token expires', async () => {
     const acme = await subscribe(
-      await harness().connect(await tokenFor(demo.ben, { expiresInSeconds: 60 })),
+      await harness().connect(await tokenFor(demo().ben, { expiresInSeconds: 60 })),
       'acme-expiring',
       { event: '*', schema: 'public', table: 'messages' },
     )
     clock.advance(59_000)
     // Still open a second before the expiry: a row committed now arrives.
     const text = `before expiry ${Date.now()}`
-    await harness().insertMessage(demo.acme, demoContact(6), text)
+    await harness().insertMessage(demo().acme, demo().contact('Kenji Watanabe'), text)
     await waitFor(() => contentsOf(acme).includes(text), 'the row before the expiry')
     expect(acme.statuses).not.toContain('CLOSED')
 
@@ -75,15 +75,15 @@ describe('channel tokens', () => {
   })
 
   it('refuses a join with an expired token with hosted Realtime reason', async () => {
-    expect(await joinOutcome(await tokenFor(demo.ben, { expiresInSeconds: -30 }), 'acme-expired')).toBe(
+    expect(await joinOutcome(await tokenFor(demo().ben, { expiresInSeconds: -30 }), 'acme-expired')).toBe(
       'InvalidJWTToken: Token has expired 30 seconds ago',
     )
   })
 
   it('refuses a token issued ahead of its clock by more than 30 s, or one without exp', async () => {
-    const ahead = (seconds: number) => userToken(demo.ben, { now: clock.now() + seconds * 1000 })
+    const ahead = (seconds: number) => userToken(demo().ben, { now: clock.now() + seconds * 1000 })
     expect(await joinOutcome(await ahead(31), 'acme-future')).toBe('InvalidJWTToken: JWT issued at future')
-    expect(await joinOutcome(await tokenFor(demo.ben, { expiresInSeconds: null }), 'acme-no-exp')).toBe(
+    expect(await joinOutcome(await tokenFor(demo().ben, { expiresInSeconds: null }), 'acme-no-exp')).toBe(
       'InvalidJWTToken: Fields `role` and `exp` are required in JWT',
     )
     // Within the skew, another machine's clock a little ahead is no forgery.
@@ -91,14 +91,14 @@ describe('channel tokens', () => {
   })
 
   it('refuses a join whose token claims a role other than anon, authenticated or service_role (hosted admits any role)', async () => {
-    expect(await joinOutcome(await tokenFor(demo.ben, { role: 'postgres' }), 'acme-as-postgres')).toBe(
+    expect(await joinOutcome(await tokenFor(demo().ben, { role: 'postgres' }), 'acme-as-postgres')).toBe(
       'InvalidJWTToken: Field `role` must be one of anon, authenticated, service_role in JWT',
     )
   })
 
   it('closes a channel whose refreshed token claims the postgres role', async () => {
     const { channel: acme, swap } = await channelWithTokenSwap('acme-refresh-postgres')
-    await swap(await tokenFor(demo.ben, { role: 'postgres' }))
+    await swap(await tokenFor(demo().ben, { role: 'postgres' }))
     await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
     expect(acme.system.at(-1)).toMatchObject({
       extension: 'system',
@@ -110,20 +110,20 @@ describe('channel tokens', () => {
   it('moves a channel to a new token mid-connection, and closes it on an invalid one', async () => {
     const { client, channel: acme, swap } = await channelWithTokenSwap('acme-token-swap')
     // A Globex token on the same channel: from now on it sees Globex rows, not Acme's.
-    await swap(await tokenFor(demo.cleo))
+    await swap(await tokenFor(demo().cleo))
     await heartbeat(client)
     // Globex's row arriving proves the server switched the claims; Acme's row after it must not.
     const globexText = `seen after swap ${Date.now()}`
-    await harness().insertMessage(demo.globex, demoContact(27), globexText)
+    await harness().insertMessage(demo().globex, demo().contact('+15035550127'), globexText)
     await waitFor(() => contentsOf(acme).includes(globexText), 'the Globex row on the swapped token')
     const acmeText = `hidden after swap ${Date.now()}`
-    await harness().insertMessage(demo.acme, demoContact(7), acmeText)
+    await harness().insertMessage(demo().acme, demo().contact('Aisha Bello'), acmeText)
     const laterText = `later globex ${Date.now()}`
-    await harness().insertMessage(demo.globex, demoContact(27), laterText)
+    await harness().insertMessage(demo().globex, demo().contact('+15035550127'), laterText)
     await waitFor(() => contentsOf(acme).includes(laterText), 'the later Globex row')
     expect(contentsOf(acme)).toEqual([globexText, laterText])
 
-    await swap(await tokenFor(demo.ben, { secret: 'not-the-secret-not-the-secret-not-the-secret' }))
+    await swap(await tokenFor(demo().ben, { secret: 'not-the-secret-not-the-secret-not-the-secret' }))
     await waitFor(() => acme.statuses.includes('CLOSED'), 'the channel to close')
     expect(acme.system.at(-1)).toMatchObject({
       extension: 'system',
@@ -135,7 +135,7 @@ describe('channel tokens', () => {
 
 describe('private channels', () => {
   it('refuses a private channel to a user (no realtime.messages policies here), and admits the service role', async () => {
-    expect(await joinOutcome(await tokenFor(demo.ben), 'private-room', { private: true })).toBe(
+    expect(await joinOutcome(await tokenFor(demo().ben), 'private-room', { private: true })).toBe(
       'Unauthorized: You do not have permissions to read from this Channel topic: private-room',
     )
     expect(await joinOutcome(serviceRoleKey, 'private-room', { private: true })).toBeNull()

@@ -1,6 +1,5 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { describe, expect, it } from 'vitest'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import {
   anonKey,
   type Change,
@@ -12,6 +11,7 @@ import {
 } from './test-support.ts'
 
 const harness = harnessPerFile()
+const demo = () => harness().demo
 
 const deletesOf = (client: SupabaseClient, topic: string, table: string, filter?: string) =>
   subscribe(client, topic, { event: 'DELETE', schema: 'public', table, ...(filter ? { filter } : {}) })
@@ -19,27 +19,31 @@ const deletesOf = (client: SupabaseClient, topic: string, table: string, filter?
 describe('DELETE visibility (stricter than hosted Realtime)', () => {
   it('delivers a DELETE only to subscribers whose JWT could select the old row, whatever filters another workspace aims at it (hosted sends the key to every matching subscriber)', async () => {
     const messageText = `secret ${Date.now()}`
-    const messageId = await harness().insertMessage(demo.acme, demoContact(5), messageText)
+    const messageId = await harness().insertMessage(
+      demo().acme,
+      demo().contact('Lucía Fernández'),
+      messageText,
+    )
     const contact = await harness().db.query<{ id: string }>(
       `insert into public.contacts (workspace_id, phone_number, name) values ($1, '+15550009999', 'Secret Customer')
        returning id`,
-      [demo.acme],
+      [demo().acme],
     )
     const contactId = contact.rows[0]!.id
 
     // Cleo, of Globex, aims every filter she can at the two Acme rows: each would
     // tell her whether the deleted row matched, were the filters judged for her.
-    const attacker = await harness().connect(await userToken(demo.cleo))
+    const attacker = await harness().connect(await userToken(demo().cleo))
     const probes = await Promise.all([
       deletesOf(attacker, 'probe-m-all', 'messages'),
       deletesOf(attacker, 'probe-m-eq', 'messages', `id=eq.${messageId}`),
       deletesOf(attacker, 'probe-m-lt', 'messages', 'created_at=lt.2999-01-01T00:00:00Z'),
       deletesOf(attacker, 'probe-m-in', 'messages', `content=in.(${messageText})`),
-      deletesOf(attacker, 'probe-m-neq', 'messages', `workspace_id=neq.${demo.globex}`),
+      deletesOf(attacker, 'probe-m-neq', 'messages', `workspace_id=neq.${demo().globex}`),
       deletesOf(attacker, 'probe-c-eq', 'contacts', `id=eq.${contactId}`),
       deletesOf(attacker, 'probe-c-lt', 'contacts', 'phone_number=lt.+19999999999'),
       deletesOf(attacker, 'probe-c-gte', 'contacts', 'name=gte.S'),
-      deletesOf(attacker, 'probe-c-in', 'contacts', `workspace_id=in.(${demo.acme})`),
+      deletesOf(attacker, 'probe-c-in', 'contacts', `workspace_id=in.(${demo().acme})`),
     ])
     // `like` is no operator of Realtime's: the binding is refused at join, so it never sees a row either.
     const like = await deletesOf(attacker, 'probe-m-like', 'messages', 'content=like.secret*')
@@ -50,21 +54,29 @@ describe('DELETE visibility (stricter than hosted Realtime)', () => {
       attacker,
       'probe-sentinel',
       'messages',
-      `workspace_id=eq.${demo.globex}`,
+      `workspace_id=eq.${demo().globex}`,
     )
 
-    const member = await harness().connect(await userToken(demo.ben))
+    const member = await harness().connect(await userToken(demo().ben))
     const memberMessage = await deletesOf(member, 'acme-m-eq', 'messages', `id=eq.${messageId}`)
     const memberContact = await deletesOf(member, 'acme-c-eq', 'contacts', `id=eq.${contactId}`)
     const memberSentinel = await deletesOf(
       member,
       'acme-sentinel',
       'messages',
-      `workspace_id=eq.${demo.acme}`,
+      `workspace_id=eq.${demo().acme}`,
     )
 
-    const globexId = await harness().insertMessage(demo.globex, demoContact(28), 'globex sentinel')
-    const acmeLaterId = await harness().insertMessage(demo.acme, demoContact(5), 'acme sentinel')
+    const globexId = await harness().insertMessage(
+      demo().globex,
+      demo().contact('Grace Liu'),
+      'globex sentinel',
+    )
+    const acmeLaterId = await harness().insertMessage(
+      demo().acme,
+      demo().contact('Lucía Fernández'),
+      'acme sentinel',
+    )
     await harness().db.query('delete from public.messages where id = $1', [messageId])
     await harness().db.query('delete from public.contacts where id = $1', [contactId])
     // Each socket receives changes in commit order: once a client has the delete
@@ -109,10 +121,10 @@ describe('DELETE visibility (stricter than hosted Realtime)', () => {
       create policy rt_writes on public.rt_deleted for delete to authenticated using (true);
       alter publication supabase_realtime add table public.rt_deleted;
       insert into public.rt_deleted values
-        (1, 'public', 1), (2, '${demo.ben}', 2), (3, 'private', 1), (4, 'public', 9), (5, 'public', 4), (6, 'public', 3);
+        (1, 'public', 1), (2, '${demo().ben}', 2), (3, 'private', 1), (4, 'public', 9), (5, 'public', 4), (6, 'public', 3);
     `)
     const ben = await deletesOf(
-      await harness().connect(await userToken(demo.ben)),
+      await harness().connect(await userToken(demo().ben)),
       'ben-deleted',
       'rt_deleted',
     )

@@ -1,22 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import type { Vsn } from './phoenix-messages.ts'
 import { contentsOf, serviceRoleKey, harnessPerFile, subscribe, userToken, waitFor } from './test-support.ts'
 
 const harness = harnessPerFile()
+const demo = () => harness().demo
 
 describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %s)', (vsn) => {
   it("delivers an insert to the workspace's member with the full payload, and never to another workspace", async () => {
-    const acme = await subscribe(await harness().connect(await userToken(demo.ben), vsn), 'acme-inbox', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ben), vsn), 'acme-inbox', {
       event: '*',
       schema: 'public',
       table: 'messages',
     })
-    const globex = await subscribe(await harness().connect(await userToken(demo.cleo), vsn), 'globex-inbox', {
-      event: '*',
-      schema: 'public',
-      table: 'messages',
-    })
+    const globex = await subscribe(
+      await harness().connect(await userToken(demo().cleo), vsn),
+      'globex-inbox',
+      {
+        event: '*',
+        schema: 'public',
+        table: 'messages',
+      },
+    )
     expect(acme.system).toContainEqual({
       extension: 'postgres_changes',
       status: 'ok',
@@ -25,7 +29,7 @@ describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %
     })
 
     const acmeText = `acme ${vsn} ${Date.now()}`
-    const id = await harness().insertMessage(demo.acme, demoContact(1), acmeText)
+    const id = await harness().insertMessage(demo().acme, demo().contact('Maria Gonzalez'), acmeText)
     await waitFor(() => acme.changes.some((change) => change.new.id === id), 'the Acme insert')
     const change = acme.changes.find((candidate) => candidate.new.id === id)!
     expect(change).toMatchObject({
@@ -38,8 +42,8 @@ describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %
     expect(change.commit_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(change.new).toMatchObject({
       id,
-      workspace_id: demo.acme,
-      contact_id: demoContact(1),
+      workspace_id: demo().acme,
+      contact_id: demo().contact('Maria Gonzalez'),
       content: acmeText,
       direction: 'inbound',
       status: 'pending',
@@ -50,11 +54,11 @@ describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %
     // committed after another, it has received all of the earlier row it ever will:
     // each side's later row proves the other side's row was not leaked to it.
     const globexText = `globex ${vsn} ${Date.now()}`
-    await harness().insertMessage(demo.globex, demoContact(25), globexText)
+    await harness().insertMessage(demo().globex, demo().contact('Helen Park'), globexText)
     await waitFor(() => contentsOf(globex).includes(globexText), 'the Globex insert')
     expect(contentsOf(globex)).toEqual([globexText])
     const acmeLaterText = `acme later ${vsn} ${Date.now()}`
-    await harness().insertMessage(demo.acme, demoContact(1), acmeLaterText)
+    await harness().insertMessage(demo().acme, demo().contact('Maria Gonzalez'), acmeLaterText)
     await waitFor(() => contentsOf(acme).includes(acmeLaterText), 'the later Acme insert')
     expect(contentsOf(acme)).toEqual([acmeText, acmeLaterText])
   })
@@ -62,12 +66,12 @@ describe.each<Vsn>(['2.0.0', '1.0.0'])('postgres_changes with supabase-js (vsn %
 
 describe('postgres_changes semantics', () => {
   it('carries the old and the new row on UPDATE (replica identity full)', async () => {
-    const acme = await subscribe(await harness().connect(await userToken(demo.ava)), 'acme-updates', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ava)), 'acme-updates', {
       event: 'UPDATE',
       schema: 'public',
       table: 'messages',
     })
-    const id = await harness().insertMessage(demo.acme, demoContact(2), 'to be sent')
+    const id = await harness().insertMessage(demo().acme, demo().contact("James O'Connor"), 'to be sent')
     await harness().db.query(
       `update public.messages set status = 'sent', twilio_sid = 'SM' || md5($1::text) where id = $1`,
       [id],
@@ -86,7 +90,7 @@ describe('postgres_changes semantics', () => {
       event: 'INSERT',
       schema: 'public',
       table: 'messages',
-      filter: `workspace_id=eq.${demo.acme}`,
+      filter: `workspace_id=eq.${demo().acme}`,
     })
     const everything = await subscribe(await harness().connect(serviceRoleKey), 'everything', {
       event: 'INSERT',
@@ -95,8 +99,8 @@ describe('postgres_changes semantics', () => {
     })
     const globexText = `filtered out ${Date.now()}`
     const acmeText = `filtered in ${Date.now()}`
-    await harness().insertMessage(demo.globex, demoContact(26), globexText)
-    await harness().insertMessage(demo.acme, demoContact(3), acmeText)
+    await harness().insertMessage(demo().globex, demo().contact('Robert Silva'), globexText)
+    await harness().insertMessage(demo().acme, demo().contact('Priya Raman'), acmeText)
     await waitFor(() => contentsOf(filtered).includes(acmeText), 'the filtered insert')
     await waitFor(() => contentsOf(everything).includes(globexText), 'the unfiltered insert')
     // The Globex row was committed first: had the filter let it through, it would be here already.
@@ -104,13 +108,13 @@ describe('postgres_changes semantics', () => {
   })
 
   it('sends only the primary key of a deleted row under RLS, as hosted Realtime does', async () => {
-    const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'acme-deletes', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'acme-deletes', {
       event: 'DELETE',
       schema: 'public',
       table: 'messages',
-      filter: `workspace_id=eq.${demo.acme}`,
+      filter: `workspace_id=eq.${demo().acme}`,
     })
-    const id = await harness().insertMessage(demo.acme, demoContact(4), 'to be deleted')
+    const id = await harness().insertMessage(demo().acme, demo().contact('Tom Becker'), 'to be deleted')
     await harness().db.query('delete from public.messages where id = $1', [id])
     await waitFor(() => acme.changes.some((change) => change.old.id === id), 'the delete')
     const change = acme.changes.find((candidate) => candidate.old.id === id)!
@@ -131,7 +135,7 @@ describe('postgres_changes semantics', () => {
       create policy rt_probe_read on public.rt_probe for select to authenticated using (public.rt_probe_check(note));
       alter publication supabase_realtime add table public.rt_probe;
     `)
-    const probe = await subscribe(await harness().connect(await userToken(demo.ben)), 'probe', {
+    const probe = await subscribe(await harness().connect(await userToken(demo().ben)), 'probe', {
       event: 'INSERT',
       schema: 'public',
       table: 'rt_probe',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import {
   decodeFrame,
   encodeBinaryBroadcast,
@@ -9,6 +8,7 @@ import {
 import { anonKey, contentsOf, harnessPerFile, subscribe, userToken, waitFor } from './test-support.ts'
 
 const harness = harnessPerFile()
+const demo = () => harness().demo
 
 describe('frames', () => {
   it('decodes both serializers to one message, and encodes each back in its own shape', () => {
@@ -146,13 +146,13 @@ describe('wire protocol with a raw WebSocket', () => {
     ws.close()
 
     // A new client still gets served.
-    const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'after-garbage', {
+    const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'after-garbage', {
       event: 'INSERT',
       schema: 'public',
       table: 'messages',
     })
     const text = `after garbage ${Date.now()}`
-    await harness().insertMessage(demo.acme, demoContact(8), text)
+    await harness().insertMessage(demo().acme, demo().contact('Daniel Kim'), text)
     await waitFor(() => contentsOf(acme).includes(text), 'the insert')
   })
 
@@ -162,7 +162,7 @@ describe('wire protocol with a raw WebSocket', () => {
       event: 'INSERT',
       schema: 'public',
       table: 'messages',
-      filter: `contact_id=in.(${demoContact(9)},${demoContact(10)})`,
+      filter: `contact_id=in.(${demo().contact('Sophie Laurent')},${demo().contact('+17205550110')})`,
     }
     ws.send(
       JSON.stringify({
@@ -170,7 +170,7 @@ describe('wire protocol with a raw WebSocket', () => {
         event: 'phx_join',
         ref: '1',
         join_ref: '1',
-        payload: { config: { postgres_changes: [binding] }, access_token: await userToken(demo.ava) },
+        payload: { config: { postgres_changes: [binding] }, access_token: await userToken(demo().ava) },
       }),
     )
     await waitFor(() => frames.length >= 2, 'the join reply and system message')
@@ -193,8 +193,8 @@ describe('wire protocol with a raw WebSocket', () => {
       payload: { status: 'ok', message: 'Subscribed to PostgreSQL' },
     })
 
-    await harness().insertMessage(demo.acme, demoContact(11), 'not in the in() list')
-    const id = await harness().insertMessage(demo.acme, demoContact(10), 'in the in() list')
+    await harness().insertMessage(demo().acme, demo().contact('Marcus Reed'), 'not in the in() list')
+    const id = await harness().insertMessage(demo().acme, demo().contact('+17205550110'), 'in the in() list')
     await waitFor(
       () => frames.some((frame) => (frame as { event: string }).event === 'postgres_changes'),
       'the change',

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest'
 import { WebSocket } from 'ws'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { openDatabase } from '../db/database.ts'
+import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { anonKey, jwtSecret, serviceRoleKey } from '../keys.ts'
 import type { Clock } from './clock.ts'
 import type { Vsn } from './phoenix-messages.ts'
@@ -18,6 +19,8 @@ export { anonKey, serviceRoleKey, jwtSecret }
 export interface RealtimeHarness {
   url: string
   db: PGlite
+  /** The seeded demo ids of this harness's database. */
+  demo: DemoIds
   realtime: RealtimeServer
   logLines: string[]
   /** A supabase-js client whose session token is `token`, or whatever `token()` returns when it asks again. */
@@ -43,6 +46,7 @@ export async function startRealtimeHarness(
   options: { idleTimeoutMs?: number; clock?: Clock } = {},
 ): Promise<RealtimeHarness> {
   const database = await openDatabase({ seed: true })
+  const demo = await demoIds(database)
   const { logger, lines } = createMemoryLogger('realtime-test')
   const realtime = await createRealtimeServer({ db: database, jwtSecret, logger, ...options })
   const sockets = new Set<Duplex>()
@@ -60,6 +64,7 @@ export async function startRealtimeHarness(
   return {
     url,
     db: database,
+    demo,
     realtime,
     logLines: lines,
     async connect(token, vsn = '2.0.0') {

@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { demo, demoContact } from '../db/demo-callers.ts'
 import {
   anonKey,
   contentsOf,
@@ -13,10 +12,11 @@ import {
 } from './test-support.ts'
 
 const harness = harnessPerFile()
+const demo = () => harness().demo
 
 it('refuses the handshake without an API key, with a forged one, one claiming the postgres role, or with an unknown serializer', async () => {
   expect(await handshakeStatus(harness().socketUrl('vsn=2.0.0'))).toBe(401)
-  const postgresKey = await userToken(demo.ben, { role: 'postgres' })
+  const postgresKey = await userToken(demo().ben, { role: 'postgres' })
   expect(await handshakeStatus(harness().socketUrl(`apikey=${postgresKey}&vsn=2.0.0`))).toBe(401)
   expect(await handshakeStatus(harness().socketUrl(`apikey=${anonKey.slice(0, -4)}abcd&vsn=2.0.0`))).toBe(401)
   expect(await handshakeStatus(harness().socketUrl(`apikey=${anonKey}&vsn=9.9.9`))).toBe(400)
@@ -24,7 +24,7 @@ it('refuses the handshake without an API key, with a forged one, one claiming th
 })
 
 it('rejoins by itself after the socket drops, and receives later events', async () => {
-  const acme = await subscribe(await harness().connect(await userToken(demo.ben)), 'acme-reconnect', {
+  const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'acme-reconnect', {
     event: 'INSERT',
     schema: 'public',
     table: 'messages',
@@ -36,7 +36,7 @@ it('rejoins by itself after the socket drops, and receives later events', async 
     'the rejoin',
   )
   const text = `after reconnect ${Date.now()}`
-  await harness().insertMessage(demo.acme, demoContact(6), text)
+  await harness().insertMessage(demo().acme, demo().contact('Kenji Watanabe'), text)
   await waitFor(() => contentsOf(acme).includes(text), 'the insert after the rejoin')
 })
 

@@ -1,13 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import { startLocalBackend, type LocalBackend } from '../index.ts'
+import { demoIds } from '../db/demo-callers.ts'
+import { startLocalBackend } from '../index.ts'
 
-let backend: LocalBackend
-const ACME = '11111111-1111-4111-8111-111111111111'
-
-beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('plan-cache').logger })
+// Started before the cases are declared: their URL names the id this backend's seed drew.
+const backend = await startLocalBackend({
+  port: 0,
+  seed: true,
+  logger: createMemoryLogger('plan-cache').logger,
 })
+const ACME = (await demoIds(backend.db)).acme
 afterAll(async () => {
   await backend.stop()
 })

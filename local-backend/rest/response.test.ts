@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../db/database.ts'
-import { demo, demoContact } from '../db/demo-callers.ts'
+import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { installBounds } from './bounds.ts'
 import { loadCatalog } from './catalog.ts'
 import type { Caller } from './caller.ts'
@@ -14,13 +14,17 @@ import { createHandlers } from './handlers.ts'
  * database, shape), and status, headers and body are checked against plain SQL.
  */
 let db: PGlite
+let demo: DemoIds
 let handlers: ReturnType<typeof createHandlers>
 const service: Caller = { role: 'service_role', claims: { role: 'service_role' } }
-const ava: Caller = { role: 'authenticated', claims: { role: 'authenticated', sub: demo.ava } }
-const maria = demoContact(1)
+let ava: Caller
+let maria: string
 
 beforeAll(async () => {
   db = await openDatabase({ seed: true })
+  demo = await demoIds(db)
+  ava = { role: 'authenticated', claims: { role: 'authenticated', sub: demo.ava } }
+  maria = demo.contact('Maria Gonzalez')
   await installBounds(db)
   handlers = createHandlers(db, await loadCatalog(db))
 })

@@ -1,18 +1,23 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import { startLocalBackend, type LocalBackend } from '../index.ts'
+import { demoIds } from '../db/demo-callers.ts'
+import { startLocalBackend } from '../index.ts'
 
-const acme = '11111111-1111-4111-8111-111111111111'
-const globex = '22222222-2222-4222-8222-222222222222'
-const contactId = (n: number) => `cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`
-
-let backend: LocalBackend
+// Started before the cases are declared: they name the ids this backend's seed drew.
+const backend = await startLocalBackend({
+  port: 0,
+  seed: true,
+  logger: createMemoryLogger('rest-test').logger,
+})
+const demo = await demoIds(backend.db)
+const { acme, globex } = demo
+/** No contact has it. */
+const missingContact = 'e3b0c442-98fc-4c14-9afb-f4c8996fb924'
 /** The service role bypasses RLS, so what it reads must equal the same SQL run directly. */
 let service: SupabaseClient
 
-beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('rest-test').logger })
+beforeAll(() => {
   service = createClient(backend.url, backend.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   })
@@ -160,12 +165,12 @@ describe('modifiers', () => {
     const { data, error } = await service
       .from('contacts')
       .select('id, who:name, unread_count::text, workspace:workspaces(name), messages(id, direction)')
-      .eq('id', contactId(1))
+      .eq('id', demo.contact('Maria Gonzalez'))
       .single()
     expect(error).toBeNull()
     const messages = await backend.db.query<{ id: string; direction: string }>(
       'select id, direction from public.messages where contact_id = $1',
-      [contactId(1)],
+      [demo.contact('Maria Gonzalez')],
     )
     const row = data as unknown as {
       id: string
@@ -174,7 +179,7 @@ describe('modifiers', () => {
       workspace: { name: string }
       messages: { id: string }[]
     }
-    expect(row.id).toBe(contactId(1))
+    expect(row.id).toBe(demo.contact('Maria Gonzalez'))
     expect(row.who).toBe('Maria Gonzalez')
     expect(typeof row.unread_count).toBe('string')
     expect(row.workspace).toEqual({ name: 'Acme Support' })
@@ -183,7 +188,7 @@ describe('modifiers', () => {
     const embeddedToOne = await service
       .from('messages')
       .select('id, contact:contacts(name)')
-      .eq('contact_id', contactId(2))
+      .eq('contact_id', demo.contact("James O'Connor"))
       .limit(1)
       .single()
     expect(embeddedToOne.data).toMatchObject({ contact: { name: "James O'Connor" } })
@@ -195,7 +200,7 @@ describe('embedded resources', () => {
     const { data, error } = await service
       .from('contacts')
       .select('id, messages(id, direction, created_at)')
-      .eq('id', contactId(1))
+      .eq('id', demo.contact('Maria Gonzalez'))
       .eq('messages.direction', 'inbound')
       .order('created_at', { referencedTable: 'messages', ascending: false })
       .limit(2, { referencedTable: 'messages' })
@@ -203,7 +208,7 @@ describe('embedded resources', () => {
     expect(error).toBeNull()
     const { rows } = await backend.db.query<{ id: string }>(
       `select id from public.messages where contact_id = $1 and direction = 'inbound' order by created_at desc limit 2`,
-      [contactId(1)],
+      [demo.contact('Maria Gonzalez')],
     )
     const messages = (data as unknown as { messages: { id: string; direction: string }[] }).messages
     expect(messages.map((m) => m.id)).toEqual(rows.map((r) => r.id))
@@ -224,9 +229,9 @@ describe('embedded resources', () => {
 
 describe('single and maybeSingle', () => {
   it('single() with one row is an object; with none or many it is PGRST116 (406)', async () => {
-    const one = await service.from('contacts').select('id').eq('id', contactId(3)).single()
-    expect(one.data).toEqual({ id: contactId(3) })
-    const none = await service.from('contacts').select('id').eq('id', contactId(999)).single()
+    const one = await service.from('contacts').select('id').eq('id', demo.contact('Priya Raman')).single()
+    expect(one.data).toEqual({ id: demo.contact('Priya Raman') })
+    const none = await service.from('contacts').select('id').eq('id', missingContact).single()
     expect(none.status).toBe(406)
     expect(none.error).toMatchObject({ code: 'PGRST116', details: 'The result contains 0 rows' })
     const many = await service.from('contacts').select('id').eq('workspace_id', acme).single()
@@ -234,7 +239,7 @@ describe('single and maybeSingle', () => {
   })
 
   it('maybeSingle() is null for none and an error for many', async () => {
-    const none = await service.from('contacts').select('id').eq('id', contactId(999)).maybeSingle()
+    const none = await service.from('contacts').select('id').eq('id', missingContact).maybeSingle()
     expect(none).toMatchObject({ data: null, error: null })
     const many = await service.from('contacts').select('id').eq('workspace_id', acme).maybeSingle()
     expect(many.error).toMatchObject({ code: 'PGRST116' })
@@ -368,7 +373,7 @@ describe('writes', () => {
     const badStatus = await service
       .from('contacts')
       .update({ conversation_status: 'Closed' })
-      .eq('id', contactId(1))
+      .eq('id', demo.contact('Maria Gonzalez'))
     expect(badStatus).toMatchObject({ status: 400, error: { code: '23514' } })
     const badUuid = await service.from('contacts').select('id').eq('id', 'not-a-uuid')
     expect(badUuid).toMatchObject({ status: 400, error: { code: '22P02' } })
@@ -383,7 +388,7 @@ describe('rpc', () => {
   it('mark_conversation_read zeroes the unread count for a member and refuses others', async () => {
     const before = await backend.db.query<{ unread_count: number }>(
       'select unread_count from public.contacts where id = $1',
-      [contactId(1)],
+      [demo.contact('Maria Gonzalez')],
     )
     expect(before.rows[0]!.unread_count).toBeGreaterThan(0)
     const ava = createClient(backend.url, backend.anonKey, {
@@ -393,20 +398,22 @@ describe('rpc', () => {
       (await ava.auth.signInWithPassword({ email: 'ava@acme.test', password: 'inbox-demo-1' })).error,
     ).toBeNull()
 
-    const read = await ava.rpc('mark_conversation_read', { contact_id: contactId(1) })
+    const read = await ava.rpc('mark_conversation_read', { contact_id: demo.contact('Maria Gonzalez') })
     expect(read).toMatchObject({ error: null, data: null })
     const after = await backend.db.query<{ unread_count: number }>(
       'select unread_count from public.contacts where id = $1',
-      [contactId(1)],
+      [demo.contact('Maria Gonzalez')],
     )
     expect(after.rows[0]!.unread_count).toBe(0)
 
-    const foreign = await ava.rpc('mark_conversation_read', { contact_id: contactId(25) })
+    const foreign = await ava.rpc('mark_conversation_read', { contact_id: demo.contact('Helen Park') })
     expect(foreign).toMatchObject({ status: 403, error: { code: '42501' } })
     const anon = createClient(backend.url, backend.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     })
-    expect(await anon.rpc('mark_conversation_read', { contact_id: contactId(2) })).toMatchObject({
+    expect(
+      await anon.rpc('mark_conversation_read', { contact_id: demo.contact("James O'Connor") }),
+    ).toMatchObject({
       status: 401,
       error: { code: '42501' },
     })
@@ -415,7 +422,7 @@ describe('rpc', () => {
     expect(table.data).toEqual([{ workspace_id: acme, is_configured: true, sending_number: '+15550100001' }])
     const unknown = await ava.rpc('no_such_function', { x: 1 })
     expect(unknown).toMatchObject({ status: 404, error: { code: 'PGRST202' } })
-    const wrongArgs = await ava.rpc('mark_conversation_read', { id: contactId(1) })
+    const wrongArgs = await ava.rpc('mark_conversation_read', { id: demo.contact('Maria Gonzalez') })
     expect(wrongArgs.error).toMatchObject({ code: 'PGRST202' })
   })
 })

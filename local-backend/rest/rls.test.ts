@@ -1,14 +1,15 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
+import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 
-const acme = '11111111-1111-4111-8111-111111111111'
-const globex = '22222222-2222-4222-8222-222222222222'
-const globexContact = 'cccccccc-0000-4000-8000-000000000025'
-const benId = 'aaaaaaaa-0000-4000-8000-000000000002'
-
 let backend: LocalBackend
+let demo: DemoIds
+let acme: string
+let globex: string
+let globexContact: string
+let benId: string
 let ben: SupabaseClient
 let anon: SupabaseClient
 
@@ -21,6 +22,9 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
 
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('rls-test').logger })
+  demo = await demoIds(backend.db)
+  ;({ acme, globex, ben: benId } = demo)
+  globexContact = demo.contact('Helen Park')
   ben = newClient()
   const { error } = await ben.auth.signInWithPassword({ email: 'ben@acme.test', password: 'inbox-demo-1' })
   expect(error).toBeNull()
@@ -140,7 +144,7 @@ describe('a member of Acme through HTTP', () => {
       .from('messages')
       .insert({
         workspace_id: acme,
-        contact_id: 'cccccccc-0000-4000-8000-000000000002',
+        contact_id: demo.contact("James O'Connor"),
         content: 'On it!',
         direction: 'outbound',
         created_by: benId,
