@@ -4,12 +4,14 @@ import { join, resolve } from 'node:path'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
+import { readMessageJournal, type JournalEntry } from '../../local-backend/twilio/message-journal.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay } from '../../relay/embedded.ts'
 import { createLogger } from '../../logging/logger.ts'
 import type { Logger } from '../../src/shared/log.ts'
 import { launchBrowserShell, type BrowserShell } from '../../src/main/browser-shell/launch.ts'
 import { createAppCore } from '../../src/main/core/app-core.ts'
+import { twilioJournalFile } from '../../src/main/embedded-stack/host-messages.ts'
 
 export { ACME, GLOBEX }
 export const DEMO_PASSWORD = 'inbox-demo-1'
@@ -152,14 +154,22 @@ export async function startStack(
   }
 }
 
+export interface EmbeddedShell {
+  shell: BrowserShell
+  /** The embedded Twilio double's Messages list, read from its journal, which outlives the child's crashes. */
+  twilioMessages(): JournalEntry['message'][]
+  close(): Promise<void>
+}
+
 /** `npm run web` as it ships: the browser shell on the embedded default, its backend in a child process. */
-export async function startEmbeddedShell(): Promise<{ shell: BrowserShell; close(): Promise<void> }> {
+export async function startEmbeddedShell(): Promise<EmbeddedShell> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-embedded-'))
   const logger = capturingLogger([])
+  const userDataDir = join(dir, 'user-data')
   const shell = withFreshLinks(
     await launchBrowserShell({
       createCore: (platform) => createAppCore(platform, { env: {}, logger, embeddedPort: 0 }),
-      userDataDir: join(dir, 'user-data'),
+      userDataDir,
       appVersion: appVersion(),
       rendererDir: join(root, 'out/renderer'),
       logger,
@@ -167,6 +177,10 @@ export async function startEmbeddedShell(): Promise<{ shell: BrowserShell; close
   )
   return {
     shell,
+    twilioMessages: () =>
+      readMessageJournal(twilioJournalFile(join(userDataDir, 'embedded-backend'))).map(
+        (entry) => entry.message,
+      ),
     async close() {
       await shell.close()
       rmSync(dir, { recursive: true, force: true })
