@@ -8,12 +8,15 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
 import importBoundaries from './eslint-rules/import-boundaries.js'
 
-// Test support that lives beside the code it helps test: no production row may import it.
+// The Supabase CLI's public demo keys: for the developer tools and tests, never the product.
+const cliDemoKeys = 'local-backend/cli-demo-keys.ts'
+// Test support that lives beside the code it helps test, and the demo keys: no production row may import them.
 const testSupport = [
   'test',
   'relay/demo-accounts.ts',
   'local-backend/db/demo-callers.ts',
   'local-backend/realtime/test-support.ts',
+  cliDemoKeys,
 ]
 
 const shared = {
@@ -134,6 +137,15 @@ const boundaries = [
   [['src/renderer/**'], renderer],
   [['relay/**'], relay],
   [['local-backend/**'], localBackend],
+  [
+    ['local-backend/twilio/inbound-cli.ts'],
+    {
+      ...localBackend,
+      row: 'the inbound SMS developer tool (local-backend/twilio/inbound-cli.ts)',
+      why: '`npm run sms:inbound` posts to `npm run stack`, so it defaults to the CLI demo service key that stack uses; it is never bundled.',
+      except: testSupport.filter((path) => path !== cliDemoKeys),
+    },
+  ],
   [['logging/**'], logging],
   [
     ['test/support/**'],
@@ -205,8 +217,8 @@ const boundaries = [
     ['test/**/*.test.ts'],
     {
       row: 'tests in test/',
-      why: 'Tests of the repository itself, such as the import boundaries.',
-      folders: ['test'],
+      why: 'Tests of the repository itself, such as the import boundaries, and the secret scan, which plants keys to find.',
+      folders: ['test', 'local-backend/keys.ts', 'local-backend/cli-demo-keys.ts'],
       packages: ['eslint', 'vitest'],
       node: true,
     },
@@ -248,7 +260,14 @@ const boundaries = [
     {
       row: 'scripts/',
       why: "Developer scripts start the app or the browser shell and run tools; stack.ts composes the local backend and the relay beside it (neither may import the other); audit-electron.ts loads Electronegativity's runner, and the got it uses, from the tool's own folder, and electron-fuses.ts reads electron-builder's configuration with electron-builder's own loader (app-builder-lib).",
-      folders: ['scripts', 'src/main/browser-shell', 'playwright.config.ts', 'local-backend', 'relay', 'logging'],
+      folders: [
+        'scripts',
+        'src/main/browser-shell',
+        'playwright.config.ts',
+        'local-backend',
+        'relay',
+        'logging',
+      ],
       packages: ['@playwright/test', 'got', 'zod', 'electron-builder', 'app-builder-lib'],
       node: true,
       uncheckedSpecifiers: true,

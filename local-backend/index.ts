@@ -7,14 +7,13 @@ import type { PGlite } from '@electric-sql/pglite'
 import { createStdoutLogger } from '../logging/logger.ts'
 import type { Logger } from '../src/shared/log.ts'
 import { openDatabase } from './db/database.ts'
-import { anonKey, jwtSecret, serviceRoleKey } from './keys.ts'
+import type { BrowserOrigins } from './browser-origins.ts'
+import { generateProjectKeys, jwtKeysOf, type ProjectKeys } from './keys.ts'
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
 import { loadCatalog } from './rest/catalog.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
-
-export { anonKey, serviceRoleKey, jwtSecret } from './keys.ts'
 
 export interface LocalBackendOptions {
   /** Default 54321, as `supabase start`; 0 picks a free port. */
@@ -31,6 +30,10 @@ export interface LocalBackendOptions {
   accessTokenTtlSeconds?: number
   /** Per-user and per-address request limits; each omitted one keeps its default. */
   rateLimits?: Partial<RateLimits>
+  /** The project's keys; omitted means keys generated for this run alone, never well-known ones. */
+  keys?: ProjectKeys
+  /** Default `refused`: see BrowserOrigins. */
+  browserOrigins?: BrowserOrigins
 }
 
 export interface LocalBackend {
@@ -60,6 +63,10 @@ function listen(
 
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createStdoutLogger('local-backend')
+  const keys = options.keys ?? (await generateProjectKeys())
+  // One verifier, so REST, auth and the rate guard share its cache of verified tokens.
+  const jwt = jwtKeysOf(keys)
+  const browserOrigins = options.browserOrigins ?? 'refused'
   // The port is bound before the database opens: a taken port fails at once, and the
   // API answers 503 "starting" until it is ready rather than refusing connections.
   const ready: { api?: Hono } = {}
@@ -93,7 +100,12 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     await installBounds(db)
     const catalog = await loadCatalog(db)
     // Realtime installs its change capture in the database before any request can write.
-    realtime = await createRealtimeServer({ db, jwtSecret, logger: logger.child({ api: 'realtime' }) })
+    realtime = await createRealtimeServer({
+      db,
+      jwtSecret: keys.jwtSecret,
+      browserOrigins,
+      logger: logger.child({ api: 'realtime' }),
+    })
     const websockets = realtime
     const functions = new Map<string, FunctionHandler>()
     ready.api = createApiApp({
@@ -103,7 +115,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       url,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
       functions,
-      rateGuard: createRateGuard({ ...defaultRateLimits, ...options.rateLimits }),
+      rateGuard: createRateGuard({ ...defaultRateLimits, ...options.rateLimits }, jwt),
+      jwt,
+      browserOrigins,
     })
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (request.url ?? '').split('?')[0]
@@ -119,9 +133,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     return {
       url,
       port,
-      anonKey,
-      serviceRoleKey,
-      jwtSecret,
+      anonKey: keys.anonKey,
+      serviceRoleKey: keys.serviceRoleKey,
+      jwtSecret: keys.jwtSecret,
       db,
       mountFunction(name, handler) {
         functions.set(name, handler)

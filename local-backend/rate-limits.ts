@@ -2,7 +2,7 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Context, MiddlewareHandler } from 'hono'
 import { createRateLimiter, type RateDecision, type RateLimit } from '../src/shared/rate-limit.ts'
 import { jsonResponse } from './http.ts'
-import { bearerToken, verifyJwt } from './keys.ts'
+import { bearerToken, type JwtKeys } from './keys.ts'
 
 /**
  * Rate limits on REST and auth, so one runaway or hostile client cannot take the
@@ -54,7 +54,7 @@ export function authRateRefusal(retryAfterSeconds: number): Response {
 const socketAddress = (c: Context): string | undefined =>
   (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress
 
-export function createRateGuard(limits: RateLimits, now: () => number = Date.now) {
+export function createRateGuard(limits: RateLimits, jwt: JwtKeys, now: () => number = Date.now) {
   const perUser = createRateLimiter(limits.perUser, now)
   const perIp = createRateLimiter(limits.perIp, now)
   const tokenPerIp = createRateLimiter(limits.tokenPerIp, now)
@@ -62,7 +62,7 @@ export function createRateGuard(limits: RateLimits, now: () => number = Date.now
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const token = bearerToken(c.req.raw.headers)
-    const verified = token === undefined ? undefined : await verifyJwt(token)
+    const verified = token === undefined ? undefined : await jwt.verify(token)
     const claims = verified?.ok ? verified.claims : undefined
     // The service role is the relay (or an operator) holding the secret key; it limits its own callers.
     if (claims?.role === 'service_role') return next()

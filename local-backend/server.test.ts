@@ -130,20 +130,9 @@ describe('bad input gets a clean error and the server keeps serving', () => {
 })
 
 describe('the server', () => {
-  it('answers /health and CORS preflights for the renderer', async () => {
+  it('answers /health', async () => {
     const health = await fetch(`${backend.url}/health`)
     expect(await health.json()).toEqual({ status: 'ok' })
-    const preflight = await fetch(`${backend.url}/rest/v1/contacts`, {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'http://localhost:5173',
-        'access-control-request-method': 'PATCH',
-        'access-control-request-headers': 'authorization,apikey,prefer',
-      },
-    })
-    expect(preflight.status).toBe(204)
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
-    expect(preflight.headers.get('access-control-allow-headers')).toContain('prefer')
   })
 
   it('serves mounted functions under /functions/v1/<name> with the prefix stripped', async () => {
@@ -189,7 +178,64 @@ describe('the server', () => {
   })
 })
 
+describe('a web page, of another port or another site, gets nothing', () => {
+  const origins = () => [`http://127.0.0.1:${backend.port + 1}`, 'http://evil.test']
+  const accessControl = (response: Response) =>
+    [...response.headers.keys()].filter((name) => name.startsWith('access-control-'))
+
+  async function refused(path: string, init: RequestInit & { headers: Record<string, string> }) {
+    for (const origin of origins()) {
+      const response = await fetch(`${backend.url}${path}`, {
+        ...init,
+        headers: { ...init.headers, origin },
+      })
+      const body = await response.text()
+      expect(response.status, `${init.method ?? 'GET'} ${path} from ${origin}`).toBe(403)
+      expect(accessControl(response)).toEqual([])
+      expect(JSON.parse(body)).toEqual({ code: 'origin_refused', message: expect.stringMatching(/Origin/) })
+    }
+  }
+
+  it('REST, even with the service key: no rows, no CORS headers', async () => {
+    await refused('/rest/v1/workspace_twilio_config?select=auth_token', { headers: serviceHeaders() })
+    await refused('/rest/v1/contacts', {
+      method: 'OPTIONS',
+      headers: { 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    })
+  })
+
+  it('auth sign-in and mounted functions', async () => {
+    await refused('/auth/v1/token?grant_type=password', {
+      method: 'POST',
+      headers: { apikey: backend.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ava@acme.test', password: 'inbox-demo-1' }),
+    })
+    backend.mountFunction('leaky', () => Response.json({ secret: 'never sent' }))
+    await refused('/functions/v1/leaky', { headers: {} })
+    expect((await fetch(`${backend.url}/functions/v1/leaky`)).status).toBe(200)
+  })
+
+  it('a Realtime WebSocket carrying an Origin is refused before its token is looked at', async () => {
+    const { WebSocket } = await import('ws')
+    for (const origin of origins()) {
+      const socket = new WebSocket(
+        `${backend.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${backend.serviceRoleKey}&vsn=2.0.0`,
+        { origin },
+      )
+      const outcome = await new Promise<string>((resolve) => {
+        socket.on('unexpected-response', (_request, response) => resolve(`status ${response.statusCode}`))
+        socket.on('open', () => resolve('open'))
+      })
+      expect(outcome).toBe('status 403')
+    }
+    expect(lines.filter((line) => line.includes('realtime connection from a web page refused'))).toHaveLength(
+      2,
+    )
+  })
+})
+
 describe('the whole stack through supabase-js', () => {
+  // supabase-js from Node (the app's main process) sends no Origin: REST, auth and Realtime all answer it.
   it('an agent signs in, lists its inbox by last activity and receives a realtime INSERT written through REST', async () => {
     const agent = createClient(backend.url, backend.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },

@@ -2,6 +2,8 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../src/shared/log.ts'
+import { originRefusedMessage, type BrowserOrigins } from './browser-origins.ts'
+import type { JwtKeys } from './keys.ts'
 import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
 import type { RateGuard } from './rate-limits.ts'
@@ -20,6 +22,8 @@ export interface ApiOptions {
   accessTokenTtlSeconds: number
   functions: Map<string, FunctionHandler>
   rateGuard: RateGuard
+  jwt: JwtKeys
+  browserOrigins: BrowserOrigins
 }
 
 const functionsPrefix = '/functions/v1/'
@@ -122,7 +126,6 @@ export function createApiApp(options: ApiOptions): Hono {
   const { logger } = options
   const app = new Hono()
 
-  // The desktop renderer calls the API from its own origin, as a browser talks to Supabase.
   // Functions answer CORS for themselves, as on hosted Supabase: the relay keeps it closed.
   const apiCors = cors({
     origin: '*',
@@ -145,9 +148,14 @@ export function createApiApp(options: ApiOptions): Hono {
   })
   // Only a browser's cross-origin request carries Origin, and only it reads CORS headers:
   // skipping the rest spares every other request hono's copying of preset headers.
-  app.use('*', (c, next) =>
-    c.req.raw.headers.has('origin') && !c.req.path.startsWith(functionsPrefix) ? apiCors(c, next) : next(),
-  )
+  app.use('*', (c, next) => {
+    if (!c.req.raw.headers.has('origin')) return next()
+    if (options.browserOrigins === 'refused') {
+      logger.warn('refused a request from a web page', { origin: c.req.header('origin'), path: c.req.path })
+      return Promise.resolve(jsonResponse({ code: 'origin_refused', message: originRefusedMessage }, 403))
+    }
+    return c.req.path.startsWith(functionsPrefix) ? next() : apiCors(c, next)
+  })
   app.use('*', async (c, next) => {
     const started = performance.now()
     await next()
@@ -175,11 +183,17 @@ export function createApiApp(options: ApiOptions): Hono {
       issuer: `${options.url}/auth/v1`,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
       signInAllowed: options.rateGuard.signIn,
+      jwt: options.jwt,
     }),
   )
   app.route(
     '/rest/v1',
-    createRestApp({ db: options.db, catalog: options.catalog, logger: logger.child({ api: 'rest' }) }),
+    createRestApp({
+      db: options.db,
+      catalog: options.catalog,
+      logger: logger.child({ api: 'rest' }),
+      jwt: options.jwt,
+    }),
   )
   app.all(`${functionsPrefix}*`, (c) => forwardToFunction(c, options.functions))
 

@@ -12,6 +12,8 @@ beforeAll(async () => {
     port: 0,
     seed: false,
     logger: createMemoryLogger('local-backend').logger,
+    // The developer stack's setting: the only one where a browser's request reaches the relay at all.
+    browserOrigins: 'any',
   })
   // No send reaches Twilio in these tests, so the API base URL is never dialled.
   relayUrl = mountRelay(backend, {
@@ -26,7 +28,7 @@ afterAll(async () => {
 const corsHeaders = (response: Response) =>
   [...response.headers.keys()].filter((name) => name.startsWith('access-control-'))
 
-describe('CORS stays closed for the relay mounted in the embedded backend', () => {
+describe('CORS stays closed for the relay mounted in a backend that answers browsers (npm run stack)', () => {
   it('a preflight for /messages gets no Access-Control-Allow-* headers', async () => {
     const response = await fetch(`${relayUrl}/messages`, {
       method: 'OPTIONS',
@@ -52,7 +54,7 @@ describe('CORS stays closed for the relay mounted in the embedded backend', () =
     expect(corsHeaders(response)).toEqual([])
   })
 
-  it('the Supabase API itself still answers CORS for the renderer', async () => {
+  it('the Supabase API itself answers CORS there, for supabase-js in a browser', async () => {
     const response = await fetch(`${backend.url}/rest/v1/workspaces`, {
       method: 'OPTIONS',
       headers: { origin, 'access-control-request-method': 'GET' },

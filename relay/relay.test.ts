@@ -457,8 +457,10 @@ describe('npm run sms:inbound', () => {
     promisify(execFile)(
       resolve(import.meta.dirname, '../node_modules/.bin/node'),
       ['local-backend/twilio/inbound-cli.ts', ...args],
+      // This stack's keys are its own; the CLI's default is the demo key of `npm run stack`.
       {
         cwd: resolve(import.meta.dirname, '..'),
+        env: { ...process.env, SUPABASE_SERVICE_ROLE_KEY: stack.backend.serviceRoleKey },
       },
     )
 

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { cliDemoKeys } from '../local-backend/cli-demo-keys.ts'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { startTwilioDouble } from '../local-backend/twilio/double.ts'
 import { openCliLog } from '../logging/app-log.ts'
@@ -10,7 +11,9 @@ import { mountRelay } from '../relay/embedded.ts'
  * persistent data directory, and, as in the app's embedded stack, the relay mounted
  * at /functions/v1/sms-relay sending through the Twilio double, for running the app
  * or a script (`npm run sms:inbound`) against it. It composes the local backend and
- * the relay here because neither may import the other.
+ * the relay here because neither may import the other. Unlike the app's embedded
+ * default it uses the Supabase CLI's public demo keys and answers browsers of any
+ * origin, so tools written for `supabase start` work unchanged; it says so on start.
  */
 const usage = 'usage: npm run stack -- [--port 54321] [--data-dir .local-data]'
 
@@ -37,7 +40,14 @@ function options() {
 const { port, dataDir } = options()
 const log = await openCliLog('local-backend', join(dataDir, 'logs'))
 const { logger } = log
-const backend = await startLocalBackend({ port, dataDir, seed: true, logger })
+const backend = await startLocalBackend({
+  port,
+  dataDir,
+  seed: true,
+  logger,
+  keys: cliDemoKeys,
+  browserOrigins: 'any',
+})
 // The double knows every seeded workspace's Twilio account, so the relay's sends and signatures check out.
 const accounts = await backend.db.query<{ account_sid: string; auth_token: string }>(
   'select account_sid, auth_token from public.workspace_twilio_config',
@@ -68,6 +78,8 @@ Local Supabase-compatible backend is running.
     ava@acme.test      owner, Acme Support
     ben@acme.test      agent, Acme Support
     cleo@globex.test   agent, Globex Care
+
+Developer stack: it uses the Supabase CLI's public demo keys and answers any browser origin (CORS *); never expose it.
 
 Press Ctrl+C to stop.
 `)

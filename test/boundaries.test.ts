@@ -95,6 +95,7 @@ const rows: Row[] = [
       "import { createRelayApp } from '../../../relay/app.ts'",
       "import { until } from '../../../test/support/until.ts'",
       "import { ACME } from '../../../relay/demo-accounts.ts'",
+      "import { cliDemoKeys } from '../../../local-backend/cli-demo-keys.ts'",
       "import '../../../../outside.ts'",
       "import { react } from 'react'",
     ],
@@ -111,6 +112,7 @@ const rows: Row[] = [
       "import { utilityProcess } from 'electron'",
       "import '../electron/index.ts'",
       "import { ACME } from '../../../relay/demo-accounts.ts'",
+      "import { cliDemoKeys } from '../../../local-backend/cli-demo-keys.ts'",
     ],
   },
   {
@@ -166,6 +168,7 @@ const rows: Row[] = [
       "import { app } from 'electron'",
       "import { ACME } from './demo-accounts.ts'",
       "import { PGlite } from '@electric-sql/pglite'",
+      "import { cliDemoKeys } from '../local-backend/cli-demo-keys.ts'",
     ],
   },
   {
@@ -194,7 +197,7 @@ const rows: Row[] = [
       "import { jwtVerify } from 'jose'",
       "import { Hono } from 'hono'",
       "import type { Logger } from '../src/shared/log.ts'",
-      "import { generateKeys } from './keys.ts'",
+      "import { generateProjectKeys } from './keys.ts'",
     ],
     refused: [
       "import { createRelayApp } from '../relay/app.ts'",
@@ -205,7 +208,14 @@ const rows: Row[] = [
       "import { app } from 'electron'",
       "import { createClient } from '@supabase/supabase-js'",
       "import { demo } from './db/demo-callers.ts'",
+      "import { cliDemoKeys } from './cli-demo-keys.ts'",
     ],
+  },
+  {
+    row: 'the inbound SMS developer tool',
+    file: 'local-backend/twilio/inbound-cli.ts',
+    allowed: ["import { cliDemoKeys } from '../cli-demo-keys.ts'"],
+    refused: ["import { demo } from '../db/demo-callers.ts'", "import { app } from 'electron'"],
   },
   {
     row: 'src/main services tests',

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
+import { generateProjectKeys } from '../../local-backend/keys.ts'
 import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { readMessageJournal, type JournalEntry } from '../../local-backend/twilio/message-journal.ts'
@@ -74,7 +75,9 @@ export async function startStack(
   const logs: string[] = []
   const logger = capturingLogger(logs)
   const backendDir = join(dir, 'backend')
-  let backend = await startLocalBackend({ port: 0, dataDir: backendDir, seed: true, logger })
+  // Kept across the restart below, as the embedded default keeps its keys file: sessions outlive it.
+  const keys = await generateProjectKeys()
+  let backend = await startLocalBackend({ port: 0, dataDir: backendDir, seed: true, logger, keys })
   const port = backend.port
   await options.prepare?.(backend)
   const double = await startTwilioDouble({
@@ -134,7 +137,7 @@ export async function startStack(
       await backend.stop()
     },
     async restartBackend() {
-      backend = await startLocalBackend({ port, dataDir: backendDir, seed: true, logger })
+      backend = await startLocalBackend({ port, dataDir: backendDir, seed: true, logger, keys })
       mount(backend)
       running = true
     },

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { demoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
-import { anonKey, serviceRoleKey, signApiKey, signJwt } from '../keys.ts'
+import { cliDemoKeyClaims, cliDemoKeys } from '../cli-demo-keys.ts'
+import { jwtKeysOf, signApiKey } from '../keys.ts'
 
 const password = 'inbox-demo-1'
 // Their ids are the ones this backend's seed drew, filled in once it has started.
@@ -34,16 +35,30 @@ afterAll(async () => {
   await backend.stop()
 })
 
+const signJwt = (claims: Record<string, unknown>) => jwtKeysOf(backend).sign(claims)
+
 describe('keys', () => {
-  it('are the Supabase CLI well-known keys, signed with the well-known secret', async () => {
-    expect(await signApiKey('anon')).toBe(anonKey)
-    expect(await signApiKey('service_role')).toBe(serviceRoleKey)
-    expect(backend.anonKey).toBe(anonKey)
-    expect(decodeJwt(serviceRoleKey)).toMatchObject({
-      iss: 'supabase-demo',
-      role: 'service_role',
-      exp: 1983812996,
+  it('the CLI demo keys are the Supabase CLI well-known ones, signed with its well-known secret', async () => {
+    const demo = jwtKeysOf(cliDemoKeys)
+    expect(await signApiKey(demo, 'anon', cliDemoKeyClaims)).toBe(cliDemoKeys.anonKey)
+    expect(await signApiKey(demo, 'service_role', cliDemoKeyClaims)).toBe(cliDemoKeys.serviceRoleKey)
+  })
+
+  it('a backend started without keys has its own, and refuses tokens forged with the public CLI secret', async () => {
+    expect(backend.jwtSecret).not.toBe(cliDemoKeys.jwtSecret)
+    expect(decodeJwt(backend.anonKey)).toMatchObject({ role: 'anon', iss: 'supabase' })
+    expect(decodeJwt(backend.serviceRoleKey)).toMatchObject({ role: 'service_role', iss: 'supabase' })
+    for (const key of [cliDemoKeys.serviceRoleKey, cliDemoKeys.anonKey]) {
+      const response = await fetch(`${backend.url}/rest/v1/workspace_twilio_config?select=auth_token`, {
+        headers: { apikey: key, authorization: `Bearer ${key}` },
+      })
+      expect(response.status).toBe(401)
+      expect(await response.json()).toMatchObject({ code: 'PGRST301' })
+    }
+    const listed = await fetch(`${backend.url}/auth/v1/admin/users/${ava.id}`, {
+      headers: { apikey: cliDemoKeys.serviceRoleKey, authorization: `Bearer ${cliDemoKeys.serviceRoleKey}` },
     })
+    expect(listed.status).toBe(401)
   })
 })
 

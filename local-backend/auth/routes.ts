@@ -3,7 +3,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import type { Logger } from '../../src/shared/log.ts'
-import { bearerToken, signJwt, verifyJwt, type JwtClaims } from '../keys.ts'
+import { bearerToken, type JwtClaims, type JwtKeys } from '../keys.ts'
 import { jsonResponse, readJson } from '../http.ts'
 import { authRateRefusal } from '../rate-limits.ts'
 import type { RateDecision } from '../../src/shared/rate-limit.ts'
@@ -18,6 +18,7 @@ export interface AuthOptions {
   accessTokenTtlSeconds: number
   /** Takes one password attempt for this email from its bucket. */
   signInAllowed: (email: string) => RateDecision
+  jwt: JwtKeys
 }
 
 /** GoTrue's error body: auth-js reads `error_code` (no API-version header is sent) and shows `msg`. */
@@ -109,7 +110,7 @@ const tokenRefusalReasons = {
 type Authenticated = { ok: true; claims: JwtClaims & { sub: string } } | { ok: false; response: Response }
 
 /** GoTrue's `requireAuthentication`: a signed, unexpired JWT that names a user. */
-async function authenticate(c: Context): Promise<Authenticated> {
+async function authenticate(c: Context, jwt: JwtKeys): Promise<Authenticated> {
   const authorization = c.req.header('authorization')
   if (!authorization || !/^bearer\s+\S+/i.test(authorization)) {
     return {
@@ -117,7 +118,7 @@ async function authenticate(c: Context): Promise<Authenticated> {
       response: authError(401, 'no_authorization', 'This endpoint requires a valid Bearer token'),
     }
   }
-  const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
+  const verified = await jwt.verify(bearerToken(c.req.raw.headers) ?? '')
   if (!verified.ok) {
     const reason = tokenRefusalReasons[verified.reason]
     return {
@@ -132,8 +133,8 @@ async function authenticate(c: Context): Promise<Authenticated> {
   return { ok: true, claims: claims as JwtClaims & { sub: string } }
 }
 
-async function requireServiceRole(c: Context): Promise<Response | undefined> {
-  const verified = await verifyJwt(bearerToken(c.req.raw.headers) ?? '')
+async function requireServiceRole(c: Context, jwt: JwtKeys): Promise<Response | undefined> {
+  const verified = await jwt.verify(bearerToken(c.req.raw.headers) ?? '')
   if (!verified.ok) {
     return authError(401, 'bad_jwt', 'invalid JWT: unable to parse or verify signature')
   }
@@ -144,13 +145,13 @@ async function requireServiceRole(c: Context): Promise<Response | undefined> {
 const newRefreshToken = () => randomBytes(16).toString('base64url')
 
 export function createAuthApp(options: AuthOptions): Hono {
-  const { db, logger, issuer, accessTokenTtlSeconds } = options
+  const { db, logger, issuer, accessTokenTtlSeconds, jwt } = options
   const app = new Hono()
 
   async function sessionResponse(tx: Transaction, user: UserRow, sessionId: string, refreshToken: string) {
     const iat = Math.floor(Date.now() / 1000)
     const exp = iat + accessTokenTtlSeconds
-    const accessToken = await signJwt({
+    const accessToken = await jwt.sign({
       aud: user.aud ?? 'authenticated',
       exp,
       iat,
@@ -284,7 +285,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.get('/user', async (c) => {
-    const auth = await authenticate(c)
+    const auth = await authenticate(c, jwt)
     if (!auth.ok) return auth.response
     const { sub, session_id: sessionId } = auth.claims
     return db.transaction(async (tx) => {
@@ -312,7 +313,7 @@ export function createAuthApp(options: AuthOptions): Hono {
    * or phone asks for a confirmation message the embedded backend cannot send.
    */
   app.put('/user', async (c) => {
-    const auth = await authenticate(c)
+    const auth = await authenticate(c, jwt)
     if (!auth.ok) return auth.response
     const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
@@ -355,7 +356,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.post('/logout', async (c) => {
-    const auth = await authenticate(c)
+    const auth = await authenticate(c, jwt)
     if (!auth.ok) return auth.response
     const scope = c.req.query('scope') ?? 'global'
     const { sub, session_id: sessionId } = auth.claims
@@ -378,7 +379,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.post('/admin/users', async (c) => {
-    const refused = await requireServiceRole(c)
+    const refused = await requireServiceRole(c, jwt)
     if (refused) return refused
     const body = await readJson(c.req)
     if (!body.ok) return badJson(body.message)
@@ -424,7 +425,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.get('/admin/users/:id', async (c) => {
-    const refused = await requireServiceRole(c)
+    const refused = await requireServiceRole(c, jwt)
     if (refused) return refused
     const id = c.req.param('id')
     if (!uuid.safeParse(id).success) return authError(404, 'user_not_found', 'User not found')
@@ -433,7 +434,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   })
 
   app.delete('/admin/users/:id', async (c) => {
-    const refused = await requireServiceRole(c)
+    const refused = await requireServiceRole(c, jwt)
     if (refused) return refused
     const id = c.req.param('id')
     const body = await readJson(c.req)

@@ -9,12 +9,13 @@ import { WebSocket } from 'ws'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { openDatabase } from '../db/database.ts'
 import { demoIds, type DemoIds } from '../db/demo-callers.ts'
-import { anonKey, jwtSecret, serviceRoleKey } from '../keys.ts'
+import { generateProjectKeys } from '../keys.ts'
 import type { Clock } from './clock.ts'
 import type { Vsn } from './phoenix-messages.ts'
 import { createRealtimeServer, type RealtimeServer } from './websocket-server.ts'
 
-export { anonKey, serviceRoleKey, jwtSecret }
+/** Keys of this test run's own, as every backend generates them. */
+export const { anonKey, serviceRoleKey, jwtSecret } = await generateProjectKeys()
 
 export interface RealtimeHarness {
   url: string
@@ -48,7 +49,13 @@ export async function startRealtimeHarness(
   const database = await openDatabase({ seed: true })
   const demo = await demoIds(database)
   const { logger, lines } = createMemoryLogger('realtime-test')
-  const realtime = await createRealtimeServer({ db: database, jwtSecret, logger, ...options })
+  const realtime = await createRealtimeServer({
+    db: database,
+    jwtSecret,
+    browserOrigins: 'refused',
+    logger,
+    ...options,
+  })
   const sockets = new Set<Duplex>()
   const server: Server = createServer((_req, res) => res.writeHead(404).end())
   server.on('upgrade', (req, socket, head) => {

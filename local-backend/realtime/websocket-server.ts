@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../../src/shared/log.ts'
+import { originRefusedMessage, type BrowserOrigins } from '../browser-origins.ts'
 import { installCapture, followChanges } from './capture.ts'
 import { createChannelAuthorization } from './channel-authorization.ts'
 import { joinChannel, type JoinContext } from './channel-join.ts'
@@ -21,6 +22,8 @@ export interface RealtimeServerOptions {
   db: PGlite
   jwtSecret: string
   logger: Logger
+  /** A browser always sends Origin with a WebSocket; `refused` turns every such upgrade away. */
+  browserOrigins: BrowserOrigins
   /**
    * A socket that sends nothing (not even the client's 25 s heartbeat) for this
    * long is closed, as Phoenix's 60 s transport timeout does, so a vanished client
@@ -158,6 +161,10 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   return {
     handleUpgrade(req, socket, head) {
       if (closed) return rejectUpgrade(socket, 503, 'Service Unavailable', 'Realtime is shutting down')
+      if (options.browserOrigins === 'refused' && req.headers.origin !== undefined) {
+        logger.warn('realtime connection from a web page refused', { origin: req.headers.origin })
+        return rejectUpgrade(socket, 403, 'Forbidden', originRefusedMessage)
+      }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
       const vsn = url.searchParams.get('vsn') ?? '1.0.0'
       if (!(supportedVsns as readonly string[]).includes(vsn)) {

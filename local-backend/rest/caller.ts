@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite'
-import { bearerToken, verifyJwt, type JwtClaims } from '../keys.ts'
+import { bearerToken, type JwtClaims, type JwtKeys } from '../keys.ts'
 import { boundsSetupSql } from './bounds.ts'
 import { jwtClaimsRefused, jwtInvalid, toRestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
@@ -15,10 +15,10 @@ export interface Caller {
 
 export const anonymousCaller: Caller = { role: 'anon', claims: { role: 'anon' } }
 
-export async function callerOf(headers: Headers): Promise<Caller> {
+export async function callerOf(headers: Headers, jwt: JwtKeys): Promise<Caller> {
   const token = bearerToken(headers)
   if (token === undefined) return anonymousCaller
-  const verified = await verifyJwt(token)
+  const verified = await jwt.verify(token)
   if (!verified.ok) throw verified.reason === 'invalid' ? jwtInvalid() : jwtClaimsRefused(verified.reason)
   return { role: verified.claims.role, claims: verified.claims }
 }

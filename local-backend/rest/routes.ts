@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { Hono, type Context } from 'hono'
 import type { Logger } from '../../src/shared/log.ts'
+import type { JwtKeys } from '../keys.ts'
 import { checkProfile } from './api-request-headers.ts'
 import type { Catalog } from './catalog.ts'
 import { anonymousCaller, callerOf, type Caller } from './caller.ts'
@@ -17,9 +18,10 @@ export interface RestOptions {
   db: PGlite
   catalog: Catalog
   logger: Logger
+  jwt: JwtKeys
 }
 
-export function createRestApp({ db, catalog, logger }: RestOptions): Hono {
+export function createRestApp({ db, catalog, logger, jwt }: RestOptions): Hono {
   const app = new Hono()
   const handlers = createHandlers(db, catalog)
 
@@ -27,7 +29,7 @@ export function createRestApp({ db, catalog, logger }: RestOptions): Hono {
     let role = anonymousCaller.role
     try {
       checkProfile(c.req.raw.headers, catalog.schema)
-      const caller = await callerOf(c.req.raw.headers)
+      const caller = await callerOf(c.req.raw.headers, jwt)
       role = caller.role
       return await handle(c, caller)
     } catch (error) {

@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { e164Schema as e164 } from '../../src/shared/domain.ts'
-import { serviceRoleKey as localServiceRoleKey } from '../keys.ts'
+import { cliDemoKeys } from '../cli-demo-keys.ts'
 import { postInboundSms } from './inbound.ts'
 
 /**
  * `npm run sms:inbound -- --to <workspace number> --from <E.164> --body "..."`:
  * a customer texting in. The receiving account's credentials come from the
  * flags or, by default, from the workspace that owns --to, read with the
- * service role from the local backend.
+ * service role from `npm run stack` (whose CLI demo key is the default; the
+ * embedded default's own keys never leave its child process).
  */
 const usage = `Usage: npm run sms:inbound -- --to <workspace number> --from <E.164> --body "text"
   [--relay-url URL] [--supabase-url URL] [--service-role-key KEY] [--account-sid AC...] [--auth-token TOKEN]`
@@ -22,7 +23,7 @@ const { values } = parseArgs({
     'supabase-url': { type: 'string', default: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321' },
     'service-role-key': {
       type: 'string',
-      default: process.env.SUPABASE_SERVICE_ROLE_KEY ?? localServiceRoleKey,
+      default: process.env.SUPABASE_SERVICE_ROLE_KEY ?? cliDemoKeys.serviceRoleKey,
     },
     'account-sid': { type: 'string' },
     'auth-token': { type: 'string' },

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
+import { loadOrCreateProjectKeys } from '../../../local-backend/keys-file.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
 import { createStdoutLogger } from '../../../logging/logger.ts'
@@ -14,8 +15,10 @@ import { parentChannel } from './parent-channel.ts'
  * The embedded default's child process: the local backend with its data under the
  * app's userData, the relay mounted at /functions/v1/sms-relay as on Supabase, and
  * the Twilio double the relay sends through. It reports its URLs to the app and
- * serves "simulate an inbound SMS" for the dev menu. Its JSON log lines go to
- * stdout, where the launcher files them in the app's log.
+ * serves "simulate an inbound SMS" for the dev menu. The installation's keys live
+ * beside the data in a file only its owner can read; this process alone reads it,
+ * so the app hears of the anon key only, and the service key stays with the relay.
+ * Its JSON log lines go to stdout, where the launcher files them in the app's log.
  */
 const logger = createStdoutLogger('embedded-stack')
 const dataDir = process.env.EMBEDDED_DATA_DIR
@@ -26,6 +29,8 @@ const supabaseDir = process.env.EMBEDDED_SUPABASE_DIR || undefined
 const snapshotDir =
   process.env.EMBEDDED_SNAPSHOT_DIR || (dataDir ? join(dirname(dataDir), 'pglite-snapshots') : undefined)
 
+// Beside the data rather than in it: the data directory is the database's own.
+const keysFile = dataDir ? join(dirname(dataDir), 'embedded-backend-keys.json') : undefined
 const parent = parentChannel()
 const reply = (message: HostMessage) => parent.send(message)
 
@@ -54,8 +59,18 @@ async function start(): Promise<{
   relayUrl: string
   sweeper: Sweeper
 }> {
-  if (!dataDir) throw new Error('EMBEDDED_DATA_DIR is not set')
-  const backend = await startLocalBackend({ port, dataDir, supabaseDir, snapshotDir, seed: true, logger })
+  if (!dataDir || !keysFile) throw new Error('EMBEDDED_DATA_DIR is not set')
+  const { keys, created } = await loadOrCreateProjectKeys(keysFile)
+  if (created) logger.info('generated the keys of this installation', { keysFile })
+  const backend = await startLocalBackend({
+    port,
+    dataDir,
+    supabaseDir,
+    snapshotDir,
+    seed: true,
+    logger,
+    keys,
+  })
   // PGlite lets one process open the data, so this child's relay is the only one there is:
   // a lease found now was its killed predecessor's. Waiting it out would hold every reply
   // it left in doubt (and the replies queued behind them) for the lease's whole length.

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { createClient } from '@supabase/supabase-js'
 import { afterEach, describe, expect, it } from 'vitest'
+import { cliDemoKeys } from '../../../local-backend/cli-demo-keys.ts'
 import { DEMO_PASSWORD } from '../../../relay/demo-accounts.ts'
 import { embeddedChildren, theEmbeddedChild } from '../../../test/support/embedded-children.ts'
 import { happenings } from '../../../test/support/happenings.ts'
@@ -29,9 +30,10 @@ function dataDir(): string {
 }
 
 async function supervised(options: { maxRestarts?: number } = {}) {
+  const data = dataDir()
   const stack = await superviseEmbeddedStack({
     hostModule,
-    dataDir: dataDir(),
+    dataDir: data,
     logger,
     port: 0,
     startService: forkService,
@@ -40,7 +42,7 @@ async function supervised(options: { maxRestarts?: number } = {}) {
   cleanups.push(() => stack.stop())
   const states = happenings<EmbeddedServerState>()
   stack.onState((state) => states.push(state))
-  return { stack, states }
+  return { stack, states, keysFile: join(dirname(data), 'embedded-backend-keys.json') }
 }
 
 const anonClient = (stack: SupervisedStack, accessToken?: string) =>
@@ -63,6 +65,17 @@ async function crash(stack: { states: ReturnType<typeof happenings<EmbeddedServe
 describe('the embedded server under its supervisor', () => {
   it('restarts a killed server on the same port, where tokens and refresh tokens issued before stay valid', async () => {
     const running = await supervised()
+    // Keys of this installation, owner-only beside the data; the app is handed the anon key alone.
+    expect(statSync(running.keysFile).mode & 0o777).toBe(0o600)
+    const stored = JSON.parse(readFileSync(running.keysFile, 'utf8')) as typeof cliDemoKeys
+    expect(stored.jwtSecret).not.toBe(cliDemoKeys.jwtSecret)
+    expect(running.stack.anonKey).toBe(stored.anonKey)
+    expect(
+      JSON.parse(Buffer.from(running.stack.anonKey.split('.')[1]!, 'base64url').toString()),
+    ).toMatchObject({
+      role: 'anon',
+    })
+    expect(Object.values(running.stack)).not.toContain(stored.serviceRoleKey)
     const { data, error } = await anonClient(running.stack).auth.signInWithPassword({
       email: 'cleo@globex.test',
       password: DEMO_PASSWORD,
