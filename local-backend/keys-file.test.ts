@@ -42,7 +42,11 @@ describe('the installation keys file', () => {
   it('is read again at later starts, so tokens signed before still verify', async () => {
     const path = keysPath()
     const first = await loadOrCreateProjectKeys(path)
-    const token = await jwtKeysOf(first.keys).sign({ role: 'authenticated', sub: 'agent' })
+    const token = await jwtKeysOf(first.keys).sign({
+      role: 'authenticated',
+      sub: 'agent',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    })
     const again = await loadOrCreateProjectKeys(path)
     expect(again).toEqual({ keys: first.keys, created: false })
     expect(await jwtKeysOf(again.keys).verify(token)).toMatchObject({ ok: true })
