@@ -173,6 +173,44 @@ test('a page served from another 127.0.0.1 port gets nothing, even after the bro
   expect(stack.logs.some((line) => /token=|sms-inbox\.tab\./.test(line))).toBe(false)
 })
 
+test('a page on another port gets nothing from the embedded backend, even holding its service key', async ({
+  page,
+}) => {
+  await page.goto(foreignOrigin)
+  const refusedBefore = stack.logs.filter((line) => line.includes('from a web page')).length
+  const outcome = await page.evaluate(
+    async ({ url, key }) => {
+      const read = await fetch(`${url}/rest/v1/workspace_twilio_config?select=auth_token`, {
+        headers: { apikey: key, authorization: `Bearer ${key}` },
+      }).then(
+        (response) => response.text(),
+        () => 'blocked',
+      )
+      // A form-like POST needs no preflight: the browser sends it, so the server must refuse it.
+      const signIn = await fetch(`${url}/auth/v1/token?grant_type=password&apikey=${key}`, {
+        method: 'POST',
+        mode: 'no-cors',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ email: 'ava@acme.test', password: 'inbox-demo-1' }),
+      }).then(
+        (response) => response.type,
+        () => 'blocked',
+      )
+      const socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${key}&vsn=2.0.0`)
+        ws.onopen = () => resolve('open')
+        ws.onclose = () => resolve('refused')
+      })
+      return { read, signIn, socket }
+    },
+    { url: stack.backend.url, key: stack.backend.serviceRoleKey },
+  )
+  expect(outcome).toEqual({ read: 'blocked', signIn: 'opaque', socket: 'refused' })
+  // Refused by the backend itself (preflight, POST, upgrade), not only unread by the page.
+  const refused = stack.logs.filter((line) => line.includes('from a web page')).length - refusedBefore
+  expect(refused).toBe(3)
+})
+
 test('malformed frames and payloads get typed errors, and nothing else happens', async () => {
   const secret = await exchangeLaunchToken(stack.shell.url)
   const socket = new WebSocket(socketUrl(), tabProtocols(secret), { headers: { Origin: stack.shell.origin } })
