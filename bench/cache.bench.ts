@@ -17,7 +17,7 @@ import { percentile, type BenchRow } from './types.ts'
 
 const CONVERSATIONS = 5_000
 const MESSAGES = 200_000
-const WORKSPACES = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222']
+const WORKSPACES = ['7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637', 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84']
 const FIRST_PAGE = 50
 
 const firstNames = [

@@ -3,6 +3,7 @@
 // measured in the same run (the same work without the relay in the way).
 import { randomUUID } from 'node:crypto'
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js'
+import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../local-backend/twilio/double.ts'
 import { newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
@@ -51,7 +52,7 @@ function createArrivals() {
   }
 }
 
-async function subscribe(backend: LocalBackend, arrivals: ReturnType<typeof createArrivals>) {
+async function subscribe(backend: LocalBackend, acme: string, arrivals: ReturnType<typeof createArrivals>) {
   const agent = createClient(backend.url, backend.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   })
@@ -61,7 +62,7 @@ async function subscribe(backend: LocalBackend, arrivals: ReturnType<typeof crea
     .channel('bench-messages')
     .on(
       'postgres_changes',
-      { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.${ACME.workspaceId}` },
+      { event: 'INSERT', schema: 'public', table: 'messages', filter: `workspace_id=eq.${acme}` },
       (change) => {
         const row = change.new as { id: string; twilio_sid: string | null }
         arrivals.arrived(row.twilio_sid ?? row.id)
@@ -87,6 +88,7 @@ const ms = (samples: number[], p: number) => Math.round(percentile(samples, p) *
 export async function run(): Promise<BenchRow[]> {
   const logger = createMemoryLogger('bench').logger
   const backend = await startLocalBackend({ port: 0, seed: true, logger })
+  const { acme } = await demoIds(backend.db)
   let double: TwilioDouble | undefined
   let sweeper: Sweeper | undefined
   let realtime: { agent: SupabaseClient; channel: RealtimeChannel; subscribed: boolean } | undefined
@@ -107,14 +109,14 @@ export async function run(): Promise<BenchRow[]> {
     sweeper = mounted.sweeper
     const service = serviceClient(backend)
     const arrivals = createArrivals()
-    realtime = await subscribe(backend, arrivals)
+    realtime = await subscribe(backend, acme, arrivals)
     if (!realtime.subscribed)
       process.stderr.write('relay bench: realtime subscription failed; realtime rows are missing\n')
 
     const rows: BenchRow[] = []
     const { data: contact } = await service
       .from('contacts')
-      .insert({ workspace_id: ACME.workspaceId, phone_number: '+15557900001' })
+      .insert({ workspace_id: acme, phone_number: '+15557900001' })
       .select('id')
       .single()
       .throwOnError()
@@ -134,7 +136,7 @@ export async function run(): Promise<BenchRow[]> {
       await service
         .from('messages')
         .insert({
-          workspace_id: ACME.workspaceId,
+          workspace_id: acme,
           contact_id: contactId,
           content: `floor ${index}`,
           direction: 'inbound',
@@ -189,7 +191,7 @@ export async function run(): Promise<BenchRow[]> {
     if (!token) throw new Error('no agent session')
     const recipient = await service
       .from('contacts')
-      .insert({ workspace_id: ACME.workspaceId, phone_number: '+15557900003' })
+      .insert({ workspace_id: acme, phone_number: '+15557900003' })
       .select('id')
       .single()
       .throwOnError()
@@ -216,7 +218,7 @@ export async function run(): Promise<BenchRow[]> {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify({
-          workspace_id: ACME.workspaceId,
+          workspace_id: acme,
           contact_id: recipientId,
           body: `send ${index}`,
           client_message_id: randomUUID(),

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { chromium } from 'playwright-core'
 import WebSocket, { WebSocketServer } from 'ws'
 import { chromiumLaunchOptions } from '../playwright.config.ts'
-import { ACME, DEMO_PASSWORD, startStack } from '../e2e/support/stack.ts'
+import { DEMO_PASSWORD, startStack } from '../e2e/support/stack.ts'
 import {
   sessionReplySchema,
   shellPaths,
@@ -55,16 +55,16 @@ export async function run(): Promise<BenchRow[]> {
   let threadContact = ''
   let movingContact = { id: '', phone: '' }
   const stack = await startStack({
-    prepare: async (backend) => {
+    prepare: async (backend, demo) => {
       await backend.db.query(
         `insert into public.contacts (workspace_id, phone_number, name, conversation_status, last_message_at, last_message_preview, unread_count)
          select $1, '+1555' || lpad(i::text, 7, '0'), 'Customer ' || i, 'Open', now() - make_interval(mins => 10 + i), 'Question number ' || i, i % 3
            from generate_series(1, $2::int) as i`,
-        [ACME.workspaceId, CONVERSATIONS],
+        [demo.acme, CONVERSATIONS],
       )
       const long = await backend.db.query<{ id: string }>(
         `insert into public.contacts (workspace_id, phone_number, name) values ($1, '+15559990000', 'Long Thread') returning id`,
-        [ACME.workspaceId],
+        [demo.acme],
       )
       threadContact = long.rows[0]!.id
       await backend.db.query(
@@ -72,11 +72,11 @@ export async function run(): Promise<BenchRow[]> {
          select $1, $2, 'Message ' || i || ' of a long conversation, long enough to wrap onto a second line in the thread view.',
                 case when i % 2 = 0 then 'outbound' else 'inbound' end, 'delivered', now() - make_interval(mins => $3::int - i)
            from generate_series(1, $3::int) as i`,
-        [ACME.workspaceId, threadContact, THREAD_MESSAGES],
+        [demo.acme, threadContact, THREAD_MESSAGES],
       )
       const moving = await backend.db.query<{ id: string; phone_number: string }>(
         `select id, phone_number from public.contacts where workspace_id = $1 and name = 'Customer 5'`,
-        [ACME.workspaceId],
+        [demo.acme],
       )
       movingContact = { id: moving.rows[0]!.id, phone: moving.rows[0]!.phone_number }
     },
@@ -227,7 +227,7 @@ export async function run(): Promise<BenchRow[]> {
             type: 'request',
             id,
             channel: 'conversations.list',
-            payload: { workspaceId: ACME.workspaceId, filter: 'All', ...payload },
+            payload: { workspaceId: stack.demo.acme, filter: 'All', ...payload },
           }),
         count,
       )

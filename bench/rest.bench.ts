@@ -4,12 +4,12 @@
 // /health (HTTP cost alone) and the same SQL run in-process as the agent's role
 // (database cost alone, through the same pipelined transaction REST uses).
 import { createClient } from '@supabase/supabase-js'
+import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { runPipelined } from '../local-backend/rest/pipeline.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { percentile, type BenchRow } from './types.ts'
 
-const ACME = '11111111-1111-4111-8111-111111111111'
 const REQUESTS = 3000
 const CONCURRENCY = 8
 const WARMUP = 200
@@ -54,6 +54,7 @@ export async function run(): Promise<BenchRow[]> {
     rateLimits: { perUser: unlimited, perIp: unlimited },
   })
   try {
+    const ACME = (await demoIds(backend.db)).acme
     const supabase = createClient(backend.url, backend.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     })

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { expect, test, type Page } from '@playwright/test'
-import { ACME, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { notifications, recordNotifications, rowNamed, rows, signIn } from './support/page.ts'
 
 /** Twilio's documented test number that is refused with 21211 (the double does the same). */
@@ -20,25 +20,25 @@ async function acmeContacts(): Promise<ContactRow[]> {
   const result = await stack.backend.db.query<ContactRow>(
     `select id, name, phone_number, unread_count from public.contacts
       where workspace_id = $1 order by last_message_at desc nulls last, id`,
-    [ACME.workspaceId],
+    [stack.demo.acme],
   )
   return result.rows
 }
 
-const workspaceBadge = () => page.getByTestId(`workspace-${ACME.workspaceId}`).getByTestId('workspace-badge')
+const workspaceBadge = () => page.getByTestId(`workspace-${stack.demo.acme}`).getByTestId('workspace-badge')
 
 test.describe.configure({ mode: 'serial' })
 
 test.beforeAll(async ({ browser }) => {
   stack = await startStack({
-    prepare: async (backend) => {
+    prepare: async (backend, demo) => {
       await backend.db.query(
         `with contact as (
            insert into public.contacts (workspace_id, phone_number, name) values ($1, $2, 'Test Invalid Number') returning id
          )
          insert into public.messages (workspace_id, contact_id, content, direction, status)
          select $1, id, 'Please text me back here', 'inbound', 'delivered' from contact`,
-        [ACME.workspaceId, INVALID_NUMBER],
+        [demo.acme, INVALID_NUMBER],
       )
     },
   })

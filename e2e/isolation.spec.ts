@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { ACME, GLOBEX, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { rows, signIn } from './support/page.ts'
 
 let stack: Stack
@@ -19,8 +19,8 @@ test('5. an agent of the second workspace never sees the first one’s conversat
         [workspaceId],
       )
     ).rows
-  const globex = await names(GLOBEX.workspaceId)
-  const acme = await names(ACME.workspaceId)
+  const globex = await names(stack.demo.globex)
+  const acme = await names(stack.demo.acme)
   expect(globex.length).toBeGreaterThan(0)
 
   await signIn(page, stack.shell.url, 'cleo@globex.test')

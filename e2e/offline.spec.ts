@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { openDatabase } from '../local-backend/db/database.ts'
-import { ACME, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { rows, signIn } from './support/page.ts'
 
 let stack: Stack
@@ -50,7 +50,7 @@ test('6. offline: cached threads stay readable and searchable, a reply is queued
   const db = await openDatabase({ dataDir, seed: true })
   await db.query(
     `insert into public.messages (workspace_id, contact_id, content, direction, status) values ($1, $2, 'Written during the outage', 'inbound', 'delivered')`,
-    [ACME.workspaceId, contactId],
+    [stack.demo.acme, contactId],
   )
   await db.close()
 

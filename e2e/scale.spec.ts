@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { expect, test } from '@playwright/test'
-import { ACME, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { rows, signIn } from './support/page.ts'
 
 const EXTRA = 10_000
@@ -8,13 +8,13 @@ let stack: Stack
 
 test.beforeAll(async () => {
   stack = await startStack({
-    prepare: async (backend) => {
+    prepare: async (backend, demo) => {
       await backend.db.query(
         `insert into public.contacts (workspace_id, phone_number, name, conversation_status, last_message_at, last_message_preview, unread_count)
          select $1, '+1555' || lpad(i::text, 7, '0'), 'Customer ' || i,
                 (array['Open','Pending','Done'])[1 + i % 3], now() - make_interval(mins => 10 + i), 'Question number ' || i, i % 4
            from generate_series(1, $2::int) as i`,
-        [ACME.workspaceId, EXTRA],
+        [demo.acme, EXTRA],
       )
     },
   })

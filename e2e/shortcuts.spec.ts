@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 import { expect, test, type Page } from '@playwright/test'
-import { USERS } from '../relay/demo-accounts.ts'
-import { ACME, GLOBEX, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { rows, signIn } from './support/page.ts'
 
 /** Ava answers for both workspaces here, so she can leave one conversation open and switch away. */
@@ -10,10 +9,10 @@ let page: Page
 
 test.beforeAll(async ({ browser }) => {
   stack = await startStack({
-    prepare: async (backend) => {
+    prepare: async (backend, demo) => {
       await backend.db.query(
         `insert into public.workspace_members (workspace_id, user_id, role) values ($1, $2, 'agent')`,
-        [GLOBEX.workspaceId, USERS.ava],
+        [demo.globex, demo.ava],
       )
     },
   })
@@ -34,14 +33,14 @@ const statusOf = async (name: string) =>
 
 test('the status shortcuts act only on the conversation on screen, never one left open in another workspace', async () => {
   await signIn(page, stack.shell.url, 'ava@acme.test')
-  await page.getByTestId(`workspace-${ACME.workspaceId}`).click()
+  await page.getByTestId(`workspace-${stack.demo.acme}`).click()
   const acmeRow = rows(page).first()
   const acmeName = (await acmeRow.locator('.row-name').textContent())!
   const acmeStatus = await statusOf(acmeName)
   await acmeRow.click()
   await expect(page.getByRole('main', { name: `Conversation with ${acmeName}` })).toBeVisible()
 
-  await page.getByTestId(`workspace-${GLOBEX.workspaceId}`).click()
+  await page.getByTestId(`workspace-${stack.demo.globex}`).click()
   await expect(page.getByRole('main', { name: 'Conversation' })).toContainText('Select a conversation')
   await page.locator('body').click({ position: { x: 5, y: 5 } })
   // A status the Acme conversation does not have, with nothing on screen: that conversation is no longer open.

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { ACME, startStack, type Stack } from './support/stack.ts'
+import { startStack, type Stack } from './support/stack.ts'
 import { rowNamed, signIn } from './support/page.ts'
 
 const HISTORY = 300
@@ -8,7 +8,7 @@ let stack: Stack
 
 test.beforeAll(async () => {
   stack = await startStack({
-    prepare: async (backend) => {
+    prepare: async (backend, demo) => {
       await backend.db.query(
         `with contact as (
            insert into public.contacts (workspace_id, phone_number, name) values ($1, $2, 'Long History') returning id
@@ -17,7 +17,7 @@ test.beforeAll(async () => {
          select $1, contact.id, 'History message ' || i, case when i % 2 = 0 then 'outbound' else 'inbound' end, 'delivered',
                 now() - make_interval(mins => $3::int - i)
            from contact, generate_series(1, $3::int) as i`,
-        [ACME.workspaceId, PHONE, HISTORY],
+        [demo.acme, PHONE, HISTORY],
       )
     },
   })

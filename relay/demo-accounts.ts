@@ -1,23 +1,17 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 
-// The seed's demo accounts (supabase/seed.sql) as the tests and benchmarks use them.
+// The seed's demo accounts (supabase/seed.sql) as the tests and benchmarks use them. Their
+// ids are drawn at random when a database is seeded: demoIds (local-backend/db/demo-callers.ts) looks them up.
 
 export const ACME = {
-  workspaceId: '11111111-1111-4111-8111-111111111111',
   number: '+15550100001',
   accountSid: 'AC11111111111111111111111111111111',
   authToken: 'test_token_acme_not_a_secret_0001',
 }
 export const GLOBEX = {
-  workspaceId: '22222222-2222-4222-8222-222222222222',
   number: '+15550100002',
   accountSid: 'AC22222222222222222222222222222222',
   authToken: 'test_token_globex_not_a_secret_02',
-}
-export const USERS = {
-  ava: 'aaaaaaaa-0000-4000-8000-000000000001',
-  ben: 'aaaaaaaa-0000-4000-8000-000000000002',
-  cleo: 'bbbbbbbb-0000-4000-8000-000000000001',
 }
 export const DEMO_PASSWORD = 'inbox-demo-1'
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendMessageResponseSchema, sendSettled } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { until } from '../test/support/until.ts'
-import { ACME, USERS, accessToken, ensureContact } from './demo-accounts.ts'
+import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
 
 /*
@@ -24,7 +24,7 @@ beforeAll(async () => {
     timing: { sweepIntervalMs: 3_600_000, statusCheckAfterMs: 50 },
   })
   benToken = await accessToken(stack.backend, 'ben@acme.test')
-  contact = await ensureContact(stack.service, ACME.workspaceId, '+15557400001')
+  contact = await ensureContact(stack.service, stack.demo.acme, '+15557400001')
 })
 
 afterAll(async () => {
@@ -37,10 +37,10 @@ async function leftInDoubt(body: string, leaseMs = 1): Promise<string> {
   await stack.service
     .rpc('relay_insert_outbound', {
       message_id: id,
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       contact_id: contact.id,
       content: body,
-      created_by: USERS.ben,
+      created_by: stack.demo.ben,
       lease_ms: leaseMs,
     })
     .throwOnError()
@@ -65,7 +65,7 @@ function post(id: string, body: string, url = stack.relayUrl) {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${benToken}` },
     body: JSON.stringify({
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       contact_id: contact.id,
       body,
       client_message_id: id,

@@ -69,7 +69,7 @@ describe('an owner claiming another business’s number', () => {
     const { error, status } = await userClient(ava)
       .from('twilio_numbers')
       .insert({
-        workspace_id: ACME.workspaceId,
+        workspace_id: stack.demo.acme,
         phone_number: GLOBEX_UNCLAIMED,
         twilio_sid: `PN${'0'.repeat(32)}`,
       })
@@ -80,16 +80,16 @@ describe('an owner claiming another business’s number', () => {
   it('is refused by RLS when moving a number of hers onto it, or onto another workspace', async () => {
     const ownRow = userClient(ava).from('twilio_numbers')
     const renumbered = await ownRow.update({ phone_number: GLOBEX_UNCLAIMED }).eq('phone_number', ACME.number)
-    const moved = await ownRow.update({ workspace_id: GLOBEX.workspaceId }).eq('phone_number', ACME.number)
+    const moved = await ownRow.update({ workspace_id: stack.demo.globex }).eq('phone_number', ACME.number)
     expect([renumbered.error?.code, moved.error?.code]).toEqual(['42501', '42501'])
-    expect(await holders(ACME.number)).toEqual([ACME.workspaceId])
+    expect(await holders(ACME.number)).toEqual([stack.demo.acme])
     expect(await holders(GLOBEX_UNCLAIMED)).toEqual([])
   })
 
   it('is refused by the relay with 422, as Acme’s own Twilio account does not own it', async () => {
     const checksBefore = stack.double.requests.length
     const { status, json } = await claim(ava, {
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       phone_number: GLOBEX_UNCLAIMED,
     })
     expect(status).toBe(422)
@@ -108,14 +108,14 @@ describe('an owner claiming another business’s number', () => {
   })
 
   it('is refused for a number another workspace already routes, which Acme’s account does not own either', async () => {
-    const { status } = await claim(ava, { workspace_id: ACME.workspaceId, phone_number: GLOBEX.number })
+    const { status } = await claim(ava, { workspace_id: stack.demo.acme, phone_number: GLOBEX.number })
     expect(status).toBe(422)
-    expect(await holders(GLOBEX.number)).toEqual([GLOBEX.workspaceId])
+    expect(await holders(GLOBEX.number)).toEqual([stack.demo.globex])
   })
 
   it('is refused for a workspace she is no member of', async () => {
     const { status, json } = await claim(ava, {
-      workspace_id: GLOBEX.workspaceId,
+      workspace_id: stack.demo.globex,
       phone_number: GLOBEX_UNCLAIMED,
     })
     expect(status).toBe(403)
@@ -126,21 +126,21 @@ describe('an owner claiming another business’s number', () => {
 
 describe('a number the workspace’s own Twilio account owns', () => {
   it('is added by the owner through the relay, with Twilio’s SID, and then routes its texts to Acme', async () => {
-    const first = await claim(ava, { workspace_id: ACME.workspaceId, phone_number: ACME_UNCLAIMED })
+    const first = await claim(ava, { workspace_id: stack.demo.acme, phone_number: ACME_UNCLAIMED })
     expect(first.status).toBe(201)
     const { number, created } = claimNumberResponseSchema.parse(first.json)
     expect(created).toBe(true)
     expect(number).toMatchObject({
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       phone_number: ACME_UNCLAIMED,
       twilio_sid: expect.stringMatching(/^PN[0-9a-f]{32}$/),
       capabilities: { sms: true, mms: true, voice: false, fax: false },
     })
 
-    const again = await claim(ava, { workspace_id: ACME.workspaceId, phone_number: ACME_UNCLAIMED })
+    const again = await claim(ava, { workspace_id: stack.demo.acme, phone_number: ACME_UNCLAIMED })
     expect(again.status).toBe(200)
     expect(claimNumberResponseSchema.parse(again.json)).toEqual({ number, created: false })
-    expect(await holders(ACME_UNCLAIMED)).toEqual([ACME.workspaceId])
+    expect(await holders(ACME_UNCLAIMED)).toEqual([stack.demo.acme])
 
     const text = await postInboundSms({
       relayUrl: stack.relayUrl,
@@ -157,13 +157,13 @@ describe('a number the workspace’s own Twilio account owns', () => {
       .eq('twilio_sid', text.messageSid)
       .single()
       .throwOnError()
-    expect(data).toEqual({ workspace_id: ACME.workspaceId })
+    expect(data).toEqual({ workspace_id: stack.demo.acme })
   })
 
   it('is refused to an agent with 403, before Twilio is asked', async () => {
     const requestsBefore = stack.double.requests.length
     const { status, json } = await claim(ben, {
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       phone_number: ACME_FOR_AGENT,
     })
     expect(status).toBe(403)
@@ -176,7 +176,7 @@ describe('a number the workspace’s own Twilio account owns', () => {
   })
 
   it('is refused to a member of another workspace', async () => {
-    const { status } = await claim(cleo, { workspace_id: ACME.workspaceId, phone_number: ACME_FOR_AGENT })
+    const { status } = await claim(cleo, { workspace_id: stack.demo.acme, phone_number: ACME_FOR_AGENT })
     expect(status).toBe(403)
     expect(await holders(ACME_FOR_AGENT)).toEqual([])
   })
@@ -185,24 +185,24 @@ describe('a number the workspace’s own Twilio account owns', () => {
     await stack.service
       .from('twilio_numbers')
       .insert({
-        workspace_id: GLOBEX.workspaceId,
+        workspace_id: stack.demo.globex,
         phone_number: ACME_HELD_BY_GLOBEX,
         twilio_sid: `PN${'1'.repeat(32)}`,
       })
       .throwOnError()
     const { status, json } = await claim(ava, {
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       phone_number: ACME_HELD_BY_GLOBEX,
     })
     expect(status).toBe(409)
     expect(refusal(json).kind).toBe('conflict')
-    expect(await holders(ACME_HELD_BY_GLOBEX)).toEqual([GLOBEX.workspaceId])
+    expect(await holders(ACME_HELD_BY_GLOBEX)).toEqual([stack.demo.globex])
   })
 
   it('is not stored while Twilio cannot be asked', async () => {
     stack.double.setFaults({ down: true })
     const { status, json } = await claim(ava, {
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       phone_number: ACME_WHILE_DOWN,
     })
     stack.double.setFaults({})
@@ -213,7 +213,7 @@ describe('a number the workspace’s own Twilio account owns', () => {
 
   it('refuses a body that is not a workspace and an E.164 number', async () => {
     for (const body of [
-      { workspace_id: ACME.workspaceId, phone_number: '555-0100' },
+      { workspace_id: stack.demo.acme, phone_number: '555-0100' },
       { workspace_id: 'acme', phone_number: ACME_UNCLAIMED },
       { phone_number: ACME_UNCLAIMED },
     ]) {

@@ -26,7 +26,7 @@ async function send(body: Record<string, unknown>, url = stack.relayUrl, token: 
 }
 
 const sendBody = (body: string) => ({
-  workspace_id: ACME.workspaceId,
+  workspace_id: stack.demo.acme,
   contact_id: contactId,
   body,
   client_message_id: randomUUID(),
@@ -56,7 +56,7 @@ beforeAll(async () => {
   // No automatic callbacks: each test posts exactly the callbacks it needs, in the order it needs.
   stack = await startRelayStack({ callbackDelayMs: 0, retry: { attempts: 3, baseDelayMs: 5 } })
   benToken = await accessToken(stack.backend, 'ben@acme.test')
-  contactId = (await ensureContact(stack.service, ACME.workspaceId, contactPhone)).id
+  contactId = (await ensureContact(stack.service, stack.demo.acme, contactPhone)).id
 })
 
 afterAll(async () => {
@@ -228,7 +228,7 @@ describe('load', () => {
     const { data: contact } = await stack.service
       .from('contacts')
       .select('id, unread_count')
-      .eq('workspace_id', ACME.workspaceId)
+      .eq('workspace_id', stack.demo.acme)
       .eq('phone_number', from)
       .single()
       .throwOnError()

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inboundParams, newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
-import { ACME, GLOBEX, USERS, accessToken, ensureContact, type TestContact } from './demo-accounts.ts'
+import { ACME, GLOBEX, accessToken, ensureContact, type TestContact } from './demo-accounts.ts'
 
 /** Every response body the tests saw, checked at the end for leaked secrets. */
 const seen: string[] = []
@@ -60,7 +60,7 @@ async function send(body: unknown, token: string | null = benToken, headers: Rec
 }
 
 const sendBody = (overrides: Record<string, unknown> = {}) => ({
-  workspace_id: ACME.workspaceId,
+  workspace_id: stack.demo.acme,
   contact_id: acmeContact.id,
   body: 'Your order shipped today.',
   client_message_id: randomUUID(),
@@ -115,8 +115,8 @@ beforeAll(async () => {
   })
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   cleoToken = await accessToken(stack.backend, 'cleo@globex.test')
-  acmeContact = await ensureContact(stack.service, ACME.workspaceId, '+15557000001')
-  globexContact = await ensureContact(stack.service, GLOBEX.workspaceId, '+15557000002')
+  acmeContact = await ensureContact(stack.service, stack.demo.acme, '+15557000001')
+  globexContact = await ensureContact(stack.service, stack.demo.globex, '+15557000002')
 })
 
 afterAll(async () => {
@@ -134,7 +134,7 @@ describe('POST /messages', () => {
       id: body.client_message_id,
       status: 'pending',
       direction: 'outbound',
-      created_by: USERS.ben,
+      created_by: stack.demo.ben,
     })
     expect(message.twilio_sid).toMatch(/^SM[0-9a-f]{32}$/)
 
@@ -199,7 +199,7 @@ describe('POST /messages', () => {
     ['+15005550009', '21614'],
     ['+15557009999', '21610'],
   ])('stores Twilio refusing %s as failed with error %s', async (phone, code) => {
-    const contact = await ensureContact(stack.service, ACME.workspaceId, phone)
+    const contact = await ensureContact(stack.service, stack.demo.acme, phone)
     const response = await send(sendBody({ contact_id: contact.id }))
     expect(response.status).toBe(201)
     const { message } = sendMessageResponseSchema.parse(response.json)
@@ -211,7 +211,7 @@ describe('POST /messages', () => {
   it('refuses a reuse of a client_message_id for another contact with 409', async () => {
     const body = sendBody({ body: 'Original' })
     expect((await send(body)).status).toBe(201)
-    const other = await ensureContact(stack.service, ACME.workspaceId, '+15557000003')
+    const other = await ensureContact(stack.service, stack.demo.acme, '+15557000003')
     const reused = await send({ ...body, contact_id: other.id })
     expect(reused.status).toBe(409)
     expect(relayErrorResponseSchema.parse(reused.json).error.kind).toBe('conflict')
@@ -223,7 +223,7 @@ describe('POST /messages', () => {
     await stack.service.from('workspaces').insert({ id: workspaceId, name: 'No Twilio Yet' }).throwOnError()
     await stack.service
       .from('workspace_members')
-      .insert({ workspace_id: workspaceId, user_id: USERS.ben, role: 'agent' })
+      .insert({ workspace_id: workspaceId, user_id: stack.demo.ben, role: 'agent' })
       .throwOnError()
     const contact = await ensureContact(stack.service, workspaceId, '+15557000004')
     const body = sendBody({ workspace_id: workspaceId, contact_id: contact.id })
@@ -246,7 +246,7 @@ describe('POST /messages security', () => {
   it('refuses an expired token and a forged one with 401 and writes nothing', async () => {
     const now = Math.floor(Date.now() / 1000)
     const expired = await new SignJWT({
-      sub: USERS.ben,
+      sub: stack.demo.ben,
       role: 'authenticated',
       aud: 'authenticated',
       email: 'ben@acme.test',
@@ -255,7 +255,7 @@ describe('POST /messages security', () => {
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 3600)
       .sign(new TextEncoder().encode(stack.backend.jwtSecret))
-    const forged = await new SignJWT({ sub: USERS.ben, role: 'authenticated', aud: 'authenticated' })
+    const forged = await new SignJWT({ sub: stack.demo.ben, role: 'authenticated', aud: 'authenticated' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setExpirationTime(now + 3600)
       .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'))
@@ -339,7 +339,7 @@ describe('POST /twilio/inbound', () => {
         event: 'INSERT',
         schema: 'public',
         table: 'messages',
-        filter: `workspace_id=eq.${ACME.workspaceId}`,
+        filter: `workspace_id=eq.${stack.demo.acme}`,
       },
       (change) => {
         inserts.push(change.new)
@@ -357,7 +357,7 @@ describe('POST /twilio/inbound', () => {
     expect(result.status).toBe(200)
     expect(result.contentType).toMatch(/^text\/xml/)
     expect(result.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>')
-    const contact = await contactByPhone(ACME.workspaceId, from)
+    const contact = await contactByPhone(stack.demo.acme, from)
     expect(contact).toMatchObject({ unread_count: 1, last_message_preview: 'Where is my parcel?' })
     const rows = await messageRows({ twilio_sid: result.messageSid })
     expect(rows).toHaveLength(1)
@@ -365,7 +365,7 @@ describe('POST /twilio/inbound', () => {
       direction: 'inbound',
       content: 'Where is my parcel?',
       contact_id: contact!.id,
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       created_by: null,
     })
 
@@ -389,7 +389,7 @@ describe('POST /twilio/inbound', () => {
     ])
     expect(results.map((result) => result.status)).toEqual([200, 200, 200])
     expect(await messageRows({ twilio_sid: messageSid })).toHaveLength(1)
-    expect((await contactByPhone(ACME.workspaceId, from))?.unread_count).toBe(1)
+    expect((await contactByPhone(stack.demo.acme, from))?.unread_count).toBe(1)
   })
 
   it.each([
@@ -403,7 +403,7 @@ describe('POST /twilio/inbound', () => {
     expect(result.status).toBe(403)
     expect(relayErrorResponseSchema.parse(JSON.parse(result.text)).error.kind).toBe('forbidden')
     expect(await messageRows({ twilio_sid: result.messageSid })).toHaveLength(0)
-    expect(await contactByPhone(ACME.workspaceId, from)).toBeNull()
+    expect(await contactByPhone(stack.demo.acme, from)).toBeNull()
   })
 
   it('refuses an unknown To with 404 and writes nothing', async () => {
@@ -448,7 +448,7 @@ describe('POST /twilio/inbound', () => {
     )
     expect(big.status).toBe(413)
     seen.push(await json.text(), big.text)
-    expect(await contactByPhone(ACME.workspaceId, '+15557001005')).toBeNull()
+    expect(await contactByPhone(stack.demo.acme, '+15557001005')).toBeNull()
   })
 })
 
@@ -480,7 +480,7 @@ describe('npm run sms:inbound', () => {
     ])
     expect(stdout).toMatch(/^200 SM[0-9a-f]{32} /)
     expect(stdout).not.toContain(ACME.authToken)
-    expect(await contactByPhone(ACME.workspaceId, from)).toMatchObject({
+    expect(await contactByPhone(stack.demo.acme, from)).toMatchObject({
       unread_count: 1,
       last_message_preview: 'Sent from the CLI',
     })

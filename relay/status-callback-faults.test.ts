@@ -4,7 +4,7 @@ import { sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { seededRandom } from '../test/support/seeded-random.ts'
 import { until } from '../test/support/until.ts'
-import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
+import { accessToken, ensureContact } from './demo-accounts.ts'
 
 /*
  * Twilio's status callbacks over a bad network: a fifth of them lost, the rest arriving
@@ -53,7 +53,7 @@ describe('status callbacks lost and reordered', () => {
     const random = seededRandom(20261125)
     stack.double.setFaults({ unreliableCallbacks: { dropShare: DROP_SHARE, random } })
     const contacts = await Promise.all(
-      [1, 2, 3, 4, 5].map((n) => ensureContact(stack.service, ACME.workspaceId, `+1555750000${n}`)),
+      [1, 2, 3, 4, 5].map((n) => ensureContact(stack.service, stack.demo.acme, `+1555750000${n}`)),
     )
     const bodies = Array.from({ length: MESSAGES }, (_, index) => `Status faults ${index}`)
     const ids: string[] = []
@@ -65,7 +65,7 @@ describe('status callbacks lost and reordered', () => {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${benToken}` },
             body: JSON.stringify({
-              workspace_id: ACME.workspaceId,
+              workspace_id: stack.demo.acme,
               contact_id: contacts[(start + offset) % contacts.length]!.id,
               body,
               client_message_id: randomUUID(),

@@ -58,7 +58,7 @@ beforeAll(async () => {
   const proxyUrl = `http://127.0.0.1:${(earlyProxy.address() as AddressInfo).port}`
   relayUrl = stack.mountRelay({ name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl }).relayUrl
   benToken = await accessToken(stack.backend, 'ben@acme.test')
-  contactId = (await ensureContact(stack.service, ACME.workspaceId, '+15557300001')).id
+  contactId = (await ensureContact(stack.service, stack.demo.acme, '+15557300001')).id
 })
 
 afterAll(async () => {
@@ -87,7 +87,7 @@ describe('status callbacks that arrive before the send stored the SID', () => {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${benToken}` },
       body: JSON.stringify({
-        workspace_id: ACME.workspaceId,
+        workspace_id: stack.demo.acme,
         contact_id: contactId,
         body: 'Early bird',
         client_message_id: clientMessageId,

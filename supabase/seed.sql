@@ -1,8 +1,13 @@
 -- Demo data: two workspaces (the second shows isolation), three agents, one Twilio
 -- number each with clearly fake credentials, and 30 conversations with realistic
 -- histories. Loaded by `supabase db reset` (config.toml [db.seed]) and by the
--- embedded backend on first start. Every id, email, password and number is fixed
--- so that tests, docs and the demo can rely on them.
+-- embedded backend on first start. Emails, passwords, names, numbers and the
+-- conversations are fixed, so that docs and the demo can rely on them. Every id
+-- (workspaces, users, contacts, messages) is drawn at random when the seed loads:
+-- were they fixed, every install would share them, and a guessed id would let a
+-- member of one workspace probe another's rows (duplicate keys, foreign keys).
+-- Tests look ids up by workspace name, email or contact name/number
+-- (local-backend/db/demo-callers.ts, demoIds).
 --
 -- Sign in with any of these, password `inbox-demo-1`:
 --   ava@acme.test     owner of Acme Support
@@ -10,6 +15,25 @@
 --   cleo@globex.test  agent of Globex Care
 --
 -- Timestamps are relative to now(), so the inbox always looks recent.
+
+-- The ids drawn for this database, carried from one insert to the next.
+create temporary table demo_workspaces (
+  key text primary key,
+  id uuid not null default gen_random_uuid(),
+  name text not null
+);
+insert into demo_workspaces (key, name) values ('acme', 'Acme Support'), ('globex', 'Globex Care');
+
+create temporary table demo_users (
+  key text primary key,
+  id uuid not null default gen_random_uuid(),
+  email text not null,
+  full_name text not null
+);
+insert into demo_users (key, email, full_name) values
+  ('ava', 'ava@acme.test', 'Ava Thompson'),
+  ('ben', 'ben@acme.test', 'Ben Okafor'),
+  ('cleo', 'cleo@globex.test', 'Cleo Martins');
 
 -- GoTrue reads the token columns as strings and fails on NULL, so they are ''.
 -- The identities row is what GoTrue creates for an email sign-up.
@@ -25,47 +49,48 @@ select '00000000-0000-0000-0000-000000000000'::uuid, u.id, 'authenticated', 'aut
        jsonb_build_object('full_name', u.full_name),
        now() - interval '30 days', now() - interval '30 days',
        '', '', '', ''
-  from (values
-    ('aaaaaaaa-0000-4000-8000-000000000001'::uuid, 'ava@acme.test', 'Ava Thompson'),
-    ('aaaaaaaa-0000-4000-8000-000000000002'::uuid, 'ben@acme.test', 'Ben Okafor'),
-    ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, 'cleo@globex.test', 'Cleo Martins')
-  ) as u(id, email, full_name);
+  from demo_users u;
 
 insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
 select u.id::text, u.id,
        jsonb_build_object('sub', u.id::text, 'email', u.email, 'email_verified', true, 'phone_verified', false),
        'email', now() - interval '30 days', now() - interval '30 days', now() - interval '30 days'
-  from auth.users u
- where u.id in ('aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002',
-                'bbbbbbbb-0000-4000-8000-000000000001');
+  from demo_users u;
 
-insert into public.workspaces (id, name, created_at) values
-  ('11111111-1111-4111-8111-111111111111', 'Acme Support', now() - interval '30 days'),
-  ('22222222-2222-4222-8222-222222222222', 'Globex Care', now() - interval '30 days');
+insert into public.workspaces (id, name, created_at)
+select w.id, w.name, now() - interval '30 days' from demo_workspaces w;
 
-insert into public.workspace_members (workspace_id, user_id, role) values
-  ('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-0000-4000-8000-000000000001', 'owner'),
-  ('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-0000-4000-8000-000000000002', 'agent'),
-  ('22222222-2222-4222-8222-222222222222', 'bbbbbbbb-0000-4000-8000-000000000001', 'agent');
+insert into public.workspace_members (workspace_id, user_id, role)
+select w.id, u.id, m.role
+  from (values ('acme', 'ava', 'owner'), ('acme', 'ben', 'agent'), ('globex', 'cleo', 'agent')) as m(workspace, member, role)
+  join demo_workspaces w on w.key = m.workspace
+  join demo_users u on u.key = m.member;
 
-insert into public.twilio_numbers (workspace_id, phone_number, twilio_sid, friendly_name, capabilities) values
-  ('11111111-1111-4111-8111-111111111111', '+15550100001', 'PN11111111111111111111111111111111',
-   'Acme Support line', '{"sms": true, "mms": true, "voice": false}'),
-  ('22222222-2222-4222-8222-222222222222', '+15550100002', 'PN22222222222222222222222222222222',
-   'Globex Care line', '{"sms": true, "mms": false, "voice": false}');
+insert into public.twilio_numbers (workspace_id, phone_number, twilio_sid, friendly_name, capabilities)
+select w.id, n.phone_number, n.twilio_sid, n.friendly_name, n.capabilities::jsonb
+  from (values
+    ('acme', '+15550100001', 'PN11111111111111111111111111111111',
+     'Acme Support line', '{"sms": true, "mms": true, "voice": false}'),
+    ('globex', '+15550100002', 'PN22222222222222222222222222222222',
+     'Globex Care line', '{"sms": true, "mms": false, "voice": false}')
+  ) as n(workspace, phone_number, twilio_sid, friendly_name, capabilities)
+  join demo_workspaces w on w.key = n.workspace;
 
 -- Test credentials only: they authenticate against the local Twilio double, never Twilio.
-insert into public.workspace_twilio_config (workspace_id, account_sid, auth_token, webhook_type, is_configured) values
-  ('11111111-1111-4111-8111-111111111111', 'AC11111111111111111111111111111111',
-   'test_token_acme_not_a_secret_0001', 'global', true),
-  ('22222222-2222-4222-8222-222222222222', 'AC22222222222222222222222222222222',
-   'test_token_globex_not_a_secret_02', 'global', true);
+insert into public.workspace_twilio_config (workspace_id, account_sid, auth_token, webhook_type, is_configured)
+select w.id, c.account_sid, c.auth_token, 'global', true
+  from (values
+    ('acme', 'AC11111111111111111111111111111111', 'test_token_acme_not_a_secret_0001'),
+    ('globex', 'AC22222222222222222222222222222222', 'test_token_globex_not_a_secret_02')
+  ) as c(workspace, account_sid, auth_token)
+  join demo_workspaces w on w.key = c.workspace;
 
--- The conversations. Contact n has id cccccccc-0000-4000-8000-<n, 12 digits>.
--- `unread` marks a conversation whose trailing customer texts nobody has read yet.
+-- The conversations, numbered for the messages below. `unread` marks a conversation
+-- whose trailing customer texts nobody has read yet.
 create temporary table demo_contacts (
   n int primary key,
-  workspace_id uuid not null,
+  id uuid not null default gen_random_uuid(),
+  workspace text not null,
   phone_number text not null,
   name text,
   email text,
@@ -73,42 +98,42 @@ create temporary table demo_contacts (
   unread boolean not null
 );
 
-insert into demo_contacts values
-  ( 1, '11111111-1111-4111-8111-111111111111', '+14155550101', 'Maria Gonzalez', 'maria.gonzalez@example.com', 'Open', true),
-  ( 2, '11111111-1111-4111-8111-111111111111', '+12125550102', 'James O''Connor', 'james.oconnor@example.com', 'Pending', false),
-  ( 3, '11111111-1111-4111-8111-111111111111', '+13125550103', 'Priya Raman', 'priya.raman@example.com', 'Done', false),
-  ( 4, '11111111-1111-4111-8111-111111111111', '+16175550104', 'Tom Becker', null, 'Open', true),
-  ( 5, '11111111-1111-4111-8111-111111111111', '+447700900105', 'Lucía Fernández', 'lucia.fernandez@example.org', 'Open', false),
-  ( 6, '11111111-1111-4111-8111-111111111111', '+12065550106', 'Kenji Watanabe', 'kenji.w@example.com', 'Done', false),
-  ( 7, '11111111-1111-4111-8111-111111111111', '+14045550107', 'Aisha Bello', 'aisha.bello@example.com', 'Pending', false),
-  ( 8, '11111111-1111-4111-8111-111111111111', '+13105550108', 'Daniel Kim', null, 'Open', true),
-  ( 9, '11111111-1111-4111-8111-111111111111', '+15125550109', 'Sophie Laurent', 'sophie.laurent@example.com', 'Done', false),
-  (10, '11111111-1111-4111-8111-111111111111', '+17205550110', null, null, 'Open', true),
-  (11, '11111111-1111-4111-8111-111111111111', '+16465550111', 'Marcus Reed', 'marcus.reed@example.com', 'Pending', false),
-  (12, '11111111-1111-4111-8111-111111111111', '+19175550112', 'Hannah Schulz', null, 'Done', false),
-  (13, '11111111-1111-4111-8111-111111111111', '+13035550113', 'Carlos Mendes', 'carlos.mendes@example.com', 'Open', false),
-  (14, '11111111-1111-4111-8111-111111111111', '+15035550114', 'Emily Nguyen', 'emily.nguyen@example.com', 'Open', true),
-  (15, '11111111-1111-4111-8111-111111111111', '+17135550115', 'Olivia Brooks', null, 'Done', false),
-  (16, '11111111-1111-4111-8111-111111111111', '+16025550116', 'Noah Patel', 'noah.patel@example.com', 'Pending', false),
-  (17, '11111111-1111-4111-8111-111111111111', '+18585550117', 'Grace Hopper-Lee', null, 'Done', false),
-  (18, '11111111-1111-4111-8111-111111111111', '+12155550118', 'Liam Walsh', 'liam.walsh@example.com', 'Open', true),
-  (19, '11111111-1111-4111-8111-111111111111', '+13055550119', 'Fatima Zahra', null, 'Open', false),
-  (20, '11111111-1111-4111-8111-111111111111', '+14255550120', 'Ethan Brown', 'ethan.brown@example.com', 'Done', false),
-  (21, '11111111-1111-4111-8111-111111111111', '+16195550121', 'Chloe Martin', null, 'Pending', false),
-  (22, '11111111-1111-4111-8111-111111111111', '+17025550122', 'Samuel Adeyemi', 'sam.adeyemi@example.com', 'Done', false),
-  (23, '11111111-1111-4111-8111-111111111111', '+18015550123', 'Isabella Rossi', 'isabella.rossi@example.com', 'Open', false),
-  (24, '11111111-1111-4111-8111-111111111111', '+19195550124', 'Victor Chen', null, 'Open', true),
-  (25, '22222222-2222-4222-8222-222222222222', '+14155550125', 'Helen Park', 'helen.park@example.net', 'Open', true),
-  (26, '22222222-2222-4222-8222-222222222222', '+12125550126', 'Robert Silva', null, 'Pending', false),
-  (27, '22222222-2222-4222-8222-222222222222', '+15035550127', null, null, 'Open', true),
-  (28, '22222222-2222-4222-8222-222222222222', '+13125550128', 'Grace Liu', 'grace.liu@example.net', 'Done', false),
-  (29, '22222222-2222-4222-8222-222222222222', '+16175550129', 'Omar Haddad', 'omar.haddad@example.net', 'Open', false),
-  (30, '22222222-2222-4222-8222-222222222222', '+61491570156', 'Nina Petrova', null, 'Done', false);
+insert into demo_contacts (n, workspace, phone_number, name, email, status, unread) values
+  ( 1, 'acme', '+14155550101', 'Maria Gonzalez', 'maria.gonzalez@example.com', 'Open', true),
+  ( 2, 'acme', '+12125550102', 'James O''Connor', 'james.oconnor@example.com', 'Pending', false),
+  ( 3, 'acme', '+13125550103', 'Priya Raman', 'priya.raman@example.com', 'Done', false),
+  ( 4, 'acme', '+16175550104', 'Tom Becker', null, 'Open', true),
+  ( 5, 'acme', '+447700900105', 'Lucía Fernández', 'lucia.fernandez@example.org', 'Open', false),
+  ( 6, 'acme', '+12065550106', 'Kenji Watanabe', 'kenji.w@example.com', 'Done', false),
+  ( 7, 'acme', '+14045550107', 'Aisha Bello', 'aisha.bello@example.com', 'Pending', false),
+  ( 8, 'acme', '+13105550108', 'Daniel Kim', null, 'Open', true),
+  ( 9, 'acme', '+15125550109', 'Sophie Laurent', 'sophie.laurent@example.com', 'Done', false),
+  (10, 'acme', '+17205550110', null, null, 'Open', true),
+  (11, 'acme', '+16465550111', 'Marcus Reed', 'marcus.reed@example.com', 'Pending', false),
+  (12, 'acme', '+19175550112', 'Hannah Schulz', null, 'Done', false),
+  (13, 'acme', '+13035550113', 'Carlos Mendes', 'carlos.mendes@example.com', 'Open', false),
+  (14, 'acme', '+15035550114', 'Emily Nguyen', 'emily.nguyen@example.com', 'Open', true),
+  (15, 'acme', '+17135550115', 'Olivia Brooks', null, 'Done', false),
+  (16, 'acme', '+16025550116', 'Noah Patel', 'noah.patel@example.com', 'Pending', false),
+  (17, 'acme', '+18585550117', 'Grace Hopper-Lee', null, 'Done', false),
+  (18, 'acme', '+12155550118', 'Liam Walsh', 'liam.walsh@example.com', 'Open', true),
+  (19, 'acme', '+13055550119', 'Fatima Zahra', null, 'Open', false),
+  (20, 'acme', '+14255550120', 'Ethan Brown', 'ethan.brown@example.com', 'Done', false),
+  (21, 'acme', '+16195550121', 'Chloe Martin', null, 'Pending', false),
+  (22, 'acme', '+17025550122', 'Samuel Adeyemi', 'sam.adeyemi@example.com', 'Done', false),
+  (23, 'acme', '+18015550123', 'Isabella Rossi', 'isabella.rossi@example.com', 'Open', false),
+  (24, 'acme', '+19195550124', 'Victor Chen', null, 'Open', true),
+  (25, 'globex', '+14155550125', 'Helen Park', 'helen.park@example.net', 'Open', true),
+  (26, 'globex', '+12125550126', 'Robert Silva', null, 'Pending', false),
+  (27, 'globex', '+15035550127', null, null, 'Open', true),
+  (28, 'globex', '+13125550128', 'Grace Liu', 'grace.liu@example.net', 'Done', false),
+  (29, 'globex', '+16175550129', 'Omar Haddad', 'omar.haddad@example.net', 'Open', false),
+  (30, 'globex', '+61491570156', 'Nina Petrova', null, 'Done', false);
 
 insert into public.contacts (id, workspace_id, phone_number, name, email, created_at)
-select ('cccccccc-0000-4000-8000-' || lpad(d.n::text, 12, '0'))::uuid, d.workspace_id, d.phone_number,
-       d.name, d.email, now() - interval '8 days'
-  from demo_contacts d;
+select d.id, w.id, d.phone_number, d.name, d.email, now() - interval '8 days'
+  from demo_contacts d
+  join demo_workspaces w on w.key = d.workspace;
 
 -- The messages, oldest first per conversation: (contact, minutes ago, author, status, content).
 -- author NULL is the customer (inbound); otherwise the agent who replied. Inbound
@@ -118,18 +143,12 @@ insert into public.messages (
   id, workspace_id, contact_id, direction, content, created_by, status, twilio_sid,
   error_code, error_message, created_at
 )
--- Deterministic ids shaped as RFC 4122 version 4 (version and variant nibbles set), because
--- the app's contract validates ids as UUIDs and a bare md5 is not one.
-select overlay(overlay(md5('demo-message:' || m.n || ':' || m.minutes_ago) placing '4' from 13) placing '8' from 17)::uuid,
-       d.workspace_id,
-       ('cccccccc-0000-4000-8000-' || lpad(m.n::text, 12, '0'))::uuid,
+select gen_random_uuid(),
+       w.id,
+       d.id,
        case when m.author is null then 'inbound' else 'outbound' end,
        m.content,
-       case m.author
-         when 'ava' then 'aaaaaaaa-0000-4000-8000-000000000001'::uuid
-         when 'ben' then 'aaaaaaaa-0000-4000-8000-000000000002'::uuid
-         when 'cleo' then 'bbbbbbbb-0000-4000-8000-000000000001'::uuid
-       end,
+       u.id,
        m.status,
        -- A send Twilio refused, or one not handed to Twilio yet, has no SID.
        case when m.status in ('failed', 'pending') then null
@@ -267,6 +286,8 @@ select overlay(overlay(md5('demo-message:' || m.n || ':' || m.minutes_ago) placi
     (30, 9100, null, 'delivered', 'Booked for Monday, thank you.')
   ) as m(n, minutes_ago, author, status, content)
   join demo_contacts d on d.n = m.n
+  join demo_workspaces w on w.key = d.workspace
+  left join demo_users u on u.key = m.author
  order by m.minutes_ago desc;
 
 -- The trigger counted every inbound text as unread and reopened conversations
@@ -282,6 +303,6 @@ update public.contacts c
                 where o.contact_id = c.id and o.direction = 'outbound'), '-infinity')
        ) end
   from demo_contacts d
- where c.id = ('cccccccc-0000-4000-8000-' || lpad(d.n::text, 12, '0'))::uuid;
+ where c.id = d.id;
 
-drop table demo_contacts;
+drop table demo_contacts, demo_users, demo_workspaces;

@@ -6,6 +6,7 @@ import { generateProjectKeys } from '../../local-backend/keys.ts'
 import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { readMessageJournal, type JournalEntry } from '../../local-backend/twilio/message-journal.ts'
+import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay } from '../../relay/embedded.ts'
 import { createLogger } from '../../logging/logger.ts'
@@ -26,6 +27,8 @@ export const root = resolve(import.meta.dirname, '../..')
  */
 export interface Stack {
   backend: LocalBackend
+  /** The ids the backend's seed drew (kept across restarts: same data folder). */
+  demo: DemoIds
   double: TwilioDouble
   relayUrl: string
   shell: BrowserShell
@@ -69,7 +72,7 @@ function capturingLogger(lines: string[]): Logger {
 }
 
 export async function startStack(
-  options: { prepare?: (backend: LocalBackend) => Promise<void> } = {},
+  options: { prepare?: (backend: LocalBackend, demo: DemoIds) => Promise<void> } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-'))
   const logs: string[] = []
@@ -79,7 +82,8 @@ export async function startStack(
   const keys = await generateProjectKeys()
   let backend = await startLocalBackend({ port: 0, dataDir: backendDir, seed: true, logger, keys })
   const port = backend.port
-  await options.prepare?.(backend)
+  const demo = await demoIds(backend.db)
+  await options.prepare?.(backend, demo)
   const double = await startTwilioDouble({
     accounts: [
       { sid: ACME.accountSid, authToken: ACME.authToken },
@@ -113,6 +117,7 @@ export async function startStack(
     get backend() {
       return backend
     },
+    demo,
     double,
     relayUrl,
     get shell() {

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from './database.ts'
 import { demoIds, type DemoIds } from './demo-callers.ts'
 
-/* The demo data everyone relies on (TEAM notes, README): fixed ids, credentials and a believable inbox. */
+/* The demo data everyone relies on (TEAM notes, README): fixed credentials and a believable inbox, under random ids. */
 
 let db: PGlite
 let demo: DemoIds
@@ -161,5 +163,34 @@ describe('seed.sql', () => {
       statuses: ['delivered', 'failed', 'pending', 'sent'],
       failed_code: '21610',
     })
+  })
+
+  it('draws its ids at random, so two databases seeded apart share none and none is guessable', async () => {
+    const seedSql = readFileSync(resolve(import.meta.dirname, '../../supabase/seed.sql'), 'utf8')
+    const other = await openDatabase()
+    try {
+      await other.exec(seedSql)
+      const idsOf = async (database: PGlite) =>
+        (
+          await database.query<{ id: string }>(
+            `select id from public.workspaces union all select id from auth.users
+             union all select id from public.contacts union all select id from public.messages`,
+          )
+        ).rows.map((row) => row.id)
+      const ours = await idsOf(db)
+      const theirs = await idsOf(other)
+      expect(theirs).toHaveLength(ours.length)
+      expect(ours.filter((id) => theirs.includes(id))).toEqual([])
+      const otherDemo = await demoIds(other)
+      expect(otherDemo.acme).not.toBe(demo.acme)
+      expect(otherDemo.contact('Maria Gonzalez')).not.toBe(demo.contact('Maria Gonzalez'))
+      // The fixed ids the seed once had: repeated digits and zero-padded counters.
+      const sequential = /^(11111111|22222222|aaaaaaaa|bbbbbbbb|cccccccc)-|-0000-4000-8000-0000000000/
+      expect([...ours, ...theirs].filter((id) => sequential.test(id))).toEqual([])
+      for (const id of [...ours, ...theirs])
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    } finally {
+      await other.close()
+    }
   })
 })

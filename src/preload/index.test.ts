@@ -74,7 +74,7 @@ describe('preload', () => {
       throw new Error('renderer bug')
     })
     const offB = api.on('navigation.open', (payload) => got.push(payload))
-    const payload = { workspaceId: '11111111-1111-4111-8111-111111111111', contactId: null }
+    const payload = { workspaceId: '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637', contactId: null }
     bridge.eventHandler!({}, 'navigation.open', payload)
     expect(got).toEqual([payload])
     offA()

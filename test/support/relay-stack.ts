@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
-import { ACME, GLOBEX, USERS } from '../../relay/demo-accounts.ts'
+import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
+import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../../relay/embedded.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import type { Sweeper } from '../../relay/sweeper.ts'
 
 export interface RelayStack {
   backend: LocalBackend
+  /** The ids this backend's seed drew. */
+  demo: DemoIds
   double: TwilioDouble
   /** The relay as the app reaches it: `<backend url>/functions/v1/sms-relay`. */
   relayUrl: string
@@ -56,6 +59,7 @@ export async function startRelayStack(
     relay: createMemoryLogger('relay'),
   }
   const backend = await startLocalBackend({ port: 0, seed: true, logger: logs.backend.logger })
+  const demo = await demoIds(backend.db)
   const double = await startTwilioDouble({
     accounts: (
       [
@@ -89,6 +93,7 @@ export async function startRelayStack(
   const service = serviceClient(backend)
   return {
     backend,
+    demo,
     double,
     relayUrl,
     service,
@@ -110,12 +115,12 @@ export async function startRelayStack(
         .from('messages')
         .insert({
           id,
-          workspace_id: ACME.workspaceId,
+          workspace_id: demo.acme,
           contact_id: contactId,
           content,
           direction: 'outbound',
           status: 'pending',
-          created_by: USERS.ben,
+          created_by: demo.ben,
         })
         .throwOnError()
       return id

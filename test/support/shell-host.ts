@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
-import { DEMO_PASSWORD, USERS } from '../../relay/demo-accounts.ts'
+import { DEMO_PASSWORD } from '../../relay/demo-accounts.ts'
+import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import { serviceClient } from '../../relay/embedded.ts'
 import { createBrowserPlatform } from '../../src/main/browser-shell/node-host-platform.ts'
 import { startShellServer } from '../../src/main/browser-shell/server.ts'
@@ -46,17 +47,17 @@ export interface ShellPage {
 const NodeWebSocket = globalThis.WebSocket
 
 /** The seeded agent these tests sign in as: Ben, an agent of Acme. */
-export const shellAgent = { email: 'ben@acme.test', password: DEMO_PASSWORD, userId: USERS.ben } as const
+export const shellAgent = { email: 'ben@acme.test', password: DEMO_PASSWORD } as const
 
 /** The seeded local backend (changed first by `prepare`), and the core set to use it, not signed in. */
 export async function startShellCore(
-  prepare: (service: SupabaseClient) => Promise<void>,
+  prepare: (service: SupabaseClient, demo: DemoIds) => Promise<void>,
 ): Promise<ShellCoreStack> {
   const { logger } = createMemoryLogger('shell-host')
   const dir = mkdtempSync(join(tmpdir(), 'shell-host-'))
   const backend = await startLocalBackend({ port: 0, seed: true, logger })
   const service = serviceClient(backend)
-  await prepare(service)
+  await prepare(service, await demoIds(backend.db))
   const { platform } = createBrowserPlatform({ userDataDir: join(dir, 'user-data'), appVersion: '0.0.0' })
   const core = createAppCore(platform, {
     backend: {

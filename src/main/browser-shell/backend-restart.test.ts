@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEMO_PASSWORD, GLOBEX } from '../../../relay/demo-accounts.ts'
+import { DEMO_PASSWORD } from '../../../relay/demo-accounts.ts'
 import { readMessageJournal } from '../../../local-backend/twilio/message-journal.ts'
 import { theEmbeddedChild } from '../../../test/support/embedded-children.ts'
 import {
@@ -53,13 +53,15 @@ async function signedInTab() {
     (state) => state.status === 'live' && state.lastSyncAt !== null,
     'the first sync',
   )
-  const { items } = await tab.value('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' })
-  return { tab, conversation: items[0]!, conversations: items, userDataDir }
+  // The embedded seed drew Globex's id at random: the app lists Cleo's one workspace.
+  const [globex] = await tab.value('workspaces.list', {})
+  const { items } = await tab.value('conversations.list', { workspaceId: globex!.id, filter: 'All' })
+  return { tab, globex: globex!.id, conversation: items[0]!, conversations: items, userDataDir }
 }
 
 describe('npm run web, its embedded backend killed', () => {
   it('keeps the agent signed in, sends the reply typed during the restart and hears customers after it', async () => {
-    const { tab, conversation } = await signedInTab()
+    const { tab, globex, conversation } = await signedInTab()
 
     const crash = tab.events.mark()
     process.kill(theEmbeddedChild(), 'SIGKILL')
@@ -67,7 +69,7 @@ describe('npm run web, its embedded backend killed', () => {
       since: crash,
     })
     const reply = await tab.value('messages.send', {
-      workspaceId: GLOBEX.workspaceId,
+      workspaceId: globex,
       contactId: conversation.id,
       body: 'Typed while the backend restarts',
     })
@@ -95,7 +97,7 @@ describe('npm run web, its embedded backend killed', () => {
     await tab.value('view.report', { focused: false, openConversationId: null })
     const after = tab.events.mark()
     await tab.value('dev.simulateInbound', {
-      workspaceId: GLOBEX.workspaceId,
+      workspaceId: globex,
       from: '+15557040009',
       body: 'Texted after the restart',
     })
@@ -108,7 +110,7 @@ describe('npm run web, its embedded backend killed', () => {
   }, 180_000)
 
   it('shows a frozen backend as Reconnecting within 5 s, and Live again once it thaws', async () => {
-    const { tab, conversation } = await signedInTab()
+    const { tab, globex, conversation } = await signedInTab()
 
     const pid = theEmbeddedChild()
     const frozen = tab.events.mark()
@@ -122,7 +124,7 @@ describe('npm run web, its embedded backend killed', () => {
     })
     expect(Date.now() - frozenAt).toBeLessThan(5_000)
     const reply = await tab.value('messages.send', {
-      workspaceId: GLOBEX.workspaceId,
+      workspaceId: globex,
       contactId: conversation.id,
       body: 'Typed while the backend is frozen',
     })
@@ -147,7 +149,7 @@ describe('npm run web, its embedded backend killed', () => {
     // The hosted relay's one send a second per agent would make this a test of the rate limit.
     process.env.EMBEDDED_RELAY_SENDS_PER_SECOND = '25'
     cleanups.push(() => void delete process.env.EMBEDDED_RELAY_SENDS_PER_SECOND)
-    const { tab, conversations, userDataDir } = await signedInTab()
+    const { tab, globex, conversations, userDataDir } = await signedInTab()
     const seed = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 32))
     const random = seededRandom(seed)
     const replies = 240
@@ -163,7 +165,7 @@ describe('npm run web, its embedded backend killed', () => {
     const run = Math.floor(random() * 1e9).toString(36)
     const sends = Array.from({ length: replies }, (_, index) =>
       tab.value('messages.send', {
-        workspaceId: GLOBEX.workspaceId,
+        workspaceId: globex,
         contactId: conversations[index % conversations.length]!.id,
         body: `Storm ${run} reply ${index}`,
       }),
@@ -233,7 +235,7 @@ describe('npm run web, its embedded backend killed', () => {
     // Still signed in as far as the backend is concerned: one more reply goes all the way through.
     const after = tab.events.mark()
     const last = await tab.value('messages.send', {
-      workspaceId: GLOBEX.workspaceId,
+      workspaceId: globex,
       contactId: conversations[0]!.id,
       body: `Storm ${run} after`,
     })

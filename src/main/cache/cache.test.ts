@@ -19,8 +19,8 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-const WS = '11111111-1111-4111-8111-111111111111'
-const WS2 = '22222222-2222-4222-8222-222222222222'
+const WS = '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637'
+const WS2 = 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84'
 
 function conversation(over: Partial<Conversation> = {}): Conversation {
   return {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import {
   coreAgainstStack,
   customerTexts,
@@ -15,7 +15,7 @@ describe('alerts capability: desktop notifications and the badge, against the lo
   const core = coreAgainstStack({
     capabilities: (services) => [alertsCapability(services)],
     prepare: async (stack) => {
-      contact = await ensureContact(stack.service, ACME.workspaceId, '+15557060001', 'Core Tester')
+      contact = await ensureContact(stack.service, stack.demo.acme, '+15557060001', 'Core Tester')
     },
     signIn: 'ava@acme.test',
   })
@@ -34,7 +34,7 @@ describe('alerts capability: desktop notifications and the badge, against the lo
       expect.objectContaining({
         title: 'Core Tester · Acme Support',
         body: 'Is the zebra-striped case back in stock?',
-        workspaceId: ACME.workspaceId,
+        workspaceId: core.stack.demo.acme,
         contactId: contact.id,
       }),
     ])
@@ -53,7 +53,7 @@ describe('alerts capability: desktop notifications and the badge, against the lo
     await value(core.dispatch, 'view.report', { focused: false, openConversationId: null })
     core.services.settings.replace({
       ...core.services.settings.get(),
-      notifications: { [ACME.workspaceId]: { enabled: false, sound: false } },
+      notifications: { [core.stack.demo.acme]: { enabled: false, sound: false } },
     })
     await inbound('Anyone there?')
     expect(core.platform.notifications.all).toHaveLength(1)
@@ -61,9 +61,9 @@ describe('alerts capability: desktop notifications and the badge, against the lo
 
   it('opens the conversation of a clicked notification', async () => {
     const since = core.events.mark()
-    core.services.alerts.clicked({ workspaceId: ACME.workspaceId, contactId: contact.id })
+    core.services.alerts.clicked({ workspaceId: core.stack.demo.acme, contactId: contact.id })
     expect(core.events.all.slice(since)).toEqual([
-      { event: 'navigation.open', payload: { workspaceId: ACME.workspaceId, contactId: contact.id } },
+      { event: 'navigation.open', payload: { workspaceId: core.stack.demo.acme, contactId: contact.id } },
     ])
   })
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import { requestChannels } from '../../shared/contract.ts'
 import type { Message } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
@@ -43,7 +43,7 @@ describe('app core: every capability behind one dispatcher', () => {
       ok: false,
       error: { kind: 'offline', message: 'The app is shutting down.' },
     })
-    core.notificationClicked({ workspaceId: ACME.workspaceId, contactId: null })
+    core.notificationClicked({ workspaceId: '5f0c2e7a-93d1-4b8e-a6f4-2c71d9e0b3a5', contactId: null })
     expect(events.all).toEqual([])
   })
 })
@@ -56,7 +56,7 @@ describe('app core against the local backend, relay and Twilio double', () => {
 
   beforeAll(async () => {
     stack = await startRelayStack()
-    contact = await ensureContact(stack.service, ACME.workspaceId, '+15557090001', 'Core Tester')
+    contact = await ensureContact(stack.service, stack.demo.acme, '+15557090001', 'Core Tester')
     core = createAppCore(testPlatform(), { backend: backendOf(stack), logger })
     events = recordEvents(core)
   })
@@ -75,13 +75,13 @@ describe('app core against the local backend, relay and Twilio double', () => {
     await value(core.dispatch, 'session.signIn', { email: 'ava@acme.test', password: 'inbox-demo-1' })
     await events.waitForEvent('connection.changed', (c) => c.status === 'live', 'live', { since: signIn })
     const list = await value<{ items: { id: string }[] }>(core.dispatch, 'conversations.list', {
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       filter: 'All',
     })
     expect(list.items.map((c) => c.id)).toContain(contact.id)
     const since = events.mark()
     const sent = await value<Message>(core.dispatch, 'messages.send', {
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       contactId: contact.id,
       body: 'On its way.',
     })
@@ -97,9 +97,9 @@ describe('app core against the local backend, relay and Twilio double', () => {
 
   it('opens the conversation of a clicked notification', () => {
     const since = events.mark()
-    core.notificationClicked({ workspaceId: ACME.workspaceId, contactId: contact.id })
+    core.notificationClicked({ workspaceId: stack.demo.acme, contactId: contact.id })
     expect(events.all.slice(since)).toEqual([
-      { event: 'navigation.open', payload: { workspaceId: ACME.workspaceId, contactId: contact.id } },
+      { event: 'navigation.open', payload: { workspaceId: stack.demo.acme, contactId: contact.id } },
     ])
   })
 })

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME } from '../../../relay/demo-accounts.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
   backendOf,
@@ -53,7 +52,7 @@ describe('backend runtime against the local backend', () => {
     const platform = testPlatform()
     const before = createCoreServices(platform, { backend: backendOf(stack), logger })
     const runtime = await signedInRuntime(before, 'ava@acme.test')
-    const cached = runtime.cache.listConversations(ACME.workspaceId, 'All').items.map((c) => c.id)
+    const cached = runtime.cache.listConversations(stack.demo.acme, 'All').items.map((c) => c.id)
     expect(cached.length).toBeGreaterThan(0)
     await before.runtime.dispose()
 
@@ -66,10 +65,8 @@ describe('backend runtime against the local backend', () => {
         user: { email: 'ava@acme.test' },
       })
       // Before the network answers, the inbox is already what the last run cached.
-      expect(restarted.workspaces.list().map((w) => w.id)).toEqual([ACME.workspaceId])
-      expect(restarted.cache.listConversations(ACME.workspaceId, 'All').items.map((c) => c.id)).toEqual(
-        cached,
-      )
+      expect(restarted.workspaces.list().map((w) => w.id)).toEqual([stack.demo.acme])
+      expect(restarted.cache.listConversations(stack.demo.acme, 'All').items.map((c) => c.id)).toEqual(cached)
       await events.waitForEvent('connection.changed', (c) => c.status === 'live', 'live')
       await events.waitForEvent('workspaces.changed', (w) => w.length === 1, 'the workspaces re-read')
     } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import type { Conversation } from '../../shared/domain.ts'
 import {
   coreAgainstStack,
@@ -19,7 +19,7 @@ describe('conversations capability against the local backend', () => {
   const core = coreAgainstStack({
     capabilities: (services) => [conversationsCapability(services)],
     prepare: async (stack) => {
-      contact = await ensureContact(stack.service, ACME.workspaceId, '+15557030001', 'Core Tester')
+      contact = await ensureContact(stack.service, stack.demo.acme, '+15557030001', 'Core Tester')
     },
   })
   beforeAll(core.start)
@@ -46,7 +46,7 @@ describe('conversations capability against the local backend', () => {
 
   it('refuses the inbox until an agent signs in', async () => {
     expect(
-      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All' }),
+      await core.dispatch('conversations.list', { workspaceId: core.stack.demo.acme, filter: 'All' }),
     ).toEqual({
       ok: false,
       error: { kind: 'unauthorized', message: 'Please sign in first.' },
@@ -56,21 +56,21 @@ describe('conversations capability against the local backend', () => {
   it('serves the inbox from the cache in pages with the same order and counts', async () => {
     await signedInRuntime(core.services, 'ava@acme.test')
     const list = await value<Page>(core.dispatch, 'conversations.list', {
-      workspaceId: ACME.workspaceId,
+      workspaceId: core.stack.demo.acme,
       filter: 'All',
     })
     expect(list.items.some((c) => c.id === contact.id)).toBe(true)
     expect(list.counts.All).toBe(list.items.length)
     // The renderer paints a first page and fetches the rest after it.
     const first = await value<Page>(core.dispatch, 'conversations.list', {
-      workspaceId: ACME.workspaceId,
+      workspaceId: core.stack.demo.acme,
       filter: 'All',
       limit: 2,
     })
     expect(first).toMatchObject({ hasMore: true, counts: list.counts })
     const last = first.items.at(-1)!
     const rest = await value<Page>(core.dispatch, 'conversations.list', {
-      workspaceId: ACME.workspaceId,
+      workspaceId: core.stack.demo.acme,
       filter: 'All',
       limit: 10_000,
       after: { lastMessageAt: last.lastMessageAt, id: last.id },
@@ -78,17 +78,21 @@ describe('conversations capability against the local backend', () => {
     expect(rest.hasMore).toBe(false)
     expect([...first.items, ...rest.items].map((c) => c.id)).toEqual(list.items.map((c) => c.id))
     expect(
-      await core.dispatch('conversations.list', { workspaceId: ACME.workspaceId, filter: 'All', limit: 0 }),
+      await core.dispatch('conversations.list', {
+        workspaceId: core.stack.demo.acme,
+        filter: 'All',
+        limit: 0,
+      }),
     ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
     expect(
       await core.dispatch('conversations.list', {
-        workspaceId: ACME.workspaceId,
+        workspaceId: core.stack.demo.acme,
         filter: 'All',
         after: { lastMessageAt: null, id: 'x' },
       }),
     ).toMatchObject({ ok: false, error: { kind: 'invalid_input' } })
     expect(
-      await core.dispatch('conversations.list', { workspaceId: GLOBEX.workspaceId, filter: 'All' }),
+      await core.dispatch('conversations.list', { workspaceId: core.stack.demo.globex, filter: 'All' }),
     ).toEqual({
       ok: false,
       error: { kind: 'forbidden', message: 'You are not a member of this workspace.' },
@@ -115,7 +119,7 @@ describe('conversations capability against the local backend', () => {
     expect(
       await core.dispatch('conversations.search', {
         query: 'zebra',
-        workspaceId: GLOBEX.workspaceId,
+        workspaceId: core.stack.demo.globex,
         limit: 10,
       }),
     ).toMatchObject({ ok: false, error: { kind: 'forbidden' } })

@@ -5,8 +5,8 @@ import { createMemoryLogger } from '../../../logging/logger.ts'
 import { seededRandom } from '../../../test/support/seeded-random.ts'
 import { createDispatcher, createDispatcherRegistry, type Handlers } from './dispatch.ts'
 
-const WS = '11111111-1111-4111-8111-111111111111'
-const C = 'cccccccc-0000-4000-8000-000000000001'
+const WS = '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637'
+const C = '3a8d5f20-c9b1-4e67-8f42-d16e0ab9c753'
 
 /** One valid payload per channel; the fuzz mutates these and also throws pure noise at each channel. */
 const valid: { [K in RequestChannel]: unknown } = {

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { GLOBEX } from '../../../relay/demo-accounts.ts'
 import type { Conversation, EmbeddedServerState } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
@@ -15,6 +14,7 @@ import { alertsCapability } from './alerts-capability.ts'
 import { appCapability } from './app-capability.ts'
 import { conversationsCapability } from './conversations-capability.ts'
 import { createCoreServices } from './core-services.ts'
+import type { BackendRuntime } from './backend-runtime.ts'
 import { embeddedCapability } from './embedded-capability.ts'
 
 const { logger } = createMemoryLogger('embedded-capability-test')
@@ -35,6 +35,13 @@ function embeddedCore() {
   return { platform, services, dispatch, events: recordEvents(services.events) }
 }
 
+/** Globex Care's id, as the signed-in app lists it: the embedded seed drew it at random. */
+function globexOf(runtime: BackendRuntime): string {
+  const globex = runtime.workspaces.list().find((w) => w.name === 'Globex Care')
+  if (!globex) throw new Error('Globex Care is not among the workspaces')
+  return globex.id
+}
+
 describe('embedded backend capability', () => {
   it('starts the embedded stack in a child process, offers demo accounts and simulates an inbound SMS', async () => {
     const { platform, services, dispatch, events } = embeddedCore()
@@ -51,12 +58,12 @@ describe('embedded backend capability', () => {
         'cleo@globex.test',
       ])
       expect(embeddedChildren()).toHaveLength(1)
-      await signedInRuntime(services, 'cleo@globex.test')
+      const globex = globexOf(await signedInRuntime(services, 'cleo@globex.test'))
       await value(dispatch, 'view.report', { focused: false, openConversationId: null })
       const since = events.mark()
       expect(
         await value(dispatch, 'dev.simulateInbound', {
-          workspaceId: GLOBEX.workspaceId,
+          workspaceId: globex,
           from: '+15557040001',
           body: 'Hello from the simulator',
         }),
@@ -82,7 +89,7 @@ describe('embedded backend capability', () => {
     try {
       expect(
         await dispatch('dev.simulateInbound', {
-          workspaceId: GLOBEX.workspaceId,
+          workspaceId: '8d3f6a21-57c4-4e0b-9b1e-d2a4c7f90e36',
           from: '+15551112222',
           body: 'x',
         }),
@@ -100,10 +107,11 @@ describe('embedded backend capability', () => {
 
   it('restarts a crashed embedded server on its port and carries on signed in, stops at the crash limit, and restarts when the agent asks', async () => {
     const { services, dispatch, events } = embeddedCore()
+    let globex = ''
     const inbox = async () =>
       (
         await value<{ items: Conversation[] }>(dispatch, 'conversations.list', {
-          workspaceId: GLOBEX.workspaceId,
+          workspaceId: globex,
           filter: 'All',
         })
       ).items.map((c) => c.id)
@@ -129,7 +137,7 @@ describe('embedded backend capability', () => {
       })
 
     try {
-      await signedInRuntime(services, 'cleo@globex.test')
+      globex = globexOf(await signedInRuntime(services, 'cleo@globex.test'))
       const cached = await inbox()
       expect(cached.length).toBeGreaterThan(0)
       const running = services.runtime.current()
@@ -140,7 +148,7 @@ describe('embedded backend capability', () => {
       expect(await services.runtime.sessionState()).toMatchObject({ status: 'signed-in' })
       const since = events.mark()
       await value(dispatch, 'dev.simulateInbound', {
-        workspaceId: GLOBEX.workspaceId,
+        workspaceId: globex,
         from: '+15557040002',
         body: 'After the restart',
       })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, GLOBEX, USERS, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import type { Message } from '../../shared/domain.ts'
 import { coreAgainstStack, removeTestPlatforms, value } from '../../../test/support/core-harness.ts'
 import type { RelayStack } from '../../../test/support/relay-stack.ts'
@@ -16,12 +16,12 @@ async function daysOldReplies(stack: RelayStack, contact: TestContact, daysAgo: 
     .from('messages')
     .insert(
       daysAgo.map((days, i) => ({
-        workspace_id: ACME.workspaceId,
+        workspace_id: stack.demo.acme,
         contact_id: contact.id,
         direction: 'outbound',
         content: `history ${i}`,
         status: 'delivered',
-        created_by: USERS.ava,
+        created_by: stack.demo.ava,
         created_at: new Date(Date.now() - days * 86_400_000).toISOString(),
       })),
     )
@@ -41,10 +41,10 @@ describe('messages capability against the local backend, relay and Twilio double
   const core = coreAgainstStack({
     capabilities: (services) => [messagesCapability(services)],
     prepare: async (stack) => {
-      contact = await ensureContact(stack.service, ACME.workspaceId, '+15557050001', 'Thread Tester')
+      contact = await ensureContact(stack.service, stack.demo.acme, '+15557050001', 'Thread Tester')
       // Twilio refuses its magic invalid number: the relay stores the message failed.
-      invalidNumber = await ensureContact(stack.service, ACME.workspaceId, '+15005550001')
-      historyContact = await ensureContact(stack.service, ACME.workspaceId, '+15557050002', 'History Tester')
+      invalidNumber = await ensureContact(stack.service, stack.demo.acme, '+15005550001')
+      historyContact = await ensureContact(stack.service, stack.demo.acme, '+15557050002', 'History Tester')
       history = await daysOldReplies(stack, historyContact, [3, 2.5, 2])
     },
     signIn: 'ava@acme.test',
@@ -57,21 +57,21 @@ describe('messages capability against the local backend, relay and Twilio double
   })
 
   const send = (contactId: string, body: string) =>
-    value<Message>(core.dispatch, 'messages.send', { workspaceId: ACME.workspaceId, contactId, body })
+    value<Message>(core.dispatch, 'messages.send', { workspaceId: core.stack.demo.acme, contactId, body })
   const twilioBodiesTo = (phone: string) =>
     core.stack.double.requests.filter((r) => r.path.endsWith('/Messages.json') && r.params.To === phone)
 
   it('refuses a send outside the workspaces and conversations of the agent', async () => {
     expect(
       await core.dispatch('messages.send', {
-        workspaceId: GLOBEX.workspaceId,
+        workspaceId: core.stack.demo.globex,
         contactId: contact.id,
         body: 'x',
       }),
     ).toEqual({ ok: false, error: { kind: 'forbidden', message: 'You are not a member of this workspace.' } })
     expect(
       await core.dispatch('messages.send', {
-        workspaceId: ACME.workspaceId,
+        workspaceId: core.stack.demo.acme,
         contactId: crypto.randomUUID(),
         body: 'x',
       }),

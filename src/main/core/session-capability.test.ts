@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME } from '../../../relay/demo-accounts.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import type { Badge, SessionState, Workspace } from '../../shared/domain.ts'
 import {
@@ -57,11 +56,11 @@ describe('session capability against the local backend', () => {
   it('signs out, emptying the cache, the workspaces and the badge', async () => {
     const runtime = (await core.services.runtime.current())!
     expect(runtime.cache.listWorkspaces()).not.toEqual([])
-    expect(runtime.cache.listConversations(ACME.workspaceId, 'All').items).not.toEqual([])
+    expect(runtime.cache.listConversations(core.stack.demo.acme, 'All').items).not.toEqual([])
     const since = core.events.mark()
     expect(await value(core.dispatch, 'session.signOut', {})).toEqual({ status: 'signed-out', reason: null })
     expect(runtime.cache.listWorkspaces()).toEqual([])
-    expect(runtime.cache.listConversations(ACME.workspaceId, 'All').items).toEqual([])
+    expect(runtime.cache.listConversations(core.stack.demo.acme, 'All').items).toEqual([])
     expect(
       await core.events.waitForEvent('workspaces.changed', (w) => w.length === 0, 'no workspaces', { since }),
     ).toEqual([])

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, USERS, ensureContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact } from '../../../relay/demo-accounts.ts'
 import type { BackendSettings, Settings } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
@@ -83,14 +83,14 @@ describe('settings capability against the local backend', () => {
   }
 
   it('trims the running cache at once when the agent shortens the retention', async () => {
-    const contact = await ensureContact(stack.service, ACME.workspaceId, '+15557080001')
+    const contact = await ensureContact(stack.service, stack.demo.acme, '+15557080001')
     const { error } = await stack.service.from('messages').insert({
-      workspace_id: ACME.workspaceId,
+      workspace_id: stack.demo.acme,
       contact_id: contact.id,
       direction: 'outbound',
       content: 'two months ago',
       status: 'delivered',
-      created_by: USERS.ava,
+      created_by: stack.demo.ava,
       created_at: new Date(Date.now() - 60 * 86_400_000).toISOString(),
     })
     expect(error).toBeNull()

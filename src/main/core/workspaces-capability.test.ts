@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, GLOBEX, USERS } from '../../../relay/demo-accounts.ts'
 import type { Workspace } from '../../shared/domain.ts'
 import {
   coreAgainstStack,
@@ -46,7 +45,7 @@ describe('workspaces capability against the local backend', () => {
     const runtime: BackendRuntime = (await core.services.runtime.current())!
     const joined = await core.stack.service
       .from('workspace_members')
-      .insert({ workspace_id: GLOBEX.workspaceId, user_id: USERS.ava, role: 'agent' })
+      .insert({ workspace_id: core.stack.demo.globex, user_id: core.stack.demo.ava, role: 'agent' })
     expect(joined.error).toBeNull()
     let since = core.events.mark()
     await refreshWorkspaces(runtime, core.services)
@@ -54,21 +53,21 @@ describe('workspaces capability against the local backend', () => {
       names(await core.events.waitForEvent('workspaces.changed', () => true, 'two workspaces', { since })),
     ).toEqual(['Acme Support', 'Globex Care'])
     await runtime.sync.whenLive()
-    expect(runtime.cache.listConversations(GLOBEX.workspaceId, 'All').items).not.toEqual([])
+    expect(runtime.cache.listConversations(core.stack.demo.globex, 'All').items).not.toEqual([])
 
     const left = await core.stack.service
       .from('workspace_members')
       .delete()
-      .eq('workspace_id', GLOBEX.workspaceId)
-      .eq('user_id', USERS.ava)
+      .eq('workspace_id', core.stack.demo.globex)
+      .eq('user_id', core.stack.demo.ava)
     expect(left.error).toBeNull()
     since = core.events.mark()
     await refreshWorkspaces(runtime, core.services)
     expect(
       names(await core.events.waitForEvent('workspaces.changed', () => true, 'one workspace', { since })),
     ).toEqual(['Acme Support'])
-    expect(runtime.cache.listConversations(GLOBEX.workspaceId, 'All').items).toEqual([])
+    expect(runtime.cache.listConversations(core.stack.demo.globex, 'All').items).toEqual([])
     expect(names(await value<Workspace[]>(core.dispatch, 'workspaces.list', {}))).toEqual(['Acme Support'])
-    expect(runtime.cache.listConversations(ACME.workspaceId, 'All').items).not.toEqual([])
+    expect(runtime.cache.listConversations(core.stack.demo.acme, 'All').items).not.toEqual([])
   })
 })

@@ -338,8 +338,8 @@ describe('Electron platform', () => {
       id: 'message:1',
       title: 'Dana · Acme',
       body: 'hi',
-      workspaceId: '11111111-1111-4111-8111-111111111111',
-      contactId: 'cccccccc-0000-4000-8000-000000000001',
+      workspaceId: '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637',
+      contactId: '3a8d5f20-c9b1-4e67-8f42-d16e0ab9c753',
       sound: false,
     }
     platform.notify(single)

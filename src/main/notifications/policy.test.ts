@@ -10,10 +10,10 @@ import {
   type ViewState,
 } from './policy.ts'
 
-const WS = '11111111-1111-4111-8111-111111111111'
-const WS2 = '22222222-2222-4222-8222-222222222222'
-const CONTACT = 'cccccccc-0000-4000-8000-000000000001'
-const OTHER = 'cccccccc-0000-4000-8000-000000000002'
+const WS = '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637'
+const WS2 = 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84'
+const CONTACT = '3a8d5f20-c9b1-4e67-8f42-d16e0ab9c753'
+const OTHER = 'b9e4c173-0d58-4a2f-b6e1-7f3c92a5d408'
 
 const conversation: Conversation = {
   id: CONTACT,

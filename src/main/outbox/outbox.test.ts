@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, GLOBEX, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import { startRelayStack, type RelayStack } from '../../../test/support/relay-stack.ts'
 import type { Message } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
@@ -108,7 +108,7 @@ async function sendThroughProxy(
   const outbox = outboxFor(cache, proxy.url)
   const before = twilioSends().length
   const message = outbox.send({
-    workspaceId: ACME.workspaceId,
+    workspaceId: stack.demo.acme,
     contactId: contact.id,
     body,
     userId: session.userId()!,
@@ -129,9 +129,9 @@ async function serverRows(ids: string[]) {
 
 beforeAll(async () => {
   stack = await startRelayStack({ retry: { attempts: 1, baseDelayMs: 1 } })
-  contactA = await ensureContact(stack.service, ACME.workspaceId, '+15557010001')
-  contactB = await ensureContact(stack.service, ACME.workspaceId, '+15557010002')
-  globexContact = await ensureContact(stack.service, GLOBEX.workspaceId, '+15557010003')
+  contactA = await ensureContact(stack.service, stack.demo.acme, '+15557010001')
+  contactB = await ensureContact(stack.service, stack.demo.acme, '+15557010002')
+  globexContact = await ensureContact(stack.service, stack.demo.globex, '+15557010003')
   dir = mkdtempSync(join(tmpdir(), 'outbox-test-'))
   session = await signedInSession(stack.backend, dir, logger)
 })
@@ -156,7 +156,7 @@ describe('outbox', () => {
       body: `restart test ${i}`,
     }))
     const sent = plan.map(({ contact, body }) =>
-      offline.send({ workspaceId: ACME.workspaceId, contactId: contact.id, body, userId }),
+      offline.send({ workspaceId: stack.demo.acme, contactId: contact.id, body, userId }),
     )
     expect(sent.every((m) => m.status === 'queued')).toBe(true)
     // A second attempt at each head means its first failure was handled and rescheduled, not lost.
@@ -226,7 +226,7 @@ describe('outbox', () => {
     const outbox = outboxFor(cache, stack.relayUrl)
     // A contact of another workspace: the relay refuses with 404, a permanent failure.
     const refused = outbox.send({
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       contactId: globexContact.id,
       body: 'wrong place',
       userId: session.userId()!,
@@ -240,9 +240,9 @@ describe('outbox', () => {
     expect(cache.outboxSize()).toBe(0)
 
     // Twilio refuses a magic invalid number: the relay stores the message failed, without a SID.
-    const invalid = await ensureContact(stack.service, ACME.workspaceId, '+15005550001')
+    const invalid = await ensureContact(stack.service, stack.demo.acme, '+15005550001')
     const twilioRefused = outbox.send({
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       contactId: invalid.id,
       body: 'to nowhere',
       userId: session.userId()!,
@@ -261,7 +261,7 @@ describe('outbox', () => {
     expect(await serverRows([twilioRefused.id])).toHaveLength(1)
 
     const queuedAgain = outbox.send({
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       contactId: contactA.id,
       body: 'fine',
       userId: session.userId()!,
@@ -281,7 +281,7 @@ describe('outbox', () => {
     const at = nowTimestamp(Date.now())
     const message: Message = {
       id: randomUUID(),
-      workspaceId: ACME.workspaceId,
+      workspaceId: stack.demo.acme,
       contactId: contactA.id,
       direction: 'outbound',
       content: 'left in doubt',

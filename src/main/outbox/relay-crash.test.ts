@@ -10,7 +10,8 @@ import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
-import { ACME, USERS, accessToken, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { ACME, accessToken, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { demoIds, type DemoIds } from '../../../local-backend/db/demo-callers.ts'
 import { serviceClient } from '../../../relay/embedded.ts'
 import { FROZEN_MARKER } from '../../../relay/fault-freeze.ts'
 import type { FaultPoint } from '../../../relay/leased-send.ts'
@@ -104,6 +105,8 @@ async function stopRelay(relay: RelayProcess) {
   await relay.exited
 }
 
+let demo: DemoIds
+
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
   double = await startTwilioDouble({
@@ -112,11 +115,10 @@ beforeAll(async () => {
     callbackDelayMs: 20,
   })
   service = serviceClient(backend)
+  demo = await demoIds(backend.db)
   token = await accessToken(backend, 'ben@acme.test')
   contacts = await Promise.all(
-    ['+15557600001', '+15557600002', '+15557600003'].map((phone) =>
-      ensureContact(service, ACME.workspaceId, phone),
-    ),
+    ['+15557600001', '+15557600002', '+15557600003'].map((phone) => ensureContact(service, demo.acme, phone)),
   )
   relayPort = await freePort()
   dir = mkdtempSync(join(tmpdir(), 'relay-crash-test-'))
@@ -184,10 +186,10 @@ describe.each([
       bodies = contacts.map((_, index) => `Crash ${run} ${point} reply ${index}`)
       contacts.forEach((contact, index) =>
         outbox.send({
-          workspaceId: ACME.workspaceId,
+          workspaceId: demo.acme,
           contactId: contact.id,
           body: bodies[index]!,
-          userId: USERS.ben,
+          userId: demo.ben,
         }),
       )
     } else {
@@ -197,7 +199,7 @@ describe.each([
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify({
-          workspace_id: ACME.workspaceId,
+          workspace_id: demo.acme,
           contact_id: contacts[0]!.id,
           body: bodies[0],
           client_message_id: randomUUID(),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACME, DEMO_PASSWORD, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
+import { DEMO_PASSWORD, ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import type { Message } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
@@ -41,7 +41,7 @@ beforeAll(async () => {
   })
   contacts = await Promise.all(
     ['+15557710001', '+15557710002', '+15557710003', '+15557710004', '+15557710005'].map((phone) =>
-      ensureContact(stack.service, ACME.workspaceId, phone),
+      ensureContact(stack.service, stack.demo.acme, phone),
     ),
   )
   const relayUrl = stack.relayUrl.replace(stack.backend.url, proxy.url)
@@ -74,7 +74,7 @@ describe('the connection to the relay dropped during sends', () => {
     const accepted = await Promise.all(
       Array.from({ length: replies }, (_, index) =>
         value<Message>(core.dispatch, 'messages.send', {
-          workspaceId: ACME.workspaceId,
+          workspaceId: stack.demo.acme,
           contactId: contacts[index % contacts.length]!.id,
           body: `Socket drop ${run} reply ${index}`,
         }),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { demoIds, type DemoIds } from '../../../local-backend/db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createAesSecretStore, unavailableSecretStore } from '../secrets.ts'
@@ -16,6 +17,7 @@ import {
 import { NO_KEY_STORE_WARNING } from './storage.ts'
 
 let backend: LocalBackend
+let demo: DemoIds
 let dir: string
 const services: SessionService[] = []
 const { logger } = createMemoryLogger('session-test')
@@ -24,6 +26,7 @@ beforeAll(async () => {
   // An hour-long token, as hosted: supabase-js refreshes by itself any token within 90 s of
   // its expiry, which would hide whether refresh() itself refreshes.
   backend = await startLocalBackend({ port: 0, seed: true, logger })
+  demo = await demoIds(backend.db)
   dir = mkdtempSync(join(tmpdir(), 'session-test-'))
 })
 afterAll(async () => {
@@ -58,7 +61,7 @@ describe('session', () => {
       ok: true,
       value: {
         status: 'signed-in',
-        user: { id: 'aaaaaaaa-0000-4000-8000-000000000001', email: 'ava@acme.test' },
+        user: { id: demo.ava, email: 'ava@acme.test' },
         persistence: 'encrypted',
         persistenceWarning: null,
       },
@@ -90,7 +93,7 @@ describe('session', () => {
       ok: true,
       value: [
         {
-          id: '11111111-1111-4111-8111-111111111111',
+          id: demo.acme,
           name: 'Acme Support',
           role: 'owner',
           canSend: true,

@@ -29,7 +29,7 @@ let contact: TestContact
 
 beforeAll(async () => {
   stack = await startRelayStack()
-  contact = await ensureContact(stack.service, ACME.workspaceId, '+15557040001', 'Wipe Tester')
+  contact = await ensureContact(stack.service, stack.demo.acme, '+15557040001', 'Wipe Tester')
 })
 
 afterAll(async () => {
@@ -149,7 +149,7 @@ async function signedInWithCustomerTexts(supabaseUrl: string, count: number) {
   await until(async () => (await cachedTexts(core, run)) === count, `${count} customer texts in the cache`)
   const reply = `refund${run}reply`
   const queued = await core.call<{ status: string }>('messages.send', {
-    workspaceId: ACME.workspaceId,
+    workspaceId: stack.demo.acme,
     contactId: contact.id,
     body: `Your ${reply} is on its way`,
   })

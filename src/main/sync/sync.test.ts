@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { ACME, GLOBEX, ensureContact } from '../../../relay/demo-accounts.ts'
+import { ensureContact } from '../../../relay/demo-accounts.ts'
+import { demoIds, type DemoIds } from '../../../local-backend/db/demo-callers.ts'
 import { serviceClient } from '../../../relay/embedded.ts'
 import type { ConnectionState } from '../../shared/domain.ts'
 import { createMemoryLogger } from '../../../logging/logger.ts'
@@ -22,6 +23,7 @@ let cache: Cache
 let sync: SyncService
 let dir: string
 let contactId: string
+let demo: DemoIds
 const changes: MessageChange[] = []
 const states: ConnectionState['status'][] = []
 let frozenAt: number | null = null
@@ -30,7 +32,7 @@ let onOffline = () => {}
 async function insertInbound(
   count: number,
   label: string,
-  workspaceId = ACME.workspaceId,
+  workspaceId = demo.acme,
   contact = contactId,
 ): Promise<string[]> {
   const rows = Array.from({ length: count }, (_, i) => ({
@@ -51,7 +53,8 @@ const insertedIds = (ids: string[]) =>
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
   service = serviceClient(backend)
-  contactId = (await ensureContact(service, ACME.workspaceId, '+15557020001', 'Gap Tester')).id
+  demo = await demoIds(backend.db)
+  contactId = (await ensureContact(service, demo.acme, '+15557020001', 'Gap Tester')).id
   dir = mkdtempSync(join(tmpdir(), 'sync-test-'))
   session = await signedInSession(backend, dir, logger)
   cache = Cache.open(join(dir, 'cache.sqlite'))
@@ -68,7 +71,7 @@ beforeAll(async () => {
     offlineAfterMs: 300,
     now: () => frozenAt ?? Date.now(),
   })
-  sync.setWorkspaces([ACME.workspaceId])
+  sync.setWorkspaces([demo.acme])
   await sync.whenLive()
 })
 
@@ -85,10 +88,10 @@ describe('realtime sync', () => {
     expect(states[0]).toBe('connecting')
     expect(sync.state().status).toBe('live')
     expect(sync.state().lastSyncAt).not.toBeNull()
-    const acme = cache.listConversations(ACME.workspaceId, 'All')
+    const acme = cache.listConversations(demo.acme, 'All')
     expect(acme.items.length).toBeGreaterThan(10)
     // RLS: Ben is not in Globex, and nothing of it reaches his cache.
-    expect(cache.listConversations(GLOBEX.workspaceId, 'All').items).toEqual([])
+    expect(cache.listConversations(demo.globex, 'All').items).toEqual([])
     expect(changes.length).toBeGreaterThan(0)
     expect(changes.every((c) => c.source === 'backfill' && c.initial)).toBe(true)
   })

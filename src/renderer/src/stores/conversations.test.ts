@@ -173,11 +173,11 @@ async function disconnectAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startShellCore(async (service) => {
+  stack = await startShellCore(async (service, demo) => {
     await service.from('workspaces').insert({ id: workspaceId, name: 'Paging' }).throwOnError()
     await service
       .from('workspace_members')
-      .insert({ workspace_id: workspaceId, user_id: shellAgent.userId, role: 'agent' })
+      .insert({ workspace_id: workspaceId, user_id: demo.ben, role: 'agent' })
       .throwOnError()
     await service.from('contacts').insert(many).throwOnError()
   })
