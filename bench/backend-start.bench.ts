@@ -3,13 +3,18 @@
 // - test instance: an in-memory database from the cached snapshot (every test file),
 //   then a second one in the same process (every later database of a test file),
 //   and the first pgcrypto call on it, which compiles the library on first use;
-// - warm start: startLocalBackend on an existing data directory (every app launch after the first);
+// - warm start: startLocalBackend on an existing data directory holding the scale's
+//   contacts and messages (every app launch after the first);
 // - for context, what the snapshot saves: an empty PGlite running initdb (one sample).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { openDatabase } from '../local-backend/db/database.ts'
+import { demoIds } from '../local-backend/db/demo-callers.ts'
+import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
+import { addVolume } from './volume.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const samples = 5
@@ -72,12 +77,15 @@ function medians(script: string, env: Record<string, string> = {}): number[] {
   )
 }
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(scale: Scale): Promise<BenchRow[]> {
   // The first run builds the snapshot (and the data directory); neither is what we measure.
   measure(scripts.testInstance)
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-warm-start-'))
   try {
     measure(scripts.warmStart, { BENCH_DATA_DIR: dataDir })
+    const db = await openDatabase({ dataDir, seed: true })
+    await addVolume(db, (await demoIds(db)).acme, atScale(seedSizes.backend, scale))
+    await db.close()
     const [initdb] = measure(scripts.initdb) as [number]
     const [testInstance, secondInstance, firstHash] = medians(scripts.testInstance) as [
       number,

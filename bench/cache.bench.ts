@@ -1,4 +1,5 @@
-// The desktop's offline cache at scale: 5,000 conversations and 200,000 messages.
+// The desktop's offline cache at the seed size (10,000 conversations, 200,000
+// messages) and at 10× (100,000 and 2,000,000).
 // Cold open to the first inbox page, FTS search p95, the realtime-event → cache
 // write → UI-event path, and the RSS of a process holding the services with that
 // cache open (measured in a child, so this bench's own building does not count).
@@ -13,10 +14,9 @@ import { Cache } from '../src/main/cache/cache.ts'
 import { nowTimestamp } from '../src/main/cache/time.ts'
 import { checkEvent } from '../src/main/core/dispatch.ts'
 import { parseMessage } from '../src/main/sync/rows.ts'
+import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
 
-const CONVERSATIONS = 5_000
-const MESSAGES = 200_000
 const WORKSPACES = ['7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637', 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84']
 const FIRST_PAGE = 50
 
@@ -63,14 +63,17 @@ function seeded(seed: number): () => number {
   }
 }
 
-function build(path: string): { contacts: Conversation[] } {
+function build(
+  path: string,
+  { conversations, messages }: { conversations: number; messages: number },
+): { contacts: Conversation[] } {
   const random = seeded(42)
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
   const cache = Cache.open(path)
   const start = Date.parse('2026-09-01T00:00:00Z')
   const contacts: Conversation[] = []
   cache.transaction(() => {
-    for (let i = 0; i < CONVERSATIONS; i++) {
+    for (let i = 0; i < conversations; i++) {
       const at = nowTimestamp(start + i * 60_000)
       const conversation: Conversation = {
         id: randomUUID(),
@@ -87,8 +90,8 @@ function build(path: string): { contacts: Conversation[] } {
       contacts.push(conversation)
       cache.upsertConversation(conversation)
     }
-    for (let i = 0; i < MESSAGES; i++) {
-      const contact = contacts[i % CONVERSATIONS]!
+    for (let i = 0; i < messages; i++) {
+      const contact = contacts[i % conversations]!
       const at = nowTimestamp(start + i * 30_000)
       const length = 4 + Math.floor(random() * 14)
       cache.upsertMessage({
@@ -129,12 +132,13 @@ function childRss(path: string): number {
   )
 }
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(scale: Scale): Promise<BenchRow[]> {
+  const { conversations, messages } = atScale(seedSizes.cache, scale)
   const dir = mkdtempSync(join(tmpdir(), 'cache-bench-'))
   try {
     const path = join(dir, 'cache.sqlite')
     const buildStarted = performance.now()
-    const { contacts } = build(path)
+    const { contacts } = build(path, { conversations, messages })
     const buildMs = performance.now() - buildStarted
 
     const coldSamples: number[] = []
@@ -215,7 +219,7 @@ export async function run(): Promise<BenchRow[]> {
     const rssMb = childRss(path) / 1024 / 1024
     return [
       {
-        name: `build ${CONVERSATIONS} conversations + ${MESSAGES} messages (one transaction)`,
+        name: 'build the conversations and messages (one transaction)',
         value: buildMs / 1000,
         unit: 's',
       },
@@ -228,7 +232,7 @@ export async function run(): Promise<BenchRow[]> {
       },
       { name: 'cold open → first inbox page, worst of 15', value: Math.max(...coldSamples), unit: 'ms' },
       {
-        name: `full inbox list (${CONVERSATIONS * 0.8} conversations), median`,
+        name: 'full inbox list (one workspace, 80% of conversations), median',
         value: percentile(fullListSamples, 50),
         unit: 'ms',
       },

@@ -8,7 +8,9 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { openDatabase } from '../local-backend/db/database.ts'
 import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { anonKey, startRealtimeHarness, userToken, waitFor } from '../local-backend/realtime/test-support.ts'
+import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
+import { addVolume, type Volume } from './volume.ts'
 
 const SEQUENTIAL_INSERTS = 1000
 const BURST_INSERTS = 1000
@@ -47,7 +49,7 @@ const burstSql = `insert into public.messages (workspace_id, contact_id, content
                   select $1, ($3::uuid[])[1 + g % 24], 'burst ' || g, 'inbound'
                     from generate_series(1, $2::int) g`
 
-/** Acme's seeded contacts (24 of them), which the inserts take turns writing to. */
+/** Acme's contacts, which the inserts take turns writing to (the burst, the first 24). */
 async function acmeContacts(db: Pick<PGlite, 'query'>, acme: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     'select id from public.contacts where workspace_id = $1 order by phone_number',
@@ -56,10 +58,11 @@ async function acmeContacts(db: Pick<PGlite, 'query'>, acme: string): Promise<st
   return rows.map((row) => row.id)
 }
 
-async function insertFloor(): Promise<{ samples: number[]; burstMs: number }> {
+async function insertFloor(volume: Volume): Promise<{ samples: number[]; burstMs: number }> {
   const db = await openDatabase({ seed: true })
   try {
     const demo = await demoIds(db)
+    await addVolume(db, demo.acme, volume)
     const contacts = await acmeContacts(db, demo.acme)
     const samples: number[] = []
     for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
@@ -75,14 +78,16 @@ async function insertFloor(): Promise<{ samples: number[]; burstMs: number }> {
   }
 }
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(scale: Scale): Promise<BenchRow[]> {
   const echo = await echoFloor()
-  const { samples: bareInsert, burstMs: bareBurstMs } = await insertFloor()
+  const volume = atScale(seedSizes.backend, scale)
+  const { samples: bareInsert, burstMs: bareBurstMs } = await insertFloor(volume)
 
   const harness = await startRealtimeHarness()
   const clients: SupabaseClient[] = []
   try {
     const { demo } = harness
+    await addVolume(harness.db, demo.acme, volume)
     const contacts = await acmeContacts(harness.db, demo.acme)
     const arrivals = new Map<string, number>()
     const delivered = { acme: 0, globex: 0 }

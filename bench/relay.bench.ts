@@ -12,7 +12,9 @@ import { mountRelay, serviceClient } from '../relay/embedded.ts'
 import type { Sweeper } from '../relay/sweeper.ts'
 import { createTwilioClientFactory } from '../relay/twilio-client.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
+import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
+import { addVolume } from './volume.ts'
 
 const INBOUND_COUNT = 1000
 const SEND_COUNT = 300
@@ -85,10 +87,11 @@ async function subscribe(backend: LocalBackend, acme: string, arrivals: ReturnTy
 
 const ms = (samples: number[], p: number) => Math.round(percentile(samples, p) * 100) / 100
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(scale: Scale): Promise<BenchRow[]> {
   const logger = createMemoryLogger('bench').logger
   const backend = await startLocalBackend({ port: 0, seed: true, logger })
   const { acme } = await demoIds(backend.db)
+  await addVolume(backend.db, acme, atScale(seedSizes.backend, scale))
   let double: TwilioDouble | undefined
   let sweeper: Sweeper | undefined
   let realtime: { agent: SupabaseClient; channel: RealtimeChannel; subscribed: boolean } | undefined

@@ -8,7 +8,9 @@ import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { runPipelined } from '../local-backend/rest/pipeline.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
+import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
+import { addVolume } from './volume.ts'
 
 const REQUESTS = 3000
 const CONCURRENCY = 8
@@ -44,7 +46,7 @@ async function load(count: number, concurrency: number, once: () => Promise<void
   }
 }
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(scale: Scale): Promise<BenchRow[]> {
   // The bench is one user flooding on purpose, to measure throughput rather than the rate limits.
   const unlimited = { burst: 1_000_000, perSecond: 1_000_000 }
   const backend = await startLocalBackend({
@@ -55,6 +57,7 @@ export async function run(): Promise<BenchRow[]> {
   })
   try {
     const ACME = (await demoIds(backend.db)).acme
+    await addVolume(backend.db, ACME, atScale(seedSizes.backend, scale))
     const supabase = createClient(backend.url, backend.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     })

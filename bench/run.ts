@@ -1,47 +1,95 @@
-// `npm run bench`: runs every bench/*.bench.ts one after the other (they share two
-// cores, so never in parallel) and prints one table. `npm run bench -- cache` runs
-// only the files whose name contains "cache".
-import { readdirSync } from 'node:fs'
+// `npm run bench`: runs every bench/*.bench.ts at the seed size and at 10×, one
+// after the other (they share two cores, so never in parallel), and prints one
+// table with both figures and their growth. Also writes bench/results/latest.json
+// (every row, machine-readable) and latest.md (the table for the README).
+// `npm run bench -- cache` runs only the files whose name contains "cache";
+// `--scale 1` or `--scale 10` only one size.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { BenchModule, BenchRow } from './types.ts'
+import { parseArgs } from 'node:util'
+import { rendererNeedsBuild } from '../src/main/browser-shell/launch.ts'
+import { markdownTable, type SuiteRun } from './report.ts'
+import { chosenScales } from './scale.ts'
+import type { BenchModule } from './types.ts'
 
-const only = process.argv.slice(2)
+const root = resolve(import.meta.dirname, '..')
+const { values, positionals: only } = parseArgs({
+  options: { scale: { type: 'string' } },
+  allowPositionals: true,
+})
+const runScales = chosenScales(values.scale)
 const files = readdirSync(import.meta.dirname)
   .filter((file) => file.endsWith('.bench.ts'))
   .filter((file) => only.length === 0 || only.some((word) => file.includes(word)))
   .sort()
 
-const rows: (BenchRow & { suite: string })[] = []
-let failed = false
-for (const file of files) {
-  const suite = file.replace(/\.bench\.ts$/, '')
-  process.stderr.write(`running ${suite}…\n`)
-  try {
-    const module = (await import(pathToFileURL(resolve(import.meta.dirname, file)).href)) as BenchModule
-    for (const row of await module.run()) rows.push({ suite, ...row })
-  } catch (error) {
-    failed = true
-    process.stderr.write(`${suite} failed: ${error instanceof Error ? error.message : String(error)}\n`)
-  }
+/** The benches that drive the built renderer; a fresh clone has no build yet. */
+const needsRenderer = ['renderer.bench.ts', 'memory.bench.ts']
+if (files.some((file) => needsRenderer.includes(file)) && rendererNeedsBuild(root)) {
+  process.stderr.write('building the renderer (electron-vite build)…\n')
+  const build = spawnSync(resolve(root, 'node_modules/.bin/electron-vite'), ['build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  if (build.status !== 0) throw new Error('electron-vite build failed; the errors are above')
 }
 
-const format = (value: number) =>
-  Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1)
-const table = [
-  ['suite', 'measure', 'value', 'target', 'ok'],
-  ...rows.map((row) => [
-    row.suite,
-    row.name,
-    `${format(row.value)} ${row.unit}`,
-    row.target ?? '',
-    row.meetsTarget === undefined ? '' : row.meetsTarget ? 'yes' : 'NO',
-  ]),
-]
-const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)))
-const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`
-console.log(line(table[0]!))
-console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`)
-for (const cells of table.slice(1)) console.log(line(cells))
-if (rows.length === 0) console.log('(no benchmarks yet)')
-process.exitCode = failed ? 1 : 0
+const started = performance.now()
+const runs: SuiteRun[] = []
+for (const file of files) {
+  const suite = file.replace(/\.bench\.ts$/, '')
+  const module = (await import(pathToFileURL(resolve(import.meta.dirname, file)).href)) as BenchModule
+  for (const scale of runScales) {
+    process.stderr.write(`running ${suite} at ${scale.label}…\n`)
+    const suiteStarted = performance.now()
+    try {
+      const rows = await module.run(scale)
+      runs.push({ suite, scale: scale.label, seconds: (performance.now() - suiteStarted) / 1000, rows })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      process.stderr.write(`${suite} at ${scale.label} failed: ${message}\n`)
+      runs.push({
+        suite,
+        scale: scale.label,
+        seconds: (performance.now() - suiteStarted) / 1000,
+        rows: [],
+        error: message,
+      })
+    }
+  }
+}
+const totalSeconds = (performance.now() - started) / 1000
+
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+  } catch {
+    return null
+  }
+})()
+const labels = runScales.map((scale) => scale.label)
+const table = markdownTable(runs, labels)
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: process.platform,
+}
+const results = resolve(import.meta.dirname, 'results')
+mkdirSync(results, { recursive: true })
+writeFileSync(
+  resolve(results, 'latest.json'),
+  `${JSON.stringify({ finishedAt: new Date().toISOString(), commit, machine, scales: labels, totalSeconds, runs }, null, 2)}\n`,
+)
+writeFileSync(
+  resolve(results, 'latest.md'),
+  `${table}\n\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commit?.slice(0, 7) ?? 'unknown'}; whole run ${Math.round(totalSeconds)} s.\n`,
+)
+console.log(table)
+if (runs.length === 0) console.log('(no benchmarks yet)')
+process.stderr.write(`whole run ${Math.round(totalSeconds)} s; results in ${results}/latest.{json,md}\n`)
+process.exitCode = runs.some((run) => run.error) ? 1 : 0
