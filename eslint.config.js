@@ -16,6 +16,7 @@ const testSupport = [
   'relay/demo-accounts.ts',
   'local-backend/db/demo-callers.ts',
   'local-backend/realtime/test-support.ts',
+  'local-backend/rest/test-support.ts',
   cliDemoKeys,
 ]
 
@@ -196,6 +197,13 @@ const boundaries = [
     ['local-backend/realtime/test-support.ts'],
     tests(localBackend, {
       why: 'Realtime test support joins channels with supabase-js, as the app does, and gives each test file its harness through vitest hooks.',
+      packages: ['@supabase/supabase-js'],
+    }),
+  ],
+  [
+    ['local-backend/rest/test-support.ts'],
+    tests(localBackend, {
+      why: 'REST test support starts a backend on a scratch schema and reaches it with supabase-js, as a client would.',
       packages: ['@supabase/supabase-js'],
     }),
   ],

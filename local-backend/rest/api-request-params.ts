@@ -8,20 +8,24 @@ import { badQuery } from './errors.ts'
  * share their shape. Operator names live here; their SQL (query-fragments.ts) is a
  * Record over these names, so a new operator cannot reach SQL untranslated.
  */
-const comparisonOperators = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'] as const
+const comparisonOperators = ['eq', 'gt', 'gte', 'lt', 'lte'] as const
 export const patternOperators = ['like', 'ilike', 'match', 'imatch'] as const
-const containmentOperators = ['cs', 'cd', 'ov'] as const
+/** Containment and overlap (arrays, ranges, JSON) and the range-only positions. */
+const rangeOperators = ['cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj'] as const
+const ftsOperators = ['fts', 'plfts', 'phfts', 'wfts'] as const
 const isValues = ['null', 'not_null', 'true', 'false', 'unknown'] as const
 
-type ComparisonOperator = (typeof comparisonOperators)[number]
-type QuantifiableOperator = ComparisonOperator | (typeof patternOperators)[number]
-export type ScalarOperator = QuantifiableOperator | (typeof containmentOperators)[number] | 'isdistinct'
+/** PostgREST's QuantOperator: the operators `(any)` and `(all)` apply to (not neq). */
+type QuantifiableOperator = (typeof comparisonOperators)[number] | (typeof patternOperators)[number]
+export type ScalarOperator = QuantifiableOperator | (typeof rangeOperators)[number] | 'neq' | 'isdistinct'
+export type FtsOperator = (typeof ftsOperators)[number]
 export type IsValue = (typeof isValues)[number]
 
 const quantifiableOperators: readonly QuantifiableOperator[] = [...comparisonOperators, ...patternOperators]
 const scalarOperators: readonly ScalarOperator[] = [
   ...quantifiableOperators,
-  ...containmentOperators,
+  ...rangeOperators,
+  'neq',
   'isdistinct',
 ]
 export const isOneOf = <T extends string>(list: readonly T[], value: string): value is T =>
@@ -32,10 +36,27 @@ export type Operation =
   | { kind: 'quantified'; operator: QuantifiableOperator; quantifier: 'any' | 'all'; values: string[] }
   | { kind: 'in'; values: string[] }
   | { kind: 'is'; value: IsValue }
+  /** `fts(english).fat & cat`: the language is a text search configuration. */
+  | { kind: 'fts'; operator: FtsOperator; language?: string; value: string }
+
+/** One `->` (the JSON value) or `->>` (its text) step; a key of digits indexes an array. */
+export interface JsonStep {
+  arrow: '->' | '->>'
+  key: string
+  index: boolean
+}
+
+/** A column and the JSON path into it: `data->tags->>0`. */
+export interface Field {
+  name: string
+  /** Absent when the field is the column itself. */
+  jsonPath?: JsonStep[]
+}
 
 interface Filter<C = string> {
   kind: 'filter'
   column: C
+  jsonPath?: JsonStep[]
   negate: boolean
   operation: Operation
 }
@@ -121,8 +142,25 @@ export function parseCount(name: 'limit' | 'offset', value: string): number {
   return Number(value)
 }
 
-/** One `op.value` (or `not.op.value`) on a column. */
-export function parseFilter(column: string, expression: string): Filter {
+/** `name`, or `name->key->>0` with a JSON path; a key may be double-quoted. */
+export function parseField(text: string): Field {
+  const [name, ...rest] = text.split(/(->>?)/)
+  if (rest.length === 0) return { name: name! }
+  const jsonPath: JsonStep[] = []
+  for (let i = 0; i < rest.length; i += 2) {
+    const key = unquote(rest[i + 1]!)
+    if (!name || key === '') throw badQuery(`"failed to parse json path (${text})"`)
+    jsonPath.push({ arrow: rest[i] as JsonStep['arrow'], key, index: /^-?\d+$/.test(key) })
+  }
+  return { name: name!, jsonPath }
+}
+
+/** `fts`, or `fts(english)` with a text search configuration. */
+const ftsToken = new RegExp(`^(${ftsOperators.join('|')})(?:\\(([^()]+)\\))?$`)
+
+/** One `op.value` (or `not.op.value`) on a field. */
+export function parseFilter(fieldText: string, expression: string): Filter {
+  const { name: column, jsonPath } = parseField(fieldText)
   const negate = expression.startsWith('not.')
   const rest = negate ? expression.slice(4) : expression
   const dot = rest.indexOf('.')
@@ -151,10 +189,13 @@ export function parseFilter(column: string, expression: string): Filter {
     operation = { kind: 'is', value: is }
   } else if (isOneOf(scalarOperators, token)) {
     operation = { kind: 'scalar', operator: token, value }
+  } else if (ftsToken.test(token)) {
+    const [, operator, language] = ftsToken.exec(token) as unknown as [string, FtsOperator, string?]
+    operation = { kind: 'fts', operator, language, value }
   } else {
     throw badQuery(failed, `unknown or unsupported operator: ${token}`)
   }
-  return { kind: 'filter', column, negate, operation }
+  return { kind: 'filter', column, ...(jsonPath && { jsonPath }), negate, operation }
 }
 
 export const logicKey = /^(not\.)?(and|or)$/

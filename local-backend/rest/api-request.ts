@@ -120,11 +120,14 @@ export const readRequestKey = (request: Request): string => {
 
 const reservedParams = new Set(['select', 'order', 'limit', 'offset', 'on_conflict', 'columns'])
 
+/** Where the embedded path of a key ends: its last dot before any JSON path (`messages.data->>a.b`). */
+const embeddedPathEnd = (key: string) => key.split('->', 1)[0]!.lastIndexOf('.')
+
 /** Embedded keys (`messages.direction`, `messages.or`, `a.b.limit`) split into path and what follows it. */
 function embeddedKey(key: string): { path: string; rest: string } {
   const logic = /^(.*?)\.((?:not\.)?(?:and|or))$/.exec(key)
   if (logic) return { path: logic[1]!, rest: logic[2]! }
-  const dot = key.lastIndexOf('.')
+  const dot = embeddedPathEnd(key)
   return { path: key.slice(0, dot), rest: key.slice(dot + 1) }
 }
 
@@ -137,7 +140,7 @@ function parseConditions(
   for (const [key, value] of query) {
     if (reservedParams.has(key)) continue
     if (logicKey.test(key)) conditions.push(parseLogic(key, value))
-    else if (key.includes('.')) embedded(key, value)
+    else if (embeddedPathEnd(key) >= 0) embedded(key, value)
     else conditions.push(parseFilter(key, value))
   }
   return conditions

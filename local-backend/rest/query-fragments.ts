@@ -1,6 +1,8 @@
 import type { MediaType } from './api-request-headers.ts'
 import {
   isOneOf,
+  type FtsOperator,
+  type JsonStep,
   patternOperators,
   type Condition,
   type IsValue,
@@ -49,7 +51,19 @@ const operatorSql: Record<ScalarOperator, string> = {
   cs: '@>',
   cd: '<@',
   ov: '&&',
+  sl: '<<',
+  sr: '>>',
+  nxr: '&<',
+  nxl: '&>',
+  adj: '-|-',
   isdistinct: 'is distinct from',
+}
+
+const ftsQuery: Record<FtsOperator, string> = {
+  fts: 'to_tsquery',
+  plfts: 'plainto_tsquery',
+  phfts: 'phraseto_tsquery',
+  wfts: 'websearch_to_tsquery',
 }
 
 const isSql: Record<IsValue, string> = {
@@ -85,14 +99,45 @@ function operationSql(ref: string, type: string, operation: Operation, params: S
         : `${ref} = any(${params.add(arrayLiteral(operation.values))}::${type}[])`
     case 'is':
       return `${ref} ${isSql[operation.value]}`
+    case 'fts': {
+      // As PostgREST: a text (or JSON) column is made a tsvector in the same configuration as the query.
+      const language = () =>
+        operation.language === undefined ? '' : `${params.add(operation.language)}::regconfig, `
+      const vector = type === 'tsvector' ? ref : `to_tsvector(${language()}${ref})`
+      return `${vector} @@ ${ftsQuery[operation.operator]}(${language()}${params.add(operation.value)})`
+    }
+  }
+}
+
+const isJson = (type: string) => type === 'json' || type === 'jsonb'
+
+/**
+ * A column of the row `alias`, or the JSON path into it, and the type its values compare as.
+ * A path into a column that is not JSON goes through to_jsonb, as in PostgREST.
+ */
+export function fieldSql(
+  alias: string,
+  column: Column,
+  jsonPath: JsonStep[] | undefined,
+  params: SqlParams,
+): { ref: string; type: string } {
+  const ref = `${alias}.${quoteIdent(column.name)}`
+  if (!jsonPath) return { ref, type: column.type }
+  const json = isJson(column.type)
+  const steps = jsonPath.map((step) => `${step.arrow}${params.add(step.key)}${step.index ? '::int' : ''}`)
+  const last = jsonPath.at(-1)!.arrow
+  return {
+    ref: `(${json ? ref : `to_jsonb(${ref})`}${steps.join('')})`,
+    type: last === '->>' ? 'text' : json ? column.type : 'jsonb',
   }
 }
 
 /** A filter or logic tree on the row `alias`, as a boolean expression. */
 function conditionSql(alias: string, condition: Condition<Column>, params: SqlParams): string {
   if (condition.kind === 'filter') {
-    const { column, operation, negate } = condition
-    const sql = operationSql(`${alias}.${quoteIdent(column.name)}`, column.type, operation, params)
+    const { column, jsonPath, operation, negate } = condition
+    const { ref, type } = fieldSql(alias, column, jsonPath, params)
+    const sql = operationSql(ref, type, operation, params)
     return negate ? `not (${sql})` : sql
   }
   const terms = condition.conditions.map((c) => conditionSql(alias, c, params))
