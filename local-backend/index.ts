@@ -118,6 +118,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       rateGuard: createRateGuard({ ...defaultRateLimits, ...options.rateLimits }, jwt),
       jwt,
       browserOrigins,
+      realtimeApi: websockets.api,
     })
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (request.url ?? '').split('?')[0]

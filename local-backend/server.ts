@@ -24,6 +24,8 @@ export interface ApiOptions {
   rateGuard: RateGuard
   jwt: JwtKeys
   browserOrigins: BrowserOrigins
+  /** Realtime's REST API, answered by the realtime server that holds the channels. */
+  realtimeApi: Hono
 }
 
 const functionsPrefix = '/functions/v1/'
@@ -171,8 +173,10 @@ export function createApiApp(options: ApiOptions): Hono {
   // Counted before a body is read, so a refused flood costs no more than its headers.
   app.use('/rest/v1/*', options.rateGuard.middleware)
   app.use('/auth/v1/*', options.rateGuard.middleware)
+  app.use('/realtime/v1/api/*', options.rateGuard.middleware)
   app.use('/rest/v1/*', limitBody)
   app.use('/auth/v1/*', limitBody)
+  app.use('/realtime/v1/api/*', limitBody)
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
   app.route(
@@ -195,6 +199,7 @@ export function createApiApp(options: ApiOptions): Hono {
       jwt: options.jwt,
     }),
   )
+  app.route('/realtime/v1/api', options.realtimeApi)
   app.all(`${functionsPrefix}*`, (c) => forwardToFunction(c, options.functions))
 
   app.notFound((c) =>

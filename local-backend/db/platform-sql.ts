@@ -1,9 +1,6 @@
-/**
- * The Supabase platform objects the migrations rely on (roles, schemas, auth
- * helpers), created before the first migration. A module rather than a .sql file,
- * so the Electron bundle carries it: a file read beside this one is not there.
- */
-export const platformSql = `-- The Supabase platform objects that the migrations in supabase/migrations rely on,
+import { realtimePlatformSql } from './platform-realtime-sql.ts'
+
+const authPlatformSql = `-- The Supabase platform objects that the migrations in supabase/migrations rely on,
 -- and that a hosted project or \`supabase start\` already has: the API roles, the
 -- auth schema with auth.users and the auth.uid()/auth.role()/auth.jwt() helpers,
 -- the extensions schema, and the CLI's migration history table.
@@ -155,3 +152,10 @@ begin
 end;
 $$;
 `
+
+/**
+ * The Supabase platform objects the migrations rely on (roles, schemas, auth
+ * helpers), created before the first migration. A module rather than a .sql file,
+ * so the Electron bundle carries it: a file read beside this one is not there.
+ */
+export const platformSql = authPlatformSql + realtimePlatformSql

@@ -32,6 +32,8 @@ interface Case {
   what?: string
   sql: string
   params?: unknown[]
+  /** The Realtime channel the statement is about, as realtime.topic() returns it to policies. */
+  topic?: string
   expect: Record<Actor, Outcome>
 }
 
@@ -40,6 +42,7 @@ const maria = demo.contact('Maria Gonzalez')
 const readable = { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
+const acmeChannel = `workspace:${acme}`
 
 const matrix: Case[] = [
   {
@@ -266,6 +269,49 @@ const matrix: Case[] = [
     sql: 'delete from private.message_leases returning message_id',
     expect: serviceOnly,
   },
+  // A workspace's private Realtime channel: Realtime reads (join) and inserts (broadcast,
+  // presence) as the caller with the topic set, and never updates or deletes.
+  {
+    table: 'realtime.messages',
+    op: 'select',
+    sql: 'select id from realtime.messages where topic = $1',
+    params: [acmeChannel],
+    topic: acmeChannel,
+    expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'none', service: 'rows' },
+  },
+  {
+    table: 'realtime.messages',
+    op: 'insert',
+    sql: `insert into realtime.messages (topic, extension) values ($1, 'presence') returning id`,
+    params: [acmeChannel],
+    topic: acmeChannel,
+    expect: { ava: 'rows', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'realtime.messages',
+    op: 'insert',
+    what: 'on a topic that names no workspace',
+    sql: `insert into realtime.messages (topic, extension) values ($1, 'broadcast') returning id`,
+    params: ['workspace:not-a-uuid'],
+    topic: 'workspace:not-a-uuid',
+    expect: serviceOnly,
+  },
+  {
+    table: 'realtime.messages',
+    op: 'update',
+    sql: `update realtime.messages set payload = '{}' where topic = $1 returning id`,
+    params: [acmeChannel],
+    topic: acmeChannel,
+    expect: { ava: 'none', ben: 'none', cleo: 'none', anon: 'none', service: 'rows' },
+  },
+  {
+    table: 'realtime.messages',
+    op: 'delete',
+    sql: 'delete from realtime.messages where topic = $1 returning id',
+    params: [acmeChannel],
+    topic: acmeChannel,
+    expect: { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'denied' },
+  },
 ]
 
 beforeAll(async () => {
@@ -275,6 +321,11 @@ beforeAll(async () => {
      select id, now() + interval '1 minute' from public.messages where contact_id = $1 limit 1`,
     [maria],
   )
+  // One broadcast already on Acme's channel, for the realtime.messages rows to find.
+  await db.query(
+    `insert into realtime.messages (topic, extension, event, payload) values ($1, 'broadcast', 'seed', '{}')`,
+    [acmeChannel],
+  )
 })
 afterAll(async () => {
   await db.close()
@@ -282,7 +333,10 @@ afterAll(async () => {
 
 async function outcome(caller: Actor, test: Case): Promise<Outcome> {
   try {
-    const rows = await queryAs(db, actors[caller], test.sql, test.params ?? [])
+    const rows = await asCaller(db, actors[caller], async (tx) => {
+      if (test.topic) await tx.query(`select set_config('realtime.topic', $1, true)`, [test.topic])
+      return (await tx.query(test.sql, test.params ?? [])).rows
+    })
     return rows.length > 0 ? 'rows' : 'none'
   } catch (error) {
     if ((error as { code?: string }).code === '42501') return 'denied'

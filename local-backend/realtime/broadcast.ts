@@ -1,6 +1,9 @@
+import type { PGlite } from '@electric-sql/pglite'
 import { WebSocket } from 'ws'
+import type { ChannelRegistry } from './channels.ts'
 import { reply, send, sendFrame, type Channel } from './connection.ts'
 import { encodeBinaryBroadcast, type BinaryBroadcast, type PhoenixMessage } from './phoenix-messages.ts'
+import { mayOnTopic } from './topic-policies.ts'
 
 /**
  * Relays a user broadcast to the topic's members (and to its sender only if it
@@ -41,4 +44,61 @@ export function relayBroadcast(
     }
   }
   if (channel.broadcastAck) reply(channel.connection, message, 'ok', {})
+}
+
+/**
+ * A client's broadcast. On a private channel the INSERT policies on realtime.messages
+ * must allow it; hosted drops a refused one without a word (and without an ack), so
+ * the sender learns nothing about the policies.
+ */
+export async function handleClientBroadcast(
+  db: PGlite,
+  channels: ChannelRegistry,
+  channel: Channel,
+  message: PhoenixMessage,
+  binary: BinaryBroadcast | undefined,
+): Promise<void> {
+  if (channel.policies) {
+    let allowed = false
+    try {
+      allowed = await mayOnTopic(db, channel.subTopic, channel.claims, channel.policies, 'broadcast', 'write')
+    } catch (error) {
+      channel.connection.logger.warn('realtime broadcast policy failed', { topic: channel.topic, error })
+    }
+    if (!allowed || !channels.isOpen(channel)) return
+  }
+  relayBroadcast(channels.audience(channel.topic, channel.isPrivate, 'broadcast'), channel, message, binary)
+}
+
+/** A broadcast the server itself sends: from the REST API, or from the database (realtime.send). */
+export interface ServerBroadcast {
+  event: string
+  /** A JSON value, or raw bytes (which only a vsn 2.0.0 client can receive, as a binary frame). */
+  payload: { json: unknown } | { binary: Uint8Array }
+  meta: Record<string, unknown> | undefined
+  /**
+   * Hosted sends the database's and the single-message API's broadcasts as user
+   * broadcasts (a binary frame to a vsn 2.0.0 client), and the batch API's as an
+   * ordinary Phoenix broadcast to everyone.
+   */
+  asUserBroadcast: boolean
+}
+
+export function deliverServerBroadcast(members: Iterable<Channel>, broadcast: ServerBroadcast): void {
+  const { event, payload, meta, asUserBroadcast } = broadcast
+  const bytes = 'binary' in payload ? payload.binary : Buffer.from(JSON.stringify(payload.json ?? {}), 'utf8')
+  for (const member of members) {
+    const target = member.connection
+    if (target.ws.readyState !== WebSocket.OPEN) continue
+    if (target.vsn === '2.0.0' && (asUserBroadcast || 'binary' in payload)) {
+      const encoding = 'binary' in payload ? 0 : 1
+      sendFrame(
+        target,
+        encodeBinaryBroadcast({ topic: member.topic, userEvent: event, meta, encoding, payload: bytes }),
+      )
+    } else if ('json' in payload) {
+      const json = { type: 'broadcast', event, payload: payload.json, ...(meta ? { meta } : {}) }
+      send(target, { joinRef: null, ref: null, topic: member.topic, event: 'broadcast', payload: json })
+    }
+  }
 }

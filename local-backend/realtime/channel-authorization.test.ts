@@ -134,7 +134,7 @@ describe('channel tokens', () => {
 })
 
 describe('private channels', () => {
-  it('refuses a private channel to a user (no realtime.messages policies here), and admits the service role', async () => {
+  it('refuses a private channel whose topic no realtime.messages policy names, and admits the service role (which bypasses RLS)', async () => {
     expect(await joinOutcome(await tokenFor(demo().ben), 'private-room', { private: true })).toBe(
       'Unauthorized: You do not have permissions to read from this Channel topic: private-room',
     )

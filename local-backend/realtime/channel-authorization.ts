@@ -1,18 +1,13 @@
+import type { PGlite } from '@electric-sql/pglite'
 import type { ChannelRegistry } from './channels.ts'
 import type { Clock } from './clock.ts'
 import type { Channel, Connection } from './connection.ts'
 import { subscriberIdentity } from './delivery.ts'
-import type { Claims, TokenVerifier } from './jwt.ts'
+import type { TokenVerifier } from './jwt.ts'
+import { privatePolicies, type TopicExtension } from './topic-policies.ts'
 
 /** Hosted Realtime re-checks a channel's token at least this often, and exactly at its expiry. */
 const confirmTokenMs = 5 * 60_000
-
-/**
- * Private channels are authorised by RLS on realtime.messages, which this backend
- * does not have; only the service role (which bypasses RLS) may read one.
- */
-export const mayRead = (isPrivate: boolean, claims: Claims): boolean =>
-  !isPrivate || claims.role === 'service_role'
 
 /** The token a join carries; an API key (`sb_…`) or none means the socket's own. */
 export const channelToken = (connection: Connection, token: string | undefined): string =>
@@ -27,6 +22,7 @@ export interface ChannelAuthorization {
 
 /** Keeps each joined channel authorised for as long as it stays open. */
 export function createChannelAuthorization(
+  db: PGlite,
   tokens: TokenVerifier,
   channels: ChannelRegistry,
   clock: Clock,
@@ -55,11 +51,19 @@ export function createChannelAuthorization(
       const check = await tokens.verify(token)
       if (!channels.isOpen(channel)) return
       if (!check.ok) return channels.shutdown(channel, check.message)
-      if (!mayRead(channel.isPrivate, check.claims)) {
-        return channels.shutdown(
-          channel,
-          `You no longer have permission to read from this Channel topic: ${channel.subTopic}`,
-        )
+      if (channel.policies) {
+        // The new token's rights are asked afresh, as hosted does on every token change.
+        const extensions: TopicExtension[] =
+          channel.policies.presence.read === undefined ? ['broadcast'] : ['broadcast', 'presence']
+        const checked = await privatePolicies(db, channel.subTopic, check.claims, extensions)
+        if (!channels.isOpen(channel)) return
+        if (!checked.ok) {
+          return channels.shutdown(
+            channel,
+            `You no longer have permission to read from this Channel topic: ${channel.subTopic}`,
+          )
+        }
+        channel.policies = checked.policies
       }
       channel.token = token
       channel.claims = check.claims

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { PGlite } from '@electric-sql/pglite'
 import { WebSocket } from 'ws'
 import { z } from 'zod'
-import { channelToken, mayRead, type ChannelAuthorization } from './channel-authorization.ts'
+import { channelToken, type ChannelAuthorization } from './channel-authorization.ts'
 import type { ChannelRegistry } from './channels.ts'
 import { push, reply, sendFrame, systemMessage, type Channel, type Connection } from './connection.ts'
 import { subscriberIdentity, type ChangeDelivery } from './delivery.ts'
@@ -16,6 +16,7 @@ import {
   type PostgresChangeParams,
   type ResolvedSubscription,
 } from './subscriptions.ts'
+import { privatePolicies, type TopicExtension, type TopicPolicies } from './topic-policies.ts'
 
 const joinPayloadSchema = z
   .object({
@@ -96,10 +97,12 @@ export async function joinChannel(
   if (!check.ok) return reply(connection, message, 'error', { reason: joinRefusalReason(check) })
   const { claims } = check
   const isPrivate = config.private === true
-  if (!mayRead(isPrivate, claims)) {
-    return reply(connection, message, 'error', {
-      reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${subTopic}`,
-    })
+  let policies: TopicPolicies | undefined
+  if (isPrivate) {
+    const extensions: TopicExtension[] = config.presence?.enabled ? ['broadcast', 'presence'] : ['broadcast']
+    const checked = await privatePolicies(context.db, subTopic, claims, extensions)
+    if (!checked.ok) return reply(connection, message, 'error', { reason: checked.reason })
+    policies = checked.policies
   }
 
   const params = (config.postgres_changes ?? []).filter(
@@ -116,6 +119,7 @@ export async function joinChannel(
     token,
     claims,
     isPrivate,
+    policies,
     broadcastSelf: config.broadcast?.self === true,
     broadcastAck: config.broadcast?.ack === true,
     presenceKey: config.presence?.key || randomUUID(),
@@ -142,6 +146,8 @@ export async function joinChannel(
     if (bindings.error) systemMessage(channel, 'postgres_changes', 'error', bindings.error)
     else systemMessage(channel, 'postgres_changes', 'ok', 'Subscribed to PostgreSQL')
   }
-  if (config.presence?.enabled) push(channel, 'presence_state', presenceState(channels.members(topic)))
+  if (config.presence?.enabled && (!policies || policies.presence.read)) {
+    push(channel, 'presence_state', presenceState(channels.audience(topic, isPrivate, 'presence')))
+  }
   connection.logger.debug('realtime channel joined', { topic, role: claims.role, bindings: params.length })
 }

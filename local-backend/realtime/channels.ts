@@ -2,18 +2,28 @@ import type { Channel } from './connection.ts'
 import { send, systemMessage } from './connection.ts'
 import type { ChangeDelivery } from './delivery.ts'
 import { announcePresence } from './presence.ts'
+import type { TopicExtension } from './topic-policies.ts'
 
-/** The joined channels of every socket, by topic, so broadcast and presence reach a topic's members. */
+/** Hosted keeps a topic's private and public channels apart: a message on one never reaches the other. */
+const roomOf = (topic: string, isPrivate: boolean) => `${isPrivate ? 'private' : 'public'}|${topic}`
+
+/** The joined channels of every socket, by room, so broadcast and presence reach a topic's members. */
 export class ChannelRegistry {
-  private readonly topics = new Map<string, Set<Channel>>()
+  private readonly rooms = new Map<string, Set<Channel>>()
   private readonly delivery: ChangeDelivery
 
   constructor(delivery: ChangeDelivery) {
     this.delivery = delivery
   }
 
-  members(topic: string): Iterable<Channel> {
-    return this.topics.get(topic) ?? []
+  /**
+   * The members of a topic's public or private room that may receive `extension`
+   * there: on a private one, those whose read policy allowed it when they joined.
+   */
+  *audience(topic: string, isPrivate: boolean, extension: TopicExtension): Iterable<Channel> {
+    for (const member of this.rooms.get(roomOf(topic, isPrivate)) ?? []) {
+      if (!member.policies || member.policies[extension].read === true) yield member
+    }
   }
 
   /** Whether the channel is still joined: not left, replaced by a rejoin, or closed with its socket. */
@@ -23,8 +33,9 @@ export class ChannelRegistry {
 
   add(channel: Channel): void {
     channel.connection.channels.set(channel.topic, channel)
-    let members = this.topics.get(channel.topic)
-    if (!members) this.topics.set(channel.topic, (members = new Set()))
+    const room = roomOf(channel.topic, channel.isPrivate)
+    let members = this.rooms.get(room)
+    if (!members) this.rooms.set(room, (members = new Set()))
     members.add(channel)
   }
 
@@ -35,10 +46,13 @@ export class ChannelRegistry {
     connection.channels.delete(topic)
     channel.cancelTokenCheck()
     if (channel.subscriber) this.delivery.remove(channel.subscriber)
-    const members = this.topics.get(topic)
+    const room = roomOf(topic, channel.isPrivate)
+    const members = this.rooms.get(room)
     members?.delete(channel)
-    if (members?.size === 0) this.topics.delete(topic)
-    if (channel.presence) announcePresence(this.members(topic), channel, [], [channel.presence])
+    if (members?.size === 0) this.rooms.delete(room)
+    if (channel.presence) {
+      announcePresence(this.audience(topic, channel.isPrivate, 'presence'), channel, [], [channel.presence])
+    }
     if (notify)
       send(connection, {
         joinRef: channel.joinRef,

@@ -4,6 +4,7 @@ import type { ChangeSubscriber } from './delivery.ts'
 import type { Claims } from './jwt.ts'
 import { encodeMessage, type PhoenixMessage, type Vsn } from './phoenix-messages.ts'
 import type { PresenceMeta } from './presence.ts'
+import type { TopicPolicies } from './topic-policies.ts'
 
 /** One client socket and the channels it has joined, one per topic. */
 export interface Connection {
@@ -29,6 +30,8 @@ export interface Channel {
   token: string
   claims: Claims
   isPrivate: boolean
+  /** A private channel's rights, as RLS on realtime.messages grants them; undefined on a public one. */
+  policies: TopicPolicies | undefined
   broadcastSelf: boolean
   broadcastAck: boolean
   presenceKey: string

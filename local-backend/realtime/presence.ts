@@ -1,6 +1,8 @@
+import type { PGlite } from '@electric-sql/pglite'
 import type { ChannelRegistry } from './channels.ts'
 import { push, reply, type Channel } from './connection.ts'
 import type { PhoenixMessage } from './phoenix-messages.ts'
+import { mayOnTopic } from './topic-policies.ts'
 
 /** What a channel tracks, with the ref Phoenix Presence gives each version of it. */
 export interface PresenceMeta {
@@ -31,15 +33,36 @@ export function announcePresence(
   }
 }
 
+/**
+ * Whether the channel may track itself: always on a public channel; on a private
+ * one, when the INSERT policies on realtime.messages allow its presence row. A
+ * policy that fails to run refuses, as hosted answers both with a bare error.
+ */
+async function mayTrack(db: PGlite, channel: Channel): Promise<boolean> {
+  if (!channel.policies) return true
+  try {
+    return await mayOnTopic(db, channel.subTopic, channel.claims, channel.policies, 'presence', 'write')
+  } catch (error) {
+    channel.connection.logger.warn('realtime presence policy failed', { topic: channel.topic, error })
+    return false
+  }
+}
+
 /** Answers `presence` pushes (track, untrack); refs count up per server, as Phoenix's do per node. */
-export function createPresence(channels: ChannelRegistry): {
-  handle(channel: Channel, message: PhoenixMessage): void
+export function createPresence(
+  channels: ChannelRegistry,
+  db: PGlite,
+): {
+  handle(channel: Channel, message: PhoenixMessage): Promise<void>
 } {
   let lastRef = 0
+  const audience = (channel: Channel) => channels.audience(channel.topic, channel.isPrivate, 'presence')
   return {
-    handle(channel, message) {
+    async handle(channel, message) {
       const { event, payload } = message.payload
       if (event === 'track') {
+        if (!(await mayTrack(db, channel))) return reply(channel.connection, message, 'error', {})
+        if (!channels.isOpen(channel)) return
         const meta: PresenceMeta = {
           ...(payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {}),
           phx_ref: String(++lastRef),
@@ -47,13 +70,13 @@ export function createPresence(channels: ChannelRegistry): {
         const previous = channel.presence
         if (previous) meta.phx_ref_prev = previous.phx_ref
         channel.presence = meta
-        announcePresence(channels.members(channel.topic), channel, [meta], previous ? [previous] : [])
+        announcePresence(audience(channel), channel, [meta], previous ? [previous] : [])
         return reply(channel.connection, message, 'ok', {})
       }
       if (event === 'untrack') {
         const previous = channel.presence
         channel.presence = undefined
-        if (previous) announcePresence(channels.members(channel.topic), channel, [], [previous])
+        if (previous) announcePresence(audience(channel), channel, [], [previous])
         return reply(channel.connection, message, 'ok', {})
       }
       reply(channel.connection, message, 'error', { reason: 'Presence event must be track or untrack' })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
+import type { Hono } from 'hono'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../../src/shared/log.ts'
 import { originRefusedMessage, type BrowserOrigins } from '../browser-origins.ts'
@@ -12,7 +13,9 @@ import { ChannelRegistry } from './channels.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { reply, type Connection } from './connection.ts'
 import { ChangeDelivery } from './delivery.ts'
-import { relayBroadcast } from './broadcast.ts'
+import { handleClientBroadcast } from './broadcast.ts'
+import { createBroadcastApi } from './broadcast-api.ts'
+import { followDatabaseBroadcasts } from './database-broadcast.ts'
 import { createTokenVerifier, handshakeRefusal } from './jwt.ts'
 import { decodeFrame, supportedVsns, type Decoded, type Vsn } from './phoenix-messages.ts'
 import { createPresence } from './presence.ts'
@@ -36,6 +39,8 @@ export interface RealtimeServerOptions {
 
 export interface RealtimeServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Realtime's REST API, mounted at `/realtime/v1/api`. */
+  api: Hono
   close(): Promise<void>
 }
 
@@ -58,7 +63,8 @@ function toBuffer(data: RawData): Buffer {
 
 /**
  * Supabase Realtime's Phoenix channel protocol over `ws`, for postgres_changes
- * (with per-subscriber RLS), broadcast and presence on public channels. This
+ * (with per-subscriber RLS), broadcast and presence on public channels and on
+ * private ones that RLS on realtime.messages allows. This
  * module is the transport: the handshake, each socket's frame queue, the idle
  * timeout and shutdown; the channel modules do the rest.
  */
@@ -68,8 +74,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const tokens = createTokenVerifier(options.jwtSecret, clock)
   const delivery = new ChangeDelivery(db, logger)
   const channels = new ChannelRegistry(delivery)
-  const authorization = createChannelAuthorization(tokens, channels, clock)
-  const presence = createPresence(channels)
+  const authorization = createChannelAuthorization(db, tokens, channels, clock)
+  const presence = createPresence(channels, db)
   const connections = new Set<Connection>()
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false })
   let closed = false
@@ -93,6 +99,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   idleSweep.unref()
 
   const changes = await followChanges(db, delivery, logger)
+  const databaseBroadcasts = await followDatabaseBroadcasts(db, channels, logger)
 
   const handleFrame = async (connection: Connection, decoded: Decoded) => {
     if (!decoded.ok) {
@@ -118,7 +125,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       case 'access_token':
         return authorization.update(channel, message.payload)
       case 'broadcast':
-        return relayBroadcast(channels.members(channel.topic), channel, message, decoded.binary)
+        return handleClientBroadcast(db, channels, channel, message, decoded.binary)
       case 'presence':
         return presence.handle(channel, message)
       default:
@@ -188,11 +195,14 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       })
     },
 
+    api: createBroadcastApi({ db, tokens, channels, logger }),
+
     async close() {
       if (closed) return
       closed = true
       clearInterval(idleSweep)
       await changes.stop()
+      await databaseBroadcasts.stop()
       const sockets = [...connections].map(
         (connection) =>
           new Promise<void>((resolve) => {
