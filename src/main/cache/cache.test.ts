@@ -1,59 +1,21 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Conversation, Message } from '../../shared/domain.ts'
 import { Cache, ftsQuery, parseMarked } from './cache.ts'
 import { cacheMigrations } from './schema.ts'
+import {
+  conversation,
+  message,
+  tempPath,
+  WS,
+  WS2,
+  removeTempPaths,
+} from '../../../test/support/cache-rows.ts'
 import { normalizeTimestamp, nowTimestamp, timestampMinus } from './time.ts'
 
-const dirs: string[] = []
-function tempPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cache-test-'))
-  dirs.push(dir)
-  return join(dir, 'cache.sqlite')
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-const WS = '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637'
-const WS2 = 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84'
-
-function conversation(over: Partial<Conversation> = {}): Conversation {
-  return {
-    id: randomUUID(),
-    workspaceId: WS,
-    phoneNumber: '+15551230000',
-    name: null,
-    email: null,
-    status: 'Open',
-    unreadCount: 0,
-    lastMessageAt: null,
-    lastMessagePreview: null,
-    updatedAt: '2026-11-01T10:00:00.000000Z',
-    ...over,
-  }
-}
-
-function message(contact: Conversation, over: Partial<Message> = {}): Message {
-  return {
-    id: randomUUID(),
-    workspaceId: contact.workspaceId,
-    contactId: contact.id,
-    direction: 'inbound',
-    content: 'hello',
-    status: 'delivered',
-    errorCode: null,
-    errorMessage: null,
-    createdAt: '2026-11-01T10:00:00.000000Z',
-    updatedAt: '2026-11-01T10:00:00.000000Z',
-    createdBy: null,
-    ...over,
-  }
-}
+afterEach(removeTempPaths)
 
 describe('timestamps', () => {
   it('normalises Postgres and JavaScript forms to sortable UTC micros', () => {

@@ -17,6 +17,20 @@ import {
 import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
 import { rowView } from '../../shared/rows/row-view.ts'
+import {
+  conversationByIdSql,
+  inboxPageSql,
+  messageSearchSql,
+  nameSearchSql,
+  outboxCompleteSql,
+  outboxHeadsSql,
+  outboxRetrySql,
+  outboxSizeSql,
+  phoneSearchSql,
+  statusCountsSql,
+  threadPageSql,
+  unreadTotalsSql,
+} from './queries.ts'
 import { cacheMigrations } from './schema.ts'
 import { nowTimestamp } from './time.ts'
 
@@ -120,6 +134,16 @@ export function ftsQuery(query: string): string | null {
     .slice(0, 8)
     .map((word) => `"${word}"*`)
     .join(' ')
+}
+
+/**
+ * An FTS5 query for `words` in `column`, within one workspace when given: the FTS tables
+ * hold the workspace id without its hyphens as one token (schema.ts).
+ */
+function inWorkspace(workspaceId: string | null, column: string, words: string): string {
+  const within = `{${column}} : (${words})`
+  if (workspaceId === null) return within
+  return `{workspace} : "${workspaceId.replaceAll('-', '').replaceAll('"', '""')}" AND ${within}`
 }
 
 const START = '\u0001'
@@ -305,11 +329,21 @@ export class Cache {
     }))
   }
 
+  /** Unread messages per workspace, from the counters the contacts triggers keep (schema.ts, inbox_counts). */
   unreadByWorkspace(): Record<string, number> {
-    const rows = this.stmt(
-      'select workspace_id, sum(unread_count) as total from contacts where unread_count > 0 group by workspace_id',
-    ).all() as Row[]
+    const rows = this.stmt(unreadTotalsSql).all() as Row[]
     return Object.fromEntries(rows.map((row) => [str(row, 'workspace_id'), Number(row.total)]))
+  }
+
+  /** How many conversations each inbox filter holds, from the same counters. */
+  statusCounts(workspaceId: string): Record<ConversationFilter, number> {
+    const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
+    for (const row of this.stmt(statusCountsSql).all(workspaceId) as Row[]) {
+      const status = str(row, 'conversation_status') as ConversationStatus
+      counts[status] = Number(row.conversations)
+      counts.All += Number(row.conversations)
+    }
+    return counts
   }
 
   // Conversations ------------------------------------------------------------
@@ -338,7 +372,7 @@ export class Cache {
   }
 
   getConversation(id: string): Conversation | null {
-    const row = this.stmt('select * from contacts where id = ?').get(id) as Row | undefined
+    const row = this.stmt(conversationByIdSql).get(id) as Row | undefined
     return row ? toConversation(row) : null
   }
 
@@ -355,30 +389,18 @@ export class Cache {
     after: ConversationCursor | null = null,
   ): { items: Conversation[]; counts: Record<ConversationFilter, number>; hasMore: boolean } {
     const status = filter === 'All' ? null : filter
-    const where = ['workspace_id = $ws', ...(status ? ['conversation_status = $status'] : [])]
-    // In this order NULL times come last, so "after" a timed row includes every untimed one.
-    if (after?.lastMessageAt)
-      where.push('(last_message_at < $at or (last_message_at = $at and id > $id) or last_message_at is null)')
-    else if (after) where.push('(last_message_at is null and id > $id)')
-    const rows = this.stmt(
-      `select * from contacts where ${where.join(' and ')} order by last_message_at desc nulls last, id limit $limit`,
-    ).all({
+    const rows = this.stmt(inboxPageSql({ byStatus: status !== null, after: after !== null })).all({
       ws: workspaceId,
       ...(status ? { status } : {}),
-      ...(after ? { id: after.id } : {}),
-      ...(after?.lastMessageAt ? { at: after.lastMessageAt } : {}),
+      ...(after ? { id: after.id, at: after.lastMessageAt ?? '' } : {}),
       limit: limit < 0 ? -1 : limit + 1,
     }) as Row[]
     const hasMore = limit >= 0 && rows.length > limit
-    const counts: Record<ConversationFilter, number> = { Open: 0, Pending: 0, Done: 0, All: 0 }
-    for (const row of this.stmt(
-      'select conversation_status, count(*) as n from contacts where workspace_id = ? group by conversation_status',
-    ).all(workspaceId) as Row[]) {
-      const status = str(row, 'conversation_status') as ConversationStatus
-      counts[status] = Number(row.n)
-      counts.All += Number(row.n)
+    return {
+      items: (hasMore ? rows.slice(0, limit) : rows).map(toConversation),
+      counts: this.statusCounts(workspaceId),
+      hasMore,
     }
-    return { items: (hasMore ? rows.slice(0, limit) : rows).map(toConversation), counts, hasMore }
   }
 
   // Messages -----------------------------------------------------------------
@@ -417,12 +439,8 @@ export class Cache {
   thread(contactId: string, before: string | null, limit: number): { messages: Message[]; hasMore: boolean } {
     const rows = (
       before === null
-        ? this.stmt(
-            'select * from messages where contact_id = ? order by created_at desc, id desc limit ?',
-          ).all(contactId, limit + 1)
-        : this.stmt(
-            'select * from messages where contact_id = ? and created_at < ? order by created_at desc, id desc limit ?',
-          ).all(contactId, before, limit + 1)
+        ? this.stmt(threadPageSql({ before: false })).all(contactId, limit + 1)
+        : this.stmt(threadPageSql({ before: true })).all(contactId, before, limit + 1)
     ) as Row[]
     const hasMore = rows.length > limit
     return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore }
@@ -443,7 +461,9 @@ export class Cache {
 
   /**
    * Name and number matches first (the agent is usually looking for a person), then
-   * message text, newest first, one hit per conversation.
+   * message text, one hit per conversation. Every part reads a bounded stretch of an
+   * index: names and messages take the newest `limit × 8` matches in the workspace
+   * (the FTS tables hold the workspace as a column), numbers come in digit order.
    */
   search(query: string, workspaceId: string | null, limit: number): SearchHit[] {
     const hits: SearchHit[] = []
@@ -453,14 +473,14 @@ export class Cache {
       seen.add(hit.conversation.id)
       hits.push(hit)
     }
-    const match = ftsQuery(query)
-    const scope = workspaceId ?? ''
-    if (match) {
-      const rows = this.stmt(
-        `select c.* from contacts_fts f join contacts c on c.rowid = f.rowid
-          where contacts_fts match $match and ($scope = '' or c.workspace_id = $scope)
-          order by c.last_message_at desc nulls last limit $limit`,
-      ).all({ match, scope, limit }) as Row[]
+    const words = ftsQuery(query)
+    const pool = limit * 8
+    if (words) {
+      const rows = this.stmt(nameSearchSql).all({
+        match: inWorkspace(workspaceId, 'name', words),
+        pool,
+        limit,
+      }) as Row[]
       for (const row of rows) {
         const conversation = toConversation(row)
         const name = conversation.name ?? ''
@@ -474,13 +494,13 @@ export class Cache {
       }
     }
     const digits = query.replace(/[\s()+.-]/g, '')
-    if (/^\d{3,15}$/.test(digits)) {
-      const rows = this.stmt(
-        `select * from contacts where instr(phone_digits, $digits) > 0 and ($scope = '' or workspace_id = $scope)
-          order by last_message_at desc nulls last limit $limit`,
-      ).all({ digits, scope, limit }) as Row[]
-      for (const row of rows) {
-        const conversation = toConversation(row)
+    if (/^\d{3,15}$/.test(digits) && hits.length < limit) {
+      const matches = this.stmt(phoneSearchSql({ scoped: workspaceId !== null })).iterate({
+        digits,
+        ...(workspaceId === null ? {} : { ws: workspaceId }),
+      }) as Iterator<Row>
+      for (let next = matches.next(); !next.done && hits.length < limit; next = matches.next()) {
+        const conversation = toConversation(next.value)
         const at = conversation.phoneNumber.indexOf(digits)
         add({
           conversation,
@@ -490,15 +510,15 @@ export class Cache {
           messageId: null,
         })
       }
+      matches.return?.()
     }
-    if (match && hits.length < limit) {
-      const rows = this.stmt(
-        `select m.id as message_id, m.contact_id,
-                snippet(messages_fts, 0, char(1), char(2), '…', 12) as marked
-           from messages_fts f join messages m on m.rowid = f.rowid
-          where messages_fts match $match and ($scope = '' or m.workspace_id = $scope)
-          order by f.rowid desc limit $scan`,
-      ).all({ match, scope, scan: limit * 8 }) as Row[]
+    if (words && hits.length < limit) {
+      const rows = this.stmt(messageSearchSql).all({
+        words: inWorkspace(null, 'content', words),
+        scoped: inWorkspace(workspaceId, 'content', words),
+        ws: workspaceId ?? '',
+        pool,
+      }) as Row[]
       for (const row of rows) {
         if (hits.length >= limit) break
         const contactId = str(row, 'contact_id')
@@ -545,23 +565,15 @@ export class Cache {
 
   /** The oldest entry of each conversation: later ones wait for it, so a thread keeps its order. */
   outboxHeads(): OutboxEntry[] {
-    return (
-      this.stmt(
-        'select * from outbox where seq in (select min(seq) from outbox group by contact_id) order by seq',
-      ).all() as Row[]
-    ).map(toOutboxEntry)
+    return (this.stmt(outboxHeadsSql).all() as Row[]).map(toOutboxEntry)
   }
 
   outboxSize(): number {
-    return Number((this.stmt('select count(*) as n from outbox').get() as Row).n)
+    return Number((this.stmt(outboxSizeSql).get() as Row).n)
   }
 
   scheduleOutboxRetry(messageId: string, attempts: number, nextAttemptAt: number): void {
-    this.stmt('update outbox set attempts = ?, next_attempt_at = ? where message_id = ?').run(
-      attempts,
-      nextAttemptAt,
-      messageId,
-    )
+    this.stmt(outboxRetrySql).run(attempts, nextAttemptAt, messageId)
   }
 
   /** Every entry due again now (a network change or a resume makes waiting pointless). */
@@ -578,7 +590,7 @@ export class Cache {
    */
   completeOutbox(messageId: string, message: Message): UpsertOutcome | null {
     return this.transaction(() => {
-      const { changes } = this.stmt('delete from outbox where message_id = ?').run(messageId)
+      const { changes } = this.stmt(outboxCompleteSql).run(messageId)
       return Number(changes) > 0 ? this.upsertMessage(message) : null
     })
   }

@@ -1,0 +1,122 @@
+import { DatabaseSync } from 'node:sqlite'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Cache } from './cache.ts'
+import {
+  conversationByIdSql,
+  inboxPageSql,
+  messageSearchSql,
+  nameSearchSql,
+  outboxCompleteSql,
+  outboxHeadsSql,
+  outboxRetrySql,
+  outboxSizeSql,
+  phoneSearchSql,
+  statusCountsSql,
+  threadPageSql,
+  unreadTotalsSql,
+} from './queries.ts'
+import { tempPath, removeTempPaths } from '../../../test/support/cache-rows.ts'
+
+afterEach(removeTempPaths)
+
+/** Every hot query the cache runs, by what it serves. */
+const hot: Record<string, string> = {
+  'inbox page': inboxPageSql({ byStatus: false, after: false }),
+  'inbox page, next': inboxPageSql({ byStatus: false, after: true }),
+  'inbox page of a status': inboxPageSql({ byStatus: true, after: false }),
+  'inbox page of a status, next': inboxPageSql({ byStatus: true, after: true }),
+  'status counts': statusCountsSql,
+  'unread totals (badge)': unreadTotalsSql,
+  'conversation by id': conversationByIdSql,
+  'thread page': threadPageSql({ before: false }),
+  'thread page, older': threadPageSql({ before: true }),
+  'name search': nameSearchSql,
+  'phone search': phoneSearchSql({ scoped: false }),
+  'phone search in a workspace': phoneSearchSql({ scoped: true }),
+  'message search': messageSearchSql,
+  'outbox heads': outboxHeadsSql,
+  'outbox size': outboxSizeSql,
+  'outbox retry': outboxRetrySql,
+  'outbox complete': outboxCompleteSql,
+}
+
+/** Pages whose order must come straight off an index: a sort would read every row first. */
+const indexOrdered = new Set([
+  'inbox page',
+  'inbox page, next',
+  'inbox page of a status',
+  'inbox page of a status, next',
+  'thread page',
+  'thread page, older',
+])
+
+/** inbox_counts has one row per workspace and status, so reading it whole is not a scan of the data. */
+const boundedTables = new Set(['inbox_counts'])
+
+function plan(db: DatabaseSync, sql: string): string[] {
+  return (db.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((row) => row.detail)
+}
+
+/**
+ * The plan lines that read a whole table without an index. An FTS5 table is read through
+ * its index only when the MATCH is its constraint (M in the index string); a co-routine
+ * (a subquery with its own LIMIT) is read as it is produced.
+ */
+function fullScans(lines: string[]): string[] {
+  const coroutines = new Set(lines.flatMap((line) => /^CO-ROUTINE (\S+)/.exec(line)?.[1] ?? []))
+  return lines.filter((line) => {
+    const scan = /^SCAN (\S+)(.*)$/.exec(line)
+    if (!scan) return false
+    const [, table, rest] = scan as unknown as [string, string, string]
+    if (/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/.test(rest)) return false
+    if (/VIRTUAL TABLE INDEX \d+:[^ ]*M/.test(rest)) return false
+    return !coroutines.has(table) && !boundedTables.has(table)
+  })
+}
+
+describe('cache query plans', () => {
+  it('every hot query reads through an index: no full table scan, no sort on a page', () => {
+    const path = tempPath()
+    Cache.open(path).close()
+    const db = new DatabaseSync(path)
+    try {
+      const plans = Object.entries(hot).map(([name, sql]) => ({ name, lines: plan(db, sql) }))
+      for (const { name, lines } of plans) {
+        expect({ name, scans: fullScans(lines) }).toEqual({ name, scans: [] })
+        if (indexOrdered.has(name))
+          expect({ name, sorts: lines.filter((line) => line.includes('TEMP B-TREE')) }).toEqual({
+            name,
+            sorts: [],
+          })
+      }
+      // The searches use their own indexes, not a filter over rows read some other way.
+      const uses = (name: string, index: string) =>
+        expect(plans.find((p) => p.name === name)!.lines.join('\n')).toContain(index)
+      uses('phone search', 'contact_phone_suffixes_any (suffix>? AND suffix<?)')
+      uses('phone search in a workspace', 'PRIMARY KEY (workspace_id=? AND suffix>? AND suffix<?)')
+      uses('status counts', 'SEARCH inbox_counts USING PRIMARY KEY (workspace_id=?)')
+      uses(
+        'inbox page of a status, next',
+        'contacts_inbox (workspace_id=? AND conversation_status=? AND <expr><?)',
+      )
+    } finally {
+      db.close()
+    }
+  })
+
+  it('the scan check itself refuses a plan that reads a table whole', () => {
+    const path = tempPath()
+    Cache.open(path).close()
+    const db = new DatabaseSync(path)
+    try {
+      expect(fullScans(plan(db, "select * from contacts where instr(phone_digits, '555') > 0"))).toEqual([
+        'SCAN contacts',
+      ])
+      expect(fullScans(plan(db, 'select rowid from messages_fts order by rowid desc limit 5'))).toHaveLength(
+        1,
+      )
+    } finally {
+      db.close()
+    }
+  })
+})

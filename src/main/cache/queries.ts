@@ -1,0 +1,68 @@
+/**
+ * The SQL of the cache's hot paths: the inbox page, its counts, the badge, a thread
+ * page, search and the outbox. They live here, apart from the code that runs them,
+ * so one test (queries.test.ts) can ask SQLite for each one's plan and refuse a scan.
+ */
+
+/** The inbox's sort key, spelled as its indexes spell it (schema.ts, contacts_inbox) so pages read off them. */
+const inboxTime = "coalesce(last_message_at, '')"
+
+/**
+ * One inbox page, newest first, untimed rows ('' sorts below every timestamp) last and
+ * the id breaking ties. `after` continues from a cursor ($at, $id) by keyset.
+ */
+export function inboxPageSql(options: { byStatus: boolean; after: boolean }): string {
+  const where = ['workspace_id = $ws']
+  if (options.byStatus) where.push('conversation_status = $status')
+  if (options.after) where.push(`${inboxTime} <= $at and (${inboxTime} < $at or id > $id)`)
+  return `select * from contacts where ${where.join(' and ')} order by ${inboxTime} desc, id limit $limit`
+}
+
+export const statusCountsSql =
+  'select conversation_status, conversations from inbox_counts where workspace_id = ?'
+
+/** inbox_counts holds at most one row per workspace and status: reading it whole is the cheap path. */
+export const unreadTotalsSql =
+  'select workspace_id, sum(unread) as total from inbox_counts group by workspace_id having total > 0'
+
+export const conversationByIdSql = 'select * from contacts where id = ?'
+
+export function threadPageSql(options: { before: boolean }): string {
+  return `select * from messages where contact_id = ?${options.before ? ' and created_at < ?' : ''}
+    order by created_at desc, id desc limit ?`
+}
+
+/** The newest $pool name matches in the FTS query $match, the most recently active first. */
+export const nameSearchSql = `select c.* from (
+    select rowid from contacts_fts where contacts_fts match $match order by rowid desc limit $pool) f
+  join contacts c on c.rowid = f.rowid
+  order by c.last_message_at desc nulls last limit $limit`
+
+/** Numbers holding $digits anywhere, in digit order; ':' follows '9', so the range is every suffix starting so. */
+export function phoneSearchSql(options: { scoped: boolean }): string {
+  return `select c.* from contact_phone_suffixes s join contacts c on c.rowid = s.contact_rowid
+    where ${options.scoped ? 's.workspace_id = $ws and ' : ''}s.suffix >= $digits and s.suffix < $digits || ':'
+    order by s.suffix`
+}
+
+/**
+ * Message matches ranked by bm25. The newest $pool matches of $scoped (the words within
+ * the workspace) fix a rowid floor, and bm25 ranks the matches of $words above it. The
+ * ranking MATCH leaves the workspace out because bm25 weighs every phrase of its MATCH
+ * against the whole table, and the workspace's token is in most rows.
+ */
+export const messageSearchSql = `select m.id as message_id, m.contact_id,
+    snippet(messages_fts, 0, char(1), char(2), '…', 12) as marked
+  from messages_fts f join messages m on m.rowid = f.rowid
+  where messages_fts match $words
+    and f.rowid >= (select min(rowid) from (
+      select rowid from messages_fts where messages_fts match $scoped order by rowid desc limit $pool))
+    and ($ws = '' or m.workspace_id = $ws)
+  order by bm25(messages_fts) limit $pool`
+
+/** The oldest entry of each conversation: later ones wait for it, so a thread keeps its order. */
+export const outboxHeadsSql =
+  'select * from outbox where seq in (select min(seq) from outbox group by contact_id) order by seq'
+export const outboxSizeSql = 'select count(*) as n from outbox'
+export const outboxRetrySql = 'update outbox set attempts = ?, next_attempt_at = ? where message_id = ?'
+export const outboxCompleteSql = 'delete from outbox where message_id = ?'
