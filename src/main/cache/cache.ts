@@ -462,8 +462,9 @@ export class Cache {
   /**
    * Name and number matches first (the agent is usually looking for a person), then
    * message text, one hit per conversation. Every part reads a bounded stretch of an
-   * index: names and messages take the newest `limit × 8` matches in the workspace
-   * (the FTS tables hold the workspace as a column), numbers come in digit order.
+   * index: names are the most recently active of the newest `limit × 8` name matches in
+   * the workspace (the FTS tables hold the workspace as a column), numbers come in digit
+   * order, and messages are ranked by bm25 among the newest `limit × 8` matches.
    */
   search(query: string, workspaceId: string | null, limit: number): SearchHit[] {
     const hits: SearchHit[] = []

@@ -1,43 +1,30 @@
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cache } from './cache.ts'
-import {
-  conversationByIdSql,
-  inboxPageSql,
-  messageSearchSql,
-  nameSearchSql,
-  outboxCompleteSql,
-  outboxHeadsSql,
-  outboxRetrySql,
-  outboxSizeSql,
-  phoneSearchSql,
-  statusCountsSql,
-  threadPageSql,
-  unreadTotalsSql,
-} from './queries.ts'
+import * as sql from './queries.ts'
 import { tempPath, removeTempPaths } from '../../../test/support/cache-rows.ts'
 
 afterEach(removeTempPaths)
 
 /** Every hot query the cache runs, by what it serves. */
 const hot: Record<string, string> = {
-  'inbox page': inboxPageSql({ byStatus: false, after: false }),
-  'inbox page, next': inboxPageSql({ byStatus: false, after: true }),
-  'inbox page of a status': inboxPageSql({ byStatus: true, after: false }),
-  'inbox page of a status, next': inboxPageSql({ byStatus: true, after: true }),
-  'status counts': statusCountsSql,
-  'unread totals (badge)': unreadTotalsSql,
-  'conversation by id': conversationByIdSql,
-  'thread page': threadPageSql({ before: false }),
-  'thread page, older': threadPageSql({ before: true }),
-  'name search': nameSearchSql,
-  'phone search': phoneSearchSql({ scoped: false }),
-  'phone search in a workspace': phoneSearchSql({ scoped: true }),
-  'message search': messageSearchSql,
-  'outbox heads': outboxHeadsSql,
-  'outbox size': outboxSizeSql,
-  'outbox retry': outboxRetrySql,
-  'outbox complete': outboxCompleteSql,
+  'inbox page': sql.inboxPageSql({ byStatus: false, after: false }),
+  'inbox page, next': sql.inboxPageSql({ byStatus: false, after: true }),
+  'inbox page of a status': sql.inboxPageSql({ byStatus: true, after: false }),
+  'inbox page of a status, next': sql.inboxPageSql({ byStatus: true, after: true }),
+  'status counts': sql.statusCountsSql,
+  'unread totals (badge)': sql.unreadTotalsSql,
+  'conversation by id': sql.conversationByIdSql,
+  'thread page': sql.threadPageSql({ before: false }),
+  'thread page, older': sql.threadPageSql({ before: true }),
+  'name search': sql.nameSearchSql,
+  'phone search': sql.phoneSearchSql({ scoped: false }),
+  'phone search in a workspace': sql.phoneSearchSql({ scoped: true }),
+  'message search': sql.messageSearchSql,
+  'outbox heads': sql.outboxHeadsSql,
+  'outbox size': sql.outboxSizeSql,
+  'outbox retry': sql.outboxRetrySql,
+  'outbox complete': sql.outboxCompleteSql,
 }
 
 /** Pages whose order must come straight off an index: a sort would read every row first. */
