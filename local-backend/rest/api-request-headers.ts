@@ -22,34 +22,106 @@ export function parseAccept(accept: string | null): MediaType {
   throw notAcceptable(accept)
 }
 
-/** Prefer, as PostgREST reads it: each `key=value` it knows applies; anything else is ignored (its lenient default). */
+/**
+ * The preferences PostgREST knows, with the values each takes (ApiRequest/Preferences.hs),
+ * listed in the order it echoes them in Preference-Applied.
+ */
+const knownPreferences = {
+  resolution: ['merge-duplicates', 'ignore-duplicates'],
+  missing: ['default', 'null'],
+  return: ['representation', 'minimal', 'headers-only'],
+  count: ['exact', 'planned', 'estimated'],
+  tx: ['commit', 'rollback'],
+  handling: ['strict', 'lenient'],
+} as const
+type Known = typeof knownPreferences
+
+/** The value of each preference a request gave, the first one when it repeats one. */
+export type GivenPreferences = { -readonly [K in keyof Known]?: Known[K][number] } & {
+  timezone?: string
+  'max-affected'?: number
+}
+
+/** Prefer, as PostgREST reads it; unknown preferences are ignored unless `handling=strict`. */
 export interface Preferences {
-  return: 'representation' | 'minimal'
+  given: GivenPreferences
+  /** What was not understood: with `handling=strict`, the request is refused (PGRST122). */
+  invalid: string[]
+  return: NonNullable<GivenPreferences['return']>
   /** `count=exact|planned|estimated`: all are answered with an exact count. */
   count: boolean
-  resolution?: 'merge-duplicates' | 'ignore-duplicates'
+  resolution?: GivenPreferences['resolution']
   /** `missing=default`: a key a row leaves out takes the column default instead of null. */
   missingDefault: boolean
   /** `tx=rollback`: answer as if committed, then roll back. */
   rollback: boolean
+  /** `max-affected=n`, enforced only with `handling=strict`, as in PostgREST. */
+  maxAffected?: number
+}
+
+const isKnown = (name: string): name is keyof Known => Object.hasOwn(knownPreferences, name)
+
+function readPreference(given: GivenPreferences, item: string): boolean {
+  const eq = item.indexOf('=')
+  const name = eq < 0 ? item : item.slice(0, eq)
+  const value = eq < 0 ? '' : item.slice(eq + 1)
+  if (name === 'timezone' && value !== '') given.timezone ??= value
+  else if (name === 'max-affected') {
+    if (/^\d{1,15}$/.test(value)) given['max-affected'] ??= Number(value)
+  } else if (isKnown(name) && (knownPreferences[name] as readonly string[]).includes(value)) {
+    ;(given as Record<string, string>)[name] ??= value
+  } else return false
+  return true
 }
 
 export function parsePreferences(prefer: string | null): Preferences {
-  const preferences: Preferences = { return: 'minimal', count: false, missingDefault: false, rollback: false }
-  for (const item of (prefer ?? '').split(',')) {
-    const [key, value] = item
-      .trim()
-      .split('=')
-      .map((s) => s.trim())
-    if (key === 'return' && value === 'representation') preferences.return = 'representation'
-    else if (key === 'count' && (value === 'exact' || value === 'planned' || value === 'estimated'))
-      preferences.count = true
-    else if (key === 'resolution' && (value === 'merge-duplicates' || value === 'ignore-duplicates'))
-      preferences.resolution = value
-    else if (key === 'missing' && value === 'default') preferences.missingDefault = true
-    else if (key === 'tx' && value === 'rollback') preferences.rollback = true
+  const given: GivenPreferences = {}
+  const invalid: string[] = []
+  for (const raw of (prefer ?? '').split(',')) {
+    const item = raw.trim()
+    if (item !== '' && !readPreference(given, item)) invalid.push(item)
   }
-  return preferences
+  return {
+    given,
+    invalid,
+    return: given.return ?? 'minimal',
+    count: given.count !== undefined,
+    resolution: given.resolution,
+    missingDefault: given.missing === 'default',
+    rollback: given.tx === 'rollback',
+    maxAffected: given.handling === 'strict' ? given['max-affected'] : undefined,
+  }
+}
+
+/** Which preferences an action honours, and so echoes (Response.hs, responsePreferences). */
+export type PreferenceScope = 'read' | 'insert' | 'update' | 'delete' | 'call'
+
+const honoured: Record<PreferenceScope, readonly (keyof GivenPreferences)[]> = {
+  read: ['count', 'tx', 'handling', 'timezone'],
+  insert: ['resolution', 'missing', 'return', 'count', 'tx', 'handling', 'timezone'],
+  update: ['missing', 'return', 'count', 'tx', 'handling', 'timezone', 'max-affected'],
+  delete: ['return', 'count', 'tx', 'handling', 'timezone', 'max-affected'],
+  call: ['count', 'tx', 'handling', 'timezone', 'max-affected'],
+}
+
+/**
+ * The Preference-Applied header: what was given and honoured, in PostgREST's order.
+ * max-affected is applied only with handling=strict; an insert's resolution only with a key to resolve on.
+ */
+export function preferenceApplied(
+  preferences: Preferences,
+  scope: PreferenceScope,
+  resolvable = true,
+): Record<string, string> {
+  const { given } = preferences
+  const values = honoured[scope].flatMap((name) => {
+    const value = given[name]
+    if (value === undefined) return []
+    if (name === 'max-affected' && given.handling !== 'strict') return []
+    if (name === 'resolution' && !resolvable) return []
+    return [`${name}=${value}`]
+  })
+  return values.length ? { 'preference-applied': values.join(', ') } : {}
 }
 
 /** Only the exposed schema may be asked for, on reads (Accept-Profile) and writes (Content-Profile). */

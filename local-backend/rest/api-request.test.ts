@@ -151,6 +151,8 @@ describe('a read', () => {
     )
     expect(parsed.media).toEqual({ singular: true, stripNulls: true })
     expect(parsed.preferences).toEqual({
+      given: { count: 'planned', return: 'representation', tx: 'rollback', resolution: 'ignore-duplicates' },
+      invalid: ['unknown=x'],
       return: 'representation',
       count: true,
       resolution: 'ignore-duplicates',

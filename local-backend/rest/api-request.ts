@@ -13,7 +13,7 @@ import {
   type SelectItem,
 } from './api-request-params.ts'
 import { parseAccept, parsePreferences, type MediaType, type Preferences } from './api-request-headers.ts'
-import { badQuery, invalidJson, rangeNotSatisfiable } from './errors.ts'
+import { badQuery, invalidJson, invalidPreferences, rangeNotSatisfiable } from './errors.ts'
 
 /**
  * What an HTTP request asks of the API, as PostgREST's ApiRequest: the action, its
@@ -101,10 +101,12 @@ function parseRange(query: URLSearchParams, header: string | null): Range {
   return { offset: from, limit: to === null ? null : to - from + 1 }
 }
 
-const negotiate = (headers: Headers): Negotiated => ({
-  media: parseAccept(headers.get('accept')),
-  preferences: parsePreferences(headers.get('prefer')),
-})
+function negotiate(headers: Headers): Negotiated {
+  const preferences = parsePreferences(headers.get('prefer'))
+  if (preferences.given.handling === 'strict' && preferences.invalid.length)
+    throw invalidPreferences(preferences.invalid)
+  return { media: parseAccept(headers.get('accept')), preferences }
+}
 
 /** Everything a read is parsed from, so a repeated read can reuse its plan. */
 export const readRequestKey = (request: Request): string => {

@@ -40,6 +40,14 @@ export const invalidJson = (details: string) =>
 export const notAcceptable = (accept: string) =>
   new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`)
 
+export const invalidPreferences = (invalid: string[]) =>
+  new RestError(
+    400,
+    'PGRST122',
+    'Invalid preferences given with handling=strict',
+    `Invalid preferences: ${invalid.join(', ')}`,
+  )
+
 export const rangeNotSatisfiable = (details: string) =>
   new RestError(416, 'PGRST103', 'Requested range not satisfiable', details)
 
@@ -126,11 +134,19 @@ export const ambiguousFunction = (schema: string, names: string[]) =>
 export const filterRequired = (verb: 'UPDATE' | 'DELETE') =>
   new RestError(400, '21000', `${verb} requires a WHERE clause`)
 
+export const maxAffectedExceeded = (rows: number) =>
+  new RestError(
+    400,
+    'PGRST124',
+    'Query result exceeds max-affected preference constraint',
+    `The query affects ${rows} rows`,
+  )
+
 export const singularMismatch = (rows: number) =>
   new RestError(
     406,
     'PGRST116',
-    'JSON object requested, multiple (or no) rows returned',
+    'Cannot coerce the result to a single JSON object',
     `The result contains ${rows} rows`,
   )
 

@@ -10,7 +10,7 @@ import { startFidelityBackend, type FidelityBackend } from './test-support.ts'
 let fixture: FidelityBackend
 beforeAll(async () => {
   fixture = await startFidelityBackend()
-}, 60_000)
+}, 120_000)
 afterAll(async () => {
   await fixture?.stop()
 })

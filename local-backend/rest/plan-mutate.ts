@@ -1,8 +1,8 @@
 import type { InsertRequest, MutateRequest, PayloadRow } from './api-request.ts'
-import type { Condition } from './api-request-params.ts'
-import type { MediaType, Preferences } from './api-request-headers.ts'
+import type { Condition, SelectItem } from './api-request-params.ts'
+import { preferenceApplied, type MediaType, type Preferences } from './api-request-headers.ts'
 import type { Catalog, Column, Table } from './catalog.ts'
-import { badQuery, filterRequired, unknownColumn, unknownPayloadColumn } from './errors.ts'
+import { filterRequired, unknownColumn, unknownPayloadColumn } from './errors.ts'
 import { planSelect, resolveCondition, type PlannedItem } from './plan-read.ts'
 
 /**
@@ -30,12 +30,18 @@ type Mutation =
 export interface MutatePlan {
   table: Table
   mutation: Mutation
-  /** What to select from the changed rows, when the representation is asked for. */
+  /** What to select from the changed rows: the representation, or the key a Location names. */
   returning?: PlannedItem[]
+  /** `return=headers-only` on an insert into a table with a primary key: its columns, for Location. */
+  location?: string[]
   media: MediaType
   /** Say in Content-Range how many rows changed. */
   count: boolean
   rollback: boolean
+  /** Refuse (and undo) an update or delete touching more rows (max-affected with handling=strict). */
+  maxAffected?: number
+  /** The Preference-Applied header, if any. */
+  applied: Record<string, string>
 }
 
 function payloadColumns(table: Table, rows: PayloadRow[], named: string[] | undefined): string[] {
@@ -54,9 +60,9 @@ function planInsert(table: Table, request: InsertRequest): Mutation {
   const columns = payloadColumns(table, request.rows, request.columns)
   const { resolution, missingDefault } = request.preferences
   let conflict: Conflict | undefined
-  if (resolution) {
-    const keys = request.onConflict ?? table.primaryKey
-    if (keys.length === 0) throw badQuery('on_conflict is required: the table has no primary key')
+  const keys = request.onConflict ?? table.primaryKey
+  // Without a key to resolve on, PostgREST inserts plainly (and does not echo the resolution).
+  if (resolution && keys.length) {
     for (const key of keys) if (!table.columns.has(key)) throw unknownColumn(table.name, key)
     conflict = { keys, resolution }
   }
@@ -93,12 +99,21 @@ function planMutation(table: Table, request: MutateRequest): Mutation {
 
 export function planMutate(catalog: Catalog, table: Table, request: MutateRequest): MutatePlan {
   const mutation = planMutation(table, request)
+  const { preferences } = request
+  const location =
+    mutation.kind === 'insert' && preferences.return === 'headers-only' && table.primaryKey.length
+      ? table.primaryKey
+      : undefined
+  const select = request.select ?? location?.map((name): SelectItem => ({ kind: 'field', name }))
   return {
     table,
     mutation,
-    returning: request.select && planSelect(catalog, table, request.select, new Map()),
+    returning: select && planSelect(catalog, table, select, new Map()),
+    location,
     media: request.media,
-    count: request.preferences.count,
-    rollback: request.preferences.rollback,
+    count: preferences.count,
+    rollback: preferences.rollback,
+    maxAffected: mutation.kind === 'insert' ? undefined : preferences.maxAffected,
+    applied: preferenceApplied(preferences, mutation.kind, mutation.kind !== 'insert' || !!mutation.conflict),
   }
 }

@@ -1,5 +1,5 @@
 import type { EmbeddedParams, ReadRequest } from './api-request.ts'
-import type { MediaType } from './api-request-headers.ts'
+import { preferenceApplied, type MediaType } from './api-request-headers.ts'
 import type { Condition, OrderTerm, Range, SelectItem } from './api-request-params.ts'
 import type { Catalog, Column, ForeignKey, Table } from './catalog.ts'
 import { ambiguousRelationship, noRelationship, notEmbedded, tableNotFound, unknownColumn } from './errors.ts'
@@ -33,6 +33,8 @@ export interface ReadPlan {
   media: MediaType
   /** Count every row the filters match, not just the page (Prefer: count=…). */
   count: boolean
+  /** The Preference-Applied header, if any. */
+  applied: Record<string, string>
 }
 
 export function tableOf(catalog: Catalog, name: string): Table {
@@ -153,5 +155,11 @@ export function planRead(catalog: Catalog, table: Table, request: ReadRequest): 
     order: resolveOrder(table, request.order),
     range: request.range,
   }
-  return { tree, media: request.media, count: request.preferences.count }
+  const { preferences } = request
+  return {
+    tree,
+    media: request.media,
+    count: preferences.count,
+    applied: preferenceApplied(preferences, 'read'),
+  }
 }

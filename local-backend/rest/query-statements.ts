@@ -107,10 +107,18 @@ function insertSql(scope: Scope, target: string, group: InsertGroup, conflict: C
         ? ' do nothing'
         : ` do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
   }
-  return `insert into ${target} as _t${group.columns.length ? ` (${list})` : ''} ${source}${onConflict} returning _t.*`
+  return `insert into ${target} as _t${group.columns.length ? ` (${list})` : ''} ${source}${onConflict} ${returningInserted}`
 }
 
-/** Data-modifying statements (all `returning _t.*`) as CTEs; their rows are gathered in `_m`. */
+/**
+ * Each changed row whole, and whether it is new: a row an upsert inserted has no xmax,
+ * one it updated has its xmax set by the update. The whole row keeps the flag from
+ * ever meeting a column of the table.
+ */
+const returningInserted = 'returning _t as _row, _t.xmax = 0 as _inserted'
+const returningChanged = 'returning _t as _row, false as _inserted'
+
+/** Data-modifying statements (all `returningInserted`/`returningChanged`) as CTEs; their rows are gathered in `_m`. */
 function mutationsSql(scope: Scope, plan: MutatePlan): string[] {
   const target = qualified(scope.schema, plan.table.name)
   const { mutation } = plan
@@ -118,15 +126,16 @@ function mutationsSql(scope: Scope, plan: MutatePlan): string[] {
     return mutation.groups.map((group) => insertSql(scope, target, group, mutation.conflict))
   if (mutation.kind === 'delete')
     return [
-      `delete from ${target} as _t where ${whereSql('_t', mutation.conditions, scope.params)} returning _t.*`,
+      `delete from ${target} as _t where ${whereSql('_t', mutation.conditions, scope.params)} ${returningChanged}`,
     ]
   // An update that sets no column changes no row, and answers with none.
-  if (mutation.columns.length === 0) return [`select * from ${target} _t where false`]
+  if (mutation.columns.length === 0)
+    return [`select _t as _row, false as _inserted from ${target} _t where false`]
   const json = scope.params.add(JSON.stringify(mutation.row))
   const where = whereSql('_t', mutation.conditions, scope.params)
   const set = mutation.columns.map((n) => `${quoteIdent(n)} = _p.${quoteIdent(n)}`).join(', ')
   return [
-    `update ${target} as _t set ${set} from json_populate_record(null::${target}, ${json}::json) _p where ${where} returning _t.*`,
+    `update ${target} as _t set ${set} from json_populate_record(null::${target}, ${json}::json) _p where ${where} ${returningChanged}`,
   ]
 }
 
@@ -134,16 +143,19 @@ export function mutateStatement(schema: string, plan: MutatePlan): Statement {
   const scope = newScope(schema)
   const statements = mutationsSql(scope, plan)
   const ctes = statements.map((statement, i) => `_s${i} as (${statement})`)
-  const gathered = `with ${ctes.join(', ')}, _m as (${statements.map((_, i) => `select * from _s${i}`).join(' union all ')})`
+  const all = (column: string) => statements.map((_, i) => `select ${column} from _s${i}`).join(' union all ')
+  const gathered = `with ${ctes.join(', ')}, _m as (${all('(_row).*')})`
+  const inserted = `(select count(*)::int from (${all('_inserted')}) _i where _inserted) as inserted`
   if (!plan.returning)
     return {
-      sql: `${gathered} select null::text as body, count(*)::int as n from _m`,
+      sql: `${gathered} select null::text as body, count(*)::int as n, ${inserted} from _m`,
       params: scope.params.values,
     }
   const selected = selectSql(scope, plan.returning, '_t')
   const where = selected.conditions.length ? ` where ${selected.conditions.join(' and ')}` : ''
+  const body = jsonBodySql(plan.media, `select ${selected.columns} from _m _t${where}`)
   return {
-    sql: `${gathered} ${jsonBodySql(plan.media, `select ${selected.columns} from _m _t${where}`)}`,
+    sql: `${gathered} select _b.body, _b.n, ${inserted} from (${body}) _b`,
     params: scope.params.values,
   }
 }
@@ -182,5 +194,9 @@ const resultOf = (rows: Rows | undefined, counted?: Rows): ResultSet => ({
 })
 
 export const readResult = ([rows, counted]: Rows[]): ResultSet => resultOf(rows, counted)
-export const mutateResult = ([rows]: Rows[]): ResultSet => resultOf(rows)
+/** A mutation's rows, and how many of them an insert (or upsert) created rather than updated. */
+export const mutateResult = ([rows]: Rows[]): ResultSet & { inserted: number } => ({
+  ...resultOf(rows),
+  inserted: Number(rows![0]![2]),
+})
 export const callResult = (results: Rows[]): ResultSet => resultOf(results.at(-1))

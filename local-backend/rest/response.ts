@@ -1,6 +1,6 @@
 import { jsonResponse } from '../http.ts'
 import type { MediaType } from './api-request-headers.ts'
-import { rangeNotSatisfiable, singularMismatch } from './errors.ts'
+import { maxAffectedExceeded, rangeNotSatisfiable, singularMismatch } from './errors.ts'
 import type { Rows } from './pipeline.ts'
 import type { CallPlan } from './plan-call.ts'
 import type { MutatePlan } from './plan-mutate.ts'
@@ -32,30 +32,64 @@ export function readResponse(plan: ReadPlan, results: Rows[], headersOnly: boole
   if (plan.media.singular && n !== 1) throw singularMismatch(n)
   if (total !== null && offset > 0 && offset >= total && n === 0)
     throw rangeNotSatisfiable(`An offset of ${offset} was requested, but there are only ${total} rows.`)
-  const headers = { ...jsonHeaders(plan.media), 'content-range': contentRange(offset, n, total) }
-  return new Response(headersOnly ? null : (body ?? 'null'), { status: 200, headers })
+  const headers = {
+    ...jsonHeaders(plan.media),
+    'content-range': contentRange(offset, n, total),
+    ...plan.applied,
+  }
+  // RangeQuery.hs: a counted read that answers fewer rows than match is Partial Content.
+  const status = total !== null && n < total ? 206 : 200
+  return new Response(headersOnly ? null : (body ?? 'null'), { status, headers })
 }
 
-/** A singular request that did not touch exactly one row is undone, as PostgREST does. */
+/** The refusal a mutation's result earns, if any: then it is undone, as PostgREST does. */
+function mutationRefusal(plan: MutatePlan, n: number) {
+  if (plan.media.singular && n !== 1) return singularMismatch(n)
+  if (plan.maxAffected !== undefined && n > plan.maxAffected) return maxAffectedExceeded(n)
+  return undefined
+}
+
 export const mutationCommits = (plan: MutatePlan, results: Rows[]) =>
-  !plan.rollback && !(plan.media.singular && mutateResult(results).n !== 1)
+  !plan.rollback && mutationRefusal(plan, mutateResult(results).n) === undefined
 
-const mutateStatus = {
-  insert: { representation: 201, minimal: 201 },
-  update: { representation: 200, minimal: 204 },
-  delete: { representation: 200, minimal: 204 },
+/** `/table?key=eq.value` for the one row a `return=headers-only` insert created. */
+function locationOf(plan: MutatePlan, keys: string[], body: string | null, n: number) {
+  if (n !== 1 || body === null) return {}
+  const row = (JSON.parse(body) as Record<string, unknown>[])[0]!
+  const query = keys.map((key) => `${encodeURIComponent(key)}=eq.${encodeURIComponent(String(row[key]))}`)
+  return { location: `/${plan.table.name}?${query.join('&')}` }
 }
 
+/**
+ * Status and Content-Range as PostgREST's Response.hs answers each mutation: an insert
+ * is 201, but an upsert that merged into existing rows only (inserting none) is 200;
+ * an update or delete is 200 with the representation, 204 without. Content-Range gives
+ * an update's rows, and only the count (when asked) for an insert or delete.
+ */
 export function mutateResponse(plan: MutatePlan, results: Rows[]): Response {
-  const { body, n } = mutateResult(results)
-  if (plan.media.singular && n !== 1) throw singularMismatch(n)
-  const status = mutateStatus[plan.mutation.kind]
-  const headers = { 'content-range': contentRange(0, n, plan.count ? n : null) }
-  if (!plan.returning) return new Response(null, { status: status.minimal, headers })
-  return new Response(body ?? 'null', {
-    status: status.representation,
-    headers: { ...jsonHeaders(plan.media), ...headers },
-  })
+  const { body, n, inserted } = mutateResult(results)
+  const refusal = mutationRefusal(plan, n)
+  if (refusal) throw refusal
+  const { kind } = plan.mutation
+  const total = plan.count ? n : null
+  const headers = {
+    'content-range': kind === 'update' ? contentRange(0, n, total) : contentRange(0, 0, total),
+    ...plan.applied,
+  }
+  if (kind === 'insert') {
+    const merged =
+      plan.mutation.kind === 'insert' && plan.mutation.conflict?.resolution === 'merge-duplicates'
+    const status = merged && inserted === 0 ? 200 : 201
+    if (plan.location)
+      return new Response(null, {
+        status,
+        headers: { ...headers, ...locationOf(plan, plan.location, body, n) },
+      })
+    if (!plan.returning) return new Response(null, { status, headers })
+    return new Response(body ?? 'null', { status, headers: { ...jsonHeaders(plan.media), ...headers } })
+  }
+  if (!plan.returning) return new Response(null, { status: 204, headers })
+  return new Response(body ?? 'null', { status: 200, headers: { ...jsonHeaders(plan.media), ...headers } })
 }
 
 /** An insert of no rows answers without asking the database. */

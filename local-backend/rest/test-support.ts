@@ -9,7 +9,7 @@ import { startLocalBackend, type LocalBackend } from '../index.ts'
  * A backend whose only schema is a few tables holding the column types PostgREST's
  * operators exist for (ranges, tsvector, arrays, json and jsonb), so the fidelity
  * tests compare against what PostgREST answers on the same types rather than the
- * app's schema, which has none of them. Written to a scratch folder outside the repository.
+ * app's schema, which has none of them. The migration is written to a scratch folder.
  */
 const fixtureSql = `
 create table public.people (
@@ -63,8 +63,8 @@ export async function startFidelityBackend(): Promise<FidelityBackend> {
   writeFileSync(join(scratch, 'migrations', '20250101000000_fidelity.sql'), fixtureSql)
   const backend = await startLocalBackend({
     port: 0,
+    // The default snapshot cache is keyed by the SQL, so every test file after the first starts from it.
     supabaseDir: scratch,
-    snapshotDir: join(scratch, 'snapshots'),
     logger: createMemoryLogger('rest-fidelity').logger,
   })
   const key = backend.serviceRoleKey
