@@ -127,6 +127,16 @@ describe('upsert status (Response.hs: 201 if any row was inserted, else 200)', (
     )
   })
 
+  // QueryBuilder.hs: the merge sets every column the rows carry, the key too.
+  it('merge-duplicates of a row that carries only its key returns the existing row, 200', async () => {
+    const { status, data } = await fixture.client
+      .from('tallies')
+      .upsert({ label: 'three' }, { onConflict: 'label' })
+      .select('id, label, n')
+    expect(status).toBe(200)
+    expect(data).toEqual([{ id: 3, label: 'three', n: 3 }])
+  })
+
   it('ignore-duplicates is 201 even when nothing new was inserted', async () => {
     const { status, data } = await fixture.client
       .from('tallies')

@@ -99,8 +99,9 @@ function insertSql(scope: Scope, target: string, group: InsertGroup, conflict: C
     : `select from json_array_elements(${json}::json)`
   let onConflict = ''
   if (conflict) {
-    // A merge updates only the columns the rows carry, so a key one row leaves out is never reset.
-    const updates = group.columns.filter((name) => !conflict.keys.includes(name))
+    // A merge sets the columns the rows carry, keys included (QueryBuilder.hs): a row that
+    // carries only its key is still merged, and so returned.
+    const updates = group.columns
     onConflict = ` on conflict (${conflict.keys.map(quoteIdent).join(', ')})`
     onConflict +=
       conflict.resolution === 'ignore-duplicates' || updates.length === 0
