@@ -53,7 +53,12 @@ export const mutationCommits = (plan: MutatePlan, results: Rows[]) =>
   !plan.rollback && mutationRefusal(plan, mutateResult(results).n) === undefined
 
 /** `/table?key=eq.value` for the one row a `return=headers-only` insert created. */
-function locationOf(plan: MutatePlan, keys: string[], body: string | null, n: number) {
+function locationOf(
+  plan: MutatePlan,
+  keys: string[],
+  body: string | null,
+  n: number,
+): Record<string, string> {
   if (n !== 1 || body === null) return {}
   const row = (JSON.parse(body) as Record<string, unknown>[])[0]!
   const query = keys.map((key) => `${encodeURIComponent(key)}=eq.${encodeURIComponent(String(row[key]))}`)

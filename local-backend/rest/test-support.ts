@@ -49,9 +49,13 @@ select setval(pg_get_serial_sequence('public.tallies', 'id'), 3);
 create table public.keyless (label text, n int);
 `
 
+/** Hosted Supabase runs PostgREST 13 or later, which supabase-js's types require for maxAffected(). */
+type Postgrest13 = { PostgrestVersion: '13' }
+
 export interface FidelityBackend {
   backend: LocalBackend
-  client: SupabaseClient
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- no generated types for the scratch schema
+  client: SupabaseClient<any, Postgrest13>
   /** fetch() against /rest/v1 as the service role, for what supabase-js cannot send. */
   rest(path: string, init?: RequestInit): Promise<Response>
   stop(): Promise<void>
@@ -68,7 +72,10 @@ export async function startFidelityBackend(): Promise<FidelityBackend> {
     logger: createMemoryLogger('rest-fidelity').logger,
   })
   const key = backend.serviceRoleKey
-  const client = createClient(backend.url, key, { auth: { persistSession: false, autoRefreshToken: false } })
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+  const client = createClient<any, Postgrest13>(backend.url, key, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  })
   const rest = (path: string, init: RequestInit = {}) =>
     fetch(`${backend.url}/rest/v1${path}`, {
       ...init,
