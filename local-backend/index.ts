@@ -39,6 +39,13 @@ export interface LocalBackendOptions {
 export interface LocalBackend {
   url: string
   port: number
+  /** For apps: the anon role, within RLS. */
+  publishableKey: string
+  /** For servers only (the relay): the service role, past RLS. */
+  secretKey: string
+  /** Where the public signing keys are, as GoTrue serves them. */
+  jwksUrl: string
+  /** Legacy HS256 keys, still accepted for older clients. */
   anonKey: string
   serviceRoleKey: string
   jwtSecret: string
@@ -102,7 +109,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     // Realtime installs its change capture in the database before any request can write.
     realtime = await createRealtimeServer({
       db,
-      jwtSecret: keys.jwtSecret,
+      jwt,
       browserOrigins,
       logger: logger.child({ api: 'realtime' }),
     })
@@ -134,6 +141,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     return {
       url,
       port,
+      publishableKey: keys.publishableKeys[0]!,
+      secretKey: keys.secretKeys[0]!,
+      jwksUrl: `${url}/auth/v1/.well-known/jwks.json`,
       anonKey: keys.anonKey,
       serviceRoleKey: keys.serviceRoleKey,
       jwtSecret: keys.jwtSecret,

@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cliDemoKeys } from './cli-demo-keys.ts'
-import { jwtKeysOf } from './keys.ts'
+import { jwtKeysOf, signApiKey, signLegacyJwt } from './keys.ts'
 import { keysFileMode, loadOrCreateProjectKeys } from './keys-file.ts'
 
 const dirs: string[] = []
@@ -26,7 +26,11 @@ describe('the installation keys file', () => {
     expect(modeOf(path)).toBe(keysFileMode)
     expect(keys.jwtSecret).not.toBe(cliDemoKeys.jwtSecret)
     expect(Buffer.from(keys.jwtSecret, 'base64url')).toHaveLength(32)
+    expect(keys.signingKeys[0]!.privateJwk).not.toEqual(cliDemoKeys.signingKeys[0]!.privateJwk)
+    expect(keys.secretKeys).not.toEqual(cliDemoKeys.secretKeys)
     const jwt = jwtKeysOf(keys)
+    expect(jwt.apiKeyRole(keys.publishableKeys[0]!)).toBe('anon')
+    expect(jwt.apiKeyRole(keys.secretKeys[0]!)).toBe('service_role')
     expect(await jwt.verify(keys.anonKey)).toMatchObject({ ok: true, claims: { role: 'anon' } })
     expect(await jwt.verify(keys.serviceRoleKey)).toMatchObject({
       ok: true,
@@ -50,6 +54,36 @@ describe('the installation keys file', () => {
     const again = await loadOrCreateProjectKeys(path)
     expect(again).toEqual({ keys: first.keys, created: false })
     expect(await jwtKeysOf(again.keys).verify(token)).toMatchObject({ ok: true })
+  })
+
+  it('of an older version, holding HS256 keys alone, gains signing and API keys and keeps its legacy keys valid', async () => {
+    const path = keysPath()
+    const jwtSecret = 'an-older-installation-secret-of-32-characters-at-least'
+    const legacy = {
+      kind: 'hs256',
+      jwtSecret,
+      anonKey: await signApiKey(jwtSecret, 'anon', { iss: 'supabase', exp: 2_000_000_000 }),
+      serviceRoleKey: await signApiKey(jwtSecret, 'service_role', { iss: 'supabase', exp: 2_000_000_000 }),
+    }
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, JSON.stringify(legacy), { mode: 0o644 })
+    const session = await signLegacyJwt(jwtSecret, {
+      role: 'authenticated',
+      sub: 'agent',
+      exp: 2_000_000_000,
+    })
+
+    const { keys, created } = await loadOrCreateProjectKeys(path)
+    expect(created).toBe(false)
+    expect(keys).toMatchObject({ ...legacy, kind: 'es256' })
+    expect(keys.signingKeys).toHaveLength(1)
+    expect(keys.publishableKeys[0]).toMatch(/^sb_publishable_/)
+    expect(keys.secretKeys[0]).toMatch(/^sb_secret_/)
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(keys)
+    expect(modeOf(path)).toBe(keysFileMode)
+    // Nobody signed in before the upgrade is signed out by it.
+    expect(await jwtKeysOf(keys).verify(session)).toMatchObject({ ok: true, claims: { sub: 'agent' } })
+    expect(await loadOrCreateProjectKeys(path)).toEqual({ keys, created: false })
   })
 
   it('is narrowed back to owner-only when a copy widened it', async () => {

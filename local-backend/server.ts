@@ -2,6 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../src/shared/log.ts'
+import { apiKeyGateway } from './api-key-gateway.ts'
 import { originRefusedMessage, type BrowserOrigins } from './browser-origins.ts'
 import type { JwtKeys } from './keys.ts'
 import { createAuthApp } from './auth/routes.ts'
@@ -170,6 +171,13 @@ export function createApiApp(options: ApiOptions): Hono {
     if (c.res.status >= 500) logger.error('request failed', fields)
     else logger.debug('request', fields)
   })
+  // GoTrue's JWKS is public: a verifier needs no key to fetch it.
+  app.get('/auth/v1/.well-known/jwks.json', (c) =>
+    c.json(options.jwt.jwks, 200, { 'cache-control': 'public, max-age=600' }),
+  )
+  const gateway = apiKeyGateway(options.jwt)
+  app.use('/rest/v1/*', gateway)
+  app.use('/auth/v1/*', gateway)
   // Counted before a body is read, so a refused flood costs no more than its headers.
   app.use('/rest/v1/*', options.rateGuard.middleware)
   app.use('/auth/v1/*', options.rateGuard.middleware)

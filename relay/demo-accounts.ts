@@ -15,8 +15,12 @@ export const GLOBEX = {
 }
 export const DEMO_PASSWORD = 'inbox-demo-1'
 
-export async function accessToken(backend: { url: string; anonKey: string }, email: string): Promise<string> {
-  const client = createClient(backend.url, backend.anonKey, {
+/** A demo agent's access token, from a sign-in as the app makes it: with the publishable key. */
+export async function accessToken(
+  backend: { url: string; publishableKey: string },
+  email: string,
+): Promise<string> {
+  const client = createClient(backend.url, backend.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   })
   const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD })

@@ -1,5 +1,5 @@
 // `npm run scan:secrets [-- <dir>]`: the built app (out/ by default) must hold no key
-// or secret: not the Supabase CLI's public demo keys, no Supabase secret key, no
+// or secret: not the Supabase CLI's public demo keys (nor our demo signing key), no Supabase secret key, no
 // service_role JWT, no Twilio auth token of the demo seed. Run after every build in
 // `npm test`; it names each finding and fails the run.
 import { readdirSync, readFileSync } from 'node:fs'
@@ -14,6 +14,8 @@ const knownSecrets: [string, string][] = [
   ['the Supabase CLI demo JWT secret', cliDemoKeys.jwtSecret],
   ['the Supabase CLI demo anon key', cliDemoKeys.anonKey],
   ['the Supabase CLI demo service_role key', cliDemoKeys.serviceRoleKey],
+  ['the Supabase CLI demo publishable key', cliDemoKeys.publishableKeys[0]!],
+  ['the demo signing key', cliDemoKeys.signingKeys[0]!.privateJwk.d],
   ["Acme's seeded Twilio auth token", ACME.authToken],
   ["Globex's seeded Twilio auth token", GLOBEX.authToken],
 ]

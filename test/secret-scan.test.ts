@@ -40,23 +40,35 @@ const bundle = (secret: string) =>
   `const config={url:"http://127.0.0.1:54321",key:"${secret}"};export{config};`
 
 describe('the secret scan of the built app', () => {
-  it('passes a build holding only code and an anon key', async () => {
-    const { anonKey } = await generateProjectKeys()
+  it('passes a build holding only code and publishable or anon keys', async () => {
+    const { anonKey, publishableKeys } = await generateProjectKeys()
     const result = await scan(
-      builtApp({ 'main/index.js': bundle(anonKey), 'renderer/assets/index.js': 'export const x = 1' }),
+      builtApp({
+        'main/index.js': bundle(anonKey),
+        'main/chunks/settings.js': bundle(publishableKeys[0]!),
+        'renderer/assets/index.js': 'export const x = 1',
+      }),
     )
-    expect(result).toEqual({ code: 0, output: expect.stringMatching(/2 files .* no key or secret/) })
+    expect(result).toEqual({ code: 0, output: expect.stringMatching(/3 files .* no key or secret/) })
   })
 
   it.each([
     ['the Supabase CLI demo JWT secret', cliDemoKeys.jwtSecret],
     ['the Supabase CLI demo anon key', cliDemoKeys.anonKey],
     ['the Supabase CLI demo service_role key', cliDemoKeys.serviceRoleKey],
-    ['a Supabase secret key', 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz'],
+    ['the Supabase CLI demo publishable key', cliDemoKeys.publishableKeys[0]!],
+    ['the demo signing key', cliDemoKeys.signingKeys[0]!.privateJwk.d],
+    ['a Supabase secret key', 'generated secret'],
     ['a service_role JWT', 'generated'],
     ["Acme's seeded Twilio auth token", 'test_token_acme_not_a_secret_0001'],
   ])('fails a build holding %s, and names the file', async (what, planted) => {
-    const secret = planted === 'generated' ? (await generateProjectKeys()).serviceRoleKey : planted
+    const generated = await generateProjectKeys()
+    const secret =
+      planted === 'generated'
+        ? generated.serviceRoleKey
+        : planted === 'generated secret'
+          ? generated.secretKeys[0]!
+          : planted
     const result = await scan(
       builtApp({ 'main/index.js': 'export {}', 'main/chunks/embedded-stack.js': bundle(secret) }),
     )

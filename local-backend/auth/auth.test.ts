@@ -5,7 +5,7 @@ import { createMemoryLogger } from '../../logging/logger.ts'
 import { demoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 import { cliDemoKeyClaims, cliDemoKeys } from '../cli-demo-keys.ts'
-import { jwtKeysOf, signApiKey } from '../keys.ts'
+import { signApiKey, signLegacyJwt } from '../keys.ts'
 
 const password = 'inbox-demo-1'
 // Their ids are the ones this backend's seed drew, filled in once it has started.
@@ -35,11 +35,11 @@ afterAll(async () => {
   await backend.stop()
 })
 
-const signJwt = (claims: Record<string, unknown>) => jwtKeysOf(backend).sign(claims)
+const signJwt = (claims: Record<string, unknown>) => signLegacyJwt(backend.jwtSecret, claims)
 
 describe('keys', () => {
   it('the CLI demo keys are the Supabase CLI well-known ones, signed with its well-known secret', async () => {
-    const demo = jwtKeysOf(cliDemoKeys)
+    const demo = cliDemoKeys.jwtSecret
     expect(await signApiKey(demo, 'anon', cliDemoKeyClaims)).toBe(cliDemoKeys.anonKey)
     expect(await signApiKey(demo, 'service_role', cliDemoKeyClaims)).toBe(cliDemoKeys.serviceRoleKey)
   })

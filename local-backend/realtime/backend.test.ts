@@ -23,9 +23,10 @@ afterAll(async () => {
 
 const noSession = { auth: { persistSession: false, autoRefreshToken: false } }
 
+// The app's clients hold the publishable key and their ES256 session tokens; the relay's, the secret key.
 it('delivers a row inserted through REST by the service role to a signed-in agent, and not to another workspace', async () => {
-  const ben = createClient(backend.url, backend.anonKey, noSession)
-  const cleo = createClient(backend.url, backend.anonKey, noSession)
+  const ben = createClient(backend.url, backend.publishableKey, noSession)
+  const cleo = createClient(backend.url, backend.publishableKey, noSession)
   for (const [client, email] of [
     [ben, 'ben@acme.test'],
     [cleo, 'cleo@globex.test'],
@@ -49,7 +50,7 @@ it('delivers a row inserted through REST by the service role to a signed-in agen
     })
   await Promise.all([subscribed(ben, seenByBen), subscribed(cleo, seenByCleo)])
 
-  const service = createClient(backend.url, backend.serviceRoleKey, noSession)
+  const service = createClient(backend.url, backend.secretKey, noSession)
   const insert = (workspace_id: string, contact_id: string, content: string) =>
     service
       .from('messages')

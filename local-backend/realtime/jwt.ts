@@ -1,4 +1,4 @@
-import { apiRoles } from '../keys.ts'
+import { apiRoles, type JwtKeys } from '../keys.ts'
 import { createTokenVerify, type TokenRefusalKind } from '../token-verifier.ts'
 import type { Clock } from './clock.ts'
 
@@ -18,11 +18,12 @@ export type TokenCheck = { ok: true; claims: Claims } | TokenRefusal
 
 export interface TokenVerifier {
   /**
-   * Verifies a Supabase JWT the way hosted Realtime does: HS256 with the project's
-   * secret, `role` and `exp` required, with its error messages (the client shows
+   * Verifies a Supabase JWT the way hosted Realtime does: ES256 against the project's
+   * published keys or HS256 with its legacy secret, `role` and `exp` required, with its error messages (the client shows
    * them to the developer verbatim). Stricter than hosted, which passes any role to
    * `set role`: only the API roles are accepted, so a token claiming `postgres` (or
-   * any role with more rights than the API's) never reaches a query.
+   * any role with more rights than the API's) never reaches a query. An API key
+   * stands for its role, as a token of that role the project signs.
    */
   verify(token: string): Promise<TokenCheck>
   /** Milliseconds until the claims' exp, for the timer that closes channels when it lapses. */
@@ -33,11 +34,16 @@ const missingClaims = 'Fields `role` and `exp` are required in JWT'
 /** Hosted has no such refusal; worded as its own claim error above is. */
 const roleRefusal = `Field \`role\` must be one of ${apiRoles.join(', ')} in JWT`
 
-export function createTokenVerifier(jwtSecret: string, clock: Clock): TokenVerifier {
-  const verify = createTokenVerify(jwtSecret, () => clock.now())
+export function createTokenVerifier(
+  keys: Pick<JwtKeys, 'verification' | 'apiKeyRole' | 'roleToken'>,
+  clock: Clock,
+): TokenVerifier {
+  const verify = createTokenVerify(keys.verification, () => clock.now())
   return {
-    async verify(token) {
-      const checked = await verify(token.replace(/\s/g, ''))
+    async verify(presented) {
+      const token = presented.replace(/\s/g, '')
+      const role = keys.apiKeyRole(token)
+      const checked = await verify(role ? await keys.roleToken(role) : token)
       if (checked.ok) {
         const { role } = checked.claims
         if (typeof role !== 'string') return { ok: false, kind: 'missing_claims', message: missingClaims }

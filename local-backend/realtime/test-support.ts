@@ -9,13 +9,16 @@ import { WebSocket } from 'ws'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { openDatabase } from '../db/database.ts'
 import { demoIds, type DemoIds } from '../db/demo-callers.ts'
-import { generateProjectKeys } from '../keys.ts'
+import { generateProjectKeys, jwtKeysOf } from '../keys.ts'
 import type { Clock } from './clock.ts'
 import type { Vsn } from './phoenix-messages.ts'
 import { createRealtimeServer, type RealtimeServer } from './websocket-server.ts'
 
 /** Keys of this test run's own, as every backend generates them. */
-export const { anonKey, serviceRoleKey, jwtSecret } = await generateProjectKeys()
+export const projectKeys = await generateProjectKeys()
+export const { anonKey, serviceRoleKey, jwtSecret } = projectKeys
+/** The keys the harness's realtime judges tokens by. */
+export const jwtKeys = jwtKeysOf(projectKeys)
 
 export interface RealtimeHarness {
   url: string
@@ -51,7 +54,7 @@ export async function startRealtimeHarness(
   const { logger, lines } = createMemoryLogger('realtime-test')
   const realtime = await createRealtimeServer({
     db: database,
-    jwtSecret,
+    jwt: jwtKeys,
     browserOrigins: 'refused',
     logger,
     ...options,

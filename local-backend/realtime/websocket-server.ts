@@ -5,7 +5,9 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { Hono } from 'hono'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../../src/shared/log.ts'
+import { fromBrowser } from '../api-key-gateway.ts'
 import { originRefusedMessage, type BrowserOrigins } from '../browser-origins.ts'
+import type { JwtKeys } from '../keys.ts'
 import { installCapture, followChanges } from './capture.ts'
 import { createChannelAuthorization } from './channel-authorization.ts'
 import { joinChannel, type JoinContext } from './channel-join.ts'
@@ -23,7 +25,8 @@ import { installRlsVisibility } from './rls-visibility.ts'
 
 export interface RealtimeServerOptions {
   db: PGlite
-  jwtSecret: string
+  /** The project's keys: tokens and API keys are judged by them. */
+  jwt: Pick<JwtKeys, 'verification' | 'apiKeyRole' | 'roleToken'>
   logger: Logger
   /** A browser always sends Origin with a WebSocket; `refused` turns every such upgrade away. */
   browserOrigins: BrowserOrigins
@@ -55,6 +58,15 @@ function rejectUpgrade(socket: Duplex, status: number, statusText: string, error
   )
 }
 
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers()
+  for (const name of ['origin', 'user-agent']) {
+    const value = req.headers[name]
+    if (typeof value === 'string') headers.set(name, value)
+  }
+  return headers
+}
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data
   if (Array.isArray(data)) return Buffer.concat(data)
@@ -71,7 +83,7 @@ function toBuffer(data: RawData): Buffer {
 export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
   const { db, logger } = options
   const clock = options.clock ?? systemClock
-  const tokens = createTokenVerifier(options.jwtSecret, clock)
+  const tokens = createTokenVerifier(options.jwt, clock)
   const delivery = new ChangeDelivery(db, logger)
   const channels = new ChannelRegistry(delivery)
   const authorization = createChannelAuthorization(db, tokens, channels, clock)
@@ -180,6 +192,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
       const header = req.headers['x-api-key']
       const apikey = (typeof header === 'string' ? header : undefined) ?? url.searchParams.get('apikey')
       if (!apikey) return rejectUpgrade(socket, 401, 'Unauthorized', 'API key is missing')
+      if (options.jwt.apiKeyRole(apikey) === 'service_role' && fromBrowser(toHeaders(req)))
+        return rejectUpgrade(socket, 401, 'Unauthorized', 'Forbidden use of secret API key in browser')
       // The socket may drop while the token is checked; without a listener that would throw.
       const onSocketError = (error: Error) => logger.debug('realtime upgrade socket error', { error })
       socket.on('error', onSocketError)

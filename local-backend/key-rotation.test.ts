@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient, type Session } from '@supabase/supabase-js'
+import { decodeProtectedHeader } from 'jose'
+import { afterAll, expect, it } from 'vitest'
+import { createMemoryLogger } from '../logging/logger.ts'
+import { startLocalBackend, type LocalBackend } from './index.ts'
+import { loadOrCreateProjectKeys, rotateStoredKeys } from './keys-file.ts'
+
+/**
+ * Rotation as hosted does it (supabase.com/docs/guides/auth/signing-keys: "rotating
+ * does not sign anyone out"): a new signing key signs while the previous one stays
+ * published, so sessions signed before verify to the end; new API keys are handed
+ * out while the previous ones keep working. A key rotated out twice is retired.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'key-rotation-'))
+const keysFile = join(dir, 'keys.json')
+const dataDir = join(dir, 'data')
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const noSession = { auth: { persistSession: false, autoRefreshToken: false } }
+
+async function start(): Promise<LocalBackend> {
+  const { keys } = await loadOrCreateProjectKeys(keysFile)
+  return startLocalBackend({
+    port: 0,
+    dataDir,
+    seed: true,
+    keys,
+    logger: createMemoryLogger('rotation').logger,
+  })
+}
+
+async function signIn(backend: LocalBackend): Promise<Session> {
+  const client = createClient(backend.url, backend.publishableKey, noSession)
+  const { data, error } = await client.auth.signInWithPassword({
+    email: 'ben@acme.test',
+    password: 'inbox-demo-1',
+  })
+  expect(error).toBeNull()
+  return data.session!
+}
+
+/** The session as a client that holds it sees the backend: its user, its rows, its claims checked on the JWKS. */
+async function useSession(backend: LocalBackend, apiKey: string, session: Session) {
+  const client = createClient(backend.url, apiKey, noSession)
+  await client.auth.setSession({ access_token: session.access_token, refresh_token: session.refresh_token })
+  const [user, rows, claims] = await Promise.all([
+    client.auth.getUser(session.access_token),
+    client.from('workspaces').select('name'),
+    client.auth.getClaims(session.access_token),
+  ])
+  return {
+    user: user.data.user?.email,
+    rows: rows.data,
+    rowsError: rows.error?.code,
+    claimsError: claims.error?.message,
+  }
+}
+
+it('rotating the signing key and the API keys signs nobody out; a key rotated out twice is retired', async () => {
+  let backend = await start()
+  const before = await signIn(backend)
+  const firstKid = decodeProtectedHeader(before.access_token).kid
+  const firstPublishable = backend.publishableKey
+  const firstSecret = backend.secretKey
+  await backend.stop()
+
+  await rotateStoredKeys(keysFile, 'signing')
+  await rotateStoredKeys(keysFile, 'api')
+  backend = await start()
+  try {
+    const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
+    expect(jwks.keys.map((key) => key.kid)).toHaveLength(2)
+    expect(jwks.keys[1]!.kid).toBe(firstKid)
+    expect(backend.publishableKey).not.toBe(firstPublishable)
+
+    // The session from before the rotation, through the old publishable key and the new one.
+    for (const key of [firstPublishable, backend.publishableKey]) {
+      expect(await useSession(backend, key, before)).toEqual({
+        user: 'ben@acme.test',
+        rows: [{ name: 'Acme Support' }],
+        rowsError: undefined,
+        claimsError: undefined,
+      })
+    }
+    const after = await signIn(backend)
+    expect(decodeProtectedHeader(after.access_token).kid).toBe(jwks.keys[0]!.kid)
+    for (const key of [firstSecret, backend.secretKey]) {
+      const service = createClient(backend.url, key, noSession)
+      expect((await service.from('workspaces').select('name')).data).toHaveLength(2)
+    }
+  } finally {
+    await backend.stop()
+  }
+
+  await rotateStoredKeys(keysFile, 'signing')
+  await rotateStoredKeys(keysFile, 'api')
+  backend = await start()
+  try {
+    const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
+    expect(jwks.keys.map((key) => key.kid)).not.toContain(firstKid)
+    const retired = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+      headers: { apikey: backend.publishableKey, authorization: `Bearer ${before.access_token}` },
+    })
+    expect(retired.status).toBe(401)
+    const oldKey = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+      headers: { apikey: firstSecret },
+    })
+    expect(oldKey.status).toBe(401)
+    expect(await oldKey.json()).toMatchObject({ message: 'Invalid API key' })
+  } finally {
+    await backend.stop()
+  }
+})
