@@ -73,7 +73,8 @@ const relay = {
   why: 'The relay runs on any Node server or beside the local backend and reaches the app only through the contracts in src/shared (it logs through logging/): never src/main, src/renderer or the local backend.',
   folders: ['relay', 'src/shared', 'logging'],
   except: testSupport,
-  packages: ['@hono/node-server', '@supabase/supabase-js', 'hono', 'twilio', 'zod'],
+  // jose: agents' tokens are verified against the project's JWKS where the relay runs.
+  packages: ['@hono/node-server', '@supabase/supabase-js', 'hono', 'jose', 'twilio', 'zod'],
   node: true,
 }
 const localBackend = {

@@ -55,7 +55,7 @@ function createArrivals() {
 }
 
 async function subscribe(backend: LocalBackend, acme: string, arrivals: ReturnType<typeof createArrivals>) {
-  const agent = createClient(backend.url, backend.anonKey, {
+  const agent = createClient(backend.url, backend.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   })
   const { error } = await agent.auth.signInWithPassword({ email: 'ben@acme.test', password: DEMO_PASSWORD })

@@ -58,7 +58,7 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
   try {
     const ACME = (await demoIds(backend.db)).acme
     await addVolume(backend.db, ACME, atScale(seedSizes.backend, scale))
-    const supabase = createClient(backend.url, backend.anonKey, {
+    const supabase = createClient(backend.url, backend.publishableKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     })
     const { data, error } = await supabase.auth.signInWithPassword({
@@ -72,7 +72,11 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
     const url =
       `${backend.url}/rest/v1/contacts?select=id,name,phone_number,conversation_status,unread_count,last_message_at,last_message_preview` +
       `&workspace_id=eq.${ACME}&conversation_status=eq.Open&order=last_message_at.desc.nullslast&limit=50`
-    const headers = { apikey: backend.anonKey, authorization: `Bearer ${token}`, accept: 'application/json' }
+    const headers = {
+      apikey: backend.publishableKey,
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+    }
     const inbox = async () => {
       const response = await fetch(url, { headers })
       if (response.status !== 200) throw new Error(`inbox query answered ${response.status}`)

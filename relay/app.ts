@@ -16,6 +16,7 @@ import {
   type ClaimNumberResponse,
   type SendMessageResponse,
 } from '../src/shared/relay-contract.ts'
+import { createAgentVerifier } from './agent-token.ts'
 import type { RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
@@ -25,7 +26,7 @@ import { createStore } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 
 export interface RelayDeps extends SendDeps {
-  /** A supabase-js client holding the service-role key. */
+  /** A supabase-js client holding the secret key. */
   supabase: SupabaseClient
   logger: Logger
   rateLimits?: { perAgent: RateLimit; perIp: RateLimit }
@@ -92,7 +93,7 @@ const issuesText = (error: z.ZodError) =>
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 /**
- * The SMS relay: the only holder of Twilio credentials and the service-role key.
+ * The SMS relay: the only holder of Twilio credentials and the secret key.
  * Stateless, so any number of replicas may run behind a load balancer; the
  * database's constraints and triggers make concurrent requests safe.
  */
@@ -100,6 +101,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   const clock = deps.clock ?? systemClock
   const limits = deps.rateLimits ?? defaultRateLimits
   const store = createStore(deps.supabase)
+  const verifyAgent = createAgentVerifier({ supabaseUrl: config.supabaseUrl, supabase: deps.supabase })
   const sender = createLeasedSender(config, deps, store)
   const agentLimiter = createRateLimiter(limits.perAgent, clock.now)
   const ipLimiter = createRateLimiter(limits.perIp, clock.now)
@@ -171,14 +173,13 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const header = c.req.header('authorization') ?? ''
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
     if (!token) fail('unauthorized', 'A Bearer access token is required.')
-    const { data, error } = await deps.supabase.auth.getUser(token)
-    if (error || !data.user) {
-      const rejected = error?.status !== undefined && error.status >= 400 && error.status < 500
-      if (!error || rejected) fail('unauthorized', 'The access token is invalid or expired.')
-      c.get('logger').error('token verification unavailable', { httpStatus: error?.status })
+    const agent = await verifyAgent(token)
+    if (!agent.ok) {
+      if (agent.kind === 'unauthorized') fail('unauthorized', 'The access token is invalid or expired.')
+      c.get('logger').error('token verification unavailable', { detail: agent.detail })
       fail('offline', 'The token could not be verified right now.')
     }
-    const userId = data.user.id
+    const { userId } = agent
     enforce(c, agentLimiter.take(userId))
 
     if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {

@@ -23,7 +23,7 @@ try {
   process.exit(1)
 }
 
-const supabase = createClient(config.supabaseUrl, config.serviceRoleKey, {
+const supabase = createClient(config.supabaseUrl, config.secretKey, {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
 })
 const deps: RelayDeps = {

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config.ts'
 
 const complete = {
   SUPABASE_URL: 'https://project.supabase.co',
-  SUPABASE_SERVICE_ROLE_KEY: 'service-role-key',
+  SUPABASE_SECRET_KEY: 'sb_secret_relay-config-test',
   RELAY_PUBLIC_URL: 'https://relay.example.com/sms/',
   PORT: '8787',
 }
@@ -15,7 +15,7 @@ describe('relay configuration', () => {
   it('reads a complete environment, with defaults for the optional variables', () => {
     expect(loadConfig(complete)).toEqual({
       supabaseUrl: 'https://project.supabase.co',
-      serviceRoleKey: 'service-role-key',
+      secretKey: 'sb_secret_relay-config-test',
       publicUrl: 'https://relay.example.com/sms',
       port: 8787,
       host: '127.0.0.1',
@@ -76,7 +76,7 @@ describe('relay configuration', () => {
     }
     expect(message).toContain('RELAY_PUBLIC_URL must be an http(s) URL')
     expect(message).toContain('PORT')
-    expect(message).not.toContain('service-role-key')
+    expect(message).not.toContain('sb_secret_relay-config-test')
   })
 })
 
@@ -85,8 +85,7 @@ describe('npm run relay', () => {
   const cli = resolve(import.meta.dirname, 'cli.ts')
   const cleanEnv = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) =>
-        !['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'RELAY_PUBLIC_URL', 'PORT', 'HOST'].includes(name),
+      ([name]) => !['SUPABASE_URL', 'SUPABASE_SECRET_KEY', 'RELAY_PUBLIC_URL', 'PORT', 'HOST'].includes(name),
     ),
   )
 
@@ -99,7 +98,7 @@ describe('npm run relay', () => {
     }
     expect(failure.code).toBe(1)
     expect(failure.stderr).toContain('SUPABASE_URL is missing')
-    expect(failure.stderr).toContain('SUPABASE_SERVICE_ROLE_KEY is missing')
+    expect(failure.stderr).toContain('SUPABASE_SECRET_KEY is missing')
     expect(failure.stderr).toContain('RELAY_PUBLIC_URL is missing')
   })
 
@@ -116,7 +115,7 @@ describe('npm run relay', () => {
       env: {
         ...cleanEnv,
         ...complete,
-        SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-must-not-be-logged',
+        SUPABASE_SECRET_KEY: 'sb_secret_must-not-be-logged',
         PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,7 +139,7 @@ describe('npm run relay', () => {
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit))
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
-    expect(output).not.toContain('service-role-key-must-not-be-logged')
+    expect(output).not.toContain('sb_secret_must-not-be-logged')
     for (const line of output.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow()
   })
 })

@@ -25,7 +25,8 @@ const milliseconds = z.coerce
 const envSchema = z
   .object({
     SUPABASE_URL: httpUrl,
-    SUPABASE_SERVICE_ROLE_KEY: z.string().min(1, 'must not be empty'),
+    // A secret key (sb_secret_…); a legacy service_role JWT is still accepted by projects that have one.
+    SUPABASE_SECRET_KEY: z.string().min(1, 'must not be empty'),
     // Twilio signs the URL it was configured with, so this must be the public one,
     // as Twilio sees it (a proxy in front rewrites host and path).
     RELAY_PUBLIC_URL: httpUrl,
@@ -54,7 +55,7 @@ const envSchema = z
 
 export interface RelayConfig {
   supabaseUrl: string
-  serviceRoleKey: string
+  secretKey: string
   /** Without a trailing slash. */
   publicUrl: string
   port: number
@@ -89,7 +90,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const value = parsed.data
   return {
     supabaseUrl: value.SUPABASE_URL,
-    serviceRoleKey: value.SUPABASE_SERVICE_ROLE_KEY,
+    secretKey: value.SUPABASE_SECRET_KEY,
     publicUrl: value.RELAY_PUBLIC_URL.replace(/\/+$/, ''),
     port: value.PORT,
     host: value.HOST,

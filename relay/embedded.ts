@@ -13,13 +13,13 @@ import { createTwilioClientFactory } from './twilio-client.ts'
  */
 export interface FunctionHost {
   url: string
-  serviceRoleKey: string
+  secretKey: string
   /** `env` carries the Node server's socket, which the relay's per-address limit reads. */
   mountFunction(name: string, handler: (request: Request, env: unknown) => Response | Promise<Response>): void
 }
 
-export function serviceClient(backend: Pick<FunctionHost, 'url' | 'serviceRoleKey'>): SupabaseClient {
-  return createClient(backend.url, backend.serviceRoleKey, {
+export function serviceClient(backend: Pick<FunctionHost, 'url' | 'secretKey'>): SupabaseClient {
+  return createClient(backend.url, backend.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   })
 }
@@ -37,7 +37,7 @@ export function mountRelay(
   const relayUrl = `${backend.url}/functions/v1/${name}`
   const config: RelayConfig = {
     supabaseUrl: backend.url,
-    serviceRoleKey: backend.serviceRoleKey,
+    secretKey: backend.secretKey,
     publicUrl: relayUrl,
     port: 0,
     host: '127.0.0.1',

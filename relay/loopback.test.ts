@@ -47,7 +47,7 @@ describe('a relay for this machine only', () => {
   const app = createRelayApp(
     {
       supabaseUrl: 'http://127.0.0.1:9',
-      serviceRoleKey: 'unused-by-health',
+      secretKey: 'unused-by-health',
       publicUrl: 'http://127.0.0.1:9/functions/v1/sms-relay',
       port: 0,
       host: '127.0.0.1',
@@ -56,7 +56,7 @@ describe('a relay for this machine only', () => {
       ...relayTimingDefaults,
     },
     {
-      supabase: serviceClient({ url: 'http://127.0.0.1:9', serviceRoleKey: 'unused-by-health' }),
+      supabase: serviceClient({ url: 'http://127.0.0.1:9', secretKey: 'unused-by-health' }),
       twilioClient: createTwilioClientFactory({ apiBaseUrl: 'http://127.0.0.1:9' }),
       logger: logs.logger,
     },

@@ -23,7 +23,7 @@ let ben: string
 let cleo: string
 
 const userClient = (token: string): SupabaseClient =>
-  createClient(stack.backend.url, stack.backend.anonKey, {
+  createClient(stack.backend.url, stack.backend.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     global: { headers: { Authorization: `Bearer ${token}` } },
   })

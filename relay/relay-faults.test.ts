@@ -256,7 +256,7 @@ describe('rate limits and CORS', () => {
     const app = createRelayApp(
       {
         supabaseUrl: stack.backend.url,
-        serviceRoleKey: stack.backend.serviceRoleKey,
+        secretKey: stack.backend.secretKey,
         publicUrl: 'https://relay.example.com',
         port: 0,
         host: '127.0.0.1',

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { createClient } from '@supabase/supabase-js'
-import { SignJWT } from 'jose'
+import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inboundParams, newMessageSid, postInboundSms } from '../local-backend/twilio/inbound.ts'
@@ -267,6 +267,46 @@ describe('POST /messages security', () => {
     }
   })
 
+  it('verifies agents against the JWKS where it runs: sends with no call to Auth, forged ES256 tokens refused', async () => {
+    const requestsTo = (path: string) =>
+      stack.logs.backend.lines.filter((line) => line.includes(`"path":"${path}"`)).length
+    const authCallsBefore = requestsTo('/auth/v1/user')
+    for (let sent = 0; sent < 3; sent++) expect((await send(sendBody())).status).toBe(201)
+    expect(requestsTo('/auth/v1/user')).toBe(authCallsBefore)
+    expect(requestsTo('/auth/v1/.well-known/jwks.json')).toBe(1)
+
+    // Ben's claims, signed with a P-256 key the project never had, under its real kid and under a made-up one.
+    const { kid } = decodeProtectedHeader(benToken)
+    const [, payload] = benToken.split('.')
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    expect((await exportJWK(privateKey)).d).toBeDefined()
+    for (const header of [{ kid }, { kid: randomUUID() }]) {
+      const forged = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', ...header })
+        .sign(privateKey)
+      const body = sendBody()
+      const response = await send(body, forged)
+      expect(response.status).toBe(401)
+      expect(await messageRows({ id: body.client_message_id })).toHaveLength(0)
+    }
+  })
+
+  it('hands a legacy HS256 token to Auth, which knows the secret: a good one sends, a wrong-secret one is refused', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const legacy = (secret: string) =>
+      new SignJWT({ sub: stack.demo.ben, role: 'authenticated', aud: 'authenticated' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt(now)
+        .setExpirationTime(now + 600)
+        .sign(new TextEncoder().encode(secret))
+    expect((await send(sendBody(), await legacy(stack.backend.jwtSecret))).status).toBe(201)
+    const body = sendBody()
+    const refused = await send(body, await legacy('a-wrong-secret-a-wrong-secret-a-wrong-secret'))
+    expect(refused.status).toBe(401)
+    expect(await messageRows({ id: body.client_message_id })).toHaveLength(0)
+  })
+
   it('refuses an agent of another workspace with 403 and writes nothing', async () => {
     const body = sendBody({ body: 'Sent by an outsider' })
     const response = await send(body, cleoToken)
@@ -328,7 +368,7 @@ describe('POST /messages bad input', () => {
 
 describe('POST /twilio/inbound', () => {
   it('stores a new customer text: contact created, message stored, unread +1, empty TwiML answered, a subscribed agent told', async () => {
-    const agent = createClient(stack.backend.url, stack.backend.anonKey, {
+    const agent = createClient(stack.backend.url, stack.backend.publishableKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     })
     await agent.realtime.setAuth(benToken)
@@ -460,7 +500,7 @@ describe('npm run sms:inbound', () => {
       // This stack's keys are its own; the CLI's default is the demo key of `npm run stack`.
       {
         cwd: resolve(import.meta.dirname, '..'),
-        env: { ...process.env, SUPABASE_SERVICE_ROLE_KEY: stack.backend.serviceRoleKey },
+        env: { ...process.env, SUPABASE_SECRET_KEY: stack.backend.secretKey },
       },
     )
 
@@ -541,7 +581,7 @@ describe('the relay surface', () => {
   })
 
   it('never puts an auth token, the service key or an access token in a response or a log line', () => {
-    const secrets = [ACME.authToken, GLOBEX.authToken, stack.backend.serviceRoleKey, benToken, cleoToken]
+    const secrets = [ACME.authToken, GLOBEX.authToken, stack.backend.secretKey, benToken, cleoToken]
     const everything = [
       ...seen,
       ...stack.logs.relay.lines,

@@ -10,7 +10,8 @@ import { mountRelay } from '../relay/embedded.ts'
  * `npm run stack`: the embedded backend on 127.0.0.1:54321 with the demo seed and a
  * persistent data directory, and, as in the app's embedded stack, the relay mounted
  * at /functions/v1/sms-relay sending through the Twilio double, for running the app
- * or a script (`npm run sms:inbound`) against it. It composes the local backend and
+ * or a script (`npm run sms:inbound`) against it, and prints its URLs and keys as
+ * `supabase status` does. It composes the local backend and
  * the relay here because neither may import the other. Unlike the app's embedded
  * default it uses the Supabase CLI's public demo keys and answers browsers of any
  * origin, so tools written for `supabase start` work unchanged; it says so on start.
@@ -70,6 +71,11 @@ Local Supabase-compatible backend is running.
   Data directory    ${dataDir}
   Logs              ${log.dir ?? 'JSON lines on stdout'}
 
+  JWKS URL          ${backend.jwksUrl}
+  Publishable key   ${backend.publishableKey}
+  Secret key        ${backend.secretKey}
+
+  Legacy keys, still accepted for older clients (HS256):
   anon key          ${backend.anonKey}
   service_role key  ${backend.serviceRoleKey}
   JWT secret        ${backend.jwtSecret}

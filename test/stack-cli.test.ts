@@ -15,7 +15,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'stack-cli-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
 describe('npm run stack', () => {
-  it('mounts the relay, so an inbound SMS posted to it is stored, not answered 404; says it uses the demo keys and any origin', async () => {
+  it('prints its keys as supabase status does; mounts the relay, so an inbound SMS posted to it is stored; says it uses the demo keys and any origin', async () => {
     const stack = spawn(node, [join(root, 'scripts/stack.ts'), '--port', '0', '--data-dir', dataDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -25,14 +25,27 @@ describe('npm run stack', () => {
       const banner: string[] = []
       for await (const line of createInterface({ input: stack.stdout })) {
         banner.push(line)
-        const found = /^\s+(API URL|SMS relay)\s+(\S+)$/.exec(line)
+        const found = /^\s+(API URL|SMS relay|JWKS URL|Publishable key|Secret key|anon key)\s+(\S+)$/.exec(
+          line,
+        )
         if (found) urls[found[1]!] = found[2]!
         if (line.startsWith('Press Ctrl+C')) break
       }
       // Its log lines keep coming: drained, they never fill the pipe and stall it.
       stack.stdout.resume()
       expect(urls['SMS relay']).toBe(`${urls['API URL']}/functions/v1/sms-relay`)
-      expect(banner.filter((line) => /public demo keys.*any browser origin/.test(line))).toHaveLength(1)
+      expect(urls['Publishable key']).toMatch(/^sb_publishable_/)
+      expect(urls['Secret key']).toMatch(/^sb_secret_/)
+      expect(urls['JWKS URL']).toBe(`${urls['API URL']}/auth/v1/.well-known/jwks.json`)
+      const jwks = (await (await fetch(urls['JWKS URL']!)).json()) as { keys: { alg: string }[] }
+      expect(jwks.keys.map((key) => key.alg)).toEqual(['ES256'])
+      // The printed keys reach the database as their roles: anon, which the schema grants
+      // nothing, and the secret key's service role, which sees every workspace.
+      const asKey = (key: string) =>
+        fetch(`${urls['API URL']}/rest/v1/workspaces?select=name`, { headers: { apikey: key } })
+      for (const key of [urls['Publishable key']!, urls['anon key']!])
+        expect(await (await asKey(key)).json()).toMatchObject({ code: '42501' })
+      expect(await (await asKey(urls['Secret key']!)).json()).toHaveLength(2)
       // The developer stack, unlike the embedded default, answers a page of any origin.
       const fromPage = await fetch(`${urls['API URL']}/auth/v1/health`, {
         headers: { origin: 'http://evil.test' },

@@ -100,7 +100,12 @@ export async function startStack(
       await launchBrowserShell({
         createCore: (platform) =>
           createAppCore(platform, {
-            backend: { mode: 'custom', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl },
+            backend: {
+              mode: 'custom',
+              supabaseUrl: backend.url,
+              publishableKey: backend.publishableKey,
+              relayUrl,
+            },
             logger,
           }),
         userDataDir,

@@ -12,7 +12,7 @@ import { postInboundSms } from './inbound.ts'
  * embedded default's own keys never leave its child process).
  */
 const usage = `Usage: npm run sms:inbound -- --to <workspace number> --from <E.164> --body "text"
-  [--relay-url URL] [--supabase-url URL] [--service-role-key KEY] [--account-sid AC...] [--auth-token TOKEN]`
+  [--relay-url URL] [--supabase-url URL] [--secret-key KEY] [--account-sid AC...] [--auth-token TOKEN]`
 
 const { values } = parseArgs({
   options: {
@@ -21,10 +21,7 @@ const { values } = parseArgs({
     body: { type: 'string' },
     'relay-url': { type: 'string', default: 'http://127.0.0.1:54321/functions/v1/sms-relay' },
     'supabase-url': { type: 'string', default: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321' },
-    'service-role-key': {
-      type: 'string',
-      default: process.env.SUPABASE_SERVICE_ROLE_KEY ?? cliDemoKeys.serviceRoleKey,
-    },
+    'secret-key': { type: 'string', default: process.env.SUPABASE_SECRET_KEY ?? cliDemoKeys.secretKeys[0] },
     'account-sid': { type: 'string' },
     'auth-token': { type: 'string' },
   },
@@ -39,7 +36,7 @@ if (!args.success) {
 
 async function restRows(path: string): Promise<unknown> {
   const response = await fetch(`${values['supabase-url']}/rest/v1/${path}`, {
-    headers: { apikey: values['service-role-key']!, Authorization: `Bearer ${values['service-role-key']}` },
+    headers: { apikey: values['secret-key']! },
   })
   if (!response.ok) throw new Error(`The local backend answered ${response.status} for ${path.split('?')[0]}`)
   return response.json()

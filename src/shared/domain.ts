@@ -119,7 +119,7 @@ export const backendSettingsSchema = z.discriminatedUnion('mode', [
   z.object({
     mode: z.literal('custom'),
     supabaseUrl: z.url({ protocol: /^https?$/ }),
-    anonKey: z.string().min(20),
+    publishableKey: z.string().min(20),
     relayUrl: z.url({ protocol: /^https?$/ }),
   }),
 ])

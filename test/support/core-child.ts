@@ -35,7 +35,7 @@ const core = createAppCore(
     backend: {
       mode: 'custom',
       supabaseUrl: env('CORE_SUPABASE_URL'),
-      anonKey: env('CORE_ANON_KEY'),
+      publishableKey: env('CORE_PUBLISHABLE_KEY'),
       relayUrl: env('CORE_RELAY_URL'),
     },
   },

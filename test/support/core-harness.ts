@@ -103,7 +103,7 @@ export function backendOf(stack: RelayStack): BackendSettings {
   return {
     mode: 'custom',
     supabaseUrl: stack.backend.url,
-    anonKey: stack.backend.anonKey,
+    publishableKey: stack.backend.publishableKey,
     relayUrl: stack.relayUrl,
   }
 }

@@ -63,7 +63,7 @@ export async function startShellCore(
     backend: {
       mode: 'custom',
       supabaseUrl: backend.url,
-      anonKey: backend.anonKey,
+      publishableKey: backend.publishableKey,
       // No send goes out in these tests, so nothing is mounted there.
       relayUrl: `${backend.url}/functions/v1/sms-relay`,
     },

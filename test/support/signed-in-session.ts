@@ -7,14 +7,14 @@ import { createSessionService, type SessionService } from '../../src/main/sessio
 
 /** A session service keeping its session in `dir`, signed in as a seeded demo user (Ben, an Acme agent, unless told). */
 export async function signedInSession(
-  backend: { url: string; anonKey: string },
+  backend: { url: string; publishableKey: string },
   dir: string,
   logger: Logger,
   email = 'ben@acme.test',
 ): Promise<SessionService> {
   const session = createSessionService({
     supabaseUrl: backend.url,
-    anonKey: backend.anonKey,
+    publishableKey: backend.publishableKey,
     storageFile: join(dir, 'session.bin'),
     secrets: createAesSecretStore(randomBytes(32)),
     logger,

@@ -18,7 +18,7 @@ describe('app capability', () => {
     const backend = {
       mode: 'custom' as const,
       supabaseUrl: 'http://127.0.0.1:9',
-      anonKey: 'an-anon-key-that-is-long-enough',
+      publishableKey: 'an-anon-key-that-is-long-enough',
       relayUrl: 'http://127.0.0.1:9/functions/v1/sms-relay',
     }
     const services = createCoreServices(testPlatform(), { backend, logger })

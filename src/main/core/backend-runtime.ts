@@ -62,7 +62,7 @@ export async function startBackendRuntime(
     target = {
       mode: 'custom',
       supabaseUrl: embedded.supabaseUrl,
-      anonKey: embedded.anonKey,
+      publishableKey: embedded.publishableKey,
       relayUrl: embedded.relayUrl,
     }
   }
@@ -74,7 +74,7 @@ export async function startBackendRuntime(
   if (cache.recoveredFrom) logger.warn('the cache was rebuilt', { movedTo: cache.recoveredFrom })
   const session = createSessionService({
     supabaseUrl: target.supabaseUrl,
-    anonKey: target.anonKey,
+    publishableKey: target.publishableKey,
     storageFile: files.session,
     secrets: platform.secretStore,
     logger,

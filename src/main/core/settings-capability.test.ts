@@ -25,7 +25,7 @@ afterAll(removeTestPlatforms)
 const unreachable: BackendSettings = {
   mode: 'custom',
   supabaseUrl: 'http://127.0.0.1:9',
-  anonKey: 'an-anon-key-that-is-long-enough',
+  publishableKey: 'an-anon-key-that-is-long-enough',
   relayUrl: 'http://127.0.0.1:9/functions/v1/sms-relay',
 }
 

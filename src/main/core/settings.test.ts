@@ -5,20 +5,21 @@ import { describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { backendFromEnv, defaultSettings, loadSettings, resolveBackend, saveSettings } from './settings.ts'
 
-const key = 'eyJhbGciOiJIUzI1NiJ9.an-anon-key'
+const key = 'sb_publishable_a-publishable-key_0123abcd'
+const legacyAnonKey = 'eyJhbGciOiJIUzI1NiJ9.an-anon-key'
 
 describe('backend configuration', () => {
   const table: [Record<string, string | undefined>, ReturnType<typeof backendFromEnv>][] = [
     [{}, { ok: true, backend: null }],
     [{ SUPABASE_URL: '  ' }, { ok: true, backend: null }],
     [
-      { SUPABASE_URL: 'https://abc.supabase.co/', SUPABASE_ANON_KEY: key },
+      { SUPABASE_URL: 'https://abc.supabase.co/', SUPABASE_PUBLISHABLE_KEY: key },
       {
         ok: true,
         backend: {
           mode: 'custom',
           supabaseUrl: 'https://abc.supabase.co',
-          anonKey: key,
+          publishableKey: key,
           relayUrl: 'https://abc.supabase.co/functions/v1/sms-relay',
         },
       },
@@ -26,7 +27,7 @@ describe('backend configuration', () => {
     [
       {
         SUPABASE_URL: 'https://abc.supabase.co',
-        SUPABASE_ANON_KEY: key,
+        SUPABASE_PUBLISHABLE_KEY: key,
         RELAY_URL: 'https://relay.example.com/',
       },
       {
@@ -34,8 +35,21 @@ describe('backend configuration', () => {
         backend: {
           mode: 'custom',
           supabaseUrl: 'https://abc.supabase.co',
-          anonKey: key,
+          publishableKey: key,
           relayUrl: 'https://relay.example.com',
+        },
+      },
+    ],
+    // A legacy anon key stands in for the publishable key, as hosted accepts it.
+    [
+      { SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: legacyAnonKey },
+      {
+        ok: true,
+        backend: {
+          mode: 'custom',
+          supabaseUrl: 'https://abc.supabase.co',
+          publishableKey: legacyAnonKey,
+          relayUrl: 'https://abc.supabase.co/functions/v1/sms-relay',
         },
       },
     ],
@@ -43,15 +57,15 @@ describe('backend configuration', () => {
       { SUPABASE_URL: 'https://abc.supabase.co' },
       {
         ok: false,
-        message: 'SUPABASE_ANON_KEY is not valid: Too small: expected string to have >=20 characters',
+        message: 'SUPABASE_PUBLISHABLE_KEY is not valid: Too small: expected string to have >=20 characters',
       },
     ],
     [
-      { SUPABASE_URL: 'ftp://abc', SUPABASE_ANON_KEY: key },
+      { SUPABASE_URL: 'ftp://abc', SUPABASE_PUBLISHABLE_KEY: key },
       { ok: false, message: 'SUPABASE_URL is not valid: Invalid URL' },
     ],
     [
-      { SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: key, RELAY_URL: 'file:///x' },
+      { SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_PUBLISHABLE_KEY: key, RELAY_URL: 'file:///x' },
       { ok: false, message: 'RELAY_URL is not valid: Invalid URL' },
     ],
   ]
@@ -64,10 +78,10 @@ describe('backend configuration', () => {
     const custom = {
       mode: 'custom' as const,
       supabaseUrl: 'https://x.supabase.co',
-      anonKey: key,
+      publishableKey: key,
       relayUrl: 'https://x.supabase.co/r',
     }
-    const env = { SUPABASE_URL: 'https://env.supabase.co', SUPABASE_ANON_KEY: key }
+    const env = { SUPABASE_URL: 'https://env.supabase.co', SUPABASE_PUBLISHABLE_KEY: key }
     expect(resolveBackend({ ...defaultSettings, backend: custom }, env)).toEqual({
       ok: true,
       backend: custom,
@@ -97,6 +111,17 @@ describe('backend configuration', () => {
       expect(loadSettings(file, logger)).toEqual({ ...defaultSettings, notifications: {} })
       writeFileSync(file, JSON.stringify({ ...settings, cacheRetentionDays: 2 }))
       expect(loadSettings(file, logger)).toEqual(defaultSettings)
+      // A custom backend saved when the key was called anonKey keeps its key.
+      const custom = {
+        mode: 'custom',
+        supabaseUrl: 'https://x.supabase.co',
+        relayUrl: 'https://x.supabase.co/r',
+      }
+      writeFileSync(file, JSON.stringify({ ...settings, backend: { ...custom, anonKey: legacyAnonKey } }))
+      expect(loadSettings(file, logger)).toEqual({
+        ...settings,
+        backend: { ...custom, publishableKey: legacyAnonKey },
+      })
       writeFileSync(file, '{ not json')
       expect(loadSettings(file, logger)).toEqual(defaultSettings)
       writeFileSync(file, JSON.stringify({ backend: { mode: 'custom', supabaseUrl: 'javascript:x' } }))

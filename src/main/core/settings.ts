@@ -11,8 +11,10 @@ import type { Logger } from '../../shared/log.ts'
 
 /**
  * Settings live in userData/settings.json. The backend comes from, in order: the
- * settings file when it names a custom backend, else SUPABASE_URL / SUPABASE_ANON_KEY /
- * RELAY_URL from the environment, else the embedded default.
+ * settings file when it names a custom backend, else SUPABASE_URL / SUPABASE_PUBLISHABLE_KEY /
+ * RELAY_URL from the environment, else the embedded default. A project's legacy anon key
+ * still works where its publishable key goes, as on hosted Supabase, so SUPABASE_ANON_KEY
+ * stands in when SUPABASE_PUBLISHABLE_KEY is not set.
  */
 export const defaultSettings: Settings = {
   backend: { mode: 'embedded' },
@@ -20,10 +22,25 @@ export const defaultSettings: Settings = {
   cacheRetentionDays: defaultCacheRetentionDays,
 }
 
+/** A file written before the key was the publishable key named it `anonKey`; it keeps working. */
+function withPublishableKey(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !('backend' in raw)) return raw
+  const { backend } = raw
+  if (
+    typeof backend !== 'object' ||
+    backend === null ||
+    !('anonKey' in backend) ||
+    'publishableKey' in backend
+  )
+    return raw
+  const { anonKey, ...rest } = backend
+  return { ...raw, backend: { ...rest, publishableKey: anonKey } }
+}
+
 export function loadSettings(file: string, logger: Logger): Settings {
   if (!existsSync(file)) return defaultSettings
   try {
-    const parsed = settingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+    const parsed = settingsSchema.safeParse(withPublishableKey(JSON.parse(readFileSync(file, 'utf8'))))
     if (parsed.success) return parsed.data
     logger.warn('settings file does not match the schema; using defaults', { file })
   } catch (error) {
@@ -47,7 +64,7 @@ export function backendFromEnv(env: Record<string, string | undefined>): EnvBack
   const candidate = {
     mode: 'custom' as const,
     supabaseUrl: supabaseUrl.replace(/\/+$/, ''),
-    anonKey: env.SUPABASE_ANON_KEY?.trim() ?? '',
+    publishableKey: (env.SUPABASE_PUBLISHABLE_KEY ?? env.SUPABASE_ANON_KEY)?.trim() ?? '',
     relayUrl: (env.RELAY_URL?.trim() || `${supabaseUrl.replace(/\/+$/, '')}/functions/v1/sms-relay`).replace(
       /\/+$/,
       '',
@@ -57,7 +74,9 @@ export function backendFromEnv(env: Record<string, string | undefined>): EnvBack
   if (!parsed.success) {
     const field = String(parsed.error.issues[0]?.path[0] ?? 'settings')
     const name =
-      { supabaseUrl: 'SUPABASE_URL', anonKey: 'SUPABASE_ANON_KEY', relayUrl: 'RELAY_URL' }[field] ?? field
+      { supabaseUrl: 'SUPABASE_URL', publishableKey: 'SUPABASE_PUBLISHABLE_KEY', relayUrl: 'RELAY_URL' }[
+        field
+      ] ?? field
     return { ok: false, message: `${name} is not valid: ${parsed.error.issues[0]?.message ?? 'invalid'}` }
   }
   return { ok: true, backend: parsed.data }

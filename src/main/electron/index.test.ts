@@ -110,7 +110,7 @@ describe('electron entry', () => {
   it('registers the app scheme, hardens the session, opens one secure window and answers IPC through the core', async () => {
     // A configured (unreachable) backend, so no embedded child process starts in this test.
     vi.stubEnv('SUPABASE_URL', 'http://127.0.0.1:9')
-    vi.stubEnv('SUPABASE_ANON_KEY', 'an-anon-key-that-is-long-enough')
+    vi.stubEnv('SUPABASE_PUBLISHABLE_KEY', 'an-anon-key-that-is-long-enough')
     vi.stubEnv('ELECTRON_RENDERER_URL', '')
     await import('./index.ts')
     expect(state.schemes).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true } }])

@@ -4,7 +4,12 @@ import { appErrorSchema } from '../../shared/errors.ts'
 
 /** Messages between the app and the embedded-stack child process (Node IPC, JSON). */
 export const hostMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), supabaseUrl: z.url(), anonKey: z.string().min(1), relayUrl: z.url() }),
+  z.object({
+    type: z.literal('ready'),
+    supabaseUrl: z.url(),
+    publishableKey: z.string().min(1),
+    relayUrl: z.url(),
+  }),
   /** `portInUse`: the port asked for is taken; the host never moves to another one. */
   z.object({ type: z.literal('failed'), message: z.string(), portInUse: z.number().int().nullable() }),
   z.object({ type: z.literal('result'), id: z.number().int(), error: appErrorSchema.nullable() }),

@@ -17,7 +17,7 @@ import { parentChannel } from './parent-channel.ts'
  * the Twilio double the relay sends through. It reports its URLs to the app and
  * serves "simulate an inbound SMS" for the dev menu. The installation's keys live
  * beside the data in a file only its owner can read; this process alone reads it,
- * so the app hears of the anon key only, and the service key stays with the relay.
+ * so the app hears of the publishable key only, and the secret key stays with the relay.
  * Its JSON log lines go to stdout, where the launcher files them in the app's log.
  */
 const logger = createStdoutLogger('embedded-stack')
@@ -146,7 +146,7 @@ try {
   })
   // The app went away without saying goodbye: do not linger holding the port and the database.
   parent.onGone(() => void stop())
-  reply({ type: 'ready', supabaseUrl: backend.url, anonKey: backend.anonKey, relayUrl })
+  reply({ type: 'ready', supabaseUrl: backend.url, publishableKey: backend.publishableKey, relayUrl })
   logger.info('embedded stack ready', { url: backend.url, relayUrl })
 } catch (error) {
   // A taken port is the person's to settle, and the app tells them in one line (the

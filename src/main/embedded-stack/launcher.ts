@@ -11,7 +11,7 @@ import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
  */
 export interface EmbeddedStack {
   supabaseUrl: string
-  anonKey: string
+  publishableKey: string
   relayUrl: string
   /** The port the backend listens on (the one asked for, or the free one found for port 0). */
   port: number
@@ -105,7 +105,7 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
           url: message.supabaseUrl,
           pid: child.pid,
         })
-        resolve(stack(message.supabaseUrl, message.anonKey, message.relayUrl))
+        resolve(stack(message.supabaseUrl, message.publishableKey, message.relayUrl))
       }
     })
     child.onExit(({ code, signal }) => {
@@ -132,10 +132,10 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
     })
   })
 
-  function stack(supabaseUrl: string, anonKey: string, relayUrl: string): EmbeddedStack {
+  function stack(supabaseUrl: string, publishableKey: string, relayUrl: string): EmbeddedStack {
     return {
       supabaseUrl,
-      anonKey,
+      publishableKey,
       relayUrl,
       port: Number(new URL(supabaseUrl).port),
       simulateInbound(input) {

@@ -46,7 +46,7 @@ async function supervised(options: { maxRestarts?: number } = {}) {
 }
 
 const anonClient = (stack: SupervisedStack, accessToken?: string) =>
-  createClient(stack.supabaseUrl, stack.anonKey, {
+  createClient(stack.supabaseUrl, stack.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     ...(accessToken ? { global: { headers: { Authorization: `Bearer ${accessToken}` } } } : {}),
   })
@@ -65,17 +65,14 @@ async function crash(stack: { states: ReturnType<typeof happenings<EmbeddedServe
 describe('the embedded server under its supervisor', () => {
   it('restarts a killed server on the same port, where tokens and refresh tokens issued before stay valid', async () => {
     const running = await supervised()
-    // Keys of this installation, owner-only beside the data; the app is handed the anon key alone.
+    // Keys of this installation, owner-only beside the data; the app is handed the publishable key alone.
     expect(statSync(running.keysFile).mode & 0o777).toBe(0o600)
     const stored = JSON.parse(readFileSync(running.keysFile, 'utf8')) as typeof cliDemoKeys
     expect(stored.jwtSecret).not.toBe(cliDemoKeys.jwtSecret)
-    expect(running.stack.anonKey).toBe(stored.anonKey)
-    expect(
-      JSON.parse(Buffer.from(running.stack.anonKey.split('.')[1]!, 'base64url').toString()),
-    ).toMatchObject({
-      role: 'anon',
-    })
-    expect(Object.values(running.stack)).not.toContain(stored.serviceRoleKey)
+    expect(running.stack.publishableKey).toBe(stored.publishableKeys[0])
+    expect(running.stack.publishableKey).toMatch(/^sb_publishable_/)
+    for (const secret of [stored.serviceRoleKey, ...stored.secretKeys])
+      expect(Object.values(running.stack)).not.toContain(secret)
     const { data, error } = await anonClient(running.stack).auth.signInWithPassword({
       email: 'cleo@globex.test',
       password: DEMO_PASSWORD,

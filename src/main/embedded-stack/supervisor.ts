@@ -17,7 +17,7 @@ import {
 export interface SupervisedStack {
   /** Fixed for the supervisor's life: every restart listens on the same port. */
   readonly supabaseUrl: string
-  readonly anonKey: string
+  readonly publishableKey: string
   readonly relayUrl: string
   state(): EmbeddedServerState
   onState(listener: (state: EmbeddedServerState) => void): () => void
@@ -119,7 +119,7 @@ export async function superviseEmbeddedStack(options: SupervisorOptions): Promis
   first.onExit(crashed)
   return {
     supabaseUrl: first.supabaseUrl,
-    anonKey: first.anonKey,
+    publishableKey: first.publishableKey,
     relayUrl: first.relayUrl,
     state: () => state,
     onState(listener) {

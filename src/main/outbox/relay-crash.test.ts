@@ -65,7 +65,7 @@ function startRelay(freezeAt?: FaultPoint): RelayProcess {
     env: {
       ...inherited,
       SUPABASE_URL: backend.url,
-      SUPABASE_SERVICE_ROLE_KEY: backend.serviceRoleKey,
+      SUPABASE_SECRET_KEY: backend.secretKey,
       RELAY_PUBLIC_URL: `http://127.0.0.1:${relayPort}`,
       PORT: String(relayPort),
       TWILIO_API_BASE_URL: double.url,

@@ -46,7 +46,12 @@ beforeAll(async () => {
   )
   const relayUrl = stack.relayUrl.replace(stack.backend.url, proxy.url)
   core = createAppCore(testPlatform(), {
-    backend: { mode: 'custom', supabaseUrl: stack.backend.url, anonKey: stack.backend.anonKey, relayUrl },
+    backend: {
+      mode: 'custom',
+      supabaseUrl: stack.backend.url,
+      publishableKey: stack.backend.publishableKey,
+      relayUrl,
+    },
     logger,
   })
   events = recordEvents(core)

@@ -38,7 +38,7 @@ afterAll(async () => {
 function open(file: string, secrets: SecretStore, heartbeatIntervalMs?: number): SessionService {
   const service = createSessionService({
     supabaseUrl: backend.url,
-    anonKey: backend.anonKey,
+    publishableKey: backend.publishableKey,
     storageFile: file,
     secrets,
     logger,
@@ -158,7 +158,7 @@ describe('the Realtime heartbeat', () => {
   const hosted = {
     mode: 'custom',
     supabaseUrl: 'https://abcdefghijklmnop.supabase.co',
-    anonKey: 'a-hosted-anon-key-of-some-length',
+    publishableKey: 'a-hosted-anon-key-of-some-length',
     relayUrl: 'https://abcdefghijklmnop.supabase.co/functions/v1/sms-relay',
   } as const
 

@@ -18,7 +18,7 @@ import { createSessionStorage, type SessionStorage } from './storage.ts'
  */
 export interface SessionOptions {
   supabaseUrl: string
-  anonKey: string
+  publishableKey: string
   /** The encrypted session file (under userData). */
   storageFile: string
   secrets: SecretStore
@@ -59,7 +59,7 @@ export interface SessionService {
 export function createSessionService(options: SessionOptions): SessionService {
   const { logger } = options
   const storage: SessionStorage = createSessionStorage(options.storageFile, options.secrets, logger)
-  const client = createClient(options.supabaseUrl, options.anonKey, {
+  const client = createClient(options.supabaseUrl, options.publishableKey, {
     auth: {
       storage,
       storageKey: 'sms-inbox-auth',

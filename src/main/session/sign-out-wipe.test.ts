@@ -64,7 +64,7 @@ function startCoreChild(userDataDir: string, secretKey: string, supabaseUrl: str
       CORE_USER_DATA_DIR: userDataDir,
       CORE_SECRET_KEY: secretKey,
       CORE_SUPABASE_URL: supabaseUrl,
-      CORE_ANON_KEY: stack.backend.anonKey,
+      CORE_PUBLISHABLE_KEY: stack.backend.publishableKey,
       CORE_RELAY_URL: relayUrl,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -197,7 +197,12 @@ async function holdingLogoutProxy(target: string) {
 }
 
 const filesFor = (userDataDir: string, supabaseUrl: string) =>
-  agentFiles(userDataDir, { mode: 'custom', supabaseUrl, anonKey: stack.backend.anonKey, relayUrl: '' })
+  agentFiles(userDataDir, {
+    mode: 'custom',
+    supabaseUrl,
+    publishableKey: stack.backend.publishableKey,
+    relayUrl: '',
+  })
 
 describe('sign-out', () => {
   it('leaves no byte of a customer’s text in any file the app wrote', async () => {

@@ -14,7 +14,9 @@ function BackendForm({ settings }: { settings: Settings }) {
   const initial = settings.backend
   const [mode, setMode] = useState<BackendSettings['mode']>(initial.mode)
   const [supabaseUrl, setSupabaseUrl] = useState(initial.mode === 'custom' ? initial.supabaseUrl : '')
-  const [anonKey, setAnonKey] = useState(initial.mode === 'custom' ? initial.anonKey : '')
+  const [publishableKey, setPublishableKey] = useState(
+    initial.mode === 'custom' ? initial.publishableKey : '',
+  )
   const [relayUrl, setRelayUrl] = useState(initial.mode === 'custom' ? initial.relayUrl : '')
   const [problem, setProblem] = useState<string | null>(null)
   const [saved, setSaved] = useState(false)
@@ -23,15 +25,16 @@ function BackendForm({ settings }: { settings: Settings }) {
     event.preventDefault()
     setSaved(false)
     const parsed = backendSettingsSchema.safeParse(
-      mode === 'embedded' ? { mode } : { mode, supabaseUrl, anonKey, relayUrl },
+      mode === 'embedded' ? { mode } : { mode, supabaseUrl, publishableKey, relayUrl },
     )
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const field =
-        { supabaseUrl: 'Supabase URL', anonKey: 'Anon key', relayUrl: 'Relay URL' }[String(issue?.path[0])] ??
-        'A field'
+        { supabaseUrl: 'Supabase URL', publishableKey: 'Publishable key', relayUrl: 'Relay URL' }[
+          String(issue?.path[0])
+        ] ?? 'A field'
       setProblem(
-        `${field}: ${field === 'Anon key' ? 'paste the project’s anon (public) key' : 'enter a full http(s):// address'}.`,
+        `${field}: ${field === 'Publishable key' ? 'paste the project’s publishable key (sb_publishable_…)' : 'enter a full http(s):// address'}.`,
       )
       return
     }
@@ -63,7 +66,7 @@ function BackendForm({ settings }: { settings: Settings }) {
           <span>
             <strong>Your Supabase project</strong>
             <span className="muted small block">
-              The project URL and anon key from Supabase, and your SMS relay.
+              The project URL and publishable key from Supabase, and your SMS relay.
             </span>
           </span>
         </label>
@@ -80,12 +83,12 @@ function BackendForm({ settings }: { settings: Settings }) {
             />
           </label>
           <label className="field">
-            <span>Anon key</span>
+            <span>Publishable key</span>
             <input
               type="text"
-              value={anonKey}
+              value={publishableKey}
               spellCheck={false}
-              onChange={(event) => setAnonKey(event.target.value)}
+              onChange={(event) => setPublishableKey(event.target.value)}
             />
           </label>
           <label className="field">
