@@ -123,6 +123,17 @@ describe('API keys', () => {
         hint: expect.stringMatching(/never be used in a browser/),
       })
     }
+    const broadcast = await fetch(`${backend.url}/realtime/v1/api/broadcast`, {
+      method: 'POST',
+      headers: {
+        apikey: backend.secretKey,
+        'user-agent': browserUserAgent,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ messages: [{ topic: 'room', event: 'hello', payload: {} }] }),
+    })
+    expect(broadcast.status).toBe(401)
+    expect(await broadcast.json()).toMatchObject({ message: 'Forbidden use of secret API key in browser' })
     // The publishable key passes the gateway and reaches the database, which answers for anon.
     const anon = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
       headers: { apikey: backend.publishableKey, 'user-agent': browserUserAgent },

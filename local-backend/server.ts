@@ -178,6 +178,7 @@ export function createApiApp(options: ApiOptions): Hono {
   const gateway = apiKeyGateway(options.jwt)
   app.use('/rest/v1/*', gateway)
   app.use('/auth/v1/*', gateway)
+  app.use('/realtime/v1/api/*', gateway)
   // Counted before a body is read, so a refused flood costs no more than its headers.
   app.use('/rest/v1/*', options.rateGuard.middleware)
   app.use('/auth/v1/*', options.rateGuard.middleware)
