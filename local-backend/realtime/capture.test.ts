@@ -76,4 +76,59 @@ describe('change capture', () => {
     await harness().db.exec('alter publication supabase_realtime drop table public.rt_later')
     expect(await captureTriggers('public.rt_later')).toBe(0)
   })
+
+  it('carries changes larger than a NOTIFY payload whole, old rows too, and keeps none of them stored', async () => {
+    await harness().db.exec(`
+      create table public.rt_large (id int primary key, body text);
+      alter table public.rt_large replica identity full;
+      grant select on public.rt_large to authenticated;
+      alter publication supabase_realtime add table public.rt_large;
+    `)
+    const large = await subscribe(await harness().connect(await userToken(demo().ben)), 'large', {
+      event: '*',
+      schema: 'public',
+      table: 'rt_large',
+    })
+    const [x, y] = ['x'.repeat(20_000), 'y'.repeat(20_000)]
+    await harness().db.query('insert into public.rt_large values (1, $1)', [x])
+    await harness().db.query('update public.rt_large set body = $1 where id = 1', [y])
+    await harness().db.query('delete from public.rt_large where id = 1')
+    await waitFor(() => large.changes.length === 3, 'the insert, update and delete')
+    expect(large.changes.map(({ eventType, new: row, old }) => [eventType, row, old])).toEqual([
+      ['INSERT', { id: 1, body: x }, {}],
+      ['UPDATE', { id: 1, body: y }, { id: 1, body: x }],
+      ['DELETE', {}, { id: 1, body: y }],
+    ])
+    const left = await harness().db.query<{ n: number }>(
+      'select count(*)::int as n from realtime.captured_changes',
+    )
+    expect(left.rows[0]!.n).toBe(0)
+  })
+
+  it('delivers equal changes of one transaction each, which NOTIFY alone would fold into one', async () => {
+    await harness().db.exec(`
+      create table public.rt_twice (id int primary key, note text);
+      grant select on public.rt_twice to authenticated;
+      alter publication supabase_realtime add table public.rt_twice;
+      insert into public.rt_twice values (1, 'same');
+    `)
+    const twice = await subscribe(await harness().connect(await userToken(demo().ben)), 'twice', {
+      event: '*',
+      schema: 'public',
+      table: 'rt_twice',
+    })
+    await harness().db.exec(`
+      begin;
+      update public.rt_twice set note = 'same' where id = 1;
+      update public.rt_twice set note = 'same' where id = 1;
+      insert into public.rt_twice values (2, 'after');
+      commit;
+    `)
+    await waitFor(() => twice.changes.some((change) => change.eventType === 'INSERT'), 'the insert after')
+    expect(twice.changes.map((change) => [change.eventType, change.new])).toEqual([
+      ['UPDATE', { id: 1, note: 'same' }],
+      ['UPDATE', { id: 1, note: 'same' }],
+      ['INSERT', { id: 2, note: 'after' }],
+    ])
+  })
 })

@@ -1,17 +1,28 @@
 import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from '../../src/shared/log.ts'
+import { tableKey } from './subscriptions.ts'
 
-/** The NOTIFY channel on which each captured change announces its id. */
+/** The NOTIFY channel on which each captured change travels. */
 const captureChannel = 'realtime_capture'
-const drainBatch = 2000
+const deliverBatch = 2000
+/**
+ * NOTIFY refuses payloads of 8000 bytes or more; a change that would not fit is
+ * stored in a table and only its id travels.
+ */
+const maxInlineBytes = 7900
 
 /**
  * Change capture inside the database, so that a row written by REST, the relay or
  * raw SQL is broadcast alike. Row triggers on every table of the
- * `supabase_realtime` publication copy the change into a table and NOTIFY its id
- * only: a row can be far larger than NOTIFY's 8000-byte payload limit. An event
- * trigger keeps the triggers in step with the publication when a migration adds
- * or drops a table.
+ * `supabase_realtime` publication send the change (the new row, the old one, the
+ * transaction's timestamp) as the payload of a NOTIFY, which Postgres hands over
+ * at commit, in commit order, and drops on rollback: the write path writes no row
+ * of its own, which cost a message insert (and the conversation bump it fires) a
+ * fifth of its time. A change too large for a payload is stored in a table until
+ * delivery reads it. Each change carries a number of its own, so that two equal
+ * changes in one transaction are not folded into one, as NOTIFY folds equal
+ * payloads. An event trigger keeps the triggers in step with the publication when
+ * a migration adds or drops a table.
  */
 const installSql = `
 create schema if not exists realtime;
@@ -27,6 +38,7 @@ create table if not exists realtime.captured_changes (
   -- One timestamp per transaction, as a commit timestamp is.
   committed_at timestamptz not null default now()
 );
+create sequence if not exists realtime.change_numbers;
 
 create or replace function realtime.capture_change()
 returns trigger
@@ -35,18 +47,19 @@ security definer
 set search_path = ''
 as $$
 declare
-  change_id bigint;
+  change_number bigint := nextval('realtime.change_numbers');
+  committed text := to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  record jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) end;
+  old_record jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) end;
+  payload text := jsonb_build_array(change_number, tg_table_schema, tg_table_name, tg_op, committed, record, old_record)::text;
 begin
-  insert into realtime.captured_changes (schema_name, table_name, action, record, old_record)
-  values (
-    tg_table_schema,
-    tg_table_name,
-    tg_op,
-    case when tg_op <> 'DELETE' then to_jsonb(new) end,
-    case when tg_op <> 'INSERT' then to_jsonb(old) end
-  )
-  returning id into change_id;
-  perform pg_notify('${captureChannel}', change_id::text);
+  if octet_length(payload) >= ${maxInlineBytes} then
+    insert into realtime.captured_changes (id, schema_name, table_name, action, record, old_record)
+      overriding system value
+      values (change_number, tg_table_schema, tg_table_name, tg_op, record, old_record);
+    payload := jsonb_build_array(change_number, tg_table_schema, tg_table_name, tg_op, committed)::text;
+  end if;
+  perform pg_notify('${captureChannel}', payload);
   return null;
 end;
 $$;
@@ -121,52 +134,41 @@ export interface CapturedChange {
   commitTimestamp: string
 }
 
-/**
- * Takes up to `limit` captured changes, oldest first, deleting them in the same
- * statement. Rows of tables outside `tables` (`schema.table`; nobody listens) are
- * deleted without being read back.
- */
-async function drainChanges(
-  db: PGlite,
-  limit: number,
-  tables: string[],
-): Promise<{ drained: number; changes: CapturedChange[] }> {
-  const result = await db.query<{
-    id: number
-    schema_name: string
-    table_name: string
-    action: CapturedChange['action']
-    record: Record<string, unknown> | null
-    old_record: Record<string, unknown> | null
-    commit_timestamp: string | null
-    drained: number
-  }>(
-    `with drained as (
-       delete from realtime.captured_changes
-        where id in (select id from realtime.captured_changes order by id limit $1)
-       returning id, schema_name, table_name, action, record, old_record, committed_at
-     )
-     select d.id::int as id, d.schema_name, d.table_name, d.action, d.record, d.old_record,
-            to_char(d.committed_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as commit_timestamp,
-            (select count(*)::int from drained) as drained
-       from (select 1) one
-       left join drained d on d.schema_name || '.' || d.table_name = any($2::text[])
-      order by d.id`,
-    [limit, tables],
+type Row = Record<string, unknown> | null
+
+/** A NOTIFY payload: the change, or (stored) without its rows. */
+type Notified =
+  | [number, string, string, CapturedChange['action'], string, Row, Row]
+  | [number, string, string, CapturedChange['action'], string]
+
+function changeOf(payload: string): { change: CapturedChange; stored: boolean } {
+  const [id, schema, table, action, commitTimestamp, record, oldRecord] = JSON.parse(payload) as Notified
+  return {
+    change: {
+      id,
+      schema,
+      table,
+      action,
+      commitTimestamp,
+      record: record ?? null,
+      oldRecord: oldRecord ?? null,
+    },
+    stored: record === undefined,
+  }
+}
+
+/** Reads the stored rows of `changes` into them, deleting them in the same statement. */
+async function readStored(db: PGlite, changes: CapturedChange[]): Promise<void> {
+  const result = await db.query<{ id: number; record: Row; old_record: Row }>(
+    `delete from realtime.captured_changes where id = any($1::bigint[])
+     returning id::float8 as id, record, old_record`,
+    [changes.map((change) => change.id)],
   )
-  const drained = result.rows[0]?.drained ?? 0
-  const changes = result.rows
-    .filter((row) => row.id !== null)
-    .map((row) => ({
-      id: row.id,
-      schema: row.schema_name,
-      table: row.table_name,
-      action: row.action,
-      record: row.record,
-      oldRecord: row.old_record,
-      commitTimestamp: row.commit_timestamp ?? '',
-    }))
-  return { drained, changes }
+  const rows = new Map(result.rows.map((row) => [row.id, row]))
+  for (const change of changes) {
+    change.record = rows.get(change.id)?.record ?? null
+    change.oldRecord = rows.get(change.id)?.old_record ?? null
+  }
 }
 
 /** Where captured changes go: the tables someone listens to, and the delivery of a batch. */
@@ -178,46 +180,57 @@ export interface ChangeSink {
 export interface ChangeFeed {
   /** Stops listening; changes captured from then on are dropped when capture is next installed. */
   stop(): Promise<void>
-  /** Resolves once the drain under way, if any, has handed over its changes. */
+  /** Resolves once the changes notified so far, if any, have been handed over. */
   drained(): Promise<void>
 }
 
 /**
- * Hands captured changes to `sink` in capture order, whenever a NOTIFY announces
- * some: one drain at a time, and one more after it if changes came in meanwhile.
+ * Hands captured changes to `sink` in capture order, as their NOTIFYs arrive: one
+ * batch at a time, with whatever arrived meanwhile in the next. Changes of tables
+ * nobody listens to are dropped (their stored rows too).
  */
 export async function followChanges(db: PGlite, sink: ChangeSink, logger: Logger): Promise<ChangeFeed> {
   let stopped = false
-  let draining: Promise<void> | undefined
-  let drainAgain = false
-  const drainAll = async () => {
-    do {
-      drainAgain = false
-      for (;;) {
-        const { drained, changes } = await drainChanges(db, drainBatch, sink.subscribedTables())
-        await sink.deliver(changes)
-        if (drained < drainBatch) break
+  let delivering: Promise<void> | undefined
+  const queue: string[] = []
+  const deliverAll = async () => {
+    while (queue.length > 0 && !stopped) {
+      const tables = new Set(sink.subscribedTables())
+      const changes: CapturedChange[] = []
+      const stored: CapturedChange[] = []
+      for (const payload of queue.splice(0, deliverBatch)) {
+        const notified = changeOf(payload)
+        if (notified.stored) stored.push(notified.change)
+        if (tables.has(tableKey(notified.change.schema, notified.change.table))) changes.push(notified.change)
       }
-    } while (drainAgain && !stopped)
-  }
-  const scheduleDrain = () => {
-    if (stopped) return
-    if (draining) {
-      drainAgain = true
-      return
+      if (stored.length > 0) await readStored(db, stored)
+      await sink.deliver(changes)
     }
-    draining = drainAll()
+  }
+  const start = () => {
+    // PGlite queues one microtask per notification of a statement: starting in a
+    // microtask of our own lets all of them join the first batch.
+    delivering ??= Promise.resolve()
+      .then(deliverAll)
       .catch((error: unknown) => logger.error('realtime change delivery failed', { error }))
       .finally(() => {
-        draining = undefined
+        delivering = undefined
+        if (queue.length > 0 && !stopped) start()
       })
   }
-  const unlisten = await db.listen(captureChannel, scheduleDrain)
+  const onNotify = (payload: string) => {
+    if (stopped) return
+    queue.push(payload)
+    start()
+  }
+  const unlisten = await db.listen(captureChannel, onNotify)
   return {
     async stop() {
       stopped = true
       await unlisten()
     },
-    drained: async () => draining,
+    drained: async () => {
+      while (delivering) await delivering
+    },
   }
 }
