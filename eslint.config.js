@@ -247,7 +247,7 @@ const boundaries = [
     ['bench/**'],
     {
       row: 'bench/',
-      why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path.',
+      why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path. postgres (postgres.js) drives the PostgreSQL 15 the REST and realtime benches compare with.',
       folders: [
         'bench',
         'e2e',
@@ -259,7 +259,7 @@ const boundaries = [
         'playwright.config.ts',
       ],
       except: ['src/main/electron'],
-      packages: ['@electric-sql/pglite', '@supabase/supabase-js', 'playwright-core', 'ws'],
+      packages: ['@electric-sql/pglite', '@supabase/supabase-js', 'playwright-core', 'postgres', 'ws'],
       node: true,
       uncheckedSpecifiers: true,
     },

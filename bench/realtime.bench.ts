@@ -1,6 +1,9 @@
 // Realtime delivery latency from commit to a supabase-js subscriber, beside the
-// floors measured in the same run: a bare loopback WebSocket echo and a bare PGlite
-// insert (the same statement on a database without change capture).
+// floors measured in the same run: a bare loopback WebSocket echo, a bare PGlite
+// insert (the same statement on a database without change capture), and Debian's
+// PostgreSQL 15 delivering the same inserts the least any realtime server on it
+// could: a row trigger NOTIFYs the row, a LISTEN connection receives it at commit
+// and forwards it over a loopback WebSocket.
 import type { AddressInfo } from 'node:net'
 import type { PGlite } from '@electric-sql/pglite'
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
@@ -8,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { openDatabase } from '../local-backend/db/database.ts'
 import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { anonKey, startRealtimeHarness, userToken, waitFor } from '../local-backend/realtime/test-support.ts'
+import { startPostgres15, transactorOf } from './postgres15.ts'
 import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
 import { addVolume, type Volume } from './volume.ts'
@@ -78,9 +82,80 @@ async function insertFloor(volume: Volume): Promise<{ samples: number[]; burstMs
   }
 }
 
+/** Opens a loopback WebSocket pair: the server end and a client that records when each message arrives. */
+async function loopbackPair(onArrival: (data: string) => void) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  const serverEnd = new Promise<WebSocket>((resolve) => server.once('connection', resolve))
+  await new Promise<void>((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  const client = new WebSocket(`ws://127.0.0.1:${port}`)
+  client.on('message', (data) => onArrival(String(data)))
+  await new Promise<void>((resolve, reject) => {
+    client.once('open', resolve)
+    client.once('error', reject)
+  })
+  const socket = await serverEnd
+  return {
+    send: (data: string) => socket.send(data),
+    async close() {
+      client.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** Commit → client on PostgreSQL 15 through NOTIFY and a WebSocket, per insert; or why it was skipped. */
+async function postgresFloor(volume: Volume): Promise<number[] | string> {
+  const started = await startPostgres15()
+  if (!started.ok) return started.reason
+  const sql = started.server.connect(2)
+  try {
+    await sql.unsafe(`
+      create function public.bench_notify() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify('bench_floor', to_jsonb(new)::text);
+        return null;
+      end;
+      $$;
+      create trigger bench_notify after insert on public.messages
+        for each row execute function public.bench_notify();`)
+    const [{ acme }] = await sql<[{ acme: string }]>`
+      select id::text as acme from public.workspaces where name = 'Acme Support'`
+    await addVolume(transactorOf(sql), acme, volume)
+    const contacts = (
+      await sql<{ id: string }[]>`select id::text from public.contacts where workspace_id = ${acme}
+                                   order by phone_number`
+    ).map((row) => row.id)
+    const arrivals = new Map<string, number>()
+    const pair = await loopbackPair((data) => {
+      arrivals.set((JSON.parse(data) as { id: string }).id, performance.now())
+    })
+    await sql.listen('bench_floor', (payload) => pair.send(payload))
+    const samples: number[] = []
+    for (let i = 0; i < SEQUENTIAL_INSERTS; i++) {
+      const [row] = await sql.unsafe<[{ id: string }]>(insertSql, [
+        acme,
+        contacts[i % contacts.length]!,
+        `pg ${i}`,
+      ])
+      const committed = performance.now()
+      await waitFor(() => arrivals.has(row.id), `Postgres notification ${i}`, 10_000)
+      samples.push(arrivals.get(row.id)! - committed)
+    }
+    await pair.close()
+    return samples
+  } finally {
+    await sql.end()
+    await started.server.stop()
+  }
+}
+
 export async function run(scale: Scale): Promise<BenchRow[]> {
-  const echo = await echoFloor()
   const volume = atScale(seedSizes.backend, scale)
+  const postgres = await postgresFloor(volume)
+  if (typeof postgres === 'string')
+    process.stderr.write(`realtime bench: skipping the PostgreSQL 15 floor: ${postgres}\n`)
+  const echo = await echoFloor()
   const { samples: bareInsert, burstMs: bareBurstMs } = await insertFloor(volume)
 
   const harness = await startRealtimeHarness()
@@ -148,6 +223,26 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
     if (leaked > 0) throw new Error(`${leaked} Acme rows reached Globex subscribers`)
 
     const p99 = percentile(latencies, 99)
+    const postgresRows: BenchRow[] = []
+    if (typeof postgres !== 'string') {
+      const floorP99 = percentile(postgres, 99)
+      const ratio = Math.round((p99 / floorP99) * 100) / 100
+      postgresRows.push(
+        {
+          name: 'floor: PostgreSQL 15 commit → NOTIFY → WebSocket client p50',
+          value: percentile(postgres, 50),
+          unit: 'ms',
+        },
+        { name: 'floor: PostgreSQL 15 commit → NOTIFY → WebSocket client p99', value: floorP99, unit: 'ms' },
+        {
+          name: 'delivery commit → client p99 ÷ PostgreSQL 15 floor p99',
+          value: ratio,
+          unit: '×',
+          target: '<= 3',
+          meetsTarget: ratio <= 3,
+        },
+      )
+    }
     return [
       {
         name: `delivery commit → client p50 (${SEQUENTIAL_INSERTS} inserts, ${1 + 2 * EXTRA_SUBSCRIBERS_PER_WORKSPACE} subscribers)`,
@@ -182,6 +277,7 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
         value: bareBurstMs,
         unit: 'ms',
       },
+      ...postgresRows,
     ]
   } finally {
     await Promise.all(clients.map((client) => client.removeAllChannels()))

@@ -1,4 +1,9 @@
-import type { PGlite } from '@electric-sql/pglite'
+/** Runs a callback in one transaction: PGlite, or PostgreSQL 15 through transactorOf (postgres15.ts). */
+export interface Transactor {
+  transaction(
+    run: (tx: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>,
+  ): Promise<void>
+}
 
 export interface Volume {
   contacts: number
@@ -15,11 +20,7 @@ export interface Volume {
  * conversation whose newest message is the customer's) are then set
  * in one statement, so the rows read as if they had arrived one by one.
  */
-export async function addVolume(
-  db: Pick<PGlite, 'transaction'>,
-  workspaceId: string,
-  volume: Volume,
-): Promise<void> {
+export async function addVolume(db: Transactor, workspaceId: string, volume: Volume): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`set local session_replication_role = replica`)
     await tx.query(

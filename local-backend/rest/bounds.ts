@@ -28,7 +28,7 @@ const schema = 'rest_bounds'
 const counter = `${schema}.embedded_rows`
 
 /** Installed at start (idempotently, as the realtime capture is), so an existing data directory gets it too. */
-const installSql = `
+export const boundsInstallSql = `
 create schema if not exists ${schema};
 grant usage on schema ${schema} to anon, authenticated, service_role;
 -- A sequence, not a table: it counts outside the transaction and costs no row version per row.
@@ -69,7 +69,7 @@ $$;
 `
 
 export async function installBounds(db: PGlite): Promise<void> {
-  await db.exec(installSql)
+  await db.exec(boundsInstallSql)
 }
 
 /**
@@ -85,8 +85,9 @@ export const boundsSetupSql = [
 /**
  * True while the statement is within the caller's deadline; past it, cancels.
  * The deadline is an InitPlan, computed once per statement; the clock is read per row.
+ * No timeout is an infinite timestamp, not an infinite interval, which Postgres 15 lacks.
  */
-export const withinDeadlineSql = `(clock_timestamp() < (select now() + coalesce(nullif(current_setting('statement_timeout'), '0')::interval, 'infinity')) or ${schema}.statement_timeout())`
+export const withinDeadlineSql = `(clock_timestamp() < (select coalesce(now() + nullif(current_setting('statement_timeout'), '0')::interval, 'infinity')) or ${schema}.statement_timeout())`
 
 /** True for each embedded row until the request has embedded `maxEmbeddedRows`; then stops the read. */
 export const countEmbeddedRowSql = `(nextval('${counter}') <= ${maxEmbeddedRows} or ${schema}.too_many_embedded_rows(${maxEmbeddedRows}))`

@@ -37,6 +37,14 @@ function claimsJson(claims: JwtClaims): string {
   return text
 }
 
+/** The statement that opens every request's transaction: the caller's role, claims and bounds. */
+export function callerSetup(caller: Caller): Statement {
+  return {
+    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`,
+    params: [caller.role, claimsJson(caller.claims)],
+  }
+}
+
 /**
  * One transaction as the caller's role with its claims set. `commit` may veto on
  * the results (a singular request that did not match one row); a database error
@@ -48,11 +56,7 @@ export async function runAsCaller(
   statements: Statement[],
   commit?: (results: Rows[]) => boolean,
 ): Promise<Rows[]> {
-  const setup = {
-    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`,
-    params: [caller.role, claimsJson(caller.claims)],
-  }
-  const outcome = await runPipelined(db, setup, statements, commit)
+  const outcome = await runPipelined(db, callerSetup(caller), statements, commit)
   if (!outcome.ok) throw toRestError(outcome.error, caller.role)
   return outcome.results
 }

@@ -11,7 +11,7 @@ import { runAsCaller, type Caller } from './caller.ts'
 import type { Statement } from './pipeline.ts'
 import { planCall } from './plan-call.ts'
 import { createPlanCache } from './plan-cache.ts'
-import { planMutate } from './plan-mutate.ts'
+import { planMutate, type MutatePlan } from './plan-mutate.ts'
 import { planRead, tableOf, type ReadPlan } from './plan-read.ts'
 import { callStatements, mutateStatement, readStatements } from './query-statements.ts'
 import {
@@ -23,20 +23,45 @@ import {
 } from './response.ts'
 
 /**
- * One handler per action, as PostgREST's App: the request is parsed (api-request),
- * planned against the catalog (plan-*), built into statements (query-*), run as
+ * What a read or a write runs: the request parsed (api-request), planned against
+ * the catalog (plan-*) and built into statements (query-*). Apart from the
+ * handlers so that the benches can run the very same SQL on Postgres 15.
+ */
+export function createStatementPlanner(catalog: Catalog) {
+  const reads = createPlanCache<{ plan: ReadPlan; statements: Statement[] }>()
+  return {
+    read(request: Request, tableName: string): { plan: ReadPlan; statements: Statement[] } {
+      const table = tableOf(catalog, tableName)
+      return reads.get(table, readRequestKey(request), () => {
+        const plan = planRead(catalog, table, parseReadRequest(request))
+        return { plan, statements: readStatements(catalog.schema, plan) }
+      })
+    },
+
+    /** No statement for an insert of no rows: it is answered without the database. */
+    async mutate(
+      request: Request,
+      action: MutateRequest['action'],
+      tableName: string,
+    ): Promise<{ plan: MutatePlan; statement?: Statement }> {
+      const table = tableOf(catalog, tableName)
+      const plan = planMutate(catalog, table, await parseMutateRequest(request, action))
+      if (plan.mutation.kind === 'insert' && plan.mutation.groups.length === 0) return { plan }
+      return { plan, statement: mutateStatement(catalog.schema, plan) }
+    },
+  }
+}
+
+/**
+ * One handler per action, as PostgREST's App: the statements are planned, run as
  * the caller in one transaction, and shaped into the answer (response). Anything
  * refused is thrown as a RestError for the route to answer with.
  */
 export function createHandlers(db: PGlite, catalog: Catalog) {
-  const reads = createPlanCache<{ plan: ReadPlan; statements: Statement[] }>()
+  const planner = createStatementPlanner(catalog)
   return {
     async read(request: Request, tableName: string, caller: Caller): Promise<Response> {
-      const table = tableOf(catalog, tableName)
-      const { plan, statements } = reads.get(table, readRequestKey(request), () => {
-        const plan = planRead(catalog, table, parseReadRequest(request))
-        return { plan, statements: readStatements(catalog.schema, plan) }
-      })
+      const { plan, statements } = planner.read(request, tableName)
       return readResponse(plan, await runAsCaller(db, caller, statements), request.method === 'HEAD')
     },
 
@@ -46,11 +71,8 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
       tableName: string,
       caller: Caller,
     ): Promise<Response> {
-      const table = tableOf(catalog, tableName)
-      const plan = planMutate(catalog, table, await parseMutateRequest(request, action))
-      if (plan.mutation.kind === 'insert' && plan.mutation.groups.length === 0)
-        return emptyInsertResponse(plan)
-      const statement = mutateStatement(catalog.schema, plan)
+      const { plan, statement } = await planner.mutate(request, action, tableName)
+      if (!statement) return emptyInsertResponse(plan)
       const results = await runAsCaller(db, caller, [statement], (ran) => mutationCommits(plan, ran))
       return mutateResponse(plan, results)
     },
