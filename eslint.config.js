@@ -92,6 +92,11 @@ const localBackend = {
     'hono',
     'jose',
     'nanotar',
+    // TOTP factors (auth/mfa): the codes, and the enrolment QR code GoTrue returns.
+    'otpauth',
+    'qrcode',
+    // supabase/config.toml, read as the Supabase CLI reads it (auth/config.ts).
+    'smol-toml',
     'twilio',
     'ws',
     'zod',

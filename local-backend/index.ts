@@ -6,9 +6,12 @@ import type { Hono } from 'hono'
 import type { PGlite } from '@electric-sql/pglite'
 import { createStdoutLogger } from '../logging/logger.ts'
 import type { Logger } from '../src/shared/log.ts'
-import { openDatabase } from './db/database.ts'
+import { readAuthConfig, type AuthConfig } from './auth/config.ts'
+import { createOutbox, type Outbox } from './auth/outbox.ts'
+import { installAuthSchema } from './auth/schema.ts'
+import { defaultSupabaseDir, openDatabase } from './db/database.ts'
 import type { BrowserOrigins } from './browser-origins.ts'
-import { generateProjectKeys, jwtKeysOf, type ProjectKeys } from './keys.ts'
+import { generateProjectKeys, jwtKeysOf, signApiKey, type ProjectKeys } from './keys.ts'
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
@@ -26,8 +29,10 @@ export interface LocalBackendOptions {
   supabaseDir?: string
   /** Where initialized database snapshots are cached; defaults to node_modules/.cache in the repository. */
   snapshotDir?: string
-  /** Lifetime of access tokens (GoTrue's JWT_EXP); tests shorten it. */
+  /** Lifetime of access tokens (GoTrue's JWT_EXP); tests shorten it. Default: config.toml's jwt_expiry. */
   accessTokenTtlSeconds?: number
+  /** Settings laid over config.toml's [auth] (e.g. a test turning sign-ups on). */
+  auth?: Partial<AuthConfig>
   /** Per-user and per-address request limits; each omitted one keeps its default. */
   rateLimits?: Partial<RateLimits>
   /** The project's keys; omitted means keys generated for this run alone, never well-known ones. */
@@ -50,6 +55,8 @@ export interface LocalBackend {
   serviceRoleKey: string
   jwtSecret: string
   db: PGlite
+  /** The emails auth would have sent (confirmations, magic links, invites...), as Inbucket shows them. */
+  outbox: Outbox
   mountFunction(name: string, handler: FunctionHandler): void
   stop(): Promise<void>
 }
@@ -68,9 +75,38 @@ function listen(
   })
 }
 
+/** The CLI's keys for a config.toml that names its jwt_secret: the anon and service_role keys it signs. */
+async function keysOfSecret(jwtSecret: string): Promise<ProjectKeys> {
+  const jwt = jwtKeysOf({ jwtSecret })
+  const claims = { iss: 'supabase-demo', exp: 1983812996 }
+  return {
+    kind: 'hs256',
+    jwtSecret,
+    anonKey: await signApiKey(jwt, 'anon', claims),
+    serviceRoleKey: await signApiKey(jwt, 'service_role', claims),
+  }
+}
+
+function authConfigOf(options: LocalBackendOptions): AuthConfig {
+  const read = readAuthConfig(options.supabaseDir ?? defaultSupabaseDir)
+  if (!read.ok) throw new Error(read.message)
+  return {
+    ...read.config,
+    ...options.auth,
+    ...(options.accessTokenTtlSeconds === undefined
+      ? {}
+      : { jwtExpirySeconds: options.accessTokenTtlSeconds }),
+  }
+}
+
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createStdoutLogger('local-backend')
-  const keys = options.keys ?? (await generateProjectKeys())
+  const authConfig = authConfigOf(options)
+  // Keys given win; then a jwt_secret config.toml names, as the CLI takes it; else keys of this run alone.
+  const keys =
+    options.keys ??
+    (authConfig.jwtSecret ? await keysOfSecret(authConfig.jwtSecret) : await generateProjectKeys())
+  const outbox = createOutbox()
   // One verifier, so REST, auth and the rate guard share its cache of verified tokens.
   const jwt = jwtKeysOf(keys)
   const browserOrigins = options.browserOrigins ?? 'refused'
@@ -105,6 +141,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   let realtime: Awaited<ReturnType<typeof createRealtimeServer>> | undefined
   try {
     await installBounds(db)
+    await installAuthSchema(db)
     const catalog = await loadCatalog(db)
     // Realtime installs its change capture in the database before any request can write.
     realtime = await createRealtimeServer({
@@ -120,7 +157,8 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       catalog,
       logger,
       url,
-      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+      authConfig,
+      outbox,
       functions,
       rateGuard: createRateGuard({ ...defaultRateLimits, ...options.rateLimits }, jwt),
       jwt,
@@ -148,6 +186,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       serviceRoleKey: keys.serviceRoleKey,
       jwtSecret: keys.jwtSecret,
       db,
+      outbox,
       mountFunction(name, handler) {
         functions.set(name, handler)
       },

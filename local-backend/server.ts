@@ -5,6 +5,8 @@ import type { Logger } from '../src/shared/log.ts'
 import { apiKeyGateway } from './api-key-gateway.ts'
 import { originRefusedMessage, type BrowserOrigins } from './browser-origins.ts'
 import type { JwtKeys } from './keys.ts'
+import type { AuthConfig } from './auth/config.ts'
+import type { Outbox } from './auth/outbox.ts'
 import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
 import type { RateGuard } from './rate-limits.ts'
@@ -20,7 +22,9 @@ export interface ApiOptions {
   logger: Logger
   /** The public base URL, e.g. http://127.0.0.1:54321. */
   url: string
-  accessTokenTtlSeconds: number
+  /** supabase/config.toml's [auth], with any overrides the backend was started with. */
+  authConfig: AuthConfig
+  outbox: Outbox
   functions: Map<string, FunctionHandler>
   rateGuard: RateGuard
   jwt: JwtKeys
@@ -194,7 +198,8 @@ export function createApiApp(options: ApiOptions): Hono {
       db: options.db,
       logger: logger.child({ api: 'auth' }),
       issuer: `${options.url}/auth/v1`,
-      accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      config: options.authConfig,
+      outbox: options.outbox,
       signInAllowed: options.rateGuard.signIn,
       jwt: options.jwt,
     }),

@@ -40,3 +40,42 @@ export async function passwordMatches(
   await bcrypt.compare(password, absentAccountHash)
   return false
 }
+
+const requiredCharacterSets = {
+  '': [],
+  letters_digits: ['abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '0123456789'],
+  lower_upper_letters_digits: ['abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '0123456789'],
+  lower_upper_letters_digits_symbols: [
+    'abcdefghijklmnopqrstuvwxyz',
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    '0123456789',
+    '!@#$%^&*()_+-=[]{};\'\\:"|<>?,./`~',
+  ],
+} as const
+
+export interface PasswordPolicy {
+  minimumPasswordLength: number
+  passwordRequirements: keyof typeof requiredCharacterSets
+}
+
+/**
+ * GoTrue's checkPasswordStrength (password.go): what is wrong with a password, in
+ * its `weak_password.reasons` words and its message, or undefined when it passes.
+ */
+export function passwordWeakness(
+  password: string,
+  policy: PasswordPolicy,
+): { message: string; reasons: ('length' | 'characters')[] } | undefined {
+  const reasons: ('length' | 'characters')[] = []
+  const messages: string[] = []
+  if (password.length < policy.minimumPasswordLength) {
+    reasons.push('length')
+    messages.push(`Password should be at least ${policy.minimumPasswordLength} characters.`)
+  }
+  const sets = requiredCharacterSets[policy.passwordRequirements]
+  if (sets.some((set) => ![...password].some((ch) => set.includes(ch)))) {
+    reasons.push('characters')
+    messages.push(`Password should contain at least one character of each: ${sets.join(', ')}.`)
+  }
+  return reasons.length === 0 ? undefined : { message: messages.join(' '), reasons }
+}

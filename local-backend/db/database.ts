@@ -13,7 +13,7 @@ import { SnapshotMemoryFS } from './snapshot-fs.ts'
 import { writeAtomically } from './write-atomically.ts'
 
 /** Where the Supabase project (migrations, seed) lives, relative to this file in the repository. */
-const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
+export const defaultSupabaseDir = resolve(import.meta.dirname, '../../supabase')
 
 export interface DatabaseOptions {
   /** Persistent data directory; omitted means in-memory (tests). */

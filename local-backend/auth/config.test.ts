@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@supabase/supabase-js'
+import { decodeJwt } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../../logging/logger.ts'
+import { defaultSupabaseDir } from '../db/database.ts'
+import { startLocalBackend } from '../index.ts'
+import { authConfigFrom, readAuthConfig } from './config.ts'
+
+// Each key as supabase/cli's pkg/config maps [auth] onto GoTrue's environment, and its template's defaults.
+describe('supabase/config.toml [auth]', () => {
+  it('takes the CLI defaults for what the file leaves out (cli pkg/config/templates/config.toml)', () => {
+    const read = authConfigFrom('[auth]\nsite_url = "http://127.0.0.1:3000"\n', 'test')
+    expect(read).toMatchObject({
+      ok: true,
+      config: {
+        signupEnabled: true,
+        emailProviderEnabled: true,
+        anonymousSignInsEnabled: false,
+        mailerAutoconfirm: true,
+        jwtExpirySeconds: 3600,
+        refreshTokenRotation: true,
+        refreshTokenReuseIntervalSeconds: 10,
+        minimumPasswordLength: 6,
+        jwtSecret: undefined,
+      },
+    })
+  })
+
+  it('maps enable_confirmations to GOTRUE_MAILER_AUTOCONFIRM, inverted, and reads rate limits', () => {
+    const read = authConfigFrom(
+      '[auth]\nenable_signup = false\njwt_expiry = 600\n[auth.email]\nenable_confirmations = true\n[auth.rate_limit]\ntoken_refresh = 7\n',
+      'test',
+    )
+    expect(read.ok && read.config).toMatchObject({
+      signupEnabled: false,
+      mailerAutoconfirm: false,
+      jwtExpirySeconds: 600,
+      rateLimits: { token_refresh: 7, email_sent: 2 },
+    })
+  })
+
+  it('refuses a value of the wrong type or malformed TOML, naming the key', () => {
+    expect(authConfigFrom('[auth]\nenable_signup = "yes"\n', 'config.toml')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('auth.enable_signup'),
+    })
+    expect(authConfigFrom('[auth\n', 'config.toml')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('not valid TOML'),
+    })
+  })
+
+  it("the project's own config keeps sign-ups off and the email provider on", () => {
+    const read = readAuthConfig(defaultSupabaseDir)
+    expect(read.ok && read.config).toMatchObject({
+      signupEnabled: false,
+      anonymousSignInsEnabled: false,
+      emailProviderEnabled: true,
+      siteUrl: 'http://127.0.0.1:5173',
+    })
+  })
+
+  it('a backend started on a folder whose config.toml allows sign-ups lets a new user sign up, with its jwt_expiry and jwt_secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-config-'))
+    symlinkSync(join(defaultSupabaseDir, 'migrations'), join(dir, 'migrations'))
+    const jwtSecret = 'a-config-toml-secret-of-at-least-32-characters'
+    writeFileSync(
+      join(dir, 'config.toml'),
+      `[auth]\nenable_signup = true\njwt_expiry = 900\njwt_secret = "${jwtSecret}"\n[auth.email]\nenable_confirmations = false\n`,
+    )
+    const backend = await startLocalBackend({
+      port: 0,
+      supabaseDir: dir,
+      logger: createMemoryLogger('t').logger,
+    })
+    try {
+      expect(backend.jwtSecret).toBe(jwtSecret)
+      const supabase = createClient(backend.url, backend.anonKey, { auth: { persistSession: false } })
+      const { data, error } = await supabase.auth.signUp({
+        email: 'walk-in@example.test',
+        password: 'a-good-one',
+      })
+      expect(error).toBeNull()
+      const claims = decodeJwt(data.session!.access_token)
+      expect(claims.exp! - claims.iat!).toBe(900)
+    } finally {
+      await backend.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

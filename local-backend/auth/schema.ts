@@ -1,0 +1,34 @@
+import type { PGlite } from '@electric-sql/pglite'
+
+/**
+ * The GoTrue columns and tables the auth routes use beyond those the migrations'
+ * platform schema (db/platform-sql.ts) creates. Applied on every start, and idempotent,
+ * so a data directory made by an older version gains them without a new snapshot.
+ */
+const authSchemaSql = `
+alter table auth.users add column if not exists phone_confirmed_at timestamptz;
+alter table auth.users add column if not exists invited_at timestamptz;
+alter table auth.users add column if not exists confirmation_sent_at timestamptz;
+alter table auth.users add column if not exists recovery_sent_at timestamptz;
+alter table auth.users add column if not exists email_change_sent_at timestamptz;
+alter table auth.users add column if not exists reauthentication_sent_at timestamptz;
+-- GoTrue keeps the session's authentication methods (mfa_amr_claims); one is all a refresh needs.
+alter table auth.sessions add column if not exists sign_in_method text;
+
+-- GoTrue's one_time_tokens: what a confirmation, magic link, recovery, invite, email
+-- change or reauthentication email carries, kept hashed; one live token per user and kind.
+create table if not exists auth.one_time_tokens (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users(id) on delete cascade,
+  token_type text not null,
+  token_hash text not null,
+  relates_to text not null,
+  created_at timestamptz not null default now(),
+  constraint one_time_tokens_user_type unique (user_id, token_type)
+);
+create index if not exists one_time_tokens_token_hash_idx on auth.one_time_tokens (token_hash);
+`
+
+export async function installAuthSchema(db: PGlite): Promise<void> {
+  await db.exec(authSchemaSql)
+}
