@@ -14,6 +14,28 @@ alter table auth.users add column if not exists email_change_sent_at timestamptz
 alter table auth.users add column if not exists reauthentication_sent_at timestamptz;
 -- GoTrue keeps the session's authentication methods (mfa_amr_claims); one is all a refresh needs.
 alter table auth.sessions add column if not exists sign_in_method text;
+-- Raised to aal2 once a second factor is verified in the session, with that factor's method.
+alter table auth.sessions add column if not exists aal text not null default 'aal1';
+alter table auth.sessions add column if not exists mfa_method text;
+
+-- GoTrue's mfa_factors and mfa_challenges, for TOTP factors.
+create table if not exists auth.mfa_factors (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users(id) on delete cascade,
+  friendly_name text,
+  factor_type text not null,
+  status text not null default 'unverified',
+  secret text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  last_challenged_at timestamptz
+);
+create table if not exists auth.mfa_challenges (
+  id uuid primary key default gen_random_uuid(),
+  factor_id uuid not null references auth.mfa_factors(id) on delete cascade,
+  created_at timestamptz not null default now(),
+  verified_at timestamptz
+);
 
 -- GoTrue's one_time_tokens: what a confirmation, magic link, recovery, invite, email
 -- change or reauthentication email carries, kept hashed; one live token per user and kind.

@@ -27,7 +27,13 @@ async function sessionJson(
 ) {
   const user = (await findUser(tx, userId))!
   const { row } = user
+  const session = await tx.query<{ aal: string; mfa_method: string | null; created_at: Date }>(
+    'select aal, mfa_method, created_at from auth.sessions where id = $1',
+    [sessionId],
+  )
+  const { aal, mfa_method: mfaMethod, created_at: startedAt } = session.rows[0]!
   const iat = Math.floor(Date.now() / 1000)
+  const signedInAt = Math.floor(startedAt.getTime() / 1000)
   const exp = iat + ctx.config.jwtExpirySeconds
   const accessToken = await ctx.jwt.sign({
     aud: row.aud ?? 'authenticated',
@@ -40,8 +46,8 @@ async function sessionJson(
     app_metadata: row.raw_app_meta_data ?? {},
     user_metadata: row.raw_user_meta_data ?? {},
     role: row.role || 'authenticated',
-    aal: 'aal1',
-    amr: [{ method, timestamp: iat }],
+    aal,
+    amr: [...(mfaMethod ? [{ method: mfaMethod, timestamp: iat }] : []), { method, timestamp: signedInAt }],
     session_id: sessionId,
     is_anonymous: row.is_anonymous,
   })
@@ -75,6 +81,37 @@ export async function startSession(ctx: AuthContext, tx: Transaction, user: User
   ])
   ctx.logger.info('signed in', { user_id: user.row.id, session_id: sessionId, method })
   return sessionJson(ctx, tx, user.row.id, sessionId, refreshToken, method)
+}
+
+/**
+ * The session raised to aal2 by a verified second factor (GoTrue's
+ * AAL2 upgrade in mfa.go): its tokens so far are revoked, and a new one carries it.
+ */
+export async function raiseSession(
+  ctx: AuthContext,
+  tx: Transaction,
+  userId: string,
+  sessionId: string,
+  factorMethod: string,
+) {
+  await tx.query(`update auth.sessions set aal = 'aal2', mfa_method = $2, updated_at = now() where id = $1`, [
+    sessionId,
+    factorMethod,
+  ])
+  await tx.query('update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1', [
+    sessionId,
+  ])
+  const refreshToken = newRefreshToken()
+  await tx.query('insert into auth.refresh_tokens (token, user_id, session_id) values ($1, $2, $3)', [
+    refreshToken,
+    userId,
+    sessionId,
+  ])
+  const method = await tx.query<{ sign_in_method: SignInMethod | null }>(
+    'select sign_in_method from auth.sessions where id = $1',
+    [sessionId],
+  )
+  return sessionJson(ctx, tx, userId, sessionId, refreshToken, method.rows[0]?.sign_in_method ?? 'password')
 }
 
 /** The live token a rotated one was replaced by, following the rotations since; none once the session was signed out. */

@@ -38,9 +38,20 @@ interface IdentityRow {
   email: string | null
 }
 
+interface FactorRow {
+  id: string
+  friendly_name: string | null
+  factor_type: string
+  status: string
+  created_at: Date
+  updated_at: Date
+  last_challenged_at: Date | null
+}
+
 export interface User {
   row: UserRow
   identities: IdentityRow[]
+  factors: FactorRow[]
 }
 
 export const userColumns = `u.id, u.aud, u.role, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at, u.confirmed_at,
@@ -64,8 +75,21 @@ function identityJson(row: IdentityRow): Record<string, unknown> {
   }
 }
 
+/** An MFA factor as GoTrue serialises it (models.Factor). */
+export function factorJson(row: FactorRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    friendly_name: row.friendly_name ?? '',
+    factor_type: row.factor_type,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    last_challenged_at: iso(row.last_challenged_at),
+  }
+}
+
 /** A user as GoTrue serialises it (models.User; the `User` type of auth-js). */
-export function userJson({ row, identities }: User): Record<string, unknown> {
+export function userJson({ row, identities, factors }: User): Record<string, unknown> {
   return {
     id: row.id,
     aud: row.aud ?? 'authenticated',
@@ -84,6 +108,7 @@ export function userJson({ row, identities }: User): Record<string, unknown> {
     app_metadata: row.raw_app_meta_data ?? {},
     user_metadata: row.raw_user_meta_data ?? {},
     identities: identities.map(identityJson),
+    ...(factors.length > 0 ? { factors: factors.map(factorJson) } : {}),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     banned_until: iso(row.banned_until),
@@ -101,7 +126,12 @@ async function withIdentities(db: Queryable, row: UserRow | undefined): Promise<
        from auth.identities where user_id = $1 order by created_at, id`,
     [row.id],
   )
-  return { row, identities: rows }
+  const factors = await db.query<FactorRow>(
+    `select id, friendly_name, factor_type, status, created_at, updated_at, last_challenged_at
+       from auth.mfa_factors where user_id = $1 order by created_at, id`,
+    [row.id],
+  )
+  return { row, identities: rows, factors: factors.rows }
 }
 
 /** A user who has not been (soft-)deleted, with their identities. */
