@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createClient } from '@supabase/supabase-js'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { defaultSupabaseDir } from '../db/database.ts'
 import { startLocalBackend } from '../index.ts'
-import { authConfigFrom, readAuthConfig } from './config.ts'
+import { authConfigFrom, readAuthConfig, type AuthConfig } from './config.ts'
 
 // Each key as supabase/cli's pkg/config maps [auth] onto GoTrue's environment, and its template's defaults.
 describe('supabase/config.toml [auth]', () => {
@@ -90,5 +90,51 @@ describe('supabase/config.toml [auth]', () => {
       await backend.stop()
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('config.toml settings the routes act on', () => {
+  const withBackend = async (auth: Partial<AuthConfig>, run: (supabase: SupabaseClient) => Promise<void>) => {
+    const backend = await startLocalBackend({
+      port: 0,
+      seed: true,
+      logger: createMemoryLogger('t').logger,
+      auth,
+    })
+    try {
+      await run(createClient(backend.url, backend.anonKey, { auth: { persistSession: false } }))
+    } finally {
+      await backend.stop()
+    }
+  }
+
+  it('refresh_token_reuse_interval = 0: any replay of a rotated token revokes the session (token_refresh.go)', async () => {
+    await withBackend({ refreshTokenReuseIntervalSeconds: 0, signupEnabled: true }, async (supabase) => {
+      const { data } = await supabase.auth.signUp({
+        email: 'reuse@example.test',
+        password: 'a-fine-password',
+      })
+      const first = data.session!.refresh_token
+      const rotated = await supabase.auth.refreshSession({ refresh_token: first })
+      expect(rotated.error).toBeNull()
+      const replay = await supabase.auth.refreshSession({ refresh_token: first })
+      expect(replay.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' })
+      const family = await supabase.auth.refreshSession({
+        refresh_token: rotated.data.session!.refresh_token,
+      })
+      expect(family.error).toMatchObject({ code: 'refresh_token_already_used' })
+    })
+  })
+
+  it('password_requirements and minimum_password_length decide weak_password and its reasons (password.go)', async () => {
+    await withBackend(
+      { signupEnabled: true, minimumPasswordLength: 10, passwordRequirements: 'lower_upper_letters_digits' },
+      async (supabase) => {
+        const { error } = await supabase.auth.signUp({ email: 'rules@example.test', password: 'short' })
+        expect(error).toMatchObject({ status: 422, code: 'weak_password', reasons: ['length', 'characters'] })
+        const ok = await supabase.auth.signUp({ email: 'rules@example.test', password: 'LongEnough42' })
+        expect(ok.error).toBeNull()
+      },
+    )
   })
 })
