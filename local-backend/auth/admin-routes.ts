@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import { jsonResponse, readJson } from '../http.ts'
+import { jsonResponse } from '../http.ts'
 import {
   checkEmail,
   checkPassword,
@@ -13,7 +13,8 @@ import {
   upsertIdentity,
 } from './accounts.ts'
 import { requireServiceRole, uuid, type AuthContext } from './context.ts'
-import { authError, badJson, validationFailed } from './errors.ts'
+import { authError, validationFailed } from './errors.ts'
+import { readParams } from './params.ts'
 import { issueToken } from './one-time-tokens.ts'
 import { redirectTarget } from './redirects.ts'
 import { findUser, findUserByEmail, listUsers, userJson } from './users.ts'
@@ -64,20 +65,6 @@ function parseBanDuration(raw: string): number | undefined {
   const parts = [...raw.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)]
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== raw) return undefined
   return parts.reduce((ms, [, value, unit]) => ms + Number(value) * goDurationUnitsMs[unit!]!, 0)
-}
-
-async function readParams<T>(
-  request: Request,
-  schema: z.ZodType<T>,
-): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
-  const body = await readJson(request)
-  if (!body.ok) return { ok: false, response: badJson(body.message) }
-  const parsed = schema.safeParse(body.value ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { ok: false, response: badJson(`${issue.path.join('.')}: ${issue.message}`) }
-  }
-  return { ok: true, value: parsed.data }
 }
 
 /** The page links GoTrue adds to a list (pagination.go's addPaginationHeaders). */

@@ -2,9 +2,10 @@ import { Hono, type Context } from 'hono'
 import { Secret, TOTP } from 'otpauth'
 import QRCode from 'qrcode'
 import { z } from 'zod'
-import { jsonResponse, readJson } from '../http.ts'
+import { jsonResponse } from '../http.ts'
 import { authenticate, requireServiceRole, uuid, type AuthContext, type UserClaims } from './context.ts'
-import { authError, badJson, validationFailed } from './errors.ts'
+import { authError, validationFailed } from './errors.ts'
+import { readParams } from './params.ts'
 import { raiseSession } from './sessions.ts'
 import { factorJson, findUser } from './users.ts'
 
@@ -48,18 +49,10 @@ export function createMfaRoutes(ctx: AuthContext): Hono {
     return auth
   }
 
-  async function body<T>(c: Context, schema: z.ZodType<T>) {
-    const raw = await readJson(c.req.raw)
-    if (!raw.ok) return { ok: false as const, response: badJson(raw.message) }
-    const parsed = schema.safeParse(raw.value ?? {})
-    if (!parsed.success) return { ok: false as const, response: badJson(parsed.error.issues[0]!.message) }
-    return { ok: true as const, value: parsed.data }
-  }
-
   app.post('/factors', async (c) => {
     const auth = await signedIn(c)
     if (!auth.ok) return auth.response
-    const params = await body(c, enrollParams)
+    const params = await readParams(c.req.raw, enrollParams)
     if (!params.ok) return params.response
     const { factor_type: type, friendly_name: friendlyName = '', issuer: requestedIssuer } = params.value
     if (type !== 'totp' && type !== 'webauthn')
@@ -140,7 +133,7 @@ export function createMfaRoutes(ctx: AuthContext): Hono {
   app.post('/factors/:id/verify', async (c) => {
     const auth = await signedIn(c)
     if (!auth.ok) return auth.response
-    const params = await body(c, verifyParams)
+    const params = await readParams(c.req.raw, verifyParams)
     if (!params.ok) return params.response
     const factorId = c.req.param('id')
     const { sub, session_id: sessionId } = auth.claims

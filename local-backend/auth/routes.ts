@@ -19,6 +19,7 @@ import { createMfaRoutes } from './mfa-routes.ts'
 import type { AuthConfig } from './config.ts'
 import { authenticate, type AuthContext } from './context.ts'
 import { authError, badJson, oauthError, validationFailed } from './errors.ts'
+import { readParams } from './params.ts'
 import { issueToken } from './one-time-tokens.ts'
 import type { Outbox } from './outbox.ts'
 import { passwordMatches } from './passwords.ts'
@@ -76,17 +77,6 @@ const updateUserParams = z.object({
   nonce: z.string().max(255).optional(),
 })
 
-const bodyOf = async <T>(c: Context, schema: z.ZodType<T>) => {
-  const body = await readJson(c.req.raw)
-  if (!body.ok) return { ok: false as const, response: badJson(body.message) }
-  const parsed = schema.safeParse(body.value ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { ok: false as const, response: badJson(`${issue.path.join('.')}: ${issue.message}`) }
-  }
-  return { ok: true as const, value: parsed.data }
-}
-
 export function createAuthApp(options: AuthOptions): Hono {
   const { db, logger, config } = options
   const ctx: AuthContext = options
@@ -94,7 +84,7 @@ export function createAuthApp(options: AuthOptions): Hono {
 
   /** GoTrue's password grant (token.go ResourceOwnerPasswordGrant). */
   async function signInWithPassword(c: Context): Promise<Response> {
-    const params = await bodyOf(c, passwordGrant)
+    const params = await readParams(c.req.raw, passwordGrant)
     if (!params.ok) return params.response
     const { email, phone, password = '' } = params.value
     if (!email && !phone) return validationFailed('missing email or phone')
@@ -145,7 +135,7 @@ export function createAuthApp(options: AuthOptions): Hono {
 
   /** GoTrue's /signup (signup.go), and anonymous sign-ins (anonymous.go) when it names no one. */
   app.post('/signup', async (c) => {
-    const params = await bodyOf(c, signupParams)
+    const params = await readParams(c.req.raw, signupParams)
     if (!params.ok) return params.response
     const { email: rawEmail, phone: rawPhone, password, data } = params.value
     // GoTrue's router asks about anonymous sign-ins before Signup asks about sign-ups (api.go).
@@ -250,7 +240,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   app.put('/user', async (c) => {
     const found = await sessionUser(c)
     if (!found.ok) return found.response
-    const params = await bodyOf(c, updateUserParams)
+    const params = await readParams(c.req.raw, updateUserParams)
     if (!params.ok) return params.response
     const { password, data, email: rawEmail, phone: rawPhone, nonce } = params.value
     const { user } = found

@@ -1,10 +1,11 @@
 import type { Transaction } from '@electric-sql/pglite'
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { z } from 'zod'
-import { jsonResponse, readJson } from '../http.ts'
+import { jsonResponse } from '../http.ts'
 import { checkEmail, checkPhone, insertAccount } from './accounts.ts'
 import type { AuthContext } from './context.ts'
-import { authError, badJson, validationFailed } from './errors.ts'
+import { authError, validationFailed } from './errors.ts'
+import { readParams } from './params.ts'
 import { issueToken, redeemToken, redeemableTypes, type VerifyType } from './one-time-tokens.ts'
 import type { MailKind } from './outbox.ts'
 import { redirectTarget } from './redirects.ts'
@@ -62,14 +63,6 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
   const { db, config } = ctx
   const app = new Hono()
 
-  async function body<T>(c: Context, schema: z.ZodType<T>) {
-    const raw = await readJson(c.req.raw)
-    if (!raw.ok) return { ok: false as const, response: badJson(raw.message) }
-    const parsed = schema.safeParse(raw.value ?? {})
-    if (!parsed.success) return { ok: false as const, response: badJson(parsed.error.issues[0]!.message) }
-    return { ok: true as const, value: parsed.data }
-  }
-
   /** Sends a kind of mail to an existing account, or to a new one when `create` allows. */
   async function mailTo(email: string, kind: MailKind, redirectTo: string, create?: Record<string, unknown>) {
     await db.transaction(async (tx) => {
@@ -87,7 +80,7 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
   }
 
   app.post('/otp', async (c) => {
-    const params = await body(c, otpParams)
+    const params = await readParams(c.req.raw, otpParams)
     if (!params.ok) return params.response
     const { email: rawEmail, phone, create_user: createUser = true, data } = params.value
     if (phone !== undefined) {
@@ -104,7 +97,7 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
   })
 
   app.post('/magiclink', async (c) => {
-    const params = await body(c, emailParams)
+    const params = await readParams(c.req.raw, emailParams)
     if (!params.ok) return params.response
     const email = checkEmail(params.value.email)
     if (!email.ok) return email.response
@@ -119,7 +112,7 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
 
   // An unknown address gets the same answer as a known one: the endpoint does not tell who has an account.
   app.post('/recover', async (c) => {
-    const params = await body(c, emailParams)
+    const params = await readParams(c.req.raw, emailParams)
     if (!params.ok) return params.response
     const email = checkEmail(params.value.email)
     if (!email.ok) return email.response
@@ -128,7 +121,7 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
   })
 
   app.post('/resend', async (c) => {
-    const params = await body(c, resendParams)
+    const params = await readParams(c.req.raw, resendParams)
     if (!params.ok) return params.response
     const { type, email: rawEmail, phone } = params.value
     if (!['signup', 'email_change', 'sms', 'phone_change'].includes(type))
@@ -201,7 +194,7 @@ export function createVerifyRoutes(ctx: AuthContext): Hono {
   const isVerifyType = (type: string): type is VerifyType => type in redeemableTypes
 
   app.post('/verify', async (c) => {
-    const params = await body(c, verifyParams)
+    const params = await readParams(c.req.raw, verifyParams)
     if (!params.ok) return params.response
     const { type, token, token_hash: tokenHash, email, phone } = params.value
     if (phone !== undefined) {
