@@ -11,7 +11,7 @@ import { createOutbox, type Outbox } from './auth/outbox.ts'
 import { installAuthSchema } from './auth/schema.ts'
 import { defaultSupabaseDir, openDatabase } from './db/database.ts'
 import type { BrowserOrigins } from './browser-origins.ts'
-import { generateProjectKeys, jwtKeysOf, signApiKey, type ProjectKeys } from './keys.ts'
+import { generateProjectKeys, jwtKeysOf, signApiKey, type ProjectKeys, withAsymmetricKeys } from './keys.ts'
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
@@ -75,16 +75,15 @@ function listen(
   })
 }
 
-/** The CLI's keys for a config.toml that names its jwt_secret: the anon and service_role keys it signs. */
+/** The CLI's keys for a config.toml that names its jwt_secret: the legacy anon and service_role keys it signs, beside asymmetric keys. */
 async function keysOfSecret(jwtSecret: string): Promise<ProjectKeys> {
-  const jwt = jwtKeysOf({ jwtSecret })
   const claims = { iss: 'supabase-demo', exp: 1983812996 }
-  return {
+  return withAsymmetricKeys({
     kind: 'hs256',
     jwtSecret,
-    anonKey: await signApiKey(jwt, 'anon', claims),
-    serviceRoleKey: await signApiKey(jwt, 'service_role', claims),
-  }
+    anonKey: await signApiKey(jwtSecret, 'anon', claims),
+    serviceRoleKey: await signApiKey(jwtSecret, 'service_role', claims),
+  })
 }
 
 function authConfigOf(options: LocalBackendOptions): AuthConfig {
