@@ -1,9 +1,9 @@
 import { destination, pino, stdTimeFunctions, type DestinationStream, type Logger as Pino } from 'pino'
-import { safeLogFields, type Logger } from '../src/shared/log.ts'
+import { createLogger as createLineLogger, safeLogFields, type Logger } from '../src/shared/log.ts'
 
 /**
- * The one Logger implementation: pino, writing one JSON object per line to the
- * destination it is given. Redaction is by field name at any depth, which pino's
+ * The Logger for streams: pino, writing one JSON object per line to the
+ * destination it is given (files, stdout). Redaction is by field name at any depth, which pino's
  * path-based `redact` option cannot express, so it runs as pino's log formatter
  * for every record, and on every child's fields before pino binds them.
  */
@@ -46,5 +46,5 @@ export function createStdoutLogger(component: string): Logger {
 /** A logger that keeps its lines, for tests that assert on what was (and was not) logged. */
 export function createMemoryLogger(component: string): { logger: Logger; lines: string[] } {
   const lines: string[] = []
-  return { logger: createLogger(component, { write: (line) => lines.push(line.trimEnd()) }), lines }
+  return { logger: createLineLogger(component, (line) => lines.push(line)), lines }
 }

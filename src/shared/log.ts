@@ -43,3 +43,31 @@ export function safeLogFields(fields: LogFields): LogFields {
   if (out.error instanceof Error) out.error = { name: out.error.name, message: out.error.message }
   return redact(out, 0) as LogFields
 }
+
+/**
+ * A logger that hands each record, as one JSON line in the same shape the pino
+ * writers produce, to `writeLine`: for a sink that takes whole lines, such as a
+ * test's memory or the conformance runner (../shared/conformance), which starts the
+ * embedded backend with this logger and appends the lines to its own log file.
+ */
+export function createLogger(component: string, writeLine: (line: string) => void): Logger {
+  const write = (level: LogLevel, bound: LogFields, msg: string, fields: LogFields = {}) =>
+    writeLine(
+      JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        component,
+        ...bound,
+        ...safeLogFields(fields),
+        msg,
+      }),
+    )
+  const make = (bound: LogFields): Logger => ({
+    debug: (msg, fields) => write('debug', bound, msg, fields),
+    info: (msg, fields) => write('info', bound, msg, fields),
+    warn: (msg, fields) => write('warn', bound, msg, fields),
+    error: (msg, fields) => write('error', bound, msg, fields),
+    child: (fields) => make({ ...bound, ...safeLogFields(fields) }),
+  })
+  return make({})
+}
