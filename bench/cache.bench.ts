@@ -206,8 +206,8 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
         unreadCount: conversation.unreadCount + 1,
         updatedAt: message.updatedAt,
       })
-      checkEvent('message.upserted', message, logger)
-      checkEvent('conversation.upserted', cache.getConversation(message.contactId), logger)
+      checkEvent('messages.upserted', [message], logger)
+      checkEvent('conversations.upserted', [cache.getConversation(message.contactId)], logger)
       cache.unreadByWorkspace()
       eventSamples.push(performance.now() - started)
     }

@@ -13,6 +13,7 @@ import {
   searchHitSchema,
   sessionStateSchema,
   settingsSchema,
+  syncProgressSchema,
   workspaceSchema,
 } from './domain.ts'
 
@@ -123,8 +124,12 @@ export const events = {
   'connection.changed': connectionStateSchema,
   'embedded.changed': embeddedServerStateSchema,
   'workspaces.changed': z.array(workspaceSchema),
-  'conversation.upserted': conversationSchema,
-  'message.upserted': messageSchema,
+  /** Conversations changed in the cache: one event per applied batch (a sync page, or a turn of live events). */
+  'conversations.upserted': z.array(conversationSchema).min(1),
+  /** Messages changed in the cache, batched as conversations are. */
+  'messages.upserted': z.array(messageSchema).min(1),
+  /** A workspace's first sync moved on: once per applied page. */
+  'sync.progress': syncProgressSchema,
   'badge.changed': badgeSchema,
   /** In Electron the main process shows it natively; the browser shell's page shows it. */
   'notification.show': desktopNotificationSchema,

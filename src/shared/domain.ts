@@ -85,6 +85,22 @@ export const connectionStateSchema = z.object({
 })
 export type ConnectionState = z.infer<typeof connectionStateSchema>
 
+const syncCountSchema = z.object({
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+})
+
+/**
+ * How far a workspace's first sync has come: conversations first, then their messages.
+ * `done` never goes back and never passes `total`; the last report has both equal.
+ */
+export const syncProgressSchema = z.object({
+  workspaceId: uuid,
+  conversations: syncCountSchema,
+  messages: syncCountSchema,
+})
+export type SyncProgress = z.infer<typeof syncProgressSchema>
+
 /**
  * The embedded server's child process as the app supervises it: restarted on the
  * same port and data after a crash, `stopped` after the crash limit or a failed

@@ -17,6 +17,7 @@ import type { Platform } from '../../src/main/platform-interface.ts'
 import { createAesSecretStore } from '../../src/main/secrets.ts'
 import { happenings, type Happenings } from './happenings.ts'
 import { startRelayStack, type RelayStack } from './relay-stack.ts'
+import { waitForItem } from './batch-events.ts'
 
 export interface EventRecord {
   event: EventChannel
@@ -203,7 +204,7 @@ export async function customerTexts(core: CoreFixture, from: string, body: strin
     body,
   })
   if (posted.status >= 300) throw new Error(`the relay refused the inbound SMS with ${posted.status}`)
-  return core.events.waitForEvent('message.upserted', (m) => m.content === body, `the SMS "${body}"`, {
+  return waitForItem(core.events, 'messages.upserted', (m) => m.content === body, `the SMS "${body}"`, {
     since,
   })
 }

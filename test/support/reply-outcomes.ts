@@ -1,4 +1,5 @@
 import type { Message, MessageStatus } from '../../src/shared/domain.ts'
+import { itemsOf } from './batch-events.ts'
 import type { Happenings } from './happenings.ts'
 
 /** The events the app sent, as a test recorded them (over the browser shell's socket, or from the core). */
@@ -9,7 +10,7 @@ export const isTerminal = (status: MessageStatus | undefined): boolean =>
   status === 'delivered' || status === 'failed'
 
 /**
- * Each of `ids`' newest status as the app told the UI in `message.upserted` events
+ * Each of `ids`' newest status as the app told the UI in `messages.upserted` events
  * from `since` on. Reads on from where the last call stopped, so a predicate that
  * calls it on every event stays linear in the events.
  */
@@ -21,10 +22,8 @@ export function shownStatuses(
   const latest = new Map<string, MessageStatus>()
   let read = since
   return () => {
-    for (const record of events.all.slice(read)) {
-      const message = record.payload as Message
-      if (record.event === 'message.upserted' && ids.has(message.id)) latest.set(message.id, message.status)
-    }
+    for (const message of itemsOf(events.all.slice(read), 'messages.upserted'))
+      if (ids.has(message.id)) latest.set(message.id, message.status)
     read = events.all.length
     return latest
   }

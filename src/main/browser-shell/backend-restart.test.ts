@@ -18,6 +18,7 @@ import { createMemoryLogger } from '../../../logging/logger.ts'
 import { createAppCore } from '../core/app-core.ts'
 import { twilioJournalFile } from '../embedded-stack/host-messages.ts'
 import { launchBrowserShell, type BrowserShell } from './launch.ts'
+import { waitForItem } from '../../../test/support/batch-events.ts'
 
 const { logger } = createMemoryLogger('backend-restart-test')
 const cleanups: (() => Promise<void> | void)[] = []
@@ -76,8 +77,9 @@ describe('npm run web, its embedded backend killed', () => {
     expect(reply.status).toBe('queued')
 
     // Sent means the outbox delivered it to the relay and Twilio's status came back over Realtime.
-    await tab.waitForEvent(
-      'message.upserted',
+    await waitForItem(
+      tab,
+      'messages.upserted',
       (message) => message.id === reply.id && (message.status === 'sent' || message.status === 'delivered'),
       'the queued reply sent after the restart',
       { since: crash, ms: 90_000 },
@@ -101,8 +103,9 @@ describe('npm run web, its embedded backend killed', () => {
       from: '+15557040009',
       body: 'Texted after the restart',
     })
-    await tab.waitForEvent(
-      'message.upserted',
+    await waitForItem(
+      tab,
+      'messages.upserted',
       (message) => message.content === 'Texted after the restart',
       'the inbound SMS over the resubscribed Realtime',
       { since: after },
@@ -135,8 +138,9 @@ describe('npm run web, its embedded backend killed', () => {
       since: thawed,
       ms: 60_000,
     })
-    await tab.waitForEvent(
-      'message.upserted',
+    await waitForItem(
+      tab,
+      'messages.upserted',
       (message) => message.id === reply.id && (message.status === 'sent' || message.status === 'delivered'),
       'the reply typed during the freeze sent',
       { since: thawed, ms: 60_000 },
@@ -178,8 +182,9 @@ describe('npm run web, its embedded backend killed', () => {
     const leftOutbox = () => [...shown().values()].filter((status) => status !== 'queued').length
 
     for (const threshold of killAt) {
-      await tab.waitForEvent(
-        'message.upserted',
+      await waitForItem(
+        tab,
+        'messages.upserted',
         () => leftOutbox() >= threshold,
         `${threshold} replies sent`,
         {
@@ -239,8 +244,9 @@ describe('npm run web, its embedded backend killed', () => {
       contactId: conversations[0]!.id,
       body: `Storm ${run} after`,
     })
-    await tab.waitForEvent(
-      'message.upserted',
+    await waitForItem(
+      tab,
+      'messages.upserted',
       (message) => message.id === last.id && message.status === 'delivered',
       'a reply after the storm delivered',
       { since: after, ms: 30_000 },

@@ -13,6 +13,7 @@ import {
 } from '../../../test/support/core-harness.ts'
 import { startRelayStack, type RelayStack } from '../../../test/support/relay-stack.ts'
 import { createAppCore, type AppCore } from './app-core.ts'
+import { waitForItem } from '../../../test/support/batch-events.ts'
 
 const { logger } = createMemoryLogger('app-core-test')
 
@@ -85,8 +86,9 @@ describe('app core against the local backend, relay and Twilio double', () => {
       contactId: contact.id,
       body: 'On its way.',
     })
-    await events.waitForEvent(
-      'message.upserted',
+    await waitForItem(
+      events,
+      'messages.upserted',
       (m) => m.id === sent.id && m.status !== 'queued',
       'the relay',
       {

@@ -5,9 +5,9 @@ import type { Outbox } from '../outbox/outbox.ts'
 import { createSessionService, heartbeatIntervalFor, type SessionService } from '../session/session.ts'
 import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
-import { announceSyncedConversation } from './conversations-capability.ts'
 import type { AppCoreConfig, CoreServices } from './core-services.ts'
-import { announceSyncedMessage, openOutbox } from './messages-capability.ts'
+import { openOutbox } from './messages-capability.ts'
+import { announceSyncBatch } from './sync-announcements.ts'
 import { createWorkspaceRoster, refreshWorkspaces, type WorkspaceRoster } from './workspaces-capability.ts'
 
 /** What the inbox reads: the cache and the workspaces it covers. */
@@ -86,8 +86,8 @@ export async function startBackendRuntime(
     cache,
     logger,
     overlapMs: deps.overlapMs,
-    onMessage: (change) => announceSyncedMessage(change, scope, deps),
-    onConversation: (change) => announceSyncedConversation(change, scope, deps),
+    onChanges: (batch) => announceSyncBatch(batch, scope, deps),
+    onProgress: (progress) => events.emit('sync.progress', progress),
     onState: (state) => events.emit('connection.changed', state),
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)

@@ -9,6 +9,7 @@ import {
   value,
 } from '../../../test/support/core-harness.ts'
 import { conversationsCapability } from './conversations-capability.ts'
+import { waitForItem } from '../../../test/support/batch-events.ts'
 
 afterAll(removeTestPlatforms)
 
@@ -38,9 +39,15 @@ describe('conversations capability against the local backend', () => {
   async function act(channel: 'conversations.markRead' | 'conversations.markUnread') {
     const since = core.events.mark()
     expect(await value(core.dispatch, channel, { contactId: contact.id })).toBeNull()
-    const row = await core.events.waitForEvent('conversation.upserted', (c) => c.id === contact.id, channel, {
-      since,
-    })
+    const row = await waitForItem(
+      core.events,
+      'conversations.upserted',
+      (c) => c.id === contact.id,
+      channel,
+      {
+        since,
+      },
+    )
     return { row, since }
   }
 
@@ -129,8 +136,9 @@ describe('conversations capability against the local backend', () => {
     const unread = await serverUnread()
     expect(unread).toBeGreaterThan(0)
     // The badge is published right after the row that changed it, so it is current once the row is.
-    await core.events.waitForEvent(
-      'conversation.upserted',
+    await waitForItem(
+      core.events,
+      'conversations.upserted',
       (c) => c.id === contact.id && c.unreadCount === unread,
       'the cached unread count',
     )
@@ -156,7 +164,7 @@ describe('conversations capability against the local backend', () => {
     expect(done.status).toBe('Done')
     expect(
       (
-        await core.events.waitForEvent('conversation.upserted', (c) => c.id === contact.id, 'the row', {
+        await waitForItem(core.events, 'conversations.upserted', (c) => c.id === contact.id, 'the row', {
           since,
         })
       ).status,

@@ -2,7 +2,6 @@ import type { Conversation } from '../../shared/domain.ts'
 import { err, ok } from '../../shared/errors.ts'
 import { postgrestError } from '../session/session.ts'
 import { contactColumns, parseConversation } from '../sync/rows.ts'
-import type { ConversationChange } from '../sync/sync.ts'
 import type { Access } from './access.ts'
 import type { Alerts } from './alerts-capability.ts'
 import type { InboxScope } from './backend-runtime.ts'
@@ -20,17 +19,8 @@ export function announceConversation(
   scope: InboxScope,
   deps: ConversationEventDeps,
 ): void {
-  deps.events.emit('conversation.upserted', conversation)
+  deps.events.emit('conversations.upserted', [conversation])
   deps.alerts.publishBadge(scope)
-}
-
-export function announceSyncedConversation(
-  change: ConversationChange,
-  scope: InboxScope,
-  deps: ConversationEventDeps,
-): void {
-  if (change.outcome === 'deleted') deps.alerts.publishBadge(scope)
-  else announceConversation(change.conversation, scope, deps)
 }
 
 export interface ConversationsCapabilityDeps extends ConversationEventDeps {

@@ -16,6 +16,7 @@ import { conversationsCapability } from './conversations-capability.ts'
 import { createCoreServices } from './core-services.ts'
 import type { BackendRuntime } from './backend-runtime.ts'
 import { embeddedCapability } from './embedded-capability.ts'
+import { waitForItem } from '../../../test/support/batch-events.ts'
 
 const { logger } = createMemoryLogger('embedded-capability-test')
 
@@ -68,8 +69,9 @@ describe('embedded backend capability', () => {
           body: 'Hello from the simulator',
         }),
       ).toBeNull()
-      await events.waitForEvent(
-        'message.upserted',
+      await waitForItem(
+        events,
+        'messages.upserted',
         (m) => m.content === 'Hello from the simulator',
         'the SMS',
         {
@@ -152,7 +154,7 @@ describe('embedded backend capability', () => {
         from: '+15557040002',
         body: 'After the restart',
       })
-      await events.waitForEvent('message.upserted', (m) => m.content === 'After the restart', 'the SMS', {
+      await waitForItem(events, 'messages.upserted', (m) => m.content === 'After the restart', 'the SMS', {
         since,
       })
 

@@ -5,6 +5,7 @@ import { coreAgainstStack, removeTestPlatforms, value } from '../../../test/supp
 import type { RelayStack } from '../../../test/support/relay-stack.ts'
 import type { BackendRuntime } from './backend-runtime.ts'
 import { messagesCapability } from './messages-capability.ts'
+import { itemsOf, waitForItem } from '../../../test/support/batch-events.ts'
 
 afterAll(removeTestPlatforms)
 
@@ -86,14 +87,15 @@ describe('messages capability against the local backend, relay and Twilio double
     const sent = await send(contact.id, 'It ships Monday.')
     expect(sent.status).toBe('queued')
     expect(
-      await core.events.waitForEvent('message.upserted', (m) => m.id === sent.id, 'the queued bubble', {
+      await waitForItem(core.events, 'messages.upserted', (m) => m.id === sent.id, 'the queued bubble', {
         since,
       }),
     ).toMatchObject({ status: 'queued' })
     // Sync may echo the relay's pending row before the relay has answered; the outbox is done when it drains.
     await runtime.outbox.drained()
-    const accepted = await core.events.waitForEvent(
-      'message.upserted',
+    const accepted = await waitForItem(
+      core.events,
+      'messages.upserted',
       (m) => m.id === sent.id && m.status !== 'queued',
       'the relay to accept it',
       { since },
@@ -135,8 +137,9 @@ describe('messages capability against the local backend, relay and Twilio double
     let since = core.events.mark()
     const refused = await send(invalidNumber.id, 'to nowhere')
     await runtime.outbox.drained()
-    const failed = await core.events.waitForEvent(
-      'message.upserted',
+    const failed = await waitForItem(
+      core.events,
+      'messages.upserted',
       (m) => m.id === refused.id && m.status === 'failed',
       'Twilio to refuse it',
       { since },
@@ -150,10 +153,9 @@ describe('messages capability against the local backend, relay and Twilio double
       status: 'queued',
     })
     await runtime.outbox.drained()
-    const bubble = core.events.all
-      .slice(since)
-      .flatMap((e) => (e.event === 'message.upserted' ? [e.payload as Message] : []))
-      .filter((m) => m.id === refused.id)
+    const bubble = itemsOf(core.events.all.slice(since), 'messages.upserted').filter(
+      (m) => m.id === refused.id,
+    )
     // Queued at once; sync may echo the relay's pending row in between; failed once Twilio refuses again.
     expect(bubble[0]?.status).toBe('queued')
     expect(bubble.map((m) => m.status)).toContain('failed')
@@ -180,8 +182,9 @@ describe('messages capability against the local backend, relay and Twilio double
     await runtime.outbox.stop()
     const queued = await send(contact.id, body)
     expect(queued.status).toBe('queued')
-    const row = await core.events.waitForEvent(
-      'conversation.upserted',
+    const row = await waitForItem(
+      core.events,
+      'conversations.upserted',
       (c) => c.id === contact.id && c.lastMessagePreview === 'Queued reply, still offline',
       'the row to show the queued reply',
       { since },

@@ -4,10 +4,7 @@ import type { Cache } from '../cache/cache.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
 import type { SessionService } from '../session/session.ts'
 import { messageColumns, parseMessage } from '../sync/rows.ts'
-import type { MessageChange } from '../sync/sync.ts'
 import type { Access } from './access.ts'
-import type { Alerts } from './alerts-capability.ts'
-import type { InboxScope } from './backend-runtime.ts'
 import type { HandlersFor } from './dispatch.ts'
 import type { EventHub } from './event-hub.ts'
 
@@ -22,21 +19,9 @@ export function openOutbox(
     relayUrl,
     accessToken: () => session.accessToken(),
     refreshSession: () => session.refresh(),
-    onMessage: (message) => deps.events.emit('message.upserted', message),
+    onMessage: (message) => deps.events.emit('messages.upserted', [message]),
     logger: deps.logger,
   })
-}
-
-/** A message reached the cache through sync: the renderer gets it, and a new inbound SMS may notify. */
-export function announceSyncedMessage(
-  change: MessageChange,
-  scope: InboxScope,
-  deps: { events: EventHub; alerts: Alerts },
-): void {
-  if (change.outcome === 'deleted') return
-  deps.events.emit('message.upserted', change.message)
-  const news = change.outcome === 'inserted' && (change.source === 'live' || !change.initial)
-  if (news && change.message.direction === 'inbound') deps.alerts.inbound(change.message, scope)
 }
 
 /** A conversation's thread, and the agent's replies: sent through the outbox, retried on request. */
@@ -86,17 +71,17 @@ export function messagesCapability(deps: {
       if (!conversation || conversation.workspaceId !== workspaceId)
         return err('not_found', 'This conversation is not in that workspace.')
       const message = runtime.outbox.send({ workspaceId, contactId, body, userId })
-      events.emit('message.upserted', message)
+      events.emit('messages.upserted', [message])
       // The queued reply is now the row's preview: the inbox shows it before the relay has it.
       const led = runtime.cache.getConversation(contactId)
-      if (led) events.emit('conversation.upserted', led)
+      if (led) events.emit('conversations.upserted', [led])
       return ok(message)
     },
     'messages.retry': async ({ messageId }) => {
       const auth = await access.signedIn()
       if (!auth.ok) return auth
       const result = auth.value.runtime.outbox.retry(messageId)
-      if (result.ok) events.emit('message.upserted', result.value)
+      if (result.ok) events.emit('messages.upserted', [result.value])
       return result
     },
   }

@@ -62,8 +62,7 @@ beforeAll(async () => {
     client: session.client,
     cache,
     logger,
-    onMessage: (change) => changes.push(change),
-    onConversation: () => {},
+    onChanges: (batch) => changes.push(...batch.messages),
     onState: (state) => {
       states.push(state.status)
       if (state.status === 'offline') onOffline()

@@ -1,9 +1,10 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js'
 import { backoffDelay } from '../../shared/backoff.ts'
-import type { ConnectionState, Conversation, Message } from '../../shared/domain.ts'
+import type { ConnectionState, Conversation, Message, SyncProgress } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache, UpsertOutcome } from '../cache/cache.ts'
 import { nowTimestamp, timestampMinus } from '../cache/time.ts'
+import { firstSyncProgress } from './first-sync-progress.ts'
 import { contactColumns, messageColumns, parseConversation, parseMessage } from './rows.ts'
 
 /**
@@ -12,6 +13,10 @@ import { contactColumns, messageColumns, parseConversation, parseMessage } from 
  * or network change) a backfill of everything changed since its cursor. Rows are
  * applied by id and never replace a newer version, so a backfill overlapping live
  * events changes nothing twice.
+ *
+ * Rows are applied in batches, one cache transaction each, and announced once per
+ * batch, so what a change costs its listener (the badge, the renderer) is paid per
+ * batch and a first sync of any size takes time linear in its rows.
  */
 
 export type ChangeSource = 'live' | 'backfill'
@@ -29,12 +34,23 @@ export interface ConversationChange {
   outcome: Exclude<UpsertOutcome, 'unchanged'> | 'deleted'
 }
 
+/** What one cache transaction changed. */
+export interface SyncBatch {
+  conversations: ConversationChange[]
+  messages: MessageChange[]
+}
+
 export interface SyncOptions {
   client: SupabaseClient
   cache: Cache
   logger: Logger
-  onMessage(change: MessageChange): void
-  onConversation(change: ConversationChange): void
+  /**
+   * Once per applied batch, never for an empty one: a backfill page, or the live events
+   * that arrived in one turn of the event loop. Its cost is paid per batch, not per row.
+   */
+  onChanges(batch: SyncBatch): void
+  /** A workspace's first sync moved on: once when it starts, then after every page. */
+  onProgress?(progress: SyncProgress): void
   onState(state: ConnectionState): void
   /** Re-read this far behind the cursor: a transaction may commit after a later one. */
   overlapMs?: number
@@ -59,6 +75,7 @@ export interface SyncService {
 }
 
 type Phase = 'connecting' | 'backfilling' | 'live' | 'reconnecting'
+type LivePayload = RealtimePostgresChangesPayload<Record<string, unknown>>
 
 interface WorkspaceSync {
   id: string
@@ -78,7 +95,7 @@ export function createSyncService(options: SyncOptions): SyncService {
   const { client, cache, logger } = options
   const overlapMs = options.overlapMs ?? 10_000
   const offlineAfterMs = options.offlineAfterMs ?? 15_000
-  const basePageSize = options.pageSize ?? 1000
+  const pageSize = options.pageSize ?? 1000
   const initialDays = options.initialDays ?? 90
   const now = options.now ?? Date.now
   const workspaces = new Map<string, WorkspaceSync>()
@@ -141,33 +158,68 @@ export function createSyncService(options: SyncOptions): SyncService {
     }
   }
 
-  const applyMessage = (row: unknown, source: ChangeSource, initial: boolean): string | null => {
+  const announce = (batch: SyncBatch) => {
+    if (batch.conversations.length > 0 || batch.messages.length > 0) options.onChanges(batch)
+  }
+
+  const applyMessage = (
+    row: unknown,
+    batch: SyncBatch,
+    source: ChangeSource,
+    initial: boolean,
+  ): string | null => {
     const message = parseMessage(row)
     if (!message) {
       logger.warn('ignoring a message row that does not match the schema', { source })
       return null
     }
     const outcome = cache.upsertMessage(message)
-    if (outcome !== 'unchanged') options.onMessage({ message, outcome, source, initial })
+    if (outcome !== 'unchanged') batch.messages.push({ message, outcome, source, initial })
     return message.updatedAt
   }
 
-  const applyConversation = (row: unknown, source: ChangeSource): string | null => {
+  const applyConversation = (row: unknown, batch: SyncBatch, source: ChangeSource): string | null => {
     const conversation = parseConversation(row)
     if (!conversation) {
       logger.warn('ignoring a contact row that does not match the schema', { source })
       return null
     }
     const outcome = cache.upsertConversation(conversation)
-    if (outcome !== 'unchanged') options.onConversation({ conversation, outcome })
+    if (outcome !== 'unchanged') batch.conversations.push({ conversation, outcome })
     return conversation.updatedAt
   }
 
-  const onChange = (
-    workspace: WorkspaceSync,
-    payload: RealtimePostgresChangesPayload<Record<string, unknown>>,
-  ) => {
+  // Live changes wait for the end of the event loop's turn, so a burst (a broadcast, a
+  // reconnect's flood) is one transaction and one announcement, not one per event.
+  let liveQueue: { workspace: WorkspaceSync; payload: LivePayload }[] = []
+  let liveTurn: ReturnType<typeof setImmediate> | null = null
+
+  const onChange = (workspace: WorkspaceSync, payload: LivePayload) => {
     if (stopped) return
+    liveQueue.push({ workspace, payload })
+    liveTurn ??= setImmediate(applyLiveQueue)
+  }
+
+  const applyLiveQueue = () => {
+    liveTurn = null
+    const queue = liveQueue
+    liveQueue = []
+    if (stopped) return
+    const batch: SyncBatch = { conversations: [], messages: [] }
+    try {
+      cache.transaction(() => {
+        for (const { workspace, payload } of queue) applyLive(workspace, payload, batch)
+      })
+    } catch (error) {
+      logger.error('applying realtime changes failed', { error, count: queue.length })
+      return
+    }
+    announce(batch)
+  }
+
+  const applyLive = (workspace: WorkspaceSync, payload: LivePayload, batch: SyncBatch) => {
+    // A workspace dropped since (the agent left it) gets nothing more: its rows were forgotten.
+    if (workspaces.get(workspace.id) !== workspace) return
     try {
       if (payload.eventType === 'DELETE') {
         const id = typeof payload.old.id === 'string' ? payload.old.id : null
@@ -175,18 +227,18 @@ export function createSyncService(options: SyncOptions): SyncService {
         if (payload.table === 'messages') {
           const message = cache.getMessage(id)
           if (message && cache.deleteMessage(id))
-            options.onMessage({ message, outcome: 'deleted', source: 'live', initial: false })
+            batch.messages.push({ message, outcome: 'deleted', source: 'live', initial: false })
         } else {
           const conversation = cache.getConversation(id)
           if (conversation && cache.deleteConversation(id))
-            options.onConversation({ conversation, outcome: 'deleted' })
+            batch.conversations.push({ conversation, outcome: 'deleted' })
         }
         return
       }
       const at =
         payload.table === 'messages'
-          ? applyMessage(payload.new, 'live', false)
-          : applyConversation(payload.new, 'live')
+          ? applyMessage(payload.new, batch, 'live', false)
+          : applyConversation(payload.new, batch, 'live')
       // Live rows move the cursor only while live: during a backfill they may be ahead of rows not yet read.
       if (at && workspace.phase === 'live') {
         cache.advanceSync(
@@ -199,41 +251,63 @@ export function createSyncService(options: SyncOptions): SyncService {
     }
   }
 
-  /** Pages through one table's rows changed since `from`, oldest change first. */
+  /**
+   * Pages through one table's rows changed since `from`, oldest change first, one
+   * transaction and announcement per page. Each page starts after the last row of the one
+   * before (keyset on updated_at, id), so rows sharing a timestamp (a bulk update) are read
+   * once, in pages of the same size, however many there are.
+   */
   async function backfillTable(
     table: 'contacts' | 'messages',
     workspaceId: string,
     from: string,
-    apply: (row: unknown) => string | null,
+    apply: (row: unknown, batch: SyncBatch) => string | null,
+    onPage: (rows: number) => void,
   ): Promise<string | null> {
-    let cursor = from
     let newest: string | null = null
-    let pageSize = basePageSize
+    let after: { at: string; id: string } | null = null
     for (;;) {
-      const { data, error } = await client
+      const query = client
         .from(table)
         .select(table === 'messages' ? messageColumns : contactColumns)
         .eq('workspace_id', workspaceId)
-        .gte('updated_at', cursor)
+      const { data, error } = await (
+        after
+          ? query.or(`updated_at.gt."${after.at}",and(updated_at.eq."${after.at}",id.gt.${after.id})`)
+          : query.gte('updated_at', from)
+      )
         .order('updated_at', { ascending: true })
         .order('id', { ascending: true })
         .limit(pageSize)
       if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
+      if (stopped) return newest
       const rows = (data ?? []) as unknown as Record<string, unknown>[]
-      // One cache transaction per page: a first sync of thousands of rows commits
-      // (and syncs the WAL) once per page instead of once per row.
+      const batch: SyncBatch = { conversations: [], messages: [] }
       cache.transaction(() => {
         for (const row of rows) {
-          const at = apply(row)
+          const at = apply(row, batch)
           if (at && (newest === null || at > newest)) newest = at
         }
       })
+      announce(batch)
+      onPage(rows.length)
       if (rows.length < pageSize) return newest
-      // The next page starts at the last timestamp read (re-reading its ties, harmlessly).
-      const last = newest ?? cursor
-      if (last === cursor) pageSize *= 2
-      else cursor = last
+      const last = rows.at(-1)!
+      if (typeof last.updated_at !== 'string' || typeof last.id !== 'string')
+        throw new Error(`backfill of ${table} failed: a row without updated_at or id`)
+      after = { at: last.updated_at, id: last.id }
     }
+  }
+
+  /** How many rows of `table` a backfill from `from` will read, for the first sync's progress. */
+  async function countRows(table: 'contacts' | 'messages', workspaceId: string, from: string) {
+    const { count, error } = await client
+      .from(table)
+      .select('id', { count: 'exact', head: true })
+      .eq('workspace_id', workspaceId)
+      .gte('updated_at', from)
+    if (error) throw new Error(`counting ${table} failed: ${error.message}`)
+    return count ?? 0
   }
 
   async function backfill(workspace: WorkspaceSync): Promise<void> {
@@ -245,17 +319,40 @@ export function createSyncService(options: SyncOptions): SyncService {
     const messagesFrom = sync.messagesCursor
       ? timestampMinus(sync.messagesCursor, overlapMs)
       : nowTimestamp(now() - initialDays * 86_400_000)
-    const contactsCursor = await backfillTable('contacts', workspace.id, contactsFrom, (row) =>
-      applyConversation(row, 'backfill'),
+    const { onProgress } = options
+    const progress =
+      initial && onProgress
+        ? firstSyncProgress(
+            workspace.id,
+            {
+              conversations: await countRows('contacts', workspace.id, contactsFrom),
+              messages: await countRows('messages', workspace.id, messagesFrom),
+            },
+            onProgress,
+          )
+        : null
+    const contactsCursor = await backfillTable(
+      'contacts',
+      workspace.id,
+      contactsFrom,
+      (row, batch) => applyConversation(row, batch, 'backfill'),
+      (fresh) => progress?.advance('conversations', fresh),
     )
-    const messagesCursor = await backfillTable('messages', workspace.id, messagesFrom, (row) =>
-      applyMessage(row, 'backfill', initial),
+    progress?.complete('conversations')
+    const messagesCursor = await backfillTable(
+      'messages',
+      workspace.id,
+      messagesFrom,
+      (row, batch) => applyMessage(row, batch, 'backfill', initial),
+      (fresh) => progress?.advance('messages', fresh),
     )
+    if (stopped) return
     cache.advanceSync(workspace.id, {
       contactsCursor,
       messagesCursor: messagesCursor ?? (initial ? messagesFrom : null),
       lastSyncAt: nowTimestamp(now()),
     })
+    progress?.complete('messages')
   }
 
   /** Runs a backfill (coalescing requests that arrive meanwhile), then declares the workspace live. */
@@ -385,6 +482,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     async stop() {
       stopped = true
       if (offlineTimer) clearTimeout(offlineTimer)
+      if (liveTurn) clearImmediate(liveTurn)
+      liveQueue = []
       const all = [...workspaces.values()]
       for (const workspace of all) unsubscribe(workspace)
       await Promise.allSettled(all.map((w) => w.running))

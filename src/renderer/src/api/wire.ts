@@ -3,12 +3,13 @@ import type { Conversation } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useSession } from '../stores/session.ts'
+import { useSyncProgress } from '../stores/sync-progress.ts'
 import { useThread } from '../stores/thread.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 
 /**
- * Collects conversation updates for a few frames, so a sync burst costs a handful of store
- * updates, not thousands; 50 ms is still far below what an agent notices.
+ * Collects conversation batches for a few frames, so a sync burst costs a handful of store
+ * updates, not one per page; 50 ms is still far below what an agent notices.
  */
 function conversationBatcher() {
   let pending: Conversation[] = []
@@ -19,29 +20,31 @@ function conversationBatcher() {
     pending = []
     useConversations.getState().upsertMany(batch)
   }
-  return (conversation: Conversation) => {
-    pending.push(conversation)
+  return (conversations: Conversation[]) => {
+    pending.push(...conversations)
     timer ??= setTimeout(flush, 50)
   }
 }
 
 /** Feeds every store from the API's events. Returns the unsubscribe of all of them. */
 export function wireEvents(api: AppApi): () => void {
-  const upsertConversation = conversationBatcher()
+  const upsertConversations = conversationBatcher()
   const offs = [
     api.on('session.changed', (session) => {
       useSession.getState().apply(session)
       if (session.status === 'signed-out') {
         useWorkspaces.getState().reset()
         useConversations.getState().reset()
+        useSyncProgress.getState().reset()
         void useThread.getState().open(null)
       }
     }),
     api.on('connection.changed', (state) => useConnection.getState().apply(state)),
     api.on('embedded.changed', (embedded) => useConnection.getState().applyEmbedded(embedded)),
     api.on('workspaces.changed', (list) => useWorkspaces.getState().apply(list)),
-    api.on('conversation.upserted', upsertConversation),
-    api.on('message.upserted', (message) => useThread.getState().upsert(message)),
+    api.on('conversations.upserted', upsertConversations),
+    api.on('messages.upserted', (messages) => useThread.getState().upsertMany(messages)),
+    api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('navigation.open', ({ workspaceId, contactId }) => {
       useWorkspaces.getState().select(workspaceId)

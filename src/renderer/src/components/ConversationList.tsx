@@ -9,6 +9,7 @@ import { useUi } from '../stores/ui.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { Highlight } from './Highlight.tsx'
 import { SearchIcon } from './Icons.tsx'
+import { SyncProgressBar } from './SyncProgressBar.tsx'
 
 const filters: ConversationFilter[] = ['Open', 'Pending', 'Done', 'All']
 const rowHeight = 68
@@ -334,6 +335,7 @@ export function ConversationList() {
         <div className="list-title-row">
           <h1 className="list-title">{workspace?.name ?? 'Inbox'}</h1>
         </div>
+        {workspaceId && <SyncProgressBar workspaceId={workspaceId} />}
         <div className="search">
           <SearchIcon />
           <input

@@ -182,10 +182,11 @@ beforeAll(async () => {
     await service.from('contacts').insert(many).throwOnError()
   })
   const { api } = await connect()
-  // The first sync sends every conversation of the workspace as an event once it is cached.
+  // The first sync sends every conversation of the workspace in batch events once it is cached.
   const synced = new Set<string>()
-  const allSynced = nextEvent(api, 'conversation.upserted', (conversation) => {
-    if (conversation.workspaceId === workspaceId) synced.add(conversation.id)
+  const allSynced = nextEvent(api, 'conversations.upserted', (batch) => {
+    for (const conversation of batch)
+      if (conversation.workspaceId === workspaceId) synced.add(conversation.id)
     return synced.size === many.length
   })
   const signIn = await api.request('session.signIn', {
@@ -318,7 +319,9 @@ describe('conversations store, paged first load over the browser shell', () => {
     const renamed = many[4]!
     // Realtime delivers changes in commit order: once the rename committed after the
     // delete reaches the page, the host has dropped the deleted conversation.
-    const renameSeen = nextEvent(api, 'conversation.upserted', (c) => c.name === 'Renamed after the delete')
+    const renameSeen = nextEvent(api, 'conversations.upserted', (batch) =>
+      batch.some((c) => c.name === 'Renamed after the delete'),
+    )
     await stack.service.from('contacts').delete().eq('id', gone.id).throwOnError()
     await stack.service
       .from('contacts')

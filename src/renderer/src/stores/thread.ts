@@ -24,6 +24,8 @@ interface ThreadStore {
   /** Asks again for the newest page and merges it: what events said while the page was cut off from the app. */
   refresh(): Promise<void>
   upsert(message: Message): void
+  /** Merges a batch, keeping only this conversation's messages, with one store update. */
+  upsertMany(messages: Message[]): void
   send(workspaceId: string, contactId: string, body: string): Promise<AppError | null>
   retry(messageId: string): Promise<AppError | null>
   setDraft(contactId: string, text: string): void
@@ -105,8 +107,13 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     set({ messages })
   },
   upsert(message) {
-    if (message.contactId !== get().contactId) return
-    set({ messages: mergeMessage(get().messages, message) })
+    get().upsertMany([message])
+  },
+  upsertMany(batch) {
+    const { contactId } = get()
+    const mine = batch.filter((message) => message.contactId === contactId)
+    if (mine.length === 0) return
+    set({ messages: mine.reduce(mergeMessage, get().messages) })
   },
   async send(workspaceId, contactId, body) {
     const result = await call('messages.send', { workspaceId, contactId, body })

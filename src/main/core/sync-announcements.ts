@@ -1,0 +1,27 @@
+import type { SyncBatch } from '../sync/sync.ts'
+import type { Alerts } from './alerts-capability.ts'
+import type { InboxScope } from './backend-runtime.ts'
+import type { EventHub } from './event-hub.ts'
+
+/**
+ * One batch the sync applied reaches the renderer as at most one event per kind, and the
+ * badge is recounted once for it: a first sync of 100,000 conversations costs a hundred
+ * recounts, not 100,000. A new inbound SMS (live, or backfilled after the first sync) may notify.
+ */
+export function announceSyncBatch(
+  batch: SyncBatch,
+  scope: InboxScope,
+  deps: { events: EventHub; alerts: Alerts },
+): void {
+  const conversations = batch.conversations.flatMap((change) =>
+    change.outcome === 'deleted' ? [] : [change.conversation],
+  )
+  if (conversations.length > 0) deps.events.emit('conversations.upserted', conversations)
+  const messages = batch.messages.flatMap((change) => (change.outcome === 'deleted' ? [] : [change.message]))
+  if (messages.length > 0) deps.events.emit('messages.upserted', messages)
+  for (const change of batch.messages) {
+    const news = change.outcome === 'inserted' && (change.source === 'live' || !change.initial)
+    if (news && change.message.direction === 'inbound') deps.alerts.inbound(change.message, scope)
+  }
+  if (batch.conversations.length > 0) deps.alerts.publishBadge(scope)
+}
