@@ -5,6 +5,7 @@ import type { PGlite } from '@electric-sql/pglite'
  * message, as the server would hold them after the triggers ran. Written with
  * triggers off (session_replication_role = replica): the rows are set up in their
  * final state, and realtime capture of the setup would only slow it down.
+ * Each contact was last updated when its latest message came, as the trigger leaves it.
  * Every third conversation is unread (1 or 2 messages); the newest is `Bulk customer 1`.
  */
 export async function seedLargeWorkspace(
@@ -15,10 +16,11 @@ export async function seedLargeWorkspace(
   await db.transaction(async (tx) => {
     await tx.query(`set local session_replication_role = replica`)
     await tx.query(
-      `insert into public.contacts (workspace_id, phone_number, name, conversation_status, last_message_at, last_message_preview, unread_count)
+      `insert into public.contacts (workspace_id, phone_number, name, conversation_status, last_message_at, last_message_preview, unread_count, updated_at)
        select $1, '+1444' || lpad(i::text, 7, '0'), 'Bulk customer ' || i, (array['Open','Pending','Done'])[1 + i % 3],
-              now() - make_interval(secs => 60 + i * 10), 'Latest message ' || i, case when i % 3 = 0 then 1 + i % 2 else 0 end
-         from generate_series(1, $2::int) as i`,
+              at, 'Latest message ' || i, case when i % 3 = 0 then 1 + i % 2 else 0 end, at
+         from generate_series(1, $2::int) as i,
+              lateral (select now() - make_interval(secs => 60 + i * 10) as at) as activity`,
       [workspaceId, count],
     )
     await tx.query(

@@ -15,6 +15,11 @@ describe('the first sync of a large workspace', () => {
     capabilities: () => [],
     prepare: async (stack) => {
       await seedLargeWorkspace(stack.backend.db, stack.demo.acme, BULK)
+      // A bulk update: more rows than a page share one updated_at, and each is still read once.
+      await stack.backend.db.query(
+        `update public.contacts set updated_at = now() where workspace_id = $1 and name like 'Bulk customer %' and right(name, 1) in ('0', '2', '4', '6', '8')`,
+        [stack.demo.acme],
+      )
     },
   })
   beforeAll(core.start, 120_000)

@@ -271,10 +271,11 @@ export function createSyncService(options: SyncOptions): SyncService {
         .from(table)
         .select(table === 'messages' ? messageColumns : contactColumns)
         .eq('workspace_id', workspaceId)
+        .gte('updated_at', after?.at ?? from)
+      // The range alone walks the (workspace_id, updated_at) index in order and stops at
+      // the limit; the ties of the last timestamp are then skipped by id, as a filter.
       const { data, error } = await (
-        after
-          ? query.or(`updated_at.gt."${after.at}",and(updated_at.eq."${after.at}",id.gt.${after.id})`)
-          : query.gte('updated_at', from)
+        after ? query.or(`updated_at.gt."${after.at}",id.gt.${after.id}`) : query
       )
         .order('updated_at', { ascending: true })
         .order('id', { ascending: true })
@@ -336,7 +337,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       workspace.id,
       contactsFrom,
       (row, batch) => applyConversation(row, batch, 'backfill'),
-      (fresh) => progress?.advance('conversations', fresh),
+      (rows) => progress?.advance('conversations', rows),
     )
     progress?.complete('conversations')
     const messagesCursor = await backfillTable(
@@ -344,7 +345,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       workspace.id,
       messagesFrom,
       (row, batch) => applyMessage(row, batch, 'backfill', initial),
-      (fresh) => progress?.advance('messages', fresh),
+      (rows) => progress?.advance('messages', rows),
     )
     if (stopped) return
     cache.advanceSync(workspace.id, {
