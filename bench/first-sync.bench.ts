@@ -30,7 +30,7 @@ async function firstSync(conversations: number): Promise<{ ms: number; cpuMs: nu
       backend: {
         mode: 'custom',
         supabaseUrl: backend.url,
-        anonKey: backend.anonKey,
+        publishableKey: backend.publishableKey,
         // Nothing is sent: the outbox never calls it.
         relayUrl: `${backend.url}/functions/v1/sms-relay`,
       },
