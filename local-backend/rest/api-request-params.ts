@@ -72,6 +72,7 @@ export type Condition<C = string> = Filter<C> | Logic<C>
 
 export interface OrderTerm<C = string> {
   column: C
+  jsonPath: JsonStep[]
   direction?: 'asc' | 'desc'
   nulls?: 'first' | 'last'
 }
@@ -95,10 +96,35 @@ const maxEmbedDepth = 8
 const maxEmbeds = 32
 const maxLogicDepth = 12
 
+export const aggregateFunctions = ['count', 'sum', 'avg', 'min', 'max'] as const
+export type AggregateFunction = (typeof aggregateFunctions)[number]
+
+export interface Aggregate {
+  fn: AggregateFunction
+  /** `id.sum()::text`: the cast applied to the aggregate's result. */
+  cast?: string
+}
+
 export type SelectItem =
   | { kind: 'star' }
-  | { kind: 'field'; label?: string; name: string; cast?: string }
-  | { kind: 'embed'; label?: string; target: string; hints: string[]; select: SelectItem[] }
+  /** `count()` on its own counts rows: its name is `*`. */
+  | {
+      kind: 'field'
+      label?: string
+      name: string
+      jsonPath: JsonStep[]
+      cast?: string
+      aggregate?: Aggregate
+    }
+  | {
+      kind: 'embed'
+      label?: string
+      target: string
+      hints: string[]
+      /** `...target(...)`: the embedded columns join the parent's row instead of nesting in it. */
+      spread: boolean
+      select: SelectItem[]
+    }
 
 /** Splits on commas that are not inside parentheses, braces or double quotes. */
 function splitTopLevel(input: string): string[] {
@@ -223,14 +249,19 @@ function unquoteValue(expression: string): string {
   return parts ? `${parts[1]!}${unquote(parts[2]!)}` : expression
 }
 
+const parseOrderField = (field: string): OrderTerm => {
+  const { name, jsonPath } = parseField(field)
+  return { column: name, jsonPath: jsonPath ?? [] }
+}
+
 export function parseOrder(order: string | null): OrderTerm[] {
   if (order === null || order === '') return []
   const failed = `"failed to parse order (${order})"`
   return splitTopLevel(order).map((term) => {
-    const [column, ...modifiers] = term.split('.')
-    if (!column || column.includes('('))
+    const [field, ...modifiers] = term.split('.')
+    if (!field || field.includes('('))
       throw badQuery(failed, 'ordering by embedded resources is not supported')
-    const parsed: OrderTerm = { column }
+    const parsed: OrderTerm = parseOrderField(field)
     for (const modifier of modifiers) {
       if (modifier === 'asc' || modifier === 'desc') parsed.direction = modifier
       else if (modifier === 'nullsfirst') parsed.nulls = 'first'
@@ -243,37 +274,72 @@ export function parseOrder(order: string | null): OrderTerm[] {
 
 const castType = /^[a-z_][a-z0-9_]*(\[\])?$/i
 
-/** `id, who:name, count::text, author:users!fk!inner(name)`; an empty or missing select is `*`. */
+/** What a field is called in the answer: its alias, else the last JSON key, else its name (PostgREST's rules). */
+export const fieldLabel = (item: {
+  label?: string
+  name: string
+  jsonPath: JsonStep[]
+  aggregate?: Aggregate
+}) => item.label ?? (item.aggregate ? item.aggregate.fn : (item.jsonPath.at(-1)?.key ?? item.name))
+
+const checkCast = (cast: string | undefined, failed: string) => {
+  if (cast !== undefined && !castType.test(cast)) throw badQuery(failed, `bad cast "${cast}"`)
+  return cast
+}
+
+/** `a:name->x::cast.sum()::cast`, `count()`, `alias:count()::int`: one field of a select. */
+function parseSelectField(item: string, failed: string): SelectItem {
+  const count = /^(?:([^:()]+):(?!:))?count\(\)(?:::([^:]+))?$/.exec(item)
+  if (count) {
+    const aggregate: Aggregate = { fn: 'count', cast: checkCast(count[2], failed) }
+    return { kind: 'field', label: count[1], name: '*', jsonPath: [], aggregate }
+  }
+  const field = /^(?:([^:]+):(?!:))?([^:]+?)(?:::([^:.]+))?(?:\.(\w+)\(\)(?:::([^:]+))?)?$/.exec(item)
+  if (!field) throw badQuery(failed, `unexpected "${item}"`)
+  const [, label, path, cast, fn, aggregateCast] = field
+  if (fn !== undefined && !isOneOf(aggregateFunctions, fn))
+    throw badQuery(failed, `unknown aggregate function "${fn}"`)
+  const { name, jsonPath = [] } = parseField(path!)
+  if (name === '') throw badQuery(failed, `unexpected "${item}"`)
+  return {
+    kind: 'field',
+    label,
+    name,
+    jsonPath,
+    cast: checkCast(cast, failed),
+    aggregate: fn === undefined ? undefined : { fn, cast: checkCast(aggregateCast, failed) },
+  }
+}
+
+/** `id, who:name, count::text, author:users!fk!inner(name), ...spread(x)`; an empty or missing select is `*`. */
 export function parseSelect(select: string | null): SelectItem[] {
   const failed = `"failed to parse select parameter (${select ?? ''})"`
   const embeds = { count: 0 }
   const parseList = (list: string, depth: number): SelectItem[] =>
-    splitTopLevel(list).map((raw): SelectItem => {
-      const item = raw.trim()
-      if (item === '') throw badQuery(failed)
-      if (item === '*') return { kind: 'star' }
-      const embed = /^(?:([^:()!]+):)?([^:()!]+)((?:![\w]+)*)\((.*)\)$/s.exec(item)
-      if (embed) {
-        if (depth >= maxEmbedDepth)
-          throw badQuery(failed, `embedded resources may nest at most ${maxEmbedDepth} levels deep`)
-        if (++embeds.count > maxEmbeds)
-          throw badQuery(failed, `a select may embed at most ${maxEmbeds} resources`)
-        const [, label, target, hints, inner] = embed
-        return {
-          kind: 'embed',
-          label,
-          target: target!,
-          hints: hints!.split('!').filter(Boolean),
-          select: parseList(inner!, depth + 1),
-        }
-      }
-      if (item.startsWith('...')) throw badQuery(failed, 'spread embedding is not supported')
-      const field = /^(?:([^:]+):(?!:))?([^:]+)(?:::(.+))?$/.exec(item)
-      if (!field) throw badQuery(failed, `unexpected "${item}"`)
-      const [, label, name, cast] = field
-      if (name!.includes('->')) throw badQuery(failed, 'JSON paths are not supported')
-      if (cast !== undefined && !castType.test(cast)) throw badQuery(failed, `bad cast "${cast}"`)
-      return { kind: 'field', label, name: name!, cast }
-    })
+    list.trim() === '' && depth > 0
+      ? []
+      : splitTopLevel(list).map((raw): SelectItem => {
+          const item = raw.trim()
+          if (item === '') throw badQuery(failed)
+          if (item === '*') return { kind: 'star' }
+          const embed = /^(?:([^:()!.]+):)?(\.\.\.)?([^:()!.]+)((?:![\w]+)*)\((.*)\)$/s.exec(item)
+          if (embed && !(embed[3] === 'count' && embed[5] === '')) {
+            if (depth >= maxEmbedDepth)
+              throw badQuery(failed, `embedded resources may nest at most ${maxEmbedDepth} levels deep`)
+            if (++embeds.count > maxEmbeds)
+              throw badQuery(failed, `a select may embed at most ${maxEmbeds} resources`)
+            const [, label, spread, target, hints, inner] = embed
+            if (spread && label) throw badQuery(failed, 'a spread embedding takes no alias')
+            return {
+              kind: 'embed',
+              label,
+              target: target!,
+              hints: hints!.split('!').filter(Boolean),
+              spread: spread !== undefined,
+              select: parseList(inner!, depth + 1),
+            }
+          }
+          return parseSelectField(item, failed)
+        })
   return parseList(select === null || select === '' ? '*' : select, 0)
 }

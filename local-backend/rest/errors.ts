@@ -5,10 +5,13 @@ import { jsonResponse } from '../http.ts'
  * Parsing, planning and shaping throw RestError; the route turns it (and every
  * Postgres error) into a response, so a bad request can never surface as a 500.
  */
+/** PGRST201 lists the candidate relationships as objects; everything else is text. */
+type Details = string | Record<string, string>[] | null
+
 interface RestErrorBody {
   code: string
   message: string
-  details: string | null
+  details: Details
   hint: string | null
 }
 
@@ -20,7 +23,7 @@ export class RestError extends Error {
     status: number,
     code: string,
     message: string,
-    details: string | null = null,
+    details: Details = null,
     hint: string | null = null,
   ) {
     super(message)
@@ -94,21 +97,27 @@ export const notEmbedded = (path: string) =>
     `Verify that '${path}' is included in the 'select' query parameter.`,
   )
 
-export const noRelationship = (schema: string, parent: string, target: string) =>
+export const noRelationship = (schema: string, parent: string, target: string, hint?: string) =>
   new RestError(
     400,
     'PGRST200',
     `Could not find a relationship between '${parent}' and '${target}' in the schema cache`,
-    `Searched for a foreign key relationship between '${parent}' and '${target}' in the schema '${schema}', but no matches were found.`,
+    `Searched for a foreign key relationship between '${parent}' and '${target}'${hint === undefined ? '' : ` using the hint '${hint}'`} in the schema '${schema}', but no matches were found.`,
   )
 
-export const ambiguousRelationship = (parent: string, target: string, foreignKeys: string[]) =>
+export const ambiguousRelationship = (
+  parent: string,
+  target: string,
+  candidates: { cardinality: string; embedding: string; relationship: string }[],
+) =>
   new RestError(
     300,
     'PGRST201',
     `Could not embed because more than one relationship was found for '${parent}' and '${target}'`,
-    foreignKeys.join(', '),
-    `Try changing '${target}' to one of the following: ${foreignKeys.map((fk) => `'${target}!${fk}'`).join(', ')}.`,
+    candidates,
+    `Try changing '${target}' to one of the following: ${candidates
+      .map((c) => `'${target}!${c.relationship.split(' ')[0]}'`)
+      .join(', ')}. Find the desired relationship in the 'details' key.`,
   )
 
 export const functionNotFound = (schema: string, name: string, argNames: string[]) => {

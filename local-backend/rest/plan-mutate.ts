@@ -104,7 +104,8 @@ export function planMutate(catalog: Catalog, table: Table, request: MutateReques
     mutation.kind === 'insert' && preferences.return === 'headers-only' && table.primaryKey.length
       ? table.primaryKey
       : undefined
-  const select = request.select ?? location?.map((name): SelectItem => ({ kind: 'field', name }))
+  const select =
+    request.select ?? location?.map((name): SelectItem => ({ kind: 'field', name, jsonPath: [] }))
   return {
     table,
     mutation,

@@ -1,24 +1,50 @@
 import type { EmbeddedParams, ReadRequest } from './api-request.ts'
 import { preferenceApplied, type MediaType } from './api-request-headers.ts'
-import type { Condition, OrderTerm, Range, SelectItem } from './api-request-params.ts'
-import type { Catalog, Column, ForeignKey, Table } from './catalog.ts'
+import {
+  fieldLabel,
+  type Aggregate,
+  type Condition,
+  type JsonStep,
+  type OrderTerm,
+  type Range,
+  type SelectItem,
+} from './api-request-params.ts'
+import type { Catalog, Column, DbFunction, Table } from './catalog.ts'
 import { ambiguousRelationship, noRelationship, notEmbedded, tableNotFound, unknownColumn } from './errors.ts'
+import { describeRelationship, isToOne, matchRelationships, type Relationship } from './relationships.ts'
 
 /**
  * The read plan, as PostgREST's ReadPlanTree: the request's names resolved against
- * the catalog into tables, columns and the foreign keys that embed one table in
- * another. Everything a read statement is built from, and nothing about SQL.
+ * the catalog into tables, columns, computed fields and the relationships that embed
+ * one resource in another. Everything a read statement is built from, and nothing about SQL.
  */
-export interface Relation {
-  toOne: boolean
-  /** Pairs of (embedded column, parent column) joining the embedded table to its parent. */
-  join: { embedded: string; parent: string }[]
+export type FieldSource =
+  | { kind: 'column'; column: Column }
+  /** A function of the row (PostgREST's computed field). */
+  | { kind: 'computed'; fn: DbFunction }
+  /** `count()`: every row of the group. */
+  | { kind: 'rows' }
+
+export interface PlannedField {
+  kind: 'field'
+  label: string
+  source: FieldSource
+  jsonPath: JsonStep[]
+  cast?: string
+  aggregate?: Aggregate
 }
 
-export type PlannedItem =
-  | { kind: 'star' }
-  | { kind: 'field'; label: string; column: Column; cast?: string }
-  | { kind: 'embed'; label: string; relation: Relation; tree: ReadTree; inner: boolean }
+export interface PlannedEmbed {
+  kind: 'embed'
+  label: string
+  relationship: Relationship
+  toOne: boolean
+  tree: ReadTree
+  inner: boolean
+  spread: boolean
+}
+
+export type PlannedItem = { kind: 'star' } | PlannedField | PlannedEmbed
 
 export interface ReadTree {
   table: Table
@@ -57,45 +83,31 @@ export function resolveCondition(table: Table, condition: Condition): Condition<
 const resolveOrder = (table: Table, order: OrderTerm[]): OrderTerm<Column>[] =>
   order.map((term) => ({ ...term, column: columnOf(table, term.column) }))
 
-function resolveRelation(catalog: Catalog, parent: Table, target: string, hints: string[]) {
-  const table = catalog.tables.get(target)
-  if (!table) throw noRelationship(catalog.schema, parent.name, target)
+/** A function of one argument, a row of `table`: PostgREST's computed field. */
+const computedField = (catalog: Catalog, table: Table, name: string): DbFunction | undefined =>
+  catalog.functions
+    .get(name)
+    ?.find((fn) => fn.args.length === 1 && fn.args[0]!.rowOf === table.name && fn.returnKind !== 'void')
+
+function fieldSource(catalog: Catalog, table: Table, item: SelectItem & { kind: 'field' }): FieldSource {
+  if (item.name === '*') return { kind: 'rows' }
+  const column = table.columns.get(item.name)
+  if (column) return { kind: 'column', column }
+  const fn = computedField(catalog, table, item.name)
+  if (fn) return { kind: 'computed', fn }
+  // `messages(count)`: a bare `count` where no column has that name counts the rows.
+  if (item.name === 'count' && item.jsonPath.length === 0 && !item.aggregate) return { kind: 'rows' }
+  throw unknownColumn(table.name, item.name)
+}
+
+function resolveRelationship(catalog: Catalog, parent: Table, target: string, hints: string[]) {
   const hint = hints.find((h) => h !== 'inner' && h !== 'left')
-  const matches = (fk: ForeignKey) =>
-    hint === undefined || fk.name === hint || (fk.columns.length === 1 && fk.columns[0] === hint)
-  const candidates: (Relation & { fk: ForeignKey })[] = []
-  for (const fk of catalog.foreignKeys) {
-    if (!matches(fk)) continue
-    if (fk.table === parent.name && fk.refTable === target) {
-      candidates.push({
-        fk,
-        toOne: true,
-        join: fk.columns.map((c, i) => ({ embedded: fk.refColumns[i]!, parent: c })),
-      })
-    } else if (fk.table === target && fk.refTable === parent.name) {
-      candidates.push({
-        fk,
-        toOne: false,
-        join: fk.columns.map((c, i) => ({ embedded: c, parent: fk.refColumns[i]! })),
-      })
-    }
-  }
-  let chosen = candidates[0]
-  // A composite key that covers a single-column one between the same tables says the same thing; prefer the simplest.
-  if (candidates.length > 1) {
-    const simplest = Math.min(...candidates.map((c) => c.join.length))
-    const sameDirection = candidates.every((c) => c.toOne === candidates[0]!.toOne)
-    const narrowed = candidates.filter((c) => c.join.length === simplest)
-    if (!sameDirection || narrowed.length !== 1)
-      throw ambiguousRelationship(
-        parent.name,
-        target,
-        candidates.map((c) => c.fk.name),
-      )
-    chosen = narrowed[0]
-  }
-  if (!chosen) throw noRelationship(catalog.schema, parent.name, target)
-  return { table, relation: { toOne: chosen.toOne, join: chosen.join } }
+  const candidates = catalog.relationships.get(parent.name) ?? []
+  const found = matchRelationships(catalog, candidates, target, hint)
+  if (found.length > 1) throw ambiguousRelationship(parent.name, target, found.map(describeRelationship))
+  const relationship = found[0]
+  if (!relationship) throw noRelationship(catalog.schema, parent.name, target, hint)
+  return { table: tableOf(catalog, relationship.target), relationship }
 }
 
 const noParams: EmbeddedParams = {
@@ -120,11 +132,19 @@ export function planSelect(
   return select.map((item): PlannedItem => {
     if (item.kind === 'star') return item
     if (item.kind === 'field') {
-      const column = columnOf(table, item.name)
-      return { kind: 'field', label: item.label ?? column.name, column, cast: item.cast }
+      const source = fieldSource(catalog, table, item)
+      const aggregate = item.aggregate ?? (source.kind === 'rows' ? { fn: 'count' as const } : undefined)
+      return {
+        kind: 'field',
+        label: fieldLabel({ ...item, aggregate }),
+        source,
+        jsonPath: item.jsonPath,
+        cast: item.cast,
+        aggregate,
+      }
     }
+    const resolved = resolveRelationship(catalog, table, item.target, item.hints)
     const label = item.label ?? item.target
-    const resolved = resolveRelation(catalog, table, item.target, item.hints)
     const childPath = [...path, label]
     const key = childPath.join('.')
     paths.add(key)
@@ -137,27 +157,39 @@ export function planSelect(
       order: resolveOrder(resolved.table, params.order),
       range: params.range,
     }
-    return { kind: 'embed', label, relation: resolved.relation, tree, inner: item.hints.includes('inner') }
+    return {
+      kind: 'embed',
+      label,
+      relationship: resolved.relationship,
+      toOne: isToOne(resolved.relationship),
+      tree,
+      inner: item.hints.includes('inner'),
+      spread: item.spread,
+    }
   })
 }
 
-export function planRead(catalog: Catalog, table: Table, request: ReadRequest): ReadPlan {
+/** The tree of a read of `table`, its embeddings taking the parameters addressed to them. */
+export function planTree(catalog: Catalog, table: Table, request: ReadRequest): ReadTree {
   const paths = new Set<string>()
   const select = planSelect(catalog, table, request.select, request.embedded, [], paths)
   // Every embedded-resource parameter must name an embedding of this request, as PostgREST insists.
   for (const [path, params] of request.embedded) {
     if (!paths.has(path)) throw notEmbedded(params.firstKey.slice(0, params.firstKey.lastIndexOf('.')))
   }
-  const tree: ReadTree = {
+  return {
     table,
     select,
     conditions: request.conditions.map((c) => resolveCondition(table, c)),
     order: resolveOrder(table, request.order),
     range: request.range,
   }
+}
+
+export function planRead(catalog: Catalog, table: Table, request: ReadRequest): ReadPlan {
   const { preferences } = request
   return {
-    tree,
+    tree: planTree(catalog, table, request),
     media: request.media,
     count: preferences.count,
     applied: preferenceApplied(preferences, 'read'),

@@ -148,12 +148,12 @@ function conditionSql(alias: string, condition: Condition<Column>, params: SqlPa
 export const whereSql = (alias: string, conditions: Condition<Column>[], params: SqlParams) =>
   conditions.map((c) => conditionSql(alias, c, params)).join(' and ')
 
-export const orderSql = (alias: string, order: OrderTerm<Column>[]): string =>
+export const orderSql = (alias: string, order: OrderTerm<Column>[], params: SqlParams): string =>
   order
-    .map(
-      (term) =>
-        `${alias}.${quoteIdent(term.column.name)}${term.direction ? ` ${term.direction}` : ''}${term.nulls ? ` nulls ${term.nulls}` : ''}`,
-    )
+    .map((term) => {
+      const { ref } = fieldSql(alias, term.column, term.jsonPath.length ? term.jsonPath : undefined, params)
+      return `${ref}${term.direction ? ` ${term.direction}` : ''}${term.nulls ? ` nulls ${term.nulls}` : ''}`
+    })
     .join(', ')
 
 export const rangeSql = (range: Range) =>

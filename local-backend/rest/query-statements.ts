@@ -2,10 +2,12 @@ import { countEmbeddedRowSql, withinDeadlineSql } from './bounds.ts'
 import type { Rows, Statement } from './pipeline.ts'
 import type { CallPlan } from './plan-call.ts'
 import type { Conflict, InsertGroup, MutatePlan } from './plan-mutate.ts'
-import type { PlannedItem, ReadPlan, ReadTree, Relation } from './plan-read.ts'
+import type { PlannedEmbed, PlannedField, ReadPlan, ReadTree } from './plan-read.ts'
+import type { JoinPair, Relationship } from './relationships.ts'
 import {
   argumentText,
   jsonBodySql,
+  fieldSql,
   orderSql,
   qualified,
   quoteIdent,
@@ -22,72 +24,158 @@ import {
 interface Scope {
   schema: string
   params: SqlParams
-  /** Embedded rows are `_e0`, `_e1`, … in the order the select names them. */
+  /** Tables are `_t0`, `_t1`, … and the embeddings joined to them `_j0`, `_j1`, … in select order. */
   aliases: { next: number }
 }
 
-/**
- * The select list over `alias` (a row of the tree's table) plus the conditions that
- * `!inner` embeddings add to the WHERE clause.
- */
-function selectSql(
-  scope: Scope,
-  select: PlannedItem[],
-  alias: string,
-): { columns: string; conditions: string[] } {
-  const columns: string[] = []
-  const conditions: string[] = []
-  for (const item of select) {
-    if (item.kind === 'star') columns.push(`${alias}.*`)
-    else if (item.kind === 'field') {
-      const ref = `${alias}.${quoteIdent(item.column.name)}`
-      columns.push(`${item.cast ? `${ref}::${item.cast}` : ref} as ${quoteIdent(item.label)}`)
+/** A read tree as one SELECT: its columns, lateral joins per embedding, filters, grouping, order and page. */
+interface NodeQuery {
+  columns: string[]
+  joins: string[]
+  where: string[]
+  /** The non-aggregate columns, when any column aggregates. */
+  groupBy: string[]
+}
+
+/** The names of the columns a tree answers with, in order: what a spread lifts into its parent. */
+function outputLabels(tree: ReadTree): string[] {
+  return tree.select.flatMap((item) => {
+    if (item.kind === 'star') return [...tree.table.columns.keys()]
+    if (item.kind === 'field') return [item.label]
+    if (item.spread) return outputLabels(item.tree)
+    return isEmptyEmbed(item.tree) ? [] : [item.label]
+  })
+}
+
+/** `users()`: an embedding that answers nothing, there only to filter (with !inner) or be filtered. */
+const isEmptyEmbed = (tree: ReadTree): boolean =>
+  tree.select.every((item) => item.kind === 'embed' && !item.spread && isEmptyEmbed(item.tree))
+
+function selectFieldSql(scope: Scope, field: PlannedField, alias: string): string {
+  const { source } = field
+  if (source.kind === 'rows') return `count(*)${field.aggregate?.cast ? `::${field.aggregate.cast}` : ''}`
+  const path = field.jsonPath.length ? field.jsonPath : undefined
+  let sql =
+    source.kind === 'column'
+      ? fieldSql(alias, source.column, path, scope.params).ref
+      : `${qualified(scope.schema, source.fn.name)}(${alias})`
+  if (field.cast) sql = `(${sql})::${field.cast}`
+  if (field.aggregate) {
+    sql = `${field.aggregate.fn}(${sql})`
+    if (field.aggregate.cast) sql = `${sql}::${field.aggregate.cast}`
+  }
+  return sql
+}
+
+/** What the child's rows are read from, and how they join the parent row `parent`. */
+function relationshipSource(scope: Scope, relationship: Relationship, child: string, parent: string) {
+  const table = (name: string) => qualified(scope.schema, name)
+  const equal = (a: string, pairs: JoinPair[], b: string) =>
+    pairs.map((pair) => `${a}.${quoteIdent(pair.target)} = ${b}.${quoteIdent(pair.origin)}`)
+  switch (relationship.kind) {
+    case 'key':
+      return { from: `${table(relationship.target)} ${child}`, join: equal(child, relationship.join, parent) }
+    case 'junction': {
+      const junction = `${child}_x`
+      return {
+        from: `${table(relationship.target)} ${child}, ${table(relationship.junction)} ${junction}`,
+        join: [
+          ...equal(junction, relationship.targetJoin, child),
+          ...equal(junction, relationship.originJoin, parent),
+        ],
+      }
+    }
+    case 'computed':
+      return { from: `${qualified(scope.schema, relationship.fn.name)}(${parent}) ${child}`, join: [] }
+  }
+}
+
+function embedJoin(scope: Scope, embed: PlannedEmbed, parent: string, query: NodeQuery) {
+  const n = scope.aliases.next++
+  const child = `_t${n}`
+  const joined = `_j${n}`
+  const source = relationshipSource(scope, embed.relationship, child, parent)
+  const sql = treeSql(scope, embed.tree, source.from, child, [...source.join, countEmbeddedRowSql])
+  const labels = outputLabels(embed.tree)
+  const lifted = labels.map((label) => `${joined}.${quoteIdent(label)}`)
+  if (embed.toOne) {
+    query.joins.push(`${embed.inner ? 'inner' : 'left'} join lateral (${sql}) ${joined} on true`)
+    if (embed.spread) query.columns.push(...lifted.map((ref, i) => `${ref} as ${quoteIdent(labels[i]!)}`))
+    else if (!isEmptyEmbed(embed.tree))
+      query.columns.push(`row_to_json(${joined}.*)::jsonb as ${quoteIdent(embed.label)}`)
+    return
+  }
+  // A to-many spread answers each column as the array of its values, in the embedding's order.
+  const aggregates = embed.spread
+    ? labels.map((label) => `json_agg(_s.${quoteIdent(label)})::jsonb as ${quoteIdent(label)}`)
+    : []
+  const aggregated = `select ${['json_agg(_s)::jsonb as _agg', ...aggregates].join(', ')} from (${sql}) _s`
+  query.joins.push(
+    `${embed.inner ? 'inner' : 'left'} join lateral (${aggregated}) ${joined} on ${embed.inner ? `${joined}._agg is not null` : 'true'}`,
+  )
+  if (embed.spread) query.columns.push(...lifted.map((ref, i) => `${ref} as ${quoteIdent(labels[i]!)}`))
+  else if (!isEmptyEmbed(embed.tree))
+    query.columns.push(`coalesce(${joined}._agg, '[]'::jsonb) as ${quoteIdent(embed.label)}`)
+}
+
+/** One tree as a SELECT over `from`, its rows `alias`, with `where` joining it to its parent. */
+function treeSql(scope: Scope, tree: ReadTree, from: string, alias: string, where: string[]): string {
+  const query: NodeQuery = { columns: [], joins: [], where: [], groupBy: [] }
+  let aggregating = false
+  for (const item of tree.select) {
+    if (item.kind === 'star') {
+      query.columns.push(`${alias}.*`)
+      query.groupBy.push(...[...tree.table.columns.keys()].map((name) => `${alias}.${quoteIdent(name)}`))
+    } else if (item.kind === 'field') {
+      const sql = selectFieldSql(scope, item, alias)
+      query.columns.push(`${sql} as ${quoteIdent(item.label)}`)
+      if (item.aggregate) aggregating = true
+      else query.groupBy.push(sql)
     } else {
-      const value = embedSql(scope, item.tree, item.relation, alias)
-      columns.push(`${value} as ${quoteIdent(item.label)}`)
-      if (item.inner)
-        conditions.push(item.relation.toOne ? `${value} is not null` : `json_array_length(${value}) > 0`)
+      const before = query.columns.length
+      embedJoin(scope, item, alias, query)
+      query.groupBy.push(
+        ...query.columns.slice(before).map((column) => column.replace(/ as "(?:[^"]|"")*"$/, '')),
+      )
     }
   }
-  return { columns: columns.join(', '), conditions }
-}
-
-/** An embedded resource as a JSON value: its one row as an object, or its rows as an array. */
-function embedSql(scope: Scope, tree: ReadTree, relation: Relation, parent: string) {
-  const child = `_e${scope.aliases.next++}`
-  const nested = selectSql(scope, tree.select, child)
-  const join = relation.join
-    .map((pair) => `${child}.${quoteIdent(pair.embedded)} = ${parent}.${quoteIdent(pair.parent)}`)
-    .concat(
-      nested.conditions,
-      whereSql(child, tree.conditions, scope.params),
-      withinDeadlineSql,
-      countEmbeddedRowSql,
-    )
+  const conditions = [...where, whereSql(alias, tree.conditions, scope.params), withinDeadlineSql].filter(
+    Boolean,
+  )
+  const order = orderSql(alias, tree.order, scope.params)
+  return [
+    `select ${query.columns.join(', ')} from ${from}`,
+    ...query.joins,
+    conditions.length ? `where ${conditions.join(' and ')}` : '',
+    aggregating && query.groupBy.length ? `group by ${query.groupBy.join(', ')}` : '',
+    order ? `order by ${order}` : '',
+    rangeSql(tree.range),
+  ]
     .filter(Boolean)
-    .join(' and ')
-  const source = `select ${nested.columns} from ${qualified(scope.schema, tree.table.name)} ${child} where ${join}`
-  if (relation.toOne) return `(select row_to_json(${child}_r) from (${source} limit 1) ${child}_r)`
-  const order = orderSql(child, tree.order)
-  return `coalesce((select json_agg(${child}_r) from (${source}${order ? ` order by ${order}` : ''}${rangeSql(tree.range)}) ${child}_r), '[]'::json)`
+    .join(' ')
 }
 
-const newScope = (schema: string): Scope => ({ schema, params: new SqlParams(), aliases: { next: 0 } })
+const newScope = (schema: string): Scope => ({ schema, params: new SqlParams(), aliases: { next: 1 } })
 
-/** The page of rows as the answer's body, and with Prefer: count, the count of every matching row. */
-export function readStatements(schema: string, plan: ReadPlan): Statement[] {
+/**
+ * The page of rows as the answer's body, and with Prefer: count, the count of every
+ * matching row. `from` is what the root reads: its table, or a function's result.
+ */
+export function readStatements(
+  schema: string,
+  plan: ReadPlan,
+  from = (alias: string, _params: SqlParams) => `${qualified(schema, plan.tree.table.name)} ${alias}`,
+): Statement[] {
   const { tree } = plan
   const scope = newScope(schema)
-  const selected = selectSql(scope, tree.select, '_t')
-  const where = [whereSql('_t', tree.conditions, scope.params), ...selected.conditions, withinDeadlineSql]
-    .filter(Boolean)
-    .join(' and ')
-  const order = orderSql('_t', tree.order)
-  const from = `from ${qualified(schema, tree.table.name)} _t${where ? ` where ${where}` : ''}`
-  const rowsSql = `select ${selected.columns} ${from}${order ? ` order by ${order}` : ''}${rangeSql(tree.range)}`
-  const params = scope.params.values
-  const statements = [{ sql: jsonBodySql(plan.media, rowsSql), params }]
-  if (plan.count) statements.push({ sql: `select count(*)::int as total ${from}`, params })
+  const rowsSql = treeSql(scope, tree, from('_t0', scope.params), '_t0', [])
+  const statements = [{ sql: jsonBodySql(plan.media, rowsSql), params: scope.params.values }]
+  if (plan.count) {
+    const counting = newScope(schema)
+    const unpaged = { ...tree, range: { offset: 0, limit: null } }
+    const sql = treeSql(counting, unpaged, from('_t0', counting.params), '_t0', [])
+    statements.push({ sql: `select count(*)::int as total from (${sql}) _c`, params: counting.params.values })
+  }
   return statements
 }
 
@@ -152,9 +240,14 @@ export function mutateStatement(schema: string, plan: MutatePlan): Statement {
       sql: `${gathered} select null::text as body, count(*)::int as n, ${inserted} from _m`,
       params: scope.params.values,
     }
-  const selected = selectSql(scope, plan.returning, '_t')
-  const where = selected.conditions.length ? ` where ${selected.conditions.join(' and ')}` : ''
-  const body = jsonBodySql(plan.media, `select ${selected.columns} from _m _t${where}`)
+  const tree: ReadTree = {
+    table: plan.table,
+    select: plan.returning,
+    conditions: [],
+    order: [],
+    range: { offset: 0, limit: null },
+  }
+  const body = jsonBodySql(plan.media, treeSql(scope, tree, '_m _t0', '_t0', []))
   return {
     sql: `${gathered} select _b.body, _b.n, ${inserted} from (${body}) _b`,
     params: scope.params.values,

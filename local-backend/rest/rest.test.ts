@@ -164,7 +164,11 @@ describe('modifiers', () => {
   it('selects column lists with aliases, casts and embedded relations', async () => {
     const { data, error } = await service
       .from('contacts')
-      .select('id, who:name, unread_count::text, workspace:workspaces(name), messages(id, direction)')
+      // Two foreign keys join contacts and messages (the id alone, and id with workspace_id):
+      // PostgREST answers 300 to a bare `messages(...)`, so the hint names one.
+      .select(
+        'id, who:name, unread_count::text, workspace:workspaces(name), messages!messages_contact_id_fkey(id, direction)',
+      )
       .eq('id', demo.contact('Maria Gonzalez'))
       .single()
     expect(error).toBeNull()
@@ -187,7 +191,7 @@ describe('modifiers', () => {
 
     const embeddedToOne = await service
       .from('messages')
-      .select('id, contact:contacts(name)')
+      .select('id, contact:contacts!messages_contact_id_fkey(name)')
       .eq('contact_id', demo.contact("James O'Connor"))
       .limit(1)
       .single()
@@ -199,7 +203,7 @@ describe('embedded resources', () => {
   it('filter, order and limit an embedded list as supabase-js referencedTable options send them', async () => {
     const { data, error } = await service
       .from('contacts')
-      .select('id, messages(id, direction, created_at)')
+      .select('id, messages!messages_contact_id_fkey(id, direction, created_at)')
       .eq('id', demo.contact('Maria Gonzalez'))
       .eq('messages.direction', 'inbound')
       .order('created_at', { referencedTable: 'messages', ascending: false })
