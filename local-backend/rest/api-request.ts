@@ -74,10 +74,12 @@ interface DeleteRequest extends Returning {
 
 export type MutateRequest = InsertRequest | UpdateRequest | DeleteRequest
 
-export interface CallRequest extends Negotiated {
+export interface CallRequest extends Negotiated, ReadParams {
   action: 'call'
+  /** The named arguments: a POST's JSON object, or a GET's parameters that are no filter. */
   args: Record<string, unknown>
-  range: Range
+  /** A POST's whole body, for a function of one unnamed json or jsonb argument. */
+  body: unknown
   /** A GET must not write: PostgREST runs it read-only. */
   readOnly: boolean
 }
@@ -133,49 +135,70 @@ function embeddedKey(key: string): { path: string; rest: string } {
   return { path: key.slice(0, dot), rest: key.slice(dot + 1) }
 }
 
-/** The filters of the query string, in order; `embedded` sees every key addressed to an embedded resource. */
+/**
+ * The filters of the query string, in order; `embedded` sees every key addressed to an
+ * embedded resource, and `argument` (a GET of a function) every key whose value is no filter.
+ */
 function parseConditions(
   query: URLSearchParams,
   embedded: (key: string, value: string) => void,
+  argument?: (key: string, value: string) => void,
 ): Condition[] {
   const conditions: Condition[] = []
   for (const [key, value] of query) {
     if (reservedParams.has(key)) continue
     if (logicKey.test(key)) conditions.push(parseLogic(key, value))
     else if (embeddedPathEnd(key) >= 0) embedded(key, value)
+    else if (argument && !isFilter(key, value)) argument(key, value)
     else conditions.push(parseFilter(key, value))
   }
   return conditions
 }
 
-export function parseReadRequest(request: Request): ReadRequest {
-  const { searchParams: query } = new URL(request.url)
-  const negotiated = negotiate(request.headers)
-  const range = parseRange(query, request.headers.get('range'))
+/** PostgREST takes a GET parameter for an argument of the function when its value names no operator. */
+function isFilter(key: string, value: string): boolean {
+  try {
+    parseFilter(key, value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** What a read (of a table, or of a function's result) selects, filters, orders and pages. */
+type ReadParams = Omit<ReadRequest, 'action' | keyof Negotiated>
+
+function parseReadParams(
+  query: URLSearchParams,
+  headers: Headers,
+  argument?: (key: string, value: string) => void,
+): ReadParams {
+  const range = parseRange(query, headers.get('range'))
   const select = parseSelect(query.get('select'))
   const embedded = new Map<string, EmbeddedParams>()
-  const conditions = parseConditions(query, (key, value) => {
-    const { path, rest } = embeddedKey(key)
-    let params = embedded.get(path)
-    if (!params) {
-      params = { conditions: [], order: [], range: { offset: 0, limit: null }, firstKey: key }
-      embedded.set(path, params)
-    }
-    if (rest === 'order') params.order = parseOrder(value)
-    else if (rest === 'limit') params.range.limit = parseCount(rest, value)
-    else if (rest === 'offset') params.range.offset = parseCount(rest, value)
-    else if (logicKey.test(rest)) params.conditions.push(parseLogic(rest, value))
-    else params.conditions.push(parseFilter(rest, value))
-  })
-  return {
-    action: 'read',
-    ...negotiated,
-    range,
-    select,
-    conditions,
-    order: parseOrder(query.get('order')),
-    embedded,
-  }
+  const conditions = parseConditions(
+    query,
+    (key, value) => {
+      const { path, rest } = embeddedKey(key)
+      let params = embedded.get(path)
+      if (!params) {
+        params = { conditions: [], order: [], range: { offset: 0, limit: null }, firstKey: key }
+        embedded.set(path, params)
+      }
+      if (rest === 'order') params.order = parseOrder(value)
+      else if (rest === 'limit') params.range.limit = parseCount(rest, value)
+      else if (rest === 'offset') params.range.offset = parseCount(rest, value)
+      else if (logicKey.test(rest)) params.conditions.push(parseLogic(rest, value))
+      else params.conditions.push(parseFilter(rest, value))
+    },
+    argument,
+  )
+  return { range, select, conditions, order: parseOrder(query.get('order')), embedded }
+}
+
+export function parseReadRequest(request: Request): ReadRequest {
+  const { searchParams: query } = new URL(request.url)
+  return { action: 'read', ...negotiate(request.headers), ...parseReadParams(query, request.headers) }
 }
 
 const isRow = (value: unknown): value is PayloadRow =>
@@ -231,25 +254,23 @@ export async function parseMutateRequest(
   }
 }
 
-/** Named arguments: the JSON object of a POST, or the query parameters of a GET. */
+/** Named arguments: the JSON object of a POST, or the query parameters of a GET; then a read of the result. */
 export async function parseCallRequest(request: Request): Promise<CallRequest> {
   const { searchParams: query } = new URL(request.url)
   const negotiated = negotiate(request.headers)
   const readOnly = request.method !== 'POST'
-  let args: Record<string, unknown> = {}
+  const args: Record<string, unknown> = {}
+  let body: unknown = undefined
   if (!readOnly) {
-    const body = argsSchema.safeParse(await readPayload(request))
-    if (!body.success) throw invalidJson('expected a JSON object of named arguments')
-    args = body.data ?? {}
-  } else {
-    for (const [key, value] of query)
-      if (!['select', 'order', 'limit', 'offset'].includes(key)) args[key] = value
+    body = await readPayload(request)
+    const parsed = argsSchema.safeParse(body)
+    if (parsed.success) Object.assign(args, parsed.data)
+    else if (!Array.isArray(body)) throw invalidJson('expected a JSON object of named arguments')
   }
-  return {
-    action: 'call',
-    ...negotiated,
-    args,
-    range: parseRange(query, request.headers.get('range')),
-    readOnly,
-  }
+  const read = parseReadParams(
+    query,
+    request.headers,
+    readOnly ? (key, value) => (args[key] = value) : undefined,
+  )
+  return { action: 'call', ...negotiated, ...read, args, body, readOnly }
 }

@@ -52,6 +52,8 @@ export interface DbFunction {
   returnKind: 'void' | 'scalar' | 'row'
   /** The table or view whose rows it returns, if it returns one's row type. */
   returnsTable?: string
+  /** The columns of `returns table (...)` or OUT arguments, when it returns no table's rows. */
+  outputs: Column[]
   /** `ROWS 1`: a set-returning function declared to return one row embeds as one object. */
   rowsOne: boolean
   volatile: boolean
@@ -142,11 +144,13 @@ export async function loadCatalog(db: PGlite, schema = exposedSchema): Promise<C
     return_type_kind: string
     returns_table: string | null
     arg_rows_of: (string | null)[]
+    all_types: string[]
     rows_one: boolean
     volatile: boolean
   }>(
     `select p.proname as name, p.proargnames as arg_names, p.proargmodes::text[] as arg_modes,
             array(select format_type(t, null) from unnest(p.proargtypes) t) as arg_types,
+            array(select format_type(t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t) as all_types,
             array(select r.relname from unnest(p.proargtypes) with ordinality u(t, i)
                     left join pg_type ty on ty.oid = u.t
                     left join pg_class r on r.oid = ty.typrelid and r.relnamespace = n.oid
@@ -216,8 +220,14 @@ export async function loadCatalog(db: PGlite, schema = exposedSchema): Promise<C
         : row.return_type_kind === 'c' || row.return_type === 'record'
           ? 'row'
           : 'scalar'
+    const outputs = row.all_types.flatMap((type, i): Column[] => {
+      const mode = row.arg_modes?.[i] ?? 'i'
+      const name = row.arg_names?.[i]
+      return (mode === 'o' || mode === 't' || mode === 'b') && name ? [{ name, type, hasDefault: false }] : []
+    })
     const fn: DbFunction = {
       name: row.name,
+      outputs,
       args,
       returnsSet: row.returns_set,
       returnKind,

@@ -120,22 +120,40 @@ export const ambiguousRelationship = (
       .join(', ')}. Find the desired relationship in the 'details' key.`,
   )
 
-export const functionNotFound = (schema: string, name: string, argNames: string[]) => {
-  const signature = argNames.join(', ')
+/** PostgREST's PGRST202 (Error.hs NoRpc): what was searched for, by the keys given. */
+export const functionNotFound = (schema: string, name: string, keys: string[], post: boolean) => {
+  const fn = `${schema}.${name}`
+  const searched =
+    keys.length === 0
+      ? ' without parameters'
+      : ` with parameter${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
   return new RestError(
     404,
     'PGRST202',
-    `Could not find the function ${schema}.${name}(${signature}) in the schema cache`,
-    `Searched for the function ${schema}.${name} with parameters ${signature || 'none'}, but no matches were found in the schema cache.`,
+    `Could not find the function ${fn}${keys.length === 0 ? ' without parameters' : `(${keys.join(', ')})`} in the schema cache`,
+    `Searched for the function ${fn}${searched}${post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
   )
 }
 
-export const ambiguousFunction = (schema: string, names: string[]) =>
-  new RestError(
+/** PostgREST's PGRST203 (Error.hs AmbiguousRpc): each candidate with its arguments. */
+export const ambiguousFunction = (
+  schema: string,
+  candidates: { name: string; args: { name: string; type: string }[] }[],
+) => {
+  const signatures = candidates
+    .map((fn) => ({
+      arity: fn.args.length,
+      text: `${schema}.${fn.name}(${fn.args.map((arg) => `${arg.name} => ${arg.type}`).join(', ')})`,
+    }))
+    .sort((a, b) => a.arity - b.arity || a.text.localeCompare(b.text))
+  return new RestError(
     300,
     'PGRST203',
-    `Could not choose the best candidate function between: ${names.map((name) => `${schema}.${name}`).join(', ')}`,
+    `Could not choose the best candidate function between: ${signatures.map((s) => s.text).join(', ')}`,
+    null,
+    'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
   )
+}
 
 // ---------------------------------------------------------------- the plan and its result
 

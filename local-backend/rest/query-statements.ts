@@ -254,24 +254,54 @@ export function mutateStatement(schema: string, plan: MutatePlan): Statement {
   }
 }
 
+/**
+ * The function called once in the FROM clause, as PostgREST does: named arguments read
+ * from one JSON parameter by json_to_record (which parses rows and arrays as their
+ * types), an unnamed one passed as its value, or the whole body.
+ */
+function callSql(schema: string, plan: CallPlan, params: SqlParams): { from: string; call: string } {
+  const fn = qualified(schema, plan.fn.name)
+  if (plan.body !== undefined)
+    return { from: '', call: `${fn}(${params.add(JSON.stringify(plan.body))}::${plan.fn.args[0]!.type})` }
+  const named = plan.args.filter(({ arg }) => arg.name !== '')
+  const unnamed = plan.args.find(({ arg }) => arg.name === '')
+  if (unnamed)
+    return {
+      from: '',
+      call: `${fn}(${params.add(argumentText(unnamed.value, unnamed.arg.type))}::${unnamed.arg.type})`,
+    }
+  if (named.length === 0) return { from: '', call: `${fn}()` }
+  const record = Object.fromEntries(named.map(({ arg, value }) => [arg.name, value]))
+  const columns = named.map(({ arg }) => `${quoteIdent(arg.name)} ${arg.type}`).join(', ')
+  return {
+    from: `json_to_record(${params.add(JSON.stringify(record))}::json) as _a(${columns}) cross join lateral `,
+    call: `${fn}(${named.map(({ arg }) => `${quoteIdent(arg.name)} := _a.${quoteIdent(arg.name)}`).join(', ')})`,
+  }
+}
+
 export function callStatements(schema: string, plan: CallPlan): Statement[] {
-  const { fn, range } = plan
-  const params = new SqlParams()
-  const args = plan.args.map(
-    ({ arg, value }) =>
-      `${quoteIdent(arg.name)} := ${params.add(argumentText(value, arg.type))}::${arg.type}`,
-  )
-  const call = `${qualified(schema, fn.name)}(${args.join(', ')})`
-  let sql: string
-  if (fn.returnKind === 'void') sql = `select null::text as body, 0 as n from (select ${call}) _v`
-  else if (!fn.returnsSet && fn.returnKind === 'scalar') sql = `select to_json(${call})::text as body, 1 as n`
-  else if (!fn.returnsSet) sql = `select row_to_json(_r)::text as body, 1 as n from ${call} _r`
-  else if (fn.returnKind === 'scalar')
-    sql = `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (select * from ${call} _r${rangeSql(range)}) _r`
-  else sql = jsonBodySql(plan.media, `select * from ${call} _r${rangeSql(range)}`)
+  const { fn, range, tree } = plan
+  let statements: Statement[]
+  if (tree) {
+    // A function returning one row answers one object, as a singular read would.
+    const media = { ...plan.media, singular: plan.media.singular || !fn.returnsSet }
+    statements = readStatements(schema, { tree, media, count: plan.count, applied: {} }, (alias, params) => {
+      const { from, call } = callSql(schema, plan, params)
+      return `${from}${call} ${alias}`
+    })
+  } else {
+    const params = new SqlParams()
+    const { from, call } = callSql(schema, plan, params)
+    const source = from ? `from ${from.replace(/ cross join lateral $/, '')}` : ''
+    let sql: string
+    if (fn.returnKind === 'void') sql = `select null::text as body, 0 as n from (select ${call} ${source}) _v`
+    else if (!fn.returnsSet) sql = `select to_json(${call})::text as body, 1 as n ${source}`
+    else
+      sql = `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (select * from ${from}${call} _r${rangeSql(range)}) _r`
+    statements = [{ sql, params: params.values }]
+  }
   // A GET must not write: a volatile function then fails with 25006 (405), as in PostgREST.
-  const readOnly = plan.readOnly ? [{ sql: 'set transaction read only', params: [] }] : []
-  return [...readOnly, { sql, params: params.values }]
+  return plan.readOnly ? [{ sql: 'set transaction read only', params: [] }, ...statements] : statements
 }
 
 interface ResultSet {
@@ -293,4 +323,6 @@ export const mutateResult = ([rows]: Rows[]): ResultSet & { inserted: number } =
   ...resultOf(rows),
   inserted: Number(rows![0]![2]),
 })
-export const callResult = (results: Rows[]): ResultSet => resultOf(results.at(-1))
+/** A GET's results start with that of `set transaction read only`. */
+export const callResult = (results: Rows[], readOnly: boolean): ResultSet =>
+  readResult(readOnly ? results.slice(1) : results)

@@ -107,13 +107,13 @@ export function emptyInsertResponse(plan: MutatePlan): Response {
 
 export function callResponse(plan: CallPlan, results: Rows[]): Response {
   if (plan.fn.returnKind === 'void') return new Response(null, { status: 204 })
-  const { body, n } = callResult(results)
+  const { body, n, total } = callResult(results, plan.readOnly)
   if (plan.media.singular && plan.fn.returnsSet && n !== 1) throw singularMismatch(n)
   return new Response(body ?? 'null', {
     status: 200,
     headers: {
       ...jsonHeaders(plan.media),
-      'content-range': contentRange(plan.range.offset, n, plan.count ? n : null),
+      'content-range': contentRange(plan.range.offset, n, plan.count ? (total ?? n) : null),
     },
   })
 }

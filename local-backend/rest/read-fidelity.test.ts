@@ -207,3 +207,45 @@ describe('JSON paths in select and order ("JSON Columns")', () => {
     ])
   })
 })
+
+describe('functions called over /rpc ("Stored Procedures", Plan.hs findProc)', () => {
+  it('a set-returning function takes select, filters, order and limit like a table, on POST and GET', async () => {
+    const post = await client
+      .rpc('books_by', { who: 'ada' })
+      .select('title, authors!author(name)')
+      .gt('pages', 100)
+      .order('pages', { ascending: false })
+      .limit(1)
+    expect(post.error).toBeNull()
+    expect(post.data).toEqual([{ title: 'engines', authors: { name: 'ada' } }])
+    const get = await client.rpc('books_by', { who: 'ada' }, { get: true }).select('id').lt('pages', 200)
+    expect(get.data).toEqual([{ id: 1 }])
+  })
+
+  it('count=exact on a function result counts every matching row', async () => {
+    const { data, count } = await client
+      .rpc('books_by', { who: 'ada' }, { count: 'exact' })
+      .select('id')
+      .order('id')
+      .limit(1)
+    expect(data).toEqual([{ id: 1 }])
+    expect(count).toBe(2)
+  })
+
+  it('a scalar function answers its value', async () => {
+    const { data, error } = await client.rpc('page_total', { who: 'ada' })
+    expect(error).toBeNull()
+    expect(data).toBe(600)
+  })
+
+  it('unknown argument names are PGRST202 (404), naming what was searched for', async () => {
+    const result = await client.rpc('books_by', { whom: 'ada' })
+    expect(result.status).toBe(404)
+    expect(result.error).toMatchObject({
+      code: 'PGRST202',
+      message: 'Could not find the function public.books_by(whom) in the schema cache',
+      details:
+        'Searched for the function public.books_by with parameter whom or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
+    })
+  })
+})
