@@ -256,6 +256,8 @@ const boundaries = [
       folders: [
         'bench',
         'e2e',
+        // The browser tab without a browser (shell-client), which the memory bench signs in through.
+        'test/support',
         'src/main',
         'src/shared',
         'local-backend',

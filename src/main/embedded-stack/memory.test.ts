@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../../../logging/logger.ts'
+import { theEmbeddedChild } from '../../../test/support/embedded-children.ts'
+import { forkService } from './fork-service.ts'
+import { launchEmbeddedStack } from './launcher.ts'
+
+const hostModule = resolve(import.meta.dirname, 'host.ts')
+const cleanups: (() => Promise<void> | void)[] = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A /proc/<pid>/status figure in MB: VmHWM is the highest the resident set ever was. */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!line) throw new Error(`process ${pid} reports no ${field}`)
+  return Number(line[1]) / 1024
+}
+
+async function launch(dataDir: string) {
+  const { logger } = createMemoryLogger('memory-test')
+  const stack = await launchEmbeddedStack({ hostModule, dataDir, logger, port: 0, startService: forkService })
+  return { stack, pid: theEmbeddedChild() }
+}
+
+/** Postgres at work, as an agent's app makes it work: sign-ins check passwords and read rows. */
+async function signIns(stack: { supabaseUrl: string; anonKey: string }, count: number) {
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${stack.supabaseUrl}/auth/v1/token?grant_type=password`, {
+      method: 'POST',
+      headers: { apikey: stack.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ben@acme.test', password: 'inbox-demo-1' }),
+    })
+    expect(response.status).toBe(200)
+    await response.arrayBuffer()
+  }
+}
+
+describe('the embedded backend child’s memory', () => {
+  it('stays under 300 MB from a later launch through its first queries (recompiling Postgres took it to 720)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'embedded-memory-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const dataDir = join(dir, 'embedded-backend')
+    // The first launch builds the database; every later one, which this measures, opens it.
+    const first = await launch(dataDir)
+    await first.stack.stop()
+
+    const { stack, pid } = await launch(dataDir)
+    cleanups.push(() => stack.stop())
+    await signIns(stack, 20)
+    const peak = statusMb(pid, 'VmHWM')
+    console.log(`embedded child: peak ${peak.toFixed(0)} MB, now ${statusMb(pid, 'VmRSS').toFixed(0)} MB`)
+    expect(peak).toBeLessThan(300)
+  }, 180_000)
+})
