@@ -28,11 +28,11 @@ async function launch(dataDir: string) {
 }
 
 /** Postgres at work, as an agent's app makes it work: sign-ins check passwords and read rows. */
-async function signIns(stack: { supabaseUrl: string; anonKey: string }, count: number) {
+async function signIns(stack: { supabaseUrl: string; publishableKey: string }, count: number) {
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${stack.supabaseUrl}/auth/v1/token?grant_type=password`, {
       method: 'POST',
-      headers: { apikey: stack.anonKey, 'content-type': 'application/json' },
+      headers: { apikey: stack.publishableKey, 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'ben@acme.test', password: 'inbox-demo-1' }),
     })
     expect(response.status).toBe(200)
