@@ -138,6 +138,24 @@ describe('disambiguation (Plan.hs findRel; "Hint Disambiguation")', () => {
       { label: 'deep', parent_id: { label: 'left' }, shelves: [] },
     ])
   })
+
+  // postgrest-js test/relationships.test.ts, "self reference relation via hint matching column name"
+  // and "... via hint matching fk constraint name fails at runtime".
+  it('a self-reference hinted by its key column gives the children; by the key’s name, PGRST200', async () => {
+    const { data, error } = await client
+      .from('shelves')
+      .select('label, shelves!parent_id(label)')
+      .eq('id', 1)
+      .single()
+    expect(error).toBeNull()
+    expect(data).toEqual({ label: 'root', shelves: [{ label: 'left' }, { label: 'right' }] })
+    const named = await client
+      .from('shelves')
+      .select('label, shelves!shelves_parent_id_fkey(label)')
+      .eq('id', 1)
+    expect(named.status).toBe(400)
+    expect(named.error?.code).toBe('PGRST200')
+  })
 })
 
 describe('functions of a row ("Computed Fields", "Computed Relationships")', () => {

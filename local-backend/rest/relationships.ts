@@ -168,7 +168,8 @@ export function matchRelationships(
       const toMany = relationship.cardinality === 'one-to-many'
       if (hint === undefined)
         return (named && toMany) || (!toMany && singleColumn(relationship, 'origin') === target)
-      return named && toMany && singleColumn(relationship, 'origin') === hint
+      // The children are found by their key column (the target side); the key's name is not a hint here.
+      return named && toMany && singleColumn(relationship, 'target') === hint
     }
     if (hint === undefined)
       return (
