@@ -15,11 +15,13 @@ const knownSecrets: [string, string][] = [
   ['the Supabase CLI demo anon key', cliDemoKeys.anonKey],
   ['the Supabase CLI demo service_role key', cliDemoKeys.serviceRoleKey],
   ['the Supabase CLI demo publishable key', cliDemoKeys.publishableKeys[0]!],
+  ['the Supabase CLI demo secret key', cliDemoKeys.secretKeys[0]!],
   ['the demo signing key', cliDemoKeys.signingKeys[0]!.privateJwk.d],
   ["Acme's seeded Twilio auth token", ACME.authToken],
   ["Globex's seeded Twilio auth token", GLOBEX.authToken],
 ]
-const secretKeyPrefix = 'sb_secret_'
+// A key, not the bare prefix: the embedded backend's bundle names the prefix to mint each install's keys.
+const secretKeyPattern = /sb_secret_[\w-]{20,}/
 const jwtPattern = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g
 
 function files(dir: string): string[] {
@@ -44,7 +46,7 @@ function claimedRole(token: string): unknown {
 
 function findingsIn(text: string): string[] {
   const found = knownSecrets.filter(([, secret]) => text.includes(secret)).map(([name]) => name)
-  if (text.includes(secretKeyPrefix)) found.push(`a Supabase secret key (${secretKeyPrefix}…)`)
+  if (secretKeyPattern.test(text)) found.push('a Supabase secret key (sb_secret_…)')
   for (const [token] of text.matchAll(jwtPattern)) {
     if (claimedRole(token) === 'service_role') found.push('a service_role JWT')
   }

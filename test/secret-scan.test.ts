@@ -40,16 +40,18 @@ const bundle = (secret: string) =>
   `const config={url:"http://127.0.0.1:54321",key:"${secret}"};export{config};`
 
 describe('the secret scan of the built app', () => {
-  it('passes a build holding only code and publishable or anon keys', async () => {
+  it('passes a build holding only code and publishable or anon keys, and the bare prefix that mints secret keys', async () => {
     const { anonKey, publishableKeys } = await generateProjectKeys()
     const result = await scan(
       builtApp({
         'main/index.js': bundle(anonKey),
         'main/chunks/settings.js': bundle(publishableKeys[0]!),
         'renderer/assets/index.js': 'export const x = 1',
+        // The embedded backend generates each install's keys, so its bundle names the prefix.
+        'main/embedded-stack.js': `const secretKeyPrefix = "sb_secret_"; export { secretKeyPrefix };`,
       }),
     )
-    expect(result).toEqual({ code: 0, output: expect.stringMatching(/3 files .* no key or secret/) })
+    expect(result).toEqual({ code: 0, output: expect.stringMatching(/4 files .* no key or secret/) })
   })
 
   it.each([
@@ -57,6 +59,7 @@ describe('the secret scan of the built app', () => {
     ['the Supabase CLI demo anon key', cliDemoKeys.anonKey],
     ['the Supabase CLI demo service_role key', cliDemoKeys.serviceRoleKey],
     ['the Supabase CLI demo publishable key', cliDemoKeys.publishableKeys[0]!],
+    ['the Supabase CLI demo secret key', cliDemoKeys.secretKeys[0]!],
     ['the demo signing key', cliDemoKeys.signingKeys[0]!.privateJwk.d],
     ['a Supabase secret key', 'generated secret'],
     ['a service_role JWT', 'generated'],
