@@ -15,6 +15,7 @@ import { planMutate, type MutatePlan } from './plan-mutate.ts'
 import { planRead, tableOf, type ReadPlan } from './plan-read.ts'
 import { callStatements, mutateStatement, readStatements } from './query-statements.ts'
 import {
+  callCommits,
   callResponse,
   emptyInsertResponse,
   mutateResponse,
@@ -79,8 +80,10 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
 
     async call(request: Request, name: string, caller: Caller): Promise<Response> {
       const plan = planCall(catalog, name, await parseCallRequest(request))
-      const commit = plan.rollback ? () => false : undefined
-      return callResponse(plan, await runAsCaller(db, caller, callStatements(catalog.schema, plan), commit))
+      return callResponse(
+        plan,
+        await runAsCaller(db, caller, callStatements(catalog.schema, plan), (ran) => callCommits(plan, ran)),
+      )
     },
   }
 }

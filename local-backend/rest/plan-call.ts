@@ -23,6 +23,8 @@ export interface CallPlan {
   count: boolean
   rollback: boolean
   readOnly: boolean
+  /** Refuse (and undo) a call returning more rows (max-affected with handling=strict). */
+  maxAffected?: number
 }
 
 const unnamedTypes = ['json', 'jsonb', 'text', 'xml', 'bytea']
@@ -90,5 +92,6 @@ export function planCall(catalog: Catalog, name: string, request: CallRequest): 
     count: request.preferences.count,
     rollback: request.preferences.rollback,
     readOnly: request.readOnly,
+    maxAffected: request.preferences.maxAffected,
   }
 }

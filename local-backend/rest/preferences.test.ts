@@ -88,6 +88,17 @@ describe('max-affected (MainTx.hs failExceedsMaxAffectedPref)', () => {
     await fixture.client.from('tallies').update({ n: 1 }).eq('id', 1)
   })
 
+  it('an RPC returning more rows than the limit is undone too (postgrest-js max-affected.test.ts)', async () => {
+    const before = await tallies()
+    const { error, status } = await fixture.client.rpc('bump_tallies', { below: 4 }).maxAffected(1).select()
+    expect(status).toBe(400)
+    expect(error).toMatchObject({ code: 'PGRST124', details: 'The query affects 3 rows' })
+    expect(await tallies()).toEqual(before)
+    const within = await fixture.client.rpc('bump_tallies', { below: 2 }).maxAffected(1).select()
+    expect(within.data).toEqual([{ id: 1, label: 'one', n: 101 }])
+    await fixture.client.from('tallies').update({ n: 1 }).eq('id', 1)
+  })
+
   it('without handling=strict, max-affected is not enforced (nor echoed)', async () => {
     const response = await fixture.rest('/tallies?id=lte.3', {
       method: 'PATCH',

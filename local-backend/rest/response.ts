@@ -105,10 +105,22 @@ export function emptyInsertResponse(plan: MutatePlan): Response {
     : new Response(null, { status: 201 })
 }
 
+/** As for a mutation: a call whose rows break the singular or max-affected preference is undone. */
+function callRefusal(plan: CallPlan, n: number) {
+  if (plan.media.singular && plan.fn.returnsSet && n !== 1) return singularMismatch(n)
+  if (plan.maxAffected !== undefined && n > plan.maxAffected) return maxAffectedExceeded(n)
+  return undefined
+}
+
+export const callCommits = (plan: CallPlan, results: Rows[]) =>
+  !plan.rollback &&
+  (plan.fn.returnKind === 'void' || callRefusal(plan, callResult(results, plan.readOnly).n) === undefined)
+
 export function callResponse(plan: CallPlan, results: Rows[]): Response {
   if (plan.fn.returnKind === 'void') return new Response(null, { status: 204 })
   const { body, n, total } = callResult(results, plan.readOnly)
-  if (plan.media.singular && plan.fn.returnsSet && n !== 1) throw singularMismatch(n)
+  const refusal = callRefusal(plan, n)
+  if (refusal) throw refusal
   return new Response(body ?? 'null', {
     status: 200,
     headers: {

@@ -47,6 +47,12 @@ insert into public.tallies (id, label, n) values (1, 'one', 1), (2, 'two', 2), (
 select setval(pg_get_serial_sequence('public.tallies', 'id'), 3);
 
 create table public.keyless (label text, n int);
+
+-- A volatile function returning the rows it changed, for max-affected on RPC.
+create function public.bump_tallies(below int) returns setof public.tallies
+language sql as $$
+  update public.tallies set n = n + 100 where id < below returning *;
+$$;
 `
 
 /** Hosted Supabase runs PostgREST 13 or later, which supabase-js's types require for maxAffected(). */
