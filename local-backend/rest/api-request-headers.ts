@@ -48,8 +48,13 @@ export interface Preferences {
   /** What was not understood: with `handling=strict`, the request is refused (PGRST122). */
   invalid: string[]
   return: NonNullable<GivenPreferences['return']>
-  /** `count=exact|planned|estimated`: all are answered with an exact count. */
+  /** `count=exact|planned|estimated`: a total is wanted. */
   count: boolean
+  /**
+   * `count=planned`: the planner's estimate, as PostgREST reads it from EXPLAIN.
+   * `estimated` is exact below PostgREST's max-rows, which this backend does not limit.
+   */
+  plannedCount: boolean
   resolution?: GivenPreferences['resolution']
   /** `missing=default`: a key a row leaves out takes the column default instead of null. */
   missingDefault: boolean
@@ -86,6 +91,7 @@ export function parsePreferences(prefer: string | null): Preferences {
     invalid,
     return: given.return ?? 'minimal',
     count: given.count !== undefined,
+    plannedCount: given.count === 'planned',
     resolution: given.resolution,
     missingDefault: given.missing === 'default',
     rollback: given.tx === 'rollback',

@@ -161,6 +161,7 @@ describe('a read', () => {
       invalid: ['unknown=x'],
       return: 'representation',
       count: true,
+      plannedCount: true,
       resolution: 'ignore-duplicates',
       missingDefault: false,
       rollback: true,

@@ -59,6 +59,8 @@ export interface ReadPlan {
   media: MediaType
   /** Count every row the filters match, not just the page (Prefer: count=…). */
   count: boolean
+  /** The count is the planner's estimate (count=planned). */
+  plannedCount: boolean
   /** The Preference-Applied header, if any. */
   applied: Record<string, string>
 }
@@ -192,6 +194,7 @@ export function planRead(catalog: Catalog, table: Table, request: ReadRequest): 
     tree: planTree(catalog, table, request),
     media: request.media,
     count: preferences.count,
+    plannedCount: preferences.plannedCount,
     applied: preferenceApplied(preferences, 'read'),
   }
 }

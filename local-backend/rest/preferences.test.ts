@@ -51,6 +51,24 @@ describe('handling=strict (Preferences.hs, Plan.hs: InvalidPreferences)', () => 
   })
 })
 
+describe("count=planned (Statements.hs: the planner's row estimate from EXPLAIN)", () => {
+  it("answers the planner's estimate as the total, and 206 when it is more than the page", async () => {
+    const response = await fixture.rest('/tallies?select=id', {
+      method: 'HEAD',
+      headers: { prefer: 'count=planned' },
+    })
+    const [, page, total] = /^(\d+-\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '') ?? []
+    expect(page).toBe('0-2')
+    expect(Number.isInteger(Number(total))).toBe(true)
+    expect(response.status).toBe(Number(total) > 3 ? 206 : 200)
+    const exact = await fixture.rest('/tallies?select=id', {
+      method: 'HEAD',
+      headers: { prefer: 'count=exact' },
+    })
+    expect(exact.headers.get('content-range')).toBe('0-2/3')
+  })
+})
+
 describe('max-affected (MainTx.hs failExceedsMaxAffectedPref)', () => {
   it('an update touching more rows than allowed is undone and answers PGRST124', async () => {
     const before = await tallies()

@@ -174,7 +174,12 @@ export function readStatements(
     const counting = newScope(schema)
     const unpaged = { ...tree, range: { offset: 0, limit: null } }
     const sql = treeSql(counting, unpaged, from('_t0', counting.params), '_t0', [])
-    statements.push({ sql: `select count(*)::int as total from (${sql}) _c`, params: counting.params.values })
+    statements.push({
+      sql: plan.plannedCount
+        ? `explain (format json) select 1 from (${sql}) _c`
+        : `select count(*)::int as total from (${sql}) _c`,
+      params: counting.params.values,
+    })
   }
   return statements
 }
@@ -285,10 +290,14 @@ export function callStatements(schema: string, plan: CallPlan): Statement[] {
   if (tree) {
     // A function returning one row answers one object, as a singular read would.
     const media = { ...plan.media, singular: plan.media.singular || !fn.returnsSet }
-    statements = readStatements(schema, { tree, media, count: plan.count, applied: {} }, (alias, params) => {
-      const { from, call } = callSql(schema, plan, params)
-      return `${from}${call} ${alias}`
-    })
+    statements = readStatements(
+      schema,
+      { tree, media, count: plan.count, plannedCount: false, applied: {} },
+      (alias, params) => {
+        const { from, call } = callSql(schema, plan, params)
+        return `${from}${call} ${alias}`
+      },
+    )
   } else {
     const params = new SqlParams()
     const { from, call } = callSql(schema, plan, params)
@@ -311,10 +320,18 @@ interface ResultSet {
   total: number | null
 }
 
+/** A count, or EXPLAIN (FORMAT JSON)'s plan, whose top node's row estimate is the planned count. */
+function totalOf(counted: unknown): number {
+  const plan =
+    typeof counted === 'string' && counted.startsWith('[') ? (JSON.parse(counted) as unknown) : counted
+  if (!Array.isArray(plan)) return Number(counted)
+  return Number((plan as { Plan?: { 'Plan Rows'?: unknown } }[])[0]?.Plan?.['Plan Rows'] ?? 0)
+}
+
 const resultOf = (rows: Rows | undefined, counted?: Rows): ResultSet => ({
   body: rows![0]![0] ?? null,
   n: Number(rows![0]![1]),
-  total: counted ? Number(counted[0]![0]) : null,
+  total: counted ? totalOf(counted[0]![0]) : null,
 })
 
 export const readResult = ([rows, counted]: Rows[]): ResultSet => resultOf(rows, counted)
