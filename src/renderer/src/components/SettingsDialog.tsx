@@ -8,6 +8,30 @@ import { Dialog } from './Dialog.tsx'
 
 const defaultNotifications: NotificationSettings = { enabled: true, sound: true }
 
+interface TextFieldProps {
+  label: string
+  type: 'url' | 'text'
+  value: string
+  placeholder?: string
+  onChange: (value: string) => void
+}
+
+// URLs and keys are typed or pasted verbatim, so spelling suggestions only get in the way.
+function TextField({ label, type, value, placeholder, onChange }: TextFieldProps) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        type={type}
+        value={value}
+        placeholder={placeholder}
+        spellCheck={false}
+        onChange={(event) => onChange(event.target.value)}
+      />
+    </label>
+  )
+}
+
 function BackendForm({ settings }: { settings: Settings }) {
   const save = useSettings((state) => state.save)
   const saving = useSettings((state) => state.saving)
@@ -73,33 +97,26 @@ function BackendForm({ settings }: { settings: Settings }) {
       </fieldset>
       {mode === 'custom' && (
         <div className="fields">
-          <label className="field">
-            <span>Supabase URL</span>
-            <input
-              type="url"
-              value={supabaseUrl}
-              placeholder="https://abcd.supabase.co"
-              onChange={(event) => setSupabaseUrl(event.target.value)}
-            />
-          </label>
-          <label className="field">
-            <span>Publishable key</span>
-            <input
-              type="text"
-              value={publishableKey}
-              spellCheck={false}
-              onChange={(event) => setPublishableKey(event.target.value)}
-            />
-          </label>
-          <label className="field">
-            <span>Relay URL</span>
-            <input
-              type="url"
-              value={relayUrl}
-              placeholder="https://abcd.supabase.co/functions/v1/sms-relay"
-              onChange={(event) => setRelayUrl(event.target.value)}
-            />
-          </label>
+          <TextField
+            label="Supabase URL"
+            type="url"
+            value={supabaseUrl}
+            placeholder="https://abcd.supabase.co"
+            onChange={setSupabaseUrl}
+          />
+          <TextField
+            label="Publishable key"
+            type="text"
+            value={publishableKey}
+            onChange={setPublishableKey}
+          />
+          <TextField
+            label="Relay URL"
+            type="url"
+            value={relayUrl}
+            placeholder="https://abcd.supabase.co/functions/v1/sms-relay"
+            onChange={setRelayUrl}
+          />
         </div>
       )}
       {problem && (
