@@ -28,13 +28,14 @@ export async function notifications(page: Page) {
   )
 }
 
-export async function signIn(page: Page, url: string, email: string) {
+/** `timeout`: how long the inbox may take to appear (a large first sync shares this machine's cores). */
+export async function signIn(page: Page, url: string, email: string, timeout?: number) {
   await page.goto(url)
   await page.getByRole('heading', { name: 'Sign in to SMS Inbox' }).waitFor()
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill(DEMO_PASSWORD)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-  await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible()
+  await expect(page.getByRole('navigation', { name: 'Workspaces' })).toBeVisible({ timeout })
 }
 
 export const rows = (page: Page) => page.getByTestId('conversation-row')

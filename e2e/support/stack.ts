@@ -72,7 +72,11 @@ function capturingLogger(lines: string[]): Logger {
 }
 
 export async function startStack(
-  options: { prepare?: (backend: LocalBackend, demo: DemoIds) => Promise<void> } = {},
+  options: {
+    prepare?: (backend: LocalBackend, demo: DemoIds) => Promise<void>
+    /** Where the app's services reach the backend, when not directly (a test's proxy in between). */
+    appBackendUrl?: (backend: LocalBackend) => Promise<string>
+  } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-'))
   const logs: string[] = []
@@ -94,6 +98,7 @@ export async function startStack(
   const mount = (target: LocalBackend) =>
     mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
   const relayUrl = mount(backend)
+  const appBackendUrl = (await options.appBackendUrl?.(backend)) ?? backend.url
   const userDataDir = join(dir, 'user-data')
   const launchShell = async (port: number) =>
     withFreshLinks(
@@ -102,7 +107,7 @@ export async function startStack(
           createAppCore(platform, {
             backend: {
               mode: 'custom',
-              supabaseUrl: backend.url,
+              supabaseUrl: appBackendUrl,
               publishableKey: backend.publishableKey,
               relayUrl,
             },
