@@ -168,17 +168,18 @@ export function parseCount(name: 'limit' | 'offset', value: string): number {
   return Number(value)
 }
 
-/** `name`, or `name->key->>0` with a JSON path; a key may be double-quoted. */
+/** `name`, or `name->key->>0` with a JSON path; the name and each key may be double-quoted (`"a b"`). */
 export function parseField(text: string): Field {
-  const [name, ...rest] = text.split(/(->>?)/)
-  if (rest.length === 0) return { name: name! }
+  const [quotedName, ...rest] = text.split(/(->>?)/)
+  const name = unquote(quotedName!)
+  if (rest.length === 0) return { name }
   const jsonPath: JsonStep[] = []
   for (let i = 0; i < rest.length; i += 2) {
     const key = unquote(rest[i + 1]!)
     if (!name || key === '') throw badQuery(`"failed to parse json path (${text})"`)
     jsonPath.push({ arrow: rest[i] as JsonStep['arrow'], key, index: /^-?\d+$/.test(key) })
   }
-  return { name: name!, jsonPath }
+  return { name, jsonPath }
 }
 
 /** `fts`, or `fts(english)` with a text search configuration. */

@@ -12,6 +12,11 @@ export interface Column {
   /** `format_type()` of the column, safe to splice after `::`. */
   type: string
   hasDefault: boolean
+  /**
+   * The default's expression as PostgREST's schema cache reads it (a domain's, an
+   * identity's nextval, none for a generated column), for `missing=default`.
+   */
+  defaultSql?: string
 }
 
 export interface ForeignKey {
@@ -77,12 +82,19 @@ export async function loadCatalog(db: PGlite, schema = exposedSchema): Promise<C
     column_name: string
     type: string
     has_default: boolean
+    default_sql: string | null
   }>(
     `select c.relname as table_name, c.relkind in ('v', 'm') as is_view, a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type,
-            (a.atthasdef or a.attidentity <> '' or a.attgenerated <> '') as has_default
+            (a.atthasdef or a.attidentity <> '' or a.attgenerated <> '') as has_default,
+            case when t.typbasetype <> 0 and d.adbin is null then pg_get_expr(t.typdefaultbin, 0)
+                 when a.attidentity = 'd' then format('nextval(%L)', pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)
+                 when a.attgenerated = 's' then null
+                 else pg_get_expr(d.adbin, d.adrelid) end as default_sql
        from pg_class c
        join pg_namespace n on n.oid = c.relnamespace
        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+       join pg_type t on t.oid = a.atttypid
+       left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
       where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f')
       order by c.relname, a.attnum`,
     [schema],
@@ -180,7 +192,12 @@ export async function loadCatalog(db: PGlite, schema = exposedSchema): Promise<C
       }
       tables.set(row.table_name, table)
     }
-    table.columns.set(row.column_name, { name: row.column_name, type: row.type, hasDefault: row.has_default })
+    table.columns.set(row.column_name, {
+      name: row.column_name,
+      type: row.type,
+      hasDefault: row.has_default,
+      defaultSql: row.default_sql ?? undefined,
+    })
   }
   for (const row of keys.rows) {
     const table = tables.get(row.table_name)

@@ -47,7 +47,7 @@ export function createStatementPlanner(catalog: Catalog) {
     ): Promise<{ plan: MutatePlan; statement?: Statement }> {
       const table = tableOf(catalog, tableName)
       const plan = planMutate(catalog, table, await parseMutateRequest(request, action))
-      if (plan.mutation.kind === 'insert' && plan.mutation.groups.length === 0) return { plan }
+      if (plan.mutation.kind === 'insert' && plan.mutation.rows.length === 0) return { plan }
       return { plan, statement: mutateStatement(catalog.schema, plan) }
     },
   }

@@ -10,21 +10,35 @@ import { planSelect, resolveCondition, type PlannedItem } from './plan-read.ts'
  * delete touches and with which columns, checked against the catalog, and what it
  * answers with.
  */
-export interface InsertGroup {
-  /** The columns every row of the group carries. */
-  columns: string[]
-  rows: PayloadRow[]
-}
-
 /** `on conflict (keys)`: merge into or keep the rows already there. */
 export interface Conflict {
   keys: string[]
   resolution: NonNullable<Preferences['resolution']>
 }
 
+/**
+ * With `missing=default`, the columns whose default a row takes when it leaves them
+ * out; PostgREST evaluates each default once per row, given or not (a sequence advances).
+ */
+type Defaults = Column[]
+
+export interface InsertMutation {
+  kind: 'insert'
+  columns: string[]
+  rows: PayloadRow[]
+  defaults: Defaults
+  conflict?: Conflict
+}
+
 type Mutation =
-  | { kind: 'insert'; groups: InsertGroup[]; conflict?: Conflict }
-  | { kind: 'update'; columns: string[]; row: PayloadRow; conditions: Condition<Column>[] }
+  | InsertMutation
+  | {
+      kind: 'update'
+      columns: string[]
+      row: PayloadRow
+      defaults: Defaults
+      conditions: Condition<Column>[]
+    }
   | { kind: 'delete'; conditions: Condition<Column>[] }
 
 export interface MutatePlan {
@@ -50,6 +64,12 @@ function payloadColumns(table: Table, rows: PayloadRow[], named: string[] | unde
   return names
 }
 
+/** `columns` are known to be the table's (payloadColumns checked them). */
+const defaultsOf = (table: Table, columns: string[], missingDefault: boolean): Defaults =>
+  missingDefault
+    ? columns.map((name) => table.columns.get(name)!).filter((column) => column.defaultSql !== undefined)
+    : []
+
 function resolveFilters(table: Table, conditions: Condition[], verb: 'UPDATE' | 'DELETE') {
   const resolved = conditions.map((c) => resolveCondition(table, c))
   if (resolved.length === 0) throw filterRequired(verb)
@@ -66,17 +86,8 @@ function planInsert(table: Table, request: InsertRequest): Mutation {
     for (const key of keys) if (!table.columns.has(key)) throw unknownColumn(table.name, key)
     conflict = { keys, resolution }
   }
-  // With `missing=default`, a key a row leaves out takes the column default: rows are
-  // grouped by the keys they carry, one INSERT per group, all in the same statement.
-  const groups = new Map<string, InsertGroup>()
-  for (const row of request.rows) {
-    const own = missingDefault ? columns.filter((name) => name in row) : columns
-    const key = own.join('\u0000')
-    const group = groups.get(key) ?? { columns: own, rows: [] }
-    group.rows.push(row)
-    groups.set(key, group)
-  }
-  return { kind: 'insert', groups: [...groups.values()], conflict }
+  const defaults = defaultsOf(table, columns, missingDefault)
+  return { kind: 'insert', columns, rows: request.rows, defaults, conflict }
 }
 
 function planMutation(table: Table, request: MutateRequest): Mutation {
@@ -89,6 +100,7 @@ function planMutation(table: Table, request: MutateRequest): Mutation {
         kind: 'update',
         columns,
         row: request.row,
+        defaults: defaultsOf(table, columns, request.preferences.missingDefault),
         conditions: resolveFilters(table, request.conditions, 'UPDATE'),
       }
     }

@@ -243,6 +243,49 @@ describe('Content-Range and Location of mutations (Response.hs)', () => {
   })
 })
 
+describe('missing=default and quoted names (SqlFragment.hs fromJsonBodyF; QueryParams.hs pFieldName)', () => {
+  const stickerSequence = async () =>
+    (await fixture.backend.db.query<{ n: number }>('select last_value::int as n from public.stickers_id_seq'))
+      .rows[0]!.n
+
+  it('each row evaluates every default, given or not: the sequence advances once per row', async () => {
+    const before = await stickerSequence()
+    const { data, error, status } = await fixture.client
+      .from('stickers')
+      .insert([{ id: 50 }, { 'sticker label': 'second' }], { defaultToNull: false })
+      .select()
+      .rollback()
+    expect(error).toBeNull()
+    expect(status).toBe(201)
+    expect(data).toEqual([
+      { id: 50, 'sticker label': null, colour: 'grey' },
+      { id: before + 2, 'sticker label': 'second', colour: 'grey' },
+    ])
+  })
+
+  it('an upsert merges every listed column: one a row leaves out without a default becomes null', async () => {
+    const { data, error } = await fixture.client
+      .from('stickers')
+      .upsert([{ id: 1 }, { id: 70, 'sticker label': 'new' }], { defaultToNull: false })
+      .select('id, "sticker label"')
+      .rollback()
+    expect(error).toBeNull()
+    expect(data).toEqual([
+      { id: 1, 'sticker label': null },
+      { id: 70, 'sticker label': 'new' },
+    ])
+  })
+
+  it('a double-quoted name in columns= and select= is the column of that name', async () => {
+    const response = await fixture.rest('/stickers?columns="sticker label","id"&select="sticker label",id', {
+      method: 'POST',
+      ...json([{ 'sticker label': 'quoted', id: 60 }], 'return=representation,tx=rollback'),
+    })
+    expect(response.status).toBe(201)
+    expect(await response.json()).toEqual([{ 'sticker label': 'quoted', id: 60 }])
+  })
+})
+
 describe('error bodies (Error.hs)', () => {
   it('a unique violation is 409 with Postgres code, message and details', async () => {
     const { error, status } = await fixture.client.from('tallies').insert({ label: 'one' })

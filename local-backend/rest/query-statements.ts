@@ -1,7 +1,8 @@
 import { countEmbeddedRowSql, withinDeadlineSql } from './bounds.ts'
 import type { Rows, Statement } from './pipeline.ts'
+import type { Column } from './catalog.ts'
 import type { CallPlan } from './plan-call.ts'
-import type { Conflict, InsertGroup, MutatePlan } from './plan-mutate.ts'
+import type { InsertMutation, MutatePlan } from './plan-mutate.ts'
 import type { PlannedEmbed, PlannedField, ReadPlan, ReadTree } from './plan-read.ts'
 import type { JoinPair, Relationship } from './relationships.ts'
 import {
@@ -184,24 +185,37 @@ export function readStatements(
   return statements
 }
 
-function insertSql(scope: Scope, target: string, group: InsertGroup, conflict: Conflict | undefined) {
-  const json = scope.params.add(JSON.stringify(group.rows))
-  const list = group.columns.map(quoteIdent).join(', ')
-  const source = group.columns.length
-    ? `select ${list} from json_populate_recordset(null::${target}, ${json}::json)`
-    : `select from json_array_elements(${json}::json)`
+/**
+ * The payload as JSON: with defaults (missing=default), each row is laid over an object of
+ * the defaults, evaluated per row as PostgREST's fromJsonBodyF does, so a key the row
+ * carries wins and one it leaves out takes its default.
+ */
+function payloadSql(scope: Scope, payload: unknown, defaults: Column[], perRow: boolean): string {
+  const json = scope.params.add(JSON.stringify(payload))
+  if (defaults.length === 0) return `${json}::json`
+  const object = `jsonb_build_object(${defaults.map((c) => `${scope.params.add(c.name)}, ${c.defaultSql!}`).join(', ')})`
+  return perRow
+    ? `(select coalesce(jsonb_agg(${object} || _e.value order by _e.i), '[]') from jsonb_array_elements(${json}::jsonb) with ordinality _e(value, i))::json`
+    : `(${object} || ${json}::jsonb)::json`
+}
+
+function insertSql(scope: Scope, target: string, { columns, rows, defaults, conflict }: InsertMutation) {
+  const json = payloadSql(scope, rows, defaults, true)
+  const list = columns.map(quoteIdent).join(', ')
+  const source = columns.length
+    ? `select ${list} from json_populate_recordset(null::${target}, ${json})`
+    : `select from json_array_elements(${json})`
   let onConflict = ''
   if (conflict) {
-    // A merge sets the columns the rows carry, keys included (QueryBuilder.hs): a row that
+    // A merge sets every column of the insert, keys included (QueryBuilder.hs): a row that
     // carries only its key is still merged, and so returned.
-    const updates = group.columns
     onConflict = ` on conflict (${conflict.keys.map(quoteIdent).join(', ')})`
     onConflict +=
-      conflict.resolution === 'ignore-duplicates' || updates.length === 0
+      conflict.resolution === 'ignore-duplicates' || columns.length === 0
         ? ' do nothing'
-        : ` do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
+        : ` do update set ${columns.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
   }
-  return `insert into ${target} as _t${group.columns.length ? ` (${list})` : ''} ${source}${onConflict} ${returningInserted}`
+  return `insert into ${target} as _t${columns.length ? ` (${list})` : ''} ${source}${onConflict} ${returningInserted}`
 }
 
 /**
@@ -216,8 +230,7 @@ const returningChanged = 'returning _t as _row, false as _inserted'
 function mutationsSql(scope: Scope, plan: MutatePlan): string[] {
   const target = qualified(scope.schema, plan.table.name)
   const { mutation } = plan
-  if (mutation.kind === 'insert')
-    return mutation.groups.map((group) => insertSql(scope, target, group, mutation.conflict))
+  if (mutation.kind === 'insert') return [insertSql(scope, target, mutation)]
   if (mutation.kind === 'delete')
     return [
       `delete from ${target} as _t where ${whereSql('_t', mutation.conditions, scope.params)} ${returningChanged}`,
@@ -225,11 +238,11 @@ function mutationsSql(scope: Scope, plan: MutatePlan): string[] {
   // An update that sets no column changes no row, and answers with none.
   if (mutation.columns.length === 0)
     return [`select _t as _row, false as _inserted from ${target} _t where false`]
-  const json = scope.params.add(JSON.stringify(mutation.row))
+  const json = payloadSql(scope, mutation.row, mutation.defaults, false)
   const where = whereSql('_t', mutation.conditions, scope.params)
   const set = mutation.columns.map((n) => `${quoteIdent(n)} = _p.${quoteIdent(n)}`).join(', ')
   return [
-    `update ${target} as _t set ${set} from json_populate_record(null::${target}, ${json}::json) _p where ${where} ${returningChanged}`,
+    `update ${target} as _t set ${set} from json_populate_record(null::${target}, ${json}) _p where ${where} ${returningChanged}`,
   ]
 }
 
