@@ -157,6 +157,10 @@ export const ambiguousFunction = (
 
 // ---------------------------------------------------------------- the plan and its result
 
+/** What Postgres answers for PostgREST's query when two of its joins share an alias. */
+export const duplicateTableAlias = (alias: string) =>
+  new RestError(400, '42712', `table name "${alias}" specified more than once`)
+
 /** Supabase loads pg-safeupdate: an UPDATE or DELETE without a filter is refused rather than hitting every row. */
 export const filterRequired = (verb: 'UPDATE' | 'DELETE') =>
   new RestError(400, '21000', `${verb} requires a WHERE clause`)

@@ -10,7 +10,14 @@ import {
   type SelectItem,
 } from './api-request-params.ts'
 import type { Catalog, Column, DbFunction, Table } from './catalog.ts'
-import { ambiguousRelationship, noRelationship, notEmbedded, tableNotFound, unknownColumn } from './errors.ts'
+import {
+  ambiguousRelationship,
+  noRelationship,
+  duplicateTableAlias,
+  notEmbedded,
+  tableNotFound,
+  unknownColumn,
+} from './errors.ts'
 import { describeRelationship, isToOne, matchRelationships, type Relationship } from './relationships.ts'
 
 /**
@@ -71,19 +78,31 @@ export function tableOf(catalog: Catalog, name: string): Table {
   return table
 }
 
-function columnOf(table: Table, name: string): Column {
+/**
+ * How PostgREST's query names a table, and so how Postgres names it in 42703: the root
+ * by its own name, an embedded one as `<table>_<depth>` (Plan.hs addRels), except the
+ * target of a junction, which is joined unaliased.
+ */
+const sqlNameOf = (table: Table, relationship: Relationship, depth: number) =>
+  relationship.kind === 'junction' ? table.name : `${table.name}_${depth}`
+
+function columnOf(table: Table, name: string, sqlName: string): Column {
   const column = table.columns.get(name)
-  if (!column) throw unknownColumn(table.name, name)
+  if (!column) throw unknownColumn(sqlName, name)
   return column
 }
 
-export function resolveCondition(table: Table, condition: Condition): Condition<Column> {
-  if (condition.kind === 'filter') return { ...condition, column: columnOf(table, condition.column) }
-  return { ...condition, conditions: condition.conditions.map((c) => resolveCondition(table, c)) }
+export function resolveCondition(
+  table: Table,
+  condition: Condition,
+  sqlName = table.name,
+): Condition<Column> {
+  if (condition.kind === 'filter') return { ...condition, column: columnOf(table, condition.column, sqlName) }
+  return { ...condition, conditions: condition.conditions.map((c) => resolveCondition(table, c, sqlName)) }
 }
 
-const resolveOrder = (table: Table, order: OrderTerm[]): OrderTerm<Column>[] =>
-  order.map((term) => ({ ...term, column: columnOf(table, term.column) }))
+const resolveOrder = (table: Table, order: OrderTerm[], sqlName = table.name): OrderTerm<Column>[] =>
+  order.map((term) => ({ ...term, column: columnOf(table, term.column, sqlName) }))
 
 /** A function of one argument, a row of `table`: PostgREST's computed field. */
 const computedField = (catalog: Catalog, table: Table, name: string): DbFunction | undefined =>
@@ -91,7 +110,12 @@ const computedField = (catalog: Catalog, table: Table, name: string): DbFunction
     .get(name)
     ?.find((fn) => fn.args.length === 1 && fn.args[0]!.rowOf === table.name && fn.returnKind !== 'void')
 
-function fieldSource(catalog: Catalog, table: Table, item: SelectItem & { kind: 'field' }): FieldSource {
+function fieldSource(
+  catalog: Catalog,
+  table: Table,
+  item: SelectItem & { kind: 'field' },
+  sqlName: string,
+): FieldSource {
   if (item.name === '*') return { kind: 'rows' }
   const column = table.columns.get(item.name)
   if (column) return { kind: 'column', column }
@@ -99,7 +123,7 @@ function fieldSource(catalog: Catalog, table: Table, item: SelectItem & { kind: 
   if (fn) return { kind: 'computed', fn }
   // `messages(count)`: a bare `count` where no column has that name counts the rows.
   if (item.name === 'count' && item.jsonPath.length === 0 && !item.aggregate) return { kind: 'rows' }
-  throw unknownColumn(table.name, item.name)
+  throw unknownColumn(sqlName, item.name)
 }
 
 function resolveRelationship(catalog: Catalog, parent: Table, target: string, hints: string[]) {
@@ -130,11 +154,15 @@ export function planSelect(
   embedded: Map<string, EmbeddedParams>,
   path: string[] = [],
   paths = new Set<string>(),
+  sqlName = table.name,
 ): PlannedItem[] {
+  // Each embedding is joined as `<parent>_<label>_<depth>` (Plan.hs addRels): two that share
+  // it, as two unaliased embeds of one table do, make Postgres refuse PostgREST's query.
+  const joinAliases = new Set<string>()
   return select.map((item): PlannedItem => {
     if (item.kind === 'star') return item
     if (item.kind === 'field') {
-      const source = fieldSource(catalog, table, item)
+      const source = fieldSource(catalog, table, item, sqlName)
       const aggregate = item.aggregate ?? (source.kind === 'rows' ? { fn: 'count' as const } : undefined)
       return {
         kind: 'field',
@@ -148,15 +176,19 @@ export function planSelect(
     const resolved = resolveRelationship(catalog, table, item.target, item.hints)
     const label = item.label ?? item.target
     const childPath = [...path, label]
+    const joinAlias = `${table.name}_${label}_${childPath.length}`
+    if (joinAliases.has(joinAlias)) throw duplicateTableAlias(joinAlias)
+    joinAliases.add(joinAlias)
     const key = childPath.join('.')
     paths.add(key)
-    const nested = planSelect(catalog, resolved.table, item.select, embedded, childPath, paths)
+    const childName = sqlNameOf(resolved.table, resolved.relationship, childPath.length)
+    const nested = planSelect(catalog, resolved.table, item.select, embedded, childPath, paths, childName)
     const params = embedded.get(key) ?? noParams
     const tree: ReadTree = {
       table: resolved.table,
       select: nested,
-      conditions: params.conditions.map((c) => resolveCondition(resolved.table, c)),
-      order: resolveOrder(resolved.table, params.order),
+      conditions: params.conditions.map((c) => resolveCondition(resolved.table, c, childName)),
+      order: resolveOrder(resolved.table, params.order, childName),
       range: params.range,
     }
     return {

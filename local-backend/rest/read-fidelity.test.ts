@@ -174,6 +174,37 @@ describe('functions of a row ("Computed Fields", "Computed Relationships")', () 
   })
 })
 
+describe('names in the query PostgREST builds (Plan.hs addRels: `<table>_<depth>`, `<parent>_<label>_<depth>`)', () => {
+  it('an unknown column of an embedded table is 42703 naming it as `<table>_<depth>`', async () => {
+    const nested = await client.from('authors').select('name, books!author(sum)')
+    expect(nested.status).toBe(400)
+    expect(nested.error).toMatchObject({ code: '42703', message: 'column books_1.sum does not exist' })
+    const deeper = await client.from('authors').select('name, books!author(book_covers(shade))')
+    expect(deeper.error?.message).toBe('column book_covers_2.shade does not exist')
+    const root = await client.from('authors').select('nickname')
+    expect(root.error?.message).toBe('column authors.nickname does not exist')
+  })
+
+  it('two unaliased embeds of one table share a join alias: 42712, as Postgres refuses the query', async () => {
+    const { status, error } = await client
+      .from('books')
+      .select('authors!books_author_fkey(name), authors!books_editor_fkey(name)')
+    expect(status).toBe(400)
+    expect(error).toEqual({
+      code: '42712',
+      message: 'table name "books_authors_1" specified more than once',
+      details: null,
+      hint: null,
+    })
+    const aliased = await client
+      .from('books')
+      .select('writer:authors!books_author_fkey(name), authors!books_editor_fkey(name)')
+      .eq('id', 1)
+      .single()
+    expect(aliased.data).toEqual({ writer: { name: 'ada' }, authors: { name: 'bo' } })
+  })
+})
+
 describe('aggregates and spreads ("Aggregate Functions", "Spread embedded resource")', () => {
   it('count() and sum() group by the other selected columns', async () => {
     const { data, error } = await client
