@@ -306,7 +306,9 @@ describe('writes', () => {
     expect(rows).toEqual([{ name: 'After' }])
   })
 
-  it("a bulk upsert whose rows carry different keys leaves each row's missing columns alone", async () => {
+  // As PostgREST (SqlFragment.hs fromJsonBodyF): the merge sets every column any row carries;
+  // one a row leaves out takes its default, and null without one, rather than staying as it was.
+  it("a bulk upsert whose rows carry different keys merges each row's missing columns as their defaults", async () => {
     const rows = [
       { workspace_id: globex, phone_number: '+15550009111', name: 'Named', email: 'kept@example.com' },
       { workspace_id: globex, phone_number: '+15550009112', name: 'Other', email: 'also-kept@example.com' },
@@ -327,8 +329,8 @@ describe('writes', () => {
       `select phone_number, name, email from public.contacts where phone_number in ('+15550009111', '+15550009112') order by phone_number`,
     )
     expect(stored).toEqual([
-      { phone_number: '+15550009111', name: 'Renamed', email: 'kept@example.com' },
-      { phone_number: '+15550009112', name: 'Other', email: 'changed@example.com' },
+      { phone_number: '+15550009111', name: 'Renamed', email: null },
+      { phone_number: '+15550009112', name: null, email: 'changed@example.com' },
     ])
   })
 
