@@ -179,6 +179,7 @@ function match(
             role: subscriber.role,
             claimsJson: subscriber.claimsJson,
             table: key,
+            keyColumns: meta.pk,
             pks: new Map(),
             oldRows: new Map(),
           }
