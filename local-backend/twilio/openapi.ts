@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
@@ -50,20 +50,34 @@ const SPEC_PATH = 'twilio-oai/spec/json/twilio_api_v2010.json'
  * file as a resource and names it in EMBEDDED_TWILIO_SPEC. Either way a missing
  * file says what it is and where it was looked for, not a bare ENOENT.
  */
-function readSpec(): Spec {
+function unreadableSpec(file: string, error: unknown): Error {
+  return new Error(
+    `The Twilio double needs Twilio's OpenAPI description (${file}): from the @twilio-alpha/mcp dev dependency, ` +
+      `or the file EMBEDDED_TWILIO_SPEC names in a packaged app. It could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  )
+}
+
+/** The description's path, checked readable now, so a missing file fails the start rather than a first send. */
+function specFile(): string {
   const named = process.env.EMBEDDED_TWILIO_SPEC
   let file = named || `@twilio-alpha/mcp/${SPEC_PATH}`
   try {
     file =
       named ||
       join(dirname(createRequire(import.meta.url).resolve('@twilio-alpha/mcp/package.json')), SPEC_PATH)
+    accessSync(file, constants.R_OK)
+    return file
+  } catch (error) {
+    throw unreadableSpec(file, error)
+  }
+}
+
+function readSpec(file: string): Spec {
+  try {
     return JSON.parse(readFileSync(file, 'utf8')) as Spec
   } catch (error) {
-    throw new Error(
-      `The Twilio double needs Twilio's OpenAPI description (${file}): from the @twilio-alpha/mcp dev dependency, ` +
-        `or the file EMBEDDED_TWILIO_SPEC names in a packaged app. It could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    )
+    throw unreadableSpec(file, error)
   }
 }
 
@@ -83,8 +97,26 @@ function anchorRefs(schema: unknown): unknown {
 
 const permissive = () => true
 
+/**
+ * The description is 2 MB of JSON: parsed, with its routes and validators, it is
+ * held only once the double serves its first request, so an app at rest (which
+ * sends nothing) does not carry it.
+ */
 export function loadTwilioApi() {
-  const spec = readSpec()
+  const file = specFile()
+  let loaded: CompiledApi | undefined
+  const api = () => (loaded ??= compileSpec(readSpec(file)))
+  return {
+    match: (...args: Parameters<CompiledApi['match']>) => api().match(...args),
+    validateRequest: (...args: Parameters<CompiledApi['validateRequest']>) => api().validateRequest(...args),
+    validateResponse: (...args: Parameters<CompiledApi['validateResponse']>) =>
+      api().validateResponse(...args),
+  }
+}
+
+type CompiledApi = ReturnType<typeof compileSpec>
+
+function compileSpec(spec: Spec) {
   const ajv = new Ajv({
     strict: false,
     allErrors: true,

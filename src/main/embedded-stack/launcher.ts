@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { logChildOutput } from '../../../logging/child-output.ts'
 import { appError, type Result } from '../../shared/errors.ts'
 import type { LifecycleEvent, Logger } from '../../shared/log.ts'
@@ -67,12 +69,25 @@ export const backendMemoryFlags = ['--liftoff-only', '--max-semi-space-size=1']
 const backendMallocTunables =
   'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072'
 
+/**
+ * A host run from its TypeScript source (tests, the browser shell) has Node strip
+ * its types with a compiler built to WebAssembly that, once loaded, stays resident
+ * for the process's life (17 MB). With Node's compile cache, every start after the
+ * first reads the stripped code from the cache and never loads that compiler. The
+ * directory is Node's own default, the one `npm run web` enables for its process
+ * (scripts/compile-cache.mjs); one the person set wins, and NODE_DISABLE_COMPILE_CACHE
+ * turns it off.
+ */
+const sourceHostEnv = (hostModule: string) =>
+  hostModule.endsWith('.ts') ? { NODE_COMPILE_CACHE: join(tmpdir(), 'node-compile-cache') } : {}
+
 export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
   const { logger } = options
   logger.info('starting the embedded stack', { lifecycle: 'backend.starting' satisfies LifecycleEvent })
   const child = options.startService(options.hostModule, {
     env: {
       GLIBC_TUNABLES: backendMallocTunables,
+      ...sourceHostEnv(options.hostModule),
       ...process.env,
       EMBEDDED_DATA_DIR: options.dataDir,
       EMBEDDED_PORT: String(options.port ?? 54321),
