@@ -74,7 +74,7 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
     ): Promise<Response> {
       const { plan, statement } = await planner.mutate(request, action, tableName)
       if (!statement) return emptyInsertResponse(plan)
-      const results = await runAsCaller(db, caller, [statement], (ran) => mutationCommits(plan, ran))
+      const results = await runAsCaller(db, caller, [statement], mutationCommits(plan))
       return mutateResponse(plan, results)
     },
 

@@ -49,8 +49,15 @@ function mutationRefusal(plan: MutatePlan, n: number) {
   return undefined
 }
 
-export const mutationCommits = (plan: MutatePlan, results: Rows[]) =>
-  !plan.rollback && mutationRefusal(plan, mutateResult(results).n) === undefined
+/**
+ * What decides, from its rows, whether a mutation commits; none when nothing can
+ * undo it (no tx=rollback, singular or max-affected), so that its COMMIT travels
+ * in the same round trip as the statement.
+ */
+export function mutationCommits(plan: MutatePlan): ((results: Rows[]) => boolean) | undefined {
+  if (!plan.rollback && !plan.media.singular && plan.maxAffected === undefined) return undefined
+  return (results) => !plan.rollback && mutationRefusal(plan, mutateResult(results).n) === undefined
+}
 
 /** `/table?key=eq.value` for the one row a `return=headers-only` insert created. */
 function locationOf(
