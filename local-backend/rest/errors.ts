@@ -79,8 +79,15 @@ export const jwtInvalid = () =>
 
 // ---------------------------------------------------------------- the schema cache
 
-export const tableNotFound = (schema: string, name: string) =>
-  new RestError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`)
+/** The `suggestion`s are PostgREST's "Perhaps you meant" hints (schema-hints.ts). */
+export const tableNotFound = (schema: string, name: string, suggestion: string | null) =>
+  new RestError(
+    404,
+    'PGRST205',
+    `Could not find the table '${schema}.${name}' in the schema cache`,
+    null,
+    suggestion,
+  )
 
 export const unknownColumn = (table: string, column: string) =>
   new RestError(400, '42703', `column ${table}.${column} does not exist`)
@@ -97,12 +104,19 @@ export const notEmbedded = (path: string) =>
     `Verify that '${path}' is included in the 'select' query parameter.`,
   )
 
-export const noRelationship = (schema: string, parent: string, target: string, hint?: string) =>
+export const noRelationship = (
+  schema: string,
+  parent: string,
+  target: string,
+  hint: string | undefined,
+  suggestion: string | null,
+) =>
   new RestError(
     400,
     'PGRST200',
     `Could not find a relationship between '${parent}' and '${target}' in the schema cache`,
     `Searched for a foreign key relationship between '${parent}' and '${target}'${hint === undefined ? '' : ` using the hint '${hint}'`} in the schema '${schema}', but no matches were found.`,
+    suggestion,
   )
 
 export const ambiguousRelationship = (
@@ -121,7 +135,13 @@ export const ambiguousRelationship = (
   )
 
 /** PostgREST's PGRST202 (Error.hs NoRpc): what was searched for, by the keys given. */
-export const functionNotFound = (schema: string, name: string, keys: string[], post: boolean) => {
+export const functionNotFound = (
+  schema: string,
+  name: string,
+  keys: string[],
+  post: boolean,
+  suggestion: string | null,
+) => {
   const fn = `${schema}.${name}`
   const searched =
     keys.length === 0
@@ -132,6 +152,7 @@ export const functionNotFound = (schema: string, name: string, keys: string[], p
     'PGRST202',
     `Could not find the function ${fn}${keys.length === 0 ? ' without parameters' : `(${keys.join(', ')})`} in the schema cache`,
     `Searched for the function ${fn}${searched}${post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
+    suggestion,
   )
 }
 

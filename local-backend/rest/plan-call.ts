@@ -4,6 +4,7 @@ import type { Range } from './api-request-params.ts'
 import type { Catalog, DbFunction, FunctionArg, Table } from './catalog.ts'
 import { ambiguousFunction, functionNotFound } from './errors.ts'
 import { planTree, type ReadTree } from './plan-read.ts'
+import { functionHint } from './schema-hints.ts'
 
 /**
  * The call plan, as PostgREST's CallPlan: the one function the arguments select,
@@ -55,7 +56,8 @@ function resolveFunction(catalog: Catalog, name: string, keys: string[], post: b
   const fallback = overloads.filter((fn) => !matchesKeys(fn, keys) && takesBody(fn, post))
   const found = matching.length > 0 ? matching : fallback
   if (found.length > 1) throw ambiguousFunction(catalog.schema, found)
-  if (found.length === 0) throw functionNotFound(catalog.schema, name, keys, post)
+  if (found.length === 0)
+    throw functionNotFound(catalog.schema, name, keys, post, functionHint(catalog, name, keys, overloads))
   return found[0]!
 }
 

@@ -18,6 +18,7 @@ import {
   tableNotFound,
   unknownColumn,
 } from './errors.ts'
+import { relationshipHint, tableHint } from './schema-hints.ts'
 import { describeRelationship, isToOne, matchRelationships, type Relationship } from './relationships.ts'
 
 /**
@@ -74,7 +75,7 @@ export interface ReadPlan {
 
 export function tableOf(catalog: Catalog, name: string): Table {
   const table = catalog.tables.get(name)
-  if (!table) throw tableNotFound(catalog.schema, name)
+  if (!table) throw tableNotFound(catalog.schema, name, tableHint(catalog, name))
   return table
 }
 
@@ -132,7 +133,14 @@ function resolveRelationship(catalog: Catalog, parent: Table, target: string, hi
   const found = matchRelationships(catalog, candidates, target, hint)
   if (found.length > 1) throw ambiguousRelationship(parent.name, target, found.map(describeRelationship))
   const relationship = found[0]
-  if (!relationship) throw noRelationship(catalog.schema, parent.name, target, hint)
+  if (!relationship)
+    throw noRelationship(
+      catalog.schema,
+      parent.name,
+      target,
+      hint,
+      relationshipHint(catalog, parent.name, target),
+    )
   return { table: tableOf(catalog, relationship.target), relationship }
 }
 

@@ -205,6 +205,35 @@ describe('names in the query PostgREST builds (Plan.hs addRels: `<table>_<depth>
   })
 })
 
+describe('"Perhaps you meant" hints (Error.hs tableNotFoundHint, noRelBetweenHint, noRpcHint)', () => {
+  it('an unknown table is PGRST205 with the closest table as its hint', async () => {
+    const { status, error } = await client.from('author').select()
+    expect(status).toBe(404)
+    expect(error).toEqual({
+      code: 'PGRST205',
+      message: "Could not find the table 'public.author' in the schema cache",
+      details: null,
+      hint: "Perhaps you meant the table 'public.authors'",
+    })
+    expect((await client.from('nothing_like_it').select()).error?.hint).toBeNull()
+  })
+
+  it('an unknown embed is PGRST200 with the closest table the parent relates to', async () => {
+    const { error } = await client.from('books').select('id, genre(label)')
+    expect(error).toMatchObject({ code: 'PGRST200', hint: "Perhaps you meant 'genres' instead of 'genre'." })
+  })
+
+  it('an unknown function suggests the closest name; known name, wrong arguments, its closest arguments', async () => {
+    const misspelt = await client.rpc('books_bi', { who: 'ada' })
+    expect(misspelt.error).toMatchObject({
+      code: 'PGRST202',
+      hint: 'Perhaps you meant to call the function public.books_by',
+    })
+    const wrongArgs = await client.rpc('books_by', { whom: 'ada' })
+    expect(wrongArgs.error?.hint).toBe('Perhaps you meant to call the function public.books_by(who)')
+  })
+})
+
 describe('aggregates and spreads ("Aggregate Functions", "Spread embedded resource")', () => {
   it('count() and sum() group by the other selected columns', async () => {
     const { data, error } = await client
