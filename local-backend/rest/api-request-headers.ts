@@ -4,21 +4,115 @@ import { invalidSchema, notAcceptable } from './errors.ts'
  * The headers that say how to answer: the media type asked for, the preferences,
  * and the schema (profile).
  */
+
+/** How the rows are rendered (PostgREST's media handlers, SchemaCache.hs initialMediaHandlers). */
+export type BodyFormat = 'json' | 'csv' | 'geojson'
+export const planOptions = ['analyze', 'verbose', 'settings', 'buffers', 'wal'] as const
+export type PlanOption = (typeof planOptions)[number]
+
 export interface MediaType {
+  format: BodyFormat
   singular: boolean
   stripNulls: boolean
+  /** `application/vnd.pgrst.plan`: answer the query's EXPLAIN instead of its rows. */
+  plan?: { format: 'json' | 'text'; options: PlanOption[] }
+  /** The Content-Type the answer carries (MediaType.hs toMime, with the charset). */
+  contentType: string
 }
 
+interface Requested {
+  type: string
+  params: Map<string, string>
+}
+
+/** `type/subtype; key=value; key="quoted"`, the type and parameter names lower-cased. */
+function parseMediaRange(text: string): Requested {
+  const [type = '', ...rest] = text.split(';')
+  const params = new Map<string, string>()
+  for (const param of rest) {
+    const eq = param.indexOf('=')
+    if (eq < 0) continue
+    params.set(
+      param.slice(0, eq).trim().toLowerCase(),
+      param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1'),
+    )
+  }
+  return { type: type.trim().toLowerCase(), params }
+}
+
+const charset = '; charset=utf-8'
+const json = (singular: boolean, stripNulls: boolean): MediaType => {
+  const strip = stripNulls ? ';nulls=stripped' : ''
+  const mime = singular
+    ? `application/vnd.pgrst.object+json${strip}`
+    : stripNulls
+      ? `application/vnd.pgrst.array+json${strip}`
+      : 'application/json'
+  return { format: 'json', singular, stripNulls, contentType: mime + charset }
+}
+const rendered = (format: 'csv' | 'geojson', mime: string): MediaType => ({
+  format,
+  singular: false,
+  stripNulls: false,
+  contentType: mime + charset,
+})
+
+/** A media type PostgREST has a handler for (MediaType.hs decodeMediaType, Plan/Negotiate.hs), or none. */
+function decode({ type, params }: Requested): MediaType | undefined {
+  const stripped = params.get('nulls') === 'stripped'
+  switch (type) {
+    case 'application/json':
+    case '*/*':
+    case 'application/*':
+      return json(false, false)
+    case 'application/vnd.pgrst.array':
+    case 'application/vnd.pgrst.array+json':
+      return json(false, stripped)
+    case 'application/vnd.pgrst.object':
+    case 'application/vnd.pgrst.object+json':
+      return json(true, stripped)
+    case 'text/csv':
+      return rendered('csv', 'text/csv')
+    case 'application/geo+json':
+      return rendered('geojson', 'application/geo+json')
+    case 'application/vnd.pgrst.plan':
+    case 'application/vnd.pgrst.plan+text':
+    case 'application/vnd.pgrst.plan+json': {
+      const target = parseMediaRange(params.get('for') ?? 'application/json')
+      const inner = target.type.startsWith('application/vnd.pgrst.plan') ? undefined : decode(target)
+      if (!inner) return undefined
+      const format = type.endsWith('+json') ? 'json' : 'text'
+      const given = (params.get('options') ?? '').split('|')
+      const options = planOptions.filter((option) => given.includes(option))
+      const forMime = inner.contentType.slice(0, -charset.length)
+      return {
+        ...inner,
+        plan: { format, options },
+        contentType: `application/vnd.pgrst.plan+${format}; for="${forMime}"${options.length ? `; options=${options.join('|')}` : ''}${charset}`,
+      }
+    }
+  }
+  return undefined
+}
+
+/** The first of the types asked for, by quality, that can be answered; none is PGRST107 (406). */
 export function parseAccept(accept: string | null): MediaType {
-  if (!accept) return { singular: false, stripNulls: false }
-  const types = accept.split(',').map((t) => t.trim().toLowerCase())
-  const object = types.find((t) => t.startsWith('application/vnd.pgrst.object'))
-  if (object) return { singular: true, stripNulls: object.includes('nulls=stripped') }
-  const array = types.find((t) => t.startsWith('application/vnd.pgrst.array'))
-  if (array) return { singular: false, stripNulls: array.includes('nulls=stripped') }
-  const json = ['application/json', '*/*', 'application/*']
-  if (types.some((t) => json.some((type) => t.startsWith(type))))
-    return { singular: false, stripNulls: false }
+  if (!accept) return json(false, false)
+  const ranges = accept
+    .split(',')
+    .map((text) => parseMediaRange(text))
+    .filter((range) => range.type !== '')
+  const quality = (range: Requested) => Number(range.params.get('q') ?? '1') || 0
+  const byQuality = ranges
+    .map((range, i) => ({ range, i }))
+    .sort((a, b) => quality(b.range) - quality(a.range) || a.i - b.i)
+  for (const { range } of byQuality) {
+    const media = decode(range)
+    if (media) return media
+  }
   throw notAcceptable(accept)
 }
 

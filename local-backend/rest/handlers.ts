@@ -8,18 +8,20 @@ import {
 } from './api-request.ts'
 import type { Catalog } from './catalog.ts'
 import { runAsCaller, type Caller } from './caller.ts'
+import type { MediaType } from './api-request-headers.ts'
 import type { Statement } from './pipeline.ts'
 import { planCall } from './plan-call.ts'
 import { createPlanCache } from './plan-cache.ts'
 import { planMutate, type MutatePlan } from './plan-mutate.ts'
 import { planRead, tableOf, type ReadPlan } from './plan-read.ts'
-import { callStatements, mutateStatement, readStatements } from './query-statements.ts'
+import { callStatements, explainStatement, mutateStatement, readStatements } from './query-statements.ts'
 import {
   callCommits,
   callResponse,
   emptyInsertResponse,
   mutateResponse,
   mutationCommits,
+  planResponse,
   readResponse,
 } from './response.ts'
 
@@ -60,9 +62,25 @@ export function createStatementPlanner(catalog: Catalog) {
  */
 export function createHandlers(db: PGlite, catalog: Catalog) {
   const planner = createStatementPlanner(catalog)
+  /**
+   * Accept: application/vnd.pgrst.plan answers the EXPLAIN of the statement that makes
+   * the body, after `before` (a GET's read-only mode); it commits as the request would.
+   */
+  const explain = async (
+    media: MediaType,
+    caller: Caller,
+    body: Statement,
+    { before = [], rollback = false }: { before?: Statement[]; rollback?: boolean } = {},
+  ) => {
+    const statements = [...before, explainStatement(media.plan!, body)]
+    const results = await runAsCaller(db, caller, statements, rollback ? () => false : undefined)
+    return planResponse(media, results.slice(before.length))
+  }
+
   return {
     async read(request: Request, tableName: string, caller: Caller): Promise<Response> {
       const { plan, statements } = planner.read(request, tableName)
+      if (plan.media.plan) return explain(plan.media, caller, statements[0]!)
       return readResponse(plan, await runAsCaller(db, caller, statements), request.method === 'HEAD')
     },
 
@@ -74,16 +92,19 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
     ): Promise<Response> {
       const { plan, statement } = await planner.mutate(request, action, tableName)
       if (!statement) return emptyInsertResponse(plan)
+      if (plan.media.plan) return explain(plan.media, caller, statement, { rollback: plan.rollback })
       const results = await runAsCaller(db, caller, [statement], mutationCommits(plan))
       return mutateResponse(plan, results)
     },
 
     async call(request: Request, name: string, caller: Caller): Promise<Response> {
       const plan = planCall(catalog, name, await parseCallRequest(request))
-      return callResponse(
-        plan,
-        await runAsCaller(db, caller, callStatements(catalog.schema, plan), (ran) => callCommits(plan, ran)),
-      )
+      const statements = callStatements(catalog.schema, plan)
+      if (plan.media.plan) {
+        const [before, body] = plan.readOnly ? [statements.slice(0, 1), statements[1]!] : [[], statements[0]!]
+        return explain(plan.media, caller, body, { before, rollback: plan.rollback })
+      }
+      return callResponse(plan, await runAsCaller(db, caller, statements, (ran) => callCommits(plan, ran)))
     },
   }
 }

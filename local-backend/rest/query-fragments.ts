@@ -159,11 +159,30 @@ export const orderSql = (alias: string, order: OrderTerm<Column>[], params: SqlP
 export const rangeSql = (range: Range) =>
   `${range.limit === null ? '' : ` limit ${range.limit}`}${range.offset ? ` offset ${range.offset}` : ''}`
 
-/** The JSON array (or, for a singular request, the one object) of the rows of `_r`, and how many there are. */
-export function jsonBodySql(media: MediaType, rowsSql: string): string {
-  const row = media.stripNulls ? 'json_strip_nulls(row_to_json(_r))' : '_r'
-  const body = media.singular ? `(json_agg(${row})->0)::text` : `coalesce(json_agg(${row}), '[]'::json)::text`
-  return `select ${body} as body, count(*)::int as n from (${rowsSql}) _r`
+/**
+ * The rows of `_r` as the body the media type asks for, and how many there are
+ * (SqlFragment.hs handlerF): a JSON array (or, singular, the one object); CSV, a header
+ * of the first row's keys over each row's record text; GeoJSON, by PostGIS's
+ * ST_AsGeoJSON, which fails as PostgREST's query fails where PostGIS is missing.
+ */
+export function bodySql(media: MediaType, rowsSql: string): string {
+  const count = 'count(*)::int as n'
+  switch (media.format) {
+    case 'csv': {
+      const header = `(select coalesce(string_agg(_k, ','), '') from (select json_object_keys(row_to_json(_h)) as _k from (select * from _rows limit 1) _h) _keys)`
+      const lines = `coalesce(string_agg(substring(_r::text, 2, length(_r::text) - 2), E'\\n'), '')`
+      return `with _rows as (${rowsSql}) select ${header} || E'\\n' || ${lines} as body, ${count} from _rows _r`
+    }
+    case 'geojson':
+      return `select json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(ST_AsGeoJSON(_r)::json), '[]'))::text as body, ${count} from (${rowsSql}) _r`
+    case 'json': {
+      const row = media.stripNulls ? 'json_strip_nulls(row_to_json(_r))' : '_r'
+      const body = media.singular
+        ? `(json_agg(${row})->0)::text`
+        : `coalesce(json_agg(${row}), '[]'::json)::text`
+      return `select ${body} as body, ${count} from (${rowsSql}) _r`
+    }
+  }
 }
 
 /** A JSON argument as the text Postgres parses into the argument's type. */

@@ -1,3 +1,4 @@
+import type { MediaType } from './api-request-headers.ts'
 import { countEmbeddedRowSql, withinDeadlineSql } from './bounds.ts'
 import type { Rows, Statement } from './pipeline.ts'
 import type { Column } from './catalog.ts'
@@ -7,7 +8,7 @@ import type { PlannedEmbed, PlannedField, ReadPlan, ReadTree } from './plan-read
 import type { JoinPair, Relationship } from './relationships.ts'
 import {
   argumentText,
-  jsonBodySql,
+  bodySql,
   fieldSql,
   orderSql,
   qualified,
@@ -170,7 +171,7 @@ export function readStatements(
   const { tree } = plan
   const scope = newScope(schema)
   const rowsSql = treeSql(scope, tree, from('_t0', scope.params), '_t0', [])
-  const statements = [{ sql: jsonBodySql(plan.media, rowsSql), params: scope.params.values }]
+  const statements = [{ sql: bodySql(plan.media, rowsSql), params: scope.params.values }]
   if (plan.count) {
     const counting = newScope(schema)
     const unpaged = { ...tree, range: { offset: 0, limit: null } }
@@ -265,7 +266,7 @@ export function mutateStatement(schema: string, plan: MutatePlan): Statement {
     order: [],
     range: { offset: 0, limit: null },
   }
-  const body = jsonBodySql(plan.media, treeSql(scope, tree, '_m _t0', '_t0', []))
+  const body = bodySql(plan.media, treeSql(scope, tree, '_m _t0', '_t0', []))
   return {
     sql: `${gathered} select _b.body, _b.n, ${inserted} from (${body}) _b`,
     params: scope.params.values,
@@ -324,6 +325,14 @@ export function callStatements(schema: string, plan: CallPlan): Statement[] {
   }
   // A GET must not write: a volatile function then fails with 25006 (405), as in PostgREST.
   return plan.readOnly ? [{ sql: 'set transaction read only', params: [] }, ...statements] : statements
+}
+
+/** The EXPLAIN of the statement that answers the body, in the format and with the options asked (SqlFragment.hs explainF). */
+export function explainStatement(plan: NonNullable<MediaType['plan']>, statement: Statement): Statement {
+  return {
+    sql: `explain (${[`format ${plan.format}`, ...plan.options].join(', ')}) ${statement.sql}`,
+    params: statement.params,
+  }
 }
 
 interface ResultSet {

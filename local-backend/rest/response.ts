@@ -12,15 +12,17 @@ import { callResult, mutateResult, readResult } from './query-statements.ts'
  * status, the body as an array or (Accept: vnd.pgrst.object) one object, and
  * Content-Range with the page and, when counted, the total.
  */
-const jsonHeaders = (media: MediaType) => ({
-  'content-type': media.singular
-    ? 'application/vnd.pgrst.object+json; charset=utf-8'
-    : 'application/json; charset=utf-8',
-})
+const jsonHeaders = (media: MediaType) => ({ 'content-type': media.contentType })
 
 function contentRange(offset: number, n: number, total: number | null): string {
   const totalText = total === null ? '*' : String(total)
   return n === 0 ? `*/${totalText}` : `${offset}-${offset + n - 1}/${totalText}`
+}
+
+/** A plan's EXPLAIN, one line per row as PostgREST writes it (MainTx.hs planRow), 200 whatever it explains. */
+export function planResponse(media: MediaType, [rows]: Rows[]): Response {
+  const body = rows!.map((row) => `${row[0]}\n`).join('')
+  return new Response(body, { status: 200, headers: { 'content-type': media.contentType } })
 }
 
 export const apiRootResponse = () =>
