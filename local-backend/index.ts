@@ -15,7 +15,8 @@ import { generateProjectKeys, jwtKeysOf, signApiKey, type ProjectKeys, withAsymm
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
-import { loadCatalog } from './rest/catalog.ts'
+import { readApiConfig } from './rest/api-config.ts'
+import { loadExposedSchemas } from './rest/exposed-schemas.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
 
 export interface LocalBackendOptions {
@@ -101,6 +102,8 @@ function authConfigOf(options: LocalBackendOptions): AuthConfig {
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createStdoutLogger('local-backend')
   const authConfig = authConfigOf(options)
+  const apiConfig = readApiConfig(options.supabaseDir ?? defaultSupabaseDir)
+  if (!apiConfig.ok) throw new Error(apiConfig.message)
   // Keys given win; then a jwt_secret config.toml names, as the CLI takes it; else keys of this run alone.
   const keys =
     options.keys ??
@@ -141,7 +144,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
   try {
     await installBounds(db)
     await installAuthSchema(db)
-    const catalog = await loadCatalog(db)
+    const schemas = await loadExposedSchemas(db, apiConfig.config)
     // Realtime installs its change capture in the database before any request can write.
     realtime = await createRealtimeServer({
       db,
@@ -153,7 +156,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     const functions = new Map<string, FunctionHandler>()
     ready.api = createApiApp({
       db,
-      catalog,
+      schemas,
       logger,
       url,
       authConfig,

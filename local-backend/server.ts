@@ -10,7 +10,7 @@ import type { Outbox } from './auth/outbox.ts'
 import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
 import type { RateGuard } from './rate-limits.ts'
-import type { Catalog } from './rest/catalog.ts'
+import type { ExposedSchemas } from './rest/exposed-schemas.ts'
 import { createRestApp } from './rest/routes.ts'
 
 /** `env` is the Node server's bindings (the socket), so a function can tell its callers apart. */
@@ -18,7 +18,7 @@ export type FunctionHandler = (request: Request, env: unknown) => Response | Pro
 
 export interface ApiOptions {
   db: PGlite
-  catalog: Catalog
+  schemas: ExposedSchemas
   logger: Logger
   /** The public base URL, e.g. http://127.0.0.1:54321. */
   url: string
@@ -208,7 +208,7 @@ export function createApiApp(options: ApiOptions): Hono {
     '/rest/v1',
     createRestApp({
       db: options.db,
-      catalog: options.catalog,
+      schemas: options.schemas,
       logger: logger.child({ api: 'rest' }),
       jwt: options.jwt,
     }),

@@ -1,8 +1,8 @@
-import { invalidSchema, notAcceptable } from './errors.ts'
+import { notAcceptable } from './errors.ts'
 
 /**
- * The headers that say how to answer: the media type asked for, the preferences,
- * and the schema (profile).
+ * The headers that say how to answer: the media type asked for and the preferences.
+ * The schema (profile) is exposed-schemas.ts's.
  */
 
 /** How the rows are rendered (PostgREST's media handlers, SchemaCache.hs initialMediaHandlers). */
@@ -222,10 +222,4 @@ export function preferenceApplied(
     return [`${name}=${value}`]
   })
   return values.length ? { 'preference-applied': values.join(', ') } : {}
-}
-
-/** Only the exposed schema may be asked for, on reads (Accept-Profile) and writes (Content-Profile). */
-export function checkProfile(headers: Headers, schema: string) {
-  const profile = headers.get('accept-profile') ?? headers.get('content-profile')
-  if (profile !== null && profile !== schema) throw invalidSchema(profile, schema)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkProfile, parseAccept, parsePreferences } from './api-request-headers.ts'
+import { parseAccept, parsePreferences } from './api-request-headers.ts'
 import { parseCallRequest, parseMutateRequest, parseReadRequest, readRequestKey } from './api-request.ts'
 
 /*
@@ -227,13 +227,6 @@ describe('a read', () => {
         hint: null,
       },
     })
-  })
-
-  it('accepts only the exposed schema as a profile', async () => {
-    expect(() => checkProfile(new Headers({ 'accept-profile': 'public' }), 'public')).not.toThrow()
-    expect(() => checkProfile(new Headers({ 'content-profile': 'auth' }), 'public')).toThrow(
-      expect.objectContaining({ status: 406, body: expect.objectContaining({ code: 'PGRST106' }) }),
-    )
   })
 })
 

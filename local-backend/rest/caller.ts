@@ -37,12 +37,15 @@ function claimsJson(claims: JwtClaims): string {
   return text
 }
 
-/** The statement that opens every request's transaction: the caller's role, claims and bounds. */
-export function callerSetup(caller: Caller): Statement {
-  return {
-    sql: `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`,
-    params: [caller.role, claimsJson(caller.claims)],
-  }
+/**
+ * The statement that opens every request's transaction: the caller's role, claims and
+ * bounds, and, as PostgREST sets it, the search_path of the schema addressed.
+ */
+export function callerSetup(caller: Caller, searchPath?: string): Statement {
+  const sql = `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`
+  const params = [caller.role, claimsJson(caller.claims)]
+  if (searchPath === undefined) return { sql, params }
+  return { sql: `${sql}, set_config('search_path', $3::text, true)`, params: [...params, searchPath] }
 }
 
 /**
@@ -53,10 +56,11 @@ export function callerSetup(caller: Caller): Statement {
 export async function runAsCaller(
   db: PGlite,
   caller: Caller,
+  searchPath: string | undefined,
   statements: Statement[],
   commit?: (results: Rows[]) => boolean,
 ): Promise<Rows[]> {
-  const outcome = await runPipelined(db, callerSetup(caller), statements, commit)
+  const outcome = await runPipelined(db, callerSetup(caller, searchPath), statements, commit)
   if (!outcome.ok) throw toRestError(outcome.error, caller.role)
   return outcome.results
 }

@@ -54,13 +54,13 @@ export const invalidPreferences = (invalid: string[]) =>
 export const rangeNotSatisfiable = (details: string) =>
   new RestError(416, 'PGRST103', 'Requested range not satisfiable', details)
 
-export const invalidSchema = (profile: string, schema: string) =>
+export const invalidSchema = (profile: string, exposed: string[]) =>
   new RestError(
     406,
     'PGRST106',
     `Invalid schema: ${profile}`,
     null,
-    `Only the following schemas are exposed: ${schema}`,
+    `Only the following schemas are exposed: ${exposed.join(', ')}`,
   )
 
 /** PostgREST's JwtClaimsError messages, all PGRST303. */

@@ -60,7 +60,7 @@ export function createStatementPlanner(catalog: Catalog) {
  * the caller in one transaction, and shaped into the answer (response). Anything
  * refused is thrown as a RestError for the route to answer with.
  */
-export function createHandlers(db: PGlite, catalog: Catalog) {
+export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string) {
   const planner = createStatementPlanner(catalog)
   /**
    * Accept: application/vnd.pgrst.plan answers the EXPLAIN of the statement that makes
@@ -73,7 +73,7 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
     { before = [], rollback = false }: { before?: Statement[]; rollback?: boolean } = {},
   ) => {
     const statements = [...before, explainStatement(media.plan!, body)]
-    const results = await runAsCaller(db, caller, statements, rollback ? () => false : undefined)
+    const results = await runAsCaller(db, caller, searchPath, statements, rollback ? () => false : undefined)
     return planResponse(media, results.slice(before.length))
   }
 
@@ -81,7 +81,11 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
     async read(request: Request, tableName: string, caller: Caller): Promise<Response> {
       const { plan, statements } = planner.read(request, tableName)
       if (plan.media.plan) return explain(plan.media, caller, statements[0]!)
-      return readResponse(plan, await runAsCaller(db, caller, statements), request.method === 'HEAD')
+      return readResponse(
+        plan,
+        await runAsCaller(db, caller, searchPath, statements),
+        request.method === 'HEAD',
+      )
     },
 
     async mutate(
@@ -93,7 +97,7 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
       const { plan, statement } = await planner.mutate(request, action, tableName)
       if (!statement) return emptyInsertResponse(plan)
       if (plan.media.plan) return explain(plan.media, caller, statement, { rollback: plan.rollback })
-      const results = await runAsCaller(db, caller, [statement], mutationCommits(plan))
+      const results = await runAsCaller(db, caller, searchPath, [statement], mutationCommits(plan))
       return mutateResponse(plan, results)
     },
 
@@ -104,7 +108,10 @@ export function createHandlers(db: PGlite, catalog: Catalog) {
         const [before, body] = plan.readOnly ? [statements.slice(0, 1), statements[1]!] : [[], statements[0]!]
         return explain(plan.media, caller, body, { before, rollback: plan.rollback })
       }
-      return callResponse(plan, await runAsCaller(db, caller, statements, (ran) => callCommits(plan, ran)))
+      return callResponse(
+        plan,
+        await runAsCaller(db, caller, searchPath, statements, (ran) => callCommits(plan, ran)),
+      )
     },
   }
 }

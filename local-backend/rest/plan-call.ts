@@ -57,7 +57,7 @@ function resolveFunction(catalog: Catalog, name: string, keys: string[], post: b
   const found = matching.length > 0 ? matching : fallback
   if (found.length > 1) throw ambiguousFunction(catalog.schema, found)
   if (found.length === 0)
-    throw functionNotFound(catalog.schema, name, keys, post, functionHint(catalog, name, keys, overloads))
+    throw functionNotFound(catalog.schema, name, keys, post, functionHint(catalog, name, keys, callable))
   return found[0]!
 }
 

@@ -33,17 +33,20 @@ const argumentList = (names: string[]) => `(${[...names].sort().join(', ')})`
 
 /**
  * No function of that name: the closest name. Functions of that name whose arguments did
- * not match: the closest of their argument lists, each written sorted as `(a, b)`.
+ * not match: the closest of their argument lists, each written sorted as `(a, b)`. Only
+ * the functions PostgREST can call count: its schema cache holds no others.
  */
 export function functionHint(
   catalog: Catalog,
   name: string,
   keys: string[],
-  overloads: DbFunction[],
+  callable: (fn: DbFunction) => boolean,
 ): string | null {
   const prefix = `Perhaps you meant to call the function ${catalog.schema}.`
+  const overloads = (catalog.functions.get(name) ?? []).filter(callable)
   if (overloads.length === 0) {
-    const fn = closestMatch(catalog.functions.keys(), name, closeNameScore)
+    const names = [...catalog.functions].filter(([, fns]) => fns.some(callable)).map(([fn]) => fn)
+    const fn = closestMatch(names, name, closeNameScore)
     return fn === undefined ? null : `${prefix}${fn}`
   }
   const lists = overloads.map((fn) => argumentList(fn.args.map((arg) => arg.name)))
