@@ -231,6 +231,11 @@ describe('"Perhaps you meant" hints (Error.hs tableNotFoundHint, noRelBetweenHin
     })
     const wrongArgs = await client.rpc('books_by', { whom: 'ada' })
     expect(wrongArgs.error?.hint).toBe('Perhaps you meant to call the function public.books_by(who)')
+
+    // postgrest-js advanced_rpc.test.ts "function with blurb_message": a function of a row is
+    // not callable over /rpc, so it is neither found nor suggested.
+    const computed = await client.rpc('shout')
+    expect(computed.error).toMatchObject({ code: 'PGRST202', hint: null })
   })
 })
 
