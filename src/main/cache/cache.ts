@@ -20,13 +20,16 @@ import { rowView } from '../../shared/rows/row-view.ts'
 import {
   conversationByIdSql,
   inboxPageSql,
-  messageSearchSql,
+  messageSnippetsSql,
   nameSearchSql,
+  olderThanRecentSql,
+  type MessageIndex,
   outboxCompleteSql,
   outboxHeadsSql,
   outboxRetrySql,
   outboxSizeSql,
   phoneSearchSql,
+  rankedMessagesSql,
   statusCountsSql,
   threadPageSql,
   unreadTotalsSql,
@@ -464,7 +467,9 @@ export class Cache {
    * message text, one hit per conversation. Every part reads a bounded stretch of an
    * index: names are the most recently active of the newest `limit × 8` name matches in
    * the workspace (the FTS tables hold the workspace as a column), numbers come in digit
-   * order, and messages are ranked by bm25 among the newest `limit × 8` matches.
+   * order, and messages are ranked by bm25 among the newest `limit × 8` matches of the
+   * recent search index (schema.ts, messages_recent_fts), then of all history when those
+   * leave the page short.
    */
   search(query: string, workspaceId: string | null, limit: number): SearchHit[] {
     const hits: SearchHit[] = []
@@ -513,24 +518,62 @@ export class Cache {
       }
       matches.return?.()
     }
-    if (words && hits.length < limit) {
-      const rows = this.stmt(messageSearchSql).all({
-        words: inWorkspace(null, 'content', words),
-        scoped: inWorkspace(workspaceId, 'content', words),
-        ws: workspaceId ?? '',
-        pool,
-      }) as Row[]
-      for (const row of rows) {
+    if (words) {
+      // The recent index first; all history only when that leaves the page short.
+      for (const index of ['messages_recent_fts', 'messages_fts'] as const) {
         if (hits.length >= limit) break
-        const contactId = str(row, 'contact_id')
-        if (seen.has(contactId)) continue
-        const conversation = this.getConversation(contactId)
-        if (!conversation) continue
-        const { text, highlights } = parseMarked(str(row, 'marked'))
-        add({ conversation, field: 'message', snippet: text, highlights, messageId: str(row, 'message_id') })
+        if (index === 'messages_fts' && !Number((this.stmt(olderThanRecentSql).get() as Row).older)) break
+        for (const hit of this.messageHits(index, words, workspaceId, pool, limit - hits.length, seen))
+          add(hit)
       }
     }
     return hits
+  }
+
+  /**
+   * Up to `room` message hits from `index`, best first, one per conversation not in `seen`:
+   * ranked first, then excerpted, so snippet() runs only for the hits kept.
+   */
+  private messageHits(
+    index: MessageIndex,
+    words: string,
+    workspaceId: string | null,
+    pool: number,
+    room: number,
+    seen: ReadonlySet<string>,
+  ): SearchHit[] {
+    const ranked = this.stmt(rankedMessagesSql(index)).all({
+      words: inWorkspace(null, 'content', words),
+      scoped: inWorkspace(workspaceId, 'content', words),
+      pool,
+    }) as Row[]
+    const kept = new Map<number, { messageId: string; conversation: Conversation }>()
+    const taken = new Set(seen)
+    for (const row of ranked) {
+      if (kept.size >= room) break
+      const contactId = str(row, 'contact_id')
+      if (taken.has(contactId)) continue
+      const conversation = this.getConversation(contactId)
+      if (!conversation) continue
+      taken.add(contactId)
+      kept.set(Number(row.rowid), { messageId: str(row, 'message_id'), conversation })
+    }
+    if (kept.size === 0) return []
+    const rowids = [...kept.keys()]
+    const marked = new Map(
+      (
+        this.stmt(messageSnippetsSql(index)).all({
+          words: inWorkspace(null, 'content', words),
+          rowids: JSON.stringify(rowids),
+          low: Math.min(...rowids),
+          high: Math.max(...rowids),
+        }) as Row[]
+      ).map((row) => [Number(row.rowid), str(row, 'marked')]),
+    )
+    return [...kept].map(([rowid, { messageId, conversation }]) => {
+      const { text, highlights } = parseMarked(marked.get(rowid) ?? '')
+      return { conversation, field: 'message' as const, snippet: text, highlights, messageId }
+    })
   }
 
   // Outbox -------------------------------------------------------------------

@@ -20,7 +20,11 @@ const hot: Record<string, string> = {
   'name search': sql.nameSearchSql,
   'phone search': sql.phoneSearchSql({ scoped: false }),
   'phone search in a workspace': sql.phoneSearchSql({ scoped: true }),
-  'message search': sql.messageSearchSql,
+  'message search, recent': sql.rankedMessagesSql('messages_recent_fts'),
+  'message search, all history': sql.rankedMessagesSql('messages_fts'),
+  'message excerpts, recent': sql.messageSnippetsSql('messages_recent_fts'),
+  'message excerpts, all history': sql.messageSnippetsSql('messages_fts'),
+  'messages older than the recent index': sql.olderThanRecentSql,
   'outbox heads': sql.outboxHeadsSql,
   'outbox size': sql.outboxSizeSql,
   'outbox retry': sql.outboxRetrySql,
@@ -37,8 +41,11 @@ const indexOrdered = new Set([
   'thread page, older',
 ])
 
-/** inbox_counts has one row per workspace and status, so reading it whole is not a scan of the data. */
-const boundedTables = new Set(['inbox_counts'])
+/**
+ * inbox_counts has one row per workspace and status, and messages_recent_window one row,
+ * so reading them whole is not a scan of the data.
+ */
+const boundedTables = new Set(['inbox_counts', 'messages_recent_window'])
 
 function plan(db: DatabaseSync, sql: string): string[] {
   return (db.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((row) => row.detail)
@@ -46,11 +53,15 @@ function plan(db: DatabaseSync, sql: string): string[] {
 
 /**
  * The plan lines that read a whole table without an index. An FTS5 table is read through
- * its index only when the MATCH is its constraint (M in the index string); a co-routine
- * (a subquery with its own LIMIT) is read as it is produced.
+ * its index only when the MATCH is its constraint (M in the index string); a co-routine or
+ * a materialized subquery (each with its own LIMIT) is read as it is produced, and
+ * json_each reads the list passed to it.
  */
 function fullScans(lines: string[]): string[] {
-  const coroutines = new Set(lines.flatMap((line) => /^CO-ROUTINE (\S+)/.exec(line)?.[1] ?? []))
+  const coroutines = new Set([
+    'json_each',
+    ...lines.flatMap((line) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(line)?.[1] ?? []),
+  ])
   return lines.filter((line) => {
     const scan = /^SCAN (\S+)(.*)$/.exec(line)
     if (!scan) return false

@@ -45,20 +45,36 @@ export function phoneSearchSql(options: { scoped: boolean }): string {
     order by s.suffix`
 }
 
+/** The FTS tables over messages (schema.ts): the newest messages alone, or all of them. */
+export type MessageIndex = 'messages_recent_fts' | 'messages_fts'
+
 /**
- * Message matches ranked by bm25. The newest $pool matches of $scoped (the words within
- * the workspace) fix a rowid floor, and bm25 ranks the matches of $words above it. The
- * ranking MATCH leaves the workspace out because bm25 weighs every phrase of its MATCH
- * against the whole table, and the workspace's token is in most rows.
+ * Message matches in `index`, best first by bm25: the newest $pool matches of $scoped (the
+ * words within the workspace), ranked. The ranking MATCH leaves the workspace out because
+ * bm25 weighs every phrase of its MATCH against the whole table, and the workspace's token
+ * is in most rows: counting it would cost a pass over the workspace's every message.
  */
-export const messageSearchSql = `select m.id as message_id, m.contact_id,
-    snippet(messages_fts, 0, char(1), char(2), '…', 12) as marked
-  from messages_fts f join messages m on m.rowid = f.rowid
-  where messages_fts match $words
-    and f.rowid >= (select min(rowid) from (
-      select rowid from messages_fts where messages_fts match $scoped order by rowid desc limit $pool))
-    and ($ws = '' or m.workspace_id = $ws)
-  order by bm25(messages_fts) limit $pool`
+export function rankedMessagesSql(index: MessageIndex): string {
+  return `with pool as materialized (
+      select rowid from ${index} where ${index} match $scoped order by rowid desc limit $pool)
+    select m.rowid, m.id as message_id, m.contact_id from ${index} f join messages m on m.rowid = f.rowid
+     where ${index} match $words and f.rowid >= (select min(rowid) from pool) and +f.rowid in (select rowid from pool)
+     order by bm25(${index})`
+}
+
+/**
+ * The highlighted excerpt of each message of $rowids (a JSON array within $low..$high)
+ * matching $words. snippet() is the costly part of a search, so it runs for the hits
+ * shown, not for every ranked match.
+ */
+export function messageSnippetsSql(index: MessageIndex): string {
+  return `select rowid, snippet(${index}, 0, char(1), char(2), '…', 12) as marked from ${index}
+    where ${index} match $words and rowid between $low and $high and +rowid in (select value from json_each($rowids))`
+}
+
+/** Whether messages older than the recent search index's window exist (schema.ts, messages_recent_window). */
+export const olderThanRecentSql = `select exists (
+    select 1 from messages where rowid < messages_recent_window.floor) as older from messages_recent_window`
 
 /** The oldest entry of each conversation: later ones wait for it, so a thread keeps its order. */
 export const outboxHeadsSql =

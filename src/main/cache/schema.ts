@@ -1,3 +1,16 @@
+/** How many of the newest messages the recent search index holds (schema 4): search costs grow with it, not with history. */
+const recentSearchWindow = 20_000
+
+/** The statements that add a message row to an FTS table over messages_searchable, or take it out. */
+function indexMessage(table: string, row: 'new' | 'old'): string {
+  return `insert into ${table}(rowid, content, workspace)
+      values (${row}.rowid, ${row}.content, replace(${row}.workspace_id, '-', ''));`
+}
+function unindexMessage(table: string, row: 'new' | 'old'): string {
+  return `insert into ${table}(${table}, rowid, content, workspace)
+      values ('delete', ${row}.rowid, ${row}.content, replace(${row}.workspace_id, '-', ''));`
+}
+
 /**
  * The cache's schema, one entry per version. `PRAGMA user_version` records how many
  * have been applied; a newer app adds an entry and never edits a shipped one.
@@ -229,6 +242,56 @@ export const cacheMigrations: readonly string[] = [
       values ('delete', old.rowid, old.content, replace(old.workspace_id, '-', ''));
     insert into messages_fts(rowid, content, workspace)
       values (new.rowid, new.content, replace(new.workspace_id, '-', ''));
+  end;
+  `,
+  // Search at 2M messages (issue 16): a prefix query merges every matching term's whole
+  // doclist before it yields a row, and bm25 counts every match of each phrase in the table,
+  // so each search cost time in proportion to all history. The newest messages also go into
+  // a small FTS table: search ranks there, and reads messages_fts only when the recent
+  // messages hold too few matches, which is when history's matches are few or the
+  // query is rare anyway.
+  `
+  -- The recent index holds exactly the messages with rowid >= floor. Rowids grow with
+  -- insertion, so once the newest row passes floor + size + size / 8, the oldest eighth
+  -- leaves in one step (size rows stay) instead of one row on every insert.
+  create table messages_recent_window (
+    id integer primary key check (id = 1),
+    floor integer not null,
+    size integer not null check (size > 0)
+  );
+  insert into messages_recent_window (id, floor, size)
+    select 1, coalesce(max(rowid), 0) - ${recentSearchWindow} + 1, ${recentSearchWindow} from messages;
+  create virtual table messages_recent_fts using fts5(content, workspace, content='messages_searchable',
+    content_rowid='message_rowid', tokenize='unicode61 remove_diacritics 2');
+  insert into messages_recent_fts(rowid, content, workspace)
+    select rowid, content, replace(workspace_id, '-', '') from messages
+     where rowid >= (select floor from messages_recent_window);
+
+  create trigger messages_recent_insert after insert on messages
+    when new.rowid >= (select floor from messages_recent_window)
+  begin
+    ${indexMessage('messages_recent_fts', 'new')}
+  end;
+  create trigger messages_recent_slide after insert on messages
+    when new.rowid >= (select floor + size + size / 8 from messages_recent_window)
+  begin
+    insert into messages_recent_fts(messages_recent_fts, rowid, content, workspace)
+      select 'delete', rowid, content, replace(workspace_id, '-', '') from messages
+       where rowid >= (select floor from messages_recent_window)
+         and rowid <= new.rowid - (select size from messages_recent_window);
+    update messages_recent_window set floor = new.rowid - size + 1;
+  end;
+  create trigger messages_recent_delete after delete on messages
+    when old.rowid >= (select floor from messages_recent_window)
+  begin
+    ${unindexMessage('messages_recent_fts', 'old')}
+  end;
+  create trigger messages_recent_update after update of content, workspace_id on messages
+    when (old.content is not new.content or old.workspace_id is not new.workspace_id)
+      and old.rowid >= (select floor from messages_recent_window)
+  begin
+    ${unindexMessage('messages_recent_fts', 'old')}
+    ${indexMessage('messages_recent_fts', 'new')}
   end;
   `,
 ]
