@@ -543,8 +543,7 @@ export class Cache {
     seen: ReadonlySet<string>,
   ): SearchHit[] {
     const ranked = this.stmt(rankedMessagesSql(index)).all({
-      words: inWorkspace(null, 'content', words),
-      scoped: inWorkspace(workspaceId, 'content', words),
+      match: inWorkspace(workspaceId, 'content', words),
       pool,
     }) as Row[]
     const kept = new Map<number, { messageId: string; conversation: Conversation }>()

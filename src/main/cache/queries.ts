@@ -49,17 +49,17 @@ export function phoneSearchSql(options: { scoped: boolean }): string {
 export type MessageIndex = 'messages_recent_fts' | 'messages_fts'
 
 /**
- * Message matches in `index`, best first by bm25: the newest $pool matches of $scoped (the
- * words within the workspace), ranked. The ranking MATCH leaves the workspace out because
- * bm25 weighs every phrase of its MATCH against the whole table, and the workspace's token
- * is in most rows: counting it would cost a pass over the workspace's every message.
+ * Message matches in `index`, best first by bm25: the newest $pool matches of $match (the
+ * words, within the workspace when one is given), ranked. The workspace column weighs
+ * nothing, so its phrase adds nothing to a score: the ranking is bm25 of the words alone.
+ * Equal scores (short messages often tie) put the newest first.
  */
 export function rankedMessagesSql(index: MessageIndex): string {
-  return `with pool as materialized (
-      select rowid from ${index} where ${index} match $scoped order by rowid desc limit $pool)
-    select m.rowid, m.id as message_id, m.contact_id from ${index} f join messages m on m.rowid = f.rowid
-     where ${index} match $words and f.rowid >= (select min(rowid) from pool) and +f.rowid in (select rowid from pool)
-     order by bm25(${index})`
+  return `select m.rowid, m.id as message_id, m.contact_id from (
+      select rowid, bm25(${index}, 1, 0) as score from ${index} where ${index} match $match
+       order by rowid desc limit $pool) f
+    join messages m on m.rowid = f.rowid
+    order by f.score, f.rowid desc`
 }
 
 /**
