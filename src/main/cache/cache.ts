@@ -392,18 +392,24 @@ export class Cache {
     after: ConversationCursor | null = null,
   ): { items: Conversation[]; counts: Record<ConversationFilter, number>; hasMore: boolean } {
     const status = filter === 'All' ? null : filter
-    const rows = this.stmt(inboxPageSql({ byStatus: status !== null, after: after !== null })).all({
+    const rows = this.stmt(inboxPageSql({ byStatus: status !== null, after: after !== null })).iterate({
       ws: workspaceId,
       ...(status ? { status } : {}),
       ...(after ? { id: after.id, at: after.lastMessageAt ?? '' } : {}),
       limit: limit < 0 ? -1 : limit + 1,
-    }) as Row[]
-    const hasMore = limit >= 0 && rows.length > limit
-    return {
-      items: (hasMore ? rows.slice(0, limit) : rows).map(toConversation),
-      counts: this.statusCounts(workspaceId),
-      hasMore,
+    }) as Iterable<Row>
+    // Each row becomes a conversation as it is read, so a whole inbox (80k rows at 10×) is
+    // never held twice, as raw rows and as conversations: the process keeps its peak.
+    const items: Conversation[] = []
+    let hasMore = false
+    for (const row of rows) {
+      if (items.length === limit) {
+        hasMore = true
+        break
+      }
+      items.push(toConversation(row))
     }
+    return { items, counts: this.statusCounts(workspaceId), hasMore }
   }
 
   // Messages -----------------------------------------------------------------
