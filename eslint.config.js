@@ -15,6 +15,7 @@ const testSupport = [
   'test',
   'relay/demo-accounts.ts',
   'local-backend/db/demo-callers.ts',
+  'local-backend/auth/test-support.ts',
   'local-backend/realtime/test-support.ts',
   'local-backend/rest/test-support.ts',
   cliDemoKeys,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { cliDemoKeys } from './cli-demo-keys.ts'
 import { startLocalBackend, type LocalBackend } from './index.ts'
-import { generateApiKey, secretKeyPrefix, signLegacyJwt } from './keys.ts'
+import { generateApiKey, generateProjectKeys, secretKeyPrefix, signLegacyJwt } from './keys.ts'
 
 /**
  * The key model of hosted Supabase today, as the embedded backend serves it: ES256
@@ -14,7 +14,13 @@ import { generateApiKey, secretKeyPrefix, signLegacyJwt } from './keys.ts'
  */
 let backend: LocalBackend
 beforeAll(async () => {
-  backend = await startLocalBackend({ port: 0, seed: true, logger: createMemoryLogger('api-keys').logger })
+  // Keys as an installation generates them (the repository's config.toml names the CLI's public secret).
+  backend = await startLocalBackend({
+    port: 0,
+    seed: true,
+    keys: await generateProjectKeys(),
+    logger: createMemoryLogger('api-keys').logger,
+  })
 })
 afterAll(async () => {
   await backend.stop()

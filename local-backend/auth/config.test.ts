@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { defaultSupabaseDir } from '../db/database.ts'
 import { startLocalBackend } from '../index.ts'
+import { cliDemoKeys } from '../cli-demo-keys.ts'
 import { authConfigFrom, readAuthConfig, type AuthConfig } from './config.ts'
+import { supabaseFolder } from './test-support.ts'
 
 // Each key as supabase/cli's pkg/config maps [auth] onto GoTrue's environment, and its template's defaults.
 describe('supabase/config.toml [auth]', () => {
@@ -53,27 +52,27 @@ describe('supabase/config.toml [auth]', () => {
     })
   })
 
-  it("the project's own config keeps sign-ups off and the email provider on", () => {
+  it("the project's own config opens email sign-up as the CLI's default does, and keeps anonymous and phone sign-ups off", () => {
     const read = readAuthConfig(defaultSupabaseDir)
     expect(read.ok && read.config).toMatchObject({
-      signupEnabled: false,
-      anonymousSignInsEnabled: false,
+      signupEnabled: true,
       emailProviderEnabled: true,
+      mailerAutoconfirm: true,
+      anonymousSignInsEnabled: false,
+      phoneProviderEnabled: false,
       siteUrl: 'http://127.0.0.1:5173',
+      jwtSecret: cliDemoKeys.jwtSecret,
     })
   })
 
   it('a backend started on a folder whose config.toml allows sign-ups lets a new user sign up, with its jwt_expiry and jwt_secret', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'auth-config-'))
-    symlinkSync(join(defaultSupabaseDir, 'migrations'), join(dir, 'migrations'))
     const jwtSecret = 'a-config-toml-secret-of-at-least-32-characters'
-    writeFileSync(
-      join(dir, 'config.toml'),
+    const folder = supabaseFolder(
       `[auth]\nenable_signup = true\njwt_expiry = 900\njwt_secret = "${jwtSecret}"\n[auth.email]\nenable_confirmations = false\n`,
     )
     const backend = await startLocalBackend({
       port: 0,
-      supabaseDir: dir,
+      supabaseDir: folder.dir,
       logger: createMemoryLogger('t').logger,
     })
     try {
@@ -88,7 +87,7 @@ describe('supabase/config.toml [auth]', () => {
       expect(claims.exp! - claims.iat!).toBe(900)
     } finally {
       await backend.stop()
-      rmSync(dir, { recursive: true, force: true })
+      folder.remove()
     }
   })
 })

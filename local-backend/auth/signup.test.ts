@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
+import { supabaseFolder } from './test-support.ts'
 
 // A backend configured as auth-js's own test project is (sign-ups on, anonymous sign-ins on),
 // once with email confirmations off (autoconfirm) and once with them on.
@@ -123,8 +124,9 @@ describe('sign-up (GoTrue internal/api/signup.go)', () => {
     expect(reused.error).toMatchObject({ code: 'otp_expired' })
   })
 
-  it('with enable_signup off (this project), refuses with 422 signup_disabled', async () => {
-    const closed = await startLocalBackend({ port: 0, seed: true, logger })
+  it('with enable_signup = false in config.toml, refuses with 422 signup_disabled', async () => {
+    const folder = supabaseFolder('[auth]\nenable_signup = false\n')
+    const closed = await startLocalBackend({ port: 0, seed: true, logger, supabaseDir: folder.dir })
     try {
       const { error } = await client(closed).auth.signUp({
         email: 'x@example.test',
@@ -135,6 +137,7 @@ describe('sign-up (GoTrue internal/api/signup.go)', () => {
       expect(anonymous.error).toMatchObject({ status: 422, code: 'anonymous_provider_disabled' })
     } finally {
       await closed.stop()
+      folder.remove()
     }
   })
 })

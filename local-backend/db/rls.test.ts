@@ -7,15 +7,25 @@ import type { Caller } from './demo-callers.ts'
  * Row-level security, as Supabase applies it: each statement runs in a transaction
  * as the JWT's role with request.jwt.claims set (demo-callers.ts), then rolls back,
  * so every case starts from the seed. Targets are always Acme's rows; Cleo is the
- * member of another workspace (Globex).
+ * member of another workspace (Globex); the stranger is an account that signed itself
+ * up and belongs to no workspace (sign-up is open: supabase/config.toml).
  */
 
 // Opened before the cases are declared: they name the ids this database's seed drew.
 const db = await openDatabase({ seed: true })
 const demo = await demoIds(db)
+// What a sign-up leaves behind: the account alone, with no membership anywhere.
+const strangerId = (
+  await db.query<{ id: string }>(
+    `insert into auth.users (id, email, encrypted_password, email_confirmed_at)
+     values (gen_random_uuid(), 'walk-in@example.test', '', now()) returning id`,
+  )
+).rows[0]!.id
 
 type Outcome = 'rows' | 'none' | 'denied'
-type Actor = 'ava' | 'ben' | 'cleo' | 'anon' | 'service'
+/** The actors each case names an outcome for; the stranger's is derived (see the matrix). */
+type NamedActor = 'ava' | 'ben' | 'cleo' | 'anon' | 'service'
+type Actor = NamedActor | 'stranger'
 
 const actors: Record<Actor, Caller> = {
   ava: user(demo.ava),
@@ -23,6 +33,7 @@ const actors: Record<Actor, Caller> = {
   cleo: user(demo.cleo),
   anon,
   service: serviceRole,
+  stranger: user(strangerId),
 }
 
 interface Case {
@@ -34,7 +45,7 @@ interface Case {
   params?: unknown[]
   /** The Realtime channel the statement is about, as realtime.topic() returns it to policies. */
   topic?: string
-  expect: Record<Actor, Outcome>
+  expect: Record<NamedActor, Outcome>
 }
 
 const acme = demo.acme
@@ -344,13 +355,18 @@ async function outcome(caller: Actor, test: Case): Promise<Outcome> {
   }
 }
 
-describe('the RLS matrix: every table × select/insert/update/delete × owner, agent, other workspace, anon, service role', () => {
+describe('the RLS matrix: every table × select/insert/update/delete × owner, agent, other workspace, stranger, anon, service role', () => {
+  // Every target is Acme's, so a self-registered stranger may do exactly what the member of
+  // another workspace may: never more. Cleo getting rows anywhere would break that reading.
+  it('no case lets the member of another workspace reach a row', () => {
+    expect(matrix.filter((test) => test.expect.cleo === 'rows')).toEqual([])
+  })
   const rows = matrix.flatMap((test) =>
     (Object.keys(actors) as Actor[]).map((actor) => ({
       name: `${test.table} ${test.op}${test.what ? ` ${test.what}` : ''}`,
       actor,
       test,
-      want: test.expect[actor],
+      want: test.expect[actor === 'stranger' ? 'cleo' : actor],
     })),
   )
   it.each(rows)('$name as $actor → $want', async ({ actor, test, want }) => {
@@ -388,6 +404,35 @@ describe('isolation of whole tables', () => {
     expect(await visible(user(demo.cleo))).toEqual([demo.globex])
     expect(await visible(serviceRole)).toEqual([demo.acme, demo.globex].sort())
     expect((await pgError(visible(anon))).code).toBe('42501')
+  })
+
+  it('a self-registered stranger reads no row of any public table, and no workspace channel', async () => {
+    const { rows: tables } = await db.query<{ name: string }>(
+      `select format('%I.%I', schemaname, tablename) as name from pg_tables where schemaname = 'public'`,
+    )
+    expect(tables.map((table) => table.name)).toContain('public.messages')
+    const seen: Record<string, number | 'denied'> = {}
+    for (const { name } of tables) {
+      seen[name] = await queryAs<{ n: number }>(
+        db,
+        user(strangerId),
+        `select count(*)::int as n from ${name}`,
+      )
+        .then((rows) => rows[0]!.n)
+        .catch((error: { code?: string }) => {
+          if (error.code === '42501') return 'denied' as const
+          throw error
+        })
+    }
+    expect(Object.entries(seen).filter(([, n]) => n !== 0 && n !== 'denied')).toEqual([])
+    for (const workspace of [demo.acme, demo.globex]) {
+      const topic = `workspace:${workspace}`
+      const visible = await asCaller(db, user(strangerId), async (tx) => {
+        await tx.query(`select set_config('realtime.topic', $1, true)`, [topic])
+        return (await tx.query('select id from realtime.messages where topic = $1', [topic])).rows
+      })
+      expect(visible, topic).toEqual([])
+    }
   })
 
   it('a member of another workspace changes nothing even when naming every row', async () => {

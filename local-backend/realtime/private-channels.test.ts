@@ -1,9 +1,9 @@
-import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { asCaller, demoIds, user, type DemoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
-import { waitFor } from './test-support.ts'
+import { joinResult as join, waitFor } from './test-support.ts'
 
 /*
  * Private channels as hosted Realtime runs them (supabase/realtime:
@@ -42,17 +42,6 @@ async function agent(email: string): Promise<SupabaseClient> {
   if (error) throw error
   clients.push(client)
   return client
-}
-
-/** Joins and resolves with the join error, or null once joined. */
-function join(channel: RealtimeChannel): Promise<string | null> {
-  return new Promise((resolve) => {
-    channel.subscribe((status, error) => {
-      if (error) resolve(error.message)
-      else if (status === 'SUBSCRIBED') resolve(null)
-      else if (status === 'TIMED_OUT') resolve('timed out')
-    })
-  })
 }
 
 const workspaceTopic = () => `workspace:${demo.acme}`

@@ -279,3 +279,14 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+/** Joins and resolves with the join error, or null once joined. */
+export function joinResult(channel: RealtimeChannel): Promise<string | null> {
+  return new Promise((resolve) => {
+    channel.subscribe((status, error) => {
+      if (error) resolve(error.message)
+      else if (status === 'SUBSCRIBED') resolve(null)
+      else if (status === 'TIMED_OUT') resolve('timed out')
+    })
+  })
+}
