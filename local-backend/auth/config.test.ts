@@ -24,13 +24,14 @@ describe('supabase/config.toml [auth]', () => {
         refreshTokenReuseIntervalSeconds: 10,
         minimumPasswordLength: 6,
         jwtSecret: undefined,
+        oauthServerEnabled: false,
       },
     })
   })
 
-  it('maps enable_confirmations to GOTRUE_MAILER_AUTOCONFIRM, inverted, and reads rate limits', () => {
+  it('maps enable_confirmations to GOTRUE_MAILER_AUTOCONFIRM, inverted, and reads rate limits and oauth_server.enabled', () => {
     const read = authConfigFrom(
-      '[auth]\nenable_signup = false\njwt_expiry = 600\n[auth.email]\nenable_confirmations = true\n[auth.rate_limit]\ntoken_refresh = 7\n',
+      '[auth]\nenable_signup = false\njwt_expiry = 600\n[auth.email]\nenable_confirmations = true\n[auth.rate_limit]\ntoken_refresh = 7\n[auth.oauth_server]\nenabled = true\n',
       'test',
     )
     expect(read.ok && read.config).toMatchObject({
@@ -38,6 +39,7 @@ describe('supabase/config.toml [auth]', () => {
       mailerAutoconfirm: false,
       jwtExpirySeconds: 600,
       rateLimits: { token_refresh: 7, email_sent: 2 },
+      oauthServerEnabled: true,
     })
   })
 
@@ -62,6 +64,7 @@ describe('supabase/config.toml [auth]', () => {
       phoneProviderEnabled: false,
       siteUrl: 'http://127.0.0.1:5173',
       jwtSecret: cliDemoKeys.jwtSecret,
+      oauthServerEnabled: false,
     })
   })
 

@@ -39,6 +39,12 @@ const rateLimit = z
   })
   .prefault({})
 
+const oauthServer = z
+  .looseObject({
+    enabled: z.boolean().default(false),
+  })
+  .prefault({})
+
 const passwordRequirements = z
   .enum(['', 'letters_digits', 'lower_upper_letters_digits', 'lower_upper_letters_digits_symbols'])
   .default('')
@@ -60,6 +66,7 @@ const auth = z
     email,
     sms,
     rate_limit: rateLimit,
+    oauth_server: oauthServer,
   })
   .prefault({})
 
@@ -93,6 +100,8 @@ export interface AuthConfig {
   otpExpirySeconds: number
   /** Per address per 5 minutes (per hour for anonymous sign-ins), as GoTrue counts them. */
   rateLimits: z.infer<typeof rateLimit>
+  /** GOTRUE_OAUTH_SERVER_ENABLED: Auth as an OAuth 2.1 server, with its registry of client apps. */
+  oauthServerEnabled: boolean
 }
 
 export type AuthConfigResult = { ok: true; config: AuthConfig } | { ok: false; message: string }
@@ -133,6 +142,7 @@ export function authConfigFrom(toml: string, source: string): AuthConfigResult {
       otpLength: a.email.otp_length,
       otpExpirySeconds: a.email.otp_expiry,
       rateLimits: a.rate_limit,
+      oauthServerEnabled: a.oauth_server.enabled,
     },
   }
 }

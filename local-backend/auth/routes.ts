@@ -16,6 +16,7 @@ import {
 } from './accounts.ts'
 import { createAdminRoutes } from './admin-routes.ts'
 import { createMfaRoutes } from './mfa-routes.ts'
+import { createOAuthClientRoutes } from './oauth-clients.ts'
 import type { AuthConfig } from './config.ts'
 import { authenticate, type AuthContext } from './context.ts'
 import { authError, badJson, oauthError, validationFailed } from './errors.ts'
@@ -347,6 +348,7 @@ export function createAuthApp(options: AuthOptions): Hono {
   app.route('/', createAdminRoutes(ctx))
   app.route('/', createVerifyRoutes(ctx))
   app.route('/', createMfaRoutes(ctx))
+  app.route('/', createOAuthClientRoutes(ctx))
   app.route('/', createUnsupportedRoutes(ctx))
 
   // GoTrue's answer when the database refuses (e.g. deleting a user who authored messages).

@@ -49,6 +49,24 @@ create table if not exists auth.one_time_tokens (
   constraint one_time_tokens_user_type unique (user_id, token_type)
 );
 create index if not exists one_time_tokens_token_hash_idx on auth.one_time_tokens (token_hash);
+
+-- GoTrue's oauth_clients: the apps registered with Auth as an OAuth 2.1 server. The id is
+-- the public client_id; a secret is kept hashed, and a deleted client only marked.
+create table if not exists auth.oauth_clients (
+  id uuid primary key default gen_random_uuid(),
+  client_secret_hash text,
+  registration_type text not null check (registration_type in ('dynamic', 'manual')),
+  client_type text not null check (client_type in ('public', 'confidential')),
+  token_endpoint_auth_method text not null,
+  redirect_uris text[] not null,
+  grant_types text[] not null,
+  client_name text check (char_length(client_name) <= 1024),
+  client_uri text check (char_length(client_uri) <= 2048),
+  logo_uri text check (char_length(logo_uri) <= 2048),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  deleted_at timestamptz
+);
 `
 
 export async function installAuthSchema(db: PGlite): Promise<void> {
