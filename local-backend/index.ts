@@ -11,7 +11,7 @@ import { createOutbox, type Outbox } from './auth/outbox.ts'
 import { installAuthSchema } from './auth/schema.ts'
 import { defaultSupabaseDir, openDatabase } from './db/database.ts'
 import type { BrowserOrigins } from './browser-origins.ts'
-import { generateProjectKeys, jwtKeysOf, signApiKey, type ProjectKeys, withAsymmetricKeys } from './keys.ts'
+import { generateProjectKeys, liveJwtKeys, signApiKey, type ProjectKeys, withAsymmetricKeys } from './keys.ts'
 import { createRateGuard, defaultRateLimits, type RateLimits } from './rate-limits.ts'
 import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
@@ -55,6 +55,13 @@ export interface LocalBackend {
   anonKey: string
   serviceRoleKey: string
   jwtSecret: string
+  /**
+   * Rotated keys (keys-file.ts `rotatedKeys`), used from the next request on, with no
+   * restart: the new signing key signs, and what the keys still publish keeps verifying.
+   */
+  useKeys(keys: ProjectKeys): void
+  /** The keys in use now, for a rotation to start from. */
+  readonly keys: ProjectKeys
   db: PGlite
   /** The emails auth would have sent (confirmations, magic links, invites...), as Inbucket shows them. */
   outbox: Outbox
@@ -110,7 +117,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     (authConfig.jwtSecret ? await keysOfSecret(authConfig.jwtSecret) : await generateProjectKeys())
   const outbox = createOutbox()
   // One verifier, so REST, auth and the rate guard share its cache of verified tokens.
-  const jwt = jwtKeysOf(keys)
+  const jwt = liveJwtKeys(keys)
   const browserOrigins = options.browserOrigins ?? 'refused'
   // The port is bound before the database opens: a taken port fails at once, and the
   // API answers 503 "starting" until it is ready rather than refusing connections.
@@ -181,12 +188,29 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     return {
       url,
       port,
-      publishableKey: keys.publishableKeys[0]!,
-      secretKey: keys.secretKeys[0]!,
+      get publishableKey() {
+        return jwt.keys.publishableKeys[0]!
+      },
+      get secretKey() {
+        return jwt.keys.secretKeys[0]!
+      },
       jwksUrl: `${url}/auth/v1/.well-known/jwks.json`,
-      anonKey: keys.anonKey,
-      serviceRoleKey: keys.serviceRoleKey,
-      jwtSecret: keys.jwtSecret,
+      get anonKey() {
+        return jwt.keys.anonKey
+      },
+      get serviceRoleKey() {
+        return jwt.keys.serviceRoleKey
+      },
+      get jwtSecret() {
+        return jwt.keys.jwtSecret
+      },
+      get keys() {
+        return jwt.keys
+      },
+      useKeys(next) {
+        jwt.use(next)
+        logger.info('keys replaced', { signingKid: next.signingKeys[0]!.kid })
+      },
       db,
       outbox,
       mountFunction(name, handler) {

@@ -15,13 +15,16 @@ import { loadOrCreateProjectKeys, rotateStoredKeys } from './keys-file.ts'
  * out while the previous ones keep working. A key rotated out twice is retired.
  */
 const dir = mkdtempSync(join(tmpdir(), 'key-rotation-'))
-const keysFile = join(dir, 'keys.json')
-const dataDir = join(dir, 'data')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
+/** Each test's installation: its keys file and data. */
+const installation = (name: string) => ({
+  keysFile: join(dir, name, 'keys.json'),
+  dataDir: join(dir, name, 'data'),
+})
 
 const noSession = { auth: { persistSession: false, autoRefreshToken: false } }
 
-async function start(): Promise<LocalBackend> {
+async function start({ keysFile, dataDir }: ReturnType<typeof installation>): Promise<LocalBackend> {
   const { keys } = await loadOrCreateProjectKeys(keysFile)
   return startLocalBackend({
     port: 0,
@@ -60,7 +63,9 @@ async function useSession(backend: LocalBackend, apiKey: string, session: Sessio
 }
 
 it('rotating the signing key and the API keys signs nobody out; a key rotated out twice is retired', async () => {
-  let backend = await start()
+  const restarted = installation('restarted')
+  const { keysFile } = restarted
+  let backend = await start(restarted)
   const before = await signIn(backend)
   const firstKid = decodeProtectedHeader(before.access_token).kid
   const firstPublishable = backend.publishableKey
@@ -69,7 +74,7 @@ it('rotating the signing key and the API keys signs nobody out; a key rotated ou
 
   await rotateStoredKeys(keysFile, 'signing')
   await rotateStoredKeys(keysFile, 'api')
-  backend = await start()
+  backend = await start(restarted)
   try {
     const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
     expect(jwks.keys.map((key) => key.kid)).toHaveLength(2)
@@ -97,7 +102,7 @@ it('rotating the signing key and the API keys signs nobody out; a key rotated ou
 
   await rotateStoredKeys(keysFile, 'signing')
   await rotateStoredKeys(keysFile, 'api')
-  backend = await start()
+  backend = await start(restarted)
   try {
     const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
     expect(jwks.keys.map((key) => key.kid)).not.toContain(firstKid)
@@ -110,6 +115,58 @@ it('rotating the signing key and the API keys signs nobody out; a key rotated ou
     })
     expect(oldKey.status).toBe(401)
     expect(await oldKey.json()).toMatchObject({ message: 'Invalid API key' })
+  } finally {
+    await backend.stop()
+  }
+})
+
+it('a rotation applies to the running backend: the new key signs, a session from before keeps working and refreshing', async () => {
+  const running = installation('running')
+  const { keysFile } = running
+  const backend = await start(running)
+  try {
+    const before = await signIn(backend)
+    const oldKid = decodeProtectedHeader(before.access_token).kid
+    const oldPublishable = backend.publishableKey
+    const oldSecret = backend.secretKey
+    await rotateStoredKeys(keysFile, 'signing')
+    backend.useKeys(await rotateStoredKeys(keysFile, 'api'))
+
+    const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
+    const newKid = jwks.keys[0]!.kid
+    expect(jwks.keys.map((key) => key.kid)).toEqual([newKid, oldKid])
+    expect(newKid).not.toBe(oldKid)
+    expect(decodeProtectedHeader((await signIn(backend)).access_token).kid).toBe(newKid)
+
+    expect(backend.publishableKey).not.toBe(oldPublishable)
+    for (const key of [oldPublishable, backend.publishableKey]) {
+      expect(await useSession(backend, key, before)).toEqual({
+        user: 'ben@acme.test',
+        rows: [{ name: 'Acme Support' }],
+        rowsError: undefined,
+        claimsError: undefined,
+      })
+    }
+    const client = createClient(backend.url, oldPublishable, noSession)
+    const refreshed = await client.auth.refreshSession({ refresh_token: before.refresh_token })
+    expect(refreshed.error).toBeNull()
+    expect(decodeProtectedHeader(refreshed.data.session!.access_token).kid).toBe(newKid)
+    for (const key of [oldSecret, backend.secretKey]) {
+      const service = createClient(backend.url, key, noSession)
+      expect((await service.from('workspaces').select('name')).data).toHaveLength(2)
+    }
+
+    // Rotated out twice, the old key is retired at once: its tokens, even those verified before, are refused.
+    await rotateStoredKeys(keysFile, 'signing')
+    backend.useKeys(await rotateStoredKeys(keysFile, 'api'))
+    const retired = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+      headers: { apikey: backend.publishableKey, authorization: `Bearer ${before.access_token}` },
+    })
+    expect(retired.status).toBe(401)
+    const oldKey = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+      headers: { apikey: oldSecret },
+    })
+    expect(oldKey.status).toBe(401)
   } finally {
     await backend.stop()
   }

@@ -150,6 +150,43 @@ export function jwtKeysOf(keys: ProjectKeys): JwtKeys {
   }
 }
 
+/** The keys a running backend uses, which a rotation replaces without a restart. */
+export interface LiveJwtKeys extends JwtKeys {
+  readonly keys: ProjectKeys
+  /** From now on, sign with these and accept what they publish; what they no longer list is refused at once. */
+  use(keys: ProjectKeys): void
+}
+
+/**
+ * JwtKeys whose keys can be swapped while the backend runs: auth, REST, realtime and
+ * the gateway hold this one object and ask it on every request, so a rotation applies
+ * to the next request. Each set of keys has its own verified-token cache, so a token
+ * of a retired key is not let through by the cache of the set before.
+ */
+export function liveJwtKeys(initial: ProjectKeys): LiveJwtKeys {
+  let keys = initial
+  let current = jwtKeysOf(initial)
+  return {
+    get keys() {
+      return keys
+    },
+    get jwks() {
+      return current.jwks
+    },
+    get verification() {
+      return current.verification
+    },
+    use(next) {
+      keys = next
+      current = jwtKeysOf(next)
+    },
+    sign: (claims) => current.sign(claims),
+    verify: (token) => current.verify(token),
+    apiKeyRole: (key) => current.apiKeyRole(key),
+    roleToken: (role) => current.roleToken(role),
+  }
+}
+
 /** An HS256 JWT signed with the legacy secret, as older projects and the CLI's demo keys are. */
 export function signLegacyJwt(jwtSecret: string, claims: Record<string, unknown>): Promise<string> {
   return new SignJWT(claims)

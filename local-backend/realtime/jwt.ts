@@ -38,7 +38,16 @@ export function createTokenVerifier(
   keys: Pick<JwtKeys, 'verification' | 'apiKeyRole' | 'roleToken'>,
   clock: Clock,
 ): TokenVerifier {
-  const verify = createTokenVerify(keys.verification, () => clock.now())
+  // Made again when the keys are rotated (a new verification object), so a rotation applies at once.
+  const verifierOfNow = () => ({
+    keys: keys.verification,
+    verify: createTokenVerify(keys.verification, () => clock.now()),
+  })
+  let verifying = verifierOfNow()
+  const verify = (token: string) => {
+    if (verifying.keys !== keys.verification) verifying = verifierOfNow()
+    return verifying.verify(token)
+  }
   return {
     async verify(presented) {
       const token = presented.replace(/\s/g, '')
