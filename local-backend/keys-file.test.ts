@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cliDemoKeys } from './cli-demo-keys.ts'
-import { jwtKeysOf, signApiKey, signLegacyJwt } from './keys.ts'
-import { keysFileMode, loadOrCreateProjectKeys } from './keys-file.ts'
+import { jwtKeysOf, signApiKey, signLegacyJwt, type ProjectKeys } from './keys.ts'
+import { keysFileMode, loadOrCreateProjectKeys, rotateStoredKeys, watchKeysFile } from './keys-file.ts'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -103,5 +103,29 @@ describe('the installation keys file', () => {
     expect(replaced.keys.jwtSecret).not.toBe(first.keys.jwtSecret)
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(replaced.keys)
     expect(modeOf(path)).toBe(keysFileMode)
+  })
+
+  it('tells whoever watches it of each rotation stored in it, once', async () => {
+    const path = keysPath()
+    const { keys } = await loadOrCreateProjectKeys(path)
+    const handed: ProjectKeys[] = []
+    let next: (keys: ProjectKeys) => void = () => {}
+    const stop = watchKeysFile(path, keys, (rotated) => {
+      handed.push(rotated)
+      next(rotated)
+    })
+    const heard = () => new Promise<ProjectKeys>((resolve) => (next = resolve))
+    try {
+      let hearing = heard()
+      const signing = await rotateStoredKeys(path, 'signing')
+      expect(await hearing).toEqual(signing)
+      hearing = heard()
+      const api = await rotateStoredKeys(path, 'api')
+      expect(await hearing).toEqual(api)
+      // A rename may be reported more than once; the same keys are handed on once.
+      expect(handed).toEqual([signing, api])
+    } finally {
+      stop()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { watch } from 'node:fs'
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import {
   generateProjectKeys,
   legacyProjectKeysSchema,
@@ -55,10 +56,36 @@ export async function loadOrCreateProjectKeys(
   return { keys, created: stored === null }
 }
 
-/** Rotates the stored signing key or API keys (see `rotatedKeys`); the backend uses them from its next start. */
+/** Rotates the stored signing key or API keys (see `rotatedKeys`); a backend watching the file (`watchKeysFile`) uses them at once. */
 export async function rotateStoredKeys(path: string, part: 'signing' | 'api'): Promise<ProjectKeys> {
   const { keys } = await loadOrCreateProjectKeys(path)
   const rotated = rotatedKeys(keys, part)
   await writeKeys(path, rotated)
   return rotated
+}
+
+/**
+ * Hands `onKeys` the stored keys each time a rotation replaces the file (it renames a
+ * new file over the old), so a running backend takes them without a restart. The
+ * folder is watched, not the file, since a rename leaves a watch on the old file behind.
+ * Keys equal to those last handed on (or to `current`) are not handed on again.
+ * Returns what stops the watching.
+ */
+export function watchKeysFile(
+  path: string,
+  current: ProjectKeys,
+  onKeys: (keys: ProjectKeys) => void,
+): () => void {
+  let last = JSON.stringify(current)
+  const watcher = watch(dirname(path), (_event, name) => {
+    if (name !== basename(path)) return
+    void readKeys(path).then((stored) => {
+      if (stored?.kind !== 'current') return
+      const text = JSON.stringify(stored.keys)
+      if (text === last) return
+      last = text
+      onKeys(stored.keys)
+    })
+  })
+  return () => watcher.close()
 }

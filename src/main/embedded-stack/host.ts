@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
-import { loadOrCreateProjectKeys } from '../../../local-backend/keys-file.ts'
+import { loadOrCreateProjectKeys, watchKeysFile } from '../../../local-backend/keys-file.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../../local-backend/twilio/double.ts'
 import { postInboundSms } from '../../../local-backend/twilio/inbound.ts'
 import { createStdoutLogger } from '../../../logging/logger.ts'
@@ -58,6 +58,7 @@ async function start(): Promise<{
   double: TwilioDouble
   relayUrl: string
   sweeper: Sweeper
+  stopWatchingKeys: () => void
 }> {
   if (!dataDir || !keysFile) throw new Error('EMBEDDED_DATA_DIR is not set')
   const { keys, created } = await loadOrCreateProjectKeys(keysFile)
@@ -89,7 +90,10 @@ async function start(): Promise<{
     logger: logger.child({ part: 'relay' }),
     ...rateLimits(),
   })
-  return { backend, double, relayUrl, sweeper }
+  // A rotation stored in the keys file applies at once. The relay mounted here keeps the
+  // secret key it started with, which stays accepted until the second API key rotation from now.
+  const stopWatchingKeys = watchKeysFile(keysFile, keys, (rotated) => backend.useKeys(rotated))
+  return { backend, double, relayUrl, sweeper, stopWatchingKeys }
 }
 
 async function simulateInbound(
@@ -119,11 +123,12 @@ async function simulateInbound(
 }
 
 try {
-  const { backend, double, relayUrl, sweeper } = await start()
+  const { backend, double, relayUrl, sweeper, stopWatchingKeys } = await start()
   let stopping = false
   const stop = async () => {
     if (stopping) return
     stopping = true
+    stopWatchingKeys()
     await sweeper.stop()
     await double.stop().catch(() => undefined)
     await backend.stop().catch(() => undefined)
