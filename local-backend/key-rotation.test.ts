@@ -62,6 +62,39 @@ async function useSession(backend: LocalBackend, apiKey: string, session: Sessio
   }
 }
 
+/** The session from before a rotation works through each of `publishableKeys`, and each of `secretKeys` reads past RLS. */
+async function expectKeptWorking(
+  backend: LocalBackend,
+  session: Session,
+  keys: { publishableKeys: string[]; secretKeys: string[] },
+) {
+  for (const key of keys.publishableKeys) {
+    expect(await useSession(backend, key, session)).toEqual({
+      user: 'ben@acme.test',
+      rows: [{ name: 'Acme Support' }],
+      rowsError: undefined,
+      claimsError: undefined,
+    })
+  }
+  for (const key of keys.secretKeys) {
+    const service = createClient(backend.url, key, noSession)
+    expect((await service.from('workspaces').select('name')).data).toHaveLength(2)
+  }
+}
+
+/** A key rotated out twice: the session it signed and the secret key are both refused. */
+async function expectRetired(backend: LocalBackend, session: Session, secretKey: string) {
+  const retired = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+    headers: { apikey: backend.publishableKey, authorization: `Bearer ${session.access_token}` },
+  })
+  expect(retired.status).toBe(401)
+  const oldKey = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
+    headers: { apikey: secretKey },
+  })
+  expect(oldKey.status).toBe(401)
+  expect(await oldKey.json()).toMatchObject({ message: 'Invalid API key' })
+}
+
 it('rotating the signing key and the API keys signs nobody out; a key rotated out twice is retired', async () => {
   const restarted = installation('restarted')
   const { keysFile } = restarted
@@ -81,21 +114,12 @@ it('rotating the signing key and the API keys signs nobody out; a key rotated ou
     expect(jwks.keys[1]!.kid).toBe(firstKid)
     expect(backend.publishableKey).not.toBe(firstPublishable)
 
-    // The session from before the rotation, through the old publishable key and the new one.
-    for (const key of [firstPublishable, backend.publishableKey]) {
-      expect(await useSession(backend, key, before)).toEqual({
-        user: 'ben@acme.test',
-        rows: [{ name: 'Acme Support' }],
-        rowsError: undefined,
-        claimsError: undefined,
-      })
-    }
+    await expectKeptWorking(backend, before, {
+      publishableKeys: [firstPublishable, backend.publishableKey],
+      secretKeys: [firstSecret, backend.secretKey],
+    })
     const after = await signIn(backend)
     expect(decodeProtectedHeader(after.access_token).kid).toBe(jwks.keys[0]!.kid)
-    for (const key of [firstSecret, backend.secretKey]) {
-      const service = createClient(backend.url, key, noSession)
-      expect((await service.from('workspaces').select('name')).data).toHaveLength(2)
-    }
   } finally {
     await backend.stop()
   }
@@ -106,15 +130,7 @@ it('rotating the signing key and the API keys signs nobody out; a key rotated ou
   try {
     const jwks = (await (await fetch(backend.jwksUrl)).json()) as { keys: { kid: string }[] }
     expect(jwks.keys.map((key) => key.kid)).not.toContain(firstKid)
-    const retired = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
-      headers: { apikey: backend.publishableKey, authorization: `Bearer ${before.access_token}` },
-    })
-    expect(retired.status).toBe(401)
-    const oldKey = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
-      headers: { apikey: firstSecret },
-    })
-    expect(oldKey.status).toBe(401)
-    expect(await oldKey.json()).toMatchObject({ message: 'Invalid API key' })
+    await expectRetired(backend, before, firstSecret)
   } finally {
     await backend.stop()
   }
@@ -139,34 +155,19 @@ it('a rotation applies to the running backend: the new key signs, a session from
     expect(decodeProtectedHeader((await signIn(backend)).access_token).kid).toBe(newKid)
 
     expect(backend.publishableKey).not.toBe(oldPublishable)
-    for (const key of [oldPublishable, backend.publishableKey]) {
-      expect(await useSession(backend, key, before)).toEqual({
-        user: 'ben@acme.test',
-        rows: [{ name: 'Acme Support' }],
-        rowsError: undefined,
-        claimsError: undefined,
-      })
-    }
+    await expectKeptWorking(backend, before, {
+      publishableKeys: [oldPublishable, backend.publishableKey],
+      secretKeys: [oldSecret, backend.secretKey],
+    })
     const client = createClient(backend.url, oldPublishable, noSession)
     const refreshed = await client.auth.refreshSession({ refresh_token: before.refresh_token })
     expect(refreshed.error).toBeNull()
     expect(decodeProtectedHeader(refreshed.data.session!.access_token).kid).toBe(newKid)
-    for (const key of [oldSecret, backend.secretKey]) {
-      const service = createClient(backend.url, key, noSession)
-      expect((await service.from('workspaces').select('name')).data).toHaveLength(2)
-    }
 
     // Rotated out twice, the old key is retired at once: its tokens, even those verified before, are refused.
     await rotateStoredKeys(keysFile, 'signing')
     backend.useKeys(await rotateStoredKeys(keysFile, 'api'))
-    const retired = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
-      headers: { apikey: backend.publishableKey, authorization: `Bearer ${before.access_token}` },
-    })
-    expect(retired.status).toBe(401)
-    const oldKey = await fetch(`${backend.url}/rest/v1/workspaces?select=name`, {
-      headers: { apikey: oldSecret },
-    })
-    expect(oldKey.status).toBe(401)
+    await expectRetired(backend, before, oldSecret)
   } finally {
     await backend.stop()
   }
