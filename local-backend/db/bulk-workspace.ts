@@ -7,9 +7,11 @@ import type { PGlite } from '@electric-sql/pglite'
  * final state, and realtime capture of the setup would only slow it down.
  * Each contact was last updated when its latest message came, as the trigger leaves it.
  * Every third conversation is unread (1 or 2 messages); the newest is `Bulk customer 1`.
+ * The tables are then analyzed, as autovacuum (here auto-analyze.ts) would have long
+ * before anyone signs in to years of history.
  */
 export async function seedLargeWorkspace(
-  db: Pick<PGlite, 'transaction'>,
+  db: Pick<PGlite, 'transaction' | 'exec'>,
   workspaceId: string,
   count: number,
 ): Promise<{ unread: number }> {
@@ -31,6 +33,7 @@ export async function seedLargeWorkspace(
       [workspaceId],
     )
   })
+  await db.exec('analyze public.contacts, public.messages')
   let unread = 0
   for (let i = 3; i <= count; i += 3) unread += 1 + (i % 2)
   return { unread }
