@@ -63,12 +63,25 @@ function seeded(seed: number): () => number {
   }
 }
 
+/**
+ * Ids in the order the rows are written (still v4 UUIDs in form, as the server's are).
+ * Random ones made every insert land on a random page of the primary-key index: once
+ * that index outgrew SQLite's page cache, each row cost more than the last, and the
+ * 10× build (2M messages) ran for many minutes. The queries measured read the same
+ * rows either way; the realtime path below still writes random ids, as the server sends.
+ */
+function sequentialIds(): () => string {
+  let next = 0
+  return () => `00000000-0000-4000-8000-${(next++).toString(16).padStart(12, '0')}`
+}
+
 function build(
   path: string,
   { conversations, messages }: { conversations: number; messages: number },
 ): { contacts: Conversation[] } {
   const random = seeded(42)
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
+  const nextId = sequentialIds()
   const cache = Cache.open(path)
   const start = Date.parse('2026-09-01T00:00:00Z')
   const contacts: Conversation[] = []
@@ -76,7 +89,7 @@ function build(
     for (let i = 0; i < conversations; i++) {
       const at = nowTimestamp(start + i * 60_000)
       const conversation: Conversation = {
-        id: randomUUID(),
+        id: nextId(),
         workspaceId: WORKSPACES[i % 5 === 0 ? 1 : 0]!,
         phoneNumber: `+1555${String(1_000_000 + i).padStart(7, '0')}`,
         name: i % 7 === 0 ? null : `${pick(firstNames)} ${pick(lastNames)}`,
@@ -95,7 +108,7 @@ function build(
       const at = nowTimestamp(start + i * 30_000)
       const length = 4 + Math.floor(random() * 14)
       cache.upsertMessage({
-        id: randomUUID(),
+        id: nextId(),
         workspaceId: contact.workspaceId,
         contactId: contact.id,
         direction: i % 2 === 0 ? 'inbound' : 'outbound',
