@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { DatabaseSync } from 'node:sqlite'
 import type { Conversation, Message } from '../src/shared/domain.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { Cache } from '../src/main/cache/cache.ts'
@@ -181,14 +182,32 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
       '1000123',
       'missing package today',
     ]
+    // The floor: the cheapest read an FTS5 index answers (the newest 50 rows of one exact
+    // word, no prefix, ranking or excerpt), timed beside each search, so a loaded machine
+    // shows in the floor as much as in the search.
+    const bare = new DatabaseSync(path, { readOnly: true })
+    const bareRead = bare.prepare(
+      'select rowid from messages_fts where messages_fts match ? order by rowid desc limit 50',
+    )
     const searchSamples: number[] = []
+    const floorSamples: number[] = []
+    // The search's own CPU time: on a machine shared by several jobs its wall time also
+    // counts the waits for a core.
+    const searchCpuSamples: number[] = []
     for (let i = 0; i < 400; i++) {
       const query = queries[Math.floor(random() * queries.length)]!
       const scope = i % 3 === 0 ? WORKSPACES[0]! : null
+      const cpuBefore = process.cpuUsage()
       const started = performance.now()
       cache.search(query, scope, 50)
       searchSamples.push(performance.now() - started)
+      const cpu = process.cpuUsage(cpuBefore)
+      searchCpuSamples.push((cpu.user + cpu.system) / 1000)
+      const floorStarted = performance.now()
+      bareRead.all(`"${words[i % words.length]!}"`)
+      floorSamples.push(performance.now() - floorStarted)
     }
+    bare.close()
 
     // What the sync service does per realtime INSERT: validate the row, write it through
     // the cache, validate the outgoing UI event.
@@ -249,13 +268,24 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
         value: percentile(fullListSamples, 50),
         unit: 'ms',
       },
-      { name: 'FTS search (names, numbers, words), p50', value: percentile(searchSamples, 50), unit: 'ms' },
+      {
+        name: 'FTS search (names, numbers, words), p50',
+        value: percentile(searchSamples, 50),
+        unit: 'ms',
+        floor: { name: 'bare FTS5 read, p50', value: percentile(floorSamples, 50) },
+      },
       {
         name: 'FTS search (names, numbers, words), p95',
         value: ftsP95,
         unit: 'ms',
         target: '< 20 ms',
         meetsTarget: ftsP95 < 20,
+        floor: { name: 'bare FTS5 read, p95', value: percentile(floorSamples, 95) },
+      },
+      {
+        name: 'FTS search (names, numbers, words), CPU time p95',
+        value: percentile(searchCpuSamples, 95),
+        unit: 'ms',
       },
       { name: 'realtime row → cache write → UI event, p50', value: percentile(eventSamples, 50), unit: 'ms' },
       { name: 'realtime row → cache write → UI event, p95', value: eventP95, unit: 'ms' },
