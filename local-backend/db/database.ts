@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { PGlite, type Extensions } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
@@ -121,6 +121,18 @@ async function initialize(db: PGlite, migrations: Migration[], seedSql: string |
 /** Bumped when what a snapshot is made of changes, so older cached snapshots are rebuilt. */
 const snapshotFormat = 'tarball + array types'
 
+/**
+ * The seed dates the demo inbox relative to when it ran, so a seeded snapshot ages with
+ * its file: past this age it is seeded again, and a new demo database always looks recent.
+ */
+export const seededSnapshotMaxAgeMs = 30 * 60_000
+
+function usableSnapshot(tarball: string, arrayTypesFile: string, seeded: boolean): boolean {
+  // The types file is written first, so a tarball without one was left half-made: build again.
+  if (!existsSync(tarball) || !existsSync(arrayTypesFile)) return false
+  return !seeded || Date.now() - statSync(tarball).mtimeMs < seededSnapshotMaxAgeMs
+}
+
 interface Snapshot {
   tarball: string
   /** The snapshot's array types, read once when it was built (see array-types.ts). */
@@ -130,7 +142,7 @@ interface Snapshot {
 /**
  * A snapshot of a freshly initialized database (platform objects, every migration,
  * optionally the seed), keyed by the SQL that produced it, so only the first start
- * after a schema change pays for initdb and the migrations.
+ * after a schema change (or, seeded, once it is stale) pays for initdb and the migrations.
  */
 async function initializedSnapshot(
   options: Required<Pick<DatabaseOptions, 'snapshotDir'>> & {
@@ -148,8 +160,7 @@ async function initializedSnapshot(
   const name = `pglite-${hash.digest('hex').slice(0, 16)}`
   const tarball = join(options.snapshotDir, `${name}.tar`)
   const arrayTypesFile = join(options.snapshotDir, `${name}.array-types.json`)
-  // The types file is written first, so a tarball without one was left half-made: build again.
-  if (existsSync(tarball) && existsSync(arrayTypesFile)) {
+  if (usableSnapshot(tarball, arrayTypesFile, options.seedSql !== undefined)) {
     return { tarball, arrayTypes: arrayTypesSchema.parse(JSON.parse(readFileSync(arrayTypesFile, 'utf8'))) }
   }
 

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { openDatabase } from './database.ts'
+import { openDatabase, seededSnapshotMaxAgeMs } from './database.ts'
 import { readWholeFile } from './read-whole-file.ts'
 import { SnapshotMemoryFS } from './snapshot-fs.ts'
 
@@ -80,6 +80,34 @@ describe('SnapshotMemoryFS', () => {
     } finally {
       await db.close()
     }
+  })
+
+  it('seeds a stale demo snapshot again, so a new demo inbox is recent, and keeps an unseeded one', async () => {
+    const staleAt = (Date.now() - 2 * seededSnapshotMaxAgeMs) / 1000
+    const tarballIn = (dir: string) =>
+      join(
+        dir,
+        readdirSync(dir).find((name) => name.endsWith('.tar'))!,
+      )
+    const seededDir = join(scratch, 'stale-seeded')
+    const plainDir = join(scratch, 'stale-plain')
+    await (await openDatabase({ seed: true, snapshotDir: seededDir })).close()
+    await (await openDatabase({ seed: false, snapshotDir: plainDir })).close()
+    utimesSync(tarballIn(seededDir), staleAt, staleAt)
+    utimesSync(tarballIn(plainDir), staleAt, staleAt)
+
+    const seeded = await openDatabase({ seed: true, snapshotDir: seededDir })
+    try {
+      const { rows } = await seeded.query<{ newest_minutes: number }>(
+        `select (extract(epoch from now() - max(created_at)) / 60)::int as newest_minutes from public.messages`,
+      )
+      expect(rows[0]!.newest_minutes).toBeLessThan(seededSnapshotMaxAgeMs / 60_000)
+      expect(statSync(tarballIn(seededDir)).mtimeMs / 1000).toBeGreaterThan(staleAt + 60)
+    } finally {
+      await seeded.close()
+    }
+    await (await openDatabase({ seed: false, snapshotDir: plainDir })).close()
+    expect(Math.round(statSync(tarballIn(plainDir)).mtimeMs / 1000)).toBe(Math.round(staleAt))
   })
 
   it('rebuilds a snapshot left without its array types, rather than trusting it', async () => {
