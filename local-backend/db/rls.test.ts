@@ -50,9 +50,12 @@ interface Case {
 
 const acme = demo.acme
 const maria = demo.contact('Maria Gonzalez')
+const tom = demo.contact('Tom Becker')
 const readable = { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
+const nobody = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'denied' } as const
+const bensOwn = { ava: 'none', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
 const acmeChannel = `workspace:${acme}`
 
 const matrix: Case[] = [
@@ -251,6 +254,203 @@ const matrix: Case[] = [
     expect: serviceOnly,
   },
 
+  // Profiles come and go with memberships; each member edits only their own.
+  {
+    table: 'member_profiles',
+    op: 'select',
+    sql: 'select user_id from member_profiles where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'member_profiles',
+    op: 'insert',
+    sql: `with gone as (delete from member_profiles where workspace_id = $1 and user_id = $2 returning workspace_id, user_id)
+          insert into member_profiles (workspace_id, user_id, display_name, avatar_color)
+          select workspace_id, user_id, 'Benjamin', '#000000' from gone returning user_id`,
+    params: [acme, demo.ben],
+    expect: serviceOnly,
+  },
+  {
+    table: 'member_profiles',
+    op: 'update',
+    sql: `update member_profiles set display_name = 'Benji', avatar_color = '#047857'
+           where workspace_id = $1 and user_id = $2 returning user_id`,
+    params: [acme, demo.ben],
+    expect: { ava: 'none', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'member_profiles',
+    op: 'delete',
+    sql: 'delete from member_profiles where workspace_id = $1 returning user_id',
+    params: [acme],
+    expect: serviceOnly,
+  },
+
+  // Any member assigns a conversation of the workspace; the history is written by the database alone.
+  {
+    table: 'contacts',
+    op: 'update',
+    what: 'assignee_id',
+    sql: 'update contacts set assignee_id = $2 where id = $1 returning id',
+    params: [maria, demo.ben],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'conversation_assignments',
+    op: 'select',
+    sql: 'select id from conversation_assignments where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'conversation_assignments',
+    op: 'insert',
+    sql: `insert into conversation_assignments (workspace_id, contact_id, assignee_id, assigned_by)
+          values ($1, $2, $3, $3) returning id`,
+    params: [acme, maria, demo.ben],
+    expect: serviceOnly,
+  },
+  {
+    table: 'conversation_assignments',
+    op: 'update',
+    sql: 'update conversation_assignments set assignee_id = null where contact_id = $1 returning id',
+    params: [maria],
+    expect: nobody,
+  },
+  {
+    table: 'conversation_assignments',
+    op: 'delete',
+    sql: 'delete from conversation_assignments where contact_id = $1 returning id',
+    params: [maria],
+    expect: nobody,
+  },
+
+  // Notes: members write them as themselves; the author or an admin deletes; nobody edits.
+  {
+    table: 'internal_notes',
+    op: 'select',
+    sql: 'select id from internal_notes where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'internal_notes',
+    op: 'insert',
+    sql: `insert into internal_notes (workspace_id, contact_id, body, mentions, created_by)
+          values ($1, $2, 'Call her back after 5', array[$3::uuid], coalesce(auth.uid(), $4::uuid)) returning id`,
+    params: [acme, maria, demo.ava, demo.ben],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'internal_notes',
+    op: 'update',
+    sql: `update internal_notes set body = 'edited' where contact_id = $1 returning id`,
+    params: [maria],
+    expect: serviceOnly,
+  },
+  {
+    table: 'internal_notes',
+    op: 'delete',
+    what: 'of its author (Ben)',
+    sql: 'delete from internal_notes where contact_id = $1 returning id',
+    params: [maria],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'internal_notes',
+    op: 'delete',
+    what: 'of another author (Ava)',
+    sql: 'delete from internal_notes where contact_id = $1 returning id',
+    params: [tom],
+    expect: { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+
+  // Saved replies: the workspace's (written by admins) and each member's own, seen by that member alone.
+  {
+    table: 'saved_replies',
+    op: 'select',
+    what: 'workspace-wide',
+    sql: 'select id from saved_replies where workspace_id = $1 and owner_id is null',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'saved_replies',
+    op: 'select',
+    what: "Ben's personal",
+    sql: 'select id from saved_replies where workspace_id = $1 and owner_id = $2',
+    params: [acme, demo.ben],
+    expect: bensOwn,
+  },
+  {
+    table: 'saved_replies',
+    op: 'insert',
+    what: 'workspace-wide',
+    sql: `insert into saved_replies (workspace_id, owner_id, title, body)
+          values ($1, null, 'Hours', 'We are open 9 to 5, {{first_name}}.') returning id`,
+    params: [acme],
+    expect: { ava: 'rows', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'saved_replies',
+    op: 'insert',
+    what: 'personal, for oneself',
+    sql: `insert into saved_replies (workspace_id, owner_id, title, body)
+          values ($1, coalesce(auth.uid(), $2::uuid), 'Hours', 'Back tomorrow!') returning id`,
+    params: [acme, demo.ben],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'saved_replies',
+    op: 'insert',
+    what: 'personal, for Ben',
+    sql: `insert into saved_replies (workspace_id, owner_id, title, body)
+          values ($1, $2, 'Hours', 'Back tomorrow!') returning id`,
+    params: [acme, demo.ben],
+    expect: { ava: 'denied', ben: 'rows', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'saved_replies',
+    op: 'update',
+    what: 'workspace-wide',
+    sql: `update saved_replies set body = 'edited' where workspace_id = $1 and owner_id is null returning id`,
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'saved_replies',
+    op: 'update',
+    what: "Ben's personal",
+    sql: `update saved_replies set body = 'edited' where workspace_id = $1 and owner_id = $2 returning id`,
+    params: [acme, demo.ben],
+    expect: bensOwn,
+  },
+  {
+    table: 'saved_replies',
+    op: 'update',
+    what: "Ben's personal into the workspace's",
+    sql: `update saved_replies set owner_id = null where workspace_id = $1 and owner_id = $2 returning id`,
+    params: [acme, demo.ben],
+    expect: { ava: 'none', ben: 'denied', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  {
+    table: 'saved_replies',
+    op: 'delete',
+    what: 'workspace-wide',
+    sql: 'delete from saved_replies where workspace_id = $1 and owner_id is null returning id',
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'saved_replies',
+    op: 'delete',
+    what: "Ben's personal",
+    sql: 'delete from saved_replies where workspace_id = $1 and owner_id = $2 returning id',
+    params: [acme, demo.ben],
+    expect: bensOwn,
+  },
+
   // The relay's send leases (beforeAll leases one of Maria's messages): its business alone.
   {
     table: 'private.message_leases',
@@ -332,6 +532,23 @@ beforeAll(async () => {
      select id, now() + interval '1 minute' from public.messages where contact_id = $1 limit 1`,
     [maria],
   )
+  // One of each team row in both workspaces, for the matrix and the isolation checks to find.
+  await db.query(`update contacts set assignee_id = $2 where id = $1`, [maria, demo.ava])
+  await db.query(`update contacts set assignee_id = $2 where id = $1`, [
+    demo.contact('Helen Park'),
+    demo.cleo,
+  ])
+  await db.query(
+    `insert into internal_notes (workspace_id, contact_id, body, created_by)
+     values ($1, $2, 'She prefers texts', $3), ($1, $4, 'Refund approved', $5), ($6, $7, 'VIP', $8)`,
+    [acme, maria, demo.ben, tom, demo.ava, demo.globex, demo.contact('Helen Park'), demo.cleo],
+  )
+  await db.query(
+    `insert into saved_replies (workspace_id, owner_id, title, body)
+     values ($1, null, 'Shipping', 'Hi {{first_name}}, it ships today.'), ($1, $2, 'Sign-off', 'Cheers, Ben'),
+            ($1, $3, 'Sign-off', 'Best, Ava'), ($4, null, 'Hello', 'Hello from Globex')`,
+    [acme, demo.ben, demo.ava, demo.globex],
+  )
   // One broadcast already on Acme's channel, for the realtime.messages rows to find.
   await db.query(
     `insert into realtime.messages (topic, extension, event, payload) values ($1, 'broadcast', 'seed', '{}')`,
@@ -393,7 +610,17 @@ describe('the relay’s lease functions: the service role’s alone', () => {
 })
 
 describe('isolation of whole tables', () => {
-  const tables = ['workspaces', 'workspace_members', 'contacts', 'messages', 'twilio_numbers']
+  const tables = [
+    'workspaces',
+    'workspace_members',
+    'contacts',
+    'messages',
+    'twilio_numbers',
+    'member_profiles',
+    'conversation_assignments',
+    'internal_notes',
+    'saved_replies',
+  ]
   it.each(tables)('%s: each member sees exactly their own workspace', async (table) => {
     const column = table === 'workspaces' ? 'id' : 'workspace_id'
     const visible = async (caller: Caller) =>

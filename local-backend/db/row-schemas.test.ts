@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { z } from 'zod'
 import { contactRowSchema, storedContactRowSchema } from '../../src/shared/rows/contacts.ts'
+import { conversationAssignmentRowSchema } from '../../src/shared/rows/conversation-assignments.ts'
+import { internalNoteRowSchema } from '../../src/shared/rows/internal-notes.ts'
+import { memberProfileRowSchema } from '../../src/shared/rows/member-profiles.ts'
+import { savedReplyRowSchema } from '../../src/shared/rows/saved-replies.ts'
 import { messageRowSchema, storedMessageRowSchema } from '../../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../../src/shared/rows/twilio.ts'
 import {
@@ -25,6 +29,10 @@ const tables: Record<string, z.ZodObject> = {
   messages: messageRowSchema,
   twilio_numbers: twilioNumberRowSchema,
   workspace_twilio_config: workspaceTwilioConfigRowSchema,
+  member_profiles: memberProfileRowSchema,
+  conversation_assignments: conversationAssignmentRowSchema,
+  internal_notes: internalNoteRowSchema,
+  saved_replies: savedReplyRowSchema,
 }
 
 /** Columns a row schema leaves out on purpose, and why. Anything else missing is drift. */
@@ -116,6 +124,7 @@ interface FieldJson {
   type?: string
   format?: string
   enum?: string[]
+  items?: FieldJson
 }
 
 const unwrapNullable = (field: z.ZodType): z.ZodType =>
@@ -138,6 +147,7 @@ function typeMismatch(column: Column, field: z.ZodType): string | null {
     smallint: (j) => j.type === 'integer',
     'double precision': (j) => j.type === 'number',
     boolean: (j) => j.type === 'boolean',
+    'uuid[]': (j) => j.type === 'array' && j.items?.type === 'string' && j.items.format === 'uuid',
   }
   const fits = expected[column.type]
   if (!fits) return `${column.type} column, a type this test does not know how to compare: add it`

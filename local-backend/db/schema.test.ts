@@ -153,6 +153,10 @@ const publicTables = [
   'messages',
   'twilio_numbers',
   'workspace_twilio_config',
+  'member_profiles',
+  'conversation_assignments',
+  'internal_notes',
+  'saved_replies',
 ]
 
 let db: PGlite
@@ -294,7 +298,8 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
     expect(rows[1]!.indexdef).toMatch(/CREATE UNIQUE INDEX messages_twilio_sid_unique .*\(twilio_sid\)/)
   })
 
-  it('messages and contacts are published for Realtime with full replica identity', async () => {
+  // The assignment history is only ever inserted, so its default replica identity serves.
+  it('what agents follow live is published for Realtime, with full replica identity where rows change', async () => {
     const { rows } = await db.query<{ tablename: string; relreplident: string }>(
       `select p.tablename, c.relreplident from pg_publication_tables p
          join pg_class c on c.oid = format('%I.%I', p.schemaname, p.tablename)::regclass
@@ -302,7 +307,11 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
     )
     expect(rows).toEqual([
       { tablename: 'contacts', relreplident: 'f' },
+      { tablename: 'conversation_assignments', relreplident: 'd' },
+      { tablename: 'internal_notes', relreplident: 'f' },
+      { tablename: 'member_profiles', relreplident: 'f' },
       { tablename: 'messages', relreplident: 'f' },
+      { tablename: 'saved_replies', relreplident: 'f' },
     ])
   })
 

@@ -16,6 +16,8 @@ export const contactRowSchema = z.object({
   last_message_preview: z.string().nullable(),
   created_at: timestampColumn.nullable(),
   updated_at: timestampColumn.nullable(),
+  /** The member who owns the conversation; null when nobody does. */
+  assignee_id: uuidColumn.nullable(),
 })
 export type ContactRow = z.infer<typeof contactRowSchema>
 
