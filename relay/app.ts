@@ -13,7 +13,10 @@ import {
   SMS_BODY_MAX,
   sendMessageRequestSchema,
   sendSettled,
+  type ArrivedMessage,
   type ClaimNumberResponse,
+  type SendCollisionResponse,
+  type SendMessageRequest,
   type SendMessageResponse,
 } from '../src/shared/relay-contract.ts'
 import { createAgentVerifier } from './agent-token.ts'
@@ -22,7 +25,7 @@ import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
 import { provenNumber } from './number-ownership.ts'
 import { createRateLimiter, type RateLimit } from '../src/shared/rate-limit.ts'
-import { createStore } from './store.ts'
+import { createStore, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 
 export interface RelayDeps extends SendDeps {
@@ -48,6 +51,7 @@ const httpStatus: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 42
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  collision: 409,
   not_configured: 409,
   payload_too_large: 413,
   rate_limited: 429,
@@ -59,16 +63,49 @@ const httpStatus: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 42
 class HttpError extends Error {
   readonly kind: ErrorKind
   readonly status: number
+  /** Fields the answer carries beside `error`, as its contract schema names them. */
+  readonly extra: Record<string, unknown>
 
-  constructor(kind: ErrorKind, message: string, status: number = httpStatus[kind]) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    status: number = httpStatus[kind],
+    extra: Record<string, unknown> = {},
+  ) {
     super(message)
     this.kind = kind
     this.status = status
+    this.extra = extra
   }
 }
 
 function fail(kind: ErrorKind, message: string, status?: number): never {
   throw new HttpError(kind, message, status)
+}
+
+/** The guard a send asks for: none when it predates the guard or its author sends anyway. */
+function replyGuard(request: SendMessageRequest): ReplyGuard | null {
+  if (request.send_anyway === true || request.seen_message_id === undefined) return null
+  return { seenMessageId: request.seen_message_id }
+}
+
+/** Refuses a reply the guard stopped, naming what arrived (SendCollisionResponse). */
+function failCollision(arrived: ArrivedMessage[]): never {
+  const fromCustomer = arrived.filter((message) => message.direction === 'inbound').length
+  const fromTeam = arrived.length - fromCustomer
+  const what = [
+    fromCustomer > 0 ? `the customer sent ${fromCustomer} message${fromCustomer === 1 ? '' : 's'}` : null,
+    fromTeam > 0 ? `teammates sent ${fromTeam} repl${fromTeam === 1 ? 'y' : 'ies'}` : null,
+  ]
+    .filter(Boolean)
+    .join(' and ')
+  const body: Omit<SendCollisionResponse, 'error'> = { arrived }
+  throw new HttpError(
+    'collision',
+    `Not sent: since the last message you saw, ${what}. Read them, then edit your reply or send it anyway.`,
+    httpStatus.collision,
+    body,
+  )
 }
 
 const inboundSchema = z.object({
@@ -147,7 +184,8 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   }
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) return errorResponse(c, error.kind, error.message, error.status)
+    if (error instanceof HttpError)
+      return errorResponse(c, error.kind, error.message, error.status, error.extra)
     c.get('logger').error('unhandled error', { error, code: (error as { code?: unknown }).code })
     return errorResponse(c, 'internal', 'The relay could not complete the request.')
   })
@@ -208,7 +246,8 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       .get('logger')
       .child({ workspaceId: request.workspace_id, messageId: request.client_message_id })
     let leaseFrom = clock.now()
-    const inserted = await store.insertOutbound(
+    const guard = replyGuard(request)
+    const outcome = await store.insertOutbound(
       {
         id: request.client_message_id,
         workspace_id: request.workspace_id,
@@ -217,7 +256,18 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
         created_by: userId,
       },
       config.sendLeaseMs,
+      guard,
     )
+    if (outcome.kind === 'collision') {
+      logger.info('reply refused by the collision guard', { arrived: outcome.arrived.length })
+      failCollision(outcome.arrived)
+    }
+    if (outcome.kind === 'note')
+      fail('invalid_input', 'This id is an internal note: notes are never sent as SMS.', 422)
+    if (outcome.kind === 'seen_elsewhere')
+      fail('invalid_input', 'seen_message_id is not a message of this conversation.', 422)
+    const inserted = outcome.kind === 'inserted' ? outcome.message : null
+    if (inserted && request.send_anyway === true) logger.info('reply sent past the collision guard')
     deps.faultHook?.('after-insert')
 
     let message = inserted
@@ -401,8 +451,14 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   return app
 }
 
-function errorResponse(c: Context, kind: ErrorKind, message: string, status: number = httpStatus[kind]) {
-  return c.json({ error: appError(kind, message) }, status as 400)
+function errorResponse(
+  c: Context,
+  kind: ErrorKind,
+  message: string,
+  status: number = httpStatus[kind],
+  extra: Record<string, unknown> = {},
+) {
+  return c.json({ ...extra, error: appError(kind, message) }, status as 400)
 }
 
 function enforce(c: Context, decision: ReturnType<ReturnType<typeof createRateLimiter>['take']>) {

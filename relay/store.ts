@@ -1,8 +1,10 @@
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { z } from 'zod'
 import {
+  arrivedMessageSchema,
   relayMessageSchema,
   relayNumberSchema,
+  type ArrivedMessage,
   type RelayMessage,
   type RelayNumber,
 } from '../src/shared/relay-contract.ts'
@@ -69,6 +71,27 @@ type MemberRole = WorkspaceMemberRow['role']
 export type NumberInsert = Omit<RelayNumber, 'id'>
 
 const UNIQUE_VIOLATION = '23505'
+
+/** The SQLSTATEs relay_insert_outbound raises (20261201100000_team_inbox.sql). */
+const NEWER_MESSAGES_ARRIVED = 'RG001'
+const ID_IS_A_NOTE = 'RG002'
+const SEEN_MESSAGE_ELSEWHERE = 'RG003'
+
+/** The collision guard of one reply: the newest message its author had seen (null: an empty thread). */
+export interface ReplyGuard {
+  seenMessageId: string | null
+}
+
+/** What inserting a reply came to. Only `inserted` wrote anything. */
+export type OutboundInsertOutcome =
+  | { kind: 'inserted'; message: RelayMessage }
+  /** A message with this id is stored already (a repeated client_message_id): no guard applies. */
+  | { kind: 'exists' }
+  | { kind: 'collision'; arrived: ArrivedMessage[] }
+  | { kind: 'note' }
+  | { kind: 'seen_elsewhere' }
+
+const arrivedListSchema = z.array(arrivedMessageSchema).min(1)
 
 /** A customer's text as the webhook stores it, idempotent on its SID. */
 export type InboundInsert = Pick<MessageRow, 'workspace_id' | 'contact_id' | 'content'> & {
@@ -159,10 +182,15 @@ export function createStore(supabase: SupabaseClient) {
     },
 
     /**
-     * Inserts the pending outbound message with this relay's lease on it; null when a
-     * message with this id already exists.
+     * Inserts the pending outbound message with this relay's lease on it, unless a
+     * message with this id exists already, the id is a note's, or (with a guard) a
+     * newer message arrived: the database decides in the insert's own transaction.
      */
-    async insertOutbound(row: OutboundInsert, leaseMs: number): Promise<RelayMessage | null> {
+    async insertOutbound(
+      row: OutboundInsert,
+      leaseMs: number,
+      guard: ReplyGuard | null,
+    ): Promise<OutboundInsertOutcome> {
       const result = await supabase
         .rpc('relay_insert_outbound', {
           message_id: row.id,
@@ -171,9 +199,20 @@ export function createStore(supabase: SupabaseClient) {
           content: row.content,
           created_by: row.created_by,
           lease_ms: leaseMs,
+          guarded: guard !== null,
+          seen_message_id: guard?.seenMessageId ?? null,
         })
         .select(messageColumns)
-      return unwrap('message insert', result, z.array(relayMessageSchema))[0] ?? null
+      switch (result.error?.code) {
+        case NEWER_MESSAGES_ARRIVED:
+          return { kind: 'collision', arrived: arrivedListSchema.parse(JSON.parse(result.error.details)) }
+        case ID_IS_A_NOTE:
+          return { kind: 'note' }
+        case SEEN_MESSAGE_ELSEWHERE:
+          return { kind: 'seen_elsewhere' }
+      }
+      const message = unwrap('message insert', result, z.array(relayMessageSchema))[0]
+      return message ? { kind: 'inserted', message } : { kind: 'exists' }
     },
 
     async message(id: string): Promise<unknown> {

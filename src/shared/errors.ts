@@ -10,6 +10,8 @@ export const errorKinds = [
   'forbidden',
   'not_found',
   'conflict',
+  // A reply refused by the collision guard: something newer arrived in the conversation.
+  'collision',
   'rate_limited',
   'payload_too_large',
   'offline',

@@ -30,6 +30,16 @@ export const sendMessageRequestSchema = z.object({
    * client_message_id only returns the stored message (never a second send).
    */
   retry: z.boolean().optional(),
+  /**
+   * The collision guard: the newest message of the conversation the author had seen
+   * when writing (null: the thread was empty). The relay stores the reply only if
+   * no message newer than that one, by anyone but its author, is in the
+   * conversation; otherwise it answers a SendCollisionResponse. Absent, the reply is
+   * not guarded: senders that predate the guard keep working.
+   */
+  seen_message_id: z.uuid().nullable().optional(),
+  /** The author saw what arrived (a SendCollisionResponse) and sends anyway: the guard is skipped. */
+  send_anyway: z.boolean().optional(),
 })
 export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>
 
@@ -99,3 +109,25 @@ export type ClaimNumberResponse = z.infer<typeof claimNumberResponseSchema>
 /** Every non-2xx answer of the relay. */
 export const relayErrorResponseSchema = z.object({ error: appErrorSchema })
 export type RelayErrorResponse = z.infer<typeof relayErrorResponseSchema>
+
+/** A message that arrived after the one a refused reply's author had seen. */
+export const arrivedMessageSchema = storedMessageRowSchema.pick({
+  id: true,
+  direction: true,
+  content: true,
+  created_by: true,
+  created_at: true,
+})
+export type ArrivedMessage = z.infer<typeof arrivedMessageSchema>
+
+/**
+ * The 409 of a reply the collision guard refused: nothing was stored or sent. The
+ * messages that arrived since the one the author had seen come oldest first (the
+ * newest 20 at most), so the composer can show them and offer to edit the reply
+ * or send it anyway (send_anyway) under the same client_message_id.
+ */
+export const sendCollisionResponseSchema = relayErrorResponseSchema.extend({
+  error: appErrorSchema.extend({ kind: z.literal('collision') }),
+  arrived: z.array(arrivedMessageSchema).min(1),
+})
+export type SendCollisionResponse = z.infer<typeof sendCollisionResponseSchema>
