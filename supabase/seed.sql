@@ -1,6 +1,7 @@
--- Demo data: two workspaces (the second shows isolation), three agents, one Twilio
--- number each with clearly fake credentials, and 30 conversations with realistic
--- histories. Loaded by `supabase db reset` (config.toml [db.seed]) and by the
+-- Demo data: two workspaces (the second shows isolation), three agents (two in
+-- Acme, to try the team inbox), one Twilio number each with clearly fake
+-- credentials, 30 conversations with realistic histories, some assigned, and
+-- saved replies. Loaded by `supabase db reset` (config.toml [db.seed]) and by the
 -- embedded backend on first start. Emails, passwords, names, numbers and the
 -- conversations are fixed, so that docs and the demo can rely on them. Every id
 -- (workspaces, users, contacts, messages) is drawn at random when the seed loads:
@@ -304,5 +305,34 @@ update public.contacts c
        ) end
   from demo_contacts d
  where c.id = d.id;
+
+-- Who owns what, so Mine, Unassigned and All differ from the start. Assigned as Ava
+-- (owner of Acme) and Cleo would assign, so the history names who assigned whom:
+-- the trigger reads the assigner from the JWT claims, as for any agent.
+select set_config('request.jwt.claims', json_build_object('sub', u.id)::text, false)
+  from demo_users u where u.key = 'ava';
+update public.contacts c set assignee_id = u.id
+  from demo_contacts d, (values (4, 'ben'), (7, 'ben'), (2, 'ava'), (13, 'ava')) as a(n, member), demo_users u
+ where d.id = c.id and d.n = a.n and u.key = a.member;
+select set_config('request.jwt.claims', json_build_object('sub', u.id)::text, false)
+  from demo_users u where u.key = 'cleo';
+update public.contacts c set assignee_id = u.id
+  from demo_contacts d, demo_users u
+ where d.id = c.id and d.n = 26 and u.key = 'cleo';
+select set_config('request.jwt.claims', '', false);
+
+-- Saved replies: each workspace's, with variables the composer fills from the
+-- contact, and one of Ben's own, which only he sees.
+insert into public.saved_replies (workspace_id, owner_id, title, body, created_by)
+select w.id, o.id, r.title, r.body, coalesce(o.id, a.id)
+  from (values
+    ('acme', null, 'Order update', 'Hi {{first_name}}, your order is on its way. You will get a tracking link by email today.'),
+    ('acme', null, 'Closing the conversation', 'Glad we could help, {{first_name}}! Text us any time if anything else comes up.'),
+    ('acme', 'ben', 'My intro', 'Hi {{first_name}}, Ben from Acme Support here. Let me look into this for you.'),
+    ('globex', null, 'Appointment reminder', 'Hi {{first_name}}, a reminder of your appointment with Globex Care. Reply C to confirm.')
+  ) as r(workspace, owner, title, body)
+  join demo_workspaces w on w.key = r.workspace
+  left join demo_users o on o.key = r.owner
+  join demo_users a on a.key = case r.workspace when 'acme' then 'ava' else 'cleo' end;
 
 drop table demo_contacts, demo_users, demo_workspaces;

@@ -36,6 +36,38 @@ const assignAs = (userId: string, contactId: string, assigneeId: string | null) 
     { commit: true },
   )
 
+// First, before the cases below assign and write more.
+describe('the demo seed, for a team to try at once', () => {
+  it('assigns conversations to each Acme agent and leaves the rest unassigned, recorded as assigned by Ava', async () => {
+    const { rows } = await db.query<{ assignee_id: string | null; n: number }>(
+      'select assignee_id, count(*)::int as n from contacts where workspace_id = $1 group by 1',
+      [demo.acme],
+    )
+    expect(new Map(rows.map((row) => [row.assignee_id, row.n]))).toEqual(
+      new Map([
+        [demo.ava, 2],
+        [demo.ben, 2],
+        [null, 20],
+      ]),
+    )
+    const assigners = await db.query(
+      'select distinct assigned_by from conversation_assignments where workspace_id = $1',
+      [demo.acme],
+    )
+    expect(assigners.rows).toEqual([{ assigned_by: demo.ava }])
+  })
+
+  it('holds the workspace’s saved replies for every member, and Ben’s own for Ben alone', async () => {
+    const titles = async (userId: string) =>
+      (
+        await queryAs<{ title: string }>(db, user(userId), 'select title from saved_replies order by title')
+      ).map((row) => row.title)
+    expect(await titles(demo.ben)).toEqual(['Closing the conversation', 'My intro', 'Order update'])
+    expect(await titles(demo.ava)).toEqual(['Closing the conversation', 'Order update'])
+    expect(await titles(demo.cleo)).toEqual(['Appointment reminder'])
+  })
+})
+
 describe('member profiles', () => {
   it('every seeded member has one, named as at sign-up, with a colour of the palette', async () => {
     const { rows } = await db.query<{ email: string; display_name: string; avatar_color: string }>(
