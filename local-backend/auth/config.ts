@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
+import { parseConfigToml } from '../config-toml.ts'
 
 /**
  * The `[auth]` part of supabase/config.toml, read as the Supabase CLI reads it
@@ -107,18 +107,9 @@ export interface AuthConfig {
 export type AuthConfigResult = { ok: true; config: AuthConfig } | { ok: false; message: string }
 
 export function authConfigFrom(toml: string, source: string): AuthConfigResult {
-  let raw: unknown
-  try {
-    raw = parseToml(toml)
-  } catch (error) {
-    return { ok: false, message: `${source} is not valid TOML: ${(error as Error).message}` }
-  }
-  const parsed = configFile.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { ok: false, message: `${source}: ${issue.path.join('.')}: ${issue.message}` }
-  }
-  const a = parsed.data.auth
+  const parsed = parseConfigToml(toml, source, configFile)
+  if (!parsed.ok) return parsed
+  const a = parsed.value.auth
   return {
     ok: true,
     config: {

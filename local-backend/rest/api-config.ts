@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
+import { parseConfigToml } from '../config-toml.ts'
 
 /**
  * The `[api]` part of supabase/config.toml that decides what PostgREST exposes, as the
@@ -26,18 +26,9 @@ export interface ApiConfig {
 export type ApiConfigResult = { ok: true; config: ApiConfig } | { ok: false; message: string }
 
 export function apiConfigFrom(toml: string, source: string): ApiConfigResult {
-  let raw: unknown
-  try {
-    raw = parseToml(toml)
-  } catch (error) {
-    return { ok: false, message: `${source} is not valid TOML: ${(error as Error).message}` }
-  }
-  const parsed = configFile.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { ok: false, message: `${source}: ${issue.path.join('.')}: ${issue.message}` }
-  }
-  const { schemas, extra_search_path } = parsed.data.api
+  const parsed = parseConfigToml(toml, source, configFile)
+  if (!parsed.ok) return parsed
+  const { schemas, extra_search_path } = parsed.value.api
   return { ok: true, config: { schemas, extraSearchPath: extra_search_path } }
 }
 
