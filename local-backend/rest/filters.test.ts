@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFidelityBackend, type FidelityBackend } from './test-support.ts'
+import { describe, expect, it } from 'vitest'
+import { fidelityBackendPerFile } from './test-support.ts'
 
 /*
  * Filters as PostgREST answers them, over real HTTP from supabase-js. Each case
@@ -7,15 +7,9 @@ import { startFidelityBackend, type FidelityBackend } from './test-support.ts'
  * (docs.postgrest.org, references/api/tables_views.html#operators, "Full-Text
  * Search", "JSON Columns") and its SQL (src/library/PostgREST/Query/SqlFragment.hs).
  */
-let fixture: FidelityBackend
-beforeAll(async () => {
-  fixture = await startFidelityBackend()
-}, 120_000)
-afterAll(async () => {
-  await fixture?.stop()
-})
+const fixture = fidelityBackendPerFile()
 
-const people = () => fixture.client.from('people').select('id').order('id')
+const people = () => fixture().client.from('people').select('id').order('id')
 
 async function ids(query: PromiseLike<{ data: { id: number }[] | null; error: unknown }>) {
   const { data, error } = await query
@@ -106,7 +100,7 @@ describe('is, isdistinct, like, match, in (tables_views.html#operators)', () => 
   })
 
   it('quoted values in an in list may carry commas and parentheses', async () => {
-    const response = await fixture.rest('/people?select=id&name=in.("a,b","(c)",Ada)')
+    const response = await fixture().rest('/people?select=id&name=in.("a,b","(c)",Ada)')
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual([{ id: 1 }])
   })
@@ -118,7 +112,7 @@ describe('logic trees (tables_views.html#logical-operators)', () => {
   })
 
   it('not.or= negates the whole tree', async () => {
-    const response = await fixture.rest('/people?select=id&not.or=(id.eq.1,id.eq.2)')
+    const response = await fixture().rest('/people?select=id&not.or=(id.eq.1,id.eq.2)')
     expect(await response.json()).toEqual([{ id: 3 }])
   })
 
@@ -148,8 +142,8 @@ describe('JSON paths in filters (tables_views.html#json-columns)', () => {
   })
 
   it('a path on an embedded resource filters its rows', async () => {
-    const { data, error } = await fixture.client
-      .from('people')
+    const { data, error } = await fixture()
+      .client.from('people')
       .select('id, notes(id)')
       .eq('notes.meta->>kind', 'todo')
       .order('id')
@@ -170,7 +164,7 @@ describe('JSON paths in filters (tables_views.html#json-columns)', () => {
 
 describe('refusals', () => {
   it('an unknown operator is PGRST100', async () => {
-    const response = await fixture.rest('/people?id=nope.1')
+    const response = await fixture().rest('/people?id=nope.1')
     expect(response.status).toBe(400)
     expect(await response.json()).toMatchObject({ code: 'PGRST100' })
   })

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import { afterAll, beforeAll } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
 
@@ -104,5 +105,20 @@ export async function startFidelityBackend(): Promise<FidelityBackend> {
       await backend.stop()
       rmSync(scratch, { recursive: true, force: true })
     },
+  }
+}
+
+/** One fidelity backend for the calling test file: started before its first test, stopped after its last. */
+export function fidelityBackendPerFile(): () => FidelityBackend {
+  let started: FidelityBackend | undefined
+  beforeAll(async () => {
+    started = await startFidelityBackend()
+  }, 120_000)
+  afterAll(async () => {
+    await started?.stop()
+  })
+  return () => {
+    if (!started) throw new Error('the fidelity backend is used before its beforeAll ran')
+    return started
   }
 }
