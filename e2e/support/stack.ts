@@ -62,13 +62,65 @@ const appVersion = () =>
   (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
 
 /** Keeps every log line (a test asserts the launch token is never among them); E2E_LOGS=1 also prints them. */
-function capturingLogger(lines: string[]): Logger {
+export function capturingLogger(lines: string[]): Logger {
   return createLogger('e2e', {
     write(line) {
       lines.push(line.trimEnd())
       if (process.env.E2E_LOGS) process.stderr.write(line)
     },
   })
+}
+
+/** The Twilio double with the demo workspaces' accounts. */
+export const startDemoTwilioDouble = (logger: Logger) =>
+  startTwilioDouble({
+    accounts: [
+      { sid: ACME.accountSid, authToken: ACME.authToken },
+      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
+    ],
+    logger,
+  })
+
+/**
+ * One agent's app main process as the browser shell runs it: the services on their own
+ * user-data folder, reaching a custom backend and relay.
+ */
+export async function launchAppShell(options: {
+  supabaseUrl: string
+  publishableKey: string
+  relayUrl: string
+  userDataDir: string
+  logger: Logger
+  port: number
+}): Promise<BrowserShell> {
+  const { supabaseUrl, publishableKey, relayUrl, userDataDir, logger, port } = options
+  return withFreshLinks(
+    await launchBrowserShell({
+      createCore: (platform) =>
+        createAppCore(platform, {
+          backend: { mode: 'custom', supabaseUrl, publishableKey, relayUrl },
+          logger,
+        }),
+      userDataDir,
+      appVersion: appVersion(),
+      rendererDir: join(root, 'out/renderer'),
+      logger,
+      port,
+    }),
+  )
+}
+
+/** A customer texts a workspace through the relay's signed inbound webhook. */
+export async function textWorkspace(relayUrl: string, from: string, body: string, workspace = ACME) {
+  const result = await postInboundSms({
+    relayUrl,
+    accountSid: workspace.accountSid,
+    authToken: workspace.authToken,
+    to: workspace.number,
+    from,
+    body,
+  })
+  if (result.status >= 300) throw new Error(`The relay refused the inbound SMS with ${result.status}`)
 }
 
 export async function startStack(
@@ -88,38 +140,21 @@ export async function startStack(
   const port = backend.port
   const demo = await demoIds(backend.db)
   await options.prepare?.(backend, demo)
-  const double = await startTwilioDouble({
-    accounts: [
-      { sid: ACME.accountSid, authToken: ACME.authToken },
-      { sid: GLOBEX.accountSid, authToken: GLOBEX.authToken },
-    ],
-    logger,
-  })
+  const double = await startDemoTwilioDouble(logger)
   const mount = (target: LocalBackend) =>
     mountRelay(target, { twilioApiBaseUrl: double.url, logger }).relayUrl
   const relayUrl = mount(backend)
   const appBackendUrl = (await options.appBackendUrl?.(backend)) ?? backend.url
   const userDataDir = join(dir, 'user-data')
-  const launchShell = async (port: number) =>
-    withFreshLinks(
-      await launchBrowserShell({
-        createCore: (platform) =>
-          createAppCore(platform, {
-            backend: {
-              mode: 'custom',
-              supabaseUrl: appBackendUrl,
-              publishableKey: backend.publishableKey,
-              relayUrl,
-            },
-            logger,
-          }),
-        userDataDir,
-        appVersion: appVersion(),
-        rendererDir: join(root, 'out/renderer'),
-        logger,
-        port,
-      }),
-    )
+  const launchShell = (port: number) =>
+    launchAppShell({
+      supabaseUrl: appBackendUrl,
+      publishableKey: backend.publishableKey,
+      relayUrl,
+      userDataDir,
+      logger,
+      port,
+    })
   let shell: BrowserShell | null = await launchShell(0)
   const shellPort = shell.port
   let running = true
@@ -136,17 +171,7 @@ export async function startStack(
     },
     logs,
     dataDir: backendDir,
-    async inbound(from, body, workspace = ACME) {
-      const result = await postInboundSms({
-        relayUrl,
-        accountSid: workspace.accountSid,
-        authToken: workspace.authToken,
-        to: workspace.number,
-        from,
-        body,
-      })
-      if (result.status >= 300) throw new Error(`The relay refused the inbound SMS with ${result.status}`)
-    },
+    inbound: (from, body, workspace = ACME) => textWorkspace(relayUrl, from, body, workspace),
     async stopBackend() {
       running = false
       await backend.stop()

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from '@playwright/test'
+import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
+import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
+import type { TwilioDouble } from '../../local-backend/twilio/double.ts'
+import { mountRelay } from '../../relay/embedded.ts'
+import type { BrowserShell } from '../../src/main/browser-shell/launch.ts'
+import { signIn } from './page.ts'
+import type { ACME } from './stack.ts'
+import { capturingLogger, launchAppShell, startDemoTwilioDouble, textWorkspace } from './stack.ts'
+
+/** One agent at work: their own app main process (the browser shell's host) and their own browser context. */
+export interface Agent {
+  email: string
+  shell: BrowserShell
+  context: BrowserContext
+  page: Page
+}
+
+/**
+ * Two agents of one workspace (Ava, the owner, and Ben, an agent of Acme Support) on one
+ * embedded backend, Twilio double and relay. Each agent has a separate app main process
+ * with its own user-data folder (cache, session, outbox) and a separate browser context,
+ * as two people at two desks. Both are signed in and see the inbox.
+ */
+export interface TwoAgents {
+  backend: LocalBackend
+  demo: DemoIds
+  double: TwilioDouble
+  relayUrl: string
+  ava: Agent
+  ben: Agent
+  logs: string[]
+  /** A customer texts a workspace (Acme unless told). */
+  inbound(from: string, body: string, workspace?: typeof ACME): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startTwoAgents(browser: Browser): Promise<TwoAgents> {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-inbox-e2e-team-'))
+  const logs: string[] = []
+  const logger = capturingLogger(logs)
+  const backend = await startLocalBackend({ port: 0, dataDir: join(dir, 'backend'), seed: true, logger })
+  const demo = await demoIds(backend.db)
+  const double = await startDemoTwilioDouble(logger)
+  const { relayUrl } = mountRelay(backend, { twilioApiBaseUrl: double.url, logger })
+  const agents: Agent[] = []
+
+  const startAgent = async (email: string): Promise<Agent> => {
+    const shell = await launchAppShell({
+      supabaseUrl: backend.url,
+      publishableKey: backend.publishableKey,
+      relayUrl,
+      userDataDir: join(dir, email),
+      logger,
+      port: 0,
+    })
+    const context = await browser.newContext()
+    const agent = { email, shell, context, page: await context.newPage() }
+    agents.push(agent)
+    await signIn(agent.page, shell.url, email)
+    return agent
+  }
+
+  const close = async () => {
+    for (const agent of agents) {
+      await agent.context.close()
+      await agent.shell.close()
+    }
+    await double.stop()
+    await backend.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  try {
+    const [ava, ben] = await Promise.all([startAgent('ava@acme.test'), startAgent('ben@acme.test')])
+    return {
+      backend,
+      demo,
+      double,
+      relayUrl,
+      ava,
+      ben,
+      logs,
+      inbound: (from, body, workspace) => textWorkspace(relayUrl, from, body, workspace),
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
