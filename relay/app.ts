@@ -24,7 +24,7 @@ import type { RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
 import { provenNumber } from './number-ownership.ts'
-import { createRateLimiter, type RateLimit } from '../src/shared/rate-limit.ts'
+import type { RateDecision, RateLimit } from '../src/shared/rate-limit.ts'
 import { createStore, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 
@@ -140,8 +140,6 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   const store = createStore(deps.supabase)
   const verifyAgent = createAgentVerifier({ supabaseUrl: config.supabaseUrl, supabase: deps.supabase })
   const sender = createLeasedSender(config, deps, store)
-  const agentLimiter = createRateLimiter(limits.perAgent, clock.now)
-  const ipLimiter = createRateLimiter(limits.perIp, clock.now)
   const clientIp = deps.clientIp ?? defaultClientIp(config.trustProxy)
   // A proxy or the embedded backend may hand the request on with the public path
   // still in front; routes are matched on what follows it.
@@ -206,7 +204,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
    */
   const agentRequest = async <T>(c: Context<HonoEnv>, schema: z.ZodType<T>) => {
     const ip = clientIp(c.req.raw, c.env) ?? 'unknown'
-    enforce(c, ipLimiter.take(ip))
+    enforce(c, await store.takeRateToken(`ip:${ip}`, limits.perIp))
 
     const header = c.req.header('authorization') ?? ''
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
@@ -218,7 +216,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       fail('offline', 'The token could not be verified right now.')
     }
     const { userId } = agent
-    enforce(c, agentLimiter.take(userId))
+    enforce(c, await store.takeRateToken(`agent:${userId}`, limits.perAgent))
 
     if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       fail('invalid_input', 'The body must be application/json.', 415)
@@ -461,7 +459,7 @@ function errorResponse(
   return c.json({ ...extra, error: appError(kind, message) }, status as 400)
 }
 
-function enforce(c: Context, decision: ReturnType<ReturnType<typeof createRateLimiter>['take']>) {
+function enforce(c: Context, decision: RateDecision) {
   if (decision.allowed) return
   c.header('Retry-After', String(decision.retryAfterSeconds))
   fail('rate_limited', `Too many requests; retry in ${decision.retryAfterSeconds} s.`)

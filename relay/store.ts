@@ -13,6 +13,7 @@ import { contactRowSchema } from '../src/shared/rows/contacts.ts'
 import { messageRowSchema, type DeliveryStatus, type MessageRow } from '../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../src/shared/rows/twilio.ts'
 import { workspaceMemberRowSchema, type WorkspaceMemberRow } from '../src/shared/rows/workspaces.ts'
+import type { RateDecision, RateLimit } from '../src/shared/rate-limit.ts'
 import type { TwilioCredentials } from './twilio-client.ts'
 
 /**
@@ -213,6 +214,20 @@ export function createStore(supabase: SupabaseClient) {
       }
       const message = unwrap('message insert', result, z.array(relayMessageSchema))[0]
       return message ? { kind: 'inserted', message } : { kind: 'exists' }
+    },
+
+    /**
+     * Takes a token from `bucket` in the database (relay_take_rate_token), so every relay
+     * instance, and every restart of one, draws on the same allowance.
+     */
+    async takeRateToken(bucket: string, limit: RateLimit): Promise<RateDecision> {
+      const result = await supabase.rpc('relay_take_rate_token', {
+        bucket,
+        burst: limit.burst,
+        per_second: limit.perSecond,
+      })
+      const retryAfterSeconds = unwrap('rate limit', result, z.number().int().min(0))
+      return retryAfterSeconds === 0 ? { allowed: true } : { allowed: false, retryAfterSeconds }
     },
 
     async message(id: string): Promise<unknown> {

@@ -22,6 +22,11 @@ const strangerId = (
   )
 ).rows[0]!.id
 
+// A rate-limit bucket for the service role's cases to find (the seed has none).
+await db.query(
+  `insert into private.relay_rate_limits (bucket, tokens, refilled_at) values ('agent:seeded', 5, now())`,
+)
+
 type Outcome = 'rows' | 'none' | 'denied'
 /** The actors each case names an outcome for; the stranger's is derived (see the matrix). */
 type NamedActor = 'ava' | 'ben' | 'cleo' | 'anon' | 'service'
@@ -452,6 +457,31 @@ const matrix: Case[] = [
   },
 
   // The relay's send leases (beforeAll leases one of Maria's messages): its business alone.
+  // The relay's rate-limit buckets: the relay's business alone, as the leases.
+  {
+    table: 'private.relay_rate_limits',
+    op: 'select',
+    sql: 'select bucket from private.relay_rate_limits',
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.relay_rate_limits',
+    op: 'insert',
+    sql: `insert into private.relay_rate_limits (bucket, tokens, refilled_at) values ('ip:192.0.2.1', 1, now()) returning bucket`,
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.relay_rate_limits',
+    op: 'update',
+    sql: 'update private.relay_rate_limits set tokens = 100 returning bucket',
+    expect: serviceOnly,
+  },
+  {
+    table: 'private.relay_rate_limits',
+    op: 'delete',
+    sql: 'delete from private.relay_rate_limits returning bucket',
+    expect: serviceOnly,
+  },
   {
     table: 'private.message_leases',
     op: 'select',
@@ -591,12 +621,13 @@ describe('the RLS matrix: every table × select/insert/update/delete × owner, a
   })
 })
 
-describe('the relay’s lease functions: the service role’s alone', () => {
+describe('the relay’s lease and rate-limit functions: the service role’s alone', () => {
   const calls = [
     `select * from relay_insert_outbound(gen_random_uuid(), '${acme}', '${maria}', 'x', '${demo.ben}', 1000)`,
     `select relay_claim_send('${maria}', 1000, true)`,
     'select * from relay_claim_in_doubt(1000, 10)',
     'select * from relay_claim_status_checks(1000, 60000, 10)',
+    "select relay_take_rate_token('agent:matrix', 5, 1)",
   ]
   const denied = (['ava', 'ben', 'cleo', 'anon'] as const).flatMap((actor) =>
     calls.map((sql) => ({ actor, sql })),

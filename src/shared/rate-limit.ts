@@ -1,7 +1,7 @@
 /**
- * Token buckets by key (a user, an agent, a client address). In memory, so each replica
- * limits on its own: the limits are a guard against a runaway client, not a
- * billing quota.
+ * Token buckets by key (a user, a client address). In memory, so each process limits
+ * on its own: right for the local backend, which runs once. The relay, which may run
+ * as many instances, keeps its buckets in Postgres (relay_take_rate_token).
  */
 export interface RateLimit {
   /** Requests allowed at once. */
