@@ -17,6 +17,56 @@ export interface Agent {
   shell: BrowserShell
   context: BrowserContext
   page: Page
+  /**
+   * What the app tells this agent's page, held back while `hold()` lasts and then
+   * delivered in order: the agent's screen lags behind, as a slow link makes it, while
+   * what the page asks still reaches the app at once.
+   */
+  screen: ScreenLag
+}
+
+export interface ScreenLag {
+  hold(): void
+  /** Resolves once a held-back frame matches, without delivering it. */
+  waitForHeld(match: (frame: string) => boolean, what: string): Promise<void>
+  release(): void
+}
+
+/** Interposes on the page's WebSocket to its app (the browser shell's only socket). */
+async function lagScreen(context: BrowserContext): Promise<ScreenLag> {
+  let holding = false
+  const held: { deliver(): void; frame: string }[] = []
+  let heard: (() => void)[] = []
+  await context.routeWebSocket(/.*/, (page) => {
+    const app = page.connectToServer()
+    page.onMessage((frame) => app.send(frame))
+    app.onMessage((frame) => {
+      if (!holding) return page.send(frame)
+      held.push({ frame: String(frame), deliver: () => page.send(frame) })
+      for (const wake of heard.splice(0)) wake()
+    })
+  })
+  return {
+    hold() {
+      holding = true
+    },
+    waitForHeld(match, what) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what} never came for the page`)), 20_000)
+        const check = () => {
+          if (!held.some((entry) => match(entry.frame))) return void heard.push(check)
+          clearTimeout(timer)
+          resolve()
+        }
+        check()
+      })
+    },
+    release() {
+      holding = false
+      for (const entry of held.splice(0)) entry.deliver()
+      heard = []
+    },
+  }
 }
 
 /**
@@ -58,7 +108,8 @@ export async function startTwoAgents(browser: Browser): Promise<TwoAgents> {
       port: 0,
     })
     const context = await browser.newContext()
-    const agent = { email, shell, context, page: await context.newPage() }
+    const screen = await lagScreen(context)
+    const agent = { email, shell, context, page: await context.newPage(), screen }
     agents.push(agent)
     await signIn(agent.page, shell.url, email)
     return agent

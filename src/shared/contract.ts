@@ -9,6 +9,7 @@ import {
   desktopNotificationSchema,
   e164Schema,
   embeddedServerStateSchema,
+  heldReplySchema,
   messageSchema,
   searchHitSchema,
   sessionStateSchema,
@@ -93,10 +94,25 @@ export const requests = {
     response: z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }),
   },
   'messages.send': {
-    request: z.object({ workspaceId: uuid, contactId: uuid, body: z.string().min(1).max(1600) }).strict(),
+    request: z
+      .object({
+        workspaceId: uuid,
+        contactId: uuid,
+        body: z.string().min(1).max(1600),
+        /**
+         * The collision guard: the newest message in the thread by anyone but the author when
+         * they wrote (null: none). Absent, the reply is not guarded.
+         */
+        seenMessageId: uuid.nullable().optional(),
+      })
+      .strict(),
     response: messageSchema,
   },
   'messages.retry': { request: z.object({ messageId: uuid }).strict(), response: messageSchema },
+  /** A reply the collision guard held back goes out after all. */
+  'messages.sendAnyway': { request: z.object({ messageId: uuid }).strict(), response: messageSchema },
+  /** A reply the collision guard held back is taken back to edit: it leaves the thread; its text is the answer's content. */
+  'messages.withdraw': { request: z.object({ messageId: uuid }).strict(), response: messageSchema },
   'connection.get': { request: empty, response: connectionStateSchema },
   'embedded.get': { request: empty, response: embeddedServerStateSchema },
   /** "Restart backend": starts a stopped embedded server again, on its port and data. */
@@ -128,6 +144,8 @@ export const events = {
   'conversations.upserted': z.array(conversationSchema).min(1),
   /** Messages changed in the cache, batched as conversations are. */
   'messages.upserted': z.array(messageSchema).min(1),
+  /** The collision guard held a reply back (after its `failed` upsert): what arrived since its author looked. */
+  'messages.held': heldReplySchema,
   /** A workspace's first sync moved on: once per applied page. */
   'sync.progress': syncProgressSchema,
   'badge.changed': badgeSchema,

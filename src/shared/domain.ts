@@ -78,6 +78,20 @@ export const messageView = rowView(storedMessageRowSchema, {
 export const messageSchema = messageView.schema.extend({ status: messageStatusSchema })
 export type Message = z.infer<typeof messageSchema>
 
+/**
+ * A reply the relay's collision guard refused (nothing stored or sent): it waits as a
+ * `failed` message with errorCode `collision` until its author sends it anyway or takes
+ * it back to edit. `arrived`: what came into the conversation after the newest message
+ * its author had seen, oldest first.
+ */
+export const heldReplySchema = z.object({
+  message: messageSchema,
+  arrived: z.array(
+    messageSchema.pick({ id: true, direction: true, content: true, createdBy: true, createdAt: true }),
+  ),
+})
+export type HeldReply = z.infer<typeof heldReplySchema>
+
 export const connectionStateSchema = z.object({
   status: z.enum(['connecting', 'live', 'reconnecting', 'offline']),
   /** When the cache last matched the server (ISO), for "Showing conversations cached at …". */

@@ -46,6 +46,14 @@ import { nowTimestamp } from './time.ts'
 export type CachedWorkspace = Omit<Workspace, 'unreadTotal'>
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged'
 
+/**
+ * How a reply asks the relay's collision guard to treat it: unguarded, guarded by the
+ * newest message of the conversation its author had seen (null: none by anyone else),
+ * or sent anyway after its author read what arrived.
+ */
+export type ReplyGuard =
+  { kind: 'none' } | { kind: 'seen'; seenMessageId: string | null } | { kind: 'anyway' }
+
 export interface OutboxEntry {
   seq: number
   messageId: string
@@ -53,6 +61,7 @@ export interface OutboxEntry {
   contactId: string
   body: string
   retry: boolean
+  guard: ReplyGuard
   attempts: number
   nextAttemptAt: number
 }
@@ -124,9 +133,15 @@ function toOutboxEntry(row: Row): OutboxEntry {
     contactId: str(row, 'contact_id'),
     body: str(row, 'body'),
     retry: Number(row.retry) === 1,
+    guard: toReplyGuard(row),
     attempts: Number(row.attempts),
     nextAttemptAt: Number(row.next_attempt_at),
   }
+}
+
+function toReplyGuard(row: Row): ReplyGuard {
+  if (row.guard === 'seen') return { kind: 'seen', seenMessageId: strOrNull(row, 'seen_message_id') }
+  return row.guard === 'anyway' ? { kind: 'anyway' } : { kind: 'none' }
 }
 
 /** The words of a search box as an FTS5 query: every word must match, each as a prefix. */
@@ -584,14 +599,25 @@ export class Cache {
   // Outbox -------------------------------------------------------------------
 
   /** Writes the local message as `queued` and its outbox entry, in one transaction. */
-  enqueue(message: Message, options: { retry: boolean }): void {
+  enqueue(message: Message, options: { retry: boolean; guard?: ReplyGuard }): void {
+    const guard = options.guard ?? { kind: 'none' }
     this.transaction(() => {
       this.writeMessage(message)
       this.leadConversation(message)
       this.stmt(
-        `insert into outbox (message_id, workspace_id, contact_id, body, retry) values (?, ?, ?, ?, ?)
-         on conflict (message_id) do update set retry = excluded.retry, attempts = 0, next_attempt_at = 0`,
-      ).run(message.id, message.workspaceId, message.contactId, message.content, options.retry ? 1 : 0)
+        `insert into outbox (message_id, workspace_id, contact_id, body, retry, guard, seen_message_id)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (message_id) do update set retry = excluded.retry, guard = excluded.guard,
+           seen_message_id = excluded.seen_message_id, attempts = 0, next_attempt_at = 0`,
+      ).run(
+        message.id,
+        message.workspaceId,
+        message.contactId,
+        message.content,
+        options.retry ? 1 : 0,
+        guard.kind,
+        guard.kind === 'seen' ? guard.seenMessageId : null,
+      )
     })
   }
 

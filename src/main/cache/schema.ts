@@ -294,4 +294,12 @@ export const cacheMigrations: readonly string[] = [
     ${indexMessage('messages_recent_fts', 'new')}
   end;
   `,
+  // The collision guard (issue 18): how each queued reply asks the relay to guard it.
+  // 'none' for sends made before the guard existed, which the relay stores unguarded as
+  // before; 'seen' with the newest message its author had seen (NULL: none by anyone
+  // else); 'anyway' once the author read what arrived and sends it regardless.
+  `
+  alter table outbox add column guard text not null default 'none' check (guard in ('none', 'seen', 'anyway'));
+  alter table outbox add column seen_message_id text;
+  `,
 ]

@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/log.ts'
 import type { Cache } from '../cache/cache.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
 import type { SessionService } from '../session/session.ts'
-import { messageColumns, parseMessage } from '../sync/rows.ts'
+import { messageColumns, parseMessage, toArrived } from '../sync/rows.ts'
 import type { Access } from './access.ts'
 import type { HandlersFor } from './dispatch.ts'
 import type { EventHub } from './event-hub.ts'
@@ -20,6 +20,8 @@ export function openOutbox(
     accessToken: () => session.accessToken(),
     refreshSession: () => session.refresh(),
     onMessage: (message) => deps.events.emit('messages.upserted', [message]),
+    onCollision: (message, arrived) =>
+      deps.events.emit('messages.held', { message, arrived: arrived.map(toArrived) }),
     logger: deps.logger,
   })
 }
@@ -28,7 +30,9 @@ export function openOutbox(
 export function messagesCapability(deps: {
   access: Access
   events: EventHub
-}): HandlersFor<'thread.load' | 'messages.send' | 'messages.retry'> {
+}): HandlersFor<
+  'thread.load' | 'messages.send' | 'messages.retry' | 'messages.sendAnyway' | 'messages.withdraw'
+> {
   const { access, events } = deps
   return {
     'thread.load': async ({ contactId, before, limit }) => {
@@ -63,14 +67,15 @@ export function messagesCapability(deps: {
       const merged = cache.thread(contactId, before, limit)
       return ok({ messages: merged.messages, hasMore: merged.hasMore || rows.length > missing })
     },
-    'messages.send': async ({ workspaceId, contactId, body }) => {
+    'messages.send': async ({ workspaceId, contactId, body, seenMessageId }) => {
       const auth = await access.memberOf(workspaceId)
       if (!auth.ok) return auth
       const { runtime, userId } = auth.value
       const conversation = runtime.cache.getConversation(contactId)
       if (!conversation || conversation.workspaceId !== workspaceId)
         return err('not_found', 'This conversation is not in that workspace.')
-      const message = runtime.outbox.send({ workspaceId, contactId, body, userId })
+      const guard = seenMessageId === undefined ? undefined : ({ kind: 'seen', seenMessageId } as const)
+      const message = runtime.outbox.send({ workspaceId, contactId, body, userId, guard })
       events.emit('messages.upserted', [message])
       // The queued reply is now the row's preview: the inbox shows it before the relay has it.
       const led = runtime.cache.getConversation(contactId)
@@ -83,6 +88,18 @@ export function messagesCapability(deps: {
       const result = auth.value.runtime.outbox.retry(messageId)
       if (result.ok) events.emit('messages.upserted', [result.value])
       return result
+    },
+    'messages.sendAnyway': async ({ messageId }) => {
+      const auth = await access.signedIn()
+      if (!auth.ok) return auth
+      const result = auth.value.runtime.outbox.sendAnyway(messageId)
+      if (result.ok) events.emit('messages.upserted', [result.value])
+      return result
+    },
+    'messages.withdraw': async ({ messageId }) => {
+      const auth = await access.signedIn()
+      if (!auth.ok) return auth
+      return auth.value.runtime.outbox.withdraw(messageId)
     },
   }
 }

@@ -5,11 +5,13 @@ import { appError, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
 import {
   relayErrorResponseSchema,
+  sendCollisionResponseSchema,
   sendMessageResponseSchema,
   sendSettled,
+  type ArrivedMessage,
   type SendMessageRequest,
 } from '../../shared/relay-contract.ts'
-import type { Cache, OutboxEntry } from '../cache/cache.ts'
+import type { Cache, OutboxEntry, ReplyGuard } from '../cache/cache.ts'
 import { nowTimestamp } from '../cache/time.ts'
 import { toMessage } from '../sync/rows.ts'
 
@@ -28,6 +30,8 @@ export interface OutboxOptions {
   /** Called after a 401, before the next attempt. */
   refreshSession(): Promise<boolean>
   onMessage(message: Message): void
+  /** The collision guard held a reply back (it is `failed`, errorCode `collision`): what arrived meanwhile. */
+  onCollision?(message: Message, arrived: ArrivedMessage[]): void
   logger: Logger
   fetch?: typeof fetch
   random?: () => number
@@ -37,8 +41,18 @@ export interface OutboxOptions {
 }
 
 export interface Outbox {
-  send(input: { workspaceId: string; contactId: string; body: string; userId: string }): Message
+  send(input: {
+    workspaceId: string
+    contactId: string
+    body: string
+    userId: string
+    guard?: ReplyGuard
+  }): Message
   retry(messageId: string): Result<Message>
+  /** A reply the collision guard held back goes out after all, under its own id. */
+  sendAnyway(messageId: string): Result<Message>
+  /** A reply the collision guard held back is taken back to be edited: it leaves the cache (the relay never stored it). */
+  withdraw(messageId: string): Result<Message>
   /** Try everything now: the network came back, the machine woke up, the session changed. */
   kick(): void
   /** Resolves when nothing is left to deliver (failed messages are not left: they wait for Retry). */
@@ -46,7 +60,17 @@ export interface Outbox {
   stop(): Promise<void>
 }
 
-type Attempt = { kind: 'done'; message: Message } | { kind: 'transient'; reason: string; refresh?: boolean }
+type Attempt =
+  | { kind: 'done'; message: Message; arrived?: ArrivedMessage[] }
+  | { kind: 'transient'; reason: string; refresh?: boolean }
+
+/** The fields of a send that ask for the collision guard, as the relay reads them. */
+function guardFields(guard: ReplyGuard): Pick<SendMessageRequest, 'seen_message_id' | 'send_anyway'> {
+  if (guard.kind === 'seen') return { seen_message_id: guard.seenMessageId }
+  return guard.kind === 'anyway' ? { send_anyway: true } : {}
+}
+
+const heldByGuard = (message: Message) => message.status === 'failed' && message.errorCode === 'collision'
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { cache, logger } = options
@@ -78,6 +102,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       body: entry.body,
       client_message_id: entry.messageId,
       ...(entry.retry ? { retry: true } : {}),
+      ...guardFields(entry.guard),
     }
     let response: Response
     try {
@@ -105,9 +130,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (response.status === 408 || response.status === 429 || response.status >= 500) {
       return { kind: 'transient', reason: `relay answered ${response.status}` }
     }
-    const error = relayErrorResponseSchema.safeParse(safeJson(text))
     const local = cache.getMessage(entry.messageId)
     if (!local) return { kind: 'transient', reason: 'message vanished from the cache' }
+    const collision = sendCollisionResponseSchema.safeParse(safeJson(text))
+    if (response.status === 409 && collision.success) {
+      const { kind, message } = collision.data.error
+      return {
+        kind: 'done',
+        message: { ...local, status: 'failed', errorCode: kind, errorMessage: message },
+        arrived: collision.data.arrived,
+      }
+    }
+    const error = relayErrorResponseSchema.safeParse(safeJson(text))
     return {
       kind: 'done',
       message: {
@@ -127,7 +161,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (result.kind === 'done') {
       const outcome = cache.completeOutbox(entry.messageId, result.message)
       // An answer older than what the agent already sees would only move the bubble back.
-      if (outcome !== null && outcome !== 'unchanged') options.onMessage(result.message)
+      if (outcome !== null && outcome !== 'unchanged') {
+        options.onMessage(result.message)
+        if (result.arrived) options.onCollision?.(result.message, result.arrived)
+      }
       return
     }
     if (result.refresh) await options.refreshSession()
@@ -175,7 +212,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   return {
-    send({ workspaceId, contactId, body, userId }) {
+    send({ workspaceId, contactId, body, userId, guard }) {
       const at = nowTimestamp(now())
       const message: Message = {
         id: randomUUID(),
@@ -190,7 +227,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         updatedAt: at,
         createdBy: userId,
       }
-      cache.enqueue(message, { retry: false })
+      cache.enqueue(message, { retry: false, guard })
       kick()
       return message
     },
@@ -201,10 +238,33 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (message.status !== 'failed') {
         return { ok: false, error: appError('conflict', 'Only a failed message can be retried.') }
       }
+      // A plain retry would send it unguarded: the author chooses between sending anyway and editing.
+      if (heldByGuard(message)) {
+        return {
+          ok: false,
+          error: appError('conflict', 'New messages arrived before this reply: send it anyway or edit it.'),
+        }
+      }
       const queued: Message = { ...message, status: 'queued', errorCode: null, errorMessage: null }
       cache.enqueue(queued, { retry: true })
       kick()
       return { ok: true, value: queued }
+    },
+    sendAnyway(messageId) {
+      const message = cache.getMessage(messageId)
+      if (!message || !heldByGuard(message))
+        return { ok: false, error: appError('not_found', 'No reply is held back by the collision guard.') }
+      const queued: Message = { ...message, status: 'queued', errorCode: null, errorMessage: null }
+      cache.enqueue(queued, { retry: false, guard: { kind: 'anyway' } })
+      kick()
+      return { ok: true, value: queued }
+    },
+    withdraw(messageId) {
+      const message = cache.getMessage(messageId)
+      if (!message || !heldByGuard(message))
+        return { ok: false, error: appError('not_found', 'No reply is held back by the collision guard.') }
+      cache.deleteMessage(messageId)
+      return { ok: true, value: message }
     },
     kick() {
       cache.resetOutboxBackoff()

@@ -1,4 +1,11 @@
-import { conversationView, messageView, type Conversation, type Message } from '../../shared/domain.ts'
+import {
+  conversationView,
+  messageView,
+  type Conversation,
+  type HeldReply,
+  type Message,
+} from '../../shared/domain.ts'
+import type { ArrivedMessage } from '../../shared/relay-contract.ts'
 import { selectList } from '../../shared/rows/columns.ts'
 import type { z } from 'zod'
 import { normalizeTimestamp } from '../cache/time.ts'
@@ -29,6 +36,17 @@ export function toMessage(row: z.infer<typeof messageView.row>): Message {
     ...message,
     createdAt: normalizeTimestamp(message.createdAt),
     updatedAt: normalizeTimestamp(message.updatedAt),
+  }
+}
+
+/** A message the collision guard named, as the relay reported it. */
+export function toArrived(row: ArrivedMessage): HeldReply['arrived'][number] {
+  return {
+    id: row.id,
+    direction: row.direction,
+    content: row.content,
+    createdBy: row.created_by,
+    createdAt: normalizeTimestamp(row.created_at),
   }
 }
 

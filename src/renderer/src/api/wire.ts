@@ -44,6 +44,7 @@ export function wireEvents(api: AppApi): () => void {
     api.on('workspaces.changed', (list) => useWorkspaces.getState().apply(list)),
     api.on('conversations.upserted', upsertConversations),
     api.on('messages.upserted', (messages) => useThread.getState().upsertMany(messages)),
+    api.on('messages.held', (reply) => useThread.getState().held(reply)),
     api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('navigation.open', ({ workspaceId, contactId }) => {

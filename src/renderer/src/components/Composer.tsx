@@ -2,8 +2,10 @@ import { useMemo, useState, type KeyboardEvent } from 'react'
 import type { Conversation, Workspace } from '../../../shared/domain.ts'
 import { countSmsSegments } from '../../../shared/sms-segments.ts'
 import { useConnection } from '../stores/connection.ts'
+import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { focusTargets } from '../stores/ui.ts'
+import { HeldReplyNotice } from './HeldReplyNotice.tsx'
 import { SendIcon } from './Icons.tsx'
 
 const maxLength = 1600
@@ -43,6 +45,16 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
   const setDraft = useThread((state) => state.setDraft)
   const send = useThread((state) => state.send)
   const offline = useConnection((state) => state.state.status !== 'live')
+  const userId = useSession((state) => (state.session?.status === 'signed-in' ? state.session.user.id : null))
+  // The newest of the agent's replies the collision guard held back in this thread, if any.
+  const held = useThread((state) =>
+    state.contactId === conversation.id
+      ? state.messages.findLast(
+          (message) =>
+            message.status === 'failed' && message.errorCode === 'collision' && message.createdBy === userId,
+        )
+      : undefined,
+  )
   const [error, setError] = useState<string | null>(null)
 
   const disabledReason = workspace.canSend
@@ -89,6 +101,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         submit()
       }}
     >
+      {held && <HeldReplyNotice reply={held} conversation={conversation} />}
       <textarea
         id="composer-input"
         className="composer-input"

@@ -47,7 +47,12 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
           )}
         </div>
       </div>
-      {outbound && message.status === 'failed' && (
+      {outbound && message.status === 'failed' && message.errorCode === 'collision' && (
+        <p className="bubble-error small">
+          Held back: new messages came first. Send it anyway or edit it below.
+        </p>
+      )}
+      {outbound && message.status === 'failed' && message.errorCode !== 'collision' && (
         <div className="bubble-error" role="alert">
           <span>
             {message.errorMessage ?? 'The carrier refused this message.'}

@@ -1,7 +1,8 @@
 import { create } from 'zustand'
-import type { Message } from '../../../shared/domain.ts'
+import type { HeldReply, Message } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
+import { useSession } from './session.ts'
 
 /**
  * Opening paints only the newest messages: a screenful and then some (every bubble is rendered,
@@ -26,9 +27,32 @@ interface ThreadStore {
   upsert(message: Message): void
   /** Merges a batch, keeping only this conversation's messages, with one store update. */
   upsertMany(messages: Message[]): void
+  /** What arrived before each reply the collision guard held back, by the reply's id (while the app runs). */
+  arrivedBefore: Record<string, HeldReply['arrived']>
   send(workspaceId: string, contactId: string, body: string): Promise<AppError | null>
   retry(messageId: string): Promise<AppError | null>
+  held(reply: HeldReply): void
+  sendAnyway(messageId: string): Promise<AppError | null>
+  /** Takes a held reply back into the composer: it leaves the thread, its text goes back into the draft. */
+  edit(messageId: string): Promise<AppError | null>
   setDraft(contactId: string, text: string): void
+}
+
+/**
+ * The collision guard's mark: the newest message of the thread that is not the agent's
+ * own (their own replies never count as news), or null when there is none.
+ */
+export function newestSeen(messages: Message[], userId: string): string | null {
+  for (let at = messages.length - 1; at >= 0; at--) {
+    const message = messages[at]!
+    if (message.direction === 'inbound' || message.createdBy !== userId) return message.id
+  }
+  return null
+}
+
+const currentUserId = (): string | null => {
+  const session = useSession.getState().session
+  return session?.status === 'signed-in' ? session.user.id : null
 }
 
 function mergeMessage(messages: Message[], message: Message): Message[] {
@@ -56,6 +80,7 @@ export const useThread = create<ThreadStore>()((set, get) => ({
   error: null,
   loadingOlder: false,
   drafts: {},
+  arrivedBefore: {},
   async open(contactId) {
     // Opening what is already open (or loading) keeps it: only a failed load is asked again.
     const current = get()
@@ -116,7 +141,14 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     set({ messages: mine.reduce(mergeMessage, get().messages) })
   },
   async send(workspaceId, contactId, body) {
-    const result = await call('messages.send', { workspaceId, contactId, body })
+    const state = get()
+    const userId = currentUserId()
+    // Only what this thread shows was seen; a reply from anywhere else goes unguarded.
+    const guard =
+      userId && state.contactId === contactId && state.status === 'ready'
+        ? { seenMessageId: newestSeen(state.messages, userId) }
+        : {}
+    const result = await call('messages.send', { workspaceId, contactId, body, ...guard })
     if (!result.ok) return result.error
     get().upsert(result.value)
     return null
@@ -125,6 +157,29 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     const result = await call('messages.retry', { messageId })
     if (!result.ok) return result.error
     get().upsert(result.value)
+    return null
+  },
+  held({ message, arrived }) {
+    set({ arrivedBefore: { ...get().arrivedBefore, [message.id]: arrived } })
+    get().upsert(message)
+  },
+  async sendAnyway(messageId) {
+    const result = await call('messages.sendAnyway', { messageId })
+    if (!result.ok) return result.error
+    get().upsert(result.value)
+    return null
+  },
+  async edit(messageId) {
+    const result = await call('messages.withdraw', { messageId })
+    if (!result.ok) return result.error
+    const { contactId, content } = result.value
+    const { [messageId]: _gone, ...arrivedBefore } = get().arrivedBefore
+    const draft = get().drafts[contactId]?.trim()
+    set({
+      messages: get().messages.filter((message) => message.id !== messageId),
+      arrivedBefore,
+      drafts: { ...get().drafts, [contactId]: draft ? `${content}\n${draft}` : content },
+    })
     return null
   },
   setDraft(contactId, text) {
