@@ -100,6 +100,7 @@ function build(
         lastMessageAt: at,
         lastMessagePreview: 'preview',
         updatedAt: at,
+        assigneeId: null,
       }
       contacts.push(conversation)
       cache.upsertConversation(conversation)

@@ -10,6 +10,9 @@ import {
   e164Schema,
   embeddedServerStateSchema,
   heldReplySchema,
+  inboxViewCountsSchema,
+  inboxViewSchema,
+  memberSchema,
   messageSchema,
   searchHitSchema,
   sessionStateSchema,
@@ -61,12 +64,18 @@ export const requests = {
         filter: conversationFilterSchema,
         limit: z.number().int().min(1).max(10_000).optional(),
         after: conversationCursorSchema.optional(),
+        /** Whose conversations: the agent's, nobody's, or all (the default). */
+        view: inboxViewSchema.optional(),
       })
       .strict(),
-    /** Newest activity first; `counts` always cover the whole workspace; `hasMore` when a later page exists. */
+    /**
+     * Newest activity first; `counts` and `views` always cover the whole workspace;
+     * `hasMore` when a later page exists.
+     */
     response: z.object({
       items: z.array(conversationSchema),
       counts: z.object({ Open: z.number(), Pending: z.number(), Done: z.number(), All: z.number() }),
+      views: inboxViewCountsSchema,
       hasMore: z.boolean(),
     }),
   },
@@ -133,6 +142,13 @@ export const requests = {
     request: z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
     response: z.null(),
   },
+  /** A workspace's members by name, as cached: for names, avatars, the assignee menu and mentions. */
+  'members.list': { request: z.object({ workspaceId: uuid }).strict(), response: z.array(memberSchema) },
+  /** Gives the conversation to a member of its workspace, or to nobody (null); the server records who did it. */
+  'conversations.assign': {
+    request: z.object({ contactId: uuid, assigneeId: uuid.nullable() }).strict(),
+    response: conversationSchema,
+  },
 } as const
 
 export const events = {
@@ -153,6 +169,8 @@ export const events = {
   'notification.show': desktopNotificationSchema,
   /** A notification was clicked: open this conversation (or the workspace, for a summary). */
   'navigation.open': z.object({ workspaceId: uuid, contactId: uuid.nullable() }),
+  /** A workspace's members changed: the whole list, by name. */
+  'members.changed': z.object({ workspaceId: uuid, members: z.array(memberSchema) }),
 } as const
 
 export type RequestChannel = keyof typeof requests

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { contactRowSchema, conversationStatuses, storedContactRowSchema } from './rows/contacts.ts'
+import { memberProfileRowSchema } from './rows/member-profiles.ts'
 import { deliveryStatusSchema, storedMessageRowSchema } from './rows/messages.ts'
 import { rowView } from './rows/row-view.ts'
 import {
@@ -57,6 +58,7 @@ export const conversationView = rowView(storedContactRowSchema, {
   lastMessageAt: 'last_message_at',
   lastMessagePreview: 'last_message_preview',
   updatedAt: 'updated_at',
+  assigneeId: 'assignee_id',
 })
 export const conversationSchema = conversationView.schema
 export type Conversation = z.infer<typeof conversationSchema>
@@ -91,6 +93,34 @@ export const heldReplySchema = z.object({
   ),
 })
 export type HeldReply = z.infer<typeof heldReplySchema>
+
+/**
+ * Which conversations an inbox view holds by owner: the agent's own, nobody's, or
+ * all. It narrows the status filter, never replaces it.
+ */
+export const inboxViewSchema = z.enum(['mine', 'unassigned', 'all'])
+export type InboxView = z.infer<typeof inboxViewSchema>
+
+/** Per inbox view: how many conversations it holds and their unread messages. */
+export const inboxViewCountsSchema = z.record(
+  inboxViewSchema,
+  z.object({ conversations: z.number().int().nonnegative(), unread: z.number().int().nonnegative() }),
+)
+export type InboxViewCounts = z.infer<typeof inboxViewCountsSchema>
+
+/**
+ * A member of a workspace as the team sees them: the profile row under the app's
+ * names, with the membership's role beside it.
+ */
+export const memberView = rowView(memberProfileRowSchema, {
+  workspaceId: 'workspace_id',
+  userId: 'user_id',
+  displayName: 'display_name',
+  avatarColor: 'avatar_color',
+  updatedAt: 'updated_at',
+})
+export const memberSchema = memberView.schema.extend({ role: workspaceMemberRowSchema.shape.role })
+export type Member = z.infer<typeof memberSchema>
 
 export const connectionStateSchema = z.object({
   status: z.enum(['connecting', 'live', 'reconnecting', 'offline']),

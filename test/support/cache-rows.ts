@@ -32,6 +32,7 @@ export function conversation(over: Partial<Conversation> = {}): Conversation {
     lastMessageAt: null,
     lastMessagePreview: null,
     updatedAt: '2026-11-01T10:00:00.000000Z',
+    assigneeId: null,
     ...over,
   }
 }

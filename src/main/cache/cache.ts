@@ -7,9 +7,12 @@ import {
   defaultCacheRetentionDays,
   messageStatusSchema,
   messageView,
+  memberView,
   type Conversation,
   type ConversationFilter,
   type ConversationStatus,
+  type InboxViewCounts,
+  type Member,
   type Message,
   type SearchHit,
   type Workspace,
@@ -18,8 +21,10 @@ import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
 import { rowView } from '../../shared/rows/row-view.ts'
 import {
+  assigneeCountsSql,
   conversationByIdSql,
   inboxPageSql,
+  membersSql,
   messageSnippetsSql,
   nameSearchSql,
   olderThanRecentSql,
@@ -33,6 +38,7 @@ import {
   statusCountsSql,
   threadPageSql,
   unreadTotalsSql,
+  workspaceCountsSql,
 } from './queries.ts'
 import { cacheMigrations } from './schema.ts'
 import { nowTimestamp } from './time.ts'
@@ -364,6 +370,51 @@ export class Cache {
     return counts
   }
 
+  /** The Mine, Unassigned and All views' conversations and unread messages, from the counters. */
+  viewCounts(workspaceId: string, userId: string): InboxViewCounts {
+    const all = this.stmt(workspaceCountsSql).get(workspaceId) as Row
+    const counts: InboxViewCounts = {
+      mine: { conversations: 0, unread: 0 },
+      unassigned: { conversations: 0, unread: 0 },
+      all: { conversations: Number(all.conversations), unread: Number(all.unread) },
+    }
+    for (const row of this.stmt(assigneeCountsSql).all({ ws: workspaceId, me: userId }) as Row[]) {
+      counts[str(row, 'assignee') === '' ? 'unassigned' : 'mine'] = {
+        conversations: Number(row.conversations),
+        unread: Number(row.unread),
+      }
+    }
+    return counts
+  }
+
+  // Members ------------------------------------------------------------------
+
+  /** A workspace's members as the server listed them; false when nothing changed. */
+  replaceMembers(workspaceId: string, members: readonly Member[]): boolean {
+    const key = (list: readonly Member[]) => JSON.stringify(list.map((m) => [m.userId, m.updatedAt, m.role]))
+    const before = this.listMembers(workspaceId)
+    const sorted = [...members].sort(byName)
+    if (key(before) === key(sorted)) return false
+    this.transaction(() => {
+      this.stmt('delete from member_profiles where workspace_id = ?').run(workspaceId)
+      for (const member of sorted) {
+        this.stmt(
+          `insert into member_profiles (workspace_id, user_id, display_name, avatar_color, role, updated_at)
+           values ($workspace_id, $user_id, $display_name, $avatar_color, $role, $updated_at)`,
+        ).run({ ...memberView.toRow(member), role: member.role })
+      }
+    })
+    return true
+  }
+
+  /** By name: the order the assignee menu and mentions list them in. */
+  listMembers(workspaceId: string): Member[] {
+    return (this.stmt(membersSql).all(workspaceId) as Row[]).map((row) => ({
+      ...memberView.fromRow(row as unknown as z.infer<typeof memberView.row>),
+      role: str(row, 'role') as Member['role'],
+    }))
+  }
+
   // Conversations ------------------------------------------------------------
 
   upsertConversation(conversation: Conversation): UpsertOutcome {
@@ -405,11 +456,19 @@ export class Cache {
     filter: ConversationFilter,
     limit = -1,
     after: ConversationCursor | null = null,
+    /** Only the conversations of this member (or of nobody, null); absent, everyone's. */
+    owner?: { assigneeId: string | null },
   ): { items: Conversation[]; counts: Record<ConversationFilter, number>; hasMore: boolean } {
     const status = filter === 'All' ? null : filter
-    const rows = this.stmt(inboxPageSql({ byStatus: status !== null, after: after !== null })).iterate({
+    const sql = inboxPageSql({
+      byStatus: status !== null,
+      after: after !== null,
+      ...(owner ? { owner: owner.assigneeId === null ? 'nobody' : 'member' } : {}),
+    })
+    const rows = this.stmt(sql).iterate({
       ws: workspaceId,
       ...(status ? { status } : {}),
+      ...(owner?.assigneeId ? { assignee: owner.assigneeId } : {}),
       ...(after ? { id: after.id, at: after.lastMessageAt ?? '' } : {}),
       limit: limit < 0 ? -1 : limit + 1,
     }) as Iterable<Row>
@@ -733,7 +792,7 @@ export class Cache {
   /** Everything of a workspace the agent no longer belongs to. */
   forgetWorkspace(workspaceId: string): void {
     this.transaction(() => {
-      for (const table of ['messages', 'contacts', 'outbox', 'sync_state']) {
+      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'member_profiles']) {
         this.stmt(`delete from ${table} where workspace_id = ?`).run(workspaceId)
       }
     })
@@ -742,11 +801,14 @@ export class Cache {
   /** Sign-out: the next agent on this machine must not see this one's customers. */
   clear(): void {
     this.transaction(() => {
-      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces'])
+      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces', 'member_profiles'])
         this.stmt(`delete from ${table}`).run()
     })
   }
 }
+
+const byName = (a: Member, b: Member): number =>
+  a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : a.userId < b.userId ? -1 : 1
 
 function openDatabase(path: string): DatabaseSync {
   const db = new DatabaseSync(path)

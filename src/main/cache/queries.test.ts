@@ -12,6 +12,17 @@ const hot: Record<string, string> = {
   'inbox page, next': sql.inboxPageSql({ byStatus: false, after: true }),
   'inbox page of a status': sql.inboxPageSql({ byStatus: true, after: false }),
   'inbox page of a status, next': sql.inboxPageSql({ byStatus: true, after: true }),
+  'mine page': sql.inboxPageSql({ byStatus: false, after: false, owner: 'member' }),
+  'mine page, next': sql.inboxPageSql({ byStatus: false, after: true, owner: 'member' }),
+  'mine page of a status': sql.inboxPageSql({ byStatus: true, after: false, owner: 'member' }),
+  'mine page of a status, next': sql.inboxPageSql({ byStatus: true, after: true, owner: 'member' }),
+  'unassigned page': sql.inboxPageSql({ byStatus: false, after: false, owner: 'nobody' }),
+  'unassigned page, next': sql.inboxPageSql({ byStatus: false, after: true, owner: 'nobody' }),
+  'unassigned page of a status': sql.inboxPageSql({ byStatus: true, after: false, owner: 'nobody' }),
+  'unassigned page of a status, next': sql.inboxPageSql({ byStatus: true, after: true, owner: 'nobody' }),
+  'view counts (mine, unassigned)': sql.assigneeCountsSql,
+  'view counts (all)': sql.workspaceCountsSql,
+  'members of a workspace': sql.membersSql,
   'status counts': sql.statusCountsSql,
   'unread totals (badge)': sql.unreadTotalsSql,
   'conversation by id': sql.conversationByIdSql,
@@ -39,6 +50,14 @@ const indexOrdered = new Set([
   'inbox page of a status, next',
   'thread page',
   'thread page, older',
+  'mine page',
+  'mine page, next',
+  'mine page of a status',
+  'mine page of a status, next',
+  'unassigned page',
+  'unassigned page, next',
+  'unassigned page of a status',
+  'unassigned page of a status, next',
 ])
 
 /**
@@ -93,6 +112,16 @@ describe('cache query plans', () => {
       uses('phone search', 'contact_phone_suffixes_any (suffix>? AND suffix<?)')
       uses('phone search in a workspace', 'PRIMARY KEY (workspace_id=? AND suffix>? AND suffix<?)')
       uses('status counts', 'SEARCH inbox_counts USING PRIMARY KEY (workspace_id=?)')
+      uses(
+        'view counts (mine, unassigned)',
+        'SEARCH assignee_counts USING PRIMARY KEY (workspace_id=? AND assignee=?)',
+      )
+      uses(
+        'mine page of a status, next',
+        'contacts_assignee_inbox (workspace_id=? AND assignee_id=? AND conversation_status=?',
+      )
+      uses('unassigned page', 'contacts_assignee_activity (workspace_id=? AND assignee_id=?)')
+      uses('members of a workspace', 'member_profiles USING PRIMARY KEY (workspace_id=?)')
       uses(
         'inbox page of a status, next',
         'contacts_inbox (workspace_id=? AND conversation_status=? AND <expr><?)',

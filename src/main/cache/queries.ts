@@ -11,8 +11,15 @@ const inboxTime = "coalesce(last_message_at, '')"
  * One inbox page, newest first, untimed rows ('' sorts below every timestamp) last and
  * the id breaking ties. `after` continues from a cursor ($at, $id) by keyset.
  */
-export function inboxPageSql(options: { byStatus: boolean; after: boolean }): string {
+export function inboxPageSql(options: {
+  byStatus: boolean
+  after: boolean
+  /** Only one member's conversations ($assignee), or only nobody's (schema.ts, contacts_assignee_*). */
+  owner?: 'member' | 'nobody'
+}): string {
   const where = ['workspace_id = $ws']
+  if (options.owner === 'member') where.push('assignee_id = $assignee')
+  if (options.owner === 'nobody') where.push('assignee_id is null')
   if (options.byStatus) where.push('conversation_status = $status')
   if (options.after) where.push(`${inboxTime} <= $at and (${inboxTime} < $at or id > $id)`)
   return `select * from contacts where ${where.join(' and ')} order by ${inboxTime} desc, id limit $limit`
@@ -20,6 +27,17 @@ export function inboxPageSql(options: { byStatus: boolean; after: boolean }): st
 
 export const statusCountsSql =
   'select conversation_status, conversations from inbox_counts where workspace_id = ?'
+
+/** The Mine ($me) and Unassigned ('') rows of the owner counters (schema.ts, assignee_counts). */
+export const assigneeCountsSql =
+  "select assignee, conversations, unread from assignee_counts where workspace_id = $ws and assignee in ($me, '')"
+
+/** The All view's count and unread: the workspace's status counters added up. */
+export const workspaceCountsSql =
+  'select total(conversations) as conversations, total(unread) as unread from inbox_counts where workspace_id = ?'
+
+export const membersSql =
+  'select * from member_profiles where workspace_id = ? order by display_name, user_id'
 
 /** inbox_counts holds at most one row per workspace and status: reading it whole is the cheap path. */
 export const unreadTotalsSql =

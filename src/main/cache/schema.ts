@@ -302,4 +302,62 @@ export const cacheMigrations: readonly string[] = [
   alter table outbox add column guard text not null default 'none' check (guard in ('none', 'seen', 'anyway'));
   alter table outbox add column seen_message_id text;
   `,
+  // The team inbox (issue 18): who owns each conversation, the Mine and Unassigned views
+  // with their counts, and the workspace's members by name, so nothing shows an id.
+  `
+  alter table contacts add column assignee_id text;
+  -- Cached rows predate the column: the next backfill reads every contact again to fill it.
+  update sync_state set contacts_cursor = null;
+  -- The Mine and Unassigned pages, with and without a status, in list order (as contacts_inbox).
+  create index contacts_assignee_inbox
+    on contacts(workspace_id, assignee_id, conversation_status, coalesce(last_message_at, '') desc, id);
+  create index contacts_assignee_activity
+    on contacts(workspace_id, assignee_id, coalesce(last_message_at, '') desc, id);
+
+  -- Per workspace and owner ('' for nobody): conversations and their unread messages, kept
+  -- as inbox_counts is, so each view's count reads one row.
+  create table assignee_counts (
+    workspace_id text not null,
+    assignee text not null,
+    conversations integer not null,
+    unread integer not null,
+    primary key (workspace_id, assignee)
+  ) without rowid;
+  insert into assignee_counts (workspace_id, assignee, conversations, unread)
+    select workspace_id, coalesce(assignee_id, ''), count(*), total(unread_count) from contacts
+     group by workspace_id, coalesce(assignee_id, '');
+  create trigger contacts_assignee_counts_insert after insert on contacts begin
+    insert into assignee_counts (workspace_id, assignee, conversations, unread)
+      values (new.workspace_id, coalesce(new.assignee_id, ''), 1, new.unread_count)
+      on conflict (workspace_id, assignee)
+      do update set conversations = conversations + 1, unread = unread + excluded.unread;
+  end;
+  create trigger contacts_assignee_counts_delete after delete on contacts begin
+    update assignee_counts set conversations = conversations - 1, unread = unread - old.unread_count
+     where workspace_id = old.workspace_id and assignee = coalesce(old.assignee_id, '');
+  end;
+  create trigger contacts_assignee_counts_update after update of workspace_id, assignee_id, unread_count on contacts
+    when old.workspace_id is not new.workspace_id
+      or old.assignee_id is not new.assignee_id
+      or old.unread_count is not new.unread_count
+  begin
+    update assignee_counts set conversations = conversations - 1, unread = unread - old.unread_count
+     where workspace_id = old.workspace_id and assignee = coalesce(old.assignee_id, '');
+    insert into assignee_counts (workspace_id, assignee, conversations, unread)
+      values (new.workspace_id, coalesce(new.assignee_id, ''), 1, new.unread_count)
+      on conflict (workspace_id, assignee)
+      do update set conversations = conversations + 1, unread = unread + excluded.unread;
+  end;
+
+  -- A workspace's members as the team sees them; replaced whole on every backfill.
+  create table member_profiles (
+    workspace_id text not null,
+    user_id text not null,
+    display_name text not null,
+    avatar_color text not null,
+    role text not null,
+    updated_at text not null,
+    primary key (workspace_id, user_id)
+  ) without rowid;
+  `,
 ]

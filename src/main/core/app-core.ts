@@ -8,6 +8,7 @@ import { createCoreServices, type AppCoreConfig, type CoreServices } from './cor
 import { createDispatcherRegistry, type Reply } from './dispatch.ts'
 import { embeddedCapability } from './embedded-capability.ts'
 import type { EventListener } from './event-hub.ts'
+import { membersCapability } from './members-capability.ts'
 import { messagesCapability } from './messages-capability.ts'
 import { sessionCapability } from './session-capability.ts'
 import { settingsCapability } from './settings-capability.ts'
@@ -46,6 +47,7 @@ export function assembleAppCore(services: CoreServices): AppCore {
   dispatcher.register(settingsCapability(services))
   dispatcher.register(alertsCapability(services))
   dispatcher.register(embeddedCapability(services))
+  dispatcher.register(membersCapability(services))
   const unanswered = dispatcher.unregistered()
   if (unanswered.length > 0) throw new Error(`No capability answers ${unanswered.join(', ')}.`)
 

@@ -88,6 +88,7 @@ export async function startBackendRuntime(
     overlapMs: deps.overlapMs,
     onChanges: (batch) => announceSyncBatch(batch, scope, deps),
     onProgress: (progress) => events.emit('sync.progress', progress),
+    onMembers: (workspaceId, members) => events.emit('members.changed', { workspaceId, members }),
     onState: (state) => events.emit('connection.changed', state),
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)

@@ -1,5 +1,6 @@
 import type { Conversation } from '../../shared/domain.ts'
-import { err, ok } from '../../shared/errors.ts'
+import { err, ok, type Result } from '../../shared/errors.ts'
+import type { ContactRow } from '../../shared/rows/contacts.ts'
 import { postgrestError } from '../session/session.ts'
 import { contactColumns, parseConversation } from '../sync/rows.ts'
 import type { Access } from './access.ts'
@@ -36,36 +37,58 @@ export function conversationsCapability(
   | 'conversations.setStatus'
   | 'conversations.markRead'
   | 'conversations.markUnread'
+  | 'conversations.assign'
 > {
   const { access } = deps
+
+  /** Writes columns of a conversation under the agent's RLS, then caches and announces the server's row. */
+  async function updateConversation(
+    contactId: string,
+    change: Partial<Pick<ContactRow, 'conversation_status' | 'assignee_id'>>,
+  ): Promise<Result<Conversation>> {
+    const found = await access.conversationOf(contactId)
+    if (!found.ok) return found
+    const { runtime } = found.value
+    const { data, error } = await runtime.session.client
+      .from('contacts')
+      .update(change)
+      .eq('id', contactId)
+      .select(contactColumns)
+      .single()
+    if (error) return { ok: false, error: postgrestError(error) }
+    const conversation = parseConversation(data)
+    if (!conversation) return err('upstream', 'The server answered with an unexpected conversation.')
+    runtime.cache.upsertConversation(conversation)
+    const stored = runtime.cache.getConversation(contactId) ?? conversation
+    announceConversation(stored, runtime, deps)
+    return ok(stored)
+  }
+
   return {
-    'conversations.list': async ({ workspaceId, filter, limit, after }) => {
+    'conversations.list': async ({ workspaceId, filter, limit, after, view = 'all' }) => {
       const auth = await access.memberOf(workspaceId)
       if (!auth.ok) return auth
-      return ok(auth.value.runtime.cache.listConversations(workspaceId, filter, limit, after))
+      const { runtime, userId } = auth.value
+      const owner = view === 'all' ? undefined : { assigneeId: view === 'mine' ? userId : null }
+      const page = runtime.cache.listConversations(workspaceId, filter, limit, after, owner)
+      return ok({ ...page, views: runtime.cache.viewCounts(workspaceId, userId) })
     },
     'conversations.search': async ({ query, workspaceId, limit }) => {
       const auth = workspaceId ? await access.memberOf(workspaceId) : await access.signedIn()
       if (!auth.ok) return auth
       return ok(auth.value.runtime.cache.search(query, workspaceId, limit))
     },
-    'conversations.setStatus': async ({ contactId, status }) => {
+    'conversations.setStatus': ({ contactId, status }) =>
+      updateConversation(contactId, { conversation_status: status }),
+    // The database records who assigned whom, and refuses an assignee from outside the workspace.
+    'conversations.assign': async ({ contactId, assigneeId }) => {
       const found = await access.conversationOf(contactId)
       if (!found.ok) return found
-      const { runtime } = found.value
-      const { data, error } = await runtime.session.client
-        .from('contacts')
-        .update({ conversation_status: status })
-        .eq('id', contactId)
-        .select(contactColumns)
-        .single()
-      if (error) return { ok: false, error: postgrestError(error) }
-      const conversation = parseConversation(data)
-      if (!conversation) return err('upstream', 'The server answered with an unexpected conversation.')
-      runtime.cache.upsertConversation(conversation)
-      const stored = runtime.cache.getConversation(contactId) ?? conversation
-      announceConversation(stored, runtime, deps)
-      return ok(stored)
+      const { runtime, conversation } = found.value
+      const members = runtime.cache.listMembers(conversation.workspaceId)
+      if (assigneeId !== null && !members.some((member) => member.userId === assigneeId))
+        return err('invalid_input', 'Only a member of this workspace can be assigned its conversations.')
+      return updateConversation(contactId, { assignee_id: assigneeId })
     },
     'conversations.markRead': async ({ contactId }) => {
       const found = await access.conversationOf(contactId)

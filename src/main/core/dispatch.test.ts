@@ -33,6 +33,8 @@ const valid: { [K in RequestChannel]: unknown } = {
   'view.report': { focused: true, openConversationId: null },
   'dev.simulateInbound': { workspaceId: WS, from: '+15551234567', body: 'hello' },
   'shell.openExternal': { url: 'https://example.com/help' },
+  'members.list': { workspaceId: WS },
+  'conversations.assign': { contactId: C, assigneeId: null },
 }
 
 function noise(random: () => number, depth = 0): unknown {

@@ -26,6 +26,7 @@ const conversation: Conversation = {
   lastMessageAt: null,
   lastMessagePreview: null,
   updatedAt: '2026-11-01T00:00:00.000000Z',
+  assigneeId: null,
 }
 
 let counter = 0

@@ -1,10 +1,11 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js'
 import { backoffDelay } from '../../shared/backoff.ts'
-import type { ConnectionState, Conversation, Message, SyncProgress } from '../../shared/domain.ts'
+import type { ConnectionState, Conversation, Member, Message, SyncProgress } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache, UpsertOutcome } from '../cache/cache.ts'
 import { nowTimestamp, timestampMinus } from '../cache/time.ts'
 import { firstSyncProgress } from './first-sync-progress.ts'
+import { fetchMembers } from './members.ts'
 import { contactColumns, messageColumns, parseConversation, parseMessage } from './rows.ts'
 
 /**
@@ -51,6 +52,8 @@ export interface SyncOptions {
   onChanges(batch: SyncBatch): void
   /** A workspace's first sync moved on: once when it starts, then after every page. */
   onProgress?(progress: SyncProgress): void
+  /** A workspace's members changed in the cache (a profile, a role, someone joined or left). */
+  onMembers?(workspaceId: string, members: Member[]): void
   onState(state: ConnectionState): void
   /** Re-read this far behind the cursor: a transaction may commit after a later one. */
   overlapMs?: number
@@ -87,6 +90,8 @@ interface WorkspaceSync {
   retry: ReturnType<typeof setTimeout> | null
   failures: number
   everLive: boolean
+  /** The last read of the members, so reads apply in the order they were asked for. */
+  membersRead: Promise<void>
 }
 
 const MAX_RETRY_MS = 30_000
@@ -251,6 +256,18 @@ export function createSyncService(options: SyncOptions): SyncService {
     }
   }
 
+  /** Reads a workspace's members again after any read before it, and announces them if they changed. */
+  const readMembers = (workspace: WorkspaceSync): Promise<void> => {
+    const read = workspace.membersRead.then(async () => {
+      const members = await fetchMembers(client, workspace.id)
+      if (stopped || workspaces.get(workspace.id) !== workspace) return
+      if (cache.replaceMembers(workspace.id, members))
+        options.onMembers?.(workspace.id, cache.listMembers(workspace.id))
+    })
+    workspace.membersRead = read.catch(() => {})
+    return read
+  }
+
   /**
    * Pages through one table's rows changed since `from`, oldest change first, one
    * transaction and announcement per page. Each page starts after the last row of the one
@@ -320,6 +337,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     const messagesFrom = sync.messagesCursor
       ? timestampMinus(sync.messagesCursor, overlapMs)
       : nowTimestamp(now() - initialDays * 86_400_000)
+    await readMembers(workspace)
     const { onProgress } = options
     const progress =
       initial && onProgress
@@ -413,6 +431,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       retry: null,
       failures: 0,
       everLive: false,
+      membersRead: Promise.resolve(),
     }
     const filter = `workspace_id=eq.${id}`
     channel
@@ -422,6 +441,13 @@ export function createSyncService(options: SyncOptions): SyncService {
       .on('postgres_changes', { event: '*', schema: 'public', table: 'contacts', filter }, (payload) =>
         onChange(workspace, payload),
       )
+      // A profile's row lacks the member's role, so any change reads the (few) members again.
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'member_profiles', filter }, () => {
+        if (stopped || workspaces.get(id) !== workspace) return
+        readMembers(workspace).catch((error: unknown) =>
+          logger.warn('reading members failed; the next backfill reads them', { error, workspaceId: id }),
+        )
+      })
       .subscribe((status, error) => {
         if (stopped || workspaces.get(id) !== workspace) return
         logger.debug('channel status', { workspaceId: id, status, error })

@@ -25,6 +25,7 @@ const conversation = (n: number, minutesAgo: number, extra: Partial<Conversation
   lastMessageAt: at(minutesAgo),
   lastMessagePreview: 'hi',
   updatedAt: at(minutesAgo),
+  assigneeId: null,
   ...extra,
 })
 
