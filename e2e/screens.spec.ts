@@ -70,6 +70,11 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
     .getByRole('textbox', { name: /Reply to/ })
     .fill('So sorry about that — a replacement ships today, and you can keep the damaged one.')
   await capture(page, 'thread')
+  await page.getByTestId('assignee-button').click()
+  await expect(page.getByRole('menu', { name: 'Assign to' })).toBeVisible()
+  await capture(page, 'assignee-menu')
+  await page.keyboard.press('Escape')
+  await expect(page.getByRole('menu', { name: 'Assign to' })).toBeHidden()
 
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('order')
   await expect(page.getByTestId('search-hit').first()).toBeVisible()

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { rowNamed } from './support/page.ts'
+import { rowNamed, rows } from './support/page.ts'
 import { startTwoAgents, type TwoAgents } from './support/two-agents.ts'
 
 // Issue 18: two agents of Acme Support at two desks, each with their own app and browser.
@@ -72,4 +72,67 @@ test('no two agents answer blind: the second reply is held back, showing what ca
   await expect(
     ava.page.getByTestId('message').filter({ hasText: 'Ben: as Ava said, it ships today.' }),
   ).toHaveAttribute('data-status', 'delivered')
+})
+
+test('live assignment: Ava gives a conversation to Ben by keyboard; it is in his Mine with its unread count, without a reload', async () => {
+  const { ava, ben, backend, demo } = team
+  // An unassigned Acme conversation with replies by the team, not one the tests above use.
+  const { rows: picked } = await backend.db.query<{ name: string; phone_number: string }>(
+    `select c.name, c.phone_number from public.contacts c
+      where c.workspace_id = $1 and c.assignee_id is null and c.name is not null and c.name not in ('Carlos Mendes', 'Isabella Rossi')
+        and exists (select 1 from public.messages m where m.contact_id = c.id and m.created_by is not null)
+      order by c.name limit 1`,
+    [demo.acme],
+  )
+  const { name, phone_number: phone } = picked[0]!
+  const mineUnread = async () =>
+    (
+      await backend.db.query<{ n: number }>(
+        'select coalesce(sum(unread_count), 0)::int as n from public.contacts where workspace_id = $1 and assignee_id = $2',
+        [demo.acme, demo.ben],
+      )
+    ).rows[0]!.n
+
+  for (const agent of [ava, ben])
+    await expect(agent.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+  for (const agent of [ava, ben]) await agent.page.getByTestId('filter-All').click()
+  await ben.page.getByTestId('view-mine').click()
+  await expect(rowNamed(ben.page, name)).toHaveCount(0)
+
+  await rowNamed(ava.page, name).click()
+  const thread = ava.page.getByRole('main', { name: `Conversation with ${name}` })
+  await expect(thread.getByRole('button', { name: 'Assignee: Unassigned' })).toBeVisible()
+  // Every reply in the thread is signed by its author's name.
+  const authors = await thread.getByTestId('message-author').allTextContents()
+  expect(authors.length).toBeGreaterThan(0)
+  for (const author of authors) expect(author).toMatch(/^(Ava Thompson|Ben Okafor) · $/)
+
+  await ava.page.locator('body').click({ position: { x: 5, y: 5 } })
+  await ava.page.keyboard.press('a')
+  const menu = ava.page.getByRole('menu', { name: 'Assign to' })
+  await expect(menu.getByRole('menuitemradio', { name: 'Unassigned' })).toBeFocused()
+  await ava.page.keyboard.press('ArrowDown')
+  await ava.page.keyboard.press('ArrowDown')
+  await expect(menu.getByRole('menuitemradio', { name: 'Ben Okafor' })).toBeFocused()
+  await ava.page.keyboard.press('Enter')
+  await expect(thread.getByRole('button', { name: 'Assignee: Ben Okafor' })).toBeVisible()
+  await expect(thread.getByTestId('assignee-button')).toBeFocused()
+
+  // Ben's Mine view fills live. A text while Ava looks elsewhere stays unread, and counts in his Mine.
+  await expect(rowNamed(ben.page, name)).toHaveCount(1)
+  await rows(ava.page)
+    .filter({ hasNot: ava.page.locator('.row-name', { hasText: name }) })
+    .first()
+    .click()
+  await team.inbound(phone, 'Is anyone there? Still waiting on this.')
+  await expect(rowNamed(ben.page, name).getByTestId('unread-badge')).toHaveText(/^1\s*unread$/)
+  await expect.poll(mineUnread).toBeGreaterThan(0)
+  await expect(ben.page.getByTestId('view-mine-unread')).toHaveText(`${await mineUnread()} unread`)
+
+  const { rows: recorded } = await backend.db.query<{ assignee_id: string; assigned_by: string }>(
+    `select a.assignee_id, a.assigned_by from public.conversation_assignments a
+       join public.contacts c on c.id = a.contact_id where c.phone_number = $1 and c.workspace_id = $2`,
+    [phone, demo.acme],
+  )
+  expect(recorded).toEqual([{ assignee_id: demo.ben, assigned_by: demo.ava }])
 })

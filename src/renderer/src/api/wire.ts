@@ -2,6 +2,7 @@ import type { AppApi } from '../../../shared/contract.ts'
 import type { Conversation } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
+import { useMembers } from '../stores/members.ts'
 import { useSession } from '../stores/session.ts'
 import { useSyncProgress } from '../stores/sync-progress.ts'
 import { useThread } from '../stores/thread.ts'
@@ -35,6 +36,7 @@ export function wireEvents(api: AppApi): () => void {
       if (session.status === 'signed-out') {
         useWorkspaces.getState().reset()
         useConversations.getState().reset()
+        useMembers.getState().reset()
         useSyncProgress.getState().reset()
         void useThread.getState().open(null)
       }
@@ -47,6 +49,9 @@ export function wireEvents(api: AppApi): () => void {
     api.on('messages.held', (reply) => useThread.getState().held(reply)),
     api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
+    api.on('members.changed', ({ workspaceId, members }) =>
+      useMembers.getState().apply(workspaceId, members),
+    ),
     api.on('navigation.open', ({ workspaceId, contactId }) => {
       useWorkspaces.getState().select(workspaceId)
       if (contactId) useConversations.getState().open(contactId)
@@ -69,6 +74,7 @@ export async function catchUp(): Promise<void> {
   const workspaceId = useWorkspaces.getState().activeId
   await Promise.all([
     workspaceId ? useConversations.getState().load(workspaceId) : null,
+    workspaceId ? useMembers.getState().load(workspaceId) : null,
     useThread.getState().refresh(),
   ])
 }

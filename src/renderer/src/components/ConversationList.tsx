@@ -1,10 +1,12 @@
 import { memo, useEffect, useMemo, useRef, useState } from 'react'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import type { Conversation, ConversationFilter, SearchHit } from '../../../shared/domain.ts'
+import type { Conversation, ConversationFilter, InboxView, SearchHit } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
-import { countLabel, formatPhone, relativeTime } from '../lib/format.ts'
+import { countLabel, formatPhone, initials, relativeTime } from '../lib/format.ts'
 import { filterConversations, useConversations } from '../stores/conversations.ts'
+import { useMembers } from '../stores/members.ts'
+import { useSession } from '../stores/session.ts'
 import { useUi } from '../stores/ui.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { Highlight } from './Highlight.tsx'
@@ -12,6 +14,11 @@ import { SearchIcon } from './Icons.tsx'
 import { SyncProgressBar } from './SyncProgressBar.tsx'
 
 const filters: ConversationFilter[] = ['Open', 'Pending', 'Done', 'All']
+const views: { view: InboxView; label: string }[] = [
+  { view: 'mine', label: 'Mine' },
+  { view: 'unassigned', label: 'Unassigned' },
+  { view: 'all', label: 'All' },
+]
 const rowHeight = 68
 
 export function displayName(conversation: Conversation): string {
@@ -26,14 +33,7 @@ function countRowRender() {
 
 function Avatar({ conversation }: { conversation: Conversation }) {
   const name = displayName(conversation)
-  const letters = conversation.name
-    ? name
-        .split(/\s+/)
-        .slice(0, 2)
-        .map((word) => word[0])
-        .join('')
-        .toUpperCase()
-    : '#'
+  const letters = conversation.name ? initials(name) : '#'
   let hash = 0
   for (const char of conversation.id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0
   return (
@@ -262,6 +262,9 @@ export function ConversationList() {
   const version = useConversations((state) => state.version)
   const filter = useConversations((state) => state.filter)
   const setFilter = useConversations((state) => state.setFilter)
+  const view = useConversations((state) => state.view)
+  const setView = useConversations((state) => state.setView)
+  const me = useSession((state) => (state.session?.status === 'signed-in' ? state.session.user.id : null))
   const load = useConversations((state) => state.load)
   const query = useUi((state) => state.query)
   const setQuery = useUi((state) => state.setQuery)
@@ -270,17 +273,24 @@ export function ConversationList() {
   const searching = query.trim().length > 0
 
   // `version` marks changes to the in-place map, so statuses are re-counted when they change.
-  const { ids, counts: listed } = useMemo(
-    () => filterConversations(list?.order ?? [], useConversations.getState().byId, filter),
+  const {
+    ids,
+    counts: listed,
+    views: listedViews,
+  } = useMemo(
+    () => filterConversations(list?.order ?? [], useConversations.getState().byId, filter, view, me),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- version stands for the map's contents
-    [list, version, filter],
+    [list, version, filter, view, me],
   )
-  // Until every page is in, only the host can count the whole workspace.
-  const counts = list?.counts ?? listed
+  // Until every page is in, only the host can count the whole workspace (its status counts cover every owner).
+  const counts = (view === 'all' ? list?.counts : null) ?? listed
+  const viewCounts = list?.views ?? listedViews
   const hitIds = useMemo(() => [...new Set(search.hits.map((hit) => hit.conversation.id))], [search.hits])
 
   useEffect(() => {
-    if (workspaceId) void load(workspaceId)
+    if (!workspaceId) return
+    void load(workspaceId)
+    void useMembers.getState().load(workspaceId)
   }, [workspaceId, load])
 
   useEffect(() => {
@@ -359,6 +369,26 @@ export function ConversationList() {
           <kbd className="search-kbd" aria-hidden="true">
             Ctrl K
           </kbd>
+        </div>
+        <div className="views" role="group" aria-label="Whose conversations">
+          {views.map(({ view: name, label }) => (
+            <button
+              key={name}
+              type="button"
+              className="view"
+              aria-pressed={view === name}
+              data-testid={`view-${name}`}
+              onClick={() => setView(name)}
+            >
+              {label}
+              {viewCounts[name].unread > 0 && (
+                <span className="view-unread" data-testid={`view-${name}-unread`}>
+                  {countLabel(viewCounts[name].unread)}
+                  <span className="visually-hidden"> unread</span>
+                </span>
+              )}
+            </button>
+          ))}
         </div>
         <div className="filters" role="group" aria-label="Filter by status">
           {filters.map((name) => (

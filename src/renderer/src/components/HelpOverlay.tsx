@@ -18,6 +18,7 @@ export const shortcuts: [keys: string[], what: string][] = [
   [['P'], 'Mark Pending'],
   [['O'], 'Mark Open'],
   [['U'], 'Mark unread'],
+  [['A'], 'Assign the open conversation'],
   [['1…9'], 'Switch workspace'],
   [['?'], 'Show this help'],
 ]

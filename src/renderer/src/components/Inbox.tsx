@@ -86,6 +86,14 @@ function useShortcuts() {
         case 'o':
           setStatusOfSelected('Open')
           break
+        case 'a': {
+          // The menu lives in the thread header: only a conversation on screen can be assigned.
+          const { openId, byId } = conversations
+          if (!openId || byId[openId]?.workspaceId !== useWorkspaces.getState().activeId) return
+          event.preventDefault()
+          useUi.getState().setAssigneeMenuOpen(true)
+          break
+        }
         case 'u': {
           const id = shortcutTarget()
           if (id) void conversations.markUnread(id)

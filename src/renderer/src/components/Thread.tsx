@@ -4,8 +4,10 @@ import { conversationStatuses } from '../../../shared/domain.ts'
 import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/format.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
+import { useMemberName } from '../stores/members.ts'
 import { useThread } from '../stores/thread.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
+import { AssigneeMenu } from './AssigneeMenu.tsx'
 import { Composer } from './Composer.tsx'
 import { displayName } from './ConversationList.tsx'
 import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
@@ -26,6 +28,7 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
   const status = message.status === 'queued' && live ? 'pending' : message.status
   const [retrying, setRetrying] = useState(false)
   const outbound = message.direction === 'outbound'
+  const author = useMemberName(message.workspaceId, message.createdBy ?? '')
   return (
     <li
       className={`bubble-row ${outbound ? 'out' : 'in'}`}
@@ -36,6 +39,12 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
       <div className={`bubble${message.status === 'failed' ? ' bubble-failed' : ''}`}>
         <p className="bubble-text">{message.content}</p>
         <div className="bubble-meta">
+          {outbound && message.createdBy && author && (
+            <span className="bubble-author" data-testid="message-author">
+              {author}
+              {' · '}
+            </span>
+          )}
           <time dateTime={message.createdAt} title={fullDateTime(message.createdAt)}>
             {clockTime(message.createdAt)}
           </time>
@@ -100,6 +109,7 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
         {conversation.name && <span className="muted small">{formatPhone(conversation.phoneNumber)}</span>}
       </div>
       <div className="thread-actions">
+        <AssigneeMenu conversation={conversation} onError={setError} />
         <div className="segmented" role="radiogroup" aria-label="Conversation status">
           {conversationStatuses.map((status) => (
             <button

@@ -61,3 +61,14 @@ export function fullDateTime(iso: string): string {
 export function countLabel(count: number): string {
   return count > 99 ? '99+' : String(count)
 }
+
+/** Up to two capitals from a name's first words: "Ben Okafor" → "BO". */
+export function initials(name: string): string {
+  return name
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .map((word) => [...word][0] ?? '')
+    .join('')
+    .toUpperCase()
+}

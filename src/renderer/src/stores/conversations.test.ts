@@ -33,7 +33,9 @@ const conversation = (n: number, minutesAgo: number, extra: Partial<Conversation
 function seed(items: Conversation[]) {
   useConversations.setState({
     byId: {},
-    lists: { [workspaceId]: { order: [], status: 'ready', error: null, complete: true, counts: null } },
+    lists: {
+      [workspaceId]: { order: [], status: 'ready', error: null, complete: true, counts: null, views: null },
+    },
   })
   useConversations.getState().upsertMany(items)
 }
@@ -77,11 +79,41 @@ describe('conversations store', () => {
         conversation(3, 30, { status: 'Done', updatedAt: at(0) }),
       ])
     const { byId } = useConversations.getState()
-    expect(filterConversations(order(), byId, 'Pending')).toEqual({
+    expect(filterConversations(order(), byId, 'Pending')).toMatchObject({
       ids: [conversation(2, 0).id],
       counts: { Open: 1, Pending: 1, Done: 1, All: 3 },
     })
     expect(filterConversations(order(), byId, 'All').ids).toHaveLength(3)
+  })
+
+  it('narrows to Mine or Unassigned, counting each view’s conversations and unread messages', () => {
+    const me = '44444444-4444-4444-8444-444444444444'
+    const colleague = '55555555-5555-4555-8555-555555555555'
+    useConversations
+      .getState()
+      .upsertMany([
+        conversation(2, 20, { assigneeId: me, unreadCount: 2, updatedAt: at(0) }),
+        conversation(3, 30, { assigneeId: me, status: 'Done', updatedAt: at(0) }),
+        conversation(4, 40, { assigneeId: colleague, unreadCount: 5, updatedAt: at(0) }),
+        conversation(5, 50, { unreadCount: 1, updatedAt: at(0) }),
+      ])
+    const { byId } = useConversations.getState()
+    const views = {
+      mine: { conversations: 2, unread: 2 },
+      unassigned: { conversations: 2, unread: 1 },
+      all: { conversations: 5, unread: 8 },
+    }
+    expect(filterConversations(order(), byId, 'All', 'mine', me)).toEqual({
+      ids: [conversation(2, 0).id, conversation(3, 0).id],
+      counts: { Open: 1, Pending: 0, Done: 1, All: 2 },
+      views,
+    })
+    expect(filterConversations(order(), byId, 'Open', 'unassigned', me)).toEqual({
+      ids: [conversation(1, 0).id, conversation(5, 0).id],
+      counts: { Open: 2, Pending: 0, Done: 0, All: 2 },
+      views,
+    })
+    expect(filterConversations(order(), byId, 'Open', 'all', me).ids).toHaveLength(4)
   })
 })
 

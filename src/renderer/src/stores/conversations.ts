@@ -1,6 +1,12 @@
 import { create } from 'zustand'
 import type { ConversationCursor, RequestOf, ResponseOf } from '../../../shared/contract.ts'
-import type { Conversation, ConversationFilter, ConversationStatus } from '../../../shared/domain.ts'
+import type {
+  Conversation,
+  ConversationFilter,
+  ConversationStatus,
+  InboxView,
+  InboxViewCounts,
+} from '../../../shared/domain.ts'
 import type { AppError, Result } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
 import { useThread } from './thread.ts'
@@ -22,6 +28,8 @@ interface WorkspaceList {
   complete: boolean
   /** The host's counts of the whole workspace, shown while the list is still incomplete. */
   counts: Counts | null
+  /** The host's Mine, Unassigned and All counts, likewise. */
+  views: InboxViewCounts | null
 }
 
 interface ConversationsStore {
@@ -30,6 +38,8 @@ interface ConversationsStore {
   version: number
   lists: Record<string, WorkspaceList>
   filter: ConversationFilter
+  /** Whose conversations the list shows; the status filter narrows it further. */
+  view: InboxView
   openId: string | null
   /** The keyboard cursor in the list (may differ from the open conversation). */
   cursorId: string | null
@@ -38,10 +48,13 @@ interface ConversationsStore {
   /** Applies a burst (the first sync streams thousands) with one copy of the map and one store update. */
   upsertMany(conversations: Conversation[]): void
   setFilter(filter: ConversationFilter): void
+  setView(view: InboxView): void
   setCursor(id: string | null): void
   open(id: string | null): void
   setStatus(id: string, status: ConversationStatus): Promise<AppError | null>
   markUnread(id: string): Promise<AppError | null>
+  /** Gives the conversation to a member, or to nobody (null). */
+  assign(id: string, assigneeId: string | null): Promise<AppError | null>
   reset(): void
 }
 
@@ -104,6 +117,7 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   version: 0,
   lists: {},
   filter: 'Open',
+  view: 'all',
   openId: null,
   cursorId: null,
   load(workspaceId) {
@@ -146,6 +160,9 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   setFilter(filter) {
     set({ filter })
   },
+  setView(view) {
+    set({ view })
+  },
   setCursor(cursorId) {
     set({ cursorId })
   },
@@ -164,6 +181,12 @@ export const useConversations = create<ConversationsStore>()((set, get) => ({
   },
   async setStatus(id, status) {
     const result = await call('conversations.setStatus', { contactId: id, status })
+    if (!result.ok) return result.error
+    get().upsert(result.value)
+    return null
+  },
+  async assign(id, assigneeId) {
+    const result = await call('conversations.assign', { contactId: id, assigneeId })
     if (!result.ok) return result.error
     get().upsert(result.value)
     return null
@@ -191,6 +214,7 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
       error: null,
       complete: false,
       counts: null,
+      views: null,
     }
     set({ lists: { ...get().lists, [workspaceId]: list } })
   }
@@ -215,7 +239,7 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
       set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
       return
     }
-    const { items, counts, hasMore }: ResponseOf<'conversations.list'> = result.value
+    const { items, counts, views, hasMore }: ResponseOf<'conversations.list'> = result.value
     for (const conversation of items) fresh.add(conversation.id)
     const byId = get().byId
     let order = mergePage(list.order, items, byId)
@@ -233,6 +257,7 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
           error: null,
           complete,
           counts: complete ? null : counts,
+          views: complete ? null : views,
         },
       },
     })
@@ -242,19 +267,42 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
   }
 }
 
-/** Ids shown for a workspace under a filter, with the count of every filter. */
+/** Which view a conversation belongs to besides All, for the agent `me`. */
+function ownerView(conversation: Conversation, me: string | null): InboxView | null {
+  if (conversation.assigneeId === null) return 'unassigned'
+  return conversation.assigneeId === me ? 'mine' : null
+}
+
+/**
+ * Ids shown for a workspace in a view under a filter, with the count of every filter
+ * within the view, and every view's conversations and unread messages.
+ */
 export function filterConversations(
   order: string[],
   byId: Record<string, Conversation>,
   filter: ConversationFilter,
-): { ids: string[]; counts: Counts } {
-  const counts: Counts = { Open: 0, Pending: 0, Done: 0, All: order.length }
+  view: InboxView = 'all',
+  me: string | null = null,
+): { ids: string[]; counts: Counts; views: InboxViewCounts } {
+  const counts: Counts = { Open: 0, Pending: 0, Done: 0, All: 0 }
+  const views: InboxViewCounts = {
+    mine: { conversations: 0, unread: 0 },
+    unassigned: { conversations: 0, unread: 0 },
+    all: { conversations: 0, unread: 0 },
+  }
   const ids: string[] = []
   for (const id of order) {
     const conversation = byId[id]
     if (!conversation) continue
+    const owner = ownerView(conversation, me)
+    for (const counted of owner ? (['all', owner] as const) : (['all'] as const)) {
+      views[counted].conversations += 1
+      views[counted].unread += conversation.unreadCount
+    }
+    if (view !== 'all' && owner !== view) continue
     counts[conversation.status] += 1
+    counts.All += 1
     if (filter === 'All' || conversation.status === filter) ids.push(id)
   }
-  return { ids, counts }
+  return { ids, counts, views }
 }

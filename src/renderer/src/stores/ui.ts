@@ -4,22 +4,29 @@ import { create } from 'zustand'
 interface UiStore {
   query: string
   helpOpen: boolean
+  /** The thread header's assignee menu (the A shortcut opens it). */
+  assigneeMenuOpen: boolean
   /** Ids the list currently shows (filtered or search results), for keyboard moves. */
   visibleIds: string[]
   setQuery(query: string): void
   setHelpOpen(open: boolean): void
+  setAssigneeMenuOpen(open: boolean): void
   setVisibleIds(ids: string[]): void
 }
 
 export const useUi = create<UiStore>()((set) => ({
   query: '',
   helpOpen: false,
+  assigneeMenuOpen: false,
   visibleIds: [],
   setQuery(query) {
     set({ query })
   },
   setHelpOpen(helpOpen) {
     set({ helpOpen })
+  },
+  setAssigneeMenuOpen(assigneeMenuOpen) {
+    set({ assigneeMenuOpen })
   },
   setVisibleIds(visibleIds) {
     set({ visibleIds })
