@@ -331,6 +331,36 @@ const matrix: Case[] = [
     expect: nobody,
   },
 
+  // The audit trail: owners and admins read it; triggers and the relay write it; nobody edits it.
+  {
+    table: 'audit_events',
+    op: 'select',
+    sql: 'select id from audit_events where workspace_id = $1',
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'audit_events',
+    op: 'insert',
+    sql: `insert into audit_events (workspace_id, action, subject_id) values ($1, 'member.invited', $2) returning id`,
+    params: [acme, demo.ben],
+    expect: serviceOnly,
+  },
+  {
+    table: 'audit_events',
+    op: 'update',
+    sql: `update audit_events set action = 'member.added' where workspace_id = $1 returning id`,
+    params: [acme],
+    expect: nobody,
+  },
+  {
+    table: 'audit_events',
+    op: 'delete',
+    sql: 'delete from audit_events where workspace_id = $1 returning id',
+    params: [acme],
+    expect: nobody,
+  },
+
   // Notes: members write them as themselves; the author or an admin deletes; nobody edits.
   {
     table: 'internal_notes',

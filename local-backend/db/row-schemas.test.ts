@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { z } from 'zod'
+import { auditEventRowSchema } from '../../src/shared/rows/audit-events.ts'
 import { contactRowSchema, storedContactRowSchema } from '../../src/shared/rows/contacts.ts'
 import { conversationAssignmentRowSchema } from '../../src/shared/rows/conversation-assignments.ts'
 import { internalNoteRowSchema } from '../../src/shared/rows/internal-notes.ts'
@@ -33,6 +34,7 @@ const tables: Record<string, z.ZodObject> = {
   conversation_assignments: conversationAssignmentRowSchema,
   internal_notes: internalNoteRowSchema,
   saved_replies: savedReplyRowSchema,
+  audit_events: auditEventRowSchema,
 }
 
 /** Columns a row schema leaves out on purpose, and why. Anything else missing is drift. */

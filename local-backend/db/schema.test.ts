@@ -157,6 +157,7 @@ const publicTables = [
   'conversation_assignments',
   'internal_notes',
   'saved_replies',
+  'audit_events',
 ]
 
 let db: PGlite

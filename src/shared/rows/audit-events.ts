@@ -1,0 +1,34 @@
+import { z } from 'zod'
+import { timestampColumn, uuidColumn } from './columns.ts'
+
+/** Every kind of change the audit trail records (the table's check constraint lists the same). */
+export const auditActionSchema = z.enum([
+  'member.invited',
+  'member.added',
+  'member.role_changed',
+  'member.removed',
+  'twilio.config_changed',
+  'number.added',
+  'number.changed',
+  'number.removed',
+  'conversation.assigned',
+])
+export type AuditAction = z.infer<typeof auditActionSchema>
+
+/**
+ * public.audit_events: who changed what in a workspace, and when. Written by
+ * triggers and by the relay, never changed; owners and admins read it. actor_id
+ * null is a change no agent made (the relay, a migration); subject_id is the
+ * member, number or conversation acted on; details never holds a secret.
+ */
+export const auditEventRowSchema = z.object({
+  id: uuidColumn,
+  workspace_id: uuidColumn,
+  actor_id: uuidColumn.nullable(),
+  action: auditActionSchema,
+  subject_id: uuidColumn.nullable(),
+  // jsonb NOT NULL: any JSON value but SQL's null (the triggers write objects).
+  details: z.json().refine((value) => value !== null, 'details is never null'),
+  created_at: timestampColumn,
+})
+export type AuditEventRow = z.infer<typeof auditEventRowSchema>
