@@ -185,7 +185,12 @@ async function measureEmbedded(
   const planner = createStatementPlanner(await loadCatalog(backend.db))
   const direct = async (i: number) => {
     const { statements } = planner.read(new Request(w.restUrl + inboxPath(w.workspace, i)), 'contacts')
-    const result = await runPipelined(backend.db, callerSetup(w.caller), statements, () => true)
+    const result = await runPipelined(
+      backend.db,
+      callerSetup(w.caller, undefined, statements),
+      statements,
+      () => true,
+    )
     if (!result.ok) throw new Error(result.error.message)
   }
   await load('warm-up', WARMUP, 1, direct)
@@ -212,7 +217,8 @@ async function measureEmbedded(
 }
 
 /** The statements of one request run on Postgres as PostgREST would: one transaction, the setup first. */
-async function runOnPostgres(sql: Sql, setup: Statement, statements: Statement[]): Promise<void> {
+async function runOnPostgres(sql: Sql, caller: Caller, statements: Statement[]): Promise<void> {
+  const setup = callerSetup(caller, undefined, statements)
   // Handed over as one array, postgres.js pipelines the statements inside BEGIN … COMMIT.
   await sql.begin((tx) =>
     [setup, ...statements].map((statement) => tx.unsafe(statement.sql, statement.params, { prepare: true })),
@@ -256,11 +262,10 @@ async function measurePostgres(
                                    order by last_message_at desc nulls last limit 200`
     ).map((row) => row.id)
     const caller: Caller = { role: 'authenticated', claims: { ...w.caller.claims, sub: ids.ben } }
-    const setup = callerSetup(caller)
     const planner = createStatementPlanner(await loadCatalog(embedded.db))
     const read = async (i: number) => {
       const { statements } = planner.read(new Request(w.restUrl + inboxPath(ids.acme, i)), 'contacts')
-      await runOnPostgres(sql, setup, statements)
+      await runOnPostgres(sql, caller, statements)
     }
     const insert = async (i: number) => {
       const body = JSON.stringify({
@@ -276,7 +281,7 @@ async function measurePostgres(
         body,
       })
       const { statement } = await planner.mutate(request, 'insert', 'messages')
-      await runOnPostgres(sql, setup, [statement!])
+      await runOnPostgres(sql, caller, [statement!])
     }
     await load('Postgres warm-up', WARMUP, CONCURRENCY, read)
     const reads = await load('Postgres reads', READS, CONCURRENCY, read)

@@ -5,7 +5,7 @@ import type { PGlite } from '@electric-sql/pglite'
  *
  * Hosted Supabase sets `statement_timeout` on the API roles (3 s for anon, 8 s for
  * authenticated) and PostgREST applies the caller's role settings per transaction;
- * we do the same (`boundsSetupSql`). Postgres cannot enforce it here: PGlite
+ * we do the same (`timeoutSetupSql`). Postgres cannot enforce it here: PGlite
  * runs a statement synchronously on the only JavaScript thread, and the SIGALRM
  * that would cancel it is a JavaScript timer that can fire only after the statement
  * has returned (checked: a 1 s query under a 300 ms timeout completes). So every row
@@ -73,14 +73,22 @@ export async function installBounds(db: PGlite): Promise<void> {
 }
 
 /**
- * Setup expressions for the caller's transaction, `$1` being the role: its
- * `statement_timeout` from its role settings (PostgREST's impersonated-role
- * settings), and the embedded-row count started afresh.
+ * The setup expression for the caller's transaction, `$1` being the role: its
+ * `statement_timeout` from its role settings (PostgREST's impersonated-role settings).
  */
-export const boundsSetupSql = [
-  `set_config('statement_timeout', coalesce((select substr(c, length('statement_timeout=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c where s.setdatabase = 0 and s.setrole = (select oid from pg_roles where rolname = $1::text) and c like 'statement_timeout=%'), current_setting('statement_timeout')), true)`,
-  `setval('${counter}', 1, false)`,
-].join(', ')
+export const timeoutSetupSql = `set_config('statement_timeout', coalesce((select substr(c, length('statement_timeout=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c where s.setdatabase = 0 and s.setrole = (select oid from pg_roles where rolname = $1::text) and c like 'statement_timeout=%'), current_setting('statement_timeout')), true)`
+
+/**
+ * The setup expression that starts the embedded-row count afresh. Only a transaction
+ * whose statements count needs it: setting a sequence gives the transaction an id
+ * and writes WAL, which a read that embeds nothing (the inbox's every page) would
+ * otherwise pay for on every request.
+ */
+export const embeddedRowsResetSql = `setval('${counter}', 1, false)`
+
+export function countsEmbeddedRows(sql: string): boolean {
+  return sql.includes(counter)
+}
 
 /**
  * True while the statement is within the caller's deadline; past it, cancels.

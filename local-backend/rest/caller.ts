@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { bearerToken, type JwtClaims, type JwtKeys } from '../keys.ts'
-import { boundsSetupSql } from './bounds.ts'
+import { countsEmbeddedRows, embeddedRowsResetSql, timeoutSetupSql } from './bounds.ts'
 import { jwtClaimsRefused, jwtInvalid, toRestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
 
@@ -40,9 +40,14 @@ function claimsJson(claims: JwtClaims): string {
 /**
  * The statement that opens every request's transaction: the caller's role, claims and
  * bounds, and, as PostgREST sets it, the search_path of the schema addressed.
+ * `statements` are what the transaction runs next: the embedded-row count is reset
+ * only when one of them counts.
  */
-export function callerSetup(caller: Caller, searchPath?: string): Statement {
-  const sql = `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${boundsSetupSql}`
+export function callerSetup(caller: Caller, searchPath?: string, statements: Statement[] = []): Statement {
+  const bounds = statements.some((statement) => countsEmbeddedRows(statement.sql))
+    ? `${timeoutSetupSql}, ${embeddedRowsResetSql}`
+    : timeoutSetupSql
+  const sql = `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${bounds}`
   const params = [caller.role, claimsJson(caller.claims)]
   if (searchPath === undefined) return { sql, params }
   return { sql: `${sql}, set_config('search_path', $3::text, true)`, params: [...params, searchPath] }
@@ -60,7 +65,7 @@ export async function runAsCaller(
   statements: Statement[],
   commit?: (results: Rows[]) => boolean,
 ): Promise<Rows[]> {
-  const outcome = await runPipelined(db, callerSetup(caller, searchPath), statements, commit)
+  const outcome = await runPipelined(db, callerSetup(caller, searchPath, statements), statements, commit)
   if (!outcome.ok) throw toRestError(outcome.error, caller.role)
   return outcome.results
 }
