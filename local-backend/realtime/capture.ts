@@ -4,6 +4,8 @@ import { tableKey } from './subscriptions.ts'
 
 /** The NOTIFY channel on which each captured change travels. */
 const captureChannel = 'realtime_capture'
+/** The NOTIFY channel that says DDL committed, so facts read from the catalog are stale. */
+const catalogChannel = 'realtime_catalog'
 const deliverBatch = 2000
 /**
  * NOTIFY refuses payloads of 8000 bytes or more; a change that would not fit is
@@ -115,6 +117,20 @@ create event trigger realtime_sync_capture_triggers on ddl_command_end
   when tag in ('CREATE PUBLICATION', 'ALTER PUBLICATION')
   execute function realtime.on_publication_change();
 
+-- Delivery keeps each table's columns, key, RLS flag and grants until DDL changes them.
+create or replace function realtime.on_catalog_change()
+returns event_trigger
+language plpgsql
+as $$
+begin
+  perform pg_notify('${catalogChannel}', '');
+end;
+$$;
+
+drop event trigger if exists realtime_catalog_changed;
+create event trigger realtime_catalog_changed on ddl_command_end
+  execute function realtime.on_catalog_change();
+
 select realtime.sync_capture_triggers();
 -- Changes captured while no server was listening have no subscriber left to receive them.
 truncate realtime.captured_changes;
@@ -175,6 +191,8 @@ async function readStored(db: PGlite, changes: CapturedChange[]): Promise<void> 
 export interface ChangeSink {
   subscribedTables(): string[]
   deliver(changes: CapturedChange[]): Promise<void>
+  /** DDL committed: before any change committed after it is delivered. */
+  catalogChanged(): void
 }
 
 export interface ChangeFeed {
@@ -224,10 +242,14 @@ export async function followChanges(db: PGlite, sink: ChangeSink, logger: Logger
     start()
   }
   const unlisten = await db.listen(captureChannel, onNotify)
+  // Notifications reach listeners in commit order, each in a microtask queued before the
+  // batch that a later change starts, so the catalog is forgotten before that batch reads it.
+  const unlistenCatalog = await db.listen(catalogChannel, () => sink.catalogChanged())
   return {
     async stop() {
       stopped = true
       await unlisten()
+      await unlistenCatalog()
     },
     drained: async () => {
       while (delivering) await delivering

@@ -122,6 +122,31 @@ describe('postgres_changes semantics', () => {
     expect(Object.keys(change.old)).toEqual(['id'])
   })
 
+  it('stops sending a revoked column with the very next change: DDL refreshes what delivery knows of the table', async () => {
+    await harness().db.exec(`
+      create table public.rt_columns (id int primary key, shown text, secret text);
+      grant select on public.rt_columns to authenticated;
+      alter publication supabase_realtime add table public.rt_columns;
+    `)
+    const columns = await subscribe(await harness().connect(await userToken(demo().ben)), 'columns', {
+      event: 'INSERT',
+      schema: 'public',
+      table: 'rt_columns',
+    })
+    await harness().db.query(`insert into public.rt_columns values (1, 'a', 'before')`)
+    await waitFor(() => columns.changes.some((change) => change.new.id === 1), 'the first row')
+    await harness().db.exec(`
+      revoke select on public.rt_columns from authenticated;
+      grant select (id, shown) on public.rt_columns to authenticated;
+    `)
+    await harness().db.query(`insert into public.rt_columns values (2, 'b', 'after')`)
+    await waitFor(() => columns.changes.some((change) => change.new.id === 2), 'the second row')
+    expect(columns.changes.map((change) => change.new)).toEqual([
+      { id: 1, shown: 'a', secret: 'before' },
+      { id: 2, shown: 'b' },
+    ])
+  })
+
   it('hides only the rows whose policy raises, and says so in the log', async () => {
     await harness().db.exec(`
       create table public.rt_probe (id int primary key, note text);

@@ -58,6 +58,10 @@ export class ChangeDelivery {
     this.subscribers.delete(subscriber)
   }
 
+  catalogChanged(): void {
+    this.tables.invalidate()
+  }
+
   /** The tables (`schema.table`) some subscriber listens to. */
   subscribedTables(): string[] {
     const tables = new Set<string>()
@@ -91,9 +95,11 @@ export class ChangeDelivery {
       if (!metas.has(key)) metas.set(key, await this.tables.get(change.schema, change.table, roles))
     }
     const matches = match(changes, metas, subscribers)
-    if (matches.candidates.size === 0) return
-    const visible = await visibleKeys(this.db, this.logger, [...matches.rlsChecks])
-    sendVisible(matches, metas, visible)
+    if (matches.candidates.size > 0) {
+      const visible = await visibleKeys(this.db, this.logger, [...matches.rlsChecks])
+      sendVisible(matches, metas, visible)
+    }
+    await this.tables.refreshStale()
   }
 }
 
