@@ -84,6 +84,12 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
   await page.getByRole('button', { name: 'Settings' }).click()
   await expect(page.getByRole('dialog', { name: 'Settings' })).toBeVisible()
   await expect(page.getByRole('checkbox', { name: 'Notifications for Acme Support' })).toBeVisible()
+  await page
+    .getByRole('combobox', { name: 'Notify Acme Support for' })
+    .selectOption({ label: 'Only mine and unassigned' })
+  await expect(page.getByRole('combobox', { name: 'Notify Acme Support for' })).toHaveValue(
+    'mineAndUnassigned',
+  )
   await capture(page, 'settings')
   const retention = page.getByRole('combobox', { name: 'Keep messages on this computer for' })
   await retention.selectOption({ label: '1 year' })

@@ -185,7 +185,15 @@ export const backendSettingsSchema = z.discriminatedUnion('mode', [
 ])
 export type BackendSettings = z.infer<typeof backendSettingsSchema>
 
-export const notificationSettingsSchema = z.object({ enabled: z.boolean(), sound: z.boolean() })
+/** Which conversations notify: every one, or only the agent's own and nobody's (absent: every one). */
+export const notificationScopeSchema = z.enum(['all', 'mineAndUnassigned'])
+export type NotificationScope = z.infer<typeof notificationScopeSchema>
+
+export const notificationSettingsSchema = z.object({
+  enabled: z.boolean(),
+  sound: z.boolean(),
+  scope: notificationScopeSchema.optional(),
+})
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>
 
 /** The offline cache's retention choices in Settings, in days. */

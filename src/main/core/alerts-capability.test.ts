@@ -6,6 +6,7 @@ import {
   removeTestPlatforms,
   value,
 } from '../../../test/support/core-harness.ts'
+import { waitForItem } from '../../../test/support/batch-events.ts'
 import { alertsCapability } from './alerts-capability.ts'
 
 afterAll(removeTestPlatforms)
@@ -57,6 +58,38 @@ describe('alerts capability: desktop notifications and the badge, against the lo
     })
     await inbound('Anyone there?')
     expect(core.platform.notifications.all).toHaveLength(1)
+  })
+
+  it('with “only mine and unassigned”, stays quiet for a colleague’s conversation and notifies for the agent’s own', async () => {
+    const { stack, services } = core
+    services.settings.replace({
+      ...services.settings.get(),
+      notifications: { [stack.demo.acme]: { enabled: true, sound: true, scope: 'mineAndUnassigned' } },
+    })
+    const assignTo = async (assigneeId: string) => {
+      const since = core.events.mark()
+      const { error } = await stack.service
+        .from('contacts')
+        .update({ assignee_id: assigneeId })
+        .eq('id', contact.id)
+      expect(error).toBeNull()
+      await waitForItem(
+        core.events,
+        'conversations.upserted',
+        (c) => c.id === contact.id && c.assigneeId === assigneeId,
+        'the assignment in the cache',
+        { since },
+      )
+    }
+    const shown = core.platform.notifications.all.length
+    await assignTo(stack.demo.ben)
+    await inbound('Ben said he would call me back?')
+    expect(core.platform.notifications.all).toHaveLength(shown)
+    await assignTo(stack.demo.ava)
+    await inbound('Ava, are you there?')
+    expect(core.platform.notifications.all.slice(shown)).toEqual([
+      expect.objectContaining({ body: 'Ava, are you there?', contactId: contact.id }),
+    ])
   })
 
   it('opens the conversation of a clicked notification', async () => {

@@ -50,13 +50,14 @@ export function createAlerts({ platform, events, settings }: AlertsDeps): Alerts
     resetBadge() {
       lastBadge = ''
     },
-    inbound(message, { cache, workspaces }) {
+    inbound(message, { cache, workspaces, agentId }) {
       const workspace = workspaces.list().find((w) => w.id === message.workspaceId)
       const decision = decideNotification(
         policyState,
         {
           message,
           conversation: cache.getConversation(message.contactId),
+          agentId: agentId(),
           workspaceName: workspace?.name ?? 'SMS Inbox',
           now: Date.now(),
         },

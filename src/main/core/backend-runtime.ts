@@ -14,6 +14,8 @@ import { createWorkspaceRoster, refreshWorkspaces, type WorkspaceRoster } from '
 export interface InboxScope {
   cache: Cache
   workspaces: WorkspaceRoster
+  /** The signed-in agent: whose conversations are "mine". */
+  agentId(): string | null
 }
 
 /** Everything that runs against one backend; replaced as a whole when the backend changes or breaks. */
@@ -80,7 +82,11 @@ export async function startBackendRuntime(
     logger,
     heartbeatIntervalMs: heartbeatIntervalFor(backend),
   })
-  const scope: InboxScope = { cache, workspaces: createWorkspaceRoster(cache.listWorkspaces()) }
+  const scope: InboxScope = {
+    cache,
+    workspaces: createWorkspaceRoster(cache.listWorkspaces()),
+    agentId: () => session.userId(),
+  }
   const sync = createSyncService({
     client: session.client,
     cache,

@@ -14,6 +14,8 @@ const WS = '7c2e9b14-3f6a-4d81-9e05-b8a1c4d2f637'
 const WS2 = 'e41f0a9c-62d3-4b7e-a1c8-35f9d07b2e84'
 const CONTACT = '3a8d5f20-c9b1-4e67-8f42-d16e0ab9c753'
 const OTHER = 'b9e4c173-0d58-4a2f-b6e1-7f3c92a5d408'
+const AGENT = '5f0c2a7e-8b31-4d96-a4e2-c17b09d3f581'
+const COLLEAGUE = 'a2d94e61-37cb-4f08-9e15-60b8f3c2d7a4'
 
 const conversation: Conversation = {
   id: CONTACT,
@@ -51,6 +53,10 @@ function inbound(over: Partial<Message> = {}): Message {
 const unfocused: ViewState = { focused: false, openConversationId: null }
 const muted: Record<string, NotificationSettings> = { [WS]: { enabled: false, sound: true } }
 const silent: Record<string, NotificationSettings> = { [WS]: { enabled: true, sound: false } }
+const mineAndUnassigned: Record<string, NotificationSettings> = {
+  [WS]: { enabled: true, sound: true, scope: 'mineAndUnassigned' },
+}
+const notified = { title: 'Dana Whitfield · Acme', body: 'Where is my order?', sound: true }
 
 describe('notification policy', () => {
   const table: {
@@ -107,6 +113,40 @@ describe('notification policy', () => {
       expected: { title: '+1 555 123 4567 · Acme', body: 'Where is my order?', sound: true },
     },
     {
+      name: 'only mine and unassigned: a colleague’s conversation stays quiet',
+      view: unfocused,
+      settings: mineAndUnassigned,
+      conversation: { ...conversation, assigneeId: COLLEAGUE },
+      expected: null,
+    },
+    {
+      name: 'only mine and unassigned: my own conversation notifies',
+      view: unfocused,
+      settings: mineAndUnassigned,
+      conversation: { ...conversation, assigneeId: AGENT },
+      expected: notified,
+    },
+    {
+      name: 'only mine and unassigned: nobody’s conversation notifies',
+      view: unfocused,
+      settings: mineAndUnassigned,
+      expected: notified,
+    },
+    {
+      name: 'only mine and unassigned: a conversation not cached yet may be anyone’s, and notifies',
+      view: unfocused,
+      settings: mineAndUnassigned,
+      conversation: null,
+      expected: { ...notified, title: 'Unknown number · Acme' },
+    },
+    {
+      name: 'every conversation (the default): a colleague’s notifies too',
+      view: unfocused,
+      settings: { [WS]: { enabled: true, sound: true, scope: 'all' } },
+      conversation: { ...conversation, assigneeId: COLLEAGUE },
+      expected: notified,
+    },
+    {
       name: 'empty MMS body gets a placeholder',
       view: unfocused,
       message: { content: '' },
@@ -123,6 +163,7 @@ describe('notification policy', () => {
           message,
           conversation: row.conversation === undefined ? conversation : row.conversation,
           workspaceName: 'Acme',
+          agentId: AGENT,
           now: 1000,
         },
         row.view,
@@ -149,7 +190,7 @@ describe('notification policy', () => {
     for (const now of at) {
       const decision = decideNotification(
         state,
-        { message: inbound(), conversation, workspaceName: 'Acme', now },
+        { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now },
         unfocused,
         {},
       )
@@ -179,7 +220,7 @@ describe('notification policy', () => {
       const workspaceId = i % 2 === 0 ? WS : WS2
       const decision = decideNotification(
         state,
-        { message: inbound({ workspaceId }), conversation, workspaceName: 'W', now: i * 10 },
+        { message: inbound({ workspaceId }), conversation, workspaceName: 'W', agentId: AGENT, now: i * 10 },
         unfocused,
         {},
       )
@@ -194,14 +235,14 @@ describe('notification policy', () => {
     for (let i = 0; i < 5; i++) {
       state = decideNotification(
         state,
-        { message: inbound(), conversation, workspaceName: 'Acme', now: i },
+        { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now: i },
         { focused: true, openConversationId: CONTACT },
         {},
       ).state
     }
     const next = decideNotification(
       state,
-      { message: inbound(), conversation, workspaceName: 'Acme', now: 10 },
+      { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now: 10 },
       unfocused,
       {},
     )

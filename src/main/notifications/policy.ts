@@ -29,6 +29,8 @@ export const initialNotificationState: NotificationPolicyState = { recent: {} }
 export interface InboundEvent {
   message: Message
   conversation: Conversation | null
+  /** The signed-in agent, for "only mine and unassigned". */
+  agentId: string | null
   workspaceName: string
   now: number
 }
@@ -51,6 +53,11 @@ const preview = (text: string): string => {
   return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat || '(no text)'
 }
 
+/** A conversation not (yet) cached may be anyone's: it notifies rather than stay silent. */
+function mineOrUnassigned(conversation: Conversation | null, agentId: string | null): boolean {
+  return !conversation || conversation.assigneeId === null || conversation.assigneeId === agentId
+}
+
 export function decideNotification(
   state: NotificationPolicyState,
   event: InboundEvent,
@@ -62,6 +69,7 @@ export function decideNotification(
   const prefs = settings[workspaceId] ?? defaultSettings
   const unchanged = { state, notification: null }
   if (message.direction !== 'inbound' || !prefs.enabled) return unchanged
+  if (prefs.scope === 'mineAndUnassigned' && !mineOrUnassigned(conversation, event.agentId)) return unchanged
   if (view.focused && view.openConversationId === message.contactId) return unchanged
 
   const recent = [...(state.recent[workspaceId] ?? []).filter((at) => now - at < BURST_WINDOW_MS), now]

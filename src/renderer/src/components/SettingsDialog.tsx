@@ -1,6 +1,10 @@
 import { useState, type FormEvent } from 'react'
 import type { BackendSettings, NotificationSettings, Settings } from '../../../shared/domain.ts'
-import { backendSettingsSchema, cacheRetentionChoices } from '../../../shared/domain.ts'
+import {
+  backendSettingsSchema,
+  cacheRetentionChoices,
+  notificationScopeSchema,
+} from '../../../shared/domain.ts'
 import { blockedNotificationsHelp, desktopOf } from '../lib/notification-settings.ts'
 import { useSettings } from '../stores/settings.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
@@ -179,6 +183,7 @@ function NotificationsForm({ settings }: { settings: Settings }) {
               <th scope="col">Workspace</th>
               <th scope="col">Notify</th>
               <th scope="col">Sound</th>
+              <th scope="col">For</th>
             </tr>
           </thead>
           <tbody>
@@ -203,6 +208,19 @@ function NotificationsForm({ settings }: { settings: Settings }) {
                       disabled={!current.enabled}
                       onChange={(event) => update(workspace.id, { sound: event.target.checked })}
                     />
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Notify ${workspace.name} for`}
+                      value={current.scope ?? 'all'}
+                      disabled={!current.enabled}
+                      onChange={(event) =>
+                        update(workspace.id, { scope: notificationScopeSchema.parse(event.target.value) })
+                      }
+                    >
+                      <option value="all">Every conversation</option>
+                      <option value="mineAndUnassigned">Only mine and unassigned</option>
+                    </select>
                   </td>
                 </tr>
               )
