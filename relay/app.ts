@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import twilio from 'twilio'
 import { z } from 'zod'
+import { consentKeyword } from '../src/shared/consent-keywords.ts'
 import { e164Schema as e164 } from '../src/shared/domain.ts'
 import { appError, type ErrorKind } from '../src/shared/errors.ts'
 import type { Logger } from '../src/shared/log.ts'
@@ -52,6 +53,7 @@ const httpStatus: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 42
   not_found: 404,
   conflict: 409,
   collision: 409,
+  opted_out: 409,
   not_configured: 409,
   payload_too_large: 413,
   rate_limited: 429,
@@ -234,11 +236,29 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const [role, contact, sending] = await Promise.all([
       store.memberRole(request.workspace_id, userId),
       store.contact(request.workspace_id, request.contact_id),
-      store.sendingConfig(request.workspace_id),
+      store.sendingConfig(request.workspace_id, request.from_number),
     ])
     if (!role) fail('forbidden', 'You are not a member of this workspace.')
     if (!contact) fail('not_found', 'This contact does not belong to the workspace.')
+    if (sending === 'not_held')
+      fail('invalid_input', `${request.from_number} is not a number of this workspace.`, 422)
     if (!sending) fail('not_configured', 'This workspace has no Twilio account or sending number configured.')
+    if (await store.optedOut(request.contact_id, sending.consentSender)) {
+      // A reply Twilio already has stays answered as it is; nothing new goes to an opted-out customer.
+      const stored = relayMessageSchema.safeParse(await store.message(request.client_message_id))
+      if (
+        stored.success &&
+        request.retry !== true &&
+        sendSettled(stored.data) &&
+        stored.data.created_by === userId
+      )
+        return c.json({ message: stored.data, created: false } satisfies SendMessageResponse, 200)
+      c.get('logger').info('send refused: the customer opted out', { workspaceId: request.workspace_id })
+      fail(
+        'opted_out',
+        `Not sent: this customer texted STOP to ${sending.from}. They receive no texts from it until they text START.`,
+      )
+    }
 
     const logger = c
       .get('logger')
@@ -297,7 +317,12 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
 
     const sent = await sender.send(
       message,
-      { client: deps.twilioClient(sending.credentials), to: contact.phone_number, from: sending.from },
+      {
+        client: deps.twilioClient(sending.credentials),
+        to: contact.phone_number,
+        from: sending.from,
+        consentSender: sending.consentSender,
+      },
       { leaseFrom, inDoubt: inserted === null },
       logger,
     )
@@ -395,12 +420,28 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       content: inbound.Body,
       twilio_sid: inbound.MessageSid,
       message_type: inbound.NumMedia > 0 ? 'mms' : 'sms',
+      workspace_number: inbound.To,
     })
+    // Recorded on a repeated webhook too (once per text): the first delivery may have
+    // stored the message and died before this.
+    const keyword = consentKeyword(inbound.Body)
+    if (keyword) {
+      await store.recordConsent({
+        workspace_id: workspaceId,
+        contact_id: contactId,
+        sender: await store.consentSender(inbound.To),
+        kind: keyword.kind,
+        keyword: keyword.keyword,
+        source: 'inbound',
+        message_id: stored.id,
+      })
+    }
     c.get('logger').info('inbound message', {
       workspaceId,
       contactId,
       messageSid: inbound.MessageSid,
-      duplicate: !stored,
+      duplicate: !stored.created,
+      consent: keyword?.kind,
     })
     return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml; charset=utf-8' })
   })

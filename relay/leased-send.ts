@@ -48,7 +48,12 @@ export interface SendRoute {
   client: TwilioAccountClient
   to: string
   from: string
+  /** Who the customer's opt-out of `from` covers (SendingConfig in store.ts). */
+  consentSender: string
 }
+
+/** Twilio's "Attempt to send to unsubscribed recipient": the customer opted out at Twilio. */
+const UNSUBSCRIBED_RECIPIENT = '21610'
 
 export interface LeasedSend {
   /** Since when, by this relay's clock, it has held the lease: taken before the claim was asked for. */
@@ -74,10 +79,10 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
   const statusCallback = (messageId: string) =>
     `${config.publicUrl}/twilio/status?${new URLSearchParams({ message_id: messageId })}`
 
-  const record = (id: string, outcome: Exclude<SendOutcome, { accepted: 'undecided' }>) =>
-    store.recordSend(
-      id,
-      outcome.accepted
+  /** Stores a send's outcome; `from`, the number Twilio was asked to send from, once it was asked. */
+  const record = (id: string, outcome: Exclude<SendOutcome, { accepted: 'undecided' }>, from?: string) =>
+    store.recordSend(id, {
+      ...(outcome.accepted
         ? {
             twilio_sid: outcome.sid,
             status: outcome.status,
@@ -89,8 +94,9 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
             status: 'failed',
             error_code: outcome.errorCode,
             error_message: outcome.errorMessage,
-          },
-    )
+          }),
+      ...(from === undefined ? {} : { workspace_number: from }),
+    })
 
   return {
     /** The route of a stored message, or null (with the reason) when it can no longer be sent. */
@@ -100,8 +106,14 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
         store.sendingConfig(message.workspace_id),
       ])
       if (!contact) return { problem: 'This contact does not belong to the workspace.' }
-      if (!sending) return { problem: 'This workspace has no Twilio account or sending number configured.' }
-      return { client: deps.twilioClient(sending.credentials), to: contact.phone_number, from: sending.from }
+      if (!sending || sending === 'not_held')
+        return { problem: 'This workspace has no Twilio account or sending number configured.' }
+      return {
+        client: deps.twilioClient(sending.credentials),
+        to: contact.phone_number,
+        from: sending.from,
+        consentSender: sending.consentSender,
+      }
     },
 
     /** Stores a message that can no longer be sent as failed, saying why. */
@@ -153,7 +165,21 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
       })
       faultHook('after-twilio')
       if (outcome.accepted === 'undecided') return store.outbound(message.id)
-      const stored = await record(message.id, outcome)
+      const stored = await record(message.id, outcome, route.from)
+      if (stored.error_code === UNSUBSCRIBED_RECIPIENT) {
+        // Twilio knew of an opt-out the ledger did not (a keyword Twilio reads more
+        // widely, or one sent before the ledger existed): no later reply tries again.
+        await store.recordConsent({
+          workspace_id: message.workspace_id,
+          contact_id: message.contact_id,
+          sender: route.consentSender,
+          kind: 'opt_out',
+          keyword: null,
+          source: 'twilio_error_21610',
+          message_id: message.id,
+        })
+        logger.info('opt-out recorded from Twilio error 21610')
+      }
       logger.info('message sent to Twilio', {
         accepted: outcome.accepted,
         status: stored.status,

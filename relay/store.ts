@@ -9,6 +9,7 @@ import {
   type RelayNumber,
 } from '../src/shared/relay-contract.ts'
 import { selectList } from '../src/shared/rows/columns.ts'
+import { consentStateRowSchema, type ConsentEventRow } from '../src/shared/rows/consent.ts'
 import { contactRowSchema } from '../src/shared/rows/contacts.ts'
 import { messageRowSchema, type DeliveryStatus, type MessageRow } from '../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../src/shared/rows/twilio.ts'
@@ -44,6 +45,8 @@ const configSchema = workspaceTwilioConfigRowSchema.pick({
   is_configured: true,
 })
 const numberSchema = twilioNumberRowSchema.pick({ workspace_id: true, phone_number: true })
+const sendingNumberSchema = twilioNumberRowSchema.pick({ phone_number: true, messaging_service_sid: true })
+const optedOutSchema = consentStateRowSchema.pick({ opted_out: true })
 const numberColumns = selectList(relayNumberSchema)
 
 interface QueryResult {
@@ -59,7 +62,18 @@ function unwrap<T>(operation: string, result: QueryResult, schema: z.ZodType<T>)
 export interface SendingConfig {
   credentials: TwilioCredentials
   from: string
+  /**
+   * Who a customer's opt-out of `from` covers: the Messaging Service `from` belongs
+   * to, when it belongs to one (Twilio blocks the whole service), else `from` itself.
+   */
+  consentSender: string
 }
+
+/** A consent event as the relay records it; the database derives the pair's state. */
+export type ConsentEventInsert = Pick<
+  ConsentEventRow,
+  'workspace_id' | 'contact_id' | 'sender' | 'kind' | 'keyword' | 'source' | 'message_id'
+>
 
 /** The outbound message as the relay first writes it: its author is the agent who sent it. */
 export type OutboundInsert = Pick<MessageRow, 'id' | 'workspace_id' | 'contact_id' | 'content'> & {
@@ -96,12 +110,16 @@ const arrivedListSchema = z.array(arrivedMessageSchema).min(1)
 
 /** A customer's text as the webhook stores it, idempotent on its SID. */
 export type InboundInsert = Pick<MessageRow, 'workspace_id' | 'contact_id' | 'content'> & {
+  /** The workspace number the text reached. */
+  workspace_number: NonNullable<MessageRow['workspace_number']>
   twilio_sid: NonNullable<MessageRow['twilio_sid']>
   message_type: 'sms' | 'mms'
 }
 
 /** What a send or a status callback changes on a message. */
-type SendResult = Pick<MessageRow, 'twilio_sid' | 'error_code' | 'error_message'> & { status: DeliveryStatus }
+type SendResult = Pick<MessageRow, 'twilio_sid' | 'error_code' | 'error_message'> & {
+  status: DeliveryStatus
+} & Partial<Pick<MessageRow, 'workspace_number'>>
 
 /** What a Twilio status, from a callback or a fetch, changes on a message. */
 export type StatusChange = Pick<SendResult, 'status'> &
@@ -130,21 +148,62 @@ export function createStore(supabase: SupabaseClient) {
       return unwrap('contact lookup', result, contactSchema.nullable())
     },
 
-    /** The workspace's Twilio account and its first number, or null when it cannot send. */
-    async sendingConfig(workspaceId: string): Promise<SendingConfig | null> {
+    /**
+     * The workspace's Twilio account and the number to send from: `fromNumber` when
+     * given, else its first number. Null when it cannot send; `not_held` when the
+     * workspace does not hold `fromNumber`.
+     */
+    async sendingConfig(
+      workspaceId: string,
+      fromNumber?: string,
+    ): Promise<SendingConfig | null | 'not_held'> {
+      let numbers = supabase
+        .from('twilio_numbers')
+        .select(selectList(sendingNumberSchema))
+        .eq('workspace_id', workspaceId)
+      if (fromNumber !== undefined) numbers = numbers.eq('phone_number', fromNumber)
       const [credentials, result] = await Promise.all([
         this.credentials(workspaceId),
-        supabase
-          .from('twilio_numbers')
-          .select(selectList(numberSchema))
-          .eq('workspace_id', workspaceId)
-          .order('created_at', { ascending: true })
-          .order('id', { ascending: true })
-          .limit(1),
+        numbers.order('created_at', { ascending: true }).order('id', { ascending: true }).limit(1),
       ])
-      if (!credentials) return null
-      const number = unwrap('sending number lookup', result, z.array(numberSchema))[0]
-      return number ? { credentials, from: number.phone_number } : null
+      const number = unwrap('sending number lookup', result, z.array(sendingNumberSchema))[0]
+      if (fromNumber !== undefined && !number) return 'not_held'
+      if (!credentials || !number) return null
+      return {
+        credentials,
+        from: number.phone_number,
+        consentSender: number.messaging_service_sid ?? number.phone_number,
+      }
+    },
+
+    /** True when the contact opted out of texts from this sender (consentSender) and has not opted back in. */
+    async optedOut(contactId: string, sender: string): Promise<boolean> {
+      const result = await supabase
+        .from('consent_states')
+        .select(selectList(optedOutSchema))
+        .eq('contact_id', contactId)
+        .eq('sender', sender)
+        .maybeSingle()
+      return unwrap('consent lookup', result, optedOutSchema.nullable())?.opted_out ?? false
+    },
+
+    /** Records a consent event; a webhook Twilio repeats records its keyword once. */
+    async recordConsent(event: ConsentEventInsert): Promise<void> {
+      const result = await supabase.from('consent_events').insert(event)
+      if (result.error?.code === UNIQUE_VIOLATION && event.source === 'inbound') return
+      if (result.error) throw new StoreError('consent event insert', result.error)
+    },
+
+    /** The workspace number a number belongs to, as the sender its opt-outs cover (see SendingConfig). */
+    async consentSender(phoneNumber: string): Promise<string> {
+      const result = await supabase
+        .from('twilio_numbers')
+        .select(selectList(sendingNumberSchema))
+        .eq('phone_number', phoneNumber)
+        .maybeSingle()
+      return (
+        unwrap('number lookup', result, sendingNumberSchema.nullable())?.messaging_service_sid ?? phoneNumber
+      )
     },
 
     async credentials(workspaceId: string): Promise<TwilioCredentials | null> {
@@ -309,8 +368,8 @@ export function createStore(supabase: SupabaseClient) {
       return created
     },
 
-    /** True when this call stored the message, false when Twilio's retry found it already stored. */
-    async insertInbound(row: InboundInsert): Promise<boolean> {
+    /** The stored message's id, and whether this call stored it (false: Twilio's retry found it stored). */
+    async insertInbound(row: InboundInsert): Promise<{ id: string; created: boolean }> {
       const result = await supabase
         .from('messages')
         .upsert(
@@ -318,7 +377,12 @@ export function createStore(supabase: SupabaseClient) {
           { onConflict: 'twilio_sid', ignoreDuplicates: true },
         )
         .select(selectList(messageIdSchema))
-      return unwrap('inbound insert', result, z.array(messageIdSchema)).length > 0
+      const created = unwrap('inbound insert', result, z.array(messageIdSchema))[0]
+      if (created) return { id: created.id, created: true }
+      const stored = await this.messageBySid(row.twilio_sid)
+      if (!stored)
+        throw new StoreError('inbound insert', { message: 'the message vanished after a conflicting insert' })
+      return { id: stored.id, created: false }
     },
 
     async messageBySid(sid: string) {

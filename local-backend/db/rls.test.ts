@@ -486,6 +486,67 @@ const matrix: Case[] = [
     expect: bensOwn,
   },
 
+  // Consent: the relay records what customers said; the ledger derives the state; agents read both.
+  {
+    table: 'consent_events',
+    op: 'select',
+    sql: 'select id from consent_events where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'consent_events',
+    op: 'insert',
+    sql: `insert into consent_events (workspace_id, contact_id, sender, kind, keyword, source)
+          values ($1, $2, '+15550100001', 'opt_in', 'START', 'inbound') returning id`,
+    params: [acme, maria],
+    expect: serviceOnly,
+  },
+  {
+    table: 'consent_events',
+    op: 'update',
+    sql: `update consent_events set kind = 'opt_in' where contact_id = $1 returning id`,
+    params: [maria],
+    expect: { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'denied' },
+  },
+  {
+    table: 'consent_events',
+    op: 'delete',
+    sql: 'delete from consent_events where contact_id = $1 returning id',
+    params: [maria],
+    expect: nobody,
+  },
+  {
+    table: 'consent_states',
+    op: 'select',
+    sql: 'select contact_id from consent_states where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'consent_states',
+    op: 'insert',
+    sql: `insert into consent_states (workspace_id, contact_id, sender, opted_out, event_id, changed_at)
+          select workspace_id, contact_id, 'MG00000000000000000000000000000000', false, id, now()
+            from consent_events where contact_id = $1 returning contact_id`,
+    params: [maria],
+    expect: nobody,
+  },
+  {
+    table: 'consent_states',
+    op: 'update',
+    sql: 'update consent_states set opted_out = false where contact_id = $1 returning contact_id',
+    params: [maria],
+    expect: nobody,
+  },
+  {
+    table: 'consent_states',
+    op: 'delete',
+    sql: 'delete from consent_states where contact_id = $1 returning contact_id',
+    params: [maria],
+    expect: nobody,
+  },
+
   // The relay's send leases (beforeAll leases one of Maria's messages): its business alone.
   // The relay's rate-limit buckets: the relay's business alone, as the leases.
   {
@@ -609,6 +670,12 @@ beforeAll(async () => {
             ($1, $3, 'Sign-off', 'Best, Ava'), ($4, null, 'Hello', 'Hello from Globex')`,
     [acme, demo.ben, demo.ava, demo.globex],
   )
+  // Maria and Helen each texted STOP, for the consent rows of the matrix and the isolation checks.
+  await db.query(
+    `insert into consent_events (workspace_id, contact_id, sender, kind, keyword, source)
+     values ($1, $2, '+15550100001', 'opt_out', 'STOP', 'inbound'), ($3, $4, '+15550100002', 'opt_out', 'stop', 'inbound')`,
+    [acme, maria, demo.globex, demo.contact('Helen Park')],
+  )
   // One broadcast already on Acme's channel, for the realtime.messages rows to find.
   await db.query(
     `insert into realtime.messages (topic, extension, event, payload) values ($1, 'broadcast', 'seed', '{}')`,
@@ -681,6 +748,8 @@ describe('isolation of whole tables', () => {
     'conversation_assignments',
     'internal_notes',
     'saved_replies',
+    'consent_events',
+    'consent_states',
   ]
   it.each(tables)('%s: each member sees exactly their own workspace', async (table) => {
     const column = table === 'workspaces' ? 'id' : 'workspace_id'

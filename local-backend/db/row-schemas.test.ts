@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { z } from 'zod'
 import { auditEventRowSchema } from '../../src/shared/rows/audit-events.ts'
+import { consentEventRowSchema, consentStateRowSchema } from '../../src/shared/rows/consent.ts'
 import { contactRowSchema, storedContactRowSchema } from '../../src/shared/rows/contacts.ts'
 import { conversationAssignmentRowSchema } from '../../src/shared/rows/conversation-assignments.ts'
 import { internalNoteRowSchema } from '../../src/shared/rows/internal-notes.ts'
@@ -35,6 +36,8 @@ const tables: Record<string, z.ZodObject> = {
   internal_notes: internalNoteRowSchema,
   saved_replies: savedReplyRowSchema,
   audit_events: auditEventRowSchema,
+  consent_events: consentEventRowSchema,
+  consent_states: consentStateRowSchema,
 }
 
 /** Columns a row schema leaves out on purpose, and why. Anything else missing is drift. */

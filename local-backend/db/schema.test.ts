@@ -158,6 +158,8 @@ const publicTables = [
   'internal_notes',
   'saved_replies',
   'audit_events',
+  'consent_events',
+  'consent_states',
 ]
 
 let db: PGlite
@@ -299,7 +301,7 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
     expect(rows[1]!.indexdef).toMatch(/CREATE UNIQUE INDEX messages_twilio_sid_unique .*\(twilio_sid\)/)
   })
 
-  // The assignment history is only ever inserted, so its default replica identity serves.
+  // The assignment history and the consent ledger are only ever inserted, so their default replica identity serves.
   it('what agents follow live is published for Realtime, with full replica identity where rows change', async () => {
     const { rows } = await db.query<{ tablename: string; relreplident: string }>(
       `select p.tablename, c.relreplident from pg_publication_tables p
@@ -307,6 +309,8 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
         where p.pubname = 'supabase_realtime' and p.schemaname = 'public' order by 1`,
     )
     expect(rows).toEqual([
+      { tablename: 'consent_events', relreplident: 'd' },
+      { tablename: 'consent_states', relreplident: 'f' },
       { tablename: 'contacts', relreplident: 'f' },
       { tablename: 'conversation_assignments', relreplident: 'd' },
       { tablename: 'internal_notes', relreplident: 'f' },

@@ -2,8 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
+import { consentKeyword } from '../../src/shared/consent-keywords.ts'
 import { e164Schema } from '../../src/shared/domain.ts'
 import type { Logger } from '../../src/shared/log.ts'
+import { postInboundSms, type InboundResult } from './inbound.ts'
 import { openMessageJournal, type JournalEntry } from './message-journal.ts'
 import { loadTwilioApi, type MatchedOperation, type TwilioApi } from './openapi.ts'
 
@@ -76,8 +78,33 @@ export interface CallbackDelivery {
   httpStatus: number | 'unreachable'
 }
 
+/** A text from a customer's phone to one of an account's numbers. */
+export interface CustomerText {
+  accountSid: string
+  from: string
+  to: string
+  body: string
+  /** The relay whose /twilio/inbound is the number's "A message comes in" webhook. */
+  relayUrl: string
+}
+
+/** A reply Twilio itself sends to a keyword (its default Advanced Opt-Out replies); no API request makes it. */
+export interface AutoReply {
+  from: string
+  to: string
+  body: string
+}
+
 export interface TwilioDouble {
   url: string
+  /**
+   * A customer texts an account's number. As at Twilio, an opt-out keyword blocks
+   * later sends from that number to the customer (21610) and START lifts the block;
+   * keywords get Twilio's default auto-reply; then the text is posted, signed, to
+   * the number's webhook like any other.
+   */
+  receiveSms(text: CustomerText): Promise<InboundResult>
+  autoReplies: AutoReply[]
   requests: RecordedRequest[]
   callbacks: CallbackDelivery[]
   /** The status callbacks `unreliableCallbacks` lost. */
@@ -97,6 +124,18 @@ export interface TwilioDouble {
 const magicRecipients: Record<string, { code: number; message: string }> = {
   '+15005550001': { code: 21211, message: "Invalid 'To' Phone Number" },
   '+15005550009': { code: 21614, message: "'To' number is not a valid mobile number" },
+}
+
+/**
+ * Twilio's default replies to the keywords on a long code (help.twilio.com, "Twilio
+ * support for opt-out keywords"). An opted-out customer's HELP gets no reply.
+ */
+const keywordReplies = {
+  opt_out:
+    'You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.',
+  opt_in:
+    'You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
+  help: 'Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
 }
 
 const MESSAGES = '/2010-04-01/Accounts/{AccountSid}/Messages.json'
@@ -164,6 +203,10 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
   const api = loadTwilioApi()
   const accounts = new Map(options.accounts.map((account) => [account.sid, account]))
   const optedOut = new Set(options.optedOut ?? [])
+  /** Opt-outs by keyword, per (account number, customer): Twilio blocks only the number the customer texted. */
+  const blocked = new Set<string>()
+  const pair = (number: string, customer: string) => `${number}>${customer}`
+  const autoReplies: AutoReply[] = []
   const undeliverable = new Set(options.undeliverable ?? [])
   const callbackDelayMs = options.callbackDelayMs ?? 50
   const logger = options.logger
@@ -311,7 +354,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     if (magic) return { status: 400, body: twilioError(400, magic.code, magic.message) }
     if (!e164Schema.safeParse(to).success)
       return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
-    if (optedOut.has(to))
+    if (optedOut.has(to) || (from !== undefined && blocked.has(pair(from, to))))
       return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
 
     const sid = newSid('SM')
@@ -556,8 +599,31 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     if (callbackDelayMs > 0) runLifecycle(sid, String(entry.message.to), entry.reported)
   }
 
+  const receiveSms = async (text: CustomerText): Promise<InboundResult> => {
+    const account = accounts.get(text.accountSid)
+    if (!account) throw new Error(`The double holds no account ${text.accountSid}`)
+    const keyword = consentKeyword(text.body)
+    const key = pair(text.to, text.from)
+    const wasBlocked = blocked.has(key)
+    if (keyword?.kind === 'opt_out') blocked.add(key)
+    if (keyword?.kind === 'opt_in') blocked.delete(key)
+    if (keyword && !(keyword.kind === 'help' && wasBlocked))
+      autoReplies.push({ from: text.to, to: text.from, body: keywordReplies[keyword.kind] })
+    logger.info('customer text received', { keyword: keyword?.kind })
+    return postInboundSms({
+      relayUrl: text.relayUrl,
+      accountSid: account.sid,
+      authToken: account.authToken,
+      to: text.to,
+      from: text.from,
+      body: text.body,
+    })
+  }
+
   return {
     url: `http://127.0.0.1:${port}`,
+    receiveSms,
+    autoReplies,
     requests,
     callbacks,
     droppedCallbacks,

@@ -12,6 +12,8 @@ export const errorKinds = [
   'conflict',
   // A reply refused by the collision guard: something newer arrived in the conversation.
   'collision',
+  // A send to a customer who opted out of texts from the sending number (STOP): nothing was sent.
+  'opted_out',
   'rate_limited',
   'payload_too_large',
   'offline',

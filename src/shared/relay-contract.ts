@@ -40,6 +40,11 @@ export const sendMessageRequestSchema = z.object({
   seen_message_id: z.uuid().nullable().optional(),
   /** The author saw what arrived (a SendCollisionResponse) and sends anyway: the guard is skipped. */
   send_anyway: z.boolean().optional(),
+  /**
+   * The workspace number to send from. The relay refuses (422) a number the
+   * workspace does not hold. Absent, the workspace's first number sends.
+   */
+  from_number: e164Schema.optional(),
 })
 export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>
 

@@ -23,6 +23,8 @@ export const messageRowSchema = z.object({
   direction: messageDirectionSchema,
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
+  /** The workspace number an inbound text reached, or the one a reply left from. */
+  workspace_number: z.string().nullable(),
 })
 export type MessageRow = z.infer<typeof messageRowSchema>
 

@@ -11,6 +11,8 @@ export const twilioNumberRowSchema = z.object({
   capabilities: z.json().nullable(),
   created_at: timestampColumn.nullable(),
   updated_at: timestampColumn.nullable(),
+  /** The Messaging Service the number belongs to, if any: an opt-out then covers the whole service. */
+  messaging_service_sid: z.string().nullable(),
 })
 export type TwilioNumberRow = z.infer<typeof twilioNumberRowSchema>
 
