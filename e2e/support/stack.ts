@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { generateProjectKeys } from '../../local-backend/keys.ts'
-import { postInboundSms } from '../../local-backend/twilio/inbound.ts'
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { readMessageJournal, type JournalEntry } from '../../local-backend/twilio/message-journal.ts'
 import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
@@ -110,15 +109,23 @@ export async function launchAppShell(options: {
   )
 }
 
-/** A customer texts a workspace through the relay's signed inbound webhook. */
-export async function textWorkspace(relayUrl: string, from: string, body: string, workspace = ACME) {
-  const result = await postInboundSms({
-    relayUrl,
+/**
+ * A customer texts a workspace through the Twilio double, which handles STOP and START
+ * as Twilio does, then posts its signed webhook to the relay.
+ */
+export async function textWorkspace(
+  double: TwilioDouble,
+  relayUrl: string,
+  from: string,
+  body: string,
+  workspace = ACME,
+) {
+  const result = await double.receiveSms({
     accountSid: workspace.accountSid,
-    authToken: workspace.authToken,
     to: workspace.number,
     from,
     body,
+    relayUrl,
   })
   if (result.status >= 300) throw new Error(`The relay refused the inbound SMS with ${result.status}`)
 }
@@ -171,7 +178,7 @@ export async function startStack(
     },
     logs,
     dataDir: backendDir,
-    inbound: (from, body, workspace = ACME) => textWorkspace(relayUrl, from, body, workspace),
+    inbound: (from, body, workspace = ACME) => textWorkspace(double, relayUrl, from, body, workspace),
     async stopBackend() {
       running = false
       await backend.stop()

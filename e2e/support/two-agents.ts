@@ -135,7 +135,7 @@ export async function startTwoAgents(browser: Browser): Promise<TwoAgents> {
       ava,
       ben,
       logs,
-      inbound: (from, body, workspace) => textWorkspace(relayUrl, from, body, workspace),
+      inbound: (from, body, workspace) => textWorkspace(double, relayUrl, from, body, workspace),
       close,
     }
   } catch (error) {
