@@ -145,7 +145,7 @@ async function watchStatuses() {
 const statuses = () => page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses)
 const order = ['queued', 'pending', 'sent', 'delivered']
 
-test('4. a reply goes pending → sent → delivered; a refused one shows the reason and Retry sends again', async () => {
+test('4. a reply goes pending → sent → delivered; a refused one says why, and Retry sends again only where it can help', async () => {
   await watchStatuses()
   const composer = page.getByRole('textbox', { name: /Reply to/ })
   await composer.fill('Your refund went out today.')
@@ -166,12 +166,24 @@ test('4. a reply goes pending → sent → delivered; a refused one shows the re
   await composer.press('Enter')
   const failed = page.getByTestId('message').filter({ hasText: 'Testing the number you gave us' })
   await expect(failed).toHaveAttribute('data-status', 'failed')
-  await expect(failed.getByRole('alert')).toContainText('21211')
+  await expect(failed.getByRole('alert')).toContainText('This phone number is not valid.')
+  await expect(failed.getByRole('alert')).toContainText('Twilio error 21211')
+  // The same number fails the same way again: no Retry to press.
+  await expect(failed.getByRole('button', { name: 'Retry' })).toHaveCount(0)
+
+  // Twilio answering 503 to every attempt of the relay's bounded retries: that may pass.
+  stack.double.setFaults({ failNext: { count: 4, status: 503 } })
+  await composer.fill('Testing again once Twilio is back')
+  await composer.press('Enter')
+  const unsent = page.getByTestId('message').filter({ hasText: 'Testing again once Twilio is back' })
+  await expect(unsent).toHaveAttribute('data-status', 'failed')
   const attempts = () =>
-    stack.double.requests.filter((request) => request.params.Body === 'Testing the number you gave us').length
-  expect(attempts()).toBe(1)
-  await failed.getByRole('button', { name: 'Retry' }).click()
-  await expect.poll(attempts).toBe(2)
-  await expect(failed).toHaveAttribute('data-status', 'failed')
-  await expect(failed.getByRole('alert')).toContainText('21211')
+    stack.double.requests.filter(
+      (request) => request.method === 'POST' && request.params.Body === 'Testing again once Twilio is back',
+    ).length
+  expect(attempts()).toBe(4)
+  await unsent.getByRole('button', { name: 'Retry' }).click()
+  await expect.poll(attempts).toBe(5)
+  // The invalid number refuses this one too, now with Twilio's own reason.
+  await expect(unsent.getByRole('alert')).toContainText('This phone number is not valid.')
 })

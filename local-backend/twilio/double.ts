@@ -69,6 +69,10 @@ export interface Faults {
    * message has reached its final status. `random` decides (seeded, for a repeatable run).
    */
   unreliableCallbacks?: { dropShare: number; random: () => number }
+  /** Sends to these recipients are refused with this Twilio error code (21408, 21612...), as the API answers them. */
+  refuseTo?: Record<string, number>
+  /** Sends to these recipients are accepted, then end `undelivered` with this error code (30003-30034). */
+  undeliveredTo?: Record<string, number>
 }
 
 export interface CallbackDelivery {
@@ -120,10 +124,19 @@ export interface TwilioDouble {
   stop(): Promise<void>
 }
 
+/** The messages Twilio's API gives with the refusals the double can be told to make. */
+const refusalMessages: Record<number, string> = {
+  21211: "Invalid 'To' Phone Number",
+  21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+  21610: 'Attempt to send to unsubscribed recipient',
+  21612: "The 'To' phone number is not currently reachable via SMS",
+  21614: "'To' number is not a valid mobile number",
+}
+
 /** Twilio's documented test numbers and the errors they produce. */
-const magicRecipients: Record<string, { code: number; message: string }> = {
-  '+15005550001': { code: 21211, message: "Invalid 'To' Phone Number" },
-  '+15005550009': { code: 21614, message: "'To' number is not a valid mobile number" },
+const magicRecipients: Record<string, number> = {
+  '+15005550001': 21211,
+  '+15005550009': 21614,
 }
 
 /**
@@ -289,9 +302,11 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
 
   /** Moves a message through its statuses, posting each callback; a restored one resumes after its last acknowledged status. */
   const runLifecycle = (sid: string, to: string, after: string | null = null) => {
-    const lifecycle: [string, string?][] = undeliverable.has(to)
-      ? [['queued'], ['sent'], ['undelivered', '30003']]
-      : [['queued'], ['sent'], ['delivered']]
+    const carrierError = faults.undeliveredTo?.[to] ?? (undeliverable.has(to) ? 30003 : undefined)
+    const lifecycle: [string, string?][] =
+      carrierError === undefined
+        ? [['queued'], ['sent'], ['delivered']]
+        : [['queued'], ['sent'], ['undelivered', String(carrierError)]]
     const rank = (status: unknown) => lifecycle.findIndex(([step]) => step === status)
     const steps = lifecycle.slice(rank(after) + 1)
     const unreliable = faults.unreliableCallbacks
@@ -308,7 +323,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
           if (status === 'sent') message.date_sent = rfc2822(now)
           if (errorCode) {
             message.error_code = Number(errorCode)
-            message.error_message = 'Unreachable destination handset'
+            message.error_message = errorCode === '30003' ? 'Unreachable destination handset' : null
           }
           remember(sid)
         }
@@ -350,12 +365,16 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
         ),
       }
     }
-    const magic = magicRecipients[to]
-    if (magic) return { status: 400, body: twilioError(400, magic.code, magic.message) }
+    const refusal = faults.refuseTo?.[to] ?? magicRecipients[to]
+    if (refusal !== undefined)
+      return {
+        status: 400,
+        body: twilioError(400, refusal, refusalMessages[refusal] ?? 'The message cannot be sent'),
+      }
     if (!e164Schema.safeParse(to).success)
-      return { status: 400, body: twilioError(400, 21211, "Invalid 'To' Phone Number") }
+      return { status: 400, body: twilioError(400, 21211, refusalMessages[21211]!) }
     if (optedOut.has(to) || (from !== undefined && blocked.has(pair(from, to))))
-      return { status: 400, body: twilioError(400, 21610, 'Attempt to send to unsubscribed recipient') }
+      return { status: 400, body: twilioError(400, 21610, refusalMessages[21610]!) }
 
     const sid = newSid('SM')
     const now = rfc2822(new Date())
@@ -635,6 +654,8 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
         ...(next.failNext ? { failNext: { ...next.failNext } } : {}),
         ...(next.loseNextAnswers ? { loseNextAnswers: { ...next.loseNextAnswers } } : {}),
         ...(next.unreliableCallbacks ? { unreliableCallbacks: { ...next.unreliableCallbacks } } : {}),
+        ...(next.refuseTo ? { refuseTo: { ...next.refuseTo } } : {}),
+        ...(next.undeliveredTo ? { undeliveredTo: { ...next.undeliveredTo } } : {}),
       }
     },
     sendStatusCallback,

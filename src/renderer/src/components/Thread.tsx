@@ -1,6 +1,7 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
 import { conversationStatuses } from '../../../shared/domain.ts'
+import { explainFailure } from '../../../shared/twilio-errors.ts'
 import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/format.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
@@ -18,6 +19,47 @@ const statusText: Record<Message['status'], string> = {
   sent: 'Sent',
   delivered: 'Delivered',
   failed: 'Not delivered',
+}
+
+/**
+ * Why a reply failed and what to do: the explained sentence and next step when the
+ * code is one we know, else what the relay said. Retry only where it can help (a
+ * failure we cannot explain may be passing, so it keeps Retry). The raw code stays
+ * in the details, for whoever takes it to Twilio's support.
+ */
+function FailureNote({
+  message,
+  retrying,
+  onRetry,
+}: {
+  message: Message
+  retrying: boolean
+  onRetry: () => void
+}) {
+  const explanation = explainFailure(message.errorCode)
+  const code = message.errorCode
+  return (
+    <div className="bubble-error" role="alert" data-testid="failure">
+      <p className="failure-sentence">
+        {explanation?.sentence ?? message.errorMessage ?? 'The carrier refused this message.'}
+      </p>
+      {explanation && <p className="failure-next">{explanation.nextStep}</p>}
+      {(explanation?.retryCanHelp ?? true) && (
+        <button type="button" className="link" disabled={retrying} onClick={onRetry}>
+          {retrying ? 'Retrying…' : 'Retry'}
+        </button>
+      )}
+      {code && (
+        <details className="failure-details">
+          <summary>Details</summary>
+          <p>
+            {/^\d+$/.test(code) ? `Twilio error ${code}` : `Error: ${code}`}
+            {explanation && message.errorMessage ? ` · ${message.errorMessage}` : ''}
+          </p>
+        </details>
+      )}
+    </div>
+  )
 }
 
 const Bubble = memo(function Bubble({ message }: { message: Message }) {
@@ -62,23 +104,14 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
         </p>
       )}
       {outbound && message.status === 'failed' && message.errorCode !== 'collision' && (
-        <div className="bubble-error" role="alert">
-          <span>
-            {message.errorMessage ?? 'The carrier refused this message.'}
-            {message.errorCode ? ` (Twilio error ${message.errorCode})` : ''}
-          </span>
-          <button
-            type="button"
-            className="link"
-            disabled={retrying}
-            onClick={() => {
-              setRetrying(true)
-              void retry(message.id).finally(() => setRetrying(false))
-            }}
-          >
-            {retrying ? 'Retrying…' : 'Retry'}
-          </button>
-        </div>
+        <FailureNote
+          message={message}
+          retrying={retrying}
+          onRetry={() => {
+            setRetrying(true)
+            void retry(message.id).finally(() => setRetrying(false))
+          }}
+        />
       )}
     </li>
   )
