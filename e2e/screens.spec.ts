@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { root, startStack, type Stack } from './support/stack.ts'
 import { expectAccessible, expectSettled, rows, signIn } from './support/page.ts'
+import { answerBlind, startTwoAgents } from './support/two-agents.ts'
 
 // `npm test` keeps its screenshots with the other test output (git-ignored); only
 // `npm run docs:screenshots` points this at docs/screenshots, so a test run never
@@ -114,4 +115,22 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
   await capture(page, 'offline')
   await stack.restartBackend()
   await context.close()
+})
+
+test('team screens: a teammate’s presence and a reply held back by the collision guard pass axe, light and dark', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000)
+  const team = await startTwoAgents(browser)
+  try {
+    const { ben } = team
+    await ben.page.setViewportSize({ width: 1280, height: 800 })
+    await answerBlind(team, 'Victor Chen', 'Ava: a replacement is on its way.', 'Ben: we will refund you.')
+    ben.screen.release()
+    await expect(ben.page.getByTestId('held-reply')).toBeVisible()
+    await expect(ben.page.getByTestId('thread-presence')).toContainText('Ava is viewing')
+    await capture(ben.page, 'team-held-reply')
+  } finally {
+    await team.close()
+  }
 })

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { rowNamed, rows } from './support/page.ts'
-import { startTwoAgents, type TwoAgents } from './support/two-agents.ts'
+import { answerBlind, startTwoAgents, type TwoAgents } from './support/two-agents.ts'
 
 // Issue 18: two agents of Acme Support at two desks, each with their own app and browser.
 let team: TwoAgents
@@ -28,33 +28,43 @@ test('two agents of one workspace: a reply by one reaches the other’s open thr
   ).toHaveLength(1)
 })
 
-test('no two agents answer blind: the second reply is held back, showing what came first, until its author edits it', async () => {
+test('presence: each sees where the other is, on the conversation row and in the thread, and when they type', async () => {
   const { ava, ben } = team
   for (const agent of [ava, ben]) {
     await expect(agent.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
-    await rowNamed(agent.page, 'Isabella Rossi').click()
-    await expect(
-      agent.page.getByRole('log', { name: 'Messages' }).getByTestId('message').first(),
-    ).toBeVisible()
   }
-  // Ben's screen lags: Ava's reply has not reached it when he answers.
-  ben.screen.hold()
-  const avaComposer = ava.page.getByRole('textbox', { name: /Reply to/ })
-  await avaComposer.fill('Ava: your order ships today.')
-  await avaComposer.press('Enter')
-  await expect(
-    ava.page.getByTestId('message').filter({ hasText: 'Ava: your order ships today.' }),
-  ).toHaveAttribute('data-status', 'delivered')
-  const benComposer = ben.page.getByRole('textbox', { name: /Reply to/ })
-  await benComposer.fill('Ben: it ships next week.')
-  await benComposer.press('Enter')
-  await ben.screen.waitForHeld((frame) => frame.includes('messages.held'), 'the held reply')
+  await rowNamed(ava.page, 'Victor Chen').click()
+  const avatarOnBensRow = rowNamed(ben.page, 'Victor Chen').getByTestId('presence-avatar')
+  await expect(avatarOnBensRow).toHaveText('AT')
+  await expect(avatarOnBensRow).toHaveAttribute('title', 'Ava Thompson is viewing')
+  await rowNamed(ben.page, 'Victor Chen').click()
+  const onBen = ben.page.getByTestId('thread-presence')
+  await expect(onBen).toContainText('Ava is viewing')
+  await expect(ava.page.getByTestId('thread-presence')).toContainText('Ben is viewing')
+
+  await ava.page.getByRole('textbox', { name: /Reply to/ }).pressSequentially('On it')
+  await expect(onBen).toContainText('Ava is typing…')
+  // Typing expires on its own once she stops.
+  await expect(onBen).toContainText('Ava is viewing', { timeout: 15_000 })
+
+  await rowNamed(ava.page, 'Emily Nguyen').click()
+  await expect(onBen).toHaveCount(0)
+  await expect(rowNamed(ben.page, 'Emily Nguyen').getByTestId('presence-avatar')).toHaveText('AT')
+  await expect(avatarOnBensRow).toHaveCount(0)
+})
+
+test('no two agents answer blind: the second reply is held back, showing what came first, until its author edits it', async () => {
+  const { ava, ben } = team
+  await answerBlind(team, 'Isabella Rossi', 'Ava: your order ships today.', 'Ben: it ships next week.')
   ben.screen.release()
 
   const notice = ben.page.getByTestId('held-reply')
   await expect(notice).toContainText('teammates sent 1 reply')
-  await expect(notice.getByTestId('held-reply-arrived')).toHaveText([/Ava: your order ships today\./])
+  await expect(notice.getByTestId('held-reply-arrived')).toHaveText([
+    /Ava Thompson.*Ava: your order ships today\./,
+  ])
   await expect(notice).toContainText('Ben: it ships next week.')
+  const benComposer = ben.page.getByRole('textbox', { name: /Reply to/ })
   const benBubble = ben.page.getByTestId('message').filter({ hasText: 'Ben: it ships next week.' })
   await expect(benBubble).toHaveAttribute('data-status', 'failed')
   expect(

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from '@playwright/test'
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
 import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import type { TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { mountRelay } from '../../relay/embedded.ts'
 import type { BrowserShell } from '../../src/main/browser-shell/launch.ts'
-import { signIn } from './page.ts'
+import { rowNamed, signIn } from './page.ts'
 import type { ACME } from './stack.ts'
 import { capturingLogger, launchAppShell, startDemoTwilioDouble, textWorkspace } from './stack.ts'
 
@@ -142,4 +142,32 @@ export async function startTwoAgents(browser: Browser): Promise<TwoAgents> {
     await close()
     throw error
   }
+}
+
+/**
+ * Both agents open the conversation `name`; Ava replies while Ben's screen lags behind,
+ * so he answers blind. Resolves once the app has held his reply back, his screen still
+ * lagging: the caller releases it.
+ */
+export async function answerBlind(team: TwoAgents, name: string, avaText: string, benText: string) {
+  const { ava, ben } = team
+  for (const agent of [ava, ben]) {
+    await expect(agent.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+    await rowNamed(agent.page, name).click()
+    await expect(
+      agent.page.getByRole('log', { name: 'Messages' }).getByTestId('message').first(),
+    ).toBeVisible()
+  }
+  ben.screen.hold()
+  const avaComposer = ava.page.getByRole('textbox', { name: /Reply to/ })
+  await avaComposer.fill(avaText)
+  await avaComposer.press('Enter')
+  await expect(ava.page.getByTestId('message').filter({ hasText: avaText })).toHaveAttribute(
+    'data-status',
+    'delivered',
+  )
+  const benComposer = ben.page.getByRole('textbox', { name: /Reply to/ })
+  await benComposer.fill(benText)
+  await benComposer.press('Enter')
+  await ben.screen.waitForHeld((frame) => frame.includes('messages.held'), 'the held reply')
 }

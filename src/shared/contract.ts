@@ -13,6 +13,7 @@ import {
   inboxViewCountsSchema,
   inboxViewSchema,
   memberSchema,
+  workspacePresenceSchema,
   messageSchema,
   searchHitSchema,
   sessionStateSchema,
@@ -133,6 +134,16 @@ export const requests = {
     request: z.object({ focused: z.boolean(), openConversationId: uuid.nullable() }).strict(),
     response: z.null(),
   },
+  /**
+   * Presence: the conversation the agent has open (null: none), and `typing` while they
+   * write in it. Sent on each change and, while typing, now and then (typing expires).
+   */
+  'presence.report': {
+    request: z.object({ contactId: uuid.nullable(), typing: z.boolean() }).strict(),
+    response: z.null(),
+  },
+  /** Who else has which conversation open, in every workspace, as last reported by presence.changed. */
+  'presence.get': { request: empty, response: z.array(workspacePresenceSchema) },
   /** Embedded default only: a customer texts in through the Twilio double. */
   'dev.simulateInbound': {
     request: z.object({ workspaceId: uuid, from: e164Schema, body: z.string().min(1).max(1600) }).strict(),
@@ -162,6 +173,8 @@ export const events = {
   'messages.upserted': z.array(messageSchema).min(1),
   /** The collision guard held a reply back (after its `failed` upsert): what arrived since its author looked. */
   'messages.held': heldReplySchema,
+  /** Who else has which conversation of a workspace open, and who is typing: the whole picture. */
+  'presence.changed': workspacePresenceSchema,
   /** A workspace's first sync moved on: once per applied page. */
   'sync.progress': syncProgressSchema,
   'badge.changed': badgeSchema,

@@ -122,6 +122,19 @@ export const memberView = rowView(memberProfileRowSchema, {
 export const memberSchema = memberView.schema.extend({ role: workspaceMemberRowSchema.shape.role })
 export type Member = z.infer<typeof memberSchema>
 
+/** A teammate with a conversation open, as presence shows them; `typing` while they write in it. */
+export const presentMemberSchema = memberView.schema
+  .pick({ userId: true, displayName: true, avatarColor: true })
+  .extend({ typing: z.boolean() })
+export type PresentMember = z.infer<typeof presentMemberSchema>
+
+/** Who else has which conversation of a workspace open: the whole picture, each time it changes. */
+export const workspacePresenceSchema = z.object({
+  workspaceId: uuid,
+  conversations: z.array(z.object({ contactId: uuid, members: z.array(presentMemberSchema).min(1) })),
+})
+export type WorkspacePresence = z.infer<typeof workspacePresenceSchema>
+
 export const connectionStateSchema = z.object({
   status: z.enum(['connecting', 'live', 'reconnecting', 'offline']),
   /** When the cache last matched the server (ISO), for "Showing conversations cached at …". */

@@ -2,6 +2,7 @@ import type { BackendSettings } from '../../shared/domain.ts'
 import { Cache } from '../cache/cache.ts'
 import type { SupervisedStack } from '../embedded-stack/supervisor.ts'
 import type { Outbox } from '../outbox/outbox.ts'
+import { createPresenceService, type PresenceService } from '../presence/presence.ts'
 import { createSessionService, heartbeatIntervalFor, type SessionService } from '../session/session.ts'
 import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
@@ -24,6 +25,7 @@ export interface BackendRuntime extends InboxScope {
   session: SessionService
   sync: SyncService
   outbox: Outbox
+  presence: PresenceService
   /** Where this agent's cache and session live, for sign-out to wipe. */
   files: AgentFiles
   dispose(): Promise<void>
@@ -98,6 +100,12 @@ export async function startBackendRuntime(
     onState: (state) => events.emit('connection.changed', state),
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)
+  const presence = createPresenceService({
+    client: session.client,
+    userId: () => session.userId(),
+    logger,
+    onChange: (change) => events.emit('presence.changed', change),
+  })
   const cleanups: (() => void)[] = []
   const runtime: BackendRuntime = {
     ...scope,
@@ -105,9 +113,11 @@ export async function startBackendRuntime(
     session,
     sync,
     outbox,
+    presence,
     files,
     async dispose() {
       for (const cleanup of cleanups) cleanup()
+      await presence.stop()
       await outbox.stop()
       await sync.stop()
       session.dispose()
@@ -162,7 +172,10 @@ export async function startBackendRuntime(
   session.onChange((state) => {
     events.emit('session.changed', state)
     // The session ended on its own (refresh token revoked or expired): stop listening as that agent.
-    if (state.status === 'signed-out') sync.setWorkspaces([])
+    if (state.status === 'signed-out') {
+      sync.setWorkspaces([])
+      presence.setWorkspaces([])
+    }
   })
 
   await session.ready
@@ -170,6 +183,7 @@ export async function startBackendRuntime(
   if (session.state().status === 'signed-in') {
     // Cache first: the inbox paints from what is cached while the network catches up.
     sync.setWorkspaces(scope.workspaces.ids())
+    presence.setWorkspaces(scope.workspaces.ids())
     alerts.publishBadge(scope)
     void refresh()
   }

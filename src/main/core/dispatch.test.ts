@@ -31,6 +31,8 @@ const valid: { [K in RequestChannel]: unknown } = {
   'settings.get': {},
   'settings.update': { backend: { mode: 'embedded' }, notifications: {}, cacheRetentionDays: 30 },
   'view.report': { focused: true, openConversationId: null },
+  'presence.report': { contactId: C, typing: true },
+  'presence.get': {},
   'dev.simulateInbound': { workspaceId: WS, from: '+15551234567', body: 'hello' },
   'shell.openExternal': { url: 'https://example.com/help' },
   'members.list': { workspaceId: WS },

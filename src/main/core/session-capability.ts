@@ -30,6 +30,7 @@ export function sessionCapability(
       // From here on a sign-out cut short is finished on the next start.
       beginSignOut(current.files)
       current.sync.setWorkspaces([])
+      current.presence.setWorkspaces([])
       const state = await current.session.signOut()
       // What the agent could see leaves with them, off the disk too: the next agent starts from an empty cache.
       current.cache.wipe()

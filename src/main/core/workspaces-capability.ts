@@ -37,7 +37,7 @@ export interface WorkspaceRefreshDeps {
  * fails), forgets the ones they left, and points sync, the badge and the outbox at the rest.
  */
 export async function refreshWorkspaces(runtime: BackendRuntime, deps: WorkspaceRefreshDeps): Promise<void> {
-  const { session, cache, sync, outbox, workspaces } = runtime
+  const { session, cache, sync, outbox, presence, workspaces } = runtime
   const userId = session.userId()
   if (!userId) return
   const fetched = await fetchWorkspaces(session.client, userId)
@@ -51,6 +51,7 @@ export async function refreshWorkspaces(runtime: BackendRuntime, deps: Workspace
   workspaces.set(cache.listWorkspaces())
   deps.events.emit('workspaces.changed', workspaces.list())
   sync.setWorkspaces(workspaces.ids())
+  presence.setWorkspaces(workspaces.ids())
   deps.alerts.publishBadge(runtime)
   outbox.kick()
 }

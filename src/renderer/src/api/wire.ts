@@ -3,6 +3,7 @@ import type { Conversation } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useMembers } from '../stores/members.ts'
+import { usePresence } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
 import { useSyncProgress } from '../stores/sync-progress.ts'
 import { useThread } from '../stores/thread.ts'
@@ -38,6 +39,7 @@ export function wireEvents(api: AppApi): () => void {
         useConversations.getState().reset()
         useMembers.getState().reset()
         useSyncProgress.getState().reset()
+        usePresence.getState().reset()
         void useThread.getState().open(null)
       }
     }),
@@ -47,6 +49,7 @@ export function wireEvents(api: AppApi): () => void {
     api.on('conversations.upserted', upsertConversations),
     api.on('messages.upserted', (messages) => useThread.getState().upsertMany(messages)),
     api.on('messages.held', (reply) => useThread.getState().held(reply)),
+    api.on('presence.changed', (change) => usePresence.getState().apply(change)),
     api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('members.changed', ({ workspaceId, members }) =>
@@ -76,5 +79,6 @@ export async function catchUp(): Promise<void> {
     workspaceId ? useConversations.getState().load(workspaceId) : null,
     workspaceId ? useMembers.getState().load(workspaceId) : null,
     useThread.getState().refresh(),
+    usePresence.getState().load(),
   ])
 }

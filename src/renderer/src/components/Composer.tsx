@@ -2,6 +2,7 @@ import { useMemo, useState, type KeyboardEvent } from 'react'
 import type { Conversation, Workspace } from '../../../shared/domain.ts'
 import { countSmsSegments } from '../../../shared/sms-segments.ts'
 import { useConnection } from '../stores/connection.ts'
+import { reportOpen, reportTyping } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { focusTargets } from '../stores/ui.ts'
@@ -66,6 +67,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
     if (!body || disabledReason || body.length > maxLength) return
     setDraft(conversation.id, '')
     setError(null)
+    reportOpen(conversation.id)
     void send(workspace.id, conversation.id, body).then((failure) => {
       if (!failure) return
       setError(failure.message)
@@ -115,7 +117,10 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         rows={2}
         maxLength={maxLength}
         value={draft}
-        onChange={(event) => setDraft(conversation.id, event.target.value)}
+        onChange={(event) => {
+          setDraft(conversation.id, event.target.value)
+          if (event.target.value.trim()) reportTyping(conversation.id)
+        }}
         onKeyDown={onKeyDown}
       />
       <div className="composer-bar">

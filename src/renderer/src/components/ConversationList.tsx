@@ -12,6 +12,7 @@ import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { Highlight } from './Highlight.tsx'
 import { SearchIcon } from './Icons.tsx'
 import { SyncProgressBar } from './SyncProgressBar.tsx'
+import { RowPresence } from './PresenceAvatars.tsx'
 
 const filters: ConversationFilter[] = ['Open', 'Pending', 'Done', 'All']
 const views: { view: InboxView; label: string }[] = [
@@ -65,6 +66,7 @@ const RowContent = memo(function RowContent({ id }: { id: string }) {
         </div>
         <div className="row-bottom">
           <span className="row-preview">{conversation.lastMessagePreview ?? 'No messages yet'}</span>
+          <RowPresence contactId={id} />
           {conversation.status !== 'Open' && <StatusChip status={conversation.status} />}
           {unread > 0 ? (
             <span className="badge" data-testid="unread-badge">

@@ -1,13 +1,18 @@
 import { useState } from 'react'
-import type { Conversation, Message } from '../../../shared/domain.ts'
+import type { Conversation, Member, Message } from '../../../shared/domain.ts'
 import { clockTime } from '../lib/format.ts'
+import { useWorkspaceMembers } from '../stores/members.ts'
 import { useThread } from '../stores/thread.ts'
 import { displayName } from './ConversationList.tsx'
 
-/** Who wrote a message the agent had not seen: the customer, or a teammate by name when known. */
-function authorOf(message: Pick<Message, 'direction' | 'createdBy'>, conversation: Conversation): string {
+/** Who wrote a message the agent had not seen: the customer, or the teammate by name. */
+function authorOf(
+  message: Pick<Message, 'direction' | 'createdBy'>,
+  conversation: Conversation,
+  members: Member[],
+): string {
   if (message.direction === 'inbound') return displayName(conversation)
-  return 'A teammate'
+  return members.find((member) => member.userId === message.createdBy)?.displayName ?? 'A teammate'
 }
 
 /**
@@ -18,6 +23,7 @@ export function HeldReplyNotice({ reply, conversation }: { reply: Message; conve
   const arrived = useThread((state) => state.arrivedBefore[reply.id])
   const sendAnyway = useThread((state) => state.sendAnyway)
   const edit = useThread((state) => state.edit)
+  const members = useWorkspaceMembers(conversation.workspaceId)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const act = (action: (id: string) => Promise<{ message: string } | null>) => {
@@ -34,7 +40,7 @@ export function HeldReplyNotice({ reply, conversation }: { reply: Message; conve
         <ol className="held-reply-arrived" aria-label="Arrived since you looked">
           {arrived.map((message) => (
             <li key={message.id} data-testid="held-reply-arrived">
-              <span className="held-reply-author">{authorOf(message, conversation)}</span>{' '}
+              <span className="held-reply-author">{authorOf(message, conversation, members)}</span>{' '}
               <time className="muted small" dateTime={message.createdAt}>
                 {clockTime(message.createdAt)}
               </time>

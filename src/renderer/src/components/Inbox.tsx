@@ -7,6 +7,7 @@ import { ConnectionBanner, LiveIndicator } from './ConnectionBanner.tsx'
 import { ConversationList } from './ConversationList.tsx'
 import { Thread } from './Thread.tsx'
 import { WorkspaceRail } from './WorkspaceRail.tsx'
+import { usePresence } from '../stores/presence.ts'
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false
@@ -127,6 +128,8 @@ export function Inbox() {
 
   useEffect(() => {
     void load()
+    // Teammates already in conversations when the inbox opens are shown at once, not at their next move.
+    void usePresence.getState().load()
   }, [load])
 
   let content: React.ReactNode

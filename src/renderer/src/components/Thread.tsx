@@ -6,12 +6,14 @@ import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/f
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useMemberName } from '../stores/members.ts'
+import { reportOpen } from '../stores/presence.ts'
 import { useThread } from '../stores/thread.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { AssigneeMenu } from './AssigneeMenu.tsx'
 import { Composer } from './Composer.tsx'
 import { displayName } from './ConversationList.tsx'
 import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
+import { ThreadPresence } from './PresenceAvatars.tsx'
 
 const statusText: Record<Message['status'], string> = {
   queued: 'Queued, sends when online',
@@ -140,6 +142,7 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
       <div className="thread-who">
         <h2 className="thread-name">{displayName(conversation)}</h2>
         {conversation.name && <span className="muted small">{formatPhone(conversation.phoneNumber)}</span>}
+        <ThreadPresence contactId={conversation.id} />
       </div>
       <div className="thread-actions">
         <AssigneeMenu conversation={conversation} onError={setError} />
@@ -313,6 +316,10 @@ export function Thread() {
   useEffect(() => {
     void openThread(openId)
   }, [openId, openThread])
+
+  // Teammates see which conversation this agent has open (none while none is shown).
+  const shownId = conversation && conversation.workspaceId === workspace?.id ? conversation.id : null
+  useEffect(() => reportOpen(shownId), [shownId])
 
   // A message into the open conversation is read as it arrives, while the agent is here.
   const unread = conversation?.unreadCount ?? 0
