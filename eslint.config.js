@@ -96,6 +96,8 @@ const localBackend = {
     // TOTP factors (auth/mfa): the codes, and the enrolment QR code GoTrue returns.
     'otpauth',
     'qrcode',
+    // Edge Functions run in the Deno binary this package installs (edge-functions.ts).
+    'deno',
     // supabase/config.toml, read as the Supabase CLI reads it (auth/config.ts).
     'smol-toml',
     'twilio',
@@ -152,6 +154,25 @@ const boundaries = [
       row: 'the inbound SMS developer tool (local-backend/twilio/inbound-cli.ts)',
       why: '`npm run sms:inbound` posts to `npm run stack`, so it defaults to the CLI demo service key that stack uses; it is never bundled.',
       except: testSupport.filter((path) => path !== cliDemoKeys),
+    },
+  ],
+  [
+    ['local-backend/edge-runtime-main.ts'],
+    {
+      row: 'the Edge Functions main worker (local-backend/edge-runtime-main.ts)',
+      why: 'It runs under Deno and loads the one function it serves by the path it is given, as the edge runtime does, so its one import is computed.',
+      folders: ['local-backend/edge-runtime-protocol.ts'],
+      packages: [],
+      uncheckedSpecifiers: true,
+    },
+  ],
+  [
+    ['supabase/functions/**'],
+    {
+      row: 'supabase/functions/',
+      why: 'Edge Functions are thin entries under Deno: the relay function is the relay itself (relay/), configured as the platform configures a function.',
+      folders: ['supabase/functions', 'relay', 'src/shared'],
+      packages: [],
     },
   ],
   [['logging/**'], logging],

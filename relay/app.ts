@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -21,11 +20,11 @@ import {
   type SendMessageResponse,
 } from '../src/shared/relay-contract.ts'
 import { createAgentVerifier } from './agent-token.ts'
-import type { RelayConfig } from './config.ts'
+import { defaultRateLimits, type RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
 import { provenNumber } from './number-ownership.ts'
-import type { RateDecision, RateLimit } from '../src/shared/rate-limit.ts'
+import type { RateDecision } from '../src/shared/rate-limit.ts'
 import { createStore, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 
@@ -33,14 +32,11 @@ export interface RelayDeps extends SendDeps {
   /** A supabase-js client holding the secret key. */
   supabase: SupabaseClient
   logger: Logger
-  rateLimits?: { perAgent: RateLimit; perIp: RateLimit }
-  /** The calling IP when the server knows it (the Node adapter passes its socket in `env`). */
+  /** The calling IP when the server knows it (the Node and Deno adapters pass their socket in `env`). */
   clientIp?: (request: Request, env: unknown) => string | undefined
 }
 
 type HonoEnv = { Variables: { requestId: string; logger: Logger } }
-
-const defaultRateLimits = { perAgent: { burst: 30, perSecond: 1 }, perIp: { burst: 120, perSecond: 5 } }
 
 /** A JSON body (a send, a number) is tiny; Twilio's webhooks are forms of a few kilobytes. */
 const JSON_BODY_LIMIT = 16 * 1024
@@ -138,13 +134,14 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
  */
 export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoEnv> {
   const clock = deps.clock ?? systemClock
-  const limits = deps.rateLimits ?? defaultRateLimits
+  const limits = config.rateLimits ?? defaultRateLimits
   const store = createStore(deps.supabase)
   const verifyAgent = createAgentVerifier({ supabaseUrl: config.supabaseUrl, supabase: deps.supabase })
   const sender = createLeasedSender(config, deps, store)
   const clientIp = deps.clientIp ?? defaultClientIp(config.trustProxy)
   // A proxy or the embedded backend may hand the request on with the public path
-  // still in front; routes are matched on what follows it.
+  // still in front; routes are matched on what follows it. An Edge Function runtime
+  // hands it on as /<function name>/…, whatever name the function was deployed under.
   const mountPath = new URL(config.publicUrl).pathname.replace(/\/+$/, '')
 
   const app = new Hono<HonoEnv>({
@@ -153,12 +150,13 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       if (mountPath && (pathname === mountPath || pathname.startsWith(`${mountPath}/`))) {
         return pathname.slice(mountPath.length) || '/'
       }
+      if (config.edgeFunction) return pathname.replace(/^\/[^/]+/, '') || '/'
       return pathname
     },
   })
 
   app.use(async (c, next) => {
-    const requestId = randomUUID()
+    const requestId = crypto.randomUUID()
     const logger = deps.logger.child({ requestId })
     c.set('requestId', requestId)
     c.set('logger', logger)

@@ -1,13 +1,12 @@
 import { resolve } from 'node:path'
 import { serve } from '@hono/node-server'
-import { createClient } from '@supabase/supabase-js'
 import { openCliLog } from '../logging/app-log.ts'
 import type { LifecycleEvent } from '../src/shared/log.ts'
 import { createRelayApp, type RelayDeps } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { faultFreezeFromEnv } from './fault-freeze.ts'
+import { relayDeps } from './relay-deps.ts'
 import { startSweeper } from './sweeper.ts'
-import { createTwilioClientFactory } from './twilio-client.ts'
 
 // A deployed relay logs JSON lines on stdout; run by hand in a terminal, to .local-data/logs.
 const { logger } = await openCliLog('relay', resolve(import.meta.dirname, '../.local-data/logs'))
@@ -23,18 +22,7 @@ try {
   process.exit(1)
 }
 
-const supabase = createClient(config.supabaseUrl, config.secretKey, {
-  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-})
-const deps: RelayDeps = {
-  supabase,
-  twilioClient: createTwilioClientFactory({
-    ...(config.twilioApiBaseUrl ? { apiBaseUrl: config.twilioApiBaseUrl } : {}),
-    timeoutMs: config.twilioTimeoutMs,
-  }),
-  logger,
-  ...(faultHook ? { faultHook } : {}),
-}
+const deps: RelayDeps = { ...relayDeps(config, logger), ...(faultHook ? { faultHook } : {}) }
 const app = createRelayApp(config, deps)
 const sweeper = startSweeper(config, deps)
 

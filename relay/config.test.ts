@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, edgeSecrets, loadConfig, loadEdgeConfig } from './config.ts'
 
 const complete = {
   SUPABASE_URL: 'https://project.supabase.co',
@@ -77,6 +77,70 @@ describe('relay configuration', () => {
     expect(message).toContain('RELAY_PUBLIC_URL must be an http(s) URL')
     expect(message).toContain('PORT')
     expect(message).not.toContain('sb_secret_relay-config-test')
+  })
+})
+
+describe('relay configuration as an Edge Function', () => {
+  // What hosted Supabase sets in every function's environment (the keys are JSON dictionaries).
+  const hosted = {
+    SUPABASE_URL: 'https://abcdefghijklmnop.supabase.co',
+    SUPABASE_SECRET_KEYS: '{"default":"sb_secret_edge-default","ci":"sb_secret_edge-ci"}',
+    SUPABASE_SERVICE_ROLE_KEY: 'legacy.service.role',
+  }
+
+  it('takes the default secret key, and as its public URL the project’s functions URL that Twilio signs', () => {
+    expect(loadEdgeConfig(hosted, 'relay')).toMatchObject({
+      supabaseUrl: 'https://abcdefghijklmnop.supabase.co',
+      secretKey: 'sb_secret_edge-default',
+      publicUrl: 'https://abcdefghijklmnop.supabase.co/functions/v1/relay',
+      edgeFunction: true,
+      trustProxy: true,
+      localOnly: false,
+    })
+    expect(
+      loadEdgeConfig({ ...hosted, RELAY_PUBLIC_URL: 'https://sms.example.com/hooks/' }, 'relay').publicUrl,
+    ).toBe('https://sms.example.com/hooks')
+  })
+
+  it('falls back to the legacy service_role key, and a key set by hand wins over both', () => {
+    const { SUPABASE_SECRET_KEYS: _keys, ...legacyOnly } = hosted
+    expect(loadEdgeConfig(legacyOnly, 'relay').secretKey).toBe('legacy.service.role')
+    expect(loadEdgeConfig({ ...hosted, SUPABASE_SECRET_KEY: 'sb_secret_by-hand' }, 'relay').secretKey).toBe(
+      'sb_secret_by-hand',
+    )
+  })
+
+  it('names what is wrong: no key at all, keys that are not JSON, never echoing a key', () => {
+    expect(() => loadEdgeConfig({ SUPABASE_URL: hosted.SUPABASE_URL }, 'relay')).toThrow(
+      /SUPABASE_SECRET_KEYS has no "default" key, and neither SUPABASE_SECRET_KEY nor SUPABASE_SERVICE_ROLE_KEY is set/,
+    )
+    let message = ''
+    try {
+      loadEdgeConfig({ ...hosted, SUPABASE_SECRET_KEYS: 'sb_secret_pasted-bare' }, 'relay')
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain('SUPABASE_SECRET_KEYS must be a JSON object of key names to keys')
+    expect(message).not.toContain('sb_secret_pasted-bare')
+  })
+
+  it('reads back as the same configuration the secrets it is deployed with (edgeSecrets)', () => {
+    const config = loadEdgeConfig(
+      {
+        ...hosted,
+        RELAY_PUBLIC_URL: 'https://sms.example.com',
+        TWILIO_API_BASE_URL: 'http://127.0.0.1:4010',
+        TWILIO_SEND_ATTEMPTS: '2',
+        RELAY_AGENT_BURST: '5',
+        RELAY_IP_PER_SECOND: '0.5',
+      },
+      'relay',
+    )
+    expect(config).toMatchObject({
+      retry: { attempts: 2, baseDelayMs: 250 },
+      rateLimits: { perAgent: { burst: 5, perSecond: 1 }, perIp: { burst: 120, perSecond: 0.5 } },
+    })
+    expect(loadEdgeConfig({ ...hosted, ...edgeSecrets(config) }, 'relay')).toEqual(config)
   })
 })
 

@@ -1,9 +1,9 @@
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import type { SupabaseClient } from '@supabase/supabase-js'
 import type { Logger } from '../src/shared/log.ts'
-import { createRelayApp, type RelayDeps } from './app.ts'
+import { createRelayApp } from './app.ts'
 import { relayTimingDefaults, type RelayConfig } from './config.ts'
+import { relayDeps, secretKeyClient } from './relay-deps.ts'
 import { startSweeper } from './sweeper.ts'
-import { createTwilioClientFactory } from './twilio-client.ts'
 
 /**
  * The relay mounted beside a running Supabase-compatible backend, as the
@@ -19,46 +19,45 @@ export interface FunctionHost {
 }
 
 export function serviceClient(backend: Pick<FunctionHost, 'url' | 'secretKey'>): SupabaseClient {
-  return createClient(backend.url, backend.secretKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  })
+  return secretKeyClient(backend.url, backend.secretKey)
 }
 
-export function mountRelay(
-  backend: FunctionHost,
-  options: {
-    name?: string
-    twilioApiBaseUrl: string
-    logger: Logger
-    timing?: Partial<typeof relayTimingDefaults>
-  } & Partial<Pick<RelayDeps, 'retry' | 'rateLimits'>>,
+export interface EmbeddedRelayOptions {
+  name?: string
+  twilioApiBaseUrl: string
+  /** Where Twilio posts, when a proxy or domain of its own is in front; default the backend's /functions/v1/<name>. */
+  publicUrl?: string
+  timing?: Partial<typeof relayTimingDefaults>
+  retry?: RelayConfig['retry']
+  rateLimits?: RelayConfig['rateLimits']
+}
+
+/** The configuration of a relay served by `backend` under /functions/v1/<name>. */
+export function embeddedRelayConfig(
+  backend: Pick<FunctionHost, 'url' | 'secretKey'>,
+  options: EmbeddedRelayOptions,
 ) {
   const name = options.name ?? 'sms-relay'
-  const relayUrl = `${backend.url}/functions/v1/${name}`
   const config: RelayConfig = {
     supabaseUrl: backend.url,
     secretKey: backend.secretKey,
-    publicUrl: relayUrl,
-    port: 0,
-    host: '127.0.0.1',
+    publicUrl: options.publicUrl ?? `${backend.url}/functions/v1/${name}`,
     twilioApiBaseUrl: options.twilioApiBaseUrl,
     trustProxy: false,
     // The embedded backend listens on 127.0.0.1; its relay answers nothing else either.
     localOnly: true,
     ...relayTimingDefaults,
     ...options.timing,
-  }
-  const deps: RelayDeps = {
-    supabase: serviceClient(backend),
-    twilioClient: createTwilioClientFactory({
-      apiBaseUrl: options.twilioApiBaseUrl,
-      timeoutMs: config.twilioTimeoutMs,
-    }),
-    logger: options.logger,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   }
+  return { name, config }
+}
+
+export function mountRelay(backend: FunctionHost, options: EmbeddedRelayOptions & { logger: Logger }) {
+  const { name, config } = embeddedRelayConfig(backend, options)
+  const deps = relayDeps(config, options.logger)
   const app = createRelayApp(config, deps)
   backend.mountFunction(name, app.fetch)
-  return { app, relayUrl, config, sweeper: startSweeper(config, deps) }
+  return { app, relayUrl: config.publicUrl, config, sweeper: startSweeper(config, deps) }
 }

@@ -140,7 +140,7 @@ describe('a send left in doubt', () => {
   })
 
   it('stays in doubt, unsent, when its lease runs out before the send could start; the sweep then sends it once', async () => {
-    const hurried = stack.mountRelay({
+    const hurried = await stack.mountRelay({
       name: 'sms-relay-short-lease',
       twilioApiBaseUrl: stack.double.url,
       // A lease so short that it has run out by the time messages.create could start.

@@ -1,6 +1,6 @@
 import type { Logger } from '../src/shared/log.ts'
 import type { RelayMessage } from '../src/shared/relay-contract.ts'
-import type { RelayConfig } from './config.ts'
+import { defaultRetry, type RelayConfig } from './config.ts'
 import type { Store } from './store.ts'
 import type { TwilioClientFactory, TwilioAccountClient } from './twilio-client.ts'
 import {
@@ -8,7 +8,6 @@ import {
   findLostSend,
   mayHaveSent,
   sendWithRetry,
-  type RetryPolicy,
   type SendOutcome,
   type SendParams,
 } from './twilio-send.ts'
@@ -31,7 +30,6 @@ export interface SendDeps {
   twilioClient: TwilioClientFactory
   clock?: Clock
   random?: () => number
-  retry?: RetryPolicy
   /** Called at each fault point; only the fault tests' relay does anything there. */
   faultHook?: (point: FaultPoint) => void
 }
@@ -40,8 +38,6 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }
-
-const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 250 }
 
 /** Where a message goes: the workspace's Twilio account, the contact's number and the sending number. */
 export interface SendRoute {
@@ -69,7 +65,7 @@ export interface LeasedSend {
 export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: Store) {
   const clock = deps.clock ?? systemClock
   const random = deps.random ?? Math.random
-  const retry = deps.retry ?? defaultRetry
+  const retry = config.retry ?? defaultRetry
   const faultHook = deps.faultHook ?? (() => {})
 
   // Twilio may post the first status callback before messages.create has answered,

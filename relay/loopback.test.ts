@@ -49,8 +49,6 @@ describe('a relay for this machine only', () => {
       supabaseUrl: 'http://127.0.0.1:9',
       secretKey: 'unused-by-health',
       publicUrl: 'http://127.0.0.1:9/functions/v1/sms-relay',
-      port: 0,
-      host: '127.0.0.1',
       trustProxy: true,
       localOnly: true,
       ...relayTimingDefaults,

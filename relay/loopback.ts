@@ -2,12 +2,14 @@ import { BlockList, isIP } from 'node:net'
 
 /**
  * Who is at the other end of the connection, as the kernel says: the Node adapter
- * hands the request's socket in `env`. A Host or X-Forwarded-For header is only
- * the caller's say-so, and any caller can write "127.0.0.1" or "localhost" there.
+ * hands the request's socket in `env`, Deno.serve its ServeHandlerInfo. A Host or
+ * X-Forwarded-For header is only the caller's say-so, and any caller can write
+ * "127.0.0.1" or "localhost" there.
  */
 export function socketAddress(env: unknown): string | undefined {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
-  return incoming?.socket?.remoteAddress
+  const bindings = env as
+    { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } } | undefined
+  return bindings?.incoming?.socket?.remoteAddress ?? bindings?.remoteAddr?.hostname
 }
 
 const loopback = new BlockList()

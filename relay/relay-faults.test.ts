@@ -247,7 +247,7 @@ describe('rate limits and CORS', () => {
   let standaloneUrl: string
 
   beforeAll(async () => {
-    stack.mountRelay({
+    await stack.mountRelay({
       name: 'sms-relay-limited',
       twilioApiBaseUrl: stack.double.url,
       rateLimits: { perAgent: { burst: 2, perSecond: 0.01 }, perIp: { burst: 1000, perSecond: 100 } },
@@ -258,17 +258,15 @@ describe('rate limits and CORS', () => {
         supabaseUrl: stack.backend.url,
         secretKey: stack.backend.secretKey,
         publicUrl: 'https://relay.example.com',
-        port: 0,
-        host: '127.0.0.1',
         trustProxy: false,
         localOnly: false,
         ...relayTimingDefaults,
+        rateLimits: { perAgent: { burst: 1000, perSecond: 100 }, perIp: { burst: 3, perSecond: 0.01 } },
       },
       {
         supabase: serviceClient(stack.backend),
         twilioClient: createTwilioClientFactory({ apiBaseUrl: stack.double.url }),
         logger: stack.logs.relay.logger,
-        rateLimits: { perAgent: { burst: 1000, perSecond: 100 }, perIp: { burst: 3, perSecond: 0.01 } },
       },
     )
     await new Promise<void>((resolve) => {

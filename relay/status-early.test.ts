@@ -56,7 +56,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => earlyProxy.listen(0, '127.0.0.1', resolve))
   const proxyUrl = `http://127.0.0.1:${(earlyProxy.address() as AddressInfo).port}`
-  relayUrl = stack.mountRelay({ name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl }).relayUrl
+  relayUrl = (await stack.mountRelay({ name: 'sms-relay-early', twilioApiBaseUrl: proxyUrl })).relayUrl
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   contactId = (await ensureContact(stack.service, stack.demo.acme, '+15557300001')).id
 })

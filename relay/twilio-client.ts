@@ -12,6 +12,14 @@ export type TwilioClientFactory = (credentials: TwilioCredentials) => TwilioAcco
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0]
 
 /**
+ * Deno's HTTP client sends a request again, by itself, when the kept-alive connection it
+ * reused closes before any answer: a POST to Messages included, which Twilio may already
+ * have acted on, so a second text the relay never hears of. Under Deno each Twilio
+ * request therefore gets a connection of its own, which the client never resends on.
+ */
+const keepAlive = !('Deno' in globalThis)
+
+/**
  * The library's own HTTP client with every api.twilio.com URL moved onto another
  * origin (the local double), keeping path, query and auth exactly as the library
  * built them.
@@ -20,7 +28,7 @@ class RebasedRequestClient extends twilio.RequestClient {
   readonly origin: URL
 
   constructor(baseUrl: string, timeoutMs: number) {
-    super({ timeout: timeoutMs, keepAlive: true })
+    super({ timeout: timeoutMs, keepAlive })
     this.origin = new URL(baseUrl)
   }
 
@@ -39,6 +47,6 @@ export function createTwilioClientFactory(
   // One HTTP client for all workspaces, so connections are pooled across them.
   const httpClient = options.apiBaseUrl
     ? new RebasedRequestClient(options.apiBaseUrl, timeoutMs)
-    : new twilio.RequestClient({ timeout: timeoutMs, keepAlive: true })
+    : new twilio.RequestClient({ timeout: timeoutMs, keepAlive })
   return ({ accountSid, authToken }) => twilio(accountSid, authToken, { httpClient })
 }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliDemoKeys } from '../local-backend/cli-demo-keys.ts'
+import { edgeFunctionNames, platformEnv, startEdgeFunction } from '../local-backend/edge-functions.ts'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { startTwilioDouble } from '../local-backend/twilio/double.ts'
 import { openCliLog } from '../logging/app-log.ts'
@@ -12,7 +13,9 @@ import { mountRelay } from '../relay/embedded.ts'
  * at /functions/v1/sms-relay sending through the Twilio double, for running the app
  * or a script (`npm run sms:inbound`) against it, and prints its URLs and keys as
  * `supabase status` does. It composes the local backend and
- * the relay here because neither may import the other. Unlike the app's embedded
+ * the relay here because neither may import the other. It also serves each Edge
+ * Function in supabase/functions at /functions/v1/<name> under Deno, as
+ * `supabase functions serve` does (the relay among them, sending through the double). Unlike the app's embedded
  * default it uses the Supabase CLI's public demo keys and answers browsers of any
  * origin, so tools written for `supabase start` work unchanged; it says so on start.
  */
@@ -58,6 +61,19 @@ const double = await startTwilioDouble({
   logger: logger.child({ part: 'twilio-double' }),
 })
 const relay = mountRelay(backend, { twilioApiBaseUrl: double.url, logger: logger.child({ part: 'relay' }) })
+// The functions' secrets, as `supabase secrets set` would hold them: here, where the double listens.
+const functionSecrets = { TWILIO_API_BASE_URL: double.url }
+const edgeFunctions = await Promise.all(
+  edgeFunctionNames().map(async (name) => {
+    const edgeFunction = await startEdgeFunction({
+      name,
+      env: { ...platformEnv(backend), ...functionSecrets },
+      logger: logger.child({ part: 'edge-functions' }),
+    })
+    backend.mountFunction(name, edgeFunction.handler)
+    return { name, ...edgeFunction }
+  }),
+)
 
 console.log(`
 Local Supabase-compatible backend is running.
@@ -67,7 +83,7 @@ Local Supabase-compatible backend is running.
   Auth              ${backend.url}/auth/v1
   Realtime          ${backend.url.replace('http', 'ws')}/realtime/v1/websocket
   SMS relay         ${relay.relayUrl}
-  Twilio double     ${double.url}
+${edgeFunctions.map(({ name }) => `  Edge Function     ${backend.url}/functions/v1/${name} (Deno)\n`).join('')}  Twilio double     ${double.url}
   Data directory    ${dataDir}
   Logs              ${log.dir ?? 'JSON lines on stdout'}
 
@@ -97,6 +113,7 @@ async function shutdown(signal: string) {
   logger.info('stopping', { signal })
   try {
     await relay.sweeper.stop()
+    await Promise.all(edgeFunctions.map((edgeFunction) => edgeFunction.stop()))
     await double.stop()
     await backend.stop()
     process.exit(0)

@@ -172,6 +172,20 @@ const rows: Row[] = [
     ],
   },
   {
+    row: 'supabase/functions/',
+    file: 'supabase/functions/relay/probe.ts',
+    allowed: [
+      "import { createRelayApp } from '../../../relay/app.ts'",
+      "import { createLogger } from '../../../src/shared/log.ts'",
+    ],
+    refused: [
+      "import { startLocalBackend } from '../../../local-backend/index.ts'",
+      "import { serve } from '@hono/node-server'",
+      "import { readFileSync } from 'node:fs'",
+      "import { createAppCore } from '../../../src/main/core/index.ts'",
+    ],
+  },
+  {
     row: 'logging/',
     file: 'logging/probe.ts',
     allowed: [

@@ -15,7 +15,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'stack-cli-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
 describe('npm run stack', () => {
-  it('prints its keys as supabase status does; mounts the relay, so an inbound SMS posted to it is stored; says it uses the demo keys and any origin', async () => {
+  it('prints its keys as supabase status does; mounts the relay and serves the relay Edge Function under Deno, so an inbound SMS posted to either is stored; says it uses the demo keys and any origin', async () => {
     const stack = spawn(node, [join(root, 'scripts/stack.ts'), '--port', '0', '--data-dir', dataDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -25,9 +25,10 @@ describe('npm run stack', () => {
       const banner: string[] = []
       for await (const line of createInterface({ input: stack.stdout })) {
         banner.push(line)
-        const found = /^\s+(API URL|SMS relay|JWKS URL|Publishable key|Secret key|anon key)\s+(\S+)$/.exec(
-          line,
-        )
+        const found =
+          /^\s+(API URL|SMS relay|Edge Function|JWKS URL|Publishable key|Secret key|anon key)\s+(\S+)( \(Deno\))?$/.exec(
+            line,
+          )
         if (found) urls[found[1]!] = found[2]!
         if (line.startsWith('Press Ctrl+C')) break
       }
@@ -53,23 +54,39 @@ describe('npm run stack', () => {
       expect(fromPage.status).toBe(200)
       expect(fromPage.headers.get('access-control-allow-origin')).toBe('*')
 
-      const inbound = spawn(
-        node,
-        [
-          join(root, 'local-backend/twilio/inbound-cli.ts'),
-          ...['--relay-url', urls['SMS relay']!, '--supabase-url', urls['API URL']!],
-          ...['--to', acmeNumber, '--from', '+15557060001', '--body', 'Is the stack listening?'],
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      )
-      let answer = ''
-      inbound.stdout.on('data', (chunk: Buffer) => (answer += chunk.toString()))
-      const [code] = await once(inbound, 'exit')
-      expect(answer).toMatch(/^200 SM[0-9a-f]{32} /)
-      expect(code).toBe(0)
+      // The Edge Function under Deno, configured only as the platform configures one
+      // (SUPABASE_URL, SUPABASE_SECRET_KEYS) and the double's URL as a secret, answers
+      // for itself: the gateway adds no CORS header to a page's request.
+      expect(urls['Edge Function']).toBe(`${urls['API URL']}/functions/v1/relay`)
+      const edgeHealth = await fetch(`${urls['Edge Function']}/health`, {
+        headers: { origin: 'http://evil.test' },
+      })
+      expect(await edgeHealth.json()).toEqual({ status: 'ok' })
+      expect(edgeHealth.headers.get('access-control-allow-origin')).toBeNull()
+
+      // A text through each relay, signed for the URL it is posted to, as Twilio signs it.
+      for (const [relayUrl, from] of [
+        [urls['SMS relay']!, '+15557060001'],
+        [urls['Edge Function']!, '+15557060002'],
+      ] as const) {
+        const inbound = spawn(
+          node,
+          [
+            join(root, 'local-backend/twilio/inbound-cli.ts'),
+            ...['--relay-url', relayUrl, '--supabase-url', urls['API URL']!],
+            ...['--to', acmeNumber, '--from', from, '--body', 'Is the stack listening?'],
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        )
+        let answer = ''
+        inbound.stdout.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+        const [code] = await once(inbound, 'exit')
+        expect(answer, relayUrl).toMatch(/^200 SM[0-9a-f]{32} /)
+        expect(code).toBe(0)
+      }
     } finally {
       stack.kill('SIGINT')
       await exited
     }
-  })
+  }, 120_000)
 })

@@ -4,9 +4,31 @@ import { startLocalBackend, type LocalBackend } from '../../local-backend/index.
 import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
-import { mountRelay, serviceClient } from '../../relay/embedded.ts'
+import { startEdgeFunction, platformEnv, type EdgeFunction } from '../../local-backend/edge-functions.ts'
+import { edgeSecrets } from '../../relay/config.ts'
+import {
+  embeddedRelayConfig,
+  mountRelay,
+  serviceClient,
+  type EmbeddedRelayOptions,
+} from '../../relay/embedded.ts'
+import { relayDeps } from '../../relay/relay-deps.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import type { Sweeper } from '../../relay/sweeper.ts'
+import { startSweeper, type Sweeper } from '../../relay/sweeper.ts'
+
+/**
+ * Where the relay under test runs: `node` (default) mounts it in the backend's own
+ * process; `deno` runs supabase/functions/relay under Deno, as an Edge Function behind
+ * the backend's /functions/v1 gateway. Either way the sweep runs here, as on the
+ * platform it is not a function's job.
+ */
+export const relayRuntime = runtimeFromEnv(process.env.RELAY_RUNTIME)
+
+function runtimeFromEnv(value: string | undefined): 'node' | 'deno' {
+  if (!value || value === 'node') return 'node'
+  if (value === 'deno') return 'deno'
+  throw new Error(`RELAY_RUNTIME must be node or deno, got ${value}`)
+}
 
 export interface RelayStack {
   backend: LocalBackend
@@ -28,11 +50,9 @@ export interface RelayStack {
    */
   outboundAroundRelay(contactId: string, content: string): Promise<string>
   /** Another relay on the same backend, under its own name, logging with the first; stopped with the stack. */
-  mountRelay(options: MountOptions & { name: string }): ReturnType<typeof mountRelay>
+  mountRelay(options: EmbeddedRelayOptions & { name: string }): Promise<{ relayUrl: string }>
   stop(): Promise<void>
 }
-
-type MountOptions = Omit<Parameters<typeof mountRelay>[1], 'logger'>
 
 export interface MessageState {
   status: string
@@ -51,7 +71,7 @@ export async function startRelayStack(
     optedOut?: string[]
     /** Numbers each demo account owns on Twilio besides its seeded one, held by no workspace yet. */
     unclaimedNumbers?: Partial<Record<'acme' | 'globex', string[]>>
-  } & Pick<MountOptions, 'retry' | 'rateLimits' | 'timing'> = {},
+  } & Pick<EmbeddedRelayOptions, 'retry' | 'rateLimits' | 'timing'> = {},
 ): Promise<RelayStack> {
   const logs = {
     backend: createMemoryLogger('local-backend'),
@@ -79,16 +99,37 @@ export async function startRelayStack(
     throw error
   })
   const sweepers: Sweeper[] = []
-  const mount = (mountOptions: MountOptions) => {
-    const mounted = mountRelay(backend, { ...mountOptions, logger: logs.relay.logger })
-    sweepers.push(mounted.sweeper)
-    return mounted
+  const functions: EdgeFunction[] = []
+  const mount = async (mountOptions: EmbeddedRelayOptions) => {
+    if (relayRuntime === 'node') {
+      const mounted = mountRelay(backend, { ...mountOptions, logger: logs.relay.logger })
+      sweepers.push(mounted.sweeper)
+      return mounted
+    }
+    const { name, config } = embeddedRelayConfig(backend, mountOptions)
+    const edgeFunction = await startEdgeFunction({
+      name: 'relay',
+      env: { ...platformEnv(backend), ...edgeSecrets({ ...config, trustProxy: true, localOnly: false }) },
+      logger: logs.relay.logger,
+    })
+    functions.push(edgeFunction)
+    backend.mountFunction(name, edgeFunction.handler)
+    sweepers.push(startSweeper(config, relayDeps(config, logs.relay.logger)))
+    return { relayUrl: config.publicUrl, sweeper: sweepers.at(-1)! }
   }
-  const { relayUrl, sweeper } = mount({
+  const stopAll = async () => {
+    await Promise.all([...sweepers.map((mounted) => mounted.stop()), ...functions.map((fn) => fn.stop())])
+    await double.stop()
+    await backend.stop()
+  }
+  const { relayUrl, sweeper } = await mount({
     twilioApiBaseUrl: double.url,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.timing ? { timing: options.timing } : {}),
+  }).catch(async (error: unknown) => {
+    await stopAll()
+    throw error
   })
   const service = serviceClient(backend)
   return {
@@ -125,10 +166,6 @@ export async function startRelayStack(
         .throwOnError()
       return id
     },
-    async stop() {
-      await Promise.all(sweepers.map((mounted) => mounted.stop()))
-      await double.stop()
-      await backend.stop()
-    },
+    stop: stopAll,
   }
 }
