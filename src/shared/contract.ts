@@ -21,6 +21,7 @@ import {
   syncProgressSchema,
   workspaceSchema,
 } from './domain.ts'
+import { noteSchema, savedReplySchema } from './notes-and-replies.ts'
 
 /**
  * The one contract between the renderer and the main-process services. Both
@@ -160,6 +161,25 @@ export const requests = {
     request: z.object({ contactId: uuid, assigneeId: uuid.nullable() }).strict(),
     response: conversationSchema,
   },
+  /** A conversation's internal notes, oldest first, from the cache. */
+  'notes.list': { request: z.object({ contactId: uuid }).strict(), response: z.array(noteSchema) },
+  /** Writes a note to the server under the agent's RLS: never through the outbox or the relay. */
+  'notes.add': {
+    request: z
+      .object({
+        contactId: uuid,
+        body: noteSchema.shape.body,
+        /** The members it @mentions, by user id. */
+        mentions: noteSchema.shape.mentions,
+      })
+      .strict(),
+    response: noteSchema,
+  },
+  /** The saved replies the agent may insert in a workspace: its team's and their own, by title. */
+  'savedReplies.list': {
+    request: z.object({ workspaceId: uuid }).strict(),
+    response: z.array(savedReplySchema),
+  },
 } as const
 
 export const events = {
@@ -184,6 +204,8 @@ export const events = {
   'navigation.open': z.object({ workspaceId: uuid, contactId: uuid.nullable() }),
   /** A workspace's members changed: the whole list, by name. */
   'members.changed': z.object({ workspaceId: uuid, members: z.array(memberSchema) }),
+  /** Internal notes changed in the cache, batched as messages are. */
+  'notes.upserted': z.array(noteSchema).min(1),
 } as const
 
 export type RequestChannel = keyof typeof requests

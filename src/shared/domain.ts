@@ -245,9 +245,11 @@ export type DesktopNotification = z.infer<typeof desktopNotificationSchema>
 export const searchHitSchema = z.object({
   conversation: conversationSchema,
   /** Where the query matched, with the matched ranges to highlight. */
-  field: z.enum(['name', 'phone', 'message']),
+  field: z.enum(['name', 'phone', 'message', 'note']),
   snippet: z.string(),
   highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
   messageId: uuid.nullable(),
+  /** The internal note that matched, for a `note` hit. */
+  noteId: uuid.nullable(),
 })
 export type SearchHit = z.infer<typeof searchHitSchema>

@@ -1,7 +1,7 @@
 import type { EventChannel, EventOf } from '../../src/shared/contract.ts'
 
 /** The events whose payload is a batch of rows. */
-export type BatchChannel = 'conversations.upserted' | 'messages.upserted'
+export type BatchChannel = 'conversations.upserted' | 'messages.upserted' | 'notes.upserted'
 export type ItemOf<E extends BatchChannel> = EventOf<E>[number]
 
 interface EventSource {

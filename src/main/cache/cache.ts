@@ -17,6 +17,7 @@ import {
   type SearchHit,
   type Workspace,
 } from '../../shared/domain.ts'
+import { noteView, savedReplyView, type Note, type SavedReply } from '../../shared/notes-and-replies.ts'
 import type { ConversationCursor } from '../../shared/contract.ts'
 import type { Logger } from '../../shared/log.ts'
 import { rowView } from '../../shared/rows/row-view.ts'
@@ -27,6 +28,9 @@ import {
   membersSql,
   messageSnippetsSql,
   nameSearchSql,
+  noteSnippetsSql,
+  notesThreadSql,
+  rankedNotesSql,
   olderThanRecentSql,
   type MessageIndex,
   outboxCompleteSql,
@@ -35,6 +39,7 @@ import {
   outboxSizeSql,
   phoneSearchSql,
   rankedMessagesSql,
+  savedRepliesSql,
   statusCountsSql,
   threadPageSql,
   unreadTotalsSql,
@@ -130,6 +135,23 @@ const writeMessageSql = upsertSql(
   messageColumns,
   messageColumns.filter((column) => !fixedMessageColumns.has(column)),
 )
+
+/** A note's mentions are a JSON array in the cache (schema.ts, internal_notes). */
+const noteRows = rowView(noteView.row.extend({ mentions: z.string() }), noteView.fields)
+const noteColumns = Object.keys(noteRows.row.shape)
+/** A note is never edited on the server; an update only follows a newer updated_at. */
+const writeNoteSql = upsertSql(
+  'internal_notes',
+  noteColumns,
+  noteColumns.filter((column) => column !== 'id'),
+)
+const toNote = (row: Row): Note => {
+  const note = noteRows.fromRow(row as unknown as z.infer<typeof noteRows.row>)
+  return { ...note, mentions: z.array(z.string()).parse(JSON.parse(note.mentions)) }
+}
+const savedReplyColumns = Object.keys(savedReplyView.row.shape)
+const toSavedReply = (row: Row): SavedReply =>
+  savedReplyView.fromRow(row as unknown as z.infer<typeof savedReplyView.row>)
 
 function toOutboxEntry(row: Row): OutboxEntry {
   return {
@@ -536,6 +558,7 @@ export class Cache {
   deleteConversation(id: string): boolean {
     return this.transaction(() => {
       this.stmt('delete from messages where contact_id = ?').run(id)
+      this.stmt('delete from internal_notes where contact_id = ?').run(id)
       return Number(this.stmt('delete from contacts where id = ?').run(id).changes) > 0
     })
   }
@@ -576,6 +599,7 @@ export class Cache {
           snippet: name,
           highlights: wordPrefixRanges(name, query),
           messageId: null,
+          noteId: null,
         })
       }
     }
@@ -594,9 +618,15 @@ export class Cache {
           snippet: conversation.phoneNumber,
           highlights: at >= 0 ? [[at, at + digits.length]] : [],
           messageId: null,
+          noteId: null,
         })
       }
       matches.return?.()
+    }
+    if (words && hits.length < limit) {
+      // Notes before messages: a workspace holds few, and a teammate's note on a term is
+      // what an agent searching for it most often wants.
+      for (const hit of this.noteHits(words, workspaceId, pool, limit - hits.length, seen)) add(hit)
     }
     if (words) {
       // The recent index first; all history only when that leaves the page short.
@@ -626,17 +656,12 @@ export class Cache {
       match: inWorkspace(workspaceId, 'content', words),
       pool,
     }) as Row[]
-    const kept = new Map<number, { messageId: string; conversation: Conversation }>()
-    const taken = new Set(seen)
-    for (const row of ranked) {
-      if (kept.size >= room) break
-      const contactId = str(row, 'contact_id')
-      if (taken.has(contactId)) continue
-      const conversation = this.getConversation(contactId)
-      if (!conversation) continue
-      taken.add(contactId)
-      kept.set(Number(row.rowid), { messageId: str(row, 'message_id'), conversation })
-    }
+    const kept = new Map(
+      this.bestPerConversation(ranked, room, seen).map(({ row, conversation }) => [
+        Number(row.rowid),
+        { messageId: str(row, 'message_id'), conversation },
+      ]),
+    )
     if (kept.size === 0) return []
     const rowids = [...kept.keys()]
     const marked = new Map(
@@ -651,8 +676,129 @@ export class Cache {
     )
     return [...kept].map(([rowid, { messageId, conversation }]) => {
       const { text, highlights } = parseMarked(marked.get(rowid) ?? '')
-      return { conversation, field: 'message' as const, snippet: text, highlights, messageId }
+      return { conversation, field: 'message' as const, snippet: text, highlights, messageId, noteId: null }
     })
+  }
+
+  /** Up to `room` note hits, best first by bm25, one per conversation not in `seen`. */
+  private noteHits(
+    words: string,
+    workspaceId: string | null,
+    pool: number,
+    room: number,
+    seen: ReadonlySet<string>,
+  ): SearchHit[] {
+    const ranked = this.stmt(rankedNotesSql).all({
+      match: inWorkspace(workspaceId, 'body', words),
+      pool,
+    }) as Row[]
+    return this.bestPerConversation(ranked, room, seen).map(({ row, conversation }) => {
+      const marked = this.stmt(noteSnippetsSql).get({
+        words: inWorkspace(null, 'body', words),
+        rowid: Number(row.rowid),
+      }) as Row | undefined
+      const { text, highlights } = parseMarked(marked ? str(marked, 'marked') : '')
+      return {
+        conversation,
+        field: 'note' as const,
+        snippet: text,
+        highlights,
+        messageId: null,
+        noteId: str(row, 'note_id'),
+      }
+    })
+  }
+
+  /** The first `room` of `ranked` (rows with a contact_id, best first), one per cached conversation not in `seen`. */
+  private bestPerConversation(
+    ranked: readonly Row[],
+    room: number,
+    seen: ReadonlySet<string>,
+  ): { row: Row; conversation: Conversation }[] {
+    const kept: { row: Row; conversation: Conversation }[] = []
+    const taken = new Set(seen)
+    for (const row of ranked) {
+      if (kept.length >= room) break
+      const contactId = str(row, 'contact_id')
+      if (taken.has(contactId)) continue
+      const conversation = this.getConversation(contactId)
+      if (!conversation) continue
+      taken.add(contactId)
+      kept.push({ row, conversation })
+    }
+    return kept
+  }
+
+  // Internal notes -----------------------------------------------------------
+
+  /** Applies a server row by id; an older version never replaces a newer one. */
+  upsertNote(note: Note): UpsertOutcome {
+    const existing = this.stmt('select updated_at from internal_notes where id = ?').get(note.id) as
+      Row | undefined
+    if (existing && str(existing, 'updated_at') >= note.updatedAt) return 'unchanged'
+    this.stmt(writeNoteSql).run(noteRows.toRow({ ...note, mentions: JSON.stringify(note.mentions) }))
+    return existing ? 'updated' : 'inserted'
+  }
+
+  getNote(id: string): Note | null {
+    const row = this.stmt('select * from internal_notes where id = ?').get(id) as Row | undefined
+    return row ? toNote(row) : null
+  }
+
+  deleteNote(id: string): boolean {
+    return Number(this.stmt('delete from internal_notes where id = ?').run(id).changes) > 0
+  }
+
+  /** A conversation's notes, oldest first: the thread interleaves them with its messages by time. */
+  notes(contactId: string): Note[] {
+    return (this.stmt(notesThreadSql).all(contactId) as Row[]).map(toNote)
+  }
+
+  notesCursor(workspaceId: string): string | null {
+    const row = this.stmt('select notes_cursor from sync_state where workspace_id = ?').get(workspaceId) as
+      Row | undefined
+    return row ? strOrNull(row, 'notes_cursor') : null
+  }
+
+  /** The newest note updated_at applied; it only moves forward. */
+  advanceNotesCursor(workspaceId: string, at: string): void {
+    this.stmt(
+      `insert into sync_state (workspace_id, notes_cursor) values ($w, $at)
+       on conflict (workspace_id) do update set notes_cursor = max(coalesce(notes_cursor, ''), excluded.notes_cursor)`,
+    ).run({ w: workspaceId, at })
+  }
+
+  // Saved replies ------------------------------------------------------------
+
+  /** A workspace's saved replies as the server has them now: one that is gone there goes here too. */
+  replaceSavedReplies(workspaceId: string, replies: readonly SavedReply[]): void {
+    this.transaction(() => {
+      this.stmt('delete from saved_replies where workspace_id = ?').run(workspaceId)
+      const insert = this.stmt(
+        `insert into saved_replies (${savedReplyColumns.join(', ')}) values (${savedReplyColumns.map((c) => `$${c}`).join(', ')})`,
+      )
+      for (const reply of replies) insert.run(savedReplyView.toRow(reply))
+    })
+  }
+
+  /** A live change of one saved reply. */
+  upsertSavedReply(reply: SavedReply): void {
+    this.stmt(
+      upsertSql(
+        'saved_replies',
+        savedReplyColumns,
+        savedReplyColumns.filter((c) => c !== 'id'),
+      ),
+    ).run(savedReplyView.toRow(reply))
+  }
+
+  deleteSavedReply(id: string): void {
+    this.stmt('delete from saved_replies where id = ?').run(id)
+  }
+
+  /** What the agent may insert in a workspace (RLS let only theirs and the team's into the cache), by title. */
+  savedReplies(workspaceId: string): SavedReply[] {
+    return (this.stmt(savedRepliesSql).all(workspaceId) as Row[]).map(toSavedReply)
   }
 
   // Outbox -------------------------------------------------------------------
@@ -792,7 +938,15 @@ export class Cache {
   /** Everything of a workspace the agent no longer belongs to. */
   forgetWorkspace(workspaceId: string): void {
     this.transaction(() => {
-      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'member_profiles']) {
+      for (const table of [
+        'messages',
+        'internal_notes',
+        'saved_replies',
+        'contacts',
+        'outbox',
+        'sync_state',
+        'member_profiles',
+      ]) {
         this.stmt(`delete from ${table} where workspace_id = ?`).run(workspaceId)
       }
     })
@@ -801,7 +955,16 @@ export class Cache {
   /** Sign-out: the next agent on this machine must not see this one's customers. */
   clear(): void {
     this.transaction(() => {
-      for (const table of ['messages', 'contacts', 'outbox', 'sync_state', 'workspaces', 'member_profiles'])
+      for (const table of [
+        'messages',
+        'internal_notes',
+        'saved_replies',
+        'contacts',
+        'outbox',
+        'sync_state',
+        'workspaces',
+        'member_profiles',
+      ])
         this.stmt(`delete from ${table}`).run()
     })
   }

@@ -36,6 +36,10 @@ const hot: Record<string, string> = {
   'message excerpts, recent': sql.messageSnippetsSql('messages_recent_fts'),
   'message excerpts, all history': sql.messageSnippetsSql('messages_fts'),
   'messages older than the recent index': sql.olderThanRecentSql,
+  'notes of a thread': sql.notesThreadSql,
+  'note search': sql.rankedNotesSql,
+  'note excerpt': sql.noteSnippetsSql,
+  'saved replies of a workspace': sql.savedRepliesSql,
   'outbox heads': sql.outboxHeadsSql,
   'outbox size': sql.outboxSizeSql,
   'outbox retry': sql.outboxRetrySql,
@@ -58,6 +62,8 @@ const indexOrdered = new Set([
   'unassigned page, next',
   'unassigned page of a status',
   'unassigned page of a status, next',
+  'notes of a thread',
+  'saved replies of a workspace',
 ])
 
 /**

@@ -94,6 +94,22 @@ export function messageSnippetsSql(index: MessageIndex): string {
 export const olderThanRecentSql = `select exists (
     select 1 from messages where rowid < messages_recent_window.floor) as older from messages_recent_window`
 
+/** A conversation's notes, oldest first (a thread holds few: read whole). */
+export const notesThreadSql = 'select * from internal_notes where contact_id = ? order by created_at, id'
+
+/** Note matches of $match, best first by bm25 among the newest $pool (as rankedMessagesSql). */
+export const rankedNotesSql = `select n.rowid, n.id as note_id, n.contact_id from (
+    select rowid, bm25(internal_notes_fts, 1, 0) as score from internal_notes_fts
+     where internal_notes_fts match $match order by rowid desc limit $pool) f
+  join internal_notes n on n.rowid = f.rowid
+  order by f.score, f.rowid desc`
+
+/** The highlighted excerpt of the note at $rowid. */
+export const noteSnippetsSql = `select snippet(internal_notes_fts, 0, char(1), char(2), '…', 12) as marked
+  from internal_notes_fts where internal_notes_fts match $words and rowid = $rowid`
+
+export const savedRepliesSql = 'select * from saved_replies where workspace_id = ? order by title, id'
+
 /** The oldest entry of each conversation: later ones wait for it, so a thread keeps its order. */
 export const outboxHeadsSql =
   'select * from outbox where seq in (select min(seq) from outbox group by contact_id) order by seq'

@@ -360,4 +360,56 @@ export const cacheMigrations: readonly string[] = [
     primary key (workspace_id, user_id)
   ) without rowid;
   `,
+  // The team inbox (issue 18): internal notes, cached and searched as messages are, and
+  // saved replies. A note's mentions are a JSON array of user ids, read with the note and
+  // never queried on their own: the mention that notifies arrives with the note itself.
+  `
+  create table internal_notes (
+    id text primary key,
+    workspace_id text not null,
+    contact_id text not null,
+    body text not null,
+    mentions text not null,
+    created_by text,
+    created_at text not null,
+    updated_at text not null
+  );
+  create index internal_notes_thread on internal_notes(contact_id, created_at, id);
+
+  -- Searched like messages: the workspace is a column of the index, one token (schema 3).
+  create view internal_notes_searchable as
+    select rowid as note_rowid, body, replace(workspace_id, '-', '') as workspace from internal_notes;
+  create virtual table internal_notes_fts using fts5(body, workspace, content='internal_notes_searchable',
+    content_rowid='note_rowid', tokenize='unicode61 remove_diacritics 2');
+  create trigger internal_notes_fts_insert after insert on internal_notes begin
+    insert into internal_notes_fts(rowid, body, workspace)
+      values (new.rowid, new.body, replace(new.workspace_id, '-', ''));
+  end;
+  create trigger internal_notes_fts_delete after delete on internal_notes begin
+    insert into internal_notes_fts(internal_notes_fts, rowid, body, workspace)
+      values ('delete', old.rowid, old.body, replace(old.workspace_id, '-', ''));
+  end;
+  create trigger internal_notes_fts_update after update of body, workspace_id on internal_notes
+    when old.body is not new.body or old.workspace_id is not new.workspace_id
+  begin
+    insert into internal_notes_fts(internal_notes_fts, rowid, body, workspace)
+      values ('delete', old.rowid, old.body, replace(old.workspace_id, '-', ''));
+    insert into internal_notes_fts(rowid, body, workspace)
+      values (new.rowid, new.body, replace(new.workspace_id, '-', ''));
+  end;
+
+  -- A workspace holds tens of them: they are read whole, by title, and replaced whole on
+  -- every catch-up, so a reply deleted on the server leaves the cache too.
+  create table saved_replies (
+    id text primary key,
+    workspace_id text not null,
+    owner_id text,
+    title text not null,
+    body text not null,
+    updated_at text not null
+  );
+  create index saved_replies_workspace on saved_replies(workspace_id, title, id);
+
+  alter table sync_state add column notes_cursor text;
+  `,
 ]

@@ -1,7 +1,9 @@
 import type { DesktopNotification, Message } from '../../shared/domain.ts'
+import type { Note } from '../../shared/notes-and-replies.ts'
 import { ok } from '../../shared/errors.ts'
 import {
   badgeFor,
+  decideMentionNotification,
   decideNotification,
   initialNotificationState,
   type ViewState,
@@ -23,6 +25,8 @@ export interface Alerts {
   resetBadge(): void
   /** An inbound SMS arrived as news: notify unless the policy says the agent has seen it. */
   inbound(message: Message, scope: InboxScope): void
+  /** A teammate's note arrived as news: notify `me` if it mentions them. */
+  noted(note: Note, scope: InboxScope, me: string, authorName: string | null): void
   /** A desktop notification was clicked: the renderer opens its conversation (or workspace). */
   clicked(notification: Pick<DesktopNotification, 'workspaceId' | 'contactId'>): void
   report(view: ViewState): void
@@ -67,6 +71,20 @@ export function createAlerts({ platform, events, settings }: AlertsDeps): Alerts
       )
       policyState = decision.state
       if (decision.notification) platform.notify(decision.notification)
+    },
+    noted(note, { cache, workspaces }, me, authorName) {
+      const notification = decideMentionNotification(
+        {
+          note,
+          me,
+          authorName,
+          conversation: cache.getConversation(note.contactId),
+          workspaceName: workspaces.list().find((w) => w.id === note.workspaceId)?.name ?? 'SMS Inbox',
+        },
+        { ...view, focused: platform.isFocused?.() ?? view.focused },
+        settings.get().notifications,
+      )
+      if (notification) platform.notify(notification)
     },
     clicked({ workspaceId, contactId }) {
       events.emit('navigation.open', { workspaceId, contactId })

@@ -10,6 +10,7 @@ import { embeddedCapability } from './embedded-capability.ts'
 import type { EventListener } from './event-hub.ts'
 import { membersCapability } from './members-capability.ts'
 import { messagesCapability } from './messages-capability.ts'
+import { notesCapability } from './notes-capability.ts'
 import { presenceCapability } from './presence-capability.ts'
 import { sessionCapability } from './session-capability.ts'
 import { settingsCapability } from './settings-capability.ts'
@@ -46,6 +47,7 @@ export function assembleAppCore(services: CoreServices): AppCore {
   dispatcher.register(conversationsCapability(services))
   dispatcher.register(messagesCapability(services))
   dispatcher.register(presenceCapability(services))
+  dispatcher.register(notesCapability(services))
   dispatcher.register(settingsCapability(services))
   dispatcher.register(alertsCapability(services))
   dispatcher.register(embeddedCapability(services))

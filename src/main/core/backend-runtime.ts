@@ -94,7 +94,7 @@ export async function startBackendRuntime(
     cache,
     logger,
     overlapMs: deps.overlapMs,
-    onChanges: (batch) => announceSyncBatch(batch, scope, deps),
+    onChanges: (batch) => announceSyncBatch(batch, scope, deps, session.userId()),
     onProgress: (progress) => events.emit('sync.progress', progress),
     onMembers: (workspaceId, members) => events.emit('members.changed', { workspaceId, members }),
     onState: (state) => events.emit('connection.changed', state),

@@ -37,6 +37,9 @@ const valid: { [K in RequestChannel]: unknown } = {
   'shell.openExternal': { url: 'https://example.com/help' },
   'members.list': { workspaceId: WS },
   'conversations.assign': { contactId: C, assigneeId: null },
+  'notes.list': { contactId: C },
+  'notes.add': { contactId: C, body: 'Call her back after 5', mentions: [WS] },
+  'savedReplies.list': { workspaceId: WS },
 }
 
 function noise(random: () => number, depth = 0): unknown {

@@ -1,4 +1,5 @@
 import { err, ok } from '../../shared/errors.ts'
+import { hasVariables } from '../../shared/reply-variables.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache } from '../cache/cache.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
@@ -71,6 +72,12 @@ export function messagesCapability(deps: {
       const auth = await access.memberOf(workspaceId)
       if (!auth.ok) return auth
       const { runtime, userId } = auth.value
+      // The composer fills a saved reply's variables; one left unfilled is refused, never sent raw.
+      if (hasVariables(body))
+        return err(
+          'invalid_input',
+          'This reply still holds a {{variable}}: replace it with the text to send, or insert the saved reply again.',
+        )
       const conversation = runtime.cache.getConversation(contactId)
       if (!conversation || conversation.workspaceId !== workspaceId)
         return err('not_found', 'This conversation is not in that workspace.')

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Conversation, Message, NotificationSettings } from '../../shared/domain.ts'
+import type { Note } from '../../shared/notes-and-replies.ts'
 import {
   badgeFor,
   badgeLabel,
+  decideMentionNotification,
   decideNotification,
   formatPhone,
   initialNotificationState,
@@ -270,5 +272,56 @@ describe('badge', () => {
   it('formats North American numbers and leaves others alone', () => {
     expect(formatPhone('+15551234567')).toBe('+1 555 123 4567')
     expect(formatPhone('+447700900123')).toBe('+447700900123')
+  })
+})
+
+describe('mention notifications', () => {
+  const ME = 'aaaaaaaa-0000-4000-8000-000000000001'
+  const TEAMMATE = 'aaaaaaaa-0000-4000-8000-000000000002'
+  const note = (over: Partial<Note> = {}): Note => ({
+    id: 'eeeeeeee-0000-4000-8000-000000000001',
+    workspaceId: WS,
+    contactId: CONTACT,
+    body: '@Ava can you  call her back?\n',
+    mentions: [ME],
+    createdBy: TEAMMATE,
+    createdAt: '2026-11-01T00:00:00.000000Z',
+    updatedAt: '2026-11-01T00:00:00.000000Z',
+    ...over,
+  })
+  const decide = (
+    over: Partial<Note>,
+    view: ViewState = unfocused,
+    settings: Record<string, NotificationSettings> = {},
+  ) =>
+    decideMentionNotification(
+      { note: note(over), me: ME, authorName: 'Ben', conversation, workspaceName: 'Acme' },
+      view,
+      settings,
+    )
+
+  it('notifies the mentioned agent, naming the author, the conversation and the workspace', () => {
+    expect(decide({})).toEqual({
+      id: 'note:eeeeeeee-0000-4000-8000-000000000001',
+      title: 'Ben mentioned you · Dana Whitfield · Acme',
+      body: '@Ava can you call her back?',
+      workspaceId: WS,
+      contactId: CONTACT,
+      sound: true,
+    })
+  })
+
+  it.each<[string, Partial<Note>, ViewState, Record<string, NotificationSettings>]>([
+    ['a note that mentions someone else', { mentions: [TEAMMATE] }, unfocused, {}],
+    ['a note that mentions nobody', { mentions: [] }, unfocused, {}],
+    ['my own note mentioning me', { createdBy: ME }, unfocused, {}],
+    ['a workspace with notifications off', {}, unfocused, muted],
+    ['the conversation open in a focused window', {}, { focused: true, openConversationId: CONTACT }, {}],
+  ])('stays quiet for %s', (_name, over, view, settings) => {
+    expect(decide(over, view, settings)).toBeNull()
+  })
+
+  it('notifies while another conversation is open, silently when sound is off', () => {
+    expect(decide({}, { focused: true, openConversationId: OTHER }, silent)).toMatchObject({ sound: false })
   })
 })

@@ -5,6 +5,7 @@ import type {
   Message,
   NotificationSettings,
 } from '../../shared/domain.ts'
+import type { Note } from '../../shared/notes-and-replies.ts'
 
 /**
  * When an inbound SMS becomes a desktop notification. Pure: the caller keeps the
@@ -100,6 +101,40 @@ export function decideNotification(
       contactId: message.contactId,
       sound: prefs.sound,
     },
+  }
+}
+
+export interface MentionEvent {
+  note: Note
+  /** The signed-in agent: only a note mentioning them notifies, and never one they wrote. */
+  me: string
+  authorName: string | null
+  conversation: Conversation | null
+  workspaceName: string
+}
+
+/**
+ * A note that @mentions the agent notifies them, as an inbound SMS does: not when the
+ * workspace's notifications are off, nor while they look at that conversation. A mention
+ * is addressed to one person, so it is never folded into a burst summary.
+ */
+export function decideMentionNotification(
+  event: MentionEvent,
+  view: ViewState,
+  settings: Record<string, NotificationSettings>,
+): DesktopNotification | null {
+  const { note, me, conversation, workspaceName } = event
+  const prefs = settings[note.workspaceId] ?? defaultSettings
+  if (!note.mentions.includes(me) || note.createdBy === me || !prefs.enabled) return null
+  if (view.focused && view.openConversationId === note.contactId) return null
+  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'a conversation')
+  return {
+    id: `note:${note.id}`,
+    title: `${event.authorName ?? 'A teammate'} mentioned you · ${who} · ${workspaceName}`,
+    body: preview(note.body),
+    workspaceId: note.workspaceId,
+    contactId: note.contactId,
+    sound: prefs.sound,
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type Message,
 } from '../../shared/domain.ts'
 import type { ArrivedMessage } from '../../shared/relay-contract.ts'
+import { noteView, savedReplyView, type Note, type SavedReply } from '../../shared/notes-and-replies.ts'
 import { selectList } from '../../shared/rows/columns.ts'
 import type { z } from 'zod'
 import { normalizeTimestamp } from '../cache/time.ts'
@@ -19,6 +20,8 @@ import { normalizeTimestamp } from '../cache/time.ts'
 /** The columns to select: never the embedding, never anything the UI does not show. */
 export const contactColumns = selectList(conversationView.row)
 export const messageColumns = selectList(messageView.row)
+export const noteColumns = selectList(noteView.row)
+export const savedReplyColumns = selectList(savedReplyView.row)
 
 export function toConversation(row: z.infer<typeof conversationView.row>): Conversation {
   const conversation = conversationView.fromRow(row)
@@ -50,6 +53,20 @@ export function toArrived(row: ArrivedMessage): HeldReply['arrived'][number] {
   }
 }
 
+export function toNote(row: z.infer<typeof noteView.row>): Note {
+  const note = noteView.fromRow(row)
+  return {
+    ...note,
+    createdAt: normalizeTimestamp(note.createdAt),
+    updatedAt: normalizeTimestamp(note.updatedAt),
+  }
+}
+
+export function toSavedReply(row: z.infer<typeof savedReplyView.row>): SavedReply {
+  const reply = savedReplyView.fromRow(row)
+  return { ...reply, updatedAt: normalizeTimestamp(reply.updatedAt) }
+}
+
 /** Null for a row that does not match its schema or carries a timestamp that is not one. */
 function parseWith<Row, T>(schema: z.ZodType<Row>, convert: (row: Row) => T, row: unknown): T | null {
   const parsed = schema.safeParse(row)
@@ -64,3 +81,6 @@ function parseWith<Row, T>(schema: z.ZodType<Row>, convert: (row: Row) => T, row
 export const parseConversation = (row: unknown): Conversation | null =>
   parseWith(conversationView.row, toConversation, row)
 export const parseMessage = (row: unknown): Message | null => parseWith(messageView.row, toMessage, row)
+export const parseNote = (row: unknown): Note | null => parseWith(noteView.row, toNote, row)
+export const parseSavedReply = (row: unknown): SavedReply | null =>
+  parseWith(savedReplyView.row, toSavedReply, row)

@@ -1,12 +1,22 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js'
 import { backoffDelay } from '../../shared/backoff.ts'
 import type { ConnectionState, Conversation, Member, Message, SyncProgress } from '../../shared/domain.ts'
+import type { Note } from '../../shared/notes-and-replies.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache, UpsertOutcome } from '../cache/cache.ts'
 import { nowTimestamp, timestampMinus } from '../cache/time.ts'
 import { firstSyncProgress } from './first-sync-progress.ts'
 import { fetchMembers } from './members.ts'
-import { contactColumns, messageColumns, parseConversation, parseMessage } from './rows.ts'
+import {
+  contactColumns,
+  messageColumns,
+  noteColumns,
+  parseConversation,
+  parseMessage,
+  parseNote,
+  parseSavedReply,
+  savedReplyColumns,
+} from './rows.ts'
 
 /**
  * Keeps the cache equal to the server, with no gap: one realtime channel per
@@ -35,10 +45,27 @@ export interface ConversationChange {
   outcome: Exclude<UpsertOutcome, 'unchanged'> | 'deleted'
 }
 
+export interface NoteChange {
+  note: Note
+  outcome: Exclude<UpsertOutcome, 'unchanged'> | 'deleted'
+  source: ChangeSource
+  /** True on a workspace's first sync of notes: history, not news (no mention notifications). */
+  initial: boolean
+}
+
 /** What one cache transaction changed. */
 export interface SyncBatch {
   conversations: ConversationChange[]
   messages: MessageChange[]
+  notes: NoteChange[]
+}
+
+/** The tables a workspace's backfill pages through by updated_at. */
+type PagedTable = 'contacts' | 'messages' | 'internal_notes'
+const pagedColumns: Record<PagedTable, string> = {
+  contacts: contactColumns,
+  messages: messageColumns,
+  internal_notes: noteColumns,
 }
 
 export interface SyncOptions {
@@ -164,7 +191,8 @@ export function createSyncService(options: SyncOptions): SyncService {
   }
 
   const announce = (batch: SyncBatch) => {
-    if (batch.conversations.length > 0 || batch.messages.length > 0) options.onChanges(batch)
+    if (batch.conversations.length > 0 || batch.messages.length > 0 || batch.notes.length > 0)
+      options.onChanges(batch)
   }
 
   const applyMessage = (
@@ -181,6 +209,33 @@ export function createSyncService(options: SyncOptions): SyncService {
     const outcome = cache.upsertMessage(message)
     if (outcome !== 'unchanged') batch.messages.push({ message, outcome, source, initial })
     return message.updatedAt
+  }
+
+  const applyNote = (
+    row: unknown,
+    batch: SyncBatch,
+    source: ChangeSource,
+    initial: boolean,
+  ): string | null => {
+    const note = parseNote(row)
+    if (!note) {
+      logger.warn('ignoring a note row that does not match the schema', { source })
+      return null
+    }
+    const outcome = cache.upsertNote(note)
+    if (outcome !== 'unchanged') batch.notes.push({ note, outcome, source, initial })
+    return note.updatedAt
+  }
+
+  /** Saved replies are few and change rarely: applied, never announced (the composer reads them when it offers them). */
+  const applySavedReply = (payload: LivePayload) => {
+    if (payload.eventType === 'DELETE') {
+      if (typeof payload.old.id === 'string') cache.deleteSavedReply(payload.old.id)
+      return
+    }
+    const reply = parseSavedReply(payload.new)
+    if (reply) cache.upsertSavedReply(reply)
+    else logger.warn('ignoring a saved reply row that does not match the schema', { source: 'live' })
   }
 
   const applyConversation = (row: unknown, batch: SyncBatch, source: ChangeSource): string | null => {
@@ -210,7 +265,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     const queue = liveQueue
     liveQueue = []
     if (stopped) return
-    const batch: SyncBatch = { conversations: [], messages: [] }
+    const batch: SyncBatch = { conversations: [], messages: [], notes: [] }
     try {
       cache.transaction(() => {
         for (const { workspace, payload } of queue) applyLive(workspace, payload, batch)
@@ -226,10 +281,15 @@ export function createSyncService(options: SyncOptions): SyncService {
     // A workspace dropped since (the agent left it) gets nothing more: its rows were forgotten.
     if (workspaces.get(workspace.id) !== workspace) return
     try {
+      if (payload.table === 'saved_replies') return applySavedReply(payload)
       if (payload.eventType === 'DELETE') {
         const id = typeof payload.old.id === 'string' ? payload.old.id : null
         if (!id) return
-        if (payload.table === 'messages') {
+        if (payload.table === 'internal_notes') {
+          const note = cache.getNote(id)
+          if (note && cache.deleteNote(id))
+            batch.notes.push({ note, outcome: 'deleted', source: 'live', initial: false })
+        } else if (payload.table === 'messages') {
           const message = cache.getMessage(id)
           if (message && cache.deleteMessage(id))
             batch.messages.push({ message, outcome: 'deleted', source: 'live', initial: false })
@@ -238,6 +298,11 @@ export function createSyncService(options: SyncOptions): SyncService {
           if (conversation && cache.deleteConversation(id))
             batch.conversations.push({ conversation, outcome: 'deleted' })
         }
+        return
+      }
+      if (payload.table === 'internal_notes') {
+        const at = applyNote(payload.new, batch, 'live', false)
+        if (at && workspace.phase === 'live') cache.advanceNotesCursor(workspace.id, at)
         return
       }
       const at =
@@ -275,7 +340,7 @@ export function createSyncService(options: SyncOptions): SyncService {
    * once, in pages of the same size, however many there are.
    */
   async function backfillTable(
-    table: 'contacts' | 'messages',
+    table: PagedTable,
     workspaceId: string,
     from: string,
     apply: (row: unknown, batch: SyncBatch) => string | null,
@@ -286,7 +351,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     for (;;) {
       const query = client
         .from(table)
-        .select(table === 'messages' ? messageColumns : contactColumns)
+        .select(pagedColumns[table])
         .eq('workspace_id', workspaceId)
         .gte('updated_at', after?.at ?? from)
       // The range alone walks the (workspace_id, updated_at) index in order and stops at
@@ -300,7 +365,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
       if (stopped) return newest
       const rows = (data ?? []) as unknown as Record<string, unknown>[]
-      const batch: SyncBatch = { conversations: [], messages: [] }
+      const batch: SyncBatch = { conversations: [], messages: [], notes: [] }
       cache.transaction(() => {
         for (const row of rows) {
           const at = apply(row, batch)
@@ -366,12 +431,43 @@ export function createSyncService(options: SyncOptions): SyncService {
       (rows) => progress?.advance('messages', rows),
     )
     if (stopped) return
+    await backfillTeamNotes(workspace.id)
+    if (stopped) return
     cache.advanceSync(workspace.id, {
       contactsCursor,
       messagesCursor: messagesCursor ?? (initial ? messagesFrom : null),
       lastSyncAt: nowTimestamp(now()),
     })
     progress?.complete('messages')
+  }
+
+  /**
+   * Internal notes changed since their cursor (all of them on the first sync: a workspace
+   * holds far fewer notes than messages), and the saved replies, read whole so one deleted
+   * on the server leaves the cache too.
+   */
+  async function backfillTeamNotes(workspaceId: string): Promise<void> {
+    const cursor = cache.notesCursor(workspaceId)
+    const initial = cursor === null
+    const newest = await backfillTable(
+      'internal_notes',
+      workspaceId,
+      cursor ? timestampMinus(cursor, overlapMs) : '1970-01-01T00:00:00.000000Z',
+      (row, batch) => applyNote(row, batch, 'backfill', initial),
+      () => {},
+    )
+    if (stopped) return
+    cache.advanceNotesCursor(workspaceId, newest ?? cursor ?? '1970-01-01T00:00:00.000000Z')
+    const { data, error } = await client
+      .from('saved_replies')
+      .select(savedReplyColumns)
+      .eq('workspace_id', workspaceId)
+      .order('title')
+      .limit(1000)
+    if (error) throw new Error(`reading saved replies failed: ${error.message}`)
+    if (stopped) return
+    const replies = ((data ?? []) as unknown[]).flatMap((row) => parseSavedReply(row) ?? [])
+    cache.replaceSavedReplies(workspaceId, replies)
   }
 
   /** Runs a backfill (coalescing requests that arrive meanwhile), then declares the workspace live. */
@@ -448,6 +544,12 @@ export function createSyncService(options: SyncOptions): SyncService {
           logger.warn('reading members failed; the next backfill reads them', { error, workspaceId: id }),
         )
       })
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'internal_notes', filter }, (payload) =>
+        onChange(workspace, payload),
+      )
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'saved_replies', filter }, (payload) =>
+        onChange(workspace, payload),
+      )
       .subscribe((status, error) => {
         if (stopped || workspaces.get(id) !== workspace) return
         logger.debug('channel status', { workspaceId: id, status, error })
