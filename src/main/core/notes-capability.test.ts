@@ -126,7 +126,7 @@ describe('internal notes', () => {
     expect(await value<Note[]>(ava.dispatch, 'notes.list', { contactId: rosa.id })).toEqual([note])
     const shown = await ava.platform.notifications.waitFor((n) => n.id === `note:${note.id}`, 'the mention')
     expect(shown).toMatchObject({
-      title: 'Ben mentioned you · Rosa María Diaz · Acme',
+      title: 'Ben Okafor mentioned you · Rosa María Diaz · Acme Support',
       body: '@Ava can you approve the refund for the blue samovar?',
       contactId: rosa.id,
     })
