@@ -11,6 +11,24 @@ function unindexMessage(table: string, row: 'new' | 'old'): string {
       values ('delete', ${row}.rowid, ${row}.content, replace(${row}.workspace_id, '-', ''));`
 }
 
+const suffixStarts = `json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13]') p`
+
+/**
+ * Every suffix of at least three digits of `row`'s number, one row each (schema 3,
+ * contact_phone_suffixes); `source` names the table `row` comes from when it is not a trigger's row.
+ */
+function phoneSuffixesOf(row: string, source = ''): string {
+  return `select ${row}.workspace_id, substr(${row}.phone_digits, p.value), ${row}.rowid
+        from ${source}${suffixStarts} where p.value <= length(${row}.phone_digits) - 2`
+}
+const unindexOldPhone = `delete from contact_phone_suffixes where workspace_id = old.workspace_id and contact_rowid = old.rowid
+       and suffix in (select substr(old.phone_digits, p.value) from ${suffixStarts});`
+
+/** True when `row` of `table` is in the search indexes: it is not in the range a first sync left for later (schema 8). */
+function indexed(table: 'contacts' | 'messages', row: 'new' | 'old'): string {
+  return `not exists (select 1 from unindexed_rows where table_name = '${table}' and from_rowid <= ${row}.rowid)`
+}
+
 /**
  * The cache's schema, one entry per version. `PRAGMA user_version` records how many
  * have been applied; a newer app adds an entry and never edits a shipped one.
@@ -412,4 +430,130 @@ export const cacheMigrations: readonly string[] = [
 
   alter table sync_state add column notes_cursor text;
   `,
+  // A first sync of 100k conversations (issue 16) spent most of its time in the triggers
+  // above: thirteen phone-suffix rows and three FTS inserts per row, each at a random
+  // place in a growing index. A first sync now leaves the rows it writes out of the search
+  // indexes and adds them in one set-based statement per index when a stage ends
+  // (Cache.indexDeferredRows). The triggers are the same but for one condition: they act
+  // only on rows the indexes hold, so an edit or delete of a row not yet indexed leaves
+  // the indexes alone, as they never held it.
+  `
+  -- Per table, while a first sync defers its rows: every row from from_rowid on is out of
+  -- the search indexes, every row below it in. Committed with the rows, so after a crash
+  -- the next open indexes exactly what is missing.
+  create table unindexed_rows (
+    table_name text primary key check (table_name in ('contacts', 'messages')),
+    from_rowid integer not null
+  );
+
+  drop trigger contacts_phone_insert;
+  drop trigger contacts_phone_delete;
+  drop trigger contacts_phone_update;
+  create trigger contacts_phone_insert after insert on contacts when ${indexed('contacts', 'new')} begin
+    insert into contact_phone_suffixes (workspace_id, suffix, contact_rowid) ${phoneSuffixesOf('new')};
+  end;
+  create trigger contacts_phone_delete after delete on contacts when ${indexed('contacts', 'old')} begin
+    ${unindexOldPhone}
+  end;
+  create trigger contacts_phone_update after update of workspace_id, phone_digits on contacts
+    when (old.workspace_id is not new.workspace_id or old.phone_digits is not new.phone_digits)
+      and ${indexed('contacts', 'old')}
+  begin
+    ${unindexOldPhone}
+    insert into contact_phone_suffixes (workspace_id, suffix, contact_rowid) ${phoneSuffixesOf('new')};
+  end;
+
+  drop trigger contacts_fts_insert;
+  drop trigger contacts_fts_delete;
+  drop trigger contacts_fts_update;
+  create trigger contacts_fts_insert after insert on contacts when ${indexed('contacts', 'new')} begin
+    insert into contacts_fts(rowid, name, workspace)
+      values (new.rowid, coalesce(new.name, ''), replace(new.workspace_id, '-', ''));
+  end;
+  create trigger contacts_fts_delete after delete on contacts when ${indexed('contacts', 'old')} begin
+    insert into contacts_fts(contacts_fts, rowid, name, workspace)
+      values ('delete', old.rowid, coalesce(old.name, ''), replace(old.workspace_id, '-', ''));
+  end;
+  create trigger contacts_fts_update after update of name, workspace_id on contacts
+    when (old.name is not new.name or old.workspace_id is not new.workspace_id)
+      and ${indexed('contacts', 'old')}
+  begin
+    insert into contacts_fts(contacts_fts, rowid, name, workspace)
+      values ('delete', old.rowid, coalesce(old.name, ''), replace(old.workspace_id, '-', ''));
+    insert into contacts_fts(rowid, name, workspace)
+      values (new.rowid, coalesce(new.name, ''), replace(new.workspace_id, '-', ''));
+  end;
+
+  drop trigger messages_fts_insert;
+  drop trigger messages_fts_delete;
+  drop trigger messages_fts_update;
+  create trigger messages_fts_insert after insert on messages when ${indexed('messages', 'new')} begin
+    ${indexMessage('messages_fts', 'new')}
+  end;
+  create trigger messages_fts_delete after delete on messages when ${indexed('messages', 'old')} begin
+    ${unindexMessage('messages_fts', 'old')}
+  end;
+  create trigger messages_fts_update after update of content, workspace_id on messages
+    when (old.content is not new.content or old.workspace_id is not new.workspace_id)
+      and ${indexed('messages', 'old')}
+  begin
+    ${unindexMessage('messages_fts', 'old')}
+    ${indexMessage('messages_fts', 'new')}
+  end;
+
+  -- The recent window moves as before; what it drops from the recent index is only what
+  -- that index holds, and rows not yet indexed join it when they are (from the floor on).
+  drop trigger messages_recent_insert;
+  drop trigger messages_recent_slide;
+  drop trigger messages_recent_delete;
+  drop trigger messages_recent_update;
+  create trigger messages_recent_insert after insert on messages
+    when new.rowid >= (select floor from messages_recent_window) and ${indexed('messages', 'new')}
+  begin
+    ${indexMessage('messages_recent_fts', 'new')}
+  end;
+  create trigger messages_recent_slide after insert on messages
+    when new.rowid >= (select floor + size + size / 8 from messages_recent_window)
+  begin
+    insert into messages_recent_fts(messages_recent_fts, rowid, content, workspace)
+      select 'delete', rowid, content, replace(workspace_id, '-', '') from messages
+       where rowid >= (select floor from messages_recent_window)
+         and rowid <= new.rowid - (select size from messages_recent_window)
+         and rowid < coalesce((select from_rowid from unindexed_rows where table_name = 'messages'), new.rowid);
+    update messages_recent_window set floor = new.rowid - size + 1;
+  end;
+  create trigger messages_recent_delete after delete on messages
+    when old.rowid >= (select floor from messages_recent_window) and ${indexed('messages', 'old')}
+  begin
+    ${unindexMessage('messages_recent_fts', 'old')}
+  end;
+  create trigger messages_recent_update after update of content, workspace_id on messages
+    when (old.content is not new.content or old.workspace_id is not new.workspace_id)
+      and old.rowid >= (select floor from messages_recent_window) and ${indexed('messages', 'old')}
+  begin
+    ${unindexMessage('messages_recent_fts', 'old')}
+    ${indexMessage('messages_recent_fts', 'new')}
+  end;
+  `,
 ]
+
+/**
+ * What a first sync left out of the search indexes (schema 8, unindexed_rows), added per
+ * table in one set-based statement per index for every row from `$from` on. Phone suffixes go
+ * in key order, so the B-tree grows at its end instead of at a random page per row.
+ */
+export const deferredIndexBuilds: Record<'contacts' | 'messages', readonly string[]> = {
+  contacts: [
+    `insert into contact_phone_suffixes (workspace_id, suffix, contact_rowid)
+      ${phoneSuffixesOf('c', 'contacts c, ')} and c.rowid >= $from order by 1, 2, 3`,
+    `insert into contacts_fts(rowid, name, workspace)
+      select rowid, coalesce(name, ''), replace(workspace_id, '-', '') from contacts where rowid >= $from`,
+  ],
+  messages: [
+    `insert into messages_fts(rowid, content, workspace)
+      select rowid, content, replace(workspace_id, '-', '') from messages where rowid >= $from`,
+    `insert into messages_recent_fts(rowid, content, workspace)
+      select rowid, content, replace(workspace_id, '-', '') from messages
+       where rowid >= max($from, (select floor from messages_recent_window))`,
+  ],
+}

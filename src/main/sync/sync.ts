@@ -135,6 +135,9 @@ export function createSyncService(options: SyncOptions): SyncService {
   let stopped = false
   let published = ''
   let liveWaiters: (() => void)[] = []
+  // Workspaces in their first sync: while any is, the cache leaves new rows out of the
+  // search indexes and adds them in bulk when a stage ends (Cache.deferIndexing).
+  let firstSyncs = 0
 
   // The OS may say "online" while the backend is unreachable (a VPN, a dead Wi-Fi
   // portal, the server down). A reconnect that has not succeeded for this long is
@@ -393,9 +396,28 @@ export function createSyncService(options: SyncOptions): SyncService {
     return count ?? 0
   }
 
+  /** The search indexes catch up with every row written so far, and keep deferring while a first sync runs. */
+  function indexWrittenRows(): void {
+    const indexed = cache.indexDeferredRows()
+    if (firstSyncs > 0) cache.deferIndexing()
+    logger.debug('indexed the rows a first sync wrote', indexed)
+  }
+
   async function backfill(workspace: WorkspaceSync): Promise<void> {
+    const initial = cache.syncState(workspace.id).messagesCursor === null
+    if (!initial) return catchUpRows(workspace, false)
+    firstSyncs++
+    cache.deferIndexing()
+    try {
+      await catchUpRows(workspace, true)
+    } finally {
+      firstSyncs--
+      indexWrittenRows()
+    }
+  }
+
+  async function catchUpRows(workspace: WorkspaceSync, initial: boolean): Promise<void> {
     const sync = cache.syncState(workspace.id)
-    const initial = sync.messagesCursor === null
     const contactsFrom = sync.contactsCursor
       ? timestampMinus(sync.contactsCursor, overlapMs)
       : '1970-01-01T00:00:00.000000Z'
@@ -422,6 +444,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       (row, batch) => applyConversation(row, batch, 'backfill'),
       (rows) => progress?.advance('conversations', rows),
     )
+    if (initial) indexWrittenRows()
     progress?.complete('conversations')
     const messagesCursor = await backfillTable(
       'messages',
