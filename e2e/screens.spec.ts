@@ -16,7 +16,19 @@ let stack: Stack
 
 test.beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
-  stack = await startStack()
+  // Every unread Acme conversation carries a teammate's note mentioning Ava, so the thread
+  // screen shows one among its messages.
+  stack = await startStack({
+    prepare: async (backend, demo) => {
+      await backend.db.query(
+        `insert into public.internal_notes (workspace_id, contact_id, body, mentions, created_by)
+         select workspace_id, id, '@Ava Thompson she was promised a refund last week: check before replying',
+                array[$2::uuid], $3
+           from public.contacts where workspace_id = $1 and unread_count > 0`,
+        [demo.acme, demo.ava, demo.ben],
+      )
+    },
+  })
 })
 test.afterAll(async () => {
   await stack?.close()
@@ -67,6 +79,9 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
     .first()
   await unreadRow.click()
   await expect(page.getByRole('log', { name: 'Messages' }).getByTestId('message').first()).toBeVisible()
+  await expect(page.getByRole('article', { name: 'Internal note by Ben Okafor' })).toContainText(
+    'Internal note',
+  )
   await page
     .getByRole('textbox', { name: /Reply to/ })
     .fill('So sorry about that — a replacement ships today, and you can keep the damaged one.')

@@ -3,6 +3,7 @@ import type { Conversation } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useMembers } from '../stores/members.ts'
+import { useNotes } from '../stores/notes.ts'
 import { usePresence } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
 import { useSyncProgress } from '../stores/sync-progress.ts'
@@ -41,6 +42,7 @@ export function wireEvents(api: AppApi): () => void {
         useSyncProgress.getState().reset()
         usePresence.getState().reset()
         void useThread.getState().open(null)
+        void useNotes.getState().open(null)
       }
     }),
     api.on('connection.changed', (state) => useConnection.getState().apply(state)),
@@ -50,6 +52,7 @@ export function wireEvents(api: AppApi): () => void {
     api.on('messages.upserted', (messages) => useThread.getState().upsertMany(messages)),
     api.on('messages.held', (reply) => useThread.getState().held(reply)),
     api.on('presence.changed', (change) => usePresence.getState().apply(change)),
+    api.on('notes.upserted', (notes) => useNotes.getState().upsertMany(notes)),
     api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('members.changed', ({ workspaceId, members }) =>

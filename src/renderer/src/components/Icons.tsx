@@ -48,3 +48,9 @@ export const ArrowDownIcon = () => (
     <path d="M12 5v14M19 12l-7 7-7-7" />
   </svg>
 )
+export const NoteIcon = () => (
+  <svg {...base} width={14} height={14} aria-hidden="true">
+    <path d="M4 4h16v12l-4 4H4z" />
+    <path d="M16 20v-4h4M8 9h8M8 13h5" />
+  </svg>
+)

@@ -2,10 +2,12 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'rea
 import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
 import { conversationStatuses } from '../../../shared/domain.ts'
 import { explainFailure } from '../../../shared/twilio-errors.ts'
-import { clockTime, dayKey, dayLabel, formatPhone, fullDateTime } from '../lib/format.ts'
+import { clockTime, formatPhone, fullDateTime } from '../lib/format.ts'
+import { groupByDay, interleave } from '../lib/timeline.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useMemberName } from '../stores/members.ts'
+import { useNotes } from '../stores/notes.ts'
 import { reportOpen } from '../stores/presence.ts'
 import { useThread } from '../stores/thread.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
@@ -13,6 +15,7 @@ import { AssigneeMenu } from './AssigneeMenu.tsx'
 import { Composer } from './Composer.tsx'
 import { displayName } from './ConversationList.tsx'
 import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
+import { NoteItem } from './NoteItem.tsx'
 import { ThreadPresence } from './PresenceAvatars.tsx'
 
 const statusText: Record<Message['status'], string> = {
@@ -119,17 +122,6 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
   )
 })
 
-function groupByDay(messages: Message[]): { key: string; label: string; messages: Message[] }[] {
-  const groups: { key: string; label: string; messages: Message[] }[] = []
-  for (const message of messages) {
-    const key = dayKey(message.createdAt)
-    const last = groups[groups.length - 1]
-    if (last && last.key === key) last.messages.push(message)
-    else groups.push({ key, label: dayLabel(message.createdAt), messages: [message] })
-  }
-  return groups
-}
-
 function ThreadHeader({ conversation }: { conversation: Conversation }) {
   const setStatus = useConversations((state) => state.setStatus)
   const markUnread = useConversations((state) => state.markUnread)
@@ -218,7 +210,9 @@ function Messages({ contactId }: { contactId: string }) {
     count: 0,
   })
   const [unseen, setUnseen] = useState(0)
-  const groups = useMemo(() => groupByDay(messages), [messages])
+  const notes = useNotes((state) => state.notes)
+  const items = useMemo(() => interleave(messages, notes, hasMore), [messages, notes, hasMore])
+  const groups = useMemo(() => groupByDay(items), [items])
 
   // Runs before paint: older history is prepended without moving what the agent reads.
   useLayoutEffect(() => {
@@ -291,9 +285,13 @@ function Messages({ contactId }: { contactId: string }) {
               <span>{group.label}</span>
             </h3>
             <ol className="day-messages">
-              {group.messages.map((message) => (
-                <Bubble key={message.id} message={message} />
-              ))}
+              {group.items.map((item) =>
+                item.kind === 'note' ? (
+                  <NoteItem key={item.id} note={item.note} />
+                ) : (
+                  <Bubble key={item.id} message={item.message} />
+                ),
+              )}
             </ol>
           </section>
         ))}
@@ -315,6 +313,7 @@ export function Thread() {
 
   useEffect(() => {
     void openThread(openId)
+    void useNotes.getState().open(openId)
   }, [openId, openThread])
 
   // Teammates see which conversation this agent has open (none while none is shown).
