@@ -127,6 +127,10 @@ test('live assignment: Ava gives a conversation to Ben by keyboard; it is in his
   await ava.page.keyboard.press('Enter')
   await expect(thread.getByRole('button', { name: 'Assignee: Ben Okafor' })).toBeVisible()
   await expect(thread.getByTestId('assignee-button')).toBeFocused()
+  await expect(rowNamed(ava.page, name).getByTestId('row-owner')).toHaveAttribute(
+    'title',
+    'Assigned to Ben Okafor',
+  )
 
   // Ben's Mine view fills live. A text while Ava looks elsewhere stays unread, and counts in his Mine.
   await expect(rowNamed(ben.page, name)).toHaveCount(1)

@@ -5,11 +5,12 @@ import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
 import { countLabel, formatPhone, initials, relativeTime } from '../lib/format.ts'
 import { filterConversations, useConversations } from '../stores/conversations.ts'
-import { useMembers } from '../stores/members.ts'
+import { useMember, useMembers } from '../stores/members.ts'
 import { useSession } from '../stores/session.ts'
 import { useUi } from '../stores/ui.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { Highlight } from './Highlight.tsx'
+import { MemberAvatar } from './MemberAvatar.tsx'
 import { SearchIcon } from './Icons.tsx'
 import { SyncProgressBar } from './SyncProgressBar.tsx'
 import { RowPresence } from './PresenceAvatars.tsx'
@@ -48,6 +49,18 @@ export function StatusChip({ status }: { status: Conversation['status'] }) {
   return <span className={`chip chip-${status.toLowerCase()}`}>{status}</span>
 }
 
+/** Who owns the row's conversation, by avatar and (for screen readers) name. */
+function RowOwner({ conversation }: { conversation: Conversation }) {
+  const owner = useMember(conversation.workspaceId, conversation.assigneeId)
+  if (!owner) return null
+  return (
+    <span className="row-owner" data-testid="row-owner" title={`Assigned to ${owner.displayName}`}>
+      <MemberAvatar member={owner} />
+      <span className="visually-hidden">Assigned to {owner.displayName}</span>
+    </span>
+  )
+}
+
 /** The row's content: re-renders only when its own conversation changes. */
 const RowContent = memo(function RowContent({ id }: { id: string }) {
   const conversation = useConversations((state) => state.byId[id])
@@ -68,6 +81,7 @@ const RowContent = memo(function RowContent({ id }: { id: string }) {
           <span className="row-preview">{conversation.lastMessagePreview ?? 'No messages yet'}</span>
           <RowPresence contactId={id} />
           {conversation.status !== 'Open' && <StatusChip status={conversation.status} />}
+          <RowOwner conversation={conversation} />
           {unread > 0 ? (
             <span className="badge" data-testid="unread-badge">
               {countLabel(unread)}

@@ -50,3 +50,9 @@ export const useMemberName = (workspaceId: string, userId: string): string | nul
     if (!members) return null
     return members.find((member) => member.userId === userId)?.displayName ?? 'A former member'
   })
+
+/** A member of a workspace by user id; undefined while unknown (not loaded, or they left). */
+export const useMember = (workspaceId: string, userId: string | null): Member | undefined =>
+  useMembers((state) =>
+    userId ? state.byWorkspace[workspaceId]?.find((member) => member.userId === userId) : undefined,
+  )
