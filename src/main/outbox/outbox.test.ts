@@ -275,6 +275,60 @@ describe('outbox', () => {
     cache.close()
   })
 
+  it('Retry after a carrier failure (30003) sends the text again as a new reply, keeping the failed one', async () => {
+    const cache = Cache.open(join(dir, 'carrier-failure.sqlite'))
+    const outbox = outboxFor(cache, stack.relayUrl)
+    const phoneOff = await ensureContact(stack.service, stack.demo.acme, '+15557010009')
+    const toPhoneOff = () => twilioSends().filter((r) => r.params.To === phoneOff.phone_number).length
+    const first = outbox.send({
+      workspaceId: stack.demo.acme,
+      contactId: phoneOff.id,
+      body: 'are you there?',
+      userId: session.userId()!,
+    })
+    await outbox.drained()
+    // The carrier's failure arrives as Twilio's status callback; sync brings that row into the cache.
+    const { data: sent, error } = await stack.service
+      .from('messages')
+      .select('twilio_sid')
+      .eq('id', first.id)
+      .single()
+    if (error || !sent?.twilio_sid) throw new Error(`no Twilio SID for the first send: ${error?.message}`)
+    const callback = await stack.double.sendStatusCallback(sent.twilio_sid, 'undelivered', '30003')
+    expect(callback.httpStatus).toBe(204)
+    const { data: failed } = await stack.service
+      .from('messages')
+      .select('status, error_code, updated_at')
+      .eq('id', first.id)
+      .single()
+    expect(failed).toMatchObject({ status: 'failed', error_code: '30003' })
+    cache.upsertMessage({
+      ...cache.getMessage(first.id)!,
+      status: 'failed',
+      errorCode: failed!.error_code,
+      updatedAt: nowTimestamp(Date.parse(failed!.updated_at)),
+    })
+    expect(cache.getMessage(first.id)).toMatchObject({ status: 'failed', errorCode: '30003' })
+
+    const sendsBefore = toPhoneOff()
+    const retried = outbox.retry(first.id)
+    expect(retried.ok).toBe(true)
+    if (!retried.ok) return
+    expect(retried.value).toMatchObject({ content: 'are you there?', status: 'queued' })
+    expect(retried.value.id).not.toBe(first.id)
+    await outbox.drained()
+    expect(toPhoneOff()).toBe(sendsBefore + 1)
+    const rows = await serverRows([first.id, retried.value.id])
+    expect(rows.map((row) => [row.id, row.status]).sort()).toEqual(
+      [
+        [first.id, 'failed'],
+        [retried.value.id, expect.stringMatching(/pending|sent|delivered/)],
+      ].sort(),
+    )
+    await outbox.stop()
+    cache.close()
+  })
+
   it('keeps resending while the relay answers that a send is still in doubt, and stops once Twilio has it', async () => {
     const cache = Cache.open(join(dir, 'in-doubt.sqlite'))
     const proxy = await flakyProxy([])

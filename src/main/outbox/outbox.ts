@@ -211,7 +211,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     })
   }
 
-  return {
+  const outbox: Outbox = {
     send({ workspaceId, contactId, body, userId, guard }) {
       const at = nowTimestamp(now())
       const message: Message = {
@@ -243,6 +243,21 @@ export function createOutbox(options: OutboxOptions): Outbox {
         return {
           ok: false,
           error: appError('conflict', 'New messages arrived before this reply: send it anyway or edit it.'),
+        }
+      }
+      // Twilio took it and a carrier failed it (30xxx): the relay keeps Twilio's SID on
+      // that row and will not send it again under its id, so Retry sends the text anew.
+      if (message.errorCode !== null && carrierFailure.test(message.errorCode)) {
+        if (message.createdBy === null)
+          return { ok: false, error: appError('conflict', 'This message has no author to send it again as.') }
+        return {
+          ok: true,
+          value: outbox.send({
+            workspaceId: message.workspaceId,
+            contactId: message.contactId,
+            body: message.content,
+            userId: message.createdBy,
+          }),
         }
       }
       const queued: Message = { ...message, status: 'queued', errorCode: null, errorMessage: null }
@@ -280,7 +295,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       await pumping
     },
   }
+  return outbox
 }
+
+/** Twilio's delivery errors, reported after it accepted a message (30001-30999). */
+const carrierFailure = /^30\d{3}$/
 
 function safeJson(text: string): unknown {
   try {
