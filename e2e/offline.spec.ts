@@ -12,12 +12,15 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-test('6. offline: cached threads stay readable and searchable, a reply is queued and delivered once, nothing is missed', async ({
+test('6. offline: cached threads stay readable and searchable, a reply is queued, held back by what arrived meanwhile, and delivered once', async ({
   page,
 }) => {
   await signIn(page, stack.shell.url, 'ben@acme.test')
   await expect(page.getByTestId('connection-status')).toHaveText('Live')
+  // The customer wrote last, so Ben's reply answers that message (the collision guard's mark).
+  await stack.inbound('+16175550104', 'Before the outage')
   const first = rows(page).first()
+  await expect(first).toContainText('Before the outage')
   const contactId = (await first.getAttribute('data-id'))!
   const name = (await first.locator('.row-name').textContent())!
   await first.click()
@@ -57,8 +60,12 @@ test('6. offline: cached threads stay readable and searchable, a reply is queued
   await stack.restartBackend()
   await expect(page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
   await expect(banner).toHaveCount(0)
-  await expect(reply).toHaveAttribute('data-status', 'delivered')
   await expect(log.getByTestId('message').filter({ hasText: 'Written during the outage' })).toHaveCount(1)
+  // Ben wrote without seeing that message: the relay holds the reply back and shows it to him.
+  const held = page.getByTestId('held-reply')
+  await expect(held.getByTestId('held-reply-arrived')).toContainText(['Written during the outage'])
+  await held.getByRole('button', { name: 'Send anyway' }).click()
+  await expect(reply).toHaveAttribute('data-status', 'delivered')
   expect(
     stack.double.requests.filter((request) => request.params.Body === 'Sent while offline'),
   ).toHaveLength(1)
