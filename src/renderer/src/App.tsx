@@ -1,8 +1,10 @@
 import { useEffect } from 'react'
+import { AdminScreen } from './components/admin/AdminScreen.tsx'
 import { HelpOverlay } from './components/HelpOverlay.tsx'
 import { Inbox } from './components/Inbox.tsx'
 import { SettingsDialog } from './components/SettingsDialog.tsx'
 import { SignIn } from './components/SignIn.tsx'
+import { useAdmin } from './stores/admin.ts'
 import { useConnection } from './stores/connection.ts'
 import { useSession } from './stores/session.ts'
 import { useSettings } from './stores/settings.ts'
@@ -48,6 +50,7 @@ export function App() {
   const load = useSession((state) => state.load)
   const settingsOpen = useSettings((state) => state.open)
   const helpOpen = useUi((state) => state.helpOpen)
+  const adminOpen = useAdmin((state) => state.open)
 
   useEffect(() => {
     void load()
@@ -67,6 +70,7 @@ export function App() {
       )}
       {settingsOpen && <SettingsDialog />}
       {helpOpen && <HelpOverlay />}
+      {adminOpen && session?.status === 'signed-in' && <AdminScreen />}
     </>
   )
 }

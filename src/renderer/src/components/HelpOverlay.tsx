@@ -20,6 +20,7 @@ export const shortcuts: [keys: string[], what: string][] = [
   [['U'], 'Mark unread'],
   [['A'], 'Assign the open conversation'],
   [['1…9'], 'Switch workspace'],
+  [['M'], 'Manage the workspace (owners and admins)'],
   [['?'], 'Show this help'],
 ]
 

@@ -1,5 +1,6 @@
 import { useEffect } from 'react'
 import type { ConversationStatus } from '../../../shared/domain.ts'
+import { useAdmin } from '../stores/admin.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { focusTargets, useUi } from '../stores/ui.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
@@ -106,6 +107,9 @@ function useShortcuts() {
           break
         case '?':
           useUi.getState().setHelpOpen(true)
+          break
+        case 'm':
+          useAdmin.getState().show()
           break
         default:
           if (/^[1-9]$/.test(event.key)) {

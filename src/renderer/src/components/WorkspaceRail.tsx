@@ -1,9 +1,10 @@
 import { countLabel } from '../lib/format.ts'
+import { useAdmin, useAdministersActiveWorkspace } from '../stores/admin.ts'
 import { useSession } from '../stores/session.ts'
 import { useSettings } from '../stores/settings.ts'
 import { useUi } from '../stores/ui.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
-import { KeyboardIcon, SettingsIcon, SignOutIcon } from './Icons.tsx'
+import { AdminIcon, KeyboardIcon, SettingsIcon, SignOutIcon } from './Icons.tsx'
 
 function initials(name: string): string {
   const words = name.split(/\s+/).filter(Boolean)
@@ -17,6 +18,8 @@ export function WorkspaceRail() {
   const select = useWorkspaces((state) => state.select)
   const showSettings = useSettings((state) => state.show)
   const setHelpOpen = useUi((state) => state.setHelpOpen)
+  const administers = useAdministersActiveWorkspace()
+  const showAdmin = useAdmin((state) => state.show)
   const signOut = useSession((state) => state.signOut)
   const version = useSession((state) => state.info?.version)
 
@@ -53,6 +56,17 @@ export function WorkspaceRail() {
         })}
       </ul>
       <div className="rail-tools">
+        {administers && (
+          <button
+            type="button"
+            className="rail-tool"
+            aria-label="Manage workspace"
+            title="Manage workspace (M)"
+            onClick={showAdmin}
+          >
+            <AdminIcon />
+          </button>
+        )}
         <button
           type="button"
           className="rail-tool"

@@ -1,0 +1,15 @@
+import type { ComponentType } from 'react'
+import type { Workspace } from '../../../../shared/domain.ts'
+import { MembersSection } from './MembersSection.tsx'
+
+/**
+ * The admin screen's sections, in order: one file each, so a new one is one entry here.
+ * A panel is shown for the active workspace only, and only to its owners and admins.
+ */
+export interface AdminSection {
+  id: string
+  label: string
+  Panel: ComponentType<{ workspace: Workspace }>
+}
+
+export const adminSections: AdminSection[] = [{ id: 'members', label: 'Members', Panel: MembersSection }]
