@@ -22,6 +22,7 @@ import {
   workspaceSchema,
 } from './domain.ts'
 import { noteSchema, savedReplySchema } from './notes-and-replies.ts'
+import { consentStateSchema, workspaceNumberSchema } from './consent-and-numbers.ts'
 
 /**
  * The one contract between the renderer and the main-process services. Both
@@ -180,6 +181,16 @@ export const requests = {
     request: z.object({ workspaceId: uuid }).strict(),
     response: z.array(savedReplySchema),
   },
+  /**
+   * A contact's consent per sender (a workspace number, or the Messaging Service it belongs
+   * to), as cached. A sender not listed never received a keyword: replies from it may go.
+   */
+  'consent.list': { request: z.object({ contactId: uuid }).strict(), response: z.array(consentStateSchema) },
+  /** The numbers a workspace holds, oldest first: the first is its default sender. */
+  'numbers.list': {
+    request: z.object({ workspaceId: uuid }).strict(),
+    response: z.array(workspaceNumberSchema),
+  },
 } as const
 
 export const events = {
@@ -206,6 +217,10 @@ export const events = {
   'members.changed': z.object({ workspaceId: uuid, members: z.array(memberSchema) }),
   /** Internal notes changed in the cache, batched as messages are. */
   'notes.upserted': z.array(noteSchema).min(1),
+  /** Consent states changed in the cache (a STOP, a START, a 21610), batched as messages are. */
+  'consent.changed': z.array(consentStateSchema).min(1),
+  /** The numbers a workspace holds changed: the whole list. */
+  'numbers.changed': z.object({ workspaceId: uuid, numbers: z.array(workspaceNumberSchema) }),
 } as const
 
 export type RequestChannel = keyof typeof requests

@@ -46,6 +46,7 @@ import {
   workspaceCountsSql,
 } from './queries.ts'
 import { cacheMigrations, deferredIndexBuilds } from './schema.ts'
+import { SenderCache } from './sender-cache.ts'
 import { nowTimestamp } from './time.ts'
 
 /**
@@ -244,6 +245,8 @@ export class Cache {
   private db: DatabaseSync
   private readonly now: () => number
   private readonly statements = new Map<string, StatementSync>()
+  /** The workspaces' numbers and each customer's consent per number. */
+  readonly senders = new SenderCache((sql) => this.stmt(sql))
 
   private constructor(path: string, db: DatabaseSync, recoveredFrom: string | null, now: () => number) {
     this.path = path
@@ -603,6 +606,7 @@ export class Cache {
     return this.transaction(() => {
       this.stmt('delete from messages where contact_id = ?').run(id)
       this.stmt('delete from internal_notes where contact_id = ?').run(id)
+      this.stmt('delete from consent_states where contact_id = ?').run(id)
       return Number(this.stmt('delete from contacts where id = ?').run(id).changes) > 0
     })
   }
@@ -990,6 +994,9 @@ export class Cache {
         'outbox',
         'sync_state',
         'member_profiles',
+        'workspace_numbers',
+        'consent_states',
+        'consent_events',
       ]) {
         this.stmt(`delete from ${table} where workspace_id = ?`).run(workspaceId)
       }
@@ -1008,6 +1015,9 @@ export class Cache {
         'sync_state',
         'workspaces',
         'member_profiles',
+        'workspace_numbers',
+        'consent_states',
+        'consent_events',
       ])
         this.stmt(`delete from ${table}`).run()
     })

@@ -535,6 +535,46 @@ export const cacheMigrations: readonly string[] = [
     ${indexMessage('messages_recent_fts', 'new')}
   end;
   `,
+  // Reaching customers (issue 19): which of the workspace's numbers each message used,
+  // the number a queued reply leaves from, the numbers a workspace holds, and consent per
+  // (contact, sender). A state's keyword lives on the event that decided it; Realtime
+  // sends that event before the state, so events are kept as they come and joined on read.
+  `
+  alter table messages add column workspace_number text;
+  alter table outbox add column from_number text;
+
+  create table workspace_numbers (
+    id text primary key,
+    workspace_id text not null,
+    phone_number text not null,
+    friendly_name text,
+    messaging_service_sid text,
+    position integer not null
+  );
+  create index workspace_numbers_workspace on workspace_numbers(workspace_id, position);
+
+  create table consent_states (
+    workspace_id text not null,
+    contact_id text not null,
+    sender text not null,
+    opted_out integer not null,
+    event_id text not null,
+    changed_at text not null,
+    updated_at text not null,
+    primary key (contact_id, sender)
+  ) without rowid;
+  create index consent_states_workspace on consent_states(workspace_id);
+
+  create table consent_events (
+    id text primary key,
+    workspace_id text not null,
+    keyword text,
+    source text not null
+  ) without rowid;
+  create index consent_events_workspace on consent_events(workspace_id);
+
+  alter table sync_state add column consent_cursor text;
+  `,
 ]
 
 /**

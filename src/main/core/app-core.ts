@@ -12,6 +12,7 @@ import { membersCapability } from './members-capability.ts'
 import { messagesCapability } from './messages-capability.ts'
 import { notesCapability } from './notes-capability.ts'
 import { presenceCapability } from './presence-capability.ts'
+import { sendersCapability } from './senders-capability.ts'
 import { sessionCapability } from './session-capability.ts'
 import { settingsCapability } from './settings-capability.ts'
 import { workspacesCapability } from './workspaces-capability.ts'
@@ -52,6 +53,7 @@ export function assembleAppCore(services: CoreServices): AppCore {
   dispatcher.register(alertsCapability(services))
   dispatcher.register(embeddedCapability(services))
   dispatcher.register(membersCapability(services))
+  dispatcher.register(sendersCapability(services))
   const unanswered = dispatcher.unregistered()
   if (unanswered.length > 0) throw new Error(`No capability answers ${unanswered.join(', ')}.`)
 

@@ -97,6 +97,7 @@ export async function startBackendRuntime(
     onChanges: (batch) => announceSyncBatch(batch, scope, deps, session.userId()),
     onProgress: (progress) => events.emit('sync.progress', progress),
     onMembers: (workspaceId, members) => events.emit('members.changed', { workspaceId, members }),
+    onNumbers: (workspaceId, numbers) => events.emit('numbers.changed', { workspaceId, numbers }),
     onState: (state) => events.emit('connection.changed', state),
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)

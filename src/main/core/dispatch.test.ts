@@ -40,6 +40,8 @@ const valid: { [K in RequestChannel]: unknown } = {
   'notes.list': { contactId: C },
   'notes.add': { contactId: C, body: 'Call her back after 5', mentions: [WS] },
   'savedReplies.list': { workspaceId: WS },
+  'consent.list': { contactId: C },
+  'numbers.list': { workspaceId: WS },
 }
 
 function noise(random: () => number, depth = 0): unknown {

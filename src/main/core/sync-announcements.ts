@@ -35,5 +35,6 @@ export function announceSyncBatch(
       .find((member) => member.userId === change.note.createdBy)
     deps.alerts.noted(change.note, scope, me, author?.displayName ?? null)
   }
+  if (batch.consent.length > 0) deps.events.emit('consent.changed', batch.consent)
   if (batch.conversations.length > 0) deps.alerts.publishBadge(scope)
 }

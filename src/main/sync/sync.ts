@@ -2,6 +2,7 @@ import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } 
 import { backoffDelay } from '../../shared/backoff.ts'
 import type { ConnectionState, Conversation, Member, Message, SyncProgress } from '../../shared/domain.ts'
 import type { Note } from '../../shared/notes-and-replies.ts'
+import type { ConsentState, WorkspaceNumber } from '../../shared/consent-and-numbers.ts'
 import type { Logger } from '../../shared/log.ts'
 import type { Cache, UpsertOutcome } from '../cache/cache.ts'
 import { nowTimestamp, timestampMinus } from '../cache/time.ts'
@@ -17,6 +18,12 @@ import {
   parseSavedReply,
   savedReplyColumns,
 } from './rows.ts'
+import {
+  applyConsentEventRow,
+  applyConsentStateRow,
+  consentStateColumns,
+  fetchNumbers,
+} from './sender-sync.ts'
 
 /**
  * Keeps the cache equal to the server, with no gap: one realtime channel per
@@ -58,14 +65,30 @@ export interface SyncBatch {
   conversations: ConversationChange[]
   messages: MessageChange[]
   notes: NoteChange[]
+  /** Consent states that changed, each complete with the keyword that decided it. */
+  consent: ConsentState[]
 }
 
+const emptyBatch = (): SyncBatch => ({ conversations: [], messages: [], notes: [], consent: [] })
+
 /** The tables a workspace's backfill pages through by updated_at. */
-type PagedTable = 'contacts' | 'messages' | 'internal_notes'
+type PagedTable = 'contacts' | 'messages' | 'internal_notes' | 'consent_states'
 const pagedColumns: Record<PagedTable, string> = {
   contacts: contactColumns,
   messages: messageColumns,
   internal_notes: noteColumns,
+  consent_states: consentStateColumns,
+}
+/**
+ * The column that orders rows sharing an updated_at. A consent state's key is
+ * (contact_id, sender), but one transaction records one event, so it changes one state
+ * of a contact: contact_id alone is unique among rows of one updated_at.
+ */
+const pagedKey: Record<PagedTable, string> = {
+  contacts: 'id',
+  messages: 'id',
+  internal_notes: 'id',
+  consent_states: 'contact_id',
 }
 
 export interface SyncOptions {
@@ -81,6 +104,8 @@ export interface SyncOptions {
   onProgress?(progress: SyncProgress): void
   /** A workspace's members changed in the cache (a profile, a role, someone joined or left). */
   onMembers?(workspaceId: string, members: Member[]): void
+  /** The numbers a workspace holds changed in the cache (read on every catch-up). */
+  onNumbers?(workspaceId: string, numbers: WorkspaceNumber[]): void
   onState(state: ConnectionState): void
   /** Re-read this far behind the cursor: a transaction may commit after a later one. */
   overlapMs?: number
@@ -194,7 +219,12 @@ export function createSyncService(options: SyncOptions): SyncService {
   }
 
   const announce = (batch: SyncBatch) => {
-    if (batch.conversations.length > 0 || batch.messages.length > 0 || batch.notes.length > 0)
+    if (
+      batch.conversations.length > 0 ||
+      batch.messages.length > 0 ||
+      batch.notes.length > 0 ||
+      batch.consent.length > 0
+    )
       options.onChanges(batch)
   }
 
@@ -241,6 +271,24 @@ export function createSyncService(options: SyncOptions): SyncService {
     else logger.warn('ignoring a saved reply row that does not match the schema', { source: 'live' })
   }
 
+  /** A state goes only with its contact (deleteConversation), so a DELETE needs nothing here. */
+  const applyLiveConsent = (workspace: WorkspaceSync, payload: LivePayload, batch: SyncBatch) => {
+    if (payload.eventType === 'DELETE') return
+    if (payload.table === 'consent_events') {
+      const completed = applyConsentEventRow(cache.senders, payload.new)
+      if (completed) batch.consent.push(...completed)
+      else logger.warn('ignoring a consent event that does not match the schema', { source: 'live' })
+      return
+    }
+    const applied = applyConsentStateRow(cache.senders, payload.new)
+    if (!applied) {
+      logger.warn('ignoring a consent state that does not match the schema', { source: 'live' })
+      return
+    }
+    if (applied.changed) batch.consent.push(applied.changed)
+    if (workspace.phase === 'live') cache.senders.advanceConsentCursor(workspace.id, applied.updatedAt)
+  }
+
   const applyConversation = (row: unknown, batch: SyncBatch, source: ChangeSource): string | null => {
     const conversation = parseConversation(row)
     if (!conversation) {
@@ -268,7 +316,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     const queue = liveQueue
     liveQueue = []
     if (stopped) return
-    const batch: SyncBatch = { conversations: [], messages: [], notes: [] }
+    const batch = emptyBatch()
     try {
       cache.transaction(() => {
         for (const { workspace, payload } of queue) applyLive(workspace, payload, batch)
@@ -285,6 +333,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     if (workspaces.get(workspace.id) !== workspace) return
     try {
       if (payload.table === 'saved_replies') return applySavedReply(payload)
+      if (payload.table === 'consent_events' || payload.table === 'consent_states')
+        return applyLiveConsent(workspace, payload, batch)
       if (payload.eventType === 'DELETE') {
         const id = typeof payload.old.id === 'string' ? payload.old.id : null
         if (!id) return
@@ -350,7 +400,7 @@ export function createSyncService(options: SyncOptions): SyncService {
     onPage: (rows: number) => void,
   ): Promise<string | null> {
     let newest: string | null = null
-    let after: { at: string; id: string } | null = null
+    let after: { at: string; key: string } | null = null
     for (;;) {
       const query = client
         .from(table)
@@ -360,15 +410,15 @@ export function createSyncService(options: SyncOptions): SyncService {
       // The range alone walks the (workspace_id, updated_at) index in order and stops at
       // the limit; the ties of the last timestamp are then skipped by id, as a filter.
       const { data, error } = await (
-        after ? query.or(`updated_at.gt."${after.at}",id.gt.${after.id}`) : query
+        after ? query.or(`updated_at.gt."${after.at}",${pagedKey[table]}.gt.${after.key}`) : query
       )
         .order('updated_at', { ascending: true })
-        .order('id', { ascending: true })
+        .order(pagedKey[table], { ascending: true })
         .limit(pageSize)
       if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
       if (stopped) return newest
       const rows = (data ?? []) as unknown as Record<string, unknown>[]
-      const batch: SyncBatch = { conversations: [], messages: [], notes: [] }
+      const batch = emptyBatch()
       cache.transaction(() => {
         for (const row of rows) {
           const at = apply(row, batch)
@@ -379,9 +429,10 @@ export function createSyncService(options: SyncOptions): SyncService {
       onPage(rows.length)
       if (rows.length < pageSize) return newest
       const last = rows.at(-1)!
-      if (typeof last.updated_at !== 'string' || typeof last.id !== 'string')
-        throw new Error(`backfill of ${table} failed: a row without updated_at or id`)
-      after = { at: last.updated_at, id: last.id }
+      const key = last[pagedKey[table]]
+      if (typeof last.updated_at !== 'string' || typeof key !== 'string')
+        throw new Error(`backfill of ${table} failed: a row without updated_at or ${pagedKey[table]}`)
+      after = { at: last.updated_at, key }
     }
   }
 
@@ -456,6 +507,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     if (stopped) return
     await backfillTeamNotes(workspace.id)
     if (stopped) return
+    await backfillSenders(workspace.id)
+    if (stopped) return
     cache.advanceSync(workspace.id, {
       contactsCursor,
       messagesCursor: messagesCursor ?? (initial ? messagesFrom : null),
@@ -491,6 +544,32 @@ export function createSyncService(options: SyncOptions): SyncService {
     if (stopped) return
     const replies = ((data ?? []) as unknown[]).flatMap((row) => parseSavedReply(row) ?? [])
     cache.replaceSavedReplies(workspaceId, replies)
+  }
+
+  /** Consent states changed since their cursor, and the workspace's numbers, read whole. */
+  async function backfillSenders(workspaceId: string): Promise<void> {
+    const cursor = cache.senders.consentCursor(workspaceId)
+    const newest = await backfillTable(
+      'consent_states',
+      workspaceId,
+      cursor ? timestampMinus(cursor, overlapMs) : '1970-01-01T00:00:00.000000Z',
+      (row, batch) => {
+        const applied = applyConsentStateRow(cache.senders, row)
+        if (!applied) {
+          logger.warn('ignoring a consent state that does not match the schema', { source: 'backfill' })
+          return null
+        }
+        if (applied.changed) batch.consent.push(applied.changed)
+        return applied.updatedAt
+      },
+      () => {},
+    )
+    if (stopped) return
+    if (newest) cache.senders.advanceConsentCursor(workspaceId, newest)
+    const numbers = await fetchNumbers(client, workspaceId)
+    if (stopped || !workspaces.has(workspaceId)) return
+    if (cache.transaction(() => cache.senders.replaceNumbers(workspaceId, numbers)))
+      options.onNumbers?.(workspaceId, numbers)
   }
 
   /** Runs a backfill (coalescing requests that arrive meanwhile), then declares the workspace live. */
@@ -571,6 +650,15 @@ export function createSyncService(options: SyncOptions): SyncService {
         onChange(workspace, payload),
       )
       .on('postgres_changes', { event: '*', schema: 'public', table: 'saved_replies', filter }, (payload) =>
+        onChange(workspace, payload),
+      )
+      // The event first (it carries the keyword), then the state it decided: one transaction, in order.
+      .on(
+        'postgres_changes',
+        { event: 'INSERT', schema: 'public', table: 'consent_events', filter },
+        (payload) => onChange(workspace, payload),
+      )
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'consent_states', filter }, (payload) =>
         onChange(workspace, payload),
       )
       .subscribe((status, error) => {
