@@ -25,7 +25,8 @@ const shared = {
   row: 'src/shared',
   why: 'src/shared runs anywhere (Electron main, preload, renderer, relay, Deno): pure functions, types and the zod contract, nothing environment-specific.',
   folders: ['src/shared'],
-  packages: ['zod'],
+  // libphonenumber-js: phone numbers parsed, classified and shown one way (src/shared/phone.ts).
+  packages: ['zod', 'libphonenumber-js'],
 }
 const logging = {
   row: 'logging/',
@@ -187,7 +188,11 @@ const boundaries = [
       node: true,
     },
   ],
-  [['src/shared/**/*.test.ts'], tests(shared, { why: 'Tests of src/shared are as pure as what they test.' })],
+  [
+    ['src/shared/**/*.test.ts'],
+    // fast-check: property tests (src/shared/phone.test.ts).
+    tests(shared, { why: 'Tests of src/shared are as pure as what they test.', packages: ['fast-check'] }),
+  ],
   [
     ['src/renderer/**/*.test.{ts,tsx}'],
     tests(renderer, {
@@ -369,6 +374,22 @@ export default tseslint.config(
             environmentOnlyGlobals.map((name) => [name, { message: onlyInOneEnvironment(name) }]),
           ),
         },
+      ],
+    },
+  },
+  {
+    // Issue 19: every screen shows a number in one format. Screens show it through
+    // shownPhone (src/renderer/src/lib/phone-display.ts), notifications through formatPhone
+    // (src/shared/phone.ts); a raw E.164 spliced into text would show another.
+    files: ['src/renderer/src/components/**/*.tsx', 'src/main/notifications/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['JSXExpressionContainer', 'TemplateLiteral', 'BinaryExpression[operator="+"]'].map((context) => ({
+          selector: `${context} MemberExpression[property.name="phoneNumber"]:not(CallExpression *)`,
+          message: 'Show a phone number through shownPhone (renderer) or formatPhone (src/shared/phone.ts).',
+        })),
       ],
     },
   },

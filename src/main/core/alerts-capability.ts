@@ -1,6 +1,7 @@
 import type { DesktopNotification, Message } from '../../shared/domain.ts'
 import type { Note } from '../../shared/notes-and-replies.ts'
 import { ok } from '../../shared/errors.ts'
+import { homeRegionOf } from '../../shared/phone.ts'
 import {
   badgeFor,
   decideMentionNotification,
@@ -63,6 +64,7 @@ export function createAlerts({ platform, events, settings }: AlertsDeps): Alerts
           conversation: cache.getConversation(message.contactId),
           agentId: agentId(),
           workspaceName: workspace?.name ?? 'SMS Inbox',
+          home: homeRegionOf(workspace?.sendingNumber),
           now: Date.now(),
         },
         // The host knows the window's focus for certain; the renderer reports which conversation is open.
@@ -73,13 +75,15 @@ export function createAlerts({ platform, events, settings }: AlertsDeps): Alerts
       if (decision.notification) platform.notify(decision.notification)
     },
     noted(note, { cache, workspaces }, me, authorName) {
+      const workspace = workspaces.list().find((w) => w.id === note.workspaceId)
       const notification = decideMentionNotification(
         {
           note,
           me,
           authorName,
           conversation: cache.getConversation(note.contactId),
-          workspaceName: workspaces.list().find((w) => w.id === note.workspaceId)?.name ?? 'SMS Inbox',
+          workspaceName: workspace?.name ?? 'SMS Inbox',
+          home: homeRegionOf(workspace?.sendingNumber),
         },
         { ...view, focused: platform.isFocused?.() ?? view.focused },
         settings.get().notifications,

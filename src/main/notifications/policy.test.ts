@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Conversation, Message, NotificationSettings } from '../../shared/domain.ts'
 import type { Note } from '../../shared/notes-and-replies.ts'
+import { regionOfCountry } from '../../shared/phone.ts'
 import {
   badgeFor,
   badgeLabel,
   decideMentionNotification,
   decideNotification,
-  formatPhone,
   initialNotificationState,
   type NotificationPolicyState,
   type ViewState,
@@ -52,6 +52,8 @@ function inbound(over: Partial<Message> = {}): Message {
   }
 }
 
+/** Acme texts from a US number: its customers' numbers show in US national format. */
+const home = regionOfCountry('US')
 const unfocused: ViewState = { focused: false, openConversationId: null }
 const muted: Record<string, NotificationSettings> = { [WS]: { enabled: false, sound: true } }
 const silent: Record<string, NotificationSettings> = { [WS]: { enabled: true, sound: false } }
@@ -112,7 +114,7 @@ describe('notification policy', () => {
       name: 'unnamed contact shows the formatted number',
       view: unfocused,
       conversation: { ...conversation, name: null },
-      expected: { title: '+1 555 123 4567 · Acme', body: 'Where is my order?', sound: true },
+      expected: { title: '(555) 123-4567 · Acme', body: 'Where is my order?', sound: true },
     },
     {
       name: 'only mine and unassigned: a colleague’s conversation stays quiet',
@@ -165,6 +167,7 @@ describe('notification policy', () => {
           message,
           conversation: row.conversation === undefined ? conversation : row.conversation,
           workspaceName: 'Acme',
+          home,
           agentId: AGENT,
           now: 1000,
         },
@@ -192,7 +195,7 @@ describe('notification policy', () => {
     for (const now of at) {
       const decision = decideNotification(
         state,
-        { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now },
+        { message: inbound(), conversation, workspaceName: 'Acme', home, agentId: AGENT, now },
         unfocused,
         {},
       )
@@ -222,7 +225,14 @@ describe('notification policy', () => {
       const workspaceId = i % 2 === 0 ? WS : WS2
       const decision = decideNotification(
         state,
-        { message: inbound({ workspaceId }), conversation, workspaceName: 'W', agentId: AGENT, now: i * 10 },
+        {
+          message: inbound({ workspaceId }),
+          conversation,
+          workspaceName: 'W',
+          home,
+          agentId: AGENT,
+          now: i * 10,
+        },
         unfocused,
         {},
       )
@@ -237,14 +247,14 @@ describe('notification policy', () => {
     for (let i = 0; i < 5; i++) {
       state = decideNotification(
         state,
-        { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now: i },
+        { message: inbound(), conversation, workspaceName: 'Acme', home, agentId: AGENT, now: i },
         { focused: true, openConversationId: CONTACT },
         {},
       ).state
     }
     const next = decideNotification(
       state,
-      { message: inbound(), conversation, workspaceName: 'Acme', agentId: AGENT, now: 10 },
+      { message: inbound(), conversation, workspaceName: 'Acme', home, agentId: AGENT, now: 10 },
       unfocused,
       {},
     )
@@ -268,11 +278,6 @@ describe('badge', () => {
       expect(badgeLabel(badge.total)).toBe(row.label)
     })
   }
-
-  it('formats North American numbers and leaves others alone', () => {
-    expect(formatPhone('+15551234567')).toBe('+1 555 123 4567')
-    expect(formatPhone('+447700900123')).toBe('+447700900123')
-  })
 })
 
 describe('mention notifications', () => {
@@ -295,7 +300,7 @@ describe('mention notifications', () => {
     settings: Record<string, NotificationSettings> = {},
   ) =>
     decideMentionNotification(
-      { note: note(over), me: ME, authorName: 'Ben', conversation, workspaceName: 'Acme' },
+      { note: note(over), me: ME, authorName: 'Ben', conversation, workspaceName: 'Acme', home },
       view,
       settings,
     )

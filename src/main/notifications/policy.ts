@@ -6,6 +6,7 @@ import type {
   NotificationSettings,
 } from '../../shared/domain.ts'
 import type { Note } from '../../shared/notes-and-replies.ts'
+import { formatPhone, type HomeRegion } from '../../shared/phone.ts'
 
 /**
  * When an inbound SMS becomes a desktop notification. Pure: the caller keeps the
@@ -33,6 +34,8 @@ export interface InboundEvent {
   /** The signed-in agent, for "only mine and unassigned". */
   agentId: string | null
   workspaceName: string
+  /** The workspace's home region: a number shows as it does in the app (src/shared/phone.ts). */
+  home: HomeRegion | null
   now: number
 }
 
@@ -42,12 +45,6 @@ export interface PolicyDecision {
 }
 
 const defaultSettings: NotificationSettings = { enabled: true, sound: true }
-
-/** `+15551234567` → `+1 555 123 4567` (North American numbers); other numbers unchanged. */
-export function formatPhone(e164: string): string {
-  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164)
-  return nanp ? `+1 ${nanp[1]} ${nanp[2]} ${nanp[3]}` : e164
-}
 
 const preview = (text: string): string => {
   const flat = text.replace(/\s+/g, ' ').trim()
@@ -65,7 +62,7 @@ export function decideNotification(
   view: ViewState,
   settings: Record<string, NotificationSettings>,
 ): PolicyDecision {
-  const { message, conversation, workspaceName, now } = event
+  const { message, conversation, workspaceName, home, now } = event
   const workspaceId = message.workspaceId
   const prefs = settings[workspaceId] ?? defaultSettings
   const unchanged = { state, notification: null }
@@ -90,7 +87,7 @@ export function decideNotification(
       },
     }
   }
-  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'Unknown number')
+  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'Unknown number', home)
   return {
     state: next,
     notification: {
@@ -111,6 +108,7 @@ export interface MentionEvent {
   authorName: string | null
   conversation: Conversation | null
   workspaceName: string
+  home: HomeRegion | null
 }
 
 /**
@@ -123,11 +121,11 @@ export function decideMentionNotification(
   view: ViewState,
   settings: Record<string, NotificationSettings>,
 ): DesktopNotification | null {
-  const { note, me, conversation, workspaceName } = event
+  const { note, me, conversation, workspaceName, home } = event
   const prefs = settings[note.workspaceId] ?? defaultSettings
   if (!note.mentions.includes(me) || note.createdBy === me || !prefs.enabled) return null
   if (view.focused && view.openConversationId === note.contactId) return null
-  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'a conversation')
+  const who = conversation?.name?.trim() || formatPhone(conversation?.phoneNumber ?? 'a conversation', home)
   return {
     id: `note:${note.id}`,
     title: `${event.authorName ?? 'A teammate'} mentioned you · ${who} · ${workspaceName}`,

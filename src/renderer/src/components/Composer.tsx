@@ -6,6 +6,7 @@ import { reportOpen, reportTyping } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { focusTargets } from '../stores/ui.ts'
+import { displayName } from './ConversationList.tsx'
 import { HeldReplyNotice } from './HeldReplyNotice.tsx'
 import { SendIcon } from './Icons.tsx'
 
@@ -107,7 +108,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
       <textarea
         id="composer-input"
         className="composer-input"
-        aria-label={`Reply to ${conversation.name ?? conversation.phoneNumber}`}
+        aria-label={`Reply to ${displayName(conversation)}`}
         aria-keyshortcuts="Enter Control+Enter"
         placeholder={
           offline

@@ -3,7 +3,9 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import type { Conversation, ConversationFilter, InboxView, SearchHit } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
 import { call } from '../api/api.ts'
-import { countLabel, formatPhone, initials, relativeTime } from '../lib/format.ts'
+import { countLabel, initials, relativeTime } from '../lib/format.ts'
+import { shownPhone } from '../lib/phone-display.ts'
+import { rangesOnShown } from '../../../shared/phone.ts'
 import { filterConversations, useConversations } from '../stores/conversations.ts'
 import { useMember, useMembers } from '../stores/members.ts'
 import { useSession } from '../stores/session.ts'
@@ -24,7 +26,14 @@ const views: { view: InboxView; label: string }[] = [
 const rowHeight = 68
 
 export function displayName(conversation: Conversation): string {
-  return conversation.name?.trim() || formatPhone(conversation.phoneNumber)
+  return conversation.name?.trim() || shownPhone(conversation)
+}
+
+/** What a hit shows under its name: a matched number in the shown format, with the same digits marked. */
+function hitSnippet(hit: SearchHit): { text: string; ranges: [number, number][] } {
+  if (hit.field !== 'phone') return { text: hit.snippet, ranges: hit.highlights }
+  const text = shownPhone(hit.conversation)
+  return { text, ranges: rangesOnShown(hit.snippet, text, hit.highlights) }
 }
 
 /** Counts how often row contents render, when a benchmark asks for it by defining the counter. */
@@ -237,7 +246,7 @@ function SearchResults({ hits, query }: { hits: SearchHit[]; query: string }) {
                 {hit.field === 'name' ? (
                   (hit.conversation.lastMessagePreview ?? '')
                 ) : (
-                  <Highlight text={hit.snippet} ranges={hit.highlights} />
+                  <Highlight {...hitSnippet(hit)} />
                 )}
               </span>
             </div>

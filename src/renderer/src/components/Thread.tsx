@@ -2,7 +2,8 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'rea
 import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
 import { conversationStatuses } from '../../../shared/domain.ts'
 import { explainFailure } from '../../../shared/twilio-errors.ts'
-import { clockTime, formatPhone, fullDateTime } from '../lib/format.ts'
+import { clockTime, fullDateTime } from '../lib/format.ts'
+import { shownPhone } from '../lib/phone-display.ts'
 import { groupByDay, interleave } from '../lib/timeline.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
@@ -133,7 +134,7 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
     <header className="thread-header">
       <div className="thread-who">
         <h2 className="thread-name">{displayName(conversation)}</h2>
-        {conversation.name && <span className="muted small">{formatPhone(conversation.phoneNumber)}</span>}
+        {conversation.name && <span className="muted small">{shownPhone(conversation)}</span>}
         <ThreadPresence contactId={conversation.id} />
       </div>
       <div className="thread-actions">

@@ -1,10 +1,4 @@
-/** Display formats shared by the list, the thread and the banner. */
-
-export function formatPhone(e164: string): string {
-  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164)
-  if (nanp) return `+1 (${nanp[1]}) ${nanp[2]}-${nanp[3]}`
-  return e164
-}
+/** Display formats shared by the list, the thread and the banner (phone numbers: phone-display.ts). */
 
 const dayMs = 86_400_000
 
