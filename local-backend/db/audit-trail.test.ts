@@ -88,6 +88,39 @@ describe('the audit trail records each change with its actor', () => {
     ])
   })
 
+  it('a contact renamed by an agent: old and new name, the agent as actor', async () => {
+    const maria = demo.contact('Maria Gonzalez')
+    const trail = await trailOf(demo.ben, `update contacts set name = 'Maria G.' where id = $1`, [maria])
+    expect(trail).toEqual([
+      {
+        action: 'contact.renamed',
+        actor_id: demo.ben,
+        subject_id: maria,
+        details: { from: 'Maria Gonzalez', to: 'Maria G.' },
+      },
+    ])
+  })
+
+  it('an update that leaves the name as it was records no rename', async () => {
+    const maria = demo.contact('Maria Gonzalez')
+    const trail = await trailOf(
+      demo.ben,
+      `update contacts set name = 'Maria Gonzalez', conversation_status = 'Done' where id = $1`,
+      [maria],
+    )
+    expect(trail).toEqual([])
+  })
+
+  it('a blank or oversized name is refused by the database too', async () => {
+    const maria = demo.contact('Maria Gonzalez')
+    for (const name of ['   ', 'x'.repeat(101)]) {
+      const error = await pgError(
+        trailOf(demo.ben, 'update contacts set name = $2 where id = $1', [maria, name]),
+      )
+      expect(error.code, name).toBe('23514')
+    }
+  })
+
   it('a Twilio configuration change by the relay names the changed columns, never the token', async () => {
     const secret = 'a-new-auth-token-that-must-not-appear'
     const trail = await trailOf(

@@ -292,6 +292,25 @@ const matrix: Case[] = [
     expect: serviceOnly,
   },
 
+  // Any member renames a contact of the workspace; the audit trail records it (20261201170100_contact_renames.sql).
+  {
+    table: 'contacts',
+    op: 'update',
+    what: 'name',
+    sql: `update contacts set name = 'Maria G.' where id = $1 returning id`,
+    params: [maria],
+    expect: { ava: 'rows', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' },
+  },
+  // A contact's number is its conversation's identity (20261201170100_contact_renames.sql):
+  // no agent may change it.
+  {
+    table: 'contacts',
+    op: 'update',
+    what: 'phone_number',
+    sql: `update contacts set phone_number = '+14155550123' where id = $1 returning id`,
+    params: [maria],
+    expect: { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' },
+  },
   // Any member assigns a conversation of the workspace; the history is written by the database alone.
   {
     table: 'contacts',

@@ -12,6 +12,7 @@ export const auditActionSchema = z.enum([
   'number.changed',
   'number.removed',
   'conversation.assigned',
+  'contact.renamed',
 ])
 export type AuditAction = z.infer<typeof auditActionSchema>
 
@@ -19,7 +20,7 @@ export type AuditAction = z.infer<typeof auditActionSchema>
  * public.audit_events: who changed what in a workspace, and when. Written by
  * triggers and by the relay, never changed; owners and admins read it. actor_id
  * null is a change no agent made (the relay, a migration); subject_id is the
- * member, number or conversation acted on; details never holds a secret.
+ * member, number, conversation or contact acted on; details never holds a secret.
  */
 export const auditEventRowSchema = z.object({
   id: uuidColumn,

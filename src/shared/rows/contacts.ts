@@ -23,3 +23,14 @@ export type ContactRow = z.infer<typeof contactRowSchema>
 
 /** updated_at is nullable (the seed's column), but the touch trigger sets it on every insert and update. */
 export const storedContactRowSchema = filledByDatabase(contactRowSchema, ['updated_at'])
+
+/**
+ * A name an agent gives a contact: trimmed, never blank, at most 100 characters (the
+ * database's contacts_name_check, 20261201170100_contact_renames.sql, says the same).
+ */
+export const contactNameMaxLength = 100
+export const contactNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'A contact’s name cannot be empty.')
+  .max(contactNameMaxLength, `A contact’s name is at most ${contactNameMaxLength} characters.`)
