@@ -23,6 +23,7 @@ import {
 } from './domain.ts'
 import { noteSchema, savedReplySchema } from './notes-and-replies.ts'
 import { consentStateSchema, workspaceNumberSchema } from './consent-and-numbers.ts'
+import { contactNameSchema } from './rows/contacts.ts'
 
 /**
  * The one contract between the renderer and the main-process services. Both
@@ -190,6 +191,14 @@ export const requests = {
   'numbers.list': {
     request: z.object({ workspaceId: uuid }).strict(),
     response: z.array(workspaceNumberSchema),
+  },
+  /**
+   * Renames the conversation's contact under the agent's RLS; the database records who
+   * renamed it from what to what. The number is not editable: it is the conversation's identity.
+   */
+  'contacts.rename': {
+    request: z.object({ contactId: uuid, name: contactNameSchema }).strict(),
+    response: conversationSchema,
   },
 } as const
 

@@ -28,7 +28,7 @@ export interface ConversationsCapabilityDeps extends ConversationEventDeps {
   access: Access
 }
 
-/** The inbox list, search, and what an agent does to a conversation: status, read, unread. */
+/** The inbox list, search, and what an agent does to a conversation: status, read, unread, its contact's name. */
 export function conversationsCapability(
   deps: ConversationsCapabilityDeps,
 ): HandlersFor<
@@ -38,13 +38,14 @@ export function conversationsCapability(
   | 'conversations.markRead'
   | 'conversations.markUnread'
   | 'conversations.assign'
+  | 'contacts.rename'
 > {
   const { access } = deps
 
   /** Writes columns of a conversation under the agent's RLS, then caches and announces the server's row. */
   async function updateConversation(
     contactId: string,
-    change: Partial<Pick<ContactRow, 'conversation_status' | 'assignee_id'>>,
+    change: Partial<Pick<ContactRow, 'conversation_status' | 'assignee_id' | 'name'>>,
   ): Promise<Result<Conversation>> {
     const found = await access.conversationOf(contactId)
     if (!found.ok) return found
@@ -90,6 +91,7 @@ export function conversationsCapability(
         return err('invalid_input', 'Only a member of this workspace can be assigned its conversations.')
       return updateConversation(contactId, { assignee_id: assigneeId })
     },
+    'contacts.rename': ({ contactId, name }) => updateConversation(contactId, { name }),
     'conversations.markRead': async ({ contactId }) => {
       const found = await access.conversationOf(contactId)
       if (!found.ok) return found

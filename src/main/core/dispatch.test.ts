@@ -42,6 +42,7 @@ const valid: { [K in RequestChannel]: unknown } = {
   'savedReplies.list': { workspaceId: WS },
   'consent.list': { contactId: C },
   'numbers.list': { workspaceId: WS },
+  'contacts.rename': { contactId: C, name: 'Maria G.' },
 }
 
 function noise(random: () => number, depth = 0): unknown {
