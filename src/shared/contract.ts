@@ -230,6 +230,8 @@ export const events = {
   'consent.changed': z.array(consentStateSchema).min(1),
   /** The numbers a workspace holds changed: the whole list. */
   'numbers.changed': z.object({ workspaceId: uuid, numbers: z.array(workspaceNumberSchema) }),
+  /** Internal notes deleted on the server left the cache (a live DELETE, or the sync's id check). */
+  'notes.deleted': z.array(noteSchema.pick({ id: true, contactId: true })).min(1),
 } as const
 
 export type RequestChannel = keyof typeof requests

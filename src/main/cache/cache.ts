@@ -797,6 +797,13 @@ export class Cache {
     return Number(this.stmt('delete from internal_notes where id = ?').run(id).changes) > 0
   }
 
+  /** The ids of every note of a workspace the cache holds, for the sync to find the ones deleted on the server. */
+  noteIds(workspaceId: string): string[] {
+    return (this.stmt('select id from internal_notes where workspace_id = ?').all(workspaceId) as Row[]).map(
+      (row) => str(row, 'id'),
+    )
+  }
+
   /** A conversation's notes, oldest first: the thread interleaves them with its messages by time. */
   notes(contactId: string): Note[] {
     return (this.stmt(notesThreadSql).all(contactId) as Row[]).map(toNote)

@@ -27,6 +27,10 @@ export function announceSyncBatch(
   }
   const notes = batch.notes.flatMap((change) => (change.outcome === 'deleted' ? [] : [change.note]))
   if (notes.length > 0) deps.events.emit('notes.upserted', notes)
+  const deletedNotes = batch.notes.flatMap((change) =>
+    change.outcome === 'deleted' ? [{ id: change.note.id, contactId: change.note.contactId }] : [],
+  )
+  if (deletedNotes.length > 0) deps.events.emit('notes.deleted', deletedNotes)
   for (const change of batch.notes) {
     const news = change.outcome === 'inserted' && (change.source === 'live' || !change.initial)
     if (!news || !me) continue

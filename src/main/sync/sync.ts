@@ -534,6 +534,8 @@ export function createSyncService(options: SyncOptions): SyncService {
     )
     if (stopped) return
     cache.advanceNotesCursor(workspaceId, newest ?? cursor ?? '1970-01-01T00:00:00.000000Z')
+    await forgetDeletedNotes(workspaceId)
+    if (stopped) return
     const { data, error } = await client
       .from('saved_replies')
       .select(savedReplyColumns)
@@ -570,6 +572,44 @@ export function createSyncService(options: SyncOptions): SyncService {
     if (stopped || !workspaces.has(workspaceId)) return
     if (cache.transaction(() => cache.senders.replaceNumbers(workspaceId, numbers)))
       options.onNumbers?.(workspaceId, numbers)
+  }
+
+  /**
+   * A note deleted on the server while no live DELETE reached this app (offline, app
+   * closed) leaves the cache here: the ids the cache held before reading are compared with
+   * the ids the server has now. Every cached note was on the server before this read began
+   * (notes enter the cache only from it), and ids are never reused, so one missing from the
+   * read was deleted or is no longer visible to this agent: either way it must go. A note
+   * arriving meanwhile is not in `before` and is never touched. The ids alone are read,
+   * keyset by id: about 40 bytes a note, and a workspace holds few notes.
+   */
+  async function forgetDeletedNotes(workspaceId: string): Promise<void> {
+    const before = cache.noteIds(workspaceId)
+    if (before.length === 0) return
+    const onServer = new Set<string>()
+    let after: string | null = null
+    for (;;) {
+      const query = client.from('internal_notes').select('id').eq('workspace_id', workspaceId)
+      const { data, error } = await (after ? query.gt('id', after) : query)
+        .order('id', { ascending: true })
+        .limit(pageSize)
+      if (error) throw new Error(`reading note ids failed: ${error.message}`)
+      if (stopped) return
+      const ids: string[] = ((data ?? []) as { id: string }[]).map((row) => row.id)
+      for (const id of ids) onServer.add(id)
+      if (ids.length < pageSize) break
+      after = ids.at(-1)!
+    }
+    const batch = emptyBatch()
+    cache.transaction(() => {
+      for (const id of before) {
+        if (onServer.has(id)) continue
+        const note = cache.getNote(id)
+        if (note && cache.deleteNote(id))
+          batch.notes.push({ note, outcome: 'deleted', source: 'backfill', initial: false })
+      }
+    })
+    announce(batch)
   }
 
   /** Runs a backfill (coalescing requests that arrive meanwhile), then declares the workspace live. */

@@ -53,6 +53,7 @@ export function wireEvents(api: AppApi): () => void {
     api.on('messages.held', (reply) => useThread.getState().held(reply)),
     api.on('presence.changed', (change) => usePresence.getState().apply(change)),
     api.on('notes.upserted', (notes) => useNotes.getState().upsertMany(notes)),
+    api.on('notes.deleted', (notes) => useNotes.getState().remove(notes.map((note) => note.id))),
     api.on('sync.progress', (progress) => useSyncProgress.getState().apply(progress)),
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('members.changed', ({ workspaceId, members }) =>

@@ -13,6 +13,7 @@ interface NotesStore {
   open(contactId: string | null): Promise<void>
   /** Merges a batch, keeping only this conversation's notes. */
   upsertMany(notes: Note[]): void
+  remove(ids: string[]): void
   add(contactId: string, body: string, mentions: string[]): Promise<AppError | null>
 }
 
@@ -42,6 +43,11 @@ export const useNotes = create<NotesStore>()((set, get) => ({
   upsertMany(batch) {
     const mine = batch.filter((note) => note.contactId === get().contactId)
     if (mine.length > 0) set({ notes: merge(get().notes, mine) })
+  },
+  remove(ids) {
+    const gone = new Set(ids)
+    if (get().notes.some((note) => gone.has(note.id)))
+      set({ notes: get().notes.filter((note) => !gone.has(note.id)) })
   },
   async add(contactId, body, mentions) {
     const result = await call('notes.add', { contactId, body, mentions })
