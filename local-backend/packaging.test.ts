@@ -65,9 +65,9 @@ describe('the Twilio double in a packaged app, which has no dev dependencies', (
     else process.env.EMBEDDED_TWILIO_SPEC = previous
   })
 
-  it('is shipped the one API description it validates against, as an extra resource', () => {
+  it('is shipped the two API descriptions it validates against, as extra resources', () => {
     const builder = readFileSync(resolve(import.meta.dirname, '../electron-builder.yml'), 'utf8')
-    expect(builder).toContain(`- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json']`)
+    expect(builder).toContain(`- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json', 'twilio_messaging_v1.json']`)
     expect(existsSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'))).toBe(true)
     const electronMain = readFileSync(resolve(import.meta.dirname, '../src/main/electron/index.ts'), 'utf8')
     expect(electronMain).toContain(
@@ -77,15 +77,14 @@ describe('the Twilio double in a packaged app, which has no dev dependencies', (
 
   it('reads the description from EMBEDDED_TWILIO_SPEC', () => {
     const resources = join(scratch, 'resources', 'twilio-oai')
-    cpSync(
-      resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'),
-      join(resources, 'twilio_api_v2010.json'),
-    )
+    for (const file of ['twilio_api_v2010.json', 'twilio_messaging_v1.json'])
+      cpSync(resolve(import.meta.dirname, '..', shipped, file), join(resources, file))
     process.env.EMBEDDED_TWILIO_SPEC = join(resources, 'twilio_api_v2010.json')
     const api = loadTwilioApi()
     expect(
       api.match('POST', '/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json')?.template,
     ).toBe('/2010-04-01/Accounts/{AccountSid}/Messages.json')
+    expect(api.match('GET', '/v1/Services')?.template).toBe('/v1/Services')
   })
 
   it('names the file it could not read', () => {

@@ -1,13 +1,22 @@
 import twilio from 'twilio'
 
-export interface TwilioCredentials {
-  accountSid: string
-  authToken: string
+/** An API key of the account: its SK… SID and its secret. */
+export interface TwilioApiKey {
+  sid: string
+  secret: string
 }
 
+/** How the relay signs in to Twilio's REST API: with an API key when there is one, else with the auth token. */
+export type TwilioLogin =
+  | { accountSid: string; apiKey: TwilioApiKey; authToken?: string }
+  | { accountSid: string; apiKey?: null; authToken: string }
+
+/** A workspace's stored connection: the auth token always, as Twilio signs its webhooks with it. */
+export type TwilioCredentials = TwilioLogin & { authToken: string }
+
 /** The part of the official client the relay uses; a factory yields one per workspace's credentials. */
-export type TwilioAccountClient = Pick<twilio.Twilio, 'messages' | 'incomingPhoneNumbers'>
-export type TwilioClientFactory = (credentials: TwilioCredentials) => TwilioAccountClient
+export type TwilioAccountClient = Pick<twilio.Twilio, 'messages' | 'incomingPhoneNumbers' | 'api' | 'messaging'>
+export type TwilioClientFactory = (login: TwilioLogin) => TwilioAccountClient
 
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0]
 
@@ -48,5 +57,8 @@ export function createTwilioClientFactory(
   const httpClient = options.apiBaseUrl
     ? new RebasedRequestClient(options.apiBaseUrl, timeoutMs)
     : new twilio.RequestClient({ timeout: timeoutMs, keepAlive })
-  return ({ accountSid, authToken }) => twilio(accountSid, authToken, { httpClient })
+  return (login) =>
+    login.apiKey
+      ? twilio(login.apiKey.sid, login.apiKey.secret, { accountSid: login.accountSid, httpClient })
+      : twilio(login.accountSid, login.authToken, { httpClient })
 }

@@ -6,10 +6,15 @@ import { createMemoryLogger } from '../../logging/logger.ts'
 import { createTwilioClientFactory } from '../../relay/twilio-client.ts'
 import { startTwilioDouble, type TwilioDouble } from './double.ts'
 
+const apiKey = { sid: `SK${'a'.repeat(32)}`, secret: 'test_key_secret_not_a_secret_0001' }
+const serviceSid = `MG${'b'.repeat(32)}`
 const account = {
   sid: 'AC11111111111111111111111111111111',
   authToken: 'test_token_acme_not_a_secret_0001',
   numbers: ['+15550100001', '+15550100011'],
+  apiKeys: [apiKey],
+  webhooks: { '+15550100011': { smsUrl: 'https://old-host.example/sms', statusCallback: null } },
+  messagingServices: [{ sid: serviceSid, friendlyName: 'Support line', numbers: ['+15550100011'] }],
 }
 const other = { sid: 'AC22222222222222222222222222222222', authToken: 'test_token_globex_not_a_secret_02' }
 
@@ -279,6 +284,136 @@ describe('Twilio double', () => {
     ])
   })
 
+  it('authenticates an API key as its account: the Account resource, auth token included, as the description allows', async () => {
+    const byKey = client({ accountSid: account.sid, apiKey })
+    const fetched = await byKey.api.v2010.accounts(account.sid).fetch()
+    expect({ sid: fetched.sid, authToken: fetched.authToken, status: fetched.status }).toEqual({
+      sid: account.sid,
+      authToken: account.authToken,
+      status: 'active',
+    })
+    const path = `/2010-04-01/Accounts/${account.sid}.json`
+    const basic = (user: string, secret: string) =>
+      `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`
+    const response = await fetch(`${double.url}${path}`, {
+      headers: { Authorization: basic(apiKey.sid, apiKey.secret) },
+    })
+    const body: unknown = await response.json()
+    expect(double.api.validateResponse(double.api.match('GET', path)!, 200, body)).toEqual({
+      ok: true,
+      value: body,
+    })
+
+    const wrong = await fetch(`${double.url}${path}`, {
+      headers: { Authorization: basic(apiKey.sid, 'not-the-secret') },
+    })
+    expect({ status: wrong.status, body: await wrong.json() }).toEqual({
+      status: 401,
+      body: {
+        code: 20003,
+        message: 'Authenticate',
+        more_info: 'https://www.twilio.com/docs/errors/20003',
+        status: 401,
+      },
+    })
+    // A key authenticates only as its own account.
+    const elsewhere = await fetch(`${double.url}/2010-04-01/Accounts/${other.sid}.json`, {
+      headers: { Authorization: basic(apiKey.sid, apiKey.secret) },
+    })
+    expect(elsewhere.status).toBe(401)
+  })
+
+  it('pages IncomingPhoneNumbers as Twilio does, and the official client follows next_page_uri', async () => {
+    const path = `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json`
+    const auth = `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`
+    const first = (await (
+      await fetch(`${double.url}${path}?PageSize=1`, { headers: { Authorization: auth } })
+    ).json()) as {
+      incoming_phone_numbers: { phone_number: string }[]
+      next_page_uri: string | null
+    }
+    expect(double.api.validateResponse(double.api.match('GET', path)!, 200, first)).toEqual({
+      ok: true,
+      value: first,
+    })
+    expect(first.incoming_phone_numbers.map((number) => number.phone_number)).toEqual(['+15550100001'])
+    expect(first.next_page_uri).toMatch(
+      /^\/2010-04-01\/Accounts\/AC1{32}\/IncomingPhoneNumbers\.json\?.*Page=1/,
+    )
+    const second = (await (
+      await fetch(`${double.url}${first.next_page_uri}`, { headers: { Authorization: auth } })
+    ).json()) as typeof first
+    expect(second.incoming_phone_numbers.map((number) => number.phone_number)).toEqual(['+15550100011'])
+    expect(second.next_page_uri).toBeNull()
+
+    const all = await client().incomingPhoneNumbers.list({ pageSize: 1 })
+    expect(all.map((number) => [number.phoneNumber, number.smsUrl])).toEqual([
+      ['+15550100001', null],
+      ['+15550100011', 'https://old-host.example/sms'],
+    ])
+  })
+
+  it('sets a number’s SmsUrl and StatusCallback, answering the updated resource, and posts the next text to it', async () => {
+    const number = (await client().incomingPhoneNumbers.list({ phoneNumber: '+15550100011' }))[0]!
+    const smsUrl = `${callbackUrl.replace('/hooks/status?workspace=acme', '')}/hooks/inbound`
+    const updated = await client({ accountSid: account.sid, apiKey })
+      .incomingPhoneNumbers(number.sid)
+      .update({
+        smsUrl,
+        statusCallback: callbackUrl,
+      })
+    expect({ smsUrl: updated.smsUrl, statusCallback: updated.statusCallback }).toEqual({
+      smsUrl,
+      statusCallback: callbackUrl,
+    })
+    expect(double.webhooksOf(account.sid, '+15550100011')).toEqual({ smsUrl, statusCallback: callbackUrl })
+    // FriendlyName alone leaves the webhooks as they are.
+    await client().incomingPhoneNumbers(number.sid).update({ friendlyName: 'Support' })
+    expect(double.webhooksOf(account.sid, '+15550100011').smsUrl).toBe(smsUrl)
+    await expect(
+      client({ accountSid: other.sid, authToken: other.authToken })
+        .incomingPhoneNumbers(number.sid)
+        .update({ smsUrl }),
+    ).rejects.toMatchObject({ status: 404, code: 20404 })
+
+    const before = received.length
+    const result = await double.receiveSms({
+      accountSid: account.sid,
+      from: '+15551234567',
+      to: '+15550100011',
+      body: 'Hi',
+    })
+    expect(result.status).toBe(204)
+    expect(received.slice(before)).toEqual([
+      expect.objectContaining({ params: expect.objectContaining({ To: '+15550100011', Body: 'Hi' }) }),
+    ])
+    await expect(
+      double.receiveSms({ accountSid: account.sid, from: '+15551234567', to: '+15550100001', body: 'Hi' }),
+    ).rejects.toThrow('+15550100001 has no SmsUrl')
+  })
+
+  it('lists Messaging Services and their sender pools from messaging.twilio.com/v1, as the description allows', async () => {
+    const services = await client({ accountSid: account.sid, apiKey }).messaging.v1.services.list()
+    expect(services.map((service) => [service.sid, service.friendlyName])).toEqual([
+      [serviceSid, 'Support line'],
+    ])
+    const pool = await client().messaging.v1.services(serviceSid).phoneNumbers.list()
+    expect(pool.map((number) => number.phoneNumber)).toEqual(['+15550100011'])
+    const response = await fetch(`${double.url}/v1/Services`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`,
+      },
+    })
+    const body: unknown = await response.json()
+    expect(double.api.validateResponse(double.api.match('GET', '/v1/Services')!, 200, body)).toEqual({
+      ok: true,
+      value: body,
+    })
+    expect(
+      await client({ accountSid: other.sid, authToken: other.authToken }).messaging.v1.services.list(),
+    ).toEqual([])
+  })
+
   it('drops every connection while down', async () => {
     double.setFaults({ down: true })
     const error = await sendBy().catch((caught: unknown) => caught)
@@ -293,6 +428,7 @@ describe('Twilio double', () => {
     const log = memory.lines.join('\n')
     expect(log).not.toContain(account.authToken)
     expect(log).not.toContain(other.authToken)
+    expect(log).not.toContain(apiKey.secret)
     expect(log).not.toContain('Hello')
   })
 })

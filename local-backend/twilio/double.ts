@@ -24,6 +24,18 @@ export interface TwilioDoubleAccount {
    * IncomingPhoneNumbers. Omitted means it may send from any and lists none.
    */
   numbers?: string[]
+  /** API keys (SK… SID and secret) that authenticate as this account, as a Main key does. */
+  apiKeys?: { sid: string; secret: string }[]
+  /** Where some of its numbers' webhooks point when the double starts (else nowhere). */
+  webhooks?: Record<string, NumberWebhooks>
+  /** Its Messaging Services and the numbers (of `numbers`) in each sender pool. */
+  messagingServices?: { sid: string; friendlyName: string; numbers: string[] }[]
+}
+
+/** A number's "A message comes in" URL and its status callback, as IncomingPhoneNumbers holds them. */
+export interface NumberWebhooks {
+  smsUrl: string | null
+  statusCallback: string | null
 }
 
 export interface TwilioDoubleOptions {
@@ -88,8 +100,11 @@ export interface CustomerText {
   from: string
   to: string
   body: string
-  /** The relay whose /twilio/inbound is the number's "A message comes in" webhook. */
-  relayUrl: string
+  /**
+   * The relay whose /twilio/inbound is the number's "A message comes in" webhook.
+   * Omitted, the text goes where the number's SmsUrl points, as set through the API.
+   */
+  relayUrl?: string
 }
 
 /** A reply Twilio itself sends to a keyword (its default Advanced Opt-Out replies); no API request makes it. */
@@ -120,6 +135,8 @@ export interface TwilioDouble {
   sendStatusCallback(sid: string, status: string, errorCode?: string): Promise<CallbackDelivery>
   /** Resolves when every scheduled status callback has been delivered. */
   settled(): Promise<void>
+  /** Where an account's number's webhooks point now. */
+  webhooksOf(accountSid: string, number: string): NumberWebhooks
   api: TwilioApi
   stop(): Promise<void>
 }
@@ -154,6 +171,11 @@ const keywordReplies = {
 const MESSAGES = '/2010-04-01/Accounts/{AccountSid}/Messages.json'
 const MESSAGE = '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json'
 const INCOMING_NUMBERS = '/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json'
+const INCOMING_NUMBER = '/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json'
+const ACCOUNT = '/2010-04-01/Accounts/{Sid}.json'
+const SERVICES = '/v1/Services'
+const SERVICE_NUMBERS = '/v1/Services/{ServiceSid}/PhoneNumbers'
+const MESSAGING_ORIGIN = 'https://messaging.twilio.com'
 
 const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000')
 const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`
@@ -170,19 +192,57 @@ function phoneNumberFilter(pattern: string | null): (number: string) => boolean 
   return (number) => regex.test(number)
 }
 
-/** A list answer as Twilio shapes it, all of it on its first and only page. */
-function onlyPage<Key extends string>(path: string, key: Key, items: unknown[], pageSize: number) {
-  const uri = `${path}?PageSize=${pageSize}&Page=0`
+/** Which page of a list a request asks for: PageSize (50 by default, at most 1000) and Page, from 0. */
+function pageOf(query: URLSearchParams) {
+  const pageSize = Math.min(Math.max(Number(query.get('PageSize') ?? 50) || 50, 1), 1000)
+  const page = Math.max(Number(query.get('Page') ?? 0) || 0, 0)
+  return { pageSize, page, start: page * pageSize }
+}
+
+/**
+ * One page of a 2010-04-01 list as Twilio shapes it: its items under `key`, and the
+ * path of the next page (with the request's filters and a PageToken) while more follow.
+ */
+function listPage<Key extends string>(path: string, key: Key, all: unknown[], query: URLSearchParams) {
+  const { pageSize, page, start } = pageOf(query)
+  const items = all.slice(start, start + pageSize)
+  const uriOf = (target: number) => {
+    const params = new URLSearchParams(query)
+    params.set('PageSize', String(pageSize))
+    params.set('Page', String(target))
+    if (target > 0) params.set('PageToken', `PA${target * pageSize}`)
+    else params.delete('PageToken')
+    return `${path}?${params.toString()}`
+  }
   return {
     [key]: items,
-    page: 0,
+    page,
     page_size: pageSize,
-    start: 0,
-    end: Math.max(0, items.length - 1),
-    uri,
-    first_page_uri: uri,
-    next_page_uri: null,
-    previous_page_uri: null,
+    start,
+    end: start + Math.max(0, items.length - 1),
+    uri: uriOf(page),
+    first_page_uri: uriOf(0),
+    next_page_uri: start + pageSize < all.length ? uriOf(page + 1) : null,
+    previous_page_uri: page > 0 ? uriOf(page - 1) : null,
+  } as Record<Key, unknown[]> & Record<string, unknown>
+}
+
+/** One page of a v1 list (messaging.twilio.com) as Twilio shapes it: full URLs under `meta`. */
+function v1Page<Key extends string>(path: string, key: Key, all: unknown[], query: URLSearchParams) {
+  const { pageSize, page, start } = pageOf(query)
+  const urlOf = (target: number) =>
+    `${MESSAGING_ORIGIN}${path}?PageSize=${pageSize}&Page=${target}${target > 0 ? `&PageToken=PA${target * pageSize}` : ''}`
+  return {
+    [key]: all.slice(start, start + pageSize),
+    meta: {
+      first_page_url: urlOf(0),
+      key,
+      next_page_url: start + pageSize < all.length ? urlOf(page + 1) : null,
+      page,
+      page_size: pageSize,
+      previous_page_url: page > 0 ? urlOf(page - 1) : null,
+      url: urlOf(page),
+    },
   } as Record<Key, unknown[]> & Record<string, unknown>
 }
 
@@ -215,6 +275,21 @@ async function readBody(request: IncomingMessage): Promise<string> {
 export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<TwilioDouble> {
   const api = loadTwilioApi()
   const accounts = new Map(options.accounts.map((account) => [account.sid, account]))
+  const apiKeys = new Map(
+    options.accounts.flatMap((account) =>
+      (account.apiKeys ?? []).map((key) => [key.sid, { account, secret: key.secret }] as const),
+    ),
+  )
+  /** Each number's webhooks by `account/number`, changed by POST …/IncomingPhoneNumbers/{Sid}.json. */
+  const webhooks = new Map<string, NumberWebhooks>(
+    options.accounts.flatMap((account) =>
+      Object.entries(account.webhooks ?? {}).map(
+        ([number, set]) => [`${account.sid}/${number}`, { ...set }] as const,
+      ),
+    ),
+  )
+  const webhooksOf = (accountSid: string, number: string): NumberWebhooks =>
+    webhooks.get(`${accountSid}/${number}`) ?? { smsUrl: null, statusCallback: null }
   const optedOut = new Set(options.optedOut ?? [])
   /** Opt-outs by keyword, per (account number, customer): Twilio blocks only the number the customer texted. */
   const blocked = new Set<string>()
@@ -408,13 +483,18 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     return { status: 201, body: message }
   }
 
+  /** Basic auth as the account SID and its auth token, or as one of its API keys' SID and secret. */
   const authenticate = (request: IncomingMessage): TwilioDoubleAccount | undefined => {
     const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')
     if (!match?.[1]) return undefined
     const decoded = Buffer.from(match[1], 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    const account = accounts.get(decoded.slice(0, colon))
-    return account && sameSecret(decoded.slice(colon + 1), account.authToken) ? account : undefined
+    const user = decoded.slice(0, colon)
+    const secret = decoded.slice(colon + 1)
+    const account = accounts.get(user)
+    if (account) return sameSecret(secret, account.authToken) ? account : undefined
+    const key = apiKeys.get(user)
+    return key && sameSecret(secret, key.secret) ? key.account : undefined
   }
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -452,7 +532,9 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const matched = api.match(method, url.pathname)
     if (!matched) return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
     const account = authenticate(request)
-    if (!account || matched.pathParams.AccountSid !== account.sid) {
+    // The account a path names (none on messaging.twilio.com: the credentials say whose).
+    const pathAccount = matched.template === ACCOUNT ? matched.pathParams.Sid : matched.pathParams.AccountSid
+    if (!account || (pathAccount !== undefined && pathAccount !== account.sid)) {
       return answer(401, twilioError(401, 20003, 'Authenticate'))
     }
     record.accountSid = account.sid
@@ -474,9 +556,8 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     })
   }
 
-  /** Newest first, as Twilio lists them, filtered by To and From; one page. */
+  /** Newest first, as Twilio lists them, filtered by To and From; paged. */
   const listMessages = (account: TwilioDoubleAccount, query: URLSearchParams) => {
-    const pageSize = Math.min(Number(query.get('PageSize') ?? 50), 1000)
     const to = query.get('To')
     const from = query.get('From')
     const found = [...messages.values()]
@@ -487,67 +568,159 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
           (to === null || message.to === to) &&
           (from === null || message.from === from),
       )
-      .slice(0, pageSize)
-    return onlyPage(`/2010-04-01/Accounts/${account.sid}/Messages.json`, 'messages', found, pageSize)
+    return listPage(`/2010-04-01/Accounts/${account.sid}/Messages.json`, 'messages', found, query)
   }
 
-  /** The account's own numbers matching the PhoneNumber and FriendlyName filters; one page. */
+  /** The account's own numbers matching the PhoneNumber and FriendlyName filters; paged. */
   const listIncomingNumbers = (account: TwilioDoubleAccount, query: URLSearchParams) => {
-    const pageSize = Math.min(Number(query.get('PageSize') ?? 50), 1000)
     const matches = phoneNumberFilter(query.get('PhoneNumber'))
     const friendlyName = query.get('FriendlyName')
-    const now = rfc2822(new Date())
     const found = (account.numbers ?? [])
       .filter((number) => matches(number) && (friendlyName === null || friendlyName === number))
-      .slice(0, pageSize)
-      .map((number) => {
-        const sid = numberSid(account.sid, number)
-        return {
-          account_sid: account.sid,
-          address_requirements: 'none',
-          address_sid: null,
-          api_version: '2010-04-01',
-          beta: false,
-          bundle_sid: null,
-          capabilities: { voice: false, sms: true, mms: true, fax: false },
-          date_created: now,
-          date_updated: now,
-          emergency_address_sid: null,
-          emergency_address_status: 'unregistered',
-          emergency_status: 'Inactive',
-          friendly_name: number,
-          identity_sid: null,
-          origin: 'twilio',
-          phone_number: number,
-          sid,
-          sms_application_sid: null,
-          sms_fallback_method: 'POST',
-          sms_fallback_url: null,
-          sms_method: 'POST',
-          sms_url: null,
-          status: 'in-use',
-          status_callback: null,
-          status_callback_method: 'POST',
-          subresource_uris: {
-            assigned_add_ons: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}/AssignedAddOns.json`,
-          },
-          trunk_sid: null,
-          uri: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}.json`,
-          voice_application_sid: null,
-          voice_caller_id_lookup: false,
-          voice_fallback_method: 'POST',
-          voice_fallback_url: null,
-          voice_method: 'POST',
-          voice_receive_mode: 'voice',
-          voice_url: null,
-        }
-      })
-    return onlyPage(
+      .map((number) => incomingNumber(account, number))
+    return listPage(
       `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers.json`,
       'incoming_phone_numbers',
       found,
-      pageSize,
+      query,
     )
+  }
+
+  /** An IncomingPhoneNumber resource as Twilio answers it, with the webhooks set on it now. */
+  const incomingNumber = (account: TwilioDoubleAccount, number: string) => {
+    const sid = numberSid(account.sid, number)
+    const now = rfc2822(new Date())
+    const { smsUrl, statusCallback } = webhooksOf(account.sid, number)
+    return {
+      account_sid: account.sid,
+      address_requirements: 'none',
+      address_sid: null,
+      api_version: '2010-04-01',
+      beta: false,
+      bundle_sid: null,
+      capabilities: { voice: false, sms: true, mms: true, fax: false },
+      date_created: now,
+      date_updated: now,
+      emergency_address_sid: null,
+      emergency_address_status: 'unregistered',
+      emergency_status: 'Inactive',
+      friendly_name: number,
+      identity_sid: null,
+      origin: 'twilio',
+      phone_number: number,
+      sid,
+      sms_application_sid: null,
+      sms_fallback_method: 'POST',
+      sms_fallback_url: null,
+      sms_method: 'POST',
+      sms_url: smsUrl,
+      status: 'in-use',
+      status_callback: statusCallback,
+      status_callback_method: 'POST',
+      subresource_uris: {
+        assigned_add_ons: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}/AssignedAddOns.json`,
+      },
+      trunk_sid: null,
+      uri: `/2010-04-01/Accounts/${account.sid}/IncomingPhoneNumbers/${sid}.json`,
+      voice_application_sid: null,
+      voice_caller_id_lookup: false,
+      voice_fallback_method: 'POST',
+      voice_fallback_url: null,
+      voice_method: 'POST',
+      voice_receive_mode: 'voice',
+      voice_url: null,
+    }
+  }
+
+  /** POST …/IncomingPhoneNumbers/{Sid}.json: sets what the form names, as Twilio does; the rest stays. */
+  const updateIncomingNumber = (
+    account: TwilioDoubleAccount,
+    sid: string,
+    params: Record<string, unknown>,
+  ) => {
+    const number = (account.numbers ?? []).find((owned) => numberSid(account.sid, owned) === sid)
+    if (!number) return { status: 404, body: twilioError(404, 20404, 'The requested resource was not found') }
+    const current = webhooksOf(account.sid, number)
+    const text = (name: string, fallback: string | null) =>
+      params[name] === undefined ? fallback : String(params[name]) || null
+    webhooks.set(`${account.sid}/${number}`, {
+      smsUrl: text('SmsUrl', current.smsUrl),
+      statusCallback: text('StatusCallback', current.statusCallback),
+    })
+    return { status: 200, body: incomingNumber(account, number) }
+  }
+
+  /** The Account resource, auth token included, as Twilio answers it to the account's own credentials. */
+  const accountResource = (account: TwilioDoubleAccount) => {
+    const now = rfc2822(new Date())
+    const uri = `/2010-04-01/Accounts/${account.sid}.json`
+    return {
+      auth_token: account.authToken,
+      date_created: now,
+      date_updated: now,
+      friendly_name: `Account ${account.sid.slice(-4)}`,
+      owner_account_sid: account.sid,
+      sid: account.sid,
+      status: 'active',
+      subresource_uris: { incoming_phone_numbers: uri.replace('.json', '/IncomingPhoneNumbers.json') },
+      type: 'Full',
+      uri,
+    }
+  }
+
+  const messagingServiceResource = (account: TwilioDoubleAccount, sid: string, friendlyName: string) => {
+    const now = new Date().toISOString()
+    const url = `${MESSAGING_ORIGIN}/v1/Services/${sid}`
+    return {
+      sid,
+      account_sid: account.sid,
+      friendly_name: friendlyName,
+      date_created: now,
+      date_updated: now,
+      inbound_request_url: null,
+      inbound_method: 'POST',
+      fallback_url: null,
+      fallback_method: 'POST',
+      status_callback: null,
+      sticky_sender: true,
+      mms_converter: true,
+      smart_encoding: true,
+      scan_message_content: 'inherit',
+      fallback_to_long_code: false,
+      area_code_geomatch: true,
+      synchronous_validation: false,
+      validity_period: 36000,
+      url,
+      links: { phone_numbers: `${url}/PhoneNumbers` },
+      usecase: 'customer_support',
+      us_app_to_person_registered: false,
+      use_inbound_webhook_on_number: true,
+    }
+  }
+
+  const listServiceNumbers = (account: TwilioDoubleAccount, serviceSid: string, query: URLSearchParams) => {
+    const service = account.messagingServices?.find((entry) => entry.sid === serviceSid)
+    if (!service)
+      return { status: 404, body: twilioError(404, 20404, 'The requested resource was not found') }
+    const now = new Date().toISOString()
+    const numbers = service.numbers.map((number) => {
+      const sid = numberSid(account.sid, number)
+      return {
+        sid,
+        account_sid: account.sid,
+        service_sid: service.sid,
+        date_created: now,
+        date_updated: now,
+        phone_number: number,
+        country_code: 'US',
+        capabilities: ['SMS', 'MMS'],
+        url: `${MESSAGING_ORIGIN}/v1/Services/${service.sid}/PhoneNumbers/${sid}`,
+      }
+    })
+    return {
+      status: 200,
+      body: v1Page(`/v1/Services/${service.sid}/PhoneNumbers`, 'phone_numbers', numbers, query),
+    }
   }
 
   const route = (
@@ -584,6 +757,25 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     }
     if (key === `get ${MESSAGES}`) return answer(200, listMessages(account, query))
     if (key === `get ${INCOMING_NUMBERS}`) return answer(200, listIncomingNumbers(account, query))
+    if (key === `get ${INCOMING_NUMBER}` || key === `post ${INCOMING_NUMBER}`) {
+      const updated = updateIncomingNumber(
+        account,
+        matched.pathParams.Sid ?? '',
+        key.startsWith('post') ? params : {},
+      )
+      return answer(updated.status, updated.body)
+    }
+    if (key === `get ${ACCOUNT}`) return answer(200, accountResource(account))
+    if (key === `get ${SERVICES}`) {
+      const services = (account.messagingServices ?? []).map((service) =>
+        messagingServiceResource(account, service.sid, service.friendlyName),
+      )
+      return answer(200, v1Page(SERVICES, 'services', services, query))
+    }
+    if (key === `get ${SERVICE_NUMBERS}`) {
+      const listed = listServiceNumbers(account, matched.pathParams.ServiceSid ?? '', query)
+      return answer(listed.status, listed.body)
+    }
     if (key === `get ${MESSAGE}`) {
       const message = messages.get(matched.pathParams.Sid ?? '')
       if (!message || message.account_sid !== account.sid) {
@@ -629,8 +821,11 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     if (keyword && !(keyword.kind === 'help' && wasBlocked))
       autoReplies.push({ from: text.to, to: text.from, body: keywordReplies[keyword.kind] })
     logger.info('customer text received', { keyword: keyword?.kind })
+    const { smsUrl } = webhooksOf(account.sid, text.to)
+    if (text.relayUrl === undefined && smsUrl === null)
+      throw new Error(`${text.to} has no SmsUrl: Twilio would post the text nowhere`)
     return postInboundSms({
-      relayUrl: text.relayUrl,
+      ...(text.relayUrl === undefined ? { webhookUrl: smsUrl ?? '' } : { relayUrl: text.relayUrl }),
       accountSid: account.sid,
       authToken: account.authToken,
       to: text.to,
@@ -659,6 +854,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       }
     },
     sendStatusCallback,
+    webhooksOf,
     async settled() {
       while (pending.size > 0) await Promise.all([...pending])
     },

@@ -7,8 +7,10 @@ import twilio from 'twilio'
  * Twilio was configured with.
  */
 export interface InboundSms {
-  /** The relay's public base URL, e.g. http://127.0.0.1:54321/functions/v1/sms-relay */
-  relayUrl: string
+  /** The relay's public base URL, e.g. http://127.0.0.1:54321/functions/v1/sms-relay: posted to at /twilio/inbound. */
+  relayUrl?: string
+  /** Instead: the number's SmsUrl exactly as configured at Twilio, which posts to and signs over it. */
+  webhookUrl?: string
   accountSid: string
   authToken: string
   to: string
@@ -60,7 +62,9 @@ export function inboundParams(
 
 export async function postInboundSms(sms: InboundSms): Promise<InboundResult> {
   const messageSid = sms.messageSid ?? newMessageSid()
-  const url = `${sms.relayUrl.replace(/\/+$/, '')}/twilio/inbound`
+  const url = sms.webhookUrl ?? `${(sms.relayUrl ?? '').replace(/\/+$/, '')}/twilio/inbound`
+  if (!URL.canParse(url))
+    throw new Error('An inbound SMS needs the relay URL or the number’s SmsUrl to post to.')
   const params = inboundParams({ ...sms, messageSid })
   const signature =
     sms.signature === undefined

@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 
 /**
- * Twilio's own OpenAPI description of the 2010-04-01 REST API, read from the
- * @twilio-alpha/mcp package at run time, and request/response validation
- * against it. The double answers only what this description allows.
+ * Twilio's own OpenAPI descriptions of the 2010-04-01 REST API and of the Messaging
+ * v1 API (Messaging Services), read from the @twilio-alpha/mcp package at run time,
+ * and request/response validation against them. The double answers only what these
+ * descriptions allow.
  */
 interface Parameter {
   name: string
@@ -43,6 +44,8 @@ const SPEC_ID = 'twilio-api-v2010'
 const httpMethods = new Set(['get', 'post', 'put', 'delete', 'patch'])
 
 const SPEC_PATH = 'twilio-oai/spec/json/twilio_api_v2010.json'
+/** Messaging Services (messaging.twilio.com/v1), read from beside the 2010-04-01 description. */
+const MESSAGING_SPEC = 'twilio_messaging_v1.json'
 
 /**
  * The description ships in a dev dependency: from the repository it is read from
@@ -58,7 +61,18 @@ function unreadableSpec(file: string, error: unknown): Error {
   )
 }
 
-/** The description's path, checked readable now, so a missing file fails the start rather than a first send. */
+/** The descriptions' paths, checked readable now, so a missing file fails the start rather than a first send. */
+function specFiles(): string[] {
+  const api = specFile()
+  const messaging = join(dirname(api), MESSAGING_SPEC)
+  try {
+    accessSync(messaging, constants.R_OK)
+  } catch (error) {
+    throw unreadableSpec(messaging, error)
+  }
+  return [api, messaging]
+}
+
 function specFile(): string {
   const named = process.env.EMBEDDED_TWILIO_SPEC
   let file = named || `@twilio-alpha/mcp/${SPEC_PATH}`
@@ -78,6 +92,20 @@ function readSpec(file: string): Spec {
     return JSON.parse(readFileSync(file, 'utf8')) as Spec
   } catch (error) {
     throw unreadableSpec(file, error)
+  }
+}
+
+/** The APIs' paths and schemas side by side: their paths (/2010-04-01/…, /v1/…) and schema names do not overlap. */
+function mergedSpec(files: string[]): Spec {
+  const specs = files.map(readSpec)
+  return {
+    paths: Object.assign({}, ...specs.map((spec) => spec.paths)) as Spec['paths'],
+    components: {
+      schemas: Object.assign(
+        {},
+        ...specs.map((spec) => spec.components.schemas),
+      ) as Spec['components']['schemas'],
+    },
   }
 }
 
@@ -103,9 +131,9 @@ const permissive = () => true
  * sends nothing) does not carry it.
  */
 export function loadTwilioApi() {
-  const file = specFile()
+  const files = specFiles()
   let loaded: CompiledApi | undefined
-  const api = () => (loaded ??= compileSpec(readSpec(file)))
+  const api = () => (loaded ??= compileSpec(mergedSpec(files)))
   return {
     match: (...args: Parameters<CompiledApi['match']>) => api().match(...args),
     validateRequest: (...args: Parameters<CompiledApi['validateRequest']>) => api().validateRequest(...args),
