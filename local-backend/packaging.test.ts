@@ -67,7 +67,9 @@ describe('the Twilio double in a packaged app, which has no dev dependencies', (
 
   it('is shipped the two API descriptions it validates against, as extra resources', () => {
     const builder = readFileSync(resolve(import.meta.dirname, '../electron-builder.yml'), 'utf8')
-    expect(builder).toContain(`- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json', 'twilio_messaging_v1.json']`)
+    expect(builder).toContain(
+      `- from: ${shipped}\n    to: twilio-oai\n    filter: ['twilio_api_v2010.json', 'twilio_messaging_v1.json']`,
+    )
     expect(existsSync(resolve(import.meta.dirname, '..', shipped, 'twilio_api_v2010.json'))).toBe(true)
     const electronMain = readFileSync(resolve(import.meta.dirname, '../src/main/electron/index.ts'), 'utf8')
     expect(electronMain).toContain(

@@ -9,6 +9,13 @@ import { appError, type ErrorKind } from '../src/shared/errors.ts'
 import type { Logger } from '../src/shared/log.ts'
 import {
   claimNumberRequestSchema,
+  configureNumberRequestSchema,
+  connectTwilioRequestSchema,
+  importNumbersRequestSchema,
+  workspaceRequestSchema,
+  type AccountNumbersResponse,
+  type ConfigureNumberResponse,
+  type TwilioConnectionResponse,
   relayMessageSchema,
   SMS_BODY_MAX,
   sendMessageRequestSchema,
@@ -27,6 +34,8 @@ import { provenNumber } from './number-ownership.ts'
 import type { RateDecision } from '../src/shared/rate-limit.ts'
 import { createStore, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
+import { createTwilioSetup } from './twilio-setup.ts'
+import type { Result } from '../src/shared/errors.ts'
 
 export interface RelayDeps extends SendDeps {
   /** A supabase-js client holding the secret key. */
@@ -138,6 +147,11 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   const store = createStore(deps.supabase)
   const verifyAgent = createAgentVerifier({ supabaseUrl: config.supabaseUrl, supabase: deps.supabase })
   const sender = createLeasedSender(config, deps, store)
+  const twilioSetup = createTwilioSetup({
+    store,
+    twilioClient: deps.twilioClient,
+    publicUrl: config.publicUrl,
+  })
   const clientIp = deps.clientIp ?? defaultClientIp(config.trustProxy)
   // A proxy or the embedded backend may hand the request on with the public path
   // still in front; routes are matched on what follows it. An Edge Function runtime
@@ -330,16 +344,68 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     )
   })
 
+  /** An agent request (see agentRequest) from an owner or admin of the workspace its body names. */
+  const adminRequest = async <T extends { workspace_id: string }>(
+    c: Context<HonoEnv>,
+    schema: z.ZodType<T>,
+    /** What only they may do, for the refusal. */
+    what = 'manages its Twilio account and numbers',
+  ) => {
+    const { userId, request } = await agentRequest(c, schema)
+    const role = await store.memberRole(request.workspace_id, userId)
+    if (role !== 'owner' && role !== 'admin')
+      fail('forbidden', `Only the workspace's owner or an admin ${what}.`)
+    return { userId, request }
+  }
+  const answered = <T>(result: Result<T>): T => {
+    if (!result.ok) fail(result.error.kind, result.error.message)
+    return result.value
+  }
+
+  app.post('/admin/twilio/connection', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { request } = await adminRequest(c, workspaceRequestSchema)
+    const connection = await twilioSetup.connection(request.workspace_id)
+    return c.json({ connection } satisfies TwilioConnectionResponse)
+  })
+
+  app.post('/admin/twilio/connect', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await adminRequest(c, connectTwilioRequestSchema)
+    const connection = answered(await twilioSetup.connect(request.workspace_id, userId, request))
+    c.get('logger').info('Twilio account connected', {
+      workspaceId: request.workspace_id,
+      withApiKey: connection.api_key_sid !== null,
+    })
+    return c.json({ connection } satisfies TwilioConnectionResponse)
+  })
+
+  app.post('/admin/twilio/numbers', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { request } = await adminRequest(c, workspaceRequestSchema)
+    return c.json(answered(await twilioSetup.numbers(request.workspace_id)) satisfies AccountNumbersResponse)
+  })
+
+  app.post('/admin/twilio/import', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await adminRequest(c, importNumbersRequestSchema)
+    const numbers = answered(
+      await twilioSetup.importNumbers(request.workspace_id, userId, request.number_sids),
+    )
+    return c.json(numbers satisfies AccountNumbersResponse)
+  })
+
+  app.post('/admin/twilio/configure', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await adminRequest(c, configureNumberRequestSchema)
+    const configured = answered(
+      await twilioSetup.configureNumber(request.workspace_id, userId, request.number_sid),
+    )
+    return c.json(configured satisfies ConfigureNumberResponse)
+  })
+
   /**
    * A number routes the texts sent to it into the workspace holding it, so it is
    * stored only once Twilio shows that the workspace's own account owns it (RLS
    * lets no agent insert one).
    */
   app.post('/numbers', limitBody(JSON_BODY_LIMIT), async (c) => {
-    const { userId, request } = await agentRequest(c, claimNumberRequestSchema)
-    const role = await store.memberRole(request.workspace_id, userId)
-    if (role !== 'owner' && role !== 'admin')
-      fail('forbidden', "Only the workspace's owner or an admin adds numbers.")
+    const { request } = await adminRequest(c, claimNumberRequestSchema, 'adds numbers')
     const credentials = await store.credentials(request.workspace_id)
     if (!credentials)
       fail('not_configured', 'Connect the workspace to its Twilio account before adding numbers.')

@@ -9,6 +9,7 @@ import {
   type RelayNumber,
 } from '../src/shared/relay-contract.ts'
 import { selectList } from '../src/shared/rows/columns.ts'
+import type { AuditAction } from '../src/shared/rows/audit-events.ts'
 import { consentStateRowSchema, type ConsentEventRow } from '../src/shared/rows/consent.ts'
 import { contactRowSchema } from '../src/shared/rows/contacts.ts'
 import { messageRowSchema, type DeliveryStatus, type MessageRow } from '../src/shared/rows/messages.ts'
@@ -42,7 +43,15 @@ const memberRoleSchema = workspaceMemberRowSchema.pick({ role: true })
 const configSchema = workspaceTwilioConfigRowSchema.pick({
   account_sid: true,
   auth_token: true,
+  api_key_sid: true,
+  api_key_secret: true,
   is_configured: true,
+})
+const heldNumberSchema = twilioNumberRowSchema.pick({ id: true, workspace_id: true, phone_number: true })
+const importedNumberSchema = twilioNumberRowSchema.pick({
+  id: true,
+  phone_number: true,
+  messaging_service_sid: true,
 })
 const numberSchema = twilioNumberRowSchema.pick({ workspace_id: true, phone_number: true })
 const sendingNumberSchema = twilioNumberRowSchema.pick({ phone_number: true, messaging_service_sid: true })
@@ -213,7 +222,81 @@ export function createStore(supabase: SupabaseClient) {
         .eq('workspace_id', workspaceId)
         .maybeSingle()
       const config = unwrap('Twilio config lookup', result, configSchema.nullable())
-      return config?.is_configured ? { accountSid: config.account_sid, authToken: config.auth_token } : null
+      if (!config?.is_configured) return null
+      const apiKey =
+        config.api_key_sid && config.api_key_secret
+          ? { sid: config.api_key_sid, secret: config.api_key_secret }
+          : null
+      return { accountSid: config.account_sid, authToken: config.auth_token, apiKey }
+    },
+
+    /** Stores the workspace's Twilio account once Twilio accepted it, recording `actorId` as who did it. */
+    async saveTwilioConfig(
+      workspaceId: string,
+      actorId: string,
+      credentials: TwilioCredentials,
+    ): Promise<void> {
+      const result = await supabase.rpc('relay_save_twilio_config', {
+        workspace_id: workspaceId,
+        actor_id: actorId,
+        account_sid: credentials.accountSid,
+        auth_token: credentials.authToken,
+        api_key_sid: credentials.apiKey?.sid ?? null,
+        api_key_secret: credentials.apiKey?.secret ?? null,
+      })
+      if (result.error) throw new StoreError('Twilio config save', result.error)
+    },
+
+    /** Which of these numbers a workspace holds, and which. */
+    async heldNumbers(phoneNumbers: string[]) {
+      const result = await supabase
+        .from('twilio_numbers')
+        .select(selectList(heldNumberSchema))
+        .in('phone_number', phoneNumbers)
+      return unwrap('held numbers lookup', result, z.array(heldNumberSchema))
+    },
+
+    /** The workspace's number with this Twilio SID, if it imported one. */
+    async numberBySid(workspaceId: string, twilioSid: string) {
+      const result = await supabase
+        .from('twilio_numbers')
+        .select(selectList(importedNumberSchema))
+        .eq('workspace_id', workspaceId)
+        .eq('twilio_sid', twilioSid)
+        .maybeSingle()
+      return unwrap('number lookup by SID', result, importedNumberSchema.nullable())
+    },
+
+    /** Imports a number Twilio listed on the workspace's account for `actorId`; false when some workspace holds it already. */
+    async importNumber(row: NumberInsert & { messaging_service_sid: string | null }, actorId: string) {
+      const result = await supabase.rpc('relay_import_number', {
+        workspace_id: row.workspace_id,
+        actor_id: actorId,
+        phone_number: row.phone_number,
+        twilio_sid: row.twilio_sid,
+        friendly_name: row.friendly_name,
+        capabilities: row.capabilities,
+        messaging_service_sid: row.messaging_service_sid,
+      })
+      return unwrap('number import', result, z.uuid().nullable()) !== null
+    },
+
+    /** Records for `actorId` what the relay did at Twilio (audit_events; never a secret in `details`). */
+    async audit(
+      workspaceId: string,
+      actorId: string,
+      action: Extract<AuditAction, 'number.webhook_configured' | 'twilio.connection_refused'>,
+      subjectId: string | null,
+      details: Record<string, unknown>,
+    ): Promise<void> {
+      const result = await supabase.rpc('relay_audit', {
+        workspace_id: workspaceId,
+        actor_id: actorId,
+        action,
+        subject_id: subjectId,
+        details,
+      })
+      if (result.error) throw new StoreError('audit', result.error)
     },
 
     /** Stores a number Twilio showed the workspace's account owns; null when some workspace has it already. */

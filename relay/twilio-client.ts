@@ -15,7 +15,10 @@ export type TwilioLogin =
 export type TwilioCredentials = TwilioLogin & { authToken: string }
 
 /** The part of the official client the relay uses; a factory yields one per workspace's credentials. */
-export type TwilioAccountClient = Pick<twilio.Twilio, 'messages' | 'incomingPhoneNumbers' | 'api' | 'messaging'>
+export type TwilioAccountClient = Pick<
+  twilio.Twilio,
+  'messages' | 'incomingPhoneNumbers' | 'api' | 'messaging'
+>
 export type TwilioClientFactory = (login: TwilioLogin) => TwilioAccountClient
 
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0]

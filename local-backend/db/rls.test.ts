@@ -236,6 +236,15 @@ const matrix: Case[] = [
     params: [acme],
     expect: serviceOnly,
   },
+  // The API key's secret, like the auth token, is no agent role's to read, owner's included.
+  {
+    table: 'workspace_twilio_config',
+    op: 'select',
+    what: 'api_key_secret',
+    sql: 'select api_key_secret, auth_token from workspace_twilio_config where workspace_id = $1',
+    params: [acme],
+    expect: serviceOnly,
+  },
   {
     table: 'workspace_twilio_config',
     op: 'insert',
@@ -744,6 +753,9 @@ describe('the relay’s lease and rate-limit functions: the service role’s alo
     'select * from relay_claim_in_doubt(1000, 10)',
     'select * from relay_claim_status_checks(1000, 60000, 10)',
     "select relay_take_rate_token('agent:matrix', 5, 1)",
+    `select relay_save_twilio_config('${acme}', '${demo.ava}', 'AC11111111111111111111111111111111', 'test_token_acme_not_a_secret_0001', null, null)`,
+    `select relay_import_number('${acme}', '${demo.ava}', '+15550100001', 'PN11111111111111111111111111111111', null, null, null)`,
+    `select relay_audit('${acme}', '${demo.ava}', 'number.webhook_configured', null, '{}')`,
   ]
   const denied = (['ava', 'ben', 'cleo', 'anon'] as const).flatMap((actor) =>
     calls.map((sql) => ({ actor, sql })),

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import { createTwilioClientFactory } from '../../relay/twilio-client.ts'
+import { createTwilioClientFactory, type TwilioLogin } from '../../relay/twilio-client.ts'
 import { startTwilioDouble, type TwilioDouble } from './double.ts'
 
 const apiKey = { sid: `SK${'a'.repeat(32)}`, secret: 'test_key_secret_not_a_secret_0001' }
@@ -60,7 +60,7 @@ describe('Twilio double', () => {
     await new Promise<void>((resolve) => receiver.close(() => resolve()))
   })
 
-  const client = (credentials = { accountSid: account.sid, authToken: account.authToken }) =>
+  const client = (credentials: TwilioLogin = { accountSid: account.sid, authToken: account.authToken }) =>
     createTwilioClientFactory({ apiBaseUrl: double.url })(credentials)
 
   const sendBy = (

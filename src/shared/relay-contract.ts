@@ -136,3 +136,99 @@ export const sendCollisionResponseSchema = relayErrorResponseSchema.extend({
   arrived: z.array(arrivedMessageSchema).min(1),
 })
 export type SendCollisionResponse = z.infer<typeof sendCollisionResponseSchema>
+
+/*
+ * Connecting Twilio (issue 20): an owner or admin connects the workspace's account
+ * and imports its numbers. Every body names its workspace; the relay checks the
+ * caller's role there. No answer ever carries a secret.
+ */
+
+export const accountSidSchema = z
+  .string()
+  .trim()
+  .regex(/^AC[0-9a-fA-F]{32}$/, 'An Account SID is AC followed by 32 hexadecimal characters.')
+export const apiKeySidSchema = z
+  .string()
+  .trim()
+  .regex(/^SK[0-9a-fA-F]{32}$/, 'An API key SID is SK followed by 32 hexadecimal characters.')
+export const numberSidSchema = z
+  .string()
+  .regex(/^PN[0-9a-fA-F]{32}$/, 'A phone number SID is PN followed by 32 hexadecimal characters.')
+export const messagingServiceSidSchema = z
+  .string()
+  .regex(/^MG[0-9a-fA-F]{32}$/, 'A Messaging Service SID is MG followed by 32 hexadecimal characters.')
+
+export const workspaceRequestSchema = z.object({ workspace_id: z.uuid() })
+export type WorkspaceRequest = z.infer<typeof workspaceRequestSchema>
+
+export const connectTwilioRequestSchema = z.object({
+  workspace_id: z.uuid(),
+  account_sid: accountSidSchema,
+  /** The API key the secret belongs to; null: the secret is the account's auth token. */
+  api_key_sid: apiKeySidSchema.nullable(),
+  secret: z.string().trim().min(1, 'Enter the secret.').max(256),
+})
+export type ConnectTwilioRequest = z.infer<typeof connectTwilioRequestSchema>
+
+/** What the app may know of a connection: who, never a secret. */
+export const twilioConnectionSchema = z.object({
+  account_sid: accountSidSchema,
+  api_key_sid: apiKeySidSchema.nullable(),
+})
+export type TwilioConnection = z.infer<typeof twilioConnectionSchema>
+
+export const twilioConnectionResponseSchema = z.object({ connection: twilioConnectionSchema.nullable() })
+export type TwilioConnectionResponse = z.infer<typeof twilioConnectionResponseSchema>
+
+/** Where a number's "A message comes in" webhook points: this relay, somewhere else, or nowhere. */
+export const webhookTargetSchema = z.enum(['relay', 'elsewhere', 'unset'])
+export type WebhookTarget = z.infer<typeof webhookTargetSchema>
+
+/** A number of the account as Twilio lists it, and who holds it here. */
+export const accountNumberSchema = z.object({
+  sid: numberSidSchema,
+  phone_number: e164Schema,
+  friendly_name: z.string().nullable(),
+  sms_url: z.string().nullable(),
+  status_callback: z.string().nullable(),
+  webhook: webhookTargetSchema,
+  /** The Messaging Service whose sender pool has the number, if any. */
+  messaging_service_sid: messagingServiceSidSchema.nullable(),
+  /** Imported into this workspace, held by another one, or by none yet. */
+  held_by: z.enum(['this_workspace', 'another_workspace', 'none']),
+})
+export type AccountNumber = z.infer<typeof accountNumberSchema>
+
+export const messagingServiceSchema = z.object({
+  sid: messagingServiceSidSchema,
+  friendly_name: z.string().nullable(),
+})
+
+export const accountNumbersResponseSchema = z.object({
+  /** What configuring a number sets: the relay's own webhook URLs. */
+  relay_sms_url: z.string(),
+  relay_status_callback: z.string(),
+  numbers: z.array(accountNumberSchema),
+  messaging_services: z.array(messagingServiceSchema),
+})
+export type AccountNumbersResponse = z.infer<typeof accountNumbersResponseSchema>
+
+export const importNumbersRequestSchema = z.object({
+  workspace_id: z.uuid(),
+  number_sids: z.array(numberSidSchema).min(1).max(100),
+})
+export type ImportNumbersRequest = z.infer<typeof importNumbersRequestSchema>
+
+/** The account's numbers after the import. */
+export const importNumbersResponseSchema = accountNumbersResponseSchema
+export type ImportNumbersResponse = AccountNumbersResponse
+
+export const configureNumberRequestSchema = z.object({ workspace_id: z.uuid(), number_sid: numberSidSchema })
+export type ConfigureNumberRequest = z.infer<typeof configureNumberRequestSchema>
+
+/** The number's webhooks before the change, and the number as Twilio answered the change. */
+export const configureNumberResponseSchema = z.object({
+  before: accountNumberSchema.pick({ sms_url: true, status_callback: true }),
+  number: accountNumberSchema,
+})
+export type ConfigureNumberResponse = z.infer<typeof configureNumberResponseSchema>

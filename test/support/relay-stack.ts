@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { startLocalBackend, type LocalBackend } from '../../local-backend/index.ts'
-import { startTwilioDouble, type TwilioDouble } from '../../local-backend/twilio/double.ts'
+import {
+  startTwilioDouble,
+  type TwilioDouble,
+  type TwilioDoubleAccount,
+} from '../../local-backend/twilio/double.ts'
 import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import { ACME, GLOBEX } from '../../relay/demo-accounts.ts'
 import { startEdgeFunction, platformEnv, type EdgeFunction } from '../../local-backend/edge-functions.ts'
@@ -71,6 +75,10 @@ export async function startRelayStack(
     optedOut?: string[]
     /** Numbers each demo account owns on Twilio besides its seeded one, held by no workspace yet. */
     unclaimedNumbers?: Partial<Record<'acme' | 'globex', string[]>>
+    /** What else each demo account has on Twilio: API keys, webhooks set elsewhere, Messaging Services. */
+    twilioAccounts?: Partial<
+      Record<'acme' | 'globex', Pick<TwilioDoubleAccount, 'apiKeys' | 'webhooks' | 'messagingServices'>>
+    >
   } & Pick<EmbeddedRelayOptions, 'retry' | 'rateLimits' | 'timing'> = {},
 ): Promise<RelayStack> {
   const logs = {
@@ -83,10 +91,11 @@ export async function startRelayStack(
   const double = await startTwilioDouble({
     accounts: (
       [
-        [ACME, options.unclaimedNumbers?.acme],
-        [GLOBEX, options.unclaimedNumbers?.globex],
+        [ACME, options.unclaimedNumbers?.acme, options.twilioAccounts?.acme],
+        [GLOBEX, options.unclaimedNumbers?.globex, options.twilioAccounts?.globex],
       ] as const
-    ).map(([workspace, unclaimed = []]) => ({
+    ).map(([workspace, unclaimed = [], more]) => ({
+      ...more,
       sid: workspace.accountSid,
       authToken: workspace.authToken,
       numbers: [workspace.number, ...unclaimed],

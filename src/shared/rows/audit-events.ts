@@ -13,6 +13,8 @@ export const auditActionSchema = z.enum([
   'number.removed',
   'conversation.assigned',
   'contact.renamed',
+  'number.webhook_configured',
+  'twilio.connection_refused',
 ])
 export type AuditAction = z.infer<typeof auditActionSchema>
 

@@ -22,6 +22,9 @@ export const workspaceTwilioConfigRowSchema = z.object({
   workspace_id: uuidColumn,
   account_sid: z.string(),
   auth_token: z.string(),
+  /** An API key of the account (SK…), which the relay's REST calls use when set; null: the auth token. */
+  api_key_sid: z.string().nullable(),
+  api_key_secret: z.string().nullable(),
   webhook_url: z.string().nullable(),
   webhook_type: z.enum(['global', 'per-number']).nullable(),
   is_configured: z.boolean().nullable(),
