@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { root, startStack, type Stack } from './support/stack.ts'
-import { expectAccessible, expectSettled, rows, signIn } from './support/page.ts'
+import { captureBothThemes, rows, signIn } from './support/page.ts'
 import { answerBlind, startTwoAgents } from './support/two-agents.ts'
 
 // `npm test` keeps its screenshots with the other test output (git-ignored); only
@@ -11,7 +11,6 @@ import { answerBlind, startTwoAgents } from './support/two-agents.ts'
 const shots = process.env.SCREENSHOTS_DIR
   ? resolve(root, process.env.SCREENSHOTS_DIR)
   : join(root, 'test-results/screens')
-const schemes = ['light', 'dark'] as const
 let stack: Stack
 
 test.beforeAll(async () => {
@@ -34,19 +33,7 @@ test.afterAll(async () => {
   await stack?.close()
 })
 
-/**
- * Axe in both themes (contrast differs), and a screenshot of each. Reduced motion must
- * mean that the theme swap settles at once: a colour transition still running when axe
- * reads the page is what made this test flaky, with white text on a half-faded button.
- */
-async function capture(page: Page, screen: string) {
-  for (const colorScheme of schemes) {
-    await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' })
-    await expectSettled(page, `${screen} (${colorScheme})`)
-    await expectAccessible(page, `${screen} (${colorScheme})`)
-    await page.screenshot({ path: join(shots, `${screen}-${colorScheme}.png`) })
-  }
-}
+const capture = (page: Page, screen: string) => captureBothThemes(page, shots, screen)
 
 test('8. every screen passes axe settled, in light and dark, and is captured', async ({ browser }) => {
   test.setTimeout(180_000)

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { join } from 'node:path'
 import { expect, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
 import { DEMO_PASSWORD } from './stack.ts'
@@ -70,4 +71,19 @@ export async function expectAccessible(page: Page, screen: string) {
         `${screen}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
     ),
   ).toEqual([])
+}
+
+/**
+ * Axe in both themes (contrast differs), and a screenshot of each into `dir`. Reduced
+ * motion must mean that the theme swap settles at once: a colour transition still running
+ * when axe reads the page is what made the screens test flaky, with white text on a
+ * half-faded button.
+ */
+export async function captureBothThemes(page: Page, dir: string, screen: string) {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' })
+    await expectSettled(page, `${screen} (${colorScheme})`)
+    await expectAccessible(page, `${screen} (${colorScheme})`)
+    await page.screenshot({ path: join(dir, `${screen}-${colorScheme}.png`) })
+  }
 }

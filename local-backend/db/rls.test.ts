@@ -87,6 +87,14 @@ const matrix: Case[] = [
   },
   {
     table: 'workspaces',
+    op: 'update',
+    what: 'segment limit',
+    sql: `update workspaces set sms_segment_limit = 5 where id = $1 returning id`,
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'workspaces',
     op: 'delete',
     sql: 'delete from workspaces where id = $1 returning id',
     params: [acme],

@@ -42,6 +42,7 @@ export const workspaceSchema = z.object({
   /** False when the workspace has no Twilio number or configuration: the composer says why. */
   canSend: workspaceSendingStatusSchema.shape.is_configured,
   sendingNumber: workspaceSendingStatusSchema.shape.sending_number,
+  segmentLimit: workspaceRowSchema.shape.sms_segment_limit,
   unreadTotal: z.number().int().nonnegative(),
 })
 export type Workspace = z.infer<typeof workspaceSchema>

@@ -29,8 +29,8 @@ export interface SmsSegmentInfo {
   perSegment: number
   /** Units left before the next segment starts. */
   remaining: number
-  /** The first character that forces UCS-2, with its code-unit index in the text; null for GSM-7. */
-  offending: { char: string; index: number } | null
+  /** Every distinct character that forces UCS-2, in order of first appearance; empty for GSM-7. */
+  forcingUcs2: readonly string[]
 }
 
 const limits = {
@@ -67,16 +67,8 @@ function pack(unitCosts: number[], capacity: number): { segments: number; usedIn
 }
 
 export function countSmsSegments(text: string): SmsSegmentInfo {
-  let offending: SmsSegmentInfo['offending'] = null
-  let index = 0
-  for (const char of text) {
-    if (!isGsm7Char(char)) {
-      offending = { char, index }
-      break
-    }
-    index += char.length
-  }
-  const encoding: SmsEncoding = offending ? 'UCS-2' : 'GSM-7'
+  const forcingUcs2 = [...new Set([...text].filter((char) => !isGsm7Char(char)))]
+  const encoding: SmsEncoding = forcingUcs2.length > 0 ? 'UCS-2' : 'GSM-7'
   const unitCosts = costs(text, encoding)
   const units = unitCosts.reduce((sum, cost) => sum + cost, 0)
   const { single, multi } = limits[encoding]
@@ -88,7 +80,7 @@ export function countSmsSegments(text: string): SmsSegmentInfo {
       segments: 0,
       perSegment: single,
       remaining: single,
-      offending,
+      forcingUcs2,
     }
   }
   if (units <= single) {
@@ -99,7 +91,7 @@ export function countSmsSegments(text: string): SmsSegmentInfo {
       segments: 1,
       perSegment: single,
       remaining: single - units,
-      offending,
+      forcingUcs2,
     }
   }
   const { segments, usedInLast } = pack(unitCosts, multi)
@@ -110,6 +102,6 @@ export function countSmsSegments(text: string): SmsSegmentInfo {
     segments,
     perSegment: multi,
     remaining: multi - usedInLast,
-    offending,
+    forcingUcs2,
   }
 }

@@ -396,14 +396,15 @@ export class Cache {
       this.stmt('delete from workspaces').run()
       list.forEach((workspace, position) => {
         this.stmt(
-          `insert into workspaces (id, name, role, can_send, sending_number, position)
-           values (?, ?, ?, ?, ?, ?)`,
+          `insert into workspaces (id, name, role, can_send, sending_number, segment_limit, position)
+           values (?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           workspace.id,
           workspace.name,
           workspace.role,
           workspace.canSend ? 1 : 0,
           workspace.sendingNumber,
+          workspace.segmentLimit,
           position,
         )
       })
@@ -418,6 +419,7 @@ export class Cache {
       role: str(row, 'role') as Workspace['role'],
       canSend: Number(row.can_send) === 1,
       sendingNumber: strOrNull(row, 'sending_number'),
+      segmentLimit: Number(row.segment_limit),
       unreadTotal: unread[str(row, 'id')] ?? 0,
     }))
   }

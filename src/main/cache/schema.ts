@@ -575,6 +575,12 @@ export const cacheMigrations: readonly string[] = [
 
   alter table sync_state add column consent_cursor text;
   `,
+  // Segments a reply may cost before the composer warns (issue 19): the workspace's
+  // setting, replaced with the rest of the row on every sync. 3 is the server's default,
+  // so a cache written before this entry shows the same limit until the next sync.
+  `
+  alter table workspaces add column segment_limit integer not null default 3;
+  `,
 ]
 
 /**

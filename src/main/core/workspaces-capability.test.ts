@@ -28,8 +28,8 @@ describe('workspaces capability against the local backend', () => {
   it("lists the agent's workspaces with their sending number, and badges their unread total", async () => {
     await signedInRuntime(core.services, 'ava@acme.test')
     const workspaces = await value<Workspace[]>(core.dispatch, 'workspaces.list', {})
-    expect(workspaces.map((w) => [w.name, w.role, w.canSend, w.sendingNumber])).toEqual([
-      ['Acme Support', 'owner', true, '+15550100001'],
+    expect(workspaces.map((w) => [w.name, w.role, w.canSend, w.sendingNumber, w.segmentLimit])).toEqual([
+      ['Acme Support', 'owner', true, '+15550100001', 3],
     ])
     expect(names(await core.events.waitForEvent('workspaces.changed', () => true, 'the workspaces'))).toEqual(
       ['Acme Support'],

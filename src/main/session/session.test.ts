@@ -98,6 +98,7 @@ describe('session', () => {
           role: 'owner',
           canSend: true,
           sendingNumber: '+15550100001',
+          segmentLimit: 3,
         },
       ],
     })

@@ -167,7 +167,7 @@ function authError(
   return appError('upstream', `Sign-in failed: ${error.message}`)
 }
 
-const memberWorkspaceSchema = workspaceRowSchema.pick({ id: true, name: true })
+const memberWorkspaceSchema = workspaceRowSchema.pick({ id: true, name: true, sms_segment_limit: true })
 /** A membership with its workspace embedded (PostgREST may embed a to-one relation as a list of one). */
 const membershipSchema = workspaceMemberRowSchema.pick({ role: true, workspace_id: true }).extend({
   workspaces: z.union([memberWorkspaceSchema, z.array(memberWorkspaceSchema)]).nullable(),
@@ -203,6 +203,7 @@ export async function fetchWorkspaces(
         role: row.role,
         canSend: send?.is_configured ?? false,
         sendingNumber: send?.sending_number ?? null,
+        segmentLimit: workspace.sms_segment_limit,
       },
     ]
   })

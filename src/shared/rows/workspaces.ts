@@ -5,6 +5,8 @@ import { timestampColumn, uuidColumn } from './columns.ts'
 export const workspaceRowSchema = z.object({
   id: uuidColumn,
   name: z.string(),
+  /** Segments a reply may cost before the composer warns (20261201154100_workspace_sms_segment_limit.sql). */
+  sms_segment_limit: z.number().int().min(1).max(10),
   created_at: timestampColumn,
   updated_at: timestampColumn,
 })

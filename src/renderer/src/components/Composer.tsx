@@ -1,6 +1,5 @@
-import { useMemo, useState, type KeyboardEvent } from 'react'
+import { useState, type KeyboardEvent } from 'react'
 import type { Conversation, Workspace } from '../../../shared/domain.ts'
-import { countSmsSegments } from '../../../shared/sms-segments.ts'
 import { useConnection } from '../stores/connection.ts'
 import { reportOpen, reportTyping } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
@@ -9,38 +8,9 @@ import { focusTargets } from '../stores/ui.ts'
 import { displayName } from './ConversationList.tsx'
 import { HeldReplyNotice } from './HeldReplyNotice.tsx'
 import { SendIcon } from './Icons.tsx'
+import { SegmentCounter } from './SegmentCounter.tsx'
 
 const maxLength = 1600
-
-function codePoint(char: string): string {
-  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
-}
-
-function SmsCounter({ text }: { text: string }) {
-  const info = useMemo(() => countSmsSegments(text), [text])
-  if (info.characters === 0)
-    return <span className="counter muted small">SMS · 160 characters per segment</span>
-  return (
-    <span className="counter small" data-testid="sms-counter" aria-live="polite">
-      <span>
-        {info.characters} {info.characters === 1 ? 'character' : 'characters'} · {info.segments}{' '}
-        {info.segments === 1 ? 'segment' : 'segments'} · {info.encoding}
-        <span className="counter-detail">
-          {' '}
-          ({info.perSegment}/segment, {info.remaining} left)
-        </span>
-      </span>
-      {info.offending && (
-        <span className="counter-warn" data-testid="sms-offending">
-          {' '}
-          · UCS-2 because of{' '}
-          <mark className="offending">{info.offending.char.trim() ? info.offending.char : '␣'}</mark>{' '}
-          {codePoint(info.offending.char)}
-        </span>
-      )}
-    </span>
-  )
-}
 
 export function Composer({ conversation, workspace }: { conversation: Conversation; workspace: Workspace }) {
   const draft = useThread((state) => state.drafts[conversation.id] ?? '')
@@ -125,7 +95,11 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         onKeyDown={onKeyDown}
       />
       <div className="composer-bar">
-        <SmsCounter text={draft} />
+        <SegmentCounter
+          text={draft}
+          segmentLimit={workspace.segmentLimit}
+          onReplace={(text) => setDraft(conversation.id, text)}
+        />
         {error && (
           <span className="form-error small" role="alert">
             {error}
