@@ -82,14 +82,19 @@ export async function asCaller<T>(
   options: { commit?: boolean } = {},
 ): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
-      caller.role,
-      JSON.stringify(claimsOf(caller)),
-    ])
+    await becomeCaller(tx, caller)
     const result = await fn(tx)
     if (!options.commit) await tx.rollback()
     return result
   })
+}
+
+/** Switches an open transaction to the caller's role and claims, for what it runs next. */
+export async function becomeCaller(tx: Transaction, caller: Caller): Promise<void> {
+  await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
+    caller.role,
+    JSON.stringify(claimsOf(caller)),
+  ])
 }
 
 /** Runs one statement as the caller (rolled back) and returns its rows. */

@@ -397,6 +397,46 @@ const matrix: Case[] = [
     expect: nobody,
   },
 
+  // The trail's reader: a view that gives owners and admins their own workspace's trail, with names.
+  {
+    table: 'audit_trail',
+    op: 'select',
+    sql: 'select id from audit_trail where workspace_id = $1',
+    params: [acme],
+    // The relay reads audit_events itself; the view keeps to the caller's admin workspaces.
+    expect: { ...adminsOnly, service: 'none' },
+  },
+
+  // Pending invitations: owners and admins see them; only the relay writes them.
+  {
+    table: 'workspace_invitations',
+    op: 'select',
+    sql: 'select id from workspace_invitations where workspace_id = $1',
+    params: [acme],
+    expect: adminsOnly,
+  },
+  {
+    table: 'workspace_invitations',
+    op: 'insert',
+    sql: `insert into workspace_invitations (workspace_id, email, role) values ($1, 'new@example.test', 'agent') returning id`,
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_invitations',
+    op: 'update',
+    sql: `update workspace_invitations set role = 'admin' where workspace_id = $1 returning id`,
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_invitations',
+    op: 'delete',
+    sql: 'delete from workspace_invitations where workspace_id = $1 returning id',
+    params: [acme],
+    expect: serviceOnly,
+  },
+
   // Notes: members write them as themselves; the author or an admin deletes; nobody edits.
   {
     table: 'internal_notes',
@@ -711,6 +751,11 @@ beforeAll(async () => {
     `insert into consent_events (workspace_id, contact_id, sender, kind, keyword, source)
      values ($1, $2, '+15550100001', 'opt_out', 'STOP', 'inbound'), ($3, $4, '+15550100002', 'opt_out', 'stop', 'inbound')`,
     [acme, maria, demo.globex, demo.contact('Helen Park')],
+  )
+  // One pending invitation in each workspace, for the invitation rows and the isolation checks.
+  await db.query(
+    `insert into workspace_invitations (workspace_id, email, role) values ($1, 'pending@acme.test', 'agent'), ($2, 'pending@globex.test', 'agent')`,
+    [acme, demo.globex],
   )
   // One broadcast already on Acme's channel, for the realtime.messages rows to find.
   await db.query(

@@ -11,6 +11,7 @@ import { savedReplyRowSchema } from '../../src/shared/rows/saved-replies.ts'
 import { messageRowSchema, storedMessageRowSchema } from '../../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../../src/shared/rows/twilio.ts'
 import {
+  workspaceInvitationRowSchema,
   workspaceMemberRowSchema,
   workspaceRowSchema,
   workspaceSendingStatusSchema,
@@ -27,6 +28,7 @@ import { openDatabase } from './database.ts'
 const tables: Record<string, z.ZodObject> = {
   workspaces: workspaceRowSchema,
   workspace_members: workspaceMemberRowSchema,
+  workspace_invitations: workspaceInvitationRowSchema,
   contacts: contactRowSchema,
   messages: messageRowSchema,
   twilio_numbers: twilioNumberRowSchema,

@@ -149,6 +149,7 @@ const seedConstraints: { table: string; name: string; type: 'p' | 'f' | 'c' | 'u
 const publicTables = [
   'workspaces',
   'workspace_members',
+  'workspace_invitations',
   'contacts',
   'messages',
   'twilio_numbers',
@@ -317,6 +318,7 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
       { tablename: 'member_profiles', relreplident: 'f' },
       { tablename: 'messages', relreplident: 'f' },
       { tablename: 'saved_replies', relreplident: 'f' },
+      { tablename: 'workspace_members', relreplident: 'f' },
     ])
   })
 

@@ -35,3 +35,17 @@ export const auditEventRowSchema = z.object({
   created_at: timestampColumn,
 })
 export type AuditEventRow = z.infer<typeof auditEventRowSchema>
+
+/**
+ * public.audit_trail, the view the admin screen reads: a trail row with names in place
+ * of ids (supabase/migrations/20261201170200_members_admin.sql). A name is null where
+ * no one acted (the relay, a migration) or nothing is named.
+ */
+export const auditTrailRowSchema = auditEventRowSchema
+  .pick({ id: true, workspace_id: true, action: true, details: true, created_at: true })
+  .extend({
+    actor_name: z.string().nullable(),
+    subject_name: z.string().nullable(),
+    assignee_name: z.string().nullable(),
+  })
+export type AuditTrailRow = z.infer<typeof auditTrailRowSchema>

@@ -25,6 +25,23 @@ export const workspaceMemberRowSchema = z.object({
 })
 export type WorkspaceMemberRow = z.infer<typeof workspaceMemberRowSchema>
 
+/** Who may be invited: ownership goes only to someone already in the workspace. */
+export const invitedRoles = ['admin', 'agent'] as const
+
+/**
+ * public.workspace_invitations: an invitation waiting for its invitee's first sign-in,
+ * by lower-case email. Written by the relay; owners and admins read their workspace's.
+ */
+export const workspaceInvitationRowSchema = z.object({
+  id: uuidColumn,
+  workspace_id: uuidColumn,
+  email: z.string(),
+  role: z.enum(invitedRoles),
+  invited_by: uuidColumn.nullable(),
+  created_at: timestampColumn,
+})
+export type WorkspaceInvitationRow = z.infer<typeof workspaceInvitationRowSchema>
+
 /**
  * A row of public.workspace_sending_status(), which tells an agent whether a
  * workspace can send without showing the Twilio credentials. A function's result
