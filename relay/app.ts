@@ -20,19 +20,22 @@ import {
   SMS_BODY_MAX,
   sendMessageRequestSchema,
   sendSettled,
+  startConversationRequestSchema,
   type ArrivedMessage,
   type ClaimNumberResponse,
   type SendCollisionResponse,
   type SendMessageRequest,
   type SendMessageResponse,
+  type StartConversationResponse,
 } from '../src/shared/relay-contract.ts'
+import { parseTextablePhone } from '../src/shared/phone.ts'
 import { createAgentVerifier } from './agent-token.ts'
 import { defaultRateLimits, type RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
 import { provenNumber } from './number-ownership.ts'
 import type { RateDecision } from '../src/shared/rate-limit.ts'
-import { createStore, type ReplyGuard } from './store.ts'
+import { createStore, StoreError, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 import { createTwilioSetup } from './twilio-setup.ts'
 import type { Result } from '../src/shared/errors.ts'
@@ -400,6 +403,34 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   })
 
   /**
+   * A conversation an agent starts (issue 19): the number is checked here as the desktop
+   * checked it, since only the relay may create contacts (RLS), and a number is texted
+   * wherever its contact row says.
+   */
+  app.post('/contacts', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, startConversationRequestSchema)
+    if (!(await store.memberRole(request.workspace_id, userId)))
+      fail('forbidden', 'You are not a member of this workspace.')
+    const phone = parseTextablePhone(request.phone_number, null)
+    if (!phone.ok) fail('invalid_input', phone.error.message, 422)
+    let outcome: Awaited<ReturnType<typeof store.upsertContact>>
+    try {
+      outcome = await store.upsertContact(request.workspace_id, phone.value.e164, request.contact_id)
+    } catch (error) {
+      // The id names a contact of another number (or workspace): never rebind it.
+      if (error instanceof StoreError && error.code === '23505')
+        fail('conflict', 'This contact_id already belongs to another contact.')
+      throw error
+    }
+    c.get('logger').info('conversation started', {
+      workspaceId: request.workspace_id,
+      contactId: outcome.contact.id,
+      created: outcome.created,
+    })
+    return c.json(outcome satisfies StartConversationResponse, outcome.created ? 201 : 200)
+  })
+
+  /**
    * A number routes the texts sent to it into the workspace holding it, so it is
    * stored only once Twilio shows that the workspace's own account owns it (RLS
    * lets no agent insert one).
@@ -477,7 +508,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     const parsed = inboundSchema.safeParse(params)
     if (!parsed.success) fail('invalid_input', issuesText(parsed.error))
     const inbound = parsed.data
-    const contactId = await store.upsertContact(workspaceId, inbound.From)
+    const contactId = (await store.upsertContact(workspaceId, inbound.From)).contact.id
     const stored = await store.insertInbound({
       workspace_id: workspaceId,
       contact_id: contactId,

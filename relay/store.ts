@@ -8,6 +8,7 @@ import {
   type RelayMessage,
   type RelayNumber,
 } from '../src/shared/relay-contract.ts'
+import { conversationView } from '../src/shared/domain.ts'
 import { selectList } from '../src/shared/rows/columns.ts'
 import type { AuditAction } from '../src/shared/rows/audit-events.ts'
 import { consentStateRowSchema, type ConsentEventRow } from '../src/shared/rows/consent.ts'
@@ -38,7 +39,10 @@ const outboundRefSchema = messageRowSchema.pick({ id: true, workspace_id: true, 
 const statusCheckSchema = outboundRefSchema.extend({ twilio_sid: z.string() })
 const messageIdSchema = messageRowSchema.pick({ id: true })
 const contactSchema = contactRowSchema.pick({ id: true, phone_number: true })
-const contactIdSchema = contactRowSchema.pick({ id: true })
+const storedContactSchema = conversationView.row
+const storedContactColumns = selectList(storedContactSchema)
+/** A contact as the relay hands it to the desktop: the conversation row it syncs. */
+export type StoredContact = z.infer<typeof storedContactSchema>
 const memberRoleSchema = workspaceMemberRowSchema.pick({ role: true })
 const configSchema = workspaceTwilioConfigRowSchema.pick({
   account_sid: true,
@@ -424,31 +428,41 @@ export function createStore(supabase: SupabaseClient) {
       return unwrap('send result update', result, relayMessageSchema)
     },
 
-    /** The contact for this number, created on its first text. Most texts come from known contacts, so look first. */
-    async upsertContact(workspaceId: string, phoneNumber: string): Promise<string> {
+    /**
+     * The contact for this number: created on its first text, or when an agent starts a
+     * conversation with it (under `newId`, the desktop's). Most texts come from known
+     * contacts, so look first.
+     */
+    async upsertContact(
+      workspaceId: string,
+      phoneNumber: string,
+      newId?: string,
+    ): Promise<{ contact: StoredContact; created: boolean }> {
       const find = async () => {
         const existing = await supabase
           .from('contacts')
-          .select(selectList(contactIdSchema))
+          .select(storedContactColumns)
           .eq('workspace_id', workspaceId)
           .eq('phone_number', phoneNumber)
           .maybeSingle()
-        return unwrap('contact lookup', existing, contactIdSchema.nullable())?.id
+        return unwrap('contact lookup', existing, storedContactSchema.nullable())
       }
       const known = await find()
-      if (known) return known
+      if (known) return { contact: known, created: false }
       const inserted = await supabase
         .from('contacts')
         .upsert(
-          { workspace_id: workspaceId, phone_number: phoneNumber },
+          { workspace_id: workspaceId, phone_number: phoneNumber, ...(newId ? { id: newId } : {}) },
           { onConflict: 'phone_number,workspace_id', ignoreDuplicates: true },
         )
-        .select(selectList(contactIdSchema))
-      // Empty when a concurrent text from the same number created it first.
-      const created = unwrap('contact upsert', inserted, z.array(contactIdSchema))[0]?.id ?? (await find())
-      if (!created)
+        .select(storedContactColumns)
+      const created = unwrap('contact upsert', inserted, z.array(storedContactSchema))[0]
+      if (created) return { contact: created, created: true }
+      // A concurrent text (or start) from the same number created it first.
+      const raced = await find()
+      if (!raced)
         throw new StoreError('contact upsert', { message: 'the contact vanished after a conflicting insert' })
-      return created
+      return { contact: raced, created: false }
     },
 
     /** The stored message's id, and whether this call stored it (false: Twilio's retry found it stored). */
