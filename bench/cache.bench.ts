@@ -121,6 +121,7 @@ function build(
         createdAt: at,
         updatedAt: at,
         createdBy: null,
+        workspaceNumber: null,
       })
     }
   })

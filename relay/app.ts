@@ -287,6 +287,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
         contact_id: request.contact_id,
         content: request.body,
         created_by: userId,
+        workspace_number: sending.from,
       },
       config.sendLeaseMs,
       guard,

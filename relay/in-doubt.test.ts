@@ -16,13 +16,27 @@ import { createTwilioClientFactory } from './twilio-client.ts'
 let stack: RelayStack
 let benToken: string
 let contact: { id: string; phone_number: string }
+/** Acme's second number: a send stored from it must leave from it, whoever finishes it. */
+const SECOND_NUMBER = '+15550100041'
+/** A number Acme held when a send was stored, and gave up before the sweep came. */
+const GIVEN_UP_NUMBER = '+15550100042'
+
+const addNumber = (phoneNumber: string, sid: string) =>
+  stack.service
+    .from('twilio_numbers')
+    .insert({ workspace_id: stack.demo.acme, phone_number: phoneNumber, twilio_sid: sid })
+    .select('id')
+    .single()
+    .throwOnError()
 
 beforeAll(async () => {
   stack = await startRelayStack({
     callbackDelayMs: 0,
     // The tests run the sweep themselves; its timer stays out of the way.
     timing: { sweepIntervalMs: 3_600_000, statusCheckAfterMs: 50 },
+    unclaimedNumbers: { acme: [SECOND_NUMBER, GIVEN_UP_NUMBER] },
   })
+  await addNumber(SECOND_NUMBER, 'PN0123456789abcdef0123456789abcd41')
   benToken = await accessToken(stack.backend, 'ben@acme.test')
   contact = await ensureContact(stack.service, stack.demo.acme, '+15557400001')
 })
@@ -32,7 +46,7 @@ afterAll(async () => {
 })
 
 /** What a relay that died right after its insert leaves: the row, and a lease (by default one that has run out). */
-async function leftInDoubt(body: string, leaseMs = 1): Promise<string> {
+async function leftInDoubt(body: string, leaseMs = 1, fromNumber?: string): Promise<string> {
   const id = randomUUID()
   await stack.service
     .rpc('relay_insert_outbound', {
@@ -42,6 +56,7 @@ async function leftInDoubt(body: string, leaseMs = 1): Promise<string> {
       content: body,
       created_by: stack.demo.ben,
       lease_ms: leaseMs,
+      ...(fromNumber === undefined ? {} : { from_number: fromNumber }),
     })
     .throwOnError()
   return id
@@ -92,6 +107,37 @@ describe('a send left in doubt', () => {
     expect(stored.status).toBe('pending')
     expect(stored.twilio_sid).toBe(atTwilio('Never reached Twilio')[0]?.sid)
     expect(atTwilio('Never reached Twilio')).toHaveLength(1)
+  })
+
+  it('is sent by the sweep from the number it was stored with, not the workspace’s first', async () => {
+    const id = await leftInDoubt('Sticky in doubt', 1, SECOND_NUMBER)
+    await stack.sweeper.sweep()
+    const [sent] = atTwilio('Sticky in doubt')
+    expect(sent?.from).toBe(SECOND_NUMBER)
+    expect(atTwilio('Sticky in doubt')).toHaveLength(1)
+    expect((await stack.messageState(id)).twilio_sid).toBe(sent?.sid)
+  })
+
+  it('fails with the reason, unsent, when the workspace no longer holds the number it was stored with', async () => {
+    const { data } = await addNumber(GIVEN_UP_NUMBER, 'PN0123456789abcdef0123456789abcd42')
+    const id = await leftInDoubt('Number given up', 1, GIVEN_UP_NUMBER)
+    await stack.service
+      .from('twilio_numbers')
+      .delete()
+      .eq('id', (data as { id: string }).id)
+      .throwOnError()
+    await stack.sweeper.sweep()
+    expect(await stack.messageState(id)).toMatchObject({ status: 'failed', twilio_sid: null })
+    const { data: stored } = await stack.service
+      .from('messages')
+      .select('error_message')
+      .eq('id', id)
+      .single()
+      .throwOnError()
+    expect((stored as { error_message: string }).error_message).toBe(
+      `${GIVEN_UP_NUMBER} is no longer a number of this workspace.`,
+    )
+    expect(creates('Number given up')).toHaveLength(0)
   })
 
   it('is found at Twilio by the sweep, not sent again, when it reached Twilio', async () => {

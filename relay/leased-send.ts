@@ -95,15 +95,19 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
     })
 
   return {
-    /** The route of a stored message, or null (with the reason) when it can no longer be sent. */
+    /**
+     * The route of a stored message, from the number it was stored with (the agent's
+     * choice), or the reason it can no longer be sent.
+     */
     async route(message: RelayMessage): Promise<SendRoute | { problem: string }> {
       const [contact, sending] = await Promise.all([
         store.contact(message.workspace_id, message.contact_id),
-        store.sendingConfig(message.workspace_id),
+        store.sendingConfig(message.workspace_id, message.workspace_number ?? undefined),
       ])
       if (!contact) return { problem: 'This contact does not belong to the workspace.' }
-      if (!sending || sending === 'not_held')
-        return { problem: 'This workspace has no Twilio account or sending number configured.' }
+      if (sending === 'not_held')
+        return { problem: `${message.workspace_number} is no longer a number of this workspace.` }
+      if (!sending) return { problem: 'This workspace has no Twilio account or sending number configured.' }
       return {
         client: deps.twilioClient(sending.credentials),
         to: contact.phone_number,

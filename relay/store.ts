@@ -88,9 +88,10 @@ export type ConsentEventInsert = Pick<
   'workspace_id' | 'contact_id' | 'sender' | 'kind' | 'keyword' | 'source' | 'message_id'
 >
 
-/** The outbound message as the relay first writes it: its author is the agent who sent it. */
+/** The outbound message as the relay first writes it: its author is the agent who sent it, from the number it leaves from. */
 export type OutboundInsert = Pick<MessageRow, 'id' | 'workspace_id' | 'contact_id' | 'content'> & {
   created_by: NonNullable<MessageRow['created_by']>
+  workspace_number: NonNullable<MessageRow['workspace_number']>
 }
 
 type MemberRole = WorkspaceMemberRow['role']
@@ -348,6 +349,7 @@ export function createStore(supabase: SupabaseClient) {
           lease_ms: leaseMs,
           guarded: guard !== null,
           seen_message_id: guard?.seenMessageId ?? null,
+          from_number: row.workspace_number,
         })
         .select(messageColumns)
       switch (result.error?.code) {

@@ -117,6 +117,8 @@ export const requests = {
          * they wrote (null: none). Absent, the reply is not guarded.
          */
         seenMessageId: uuid.nullable().optional(),
+        /** The workspace number to send from (the conversation's sticky sender, or the agent's pick). Absent: the workspace's first. */
+        fromNumber: e164Schema.optional(),
       })
       .strict(),
     response: messageSchema,

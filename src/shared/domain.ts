@@ -77,6 +77,7 @@ export const messageView = rowView(storedMessageRowSchema, {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   createdBy: 'created_by',
+  workspaceNumber: 'workspace_number',
 })
 export const messageSchema = messageView.schema.extend({ status: messageStatusSchema })
 export type Message = z.infer<typeof messageSchema>

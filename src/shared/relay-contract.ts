@@ -62,6 +62,7 @@ export const relayMessageSchema = storedMessageRowSchema
     created_by: true,
     created_at: true,
     updated_at: true,
+    workspace_number: true,
   })
   .extend({ direction: z.literal('outbound') })
 export type RelayMessage = z.infer<typeof relayMessageSchema>

@@ -50,6 +50,7 @@ export function message(contact: Conversation, over: Partial<Message> = {}): Mes
     createdAt: '2026-11-01T10:00:00.000000Z',
     updatedAt: '2026-11-01T10:00:00.000000Z',
     createdBy: null,
+    workspaceNumber: null,
     ...over,
   }
 }

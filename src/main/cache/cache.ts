@@ -74,6 +74,8 @@ export interface OutboxEntry {
   body: string
   retry: boolean
   guard: ReplyGuard
+  /** The workspace number the reply leaves from (null: the relay picks the workspace's first). */
+  fromNumber: string | null
   attempts: number
   nextAttemptAt: number
 }
@@ -163,6 +165,7 @@ function toOutboxEntry(row: Row): OutboxEntry {
     body: str(row, 'body'),
     retry: Number(row.retry) === 1,
     guard: toReplyGuard(row),
+    fromNumber: strOrNull(row, 'from_number'),
     attempts: Number(row.attempts),
     nextAttemptAt: Number(row.next_attempt_at),
   }
@@ -867,10 +870,11 @@ export class Cache {
       this.writeMessage(message)
       this.leadConversation(message)
       this.stmt(
-        `insert into outbox (message_id, workspace_id, contact_id, body, retry, guard, seen_message_id)
-         values (?, ?, ?, ?, ?, ?, ?)
+        `insert into outbox (message_id, workspace_id, contact_id, body, retry, guard, seen_message_id, from_number)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (message_id) do update set retry = excluded.retry, guard = excluded.guard,
-           seen_message_id = excluded.seen_message_id, attempts = 0, next_attempt_at = 0`,
+           seen_message_id = excluded.seen_message_id, from_number = excluded.from_number,
+           attempts = 0, next_attempt_at = 0`,
       ).run(
         message.id,
         message.workspaceId,
@@ -879,6 +883,7 @@ export class Cache {
         options.retry ? 1 : 0,
         guard.kind,
         guard.kind === 'seen' ? guard.seenMessageId : null,
+        message.workspaceNumber,
       )
     })
   }

@@ -68,7 +68,7 @@ export function messagesCapability(deps: {
       const merged = cache.thread(contactId, before, limit)
       return ok({ messages: merged.messages, hasMore: merged.hasMore || rows.length > missing })
     },
-    'messages.send': async ({ workspaceId, contactId, body, seenMessageId }) => {
+    'messages.send': async ({ workspaceId, contactId, body, seenMessageId, fromNumber }) => {
       const auth = await access.memberOf(workspaceId)
       if (!auth.ok) return auth
       const { runtime, userId } = auth.value
@@ -82,7 +82,7 @@ export function messagesCapability(deps: {
       if (!conversation || conversation.workspaceId !== workspaceId)
         return err('not_found', 'This conversation is not in that workspace.')
       const guard = seenMessageId === undefined ? undefined : ({ kind: 'seen', seenMessageId } as const)
-      const message = runtime.outbox.send({ workspaceId, contactId, body, userId, guard })
+      const message = runtime.outbox.send({ workspaceId, contactId, body, userId, guard, fromNumber })
       events.emit('messages.upserted', [message])
       // The queued reply is now the row's preview: the inbox shows it before the relay has it.
       const led = runtime.cache.getConversation(contactId)

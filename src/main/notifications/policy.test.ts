@@ -48,6 +48,7 @@ function inbound(over: Partial<Message> = {}): Message {
     createdAt: '2026-11-01T00:00:00.000000Z',
     updatedAt: '2026-11-01T00:00:00.000000Z',
     createdBy: null,
+    workspaceNumber: null,
     ...over,
   }
 }

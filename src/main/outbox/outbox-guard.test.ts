@@ -249,6 +249,7 @@ describe('outbox with the collision guard', () => {
         createdAt: nowTimestamp(),
         updatedAt: nowTimestamp(),
         createdBy: sessions.ava!.userId(),
+        workspaceNumber: null,
       },
       { retry: false, guard: { kind: 'seen', seenMessageId: inboundId } },
     )

@@ -25,6 +25,8 @@ let contactA: TestContact
 let contactB: TestContact
 let globexContact: TestContact
 const servers: Server[] = []
+/** Acme's second number, which a reply may be sent from. */
+const SECOND_NUMBER = '+15550100051'
 
 /** A relay in front of the relay: answers `failures` requests itself, then forwards (or forwards and hides the answer). */
 async function flakyProxy(
@@ -128,7 +130,18 @@ async function serverRows(ids: string[]) {
 }
 
 beforeAll(async () => {
-  stack = await startRelayStack({ retry: { attempts: 1, baseDelayMs: 1 } })
+  stack = await startRelayStack({
+    retry: { attempts: 1, baseDelayMs: 1 },
+    unclaimedNumbers: { acme: [SECOND_NUMBER] },
+  })
+  await stack.service
+    .from('twilio_numbers')
+    .insert({
+      workspace_id: stack.demo.acme,
+      phone_number: SECOND_NUMBER,
+      twilio_sid: 'PN0123456789abcdef0123456789abcd51',
+    })
+    .throwOnError()
   contactA = await ensureContact(stack.service, stack.demo.acme, '+15557010001')
   contactB = await ensureContact(stack.service, stack.demo.acme, '+15557010002')
   globexContact = await ensureContact(stack.service, stack.demo.globex, '+15557010003')
@@ -191,6 +204,48 @@ describe('outbox', () => {
     expect(rows).toHaveLength(5)
     expect(new Set(delivered.map((m) => m.id))).toEqual(new Set(sent.map((m) => m.id)))
     for (const m of sent) expect(reopened.getMessage(m.id)?.status).not.toBe('queued')
+    reopened.close()
+  })
+
+  it('a reply queued offline from the second number leaves from it after a restart', async () => {
+    const path = join(dir, 'restart-sender.sqlite')
+    const cache = Cache.open(path)
+    const relay = await unreachableRelay()
+    const offline = outboxFor(cache, relay.url)
+    const queued = offline.send({
+      workspaceId: stack.demo.acme,
+      contactId: contactB.id,
+      body: 'From the other line, after a restart',
+      userId: session.userId()!,
+      fromNumber: SECOND_NUMBER,
+    })
+    expect(queued.workspaceNumber).toBe(SECOND_NUMBER)
+    await relay.attempts.waitFor(
+      () => relay.attempts.all.includes('From the other line, after a restart'),
+      'an attempt while offline',
+    )
+    await offline.stop()
+    cache.close()
+
+    const reopened = Cache.open(path)
+    expect(reopened.outboxHeads().map((entry) => entry.fromNumber)).toEqual([SECOND_NUMBER])
+    const before = twilioSends().length
+    const online = outboxFor(reopened, stack.relayUrl)
+    online.kick()
+    await online.drained()
+    await online.stop()
+    const sends = twilioSends().slice(before)
+    expect(sends.map((r) => [r.params.Body, r.params.From])).toEqual([
+      ['From the other line, after a restart', SECOND_NUMBER],
+    ])
+    expect(reopened.getMessage(queued.id)?.workspaceNumber).toBe(SECOND_NUMBER)
+    const { data } = await stack.service
+      .from('messages')
+      .select('workspace_number')
+      .eq('id', queued.id)
+      .single()
+      .throwOnError()
+    expect(data).toEqual({ workspace_number: SECOND_NUMBER })
     reopened.close()
   })
 
@@ -345,6 +400,7 @@ describe('outbox', () => {
       createdAt: at,
       updatedAt: at,
       createdBy: session.userId(),
+      workspaceNumber: null,
     }
     // A relay took this send and died: the row is stored, and its lease still runs.
     await stack.service

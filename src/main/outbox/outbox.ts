@@ -47,6 +47,8 @@ export interface Outbox {
     body: string
     userId: string
     guard?: ReplyGuard
+    /** The workspace number it leaves from; absent, the relay picks the workspace's first. */
+    fromNumber?: string | null
   }): Message
   retry(messageId: string): Result<Message>
   /** A reply the collision guard held back goes out after all, under its own id. */
@@ -102,6 +104,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       body: entry.body,
       client_message_id: entry.messageId,
       ...(entry.retry ? { retry: true } : {}),
+      ...(entry.fromNumber === null ? {} : { from_number: entry.fromNumber }),
       ...guardFields(entry.guard),
     }
     let response: Response
@@ -212,7 +215,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   const outbox: Outbox = {
-    send({ workspaceId, contactId, body, userId, guard }) {
+    send({ workspaceId, contactId, body, userId, guard, fromNumber = null }) {
       const at = nowTimestamp(now())
       const message: Message = {
         id: randomUUID(),
@@ -226,6 +229,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         createdAt: at,
         updatedAt: at,
         createdBy: userId,
+        workspaceNumber: fromNumber,
       }
       cache.enqueue(message, { retry: false, guard })
       kick()
@@ -257,6 +261,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
             contactId: message.contactId,
             body: message.content,
             userId: message.createdBy,
+            fromNumber: message.workspaceNumber,
           }),
         }
       }
