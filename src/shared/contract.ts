@@ -4,6 +4,7 @@ import {
   badgeSchema,
   connectionStateSchema,
   conversationFilterSchema,
+  contactActivitySchema,
   conversationSchema,
   conversationStatusSchema,
   desktopNotificationSchema,
@@ -201,6 +202,11 @@ export const requests = {
   'contacts.rename': {
     request: z.object({ contactId: uuid, name: contactNameSchema }).strict(),
     response: conversationSchema,
+  },
+  /** Per workspace number the contact's messages went through: counts, first and last, from the cache. */
+  'contacts.activity': {
+    request: z.object({ contactId: uuid }).strict(),
+    response: z.array(contactActivitySchema),
   },
 } as const
 

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { contactRowSchema, conversationStatuses, storedContactRowSchema } from './rows/contacts.ts'
 import { memberProfileRowSchema } from './rows/member-profiles.ts'
-import { deliveryStatusSchema, storedMessageRowSchema } from './rows/messages.ts'
+import { deliveryStatusSchema, messageRowSchema, storedMessageRowSchema } from './rows/messages.ts'
 import { rowView } from './rows/row-view.ts'
 import {
   workspaceMemberRowSchema,
@@ -81,6 +81,20 @@ export const messageView = rowView(storedMessageRowSchema, {
 })
 export const messageSchema = messageView.schema.extend({ status: messageStatusSchema })
 export type Message = z.infer<typeof messageSchema>
+
+/**
+ * What a contact said and heard through one workspace number, from the cached thread.
+ * `workspaceNumber` null: messages whose number is not known (written before the
+ * database recorded it, or replies not yet accepted by the relay).
+ */
+export const contactActivitySchema = z.object({
+  workspaceNumber: messageRowSchema.shape.workspace_number,
+  messages: z.number().int().positive(),
+  received: z.number().int().nonnegative(),
+  firstAt: isoDate,
+  lastAt: isoDate,
+})
+export type ContactActivity = z.infer<typeof contactActivitySchema>
 
 /**
  * A reply the relay's collision guard refused (nothing stored or sent): it waits as a

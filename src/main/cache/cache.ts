@@ -8,6 +8,7 @@ import {
   messageStatusSchema,
   messageView,
   memberView,
+  type ContactActivity,
   type Conversation,
   type ConversationFilter,
   type ConversationStatus,
@@ -23,6 +24,7 @@ import type { Logger } from '../../shared/log.ts'
 import { rowView } from '../../shared/rows/row-view.ts'
 import {
   assigneeCountsSql,
+  contactActivitySql,
   conversationByIdSql,
   inboxPageSql,
   membersSql,
@@ -512,6 +514,17 @@ export class Cache {
     if (patch.status !== undefined)
       this.stmt('update contacts set conversation_status = ? where id = ?').run(patch.status, id)
     return this.getConversation(id)
+  }
+
+  /** Per workspace number, the contact's messages: how many each way, the first and the last. */
+  contactActivity(contactId: string): ContactActivity[] {
+    return (this.stmt(contactActivitySql).all(contactId) as Row[]).map((row) => ({
+      workspaceNumber: strOrNull(row, 'workspace_number'),
+      messages: Number(row.messages),
+      received: Number(row.received),
+      firstAt: str(row, 'first_at'),
+      lastAt: str(row, 'last_at'),
+    }))
   }
 
   getConversation(id: string): Conversation | null {

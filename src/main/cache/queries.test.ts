@@ -28,6 +28,7 @@ const hot: Record<string, string> = {
   'conversation by id': sql.conversationByIdSql,
   'thread page': sql.threadPageSql({ before: false }),
   'thread page, older': sql.threadPageSql({ before: true }),
+  'contact activity per number': sql.contactActivitySql,
   'name search': sql.nameSearchSql,
   'phone search': sql.phoneSearchSql({ scoped: false }),
   'phone search in a workspace': sql.phoneSearchSql({ scoped: true }),
@@ -64,6 +65,7 @@ const indexOrdered = new Set([
   'unassigned page of a status, next',
   'notes of a thread',
   'saved replies of a workspace',
+  'contact activity per number',
 ])
 
 /**
@@ -127,6 +129,10 @@ describe('cache query plans', () => {
         'contacts_assignee_inbox (workspace_id=? AND assignee_id=? AND conversation_status=?',
       )
       uses('unassigned page', 'contacts_assignee_activity (workspace_id=? AND assignee_id=?)')
+      uses(
+        'contact activity per number',
+        'SEARCH messages USING COVERING INDEX messages_contact_number (contact_id=?)',
+      )
       uses('members of a workspace', 'member_profiles USING PRIMARY KEY (workspace_id=?)')
       uses(
         'inbox page of a status, next',

@@ -50,6 +50,15 @@ export function threadPageSql(options: { before: boolean }): string {
     order by created_at desc, id desc limit ?`
 }
 
+/**
+ * Per workspace number a contact's messages went through (NULL: not known, rows from
+ * before messages.workspace_number or replies still in the outbox): how many each way,
+ * the first and the last (schema.ts, messages_contact_number covers it, in group order).
+ */
+export const contactActivitySql = `select workspace_number, count(*) as messages,
+    total(direction = 'inbound') as received, min(created_at) as first_at, max(created_at) as last_at
+  from messages where contact_id = ? group by workspace_number order by workspace_number`
+
 /** The newest $pool name matches in the FTS query $match, the most recently active first. */
 export const nameSearchSql = `select c.* from (
     select rowid from contacts_fts where contacts_fts match $match order by rowid desc limit $pool) f

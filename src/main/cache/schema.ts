@@ -581,6 +581,9 @@ export const cacheMigrations: readonly string[] = [
   `
   alter table workspaces add column segment_limit integer not null default 3;
   `,
+  // The contact panel (issue 19): per workspace number a contact has talked to, how many
+  // messages each way and the first and last, read off one covering index in its order.
+  `create index messages_contact_number on messages(contact_id, workspace_number, created_at, direction);`,
 ]
 
 /**

@@ -28,7 +28,7 @@ export interface ConversationsCapabilityDeps extends ConversationEventDeps {
   access: Access
 }
 
-/** The inbox list, search, and what an agent does to a conversation: status, read, unread, its contact's name. */
+/** The inbox list, search, and what an agent does to a conversation: status, read, unread, its contact's name and activity. */
 export function conversationsCapability(
   deps: ConversationsCapabilityDeps,
 ): HandlersFor<
@@ -39,6 +39,7 @@ export function conversationsCapability(
   | 'conversations.markUnread'
   | 'conversations.assign'
   | 'contacts.rename'
+  | 'contacts.activity'
 > {
   const { access } = deps
 
@@ -92,6 +93,11 @@ export function conversationsCapability(
       return updateConversation(contactId, { assignee_id: assigneeId })
     },
     'contacts.rename': ({ contactId, name }) => updateConversation(contactId, { name }),
+    'contacts.activity': async ({ contactId }) => {
+      const found = await access.conversationOf(contactId)
+      if (!found.ok) return found
+      return ok(found.value.runtime.cache.contactActivity(contactId))
+    },
     'conversations.markRead': async ({ contactId }) => {
       const found = await access.conversationOf(contactId)
       if (!found.ok) return found

@@ -43,6 +43,7 @@ const valid: { [K in RequestChannel]: unknown } = {
   'consent.list': { contactId: C },
   'numbers.list': { workspaceId: WS },
   'contacts.rename': { contactId: C, name: 'Maria G.' },
+  'contacts.activity': { contactId: C },
 }
 
 function noise(random: () => number, depth = 0): unknown {
