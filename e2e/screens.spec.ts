@@ -78,6 +78,12 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
   await capture(page, 'assignee-menu')
   await page.keyboard.press('Escape')
   await expect(page.getByRole('menu', { name: 'Assign to' })).toBeHidden()
+  await page.locator('body').press('i')
+  await expect(
+    page.getByRole('complementary', { name: 'Contact details' }).getByTestId('contact-total'),
+  ).toBeVisible()
+  await capture(page, 'contact-panel')
+  await page.locator('body').press('i')
 
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('order')
   await expect(page.getByTestId('search-hit').first()).toBeVisible()

@@ -150,3 +150,36 @@ test('live assignment: Ava gives a conversation to Ben by keyboard; it is in his
   )
   expect(recorded).toEqual([{ assignee_id: demo.ben, assigned_by: demo.ava }])
 })
+
+test('the contact panel: Ava renames the contact, Ben sees the new name live in his row, thread header and panel', async () => {
+  const { ava, ben } = team
+  for (const agent of [ava, ben]) {
+    await expect(agent.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+    await rowNamed(agent.page, 'Tom Becker').click()
+  }
+  // Ben opens the panel from the keyboard, Ava from the header's button.
+  await ben.page.locator('body').press('i')
+  const benPanel = ben.page.getByRole('complementary', { name: 'Contact details' })
+  await expect(benPanel.getByTestId('contact-name')).toHaveText('Tom Becker')
+  await ava.page.getByTestId('contact-panel-toggle').click()
+  const avaPanel = ava.page.getByRole('complementary', { name: 'Contact details' })
+  await expect(avaPanel.getByTestId('contact-number')).toHaveText(/\d{3}.*\d{4}$/)
+  await expect(avaPanel.getByTestId('contact-total')).not.toHaveText('0')
+  await expect(avaPanel.getByTestId('contact-number-row').first()).toBeVisible()
+
+  await avaPanel.getByRole('button', { name: 'Edit name' }).click()
+  const name = avaPanel.getByRole('textbox', { name: 'Name' })
+  await name.fill('   ')
+  await name.press('Enter')
+  await expect(avaPanel.getByRole('alert')).toHaveText('Invalid name: A contact’s name cannot be empty.')
+  await name.fill('Tom Becker (wholesale)')
+  await name.press('Enter')
+  await expect(avaPanel.getByTestId('contact-name')).toHaveText('Tom Becker (wholesale)')
+
+  await expect(rowNamed(ben.page, 'Tom Becker (wholesale)')).toBeVisible()
+  await expect(ben.page.getByRole('heading', { level: 2, name: 'Tom Becker (wholesale)' })).toBeVisible()
+  await expect(benPanel.getByTestId('contact-name')).toHaveText('Tom Becker (wholesale)')
+
+  await ben.page.locator('body').press('i')
+  await expect(benPanel).toHaveCount(0)
+})

@@ -16,6 +16,7 @@ import {
 import { isRequestChannel, requests, type EventChannel, type RequestChannel } from '../../shared/contract.ts'
 import { err, ok, type Result } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/log.ts'
+import { describeIssues } from '../core/dispatch.ts'
 import type { ShellSessions } from './shell-sessions.ts'
 
 /** What the host needs from the main-process services: the same surface Electron's IPC layer uses. */
@@ -265,17 +266,9 @@ export async function startShellServer<C extends ShellCore>(
       })
     }
     const parsed = requests[channel].request.safeParse(payload)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      return reply(socket, {
-        type: 'reply',
-        id,
-        reply: err(
-          'invalid_input',
-          `Invalid ${channel} request${issue ? `: ${issue.path.join('.') || 'payload'} ${issue.message}` : ''}.`,
-        ),
-      })
-    }
+    // Worded as the core's gate words it, so an agent reads the same refusal in either shell.
+    if (!parsed.success)
+      return reply(socket, { type: 'reply', id, reply: err('invalid_input', describeIssues(parsed.error)) })
     let result: Result<unknown>
     try {
       if (!core) throw new Error('a request before the services started')

@@ -19,6 +19,7 @@ export const shortcuts: [keys: string[], what: string][] = [
   [['O'], 'Mark Open'],
   [['U'], 'Mark unread'],
   [['A'], 'Assign the open conversation'],
+  [['I'], 'Show or hide the contact panel'],
   [['1…9'], 'Switch workspace'],
   [['M'], 'Manage the workspace (owners and admins)'],
   [['?'], 'Show this help'],

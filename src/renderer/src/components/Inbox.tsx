@@ -5,6 +5,7 @@ import { useConversations } from '../stores/conversations.ts'
 import { focusTargets, useUi } from '../stores/ui.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 import { ConnectionBanner, LiveIndicator } from './ConnectionBanner.tsx'
+import { OpenContactPanel } from './ContactPanel.tsx'
 import { ConversationList } from './ConversationList.tsx'
 import { Thread } from './Thread.tsx'
 import { WorkspaceRail } from './WorkspaceRail.tsx'
@@ -35,6 +36,12 @@ function shortcutTarget(): string | null {
   if (openId && byId[openId]?.workspaceId === activeId) return openId
   if (cursorId && useUi.getState().visibleIds.includes(cursorId)) return cursorId
   return null
+}
+
+/** True when the thread shows the open conversation (not one of another workspace). */
+function openOnScreen(): boolean {
+  const { openId, byId } = useConversations.getState()
+  return openId !== null && byId[openId]?.workspaceId === useWorkspaces.getState().activeId
 }
 
 function setStatusOfSelected(status: ConversationStatus) {
@@ -90,12 +97,16 @@ function useShortcuts() {
           break
         case 'a': {
           // The menu lives in the thread header: only a conversation on screen can be assigned.
-          const { openId, byId } = conversations
-          if (!openId || byId[openId]?.workspaceId !== useWorkspaces.getState().activeId) return
+          if (!openOnScreen()) return
           event.preventDefault()
           useUi.getState().setAssigneeMenuOpen(true)
           break
         }
+        case 'i':
+          // The panel sits beside the open thread: without one on screen there is nothing to show.
+          if (!openOnScreen()) return
+          useUi.getState().toggleContactPanel()
+          break
         case 'u': {
           const id = shortcutTarget()
           if (id) void conversations.markUnread(id)
@@ -162,6 +173,7 @@ export function Inbox() {
       <>
         <ConversationList />
         <Thread />
+        <OpenContactPanel />
       </>
     )
   }

@@ -14,6 +14,7 @@ import { useThread } from '../stores/thread.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { AssigneeMenu } from './AssigneeMenu.tsx'
 import { Composer } from './Composer.tsx'
+import { ContactPanelToggle } from './ContactPanel.tsx'
 import { displayName } from './ConversationList.tsx'
 import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
 import { NoteItem } from './NoteItem.tsx'
@@ -139,6 +140,7 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
       </div>
       <div className="thread-actions">
         <AssigneeMenu conversation={conversation} onError={setError} />
+        <ContactPanelToggle />
         <div className="segmented" role="radiogroup" aria-label="Conversation status">
           {conversationStatuses.map((status) => (
             <button

@@ -6,11 +6,14 @@ interface UiStore {
   helpOpen: boolean
   /** The thread header's assignee menu (the A shortcut opens it). */
   assigneeMenuOpen: boolean
+  /** The contact panel beside the thread (the I shortcut and the header's Contact button toggle it). */
+  contactPanelOpen: boolean
   /** Ids the list currently shows (filtered or search results), for keyboard moves. */
   visibleIds: string[]
   setQuery(query: string): void
   setHelpOpen(open: boolean): void
   setAssigneeMenuOpen(open: boolean): void
+  toggleContactPanel(): void
   setVisibleIds(ids: string[]): void
 }
 
@@ -18,6 +21,7 @@ export const useUi = create<UiStore>()((set) => ({
   query: '',
   helpOpen: false,
   assigneeMenuOpen: false,
+  contactPanelOpen: false,
   visibleIds: [],
   setQuery(query) {
     set({ query })
@@ -27,6 +31,9 @@ export const useUi = create<UiStore>()((set) => ({
   },
   setAssigneeMenuOpen(assigneeMenuOpen) {
     set({ assigneeMenuOpen })
+  },
+  toggleContactPanel() {
+    set((state) => ({ contactPanelOpen: !state.contactPanelOpen }))
   },
   setVisibleIds(visibleIds) {
     set({ visibleIds })
