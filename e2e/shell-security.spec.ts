@@ -244,7 +244,7 @@ test('malformed frames and payloads get typed errors, and nothing else happens',
       id: 3,
       reply: {
         ok: false,
-        error: { kind: 'invalid_input', message: expect.stringContaining('session.signIn') },
+        error: { kind: 'invalid_input', message: expect.stringContaining('Invalid email') },
       },
     },
     {
