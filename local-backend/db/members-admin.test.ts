@@ -5,7 +5,7 @@ import { asCaller, becomeCaller, demoIds, pgError, queryAs, serviceRole, user } 
 
 /*
  * The relay's member actions, invitations and the trail's reader
- * (supabase/migrations/20261201170200_members_admin.sql) on the seed: Ava owns Acme,
+ * (supabase/migrations/20261201173700_members_admin.sql) on the seed: Ava owns Acme,
  * Ben is its agent, Cleo belongs to Globex. The actions run as the service role, as the
  * relay calls them; each case rolls back, so every case starts from the seed.
  */

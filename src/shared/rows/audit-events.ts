@@ -38,7 +38,7 @@ export type AuditEventRow = z.infer<typeof auditEventRowSchema>
 
 /**
  * public.audit_trail, the view the admin screen reads: a trail row with names in place
- * of ids (supabase/migrations/20261201170200_members_admin.sql). A name is null where
+ * of ids (supabase/migrations/20261201173700_members_admin.sql). A name is null where
  * no one acted (the relay, a migration) or nothing is named.
  */
 export const auditTrailRowSchema = auditEventRowSchema
