@@ -184,14 +184,19 @@ const boundaries = [
       why: 'Test support starts the real stack (local backend, Twilio double, relay) and signed-in services for the tests of several folders, and speaks to the browser shell as a tab does (ws).',
       folders: ['test/support', 'src/main', 'src/shared', 'local-backend', 'relay', 'logging'],
       except: ['src/main/electron'],
-      packages: ['@supabase/supabase-js', 'postgres', 'ws'],
+      // fast-check: the consent keyword variants (keyword-variants.ts).
+      packages: ['@supabase/supabase-js', 'fast-check', 'postgres', 'ws'],
       node: true,
     },
   ],
   [
     ['src/shared/**/*.test.ts'],
     // fast-check: property tests (src/shared/phone.test.ts).
-    tests(shared, { why: 'Tests of src/shared are as pure as what they test.', packages: ['fast-check'] }),
+    tests(shared, {
+      why: 'Tests of src/shared are as pure as what they test; the consent keyword variants they fuzz with are shared with the relay tests.',
+      folders: ['test/support/keyword-variants.ts'],
+      packages: ['fast-check'],
+    }),
   ],
   [
     ['src/renderer/**/*.test.{ts,tsx}'],
@@ -245,7 +250,7 @@ const boundaries = [
     tests(relay, {
       why: 'Relay tests run the relay against the real local backend and Twilio double.',
       folders: ['local-backend', 'test/support'],
-      packages: ['jose'],
+      packages: ['fast-check', 'jose'],
     }),
   ],
   [

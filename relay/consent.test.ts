@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postInboundSms } from '../local-backend/twilio/inbound.ts'
 import { relayErrorResponseSchema, sendMessageResponseSchema } from '../src/shared/relay-contract.ts'
 import { consentEventRowSchema } from '../src/shared/rows/consent.ts'
+import { keywordMessage, nearMiss } from '../test/support/keyword-variants.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
 import { createTwilioClientFactory } from './twilio-client.ts'
@@ -127,6 +129,30 @@ describe('consent', () => {
     const before = stack.double.requests.length
     expect((await send(contact.id, 'Here is how to reach us.')).status).toBe(201)
     expect(creates(before)).toHaveLength(1)
+  })
+
+  it('fuzzed keyword variants through the signed webhook: each keyword is in the ledger, no near miss is', async () => {
+    // A fixed seed, so a failure names a body that replays; the pure match is fuzzed far
+    // wider in src/shared/consent-keywords.test.ts, this sample proves the path agrees.
+    const keywords = fc.sample(keywordMessage, { seed: 19, numRuns: 8 })
+    const misses = fc.sample(nearMiss, { seed: 19, numRuns: 8 })
+    let next = 0
+    const texted = async (body: string) => {
+      const phone = `+1555821${String(next++).padStart(4, '0')}`
+      await customerTexts(phone, body)
+      return (await events((await contactOf(phone)).id)).map((event) => [event.kind, event.keyword])
+    }
+    let recorded = 0
+    for (const { kind, word, body } of keywords) {
+      expect(await texted(body), JSON.stringify(body)).toEqual([[kind, word]])
+      recorded += 1
+    }
+    let ignored = 0
+    for (const body of misses) {
+      expect(await texted(body), JSON.stringify(body)).toEqual([])
+      ignored += 1
+    }
+    console.log(`consent fuzz via the webhook: ${recorded} keywords recorded, ${ignored} near misses ignored`)
   })
 
   it('a webhook Twilio repeats records its keyword once', async () => {

@@ -1,10 +1,31 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import {
+  keywordMessage,
+  lookalikes,
+  withInnerWhitespace,
+  withLookalike,
+  withPunctuation,
+} from '../../test/support/keyword-variants.ts'
 import { consentKeyword, consentKeywords } from './consent-keywords.ts'
 
 const all = Object.entries(consentKeywords).flatMap(([kind, words]) => words.map((word) => ({ kind, word })))
 
 /** Whitespace as phones and pasted text produce it: JavaScript's White_Space, line breaks included. */
-const spaces = [' ', '\t', '\n', '\r\n', '\u00a0', '\u2002', '\u2003', '\u2009', '\u202f', '\u3000', '\ufeff']
+const spaces = [
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\u00a0',
+  '\u2002',
+  '\u2003',
+  '\u2009',
+  '\u202f',
+  '\u3000',
+  '\ufeff',
+  '\u0085',
+]
 
 /** Every upper/lower case spelling of a word: 2^length of them. */
 const everyCase = (word: string): string[] =>
@@ -71,6 +92,15 @@ describe('consent keywords, as Twilio matches them', () => {
     ['ＳＴＯＰ', 'full-width letters'],
     ['СТОР', 'Cyrillic lookalikes'],
     ['ЅТОР', 'Cyrillic lookalikes'],
+    ['SΤOP', 'a Greek tau'],
+    ['ΗΕLΡ', 'Greek eta, epsilon and rho'],
+    ['ΥΕS', 'Greek upsilon and epsilon'],
+    ['STOＰ', 'one full-width letter'],
+    ['𝐒𝐓𝐎𝐏', 'mathematical bold letters'],
+    ['STO\u0308P', 'a combining diaeresis'],
+    ['STOP\u0301', 'a combining acute at the end'],
+    ['ÉND', 'a precomposed accent'],
+    ['QUÏT', 'a precomposed diaeresis'],
     ['ſtop', 'the long s, whose upper case is S'],
     ['quıt', 'the dotless ı, whose upper case is I'],
     ['STOPP', 'a typo'],
@@ -83,5 +113,34 @@ describe('consent keywords, as Twilio matches them', () => {
     ['   ', 'whitespace only'],
   ])('%j is no keyword (%s)', (body) => {
     expect(consentKeyword(body)).toBeNull()
+  })
+})
+
+describe('consent keywords, fuzzed (test/support/keyword-variants.ts)', () => {
+  it('any case, with any run of Unicode whitespace around it, counts', () => {
+    fc.assert(
+      fc.property(keywordMessage, ({ kind, word, body }) => {
+        expect(consentKeyword(body)).toEqual({ kind, keyword: word })
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it.each([
+    ['whitespace inside the word splits it', withInnerWhitespace],
+    ['punctuation before, inside or after makes it a message', withPunctuation],
+    ['one letter from another alphabet, full-width, bold or accented makes it another word', withLookalike],
+  ])('%s', (_name, variant) => {
+    fc.assert(
+      fc.property(variant, (body) => {
+        expect(consentKeyword(body)).toBeNull()
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('every lookalike differs from the letter it imitates', () => {
+    for (const letter of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
+      for (const lookalike of lookalikes(letter)) expect(lookalike, letter).not.toBe(letter)
   })
 })

@@ -38,9 +38,16 @@ export interface ConsentKeyword {
   keyword: string
 }
 
+/**
+ * Unicode's White_Space at either end, and the byte-order mark a pasted text may start
+ * with (as String.prototype.trim strips it). trim alone misses NEXT LINE (U+0085), a line
+ * break some phones and gateways write, because JavaScript counts it as a control.
+ */
+const surroundingWhitespace = /^[\p{White_Space}\uFEFF]+|[\p{White_Space}\uFEFF]+$/gu
+
 /** The keyword an inbound text is, or null when it is anything else. */
 export function consentKeyword(body: string): ConsentKeyword | null {
-  const keyword = body.trim()
+  const keyword = body.replace(surroundingWhitespace, '')
   if (!/^[A-Za-z]+$/.test(keyword)) return null
   const kind = kindOf.get(keyword.toUpperCase())
   return kind ? { kind, keyword } : null
