@@ -33,12 +33,18 @@ import { createAgentVerifier } from './agent-token.ts'
 import { defaultRateLimits, type RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
+import { createMemberActions } from './member-actions.ts'
+import {
+  changeMemberRoleRequestSchema,
+  inviteMemberRequestSchema,
+  removeMemberRequestSchema,
+} from '../src/shared/member-admin-contract.ts'
+import type { Result } from '../src/shared/errors.ts'
 import { provenNumber } from './number-ownership.ts'
 import type { RateDecision } from '../src/shared/rate-limit.ts'
 import { createStore, StoreError, type ReplyGuard } from './store.ts'
 import { statusChange } from './twilio-send.ts'
 import { createTwilioSetup } from './twilio-setup.ts'
-import type { Result } from '../src/shared/errors.ts'
 
 export interface RelayDeps extends SendDeps {
   /** A supabase-js client holding the secret key. */
@@ -466,6 +472,21 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
       fail('conflict', `${request.phone_number} is already in use by another workspace.`)
     logger.info('number added', { twilioSid: number.twilio_sid, created: inserted !== null })
     return c.json({ number, created: inserted !== null } satisfies ClaimNumberResponse, inserted ? 201 : 200)
+  })
+
+  // Members: the database functions check the caller's role under the workspace's lock.
+  const members = createMemberActions(deps.supabase)
+  app.post('/members/invite', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, inviteMemberRequestSchema)
+    return c.json(answered(await members.invite(userId, request)))
+  })
+  app.post('/members/role', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, changeMemberRoleRequestSchema)
+    return c.json(answered(await members.changeRole(userId, request)))
+  })
+  app.post('/members/remove', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, removeMemberRequestSchema)
+    return c.json(answered(await members.remove(userId, request)))
   })
 
   /**
