@@ -164,8 +164,16 @@ test('the contact panel: Ava renames the contact, Ben sees the new name live in 
   await ava.page.getByTestId('contact-panel-toggle').click()
   const avaPanel = ava.page.getByRole('complementary', { name: 'Contact details' })
   await expect(avaPanel.getByTestId('contact-number')).toHaveText(/\d{3}.*\d{4}$/)
-  await expect(avaPanel.getByTestId('contact-total')).not.toHaveText('0')
-  await expect(avaPanel.getByTestId('contact-number-row').first()).toBeVisible()
+  const total = Number(await avaPanel.getByTestId('contact-total').textContent())
+  expect(total).toBeGreaterThan(0)
+  // Tom texts STOP to the workspace number: both panels add the number with his opt-out, live.
+  await team.inbound('+16175550104', 'STOP')
+  for (const panel of [avaPanel, benPanel]) {
+    await expect(panel.getByTestId('contact-total')).toHaveText(String(total + 1))
+    const row = panel.getByTestId('contact-number-row').filter({ hasText: 'Opted out' })
+    await expect(row.getByTestId('contact-consent')).toHaveText(/^Opted out with STOP, /)
+    await expect(row).toContainText('1 message: 1 received, 0 sent')
+  }
 
   await avaPanel.getByRole('button', { name: 'Edit name' }).click()
   const name = avaPanel.getByRole('textbox', { name: 'Name' })
