@@ -1,13 +1,14 @@
-import { useState, type KeyboardEvent } from 'react'
+import { useRef, useState, type KeyboardEvent } from 'react'
 import type { Conversation, Workspace } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { reportOpen, reportTyping } from '../stores/presence.ts'
 import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
+import { useComposerTools } from './ComposerTools.tsx'
 import { focusTargets } from '../stores/ui.ts'
 import { displayName } from './ConversationList.tsx'
 import { HeldReplyNotice } from './HeldReplyNotice.tsx'
-import { SendIcon } from './Icons.tsx'
+import { NoteIcon, SendIcon } from './Icons.tsx'
 import { SegmentCounter } from './SegmentCounter.tsx'
 
 const maxLength = 1600
@@ -28,18 +29,26 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
       : undefined,
   )
   const [error, setError] = useState<string | null>(null)
+  const input = useRef<HTMLTextAreaElement>(null)
+  const tools = useComposerTools({
+    conversation,
+    workspace,
+    draft,
+    setDraft: (text) => setDraft(conversation.id, text),
+    input,
+  })
 
   const disabledReason = workspace.canSend
     ? null
     : 'This workspace has no Twilio number set up, so replies can’t be sent. An owner can add one in Twilio settings.'
 
   const submit = () => {
-    const body = draft.trim()
+    const body = tools.outgoing.ok ? tools.outgoing.text.trim() : ''
     if (!body || disabledReason || body.length > maxLength) return
     setDraft(conversation.id, '')
     setError(null)
     reportOpen(conversation.id)
-    void send(workspace.id, conversation.id, body).then((failure) => {
+    void (tools.note ? tools.addNote(body) : send(workspace.id, conversation.id, body)).then((failure) => {
       if (!failure) return
       setError(failure.message)
       // Nothing typed is lost: a refused send puts the text back.
@@ -48,6 +57,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (tools.onKeyDown(event)) return
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || !event.shiftKey)) {
       event.preventDefault()
       submit()
@@ -67,23 +77,29 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
   }
   return (
     <form
-      className="composer"
-      aria-label="Reply"
+      className={tools.note ? 'composer composer-note' : 'composer'}
+      aria-label={tools.note ? 'Internal note' : 'Reply'}
       onSubmit={(event) => {
         event.preventDefault()
         submit()
       }}
     >
       {held && <HeldReplyNotice reply={held} conversation={conversation} />}
+      {tools.modeToggle}
+      {tools.pickers}
       <textarea
+        ref={input}
         id="composer-input"
         className="composer-input"
-        aria-label={`Reply to ${displayName(conversation)}`}
+        aria-label={`${tools.note ? 'Internal note on' : 'Reply to'} ${displayName(conversation)}`}
         aria-keyshortcuts="Enter Control+Enter"
+        {...tools.fieldProps}
         placeholder={
-          offline
-            ? 'Type a reply: it will be queued and sent when you’re back online'
-            : 'Type a reply (Enter sends, Shift+Enter for a new line)'
+          tools.note
+            ? 'Write a note only your team sees (@ mentions a teammate)'
+            : offline
+              ? 'Type a reply: it will be queued and sent when you’re back online'
+              : 'Type a reply (Enter sends, Shift+Enter for a new line, / for saved replies)'
         }
         rows={2}
         maxLength={maxLength}
@@ -95,18 +111,37 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         onKeyDown={onKeyDown}
       />
       <div className="composer-bar">
-        <SegmentCounter
-          text={draft}
-          segmentLimit={workspace.segmentLimit}
-          onReplace={(text) => setDraft(conversation.id, text)}
-        />
+        {tools.note ? (
+          <span className="counter small note-hint">
+            Internal note: only your team sees it, never the customer
+          </span>
+        ) : (
+          <SegmentCounter
+            text={tools.outgoing.ok ? tools.outgoing.text : draft}
+            segmentLimit={workspace.segmentLimit}
+            onReplace={(text) => setDraft(conversation.id, text)}
+          />
+        )}
+        {!tools.outgoing.ok && (
+          <span className="form-error small" role="alert" data-testid="variable-problem">
+            {tools.outgoing.problem}
+          </span>
+        )}
         {error && (
           <span className="form-error small" role="alert">
             {error}
           </span>
         )}
-        <button type="submit" className="button primary" disabled={!draft.trim()}>
-          <SendIcon /> Send
+        <button type="submit" className="button primary" disabled={!draft.trim() || !tools.outgoing.ok}>
+          {tools.note ? (
+            <>
+              <NoteIcon /> Add note
+            </>
+          ) : (
+            <>
+              <SendIcon /> Send
+            </>
+          )}
         </button>
       </div>
     </form>

@@ -2,7 +2,7 @@ import { useUi } from '../stores/ui.ts'
 import { Dialog } from './Dialog.tsx'
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
-const mod = isMac ? '⌘' : 'Ctrl'
+export const mod = isMac ? '⌘' : 'Ctrl'
 
 export const shortcuts: [keys: string[], what: string][] = [
   [['↑', '↓'], 'Previous / next conversation'],
@@ -14,6 +14,10 @@ export const shortcuts: [keys: string[], what: string][] = [
   [['Shift', 'Enter'], 'New line (in the composer)'],
   [[mod, 'Enter'], 'Send (in the composer)'],
   [['Esc'], 'Leave the composer or search'],
+  [[mod, 'I'], 'Switch the composer between reply (SMS) and internal note'],
+  [['@'], 'Mention a teammate (in a note): ↑ ↓ choose, Enter or Tab inserts'],
+  [['/'], 'Saved replies (at the start of an empty reply)'],
+  [[mod, '/'], 'Saved replies (anywhere in a reply)'],
   [['E'], 'Mark Done'],
   [['P'], 'Mark Pending'],
   [['O'], 'Mark Open'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mentionQueryAt, mentionSegments } from './mentions.ts'
+import { mentionedMembers, membersMatching, mentionQueryAt, mentionSegments } from './mentions.ts'
 
 describe('mentionSegments', () => {
   it('marks each @name of a mentioned member, the longest name first', () => {
@@ -22,5 +22,28 @@ describe('mentionQueryAt', () => {
     expect(mentionQueryAt('hi @', 4)).toEqual({ start: 3, query: '' })
     expect(mentionQueryAt('mail me@acme', 12)).toBeNull()
     expect(mentionQueryAt('@Ava done', 9)).toBeNull()
+  })
+})
+
+const ava = { userId: 'a', displayName: 'Ava' }
+const avaLee = { userId: 'al', displayName: 'Ava Lee' }
+const ben = { userId: 'b', displayName: 'Ben Okafor' }
+
+describe('mentionedMembers', () => {
+  it('names each member written as @name, the longest name winning, and nobody twice', () => {
+    expect(mentionedMembers('@Ava Lee, ask @Ben Okafor and @Ben Okafor again', [ava, avaLee, ben])).toEqual([
+      avaLee,
+      ben,
+    ])
+    expect(mentionedMembers('Ava and Ben without the @', [ava, ben])).toEqual([])
+  })
+})
+
+describe('membersMatching', () => {
+  it('matches the start of any word of a name, in any case; an empty query matches everyone', () => {
+    expect(membersMatching('ok', [ava, avaLee, ben])).toEqual([ben])
+    expect(membersMatching('AV', [ava, avaLee, ben])).toEqual([ava, avaLee])
+    expect(membersMatching('', [ava, ben])).toEqual([ava, ben])
+    expect(membersMatching('kaf', [ben])).toEqual([])
   })
 })

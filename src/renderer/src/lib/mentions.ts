@@ -33,3 +33,31 @@ export function mentionQueryAt(text: string, caret: number): { start: number; qu
   if (!match) return null
   return { start: caret - match[2]!.length - 1, query: match[2]! }
 }
+
+/** The members a note's text @mentions by their current name: what notes.add is told, by id. */
+export function mentionedMembers<M extends { userId: string; displayName: string }>(
+  text: string,
+  members: readonly M[],
+): M[] {
+  const named = new Set(
+    mentionSegments(
+      text,
+      members.map((member) => member.displayName),
+    ).flatMap((segment) => (segment.mention ? [segment.text.slice(1)] : [])),
+  )
+  return members.filter((member) => named.has(member.displayName))
+}
+
+/** Members whose name has a word starting with `query` (any case), for the mention picker. */
+export function membersMatching<M extends { displayName: string }>(
+  query: string,
+  members: readonly M[],
+): M[] {
+  const wanted = query.toLocaleLowerCase()
+  return members.filter((member) =>
+    member.displayName
+      .toLocaleLowerCase()
+      .split(/\s+/)
+      .some((word) => word.startsWith(wanted)),
+  )
+}
