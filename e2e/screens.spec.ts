@@ -85,6 +85,24 @@ test('8. every screen passes axe settled, in light and dark, and is captured', a
   await capture(page, 'contact-panel')
   await page.locator('body').press('i')
 
+  const reply = page.getByRole('textbox', { name: /Reply to/ })
+  await reply.fill('')
+  await page.keyboard.press('ControlOrMeta+i')
+  const note = page.getByRole('textbox', { name: /Internal note on/ })
+  await note.pressSequentially('Looping in @')
+  await expect(page.getByRole('listbox', { name: 'Mention a teammate' }).getByRole('option')).not.toHaveCount(
+    0,
+  )
+  await capture(page, 'composer-note-mention')
+  await page.keyboard.press('Escape')
+  await note.fill('')
+  await page.keyboard.press('ControlOrMeta+i')
+  await reply.press('/')
+  await expect(page.getByRole('listbox', { name: 'Saved replies' }).getByRole('option')).not.toHaveCount(0)
+  await capture(page, 'composer-saved-replies')
+  await page.keyboard.press('Escape')
+  await expect(reply).toBeFocused()
+
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('order')
   await expect(page.getByTestId('search-hit').first()).toBeVisible()
   await capture(page, 'search')

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { rowNamed, rows } from './support/page.ts'
+import { notifications, rowNamed, rows } from './support/page.ts'
 import { answerBlind, startTwoAgents, type TwoAgents } from './support/two-agents.ts'
 
 // Issue 18: two agents of Acme Support at two desks, each with their own app and browser.
@@ -190,4 +190,114 @@ test('the contact panel: Ava renames the contact, Ben sees the new name live in 
 
   await ben.page.locator('body').press('i')
   await expect(benPanel).toHaveCount(0)
+})
+
+/** Both agents live, looking at every conversation of every status. */
+async function seeEverything(team: TwoAgents) {
+  for (const agent of [team.ava, team.ben]) {
+    await expect(agent.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+    await agent.page.getByTestId('view-all').click()
+    await agent.page.getByTestId('filter-All').click()
+  }
+}
+
+test('a note mentioning Ben, written by keyboard, reaches him as a notification and in the thread, never as SMS', async () => {
+  const { ava, ben } = team
+  await seeEverything(team)
+  const text = 'can you check the refund before we reply?'
+  await rowNamed(ava.page, 'Marcus Reed').click()
+  const reply = ava.page.getByRole('textbox', { name: 'Reply to Marcus Reed' })
+  await reply.focus()
+  await ava.page.keyboard.press('ControlOrMeta+i')
+  const note = ava.page.getByRole('textbox', { name: 'Internal note on Marcus Reed' })
+  await expect(note).toBeFocused()
+  await expect(ava.page.getByRole('button', { name: 'Internal note' })).toHaveAttribute(
+    'aria-pressed',
+    'true',
+  )
+  await expect(ava.page.getByRole('form', { name: 'Internal note' })).toHaveClass(/composer-note/)
+
+  await note.pressSequentially('@Be')
+  const picker = ava.page.getByRole('listbox', { name: 'Mention a teammate' })
+  await expect(picker.getByRole('option')).toHaveText([/Ben Okafor/])
+  const active = await note.getAttribute('aria-activedescendant')
+  await expect(picker.getByRole('option', { name: /Ben Okafor/ })).toHaveAttribute('id', active!)
+  await ava.page.keyboard.press('Tab')
+  await expect(picker).toHaveCount(0)
+  await expect(note).toHaveValue('@Ben Okafor ')
+  await note.pressSequentially(text)
+  const relayed = team.double.requests.length
+  await note.press('Enter')
+
+  const onAva = ava.page
+    .getByRole('article', { name: 'Internal note by Ava Thompson' })
+    .filter({ hasText: text })
+  await expect(onAva.locator('.mention')).toHaveText('@Ben Okafor')
+  await expect(note).toHaveValue('')
+  await expect
+    .poll(async () => (await notifications(ben.page)).filter((shown) => shown.body?.includes(text)))
+    .toEqual([expect.objectContaining({ title: 'Ava Thompson mentioned you · Marcus Reed · Acme Support' })])
+  await rowNamed(ben.page, 'Marcus Reed').click()
+  const onBen = ben.page
+    .getByRole('article', { name: 'Internal note by Ava Thompson' })
+    .filter({ hasText: text })
+  await expect(onBen.locator('.mention')).toHaveText('@Ben Okafor')
+  // A note goes to the notes table, never through the relay to Twilio.
+  expect(
+    team.double.requests.slice(relayed).filter((request) => request.params.Body?.includes(text)),
+  ).toEqual([])
+
+  // Switching back by the toggle makes the composer a reply again.
+  await ava.page.getByRole('button', { name: 'Reply (SMS)' }).click()
+  await expect(ava.page.getByRole('textbox', { name: 'Reply to Marcus Reed' })).toBeFocused()
+})
+
+test('a saved reply chosen with / goes out with the contact’s first name filled in, counted as sent', async () => {
+  const { ava, ben } = team
+  await seeEverything(team)
+  await rowNamed(ava.page, 'Liam Walsh').click()
+  const reply = ava.page.getByRole('textbox', { name: 'Reply to Liam Walsh' })
+  await reply.press('/')
+  const search = ava.page.getByRole('combobox', { name: 'Search saved replies' })
+  await expect(search).toBeFocused()
+  await search.pressSequentially('order upd')
+  const list = ava.page.getByRole('listbox', { name: 'Saved replies' })
+  await expect(list.getByRole('option')).toHaveCount(1)
+  await expect(list.getByRole('option')).toContainText('Hi Liam, your order is on its way.')
+  await search.press('Enter')
+
+  const expanded = 'Hi Liam, your order is on its way. You will get a tracking link by email today.'
+  await expect(reply).toBeFocused()
+  await expect(reply).toHaveValue(expanded)
+  await expect(ava.page.getByTestId('sms-counter')).toContainText(`${expanded.length} characters`)
+  await reply.press('Enter')
+  await expect(ava.page.getByTestId('message').filter({ hasText: expanded })).toHaveAttribute(
+    'data-status',
+    'delivered',
+  )
+  expect(team.double.requests.filter((request) => request.params.Body === expanded)).toHaveLength(1)
+  expect(team.double.requests.filter((request) => request.params.Body?.includes('{{'))).toEqual([])
+  await expect(rowNamed(ben.page, 'Liam Walsh')).toContainText(expanded)
+})
+
+test('a saved reply whose variable has no value here is shown as a problem and cannot be sent', async () => {
+  const { ava } = team
+  await seeEverything(team)
+  // The seed's contact without a name: {{first_name}} has nothing to fill it with.
+  const nameless = rows(ava.page).filter({ hasText: '555-0110' }).first()
+  await nameless.click()
+  const reply = ava.page.getByRole('textbox', { name: /^Reply to/ })
+  await reply.focus()
+  await ava.page.keyboard.press('ControlOrMeta+/')
+  await ava.page.getByRole('combobox', { name: 'Search saved replies' }).pressSequentially('closing')
+  await ava.page.keyboard.press('Enter')
+  await expect(reply).toHaveValue(/^Glad we could help, \{\{first_name\}\}!/)
+  await expect(ava.page.getByTestId('variable-problem')).toContainText('{{first_name}} has no value here')
+  await expect(ava.page.getByRole('button', { name: 'Send' })).toBeDisabled()
+  const relayed = team.double.requests.length
+  await reply.press('Enter')
+  await expect(reply).toHaveValue(/\{\{first_name\}\}/)
+  await reply.fill('Glad we could help! Text us any time if anything else comes up.')
+  await expect(ava.page.getByTestId('variable-problem')).toHaveCount(0)
+  expect(team.double.requests.slice(relayed)).toEqual([])
 })

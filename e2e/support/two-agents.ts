@@ -7,7 +7,7 @@ import { demoIds, type DemoIds } from '../../local-backend/db/demo-callers.ts'
 import type { TwilioDouble } from '../../local-backend/twilio/double.ts'
 import { mountRelay } from '../../relay/embedded.ts'
 import type { BrowserShell } from '../../src/main/browser-shell/launch.ts'
-import { rowNamed, signIn } from './page.ts'
+import { recordNotifications, rowNamed, signIn } from './page.ts'
 import type { ACME } from './stack.ts'
 import { capturingLogger, launchAppShell, startDemoTwilioDouble, textWorkspace } from './stack.ts'
 
@@ -109,6 +109,8 @@ export async function startTwoAgents(browser: Browser): Promise<TwoAgents> {
     })
     const context = await browser.newContext()
     const screen = await lagScreen(context)
+    // What the app shows this agent as desktop notifications, for `notifications(page)`.
+    await context.addInitScript(recordNotifications)
     const agent = { email, shell, context, page: await context.newPage(), screen }
     agents.push(agent)
     await signIn(agent.page, shell.url, email)
