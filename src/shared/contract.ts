@@ -23,6 +23,15 @@ import {
   workspaceSchema,
 } from './domain.ts'
 import { noteSchema, savedReplySchema } from './notes-and-replies.ts'
+import {
+  accountNumbersResponseSchema,
+  accountSidSchema,
+  apiKeySidSchema,
+  configureNumberResponseSchema,
+  connectTwilioRequestSchema,
+  numberSidSchema,
+  twilioConnectionSchema,
+} from './relay-contract.ts'
 import { consentStateSchema, workspaceNumberSchema } from './consent-and-numbers.ts'
 import { contactNameSchema } from './rows/contacts.ts'
 
@@ -207,6 +216,38 @@ export const requests = {
   'contacts.activity': {
     request: z.object({ contactId: uuid }).strict(),
     response: z.array(contactActivitySchema),
+  },
+  /** Owners and admins: the workspace's Twilio account as the relay holds it (never a secret); null before one is connected. */
+  'twilio.connection': {
+    request: z.object({ workspaceId: uuid }).strict(),
+    response: twilioConnectionSchema.nullable(),
+  },
+  /** Connects the account once Twilio accepts the credentials: an API key (SID and secret), or the auth token (apiKeySid null). */
+  'twilio.connect': {
+    request: z
+      .object({
+        workspaceId: uuid,
+        accountSid: accountSidSchema,
+        apiKeySid: apiKeySidSchema.nullable(),
+        secret: connectTwilioRequestSchema.shape.secret,
+      })
+      .strict(),
+    response: twilioConnectionSchema,
+  },
+  /** The account's numbers as Twilio lists them, where each one's webhook points, and who holds it. */
+  'twilio.numbers': {
+    request: z.object({ workspaceId: uuid }).strict(),
+    response: accountNumbersResponseSchema,
+  },
+  /** Imports the chosen numbers of the account into the workspace; answers the numbers after. */
+  'twilio.import': {
+    request: z.object({ workspaceId: uuid, numberSids: z.array(numberSidSchema).min(1).max(100) }).strict(),
+    response: accountNumbersResponseSchema,
+  },
+  /** Points an imported number's SMS webhook and status callback at the relay; answers what they were. */
+  'twilio.configure': {
+    request: z.object({ workspaceId: uuid, numberSid: numberSidSchema }).strict(),
+    response: configureNumberResponseSchema,
   },
 } as const
 

@@ -15,6 +15,7 @@ import { presenceCapability } from './presence-capability.ts'
 import { sendersCapability } from './senders-capability.ts'
 import { sessionCapability } from './session-capability.ts'
 import { settingsCapability } from './settings-capability.ts'
+import { twilioCapability } from './twilio-capability.ts'
 import { workspacesCapability } from './workspaces-capability.ts'
 
 export type { AppCoreConfig } from './core-services.ts'
@@ -53,6 +54,7 @@ export function assembleAppCore(services: CoreServices): AppCore {
   dispatcher.register(alertsCapability(services))
   dispatcher.register(embeddedCapability(services))
   dispatcher.register(membersCapability(services))
+  dispatcher.register(twilioCapability(services))
   dispatcher.register(sendersCapability(services))
   const unanswered = dispatcher.unregistered()
   if (unanswered.length > 0) throw new Error(`No capability answers ${unanswered.join(', ')}.`)

@@ -26,6 +26,8 @@ export interface BackendRuntime extends InboxScope {
   sync: SyncService
   outbox: Outbox
   presence: PresenceService
+  /** The relay's base URL, for the admin actions it carries out with the agent's token. */
+  relayUrl: string
   /** Where this agent's cache and session live, for sign-out to wipe. */
   files: AgentFiles
   dispose(): Promise<void>
@@ -115,6 +117,7 @@ export async function startBackendRuntime(
     sync,
     outbox,
     presence,
+    relayUrl: target.relayUrl,
     files,
     async dispose() {
       for (const cleanup of cleanups) cleanup()

@@ -44,6 +44,16 @@ const valid: { [K in RequestChannel]: unknown } = {
   'numbers.list': { workspaceId: WS },
   'contacts.rename': { contactId: C, name: 'Maria G.' },
   'contacts.activity': { contactId: C },
+  'twilio.connection': { workspaceId: WS },
+  'twilio.connect': {
+    workspaceId: WS,
+    accountSid: `AC${'1'.repeat(32)}`,
+    apiKeySid: `SK${'2'.repeat(32)}`,
+    secret: 'a secret',
+  },
+  'twilio.numbers': { workspaceId: WS },
+  'twilio.import': { workspaceId: WS, numberSids: [`PN${'3'.repeat(32)}`] },
+  'twilio.configure': { workspaceId: WS, numberSid: `PN${'3'.repeat(32)}` },
 }
 
 function noise(random: () => number, depth = 0): unknown {

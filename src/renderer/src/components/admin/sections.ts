@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react'
 import type { Workspace } from '../../../../shared/domain.ts'
 import { MembersSection } from './MembersSection.tsx'
+import { TwilioSection } from './TwilioSection.tsx'
 
 /**
  * The admin screen's sections, in order: one file each, so a new one is one entry here.
@@ -12,4 +13,7 @@ export interface AdminSection {
   Panel: ComponentType<{ workspace: Workspace }>
 }
 
-export const adminSections: AdminSection[] = [{ id: 'members', label: 'Members', Panel: MembersSection }]
+export const adminSections: AdminSection[] = [
+  { id: 'members', label: 'Members', Panel: MembersSection },
+  { id: 'twilio', label: 'Twilio', Panel: TwilioSection },
+]
