@@ -27,6 +27,7 @@ import {
   type SendMessageRequest,
   type SendMessageResponse,
   type StartConversationResponse,
+  type SweepCounts,
 } from '../src/shared/relay-contract.ts'
 import { parseTextablePhone } from '../src/shared/phone.ts'
 import { createAgentVerifier } from './agent-token.ts'
@@ -43,6 +44,7 @@ import type { Result } from '../src/shared/errors.ts'
 import { provenNumber } from './number-ownership.ts'
 import type { RateDecision } from '../src/shared/rate-limit.ts'
 import { createStore, StoreError, type ReplyGuard } from './store.ts'
+import { createSweep } from './sweeper.ts'
 import { statusChange } from './twilio-send.ts'
 import { createTwilioSetup } from './twilio-setup.ts'
 
@@ -604,7 +606,33 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
     return c.body(null, 204)
   })
 
+  const sweep = createSweep(config, deps)
+  /**
+   * One pass of the sweep, for a scheduler. An Edge Function has no timer that outlives
+   * its requests, so pg_cron calls this through pg_net (README); the Node relay sweeps on
+   * its own timer and answers this too. The passes' claims are leases in Postgres, so a
+   * scheduled pass and any other relay's never take the same row. Only the holder of the
+   * project's secret key may start one: a pass calls Twilio for every row it claims.
+   */
+  app.post('/sweep', async (c) => {
+    const ip = clientIp(c.req.raw, c.env) ?? 'unknown'
+    enforce(c, await store.takeRateToken(`ip:${ip}`, limits.perIp))
+    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+    if (!token || !(await sameSecret(token, config.secretKey)))
+      fail('unauthorized', 'A sweep needs the project’s secret key as its Bearer token.')
+    const counts: SweepCounts = await sweep()
+    return c.json(counts)
+  })
+
   return app
+}
+
+/** Compares digests, so the time a wrong guess takes says nothing about how much of it was right. */
+async function sameSecret(given: string, secret: string): Promise<boolean> {
+  const digest = async (text: string) =>
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  const [a, b] = await Promise.all([digest(given), digest(secret)])
+  return a.reduce((difference, byte, i) => difference | (byte ^ b[i]!), 0) === 0
 }
 
 function errorResponse(

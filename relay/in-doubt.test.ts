@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sendMessageResponseSchema, sendSettled } from '../src/shared/relay-contract.ts'
+import { sendMessageResponseSchema, sendSettled, sweepCountsSchema } from '../src/shared/relay-contract.ts'
 import { startRelayStack, type RelayStack } from '../test/support/relay-stack.ts'
 import { until } from '../test/support/until.ts'
 import { ACME, accessToken, ensureContact } from './demo-accounts.ts'
@@ -99,6 +99,27 @@ async function expireLease(id: string) {
 }
 
 describe('a send left in doubt', () => {
+  it('is left alone by a POST /sweep without the secret key: only a scheduler holding it may start a pass', async () => {
+    const id = await leftInDoubt('Swept only with the key')
+    for (const authorization of [undefined, `Bearer ${benToken}`, `Bearer ${stack.backend.publishableKey}`]) {
+      const response = await fetch(`${stack.relayUrl}/sweep`, {
+        method: 'POST',
+        headers: authorization ? { Authorization: authorization } : {},
+      })
+      expect(response.status, authorization ?? 'no Authorization').toBe(401)
+    }
+    expect(atTwilio('Swept only with the key')).toHaveLength(0)
+    expect(await stack.messageState(id)).toMatchObject({ status: 'pending', twilio_sid: null })
+
+    const swept = await fetch(`${stack.relayUrl}/sweep`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${stack.backend.secretKey}` },
+    })
+    expect(swept.status).toBe(200)
+    expect(sweepCountsSchema.parse(await swept.json()).inDoubt).toBeGreaterThanOrEqual(1)
+    expect(atTwilio('Swept only with the key')).toHaveLength(1)
+  })
+
   it('is sent once by the sweep when it never reached Twilio', async () => {
     const id = await leftInDoubt('Never reached Twilio')
     const counts = await stack.sweeper.sweep()

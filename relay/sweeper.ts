@@ -1,3 +1,5 @@
+import type { Logger } from '../src/shared/log.ts'
+import type { SweepCounts } from '../src/shared/relay-contract.ts'
 import type { RelayDeps } from './app.ts'
 import type { RelayConfig } from './config.ts'
 import { createLeasedSender, systemClock } from './leased-send.ts'
@@ -10,13 +12,6 @@ const MAX_BATCHES = 8
 /** Twilio settles a message within hours; one still `sent` after three days never reports delivery. */
 const STATUS_MAX_AGE_MS = 3 * 24 * 60 * 60 * 1000
 
-export interface SweepCounts {
-  /** Sends left in doubt that this pass claimed and drove to an end (or left to the next lease). */
-  inDoubt: number
-  /** Messages whose status this pass fetched from Twilio. */
-  statusChecks: number
-}
-
 export interface Sweeper {
   /** One pass now; the timer's passes run the same. */
   sweep(): Promise<SweepCounts>
@@ -25,12 +20,12 @@ export interface Sweeper {
 }
 
 /**
- * The relay's own recovery, every `sweepIntervalMs`: sends whose relay died before
- * storing Twilio's answer are matched against Twilio's list or sent, under a lease;
- * messages whose status callbacks never came are fetched from Twilio. Any number of
- * relays may sweep at once: the database's claims hand each row to one of them.
+ * One pass of the relay's recovery: sends whose relay died before storing Twilio's
+ * answer are matched against Twilio's list or sent, under a lease; messages whose
+ * status callbacks never came are fetched from Twilio. Any number of passes may run at
+ * once, in any number of relays: the database's claims hand each row to one of them.
  */
-export function startSweeper(config: RelayConfig, deps: RelayDeps): Sweeper {
+export function createSweep(config: RelayConfig, deps: RelayDeps): () => Promise<SweepCounts> {
   const clock = deps.clock ?? systemClock
   const store = createStore(deps.supabase)
   const sender = createLeasedSender(config, deps, store)
@@ -93,12 +88,31 @@ export function startSweeper(config: RelayConfig, deps: RelayDeps): Sweeper {
       return claimed.length
     })
 
-  async function sweep(): Promise<SweepCounts> {
+  return async function sweep(): Promise<SweepCounts> {
     const counts = { inDoubt: await resolveInDoubt(), statusChecks: await checkStatuses() }
     if (counts.inDoubt > 0 || counts.statusChecks > 0) logger.info('sweep', counts)
     return counts
   }
+}
 
+/** The relay's recovery every `sweepIntervalMs`, in a process that lives on (the Node relay). */
+export function startSweeper(config: RelayConfig, deps: RelayDeps): Sweeper {
+  return scheduleSweeps(
+    createSweep(config, deps),
+    config.sweepIntervalMs,
+    deps.logger.child({ part: 'sweep' }),
+  )
+}
+
+/**
+ * Runs `sweep` every `intervalMs` after the previous pass ended, never two at once from
+ * here. Also what a test stands in for pg_cron with, calling an Edge Function's /sweep.
+ */
+export function scheduleSweeps(
+  sweep: () => Promise<SweepCounts>,
+  intervalMs: number,
+  logger: Logger,
+): Sweeper {
   let stopped = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let running: Promise<unknown> | undefined
@@ -110,7 +124,7 @@ export function startSweeper(config: RelayConfig, deps: RelayDeps): Sweeper {
           running = undefined
           if (!stopped) schedule()
         })
-    }, config.sweepIntervalMs)
+    }, intervalMs)
     // The sweep never keeps a process alive on its own.
     timer.unref()
   }

@@ -254,3 +254,15 @@ export const configureNumberResponseSchema = z.object({
   number: accountNumberSchema,
 })
 export type ConfigureNumberResponse = z.infer<typeof configureNumberResponseSchema>
+
+/**
+ * POST /sweep's answer: what one pass of the relay's recovery did. Scheduled callers
+ * (pg_cron through pg_net, for the relay as an Edge Function) may log it.
+ */
+export const sweepCountsSchema = z.object({
+  /** Sends left in doubt that the pass claimed and drove to an end (or left to the next lease). */
+  inDoubt: z.number().int().nonnegative(),
+  /** Messages whose status the pass fetched from Twilio. */
+  statusChecks: z.number().int().nonnegative(),
+})
+export type SweepCounts = z.infer<typeof sweepCountsSchema>

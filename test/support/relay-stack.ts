@@ -16,15 +16,15 @@ import {
   serviceClient,
   type EmbeddedRelayOptions,
 } from '../../relay/embedded.ts'
-import { relayDeps } from '../../relay/relay-deps.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
-import { startSweeper, type Sweeper } from '../../relay/sweeper.ts'
+import { scheduleSweeps, type Sweeper } from '../../relay/sweeper.ts'
+import { sweepCountsSchema, type SweepCounts } from '../../src/shared/relay-contract.ts'
 
 /**
  * Where the relay under test runs: `node` (default) mounts it in the backend's own
- * process; `deno` runs supabase/functions/relay under Deno, as an Edge Function behind
- * the backend's /functions/v1 gateway. Either way the sweep runs here, as on the
- * platform it is not a function's job.
+ * process, sweeping on its own timer; `deno` runs supabase/functions/relay under Deno,
+ * as an Edge Function behind the backend's /functions/v1 gateway, and sweeps it as
+ * pg_cron does on the platform: a timer here POSTs the function's /sweep.
  */
 export const relayRuntime = runtimeFromEnv(process.env.RELAY_RUNTIME)
 
@@ -62,6 +62,18 @@ export interface MessageState {
   status: string
   twilio_sid: string | null
   error_code: string | null
+}
+
+/** What pg_cron does through pg_net on the platform: POST the relay's /sweep with the secret key. */
+function sweepOverHttp(relayUrl: string, secretKey: string): () => Promise<SweepCounts> {
+  return async () => {
+    const response = await fetch(`${relayUrl}/sweep`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${secretKey}` },
+    })
+    if (!response.ok) throw new Error(`POST /sweep answered ${response.status}: ${await response.text()}`)
+    return sweepCountsSchema.parse(await response.json())
+  }
 }
 
 /**
@@ -123,7 +135,13 @@ export async function startRelayStack(
     })
     functions.push(edgeFunction)
     backend.mountFunction(name, edgeFunction.handler)
-    sweepers.push(startSweeper(config, relayDeps(config, logs.relay.logger)))
+    sweepers.push(
+      scheduleSweeps(
+        sweepOverHttp(config.publicUrl, config.secretKey),
+        config.sweepIntervalMs,
+        logs.relay.logger.child({ part: 'sweep' }),
+      ),
+    )
     return { relayUrl: config.publicUrl, sweeper: sweepers.at(-1)! }
   }
   const stopAll = async () => {

@@ -6,7 +6,8 @@ import { createLogger } from '../../../src/shared/log.ts'
 /**
  * The relay as a Supabase Edge Function (Deno 2): the same app as `npm run relay`,
  * configured from what the platform provides (SUPABASE_URL, SUPABASE_SECRET_KEYS) and
- * the function's secrets. It runs no sweep: an isolate lives only while requests come.
+ * the function's secrets. It keeps no timer, as an isolate lives only while requests come:
+ * its sweep of stuck sends runs when a scheduler (pg_cron, README) calls POST /sweep.
  */
 declare const Deno: {
   env: { toObject(): Record<string, string> }
