@@ -92,34 +92,42 @@ test('every explained Twilio error shows its sentence and next step, Retry only 
   }
 })
 
-test('a customer’s STOP blocks the reply at the relay with 0 calls to Twilio, saying why; START re-enables', async () => {
+test('a customer’s STOP disables the composer with the reason, with 0 calls to Twilio; START re-enables it live', async () => {
   const phone = '+15558309999'
   await stack.inbound(phone, 'Where is my parcel?')
   await page.getByTestId('filter-All').click()
   const row = rows(page).filter({ hasText: 'Where is my parcel?' })
   await row.click()
+  const composer = page.getByRole('textbox', { name: /Reply to/ })
+  const send = page.getByRole('button', { name: 'Send' })
+  await composer.fill('It left the warehouse today.')
+  const twilioCreates = () =>
+    stack.double.requests.filter(
+      (request) => request.method === 'POST' && request.path.endsWith('/Messages.json'),
+    ).length
+  const before = twilioCreates()
+
   await stack.inbound(phone, 'STOP')
   await expect(page.getByTestId('message').filter({ hasText: /^STOP/ })).toBeVisible()
-
-  const composer = page.getByRole('textbox', { name: /Reply to/ })
-  const twilioSends = (body: string) =>
-    stack.double.requests.filter((request) => request.method === 'POST' && request.params.Body === body)
-      .length
-  await composer.fill('It left the warehouse today.')
-  await composer.press('Enter')
-  const refused = page.getByTestId('message').filter({ hasText: 'It left the warehouse today.' })
-  await expect(refused).toHaveAttribute('data-status', 'failed')
-  const explanation = explainFailure('opted_out')!
-  await expect(refused.locator('.failure-sentence')).toHaveText(explanation.sentence)
-  await expect(refused.locator('.failure-next')).toHaveText(explanation.nextStep)
-  await expect(refused.getByRole('button', { name: 'Retry' })).toHaveCount(0)
-  expect(twilioSends('It left the warehouse today.')).toBe(0)
+  const reason = page.getByTestId('composer-opted-out')
+  await expect(reason).toHaveText(/^.+ texted STOP to .+ on .+; they must text START to receive messages\.$/)
+  await expect(composer).toBeDisabled()
+  await expect(send).toBeDisabled()
+  await expect(page.getByTestId('opted-out-mark')).toBeVisible()
+  // The draft stays for later; nothing was sent, to the relay or to Twilio.
+  await expect(composer).toHaveValue('It left the warehouse today.')
+  expect(twilioCreates() - before).toBe(0)
+  await expect(page.getByTestId('message').filter({ hasText: 'It left the warehouse today.' })).toHaveCount(0)
 
   await stack.inbound(phone, 'start')
   await expect(page.getByTestId('message').filter({ hasText: /^start/ })).toBeVisible()
+  await expect(reason).toBeHidden()
+  await expect(page.getByTestId('opted-out-mark')).toBeHidden()
+  await expect(composer).toBeEnabled()
+  await expect(composer).toHaveValue('It left the warehouse today.')
   await composer.fill('Welcome back: it arrives tomorrow.')
   await composer.press('Enter')
   const sent = page.getByTestId('message').filter({ hasText: 'Welcome back: it arrives tomorrow.' })
   await expect(sent).toHaveAttribute('data-status', 'delivered', { timeout: 20_000 })
-  expect(twilioSends('Welcome back: it arrives tomorrow.')).toBe(1)
+  expect(twilioCreates() - before).toBe(1)
 })

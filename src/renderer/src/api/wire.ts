@@ -5,6 +5,7 @@ import { useConversations } from '../stores/conversations.ts'
 import { useMembers } from '../stores/members.ts'
 import { useNotes } from '../stores/notes.ts'
 import { usePresence } from '../stores/presence.ts'
+import { useSenders } from '../stores/senders.ts'
 import { useSession } from '../stores/session.ts'
 import { useSyncProgress } from '../stores/sync-progress.ts'
 import { useThread } from '../stores/thread.ts'
@@ -41,6 +42,7 @@ export function wireEvents(api: AppApi): () => void {
         useMembers.getState().reset()
         useSyncProgress.getState().reset()
         usePresence.getState().reset()
+        useSenders.getState().reset()
         void useThread.getState().open(null)
         void useNotes.getState().open(null)
       }
@@ -58,6 +60,10 @@ export function wireEvents(api: AppApi): () => void {
     api.on('badge.changed', (badge) => useWorkspaces.getState().setBadge(badge)),
     api.on('members.changed', ({ workspaceId, members }) =>
       useMembers.getState().apply(workspaceId, members),
+    ),
+    api.on('consent.changed', (states) => useSenders.getState().applyConsent(states)),
+    api.on('numbers.changed', ({ workspaceId, numbers }) =>
+      useSenders.getState().applyNumbers(workspaceId, numbers),
     ),
     api.on('navigation.open', ({ workspaceId, contactId }) => {
       useWorkspaces.getState().select(workspaceId)

@@ -2,6 +2,7 @@ import { useRef, useState, type KeyboardEvent } from 'react'
 import type { Conversation, Workspace } from '../../../shared/domain.ts'
 import { useConnection } from '../stores/connection.ts'
 import { reportOpen, reportTyping } from '../stores/presence.ts'
+import { useSender } from '../stores/senders.ts'
 import { useSession } from '../stores/session.ts'
 import { useThread } from '../stores/thread.ts'
 import { focusTargets } from '../stores/ui.ts'
@@ -9,7 +10,9 @@ import { useComposerTools } from './ComposerTools.tsx'
 import { displayName } from './ConversationList.tsx'
 import { HeldReplyNotice } from './HeldReplyNotice.tsx'
 import { NoteIcon, SendIcon } from './Icons.tsx'
+import { OptOutNotice } from './OptOutNotice.tsx'
 import { SegmentCounter } from './SegmentCounter.tsx'
+import { SenderPicker } from './SenderPicker.tsx'
 
 const maxLength = 1600
 
@@ -37,6 +40,9 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
     setDraft: (text) => setDraft(conversation.id, text),
     input,
   })
+  const sender = useSender(conversation, workspace)
+  // An opt-out stops replies from this number; a note never reaches the customer.
+  const blocked = tools.note ? null : sender.optOut
 
   const disabledReason = workspace.canSend
     ? null
@@ -44,16 +50,18 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
 
   const submit = () => {
     const body = tools.outgoing.ok ? tools.outgoing.text.trim() : ''
-    if (!body || disabledReason || body.length > maxLength) return
+    if (!body || disabledReason || blocked || body.length > maxLength) return
     setDraft(conversation.id, '')
     setError(null)
     reportOpen(conversation.id)
-    void (tools.note ? tools.addNote(body) : send(workspace.id, conversation.id, body)).then((failure) => {
-      if (!failure) return
-      setError(failure.message)
-      // Nothing typed is lost: a refused send puts the text back.
-      if (!useThread.getState().drafts[conversation.id]) setDraft(conversation.id, body)
-    })
+    void (tools.note ? tools.addNote(body) : send(workspace.id, conversation.id, body, sender.from)).then(
+      (failure) => {
+        if (!failure) return
+        setError(failure.message)
+        // Nothing typed is lost: a refused send puts the text back.
+        if (!useThread.getState().drafts[conversation.id]) setDraft(conversation.id, body)
+      },
+    )
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -87,6 +95,9 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
       {held && <HeldReplyNotice reply={held} conversation={conversation} />}
       {tools.modeToggle}
       {tools.pickers}
+      {blocked && sender.from && (
+        <OptOutNotice optOut={blocked} conversation={conversation} from={sender.from} />
+      )}
       <textarea
         ref={input}
         id="composer-input"
@@ -103,6 +114,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         }
         rows={2}
         maxLength={maxLength}
+        disabled={!!blocked}
         value={draft}
         onChange={(event) => {
           setDraft(conversation.id, event.target.value)
@@ -111,6 +123,7 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
         onKeyDown={onKeyDown}
       />
       <div className="composer-bar">
+        {!tools.note && <SenderPicker conversation={conversation} {...sender} />}
         {tools.note ? (
           <span className="counter small note-hint">
             Internal note: only your team sees it, never the customer
@@ -132,7 +145,11 @@ export function Composer({ conversation, workspace }: { conversation: Conversati
             {error}
           </span>
         )}
-        <button type="submit" className="button primary" disabled={!draft.trim() || !tools.outgoing.ok}>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!draft.trim() || !tools.outgoing.ok || !!blocked}
+        >
           {tools.note ? (
             <>
               <NoteIcon /> Add note

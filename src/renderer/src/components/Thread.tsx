@@ -18,6 +18,7 @@ import { ContactPanelToggle } from './ContactPanel.tsx'
 import { displayName } from './ConversationList.tsx'
 import { ArrowDownIcon, ChatIcon } from './Icons.tsx'
 import { NoteItem } from './NoteItem.tsx'
+import { OptOutMark } from './OptOutNotice.tsx'
 import { ThreadPresence } from './PresenceAvatars.tsx'
 
 const statusText: Record<Message['status'], string> = {
@@ -137,6 +138,7 @@ function ThreadHeader({ conversation }: { conversation: Conversation }) {
         <h2 className="thread-name">{displayName(conversation)}</h2>
         {conversation.name && <span className="muted small">{shownPhone(conversation)}</span>}
         <ThreadPresence contactId={conversation.id} />
+        <OptOutMark conversation={conversation} />
       </div>
       <div className="thread-actions">
         <AssigneeMenu conversation={conversation} onError={setError} />

@@ -29,7 +29,13 @@ interface ThreadStore {
   upsertMany(messages: Message[]): void
   /** What arrived before each reply the collision guard held back, by the reply's id (while the app runs). */
   arrivedBefore: Record<string, HeldReply['arrived']>
-  send(workspaceId: string, contactId: string, body: string): Promise<AppError | null>
+  /** `fromNumber`: the workspace number it leaves from (null: the workspace's first). */
+  send(
+    workspaceId: string,
+    contactId: string,
+    body: string,
+    fromNumber?: string | null,
+  ): Promise<AppError | null>
   retry(messageId: string): Promise<AppError | null>
   held(reply: HeldReply): void
   sendAnyway(messageId: string): Promise<AppError | null>
@@ -140,7 +146,7 @@ export const useThread = create<ThreadStore>()((set, get) => ({
     if (mine.length === 0) return
     set({ messages: mine.reduce(mergeMessage, get().messages) })
   },
-  async send(workspaceId, contactId, body) {
+  async send(workspaceId, contactId, body, fromNumber) {
     const state = get()
     const userId = currentUserId()
     // Only what this thread shows was seen; a reply from anywhere else goes unguarded.
@@ -148,7 +154,8 @@ export const useThread = create<ThreadStore>()((set, get) => ({
       userId && state.contactId === contactId && state.status === 'ready'
         ? { seenMessageId: newestSeen(state.messages, userId) }
         : {}
-    const result = await call('messages.send', { workspaceId, contactId, body, ...guard })
+    const from = fromNumber ? { fromNumber } : {}
+    const result = await call('messages.send', { workspaceId, contactId, body, ...guard, ...from })
     if (!result.ok) return result.error
     get().upsert(result.value)
     return null
