@@ -249,6 +249,15 @@ export const requests = {
     request: z.object({ workspaceId: uuid, numberSid: numberSidSchema }).strict(),
     response: configureNumberResponseSchema,
   },
+  /**
+   * Starts a conversation with a number (issue 19): the workspace's conversation with it
+   * when there is one, else the relay creates its contact, having checked that a text can
+   * reach it (src/shared/phone.ts). The first message then goes as any reply does (messages.send).
+   */
+  'conversations.start': {
+    request: z.object({ workspaceId: uuid, phoneNumber: e164Schema }).strict(),
+    response: z.object({ conversation: conversationSchema, created: z.boolean() }),
+  },
 } as const
 
 export const events = {

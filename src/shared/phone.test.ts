@@ -4,6 +4,7 @@ import examples from 'libphonenumber-js/mobile/examples'
 import { describe, expect, it } from 'vitest'
 import { e164Schema } from './domain.ts'
 import {
+  asE164,
   formatPhone,
   homeRegionOf,
   parsePhone,
@@ -182,5 +183,12 @@ describe('properties', () => {
       }),
       { numRuns: 3000 },
     )
+  })
+})
+
+describe('asE164', () => {
+  it('reads a number libphonenumber does not know, so its conversation is still found', () => {
+    expect(asE164('(555) 010-0001', us)).toBe('+15550100001')
+    expect(asE164('Maria', us)).toBeNull()
   })
 })

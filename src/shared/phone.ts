@@ -175,6 +175,18 @@ export function parsePhone(input: string, home: HomeRegion | null): PhoneResult 
   }
 }
 
+/**
+ * The E.164 form of what was typed, valid or not: a conversation with a number outside
+ * libphonenumber's ranges (a test range, a number newer than its data) is still found by it.
+ */
+export function asE164(input: string, home: HomeRegion | null): string | null {
+  try {
+    return parsed(input.trim(), home).number
+  } catch {
+    return null
+  }
+}
+
 /** parsePhone, refusing numbers a text cannot reach (see textableKinds), with why. */
 export function parseTextablePhone(input: string, home: HomeRegion | null): PhoneResult {
   const result = parsePhone(input, home)

@@ -14,6 +14,7 @@ import { notesCapability } from './notes-capability.ts'
 import { presenceCapability } from './presence-capability.ts'
 import { sendersCapability } from './senders-capability.ts'
 import { sessionCapability } from './session-capability.ts'
+import { startConversationCapability } from './start-conversation-capability.ts'
 import { settingsCapability } from './settings-capability.ts'
 import { twilioCapability } from './twilio-capability.ts'
 import { workspacesCapability } from './workspaces-capability.ts'
@@ -56,6 +57,7 @@ export function assembleAppCore(services: CoreServices): AppCore {
   dispatcher.register(membersCapability(services))
   dispatcher.register(twilioCapability(services))
   dispatcher.register(sendersCapability(services))
+  dispatcher.register(startConversationCapability(services))
   const unanswered = dispatcher.unregistered()
   if (unanswered.length > 0) throw new Error(`No capability answers ${unanswered.join(', ')}.`)
 

@@ -54,6 +54,7 @@ const valid: { [K in RequestChannel]: unknown } = {
   'twilio.numbers': { workspaceId: WS },
   'twilio.import': { workspaceId: WS, numberSids: [`PN${'3'.repeat(32)}`] },
   'twilio.configure': { workspaceId: WS, numberSid: `PN${'3'.repeat(32)}` },
+  'conversations.start': { workspaceId: WS, phoneNumber: '+14155550132' },
 }
 
 function noise(random: () => number, depth = 0): unknown {

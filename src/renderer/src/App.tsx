@@ -1,10 +1,12 @@
 import { useEffect } from 'react'
 import { AdminScreen } from './components/admin/AdminScreen.tsx'
 import { HelpOverlay } from './components/HelpOverlay.tsx'
+import { NewConversationDialog } from './components/NewConversationDialog.tsx'
 import { Inbox } from './components/Inbox.tsx'
 import { SettingsDialog } from './components/SettingsDialog.tsx'
 import { SignIn } from './components/SignIn.tsx'
 import { useAdmin } from './stores/admin.ts'
+import { useNewConversation } from './stores/new-conversation.ts'
 import { useConnection } from './stores/connection.ts'
 import { useSession } from './stores/session.ts'
 import { useSettings } from './stores/settings.ts'
@@ -51,6 +53,7 @@ export function App() {
   const settingsOpen = useSettings((state) => state.open)
   const helpOpen = useUi((state) => state.helpOpen)
   const adminOpen = useAdmin((state) => state.open)
+  const newConversationOpen = useNewConversation((state) => state.open)
 
   useEffect(() => {
     void load()
@@ -71,6 +74,7 @@ export function App() {
       {settingsOpen && <SettingsDialog />}
       {helpOpen && <HelpOverlay />}
       {adminOpen && session?.status === 'signed-in' && <AdminScreen />}
+      {newConversationOpen && session?.status === 'signed-in' && <NewConversationDialog />}
     </>
   )
 }

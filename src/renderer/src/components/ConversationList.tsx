@@ -12,6 +12,7 @@ import { useSession } from '../stores/session.ts'
 import { useUi } from '../stores/ui.ts'
 import { useActiveWorkspace } from '../stores/workspaces.ts'
 import { Highlight } from './Highlight.tsx'
+import { NewConversationButton } from './NewConversationButton.tsx'
 import { MemberAvatar } from './MemberAvatar.tsx'
 import { SearchIcon } from './Icons.tsx'
 import { SyncProgressBar } from './SyncProgressBar.tsx'
@@ -369,6 +370,7 @@ export function ConversationList() {
       <header className="list-header">
         <div className="list-title-row">
           <h1 className="list-title">{workspace?.name ?? 'Inbox'}</h1>
+          <NewConversationButton />
         </div>
         {workspaceId && <SyncProgressBar workspaceId={workspaceId} />}
         <div className="search">

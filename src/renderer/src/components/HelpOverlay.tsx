@@ -26,6 +26,7 @@ export const shortcuts: [keys: string[], what: string][] = [
   [['I'], 'Show or hide the contact panel'],
   [['1…9'], 'Switch workspace'],
   [['M'], 'Manage the workspace (owners and admins)'],
+  [['N'], 'New conversation'],
   [['?'], 'Show this help'],
 ]
 

@@ -2,6 +2,7 @@ import { useEffect } from 'react'
 import type { ConversationStatus } from '../../../shared/domain.ts'
 import { useAdmin } from '../stores/admin.ts'
 import { useConversations } from '../stores/conversations.ts'
+import { useNewConversation } from '../stores/new-conversation.ts'
 import { focusTargets, useUi } from '../stores/ui.ts'
 import { useWorkspaces } from '../stores/workspaces.ts'
 import { ConnectionBanner, LiveIndicator } from './ConnectionBanner.tsx'
@@ -121,6 +122,10 @@ function useShortcuts() {
           break
         case 'm':
           useAdmin.getState().show()
+          break
+        case 'n':
+          event.preventDefault()
+          useNewConversation.getState().show()
           break
         default:
           if (/^[1-9]$/.test(event.key)) {
