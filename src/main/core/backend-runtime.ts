@@ -25,8 +25,6 @@ export interface BackendRuntime extends InboxScope {
   session: SessionService
   sync: SyncService
   outbox: Outbox
-  /** The relay's base URL, for the requests that are not sends (POST /contacts). */
-  relayUrl: string
   presence: PresenceService
   /** The relay's base URL, for the admin actions it carries out with the agent's token. */
   relayUrl: string
@@ -118,7 +116,6 @@ export async function startBackendRuntime(
     session,
     sync,
     outbox,
-    relayUrl: target.relayUrl,
     presence,
     relayUrl: target.relayUrl,
     files,
