@@ -49,3 +49,45 @@ test('only owners and admins reach the admin screen, by its button or M', async 
   await expect(ben.page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible()
   await expect(admin(ben.page)).toHaveCount(0)
 })
+
+test('the owner invites by email and removes an agent, who receives nothing of it afterwards; the trail shows both', async () => {
+  test.setTimeout(120_000)
+  const { ava, ben, backend } = team
+  const admin = ava.page.getByRole('dialog', { name: 'Manage Acme Support' })
+  await ava.page.getByRole('button', { name: 'Manage workspace' }).click()
+  await admin.getByRole('tab', { name: 'Members' }).click()
+
+  await admin.getByLabel('Email').fill('dana@example.test')
+  await admin.getByRole('button', { name: 'Invite' }).click()
+  await expect(admin.getByRole('status')).toHaveText(
+    'Invited dana@example.test. They join Acme Support when they first sign in.',
+  )
+  expect(backend.outbox.list('dana@example.test').map((mail) => mail.kind)).toEqual(['invite'])
+
+  await expect(ben.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+  await admin.getByRole('button', { name: 'Remove Ben Okafor…' }).click()
+  await admin.getByRole('button', { name: 'Remove Ben Okafor', exact: true }).click()
+  await expect(admin.getByRole('status')).toHaveText('Ben Okafor was removed from Acme Support.')
+  await expect(admin.getByRole('row', { name: /Ben Okafor/ })).toHaveCount(0)
+
+  // A customer texts Acme: Ava sees it; nothing about it reaches Ben's screen.
+  ben.screen.hold()
+  await team.inbound('+15557770199', 'Is anyone there after the change?')
+  await expect(ava.page.getByText('Is anyone there after the change?').first()).toBeVisible({
+    timeout: 15_000,
+  })
+  const leaked = ben.screen
+    .held()
+    .filter((frame) => frame.includes('after the change') || frame.includes('+15557770199'))
+  console.log(`frames about the new text delivered to the removed agent: ${leaked.length}`)
+  expect(leaked).toEqual([])
+  ben.screen.release()
+
+  await admin.getByRole('tab', { name: 'Audit trail' }).click()
+  const trail = admin.getByRole('list', { name: 'Audit trail entries' })
+  // The removal also unassigns Ben's conversations, each its own entry.
+  await expect(trail).toContainText('Ava Thompson removed Ben Okafor (Agent)')
+  await expect(trail).toContainText('Ava Thompson unassigned')
+  await expect(trail).toContainText('Ava Thompson invited dana@example.test as Agent')
+  await capture(ava.page, 'admin-audit-trail')
+})

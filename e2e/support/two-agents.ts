@@ -30,6 +30,8 @@ export interface ScreenLag {
   /** Resolves once a held-back frame matches, without delivering it. */
   waitForHeld(match: (frame: string) => boolean, what: string): Promise<void>
   release(): void
+  /** The frames held back so far, in order: what the app told the page while its screen lagged. */
+  held(): string[]
 }
 
 /** Interposes on the page's WebSocket to its app (the browser shell's only socket). */
@@ -61,6 +63,7 @@ async function lagScreen(context: BrowserContext): Promise<ScreenLag> {
         check()
       })
     },
+    held: () => held.map((entry) => entry.frame),
     release() {
       holding = false
       for (const entry of held.splice(0)) entry.deliver()

@@ -32,6 +32,12 @@ import {
   numberSidSchema,
   twilioConnectionSchema,
 } from './relay-contract.ts'
+import { auditEntrySchema } from './audit-entry.ts'
+import {
+  changeMemberRoleRequestSchema,
+  inviteMemberRequestSchema,
+  memberActionResponseSchema,
+} from './member-admin-contract.ts'
 import { consentStateSchema, workspaceNumberSchema } from './consent-and-numbers.ts'
 import { contactNameSchema } from './rows/contacts.ts'
 
@@ -257,6 +263,40 @@ export const requests = {
   'conversations.start': {
     request: z.object({ workspaceId: uuid, phoneNumber: e164Schema }).strict(),
     response: z.object({ conversation: conversationSchema, created: z.boolean() }),
+  },
+  /** Invites someone by email to the workspace (owners and admins, through the relay). */
+  'members.invite': {
+    request: z
+      .object({
+        workspaceId: uuid,
+        email: inviteMemberRequestSchema.shape.email,
+        role: inviteMemberRequestSchema.shape.role,
+      })
+      .strict(),
+    response: memberActionResponseSchema,
+  },
+  /** Changes a member's role (owners and admins, through the relay; only owners touch owners). */
+  'members.changeRole': {
+    request: z
+      .object({ workspaceId: uuid, userId: uuid, role: changeMemberRoleRequestSchema.shape.role })
+      .strict(),
+    response: memberActionResponseSchema,
+  },
+  /** Removes a member: RLS and Realtime stop their reads at once (through the relay). */
+  'members.remove': {
+    request: z.object({ workspaceId: uuid, userId: uuid }).strict(),
+    response: memberActionResponseSchema,
+  },
+  /** A page of the workspace's audit trail, newest first; the next page starts below `before`. */
+  'audit.list': {
+    request: z
+      .object({
+        workspaceId: uuid,
+        before: auditEntrySchema.pick({ createdAt: true, id: true }).nullable(),
+        limit: z.number().int().min(1).max(200),
+      })
+      .strict(),
+    response: z.object({ entries: z.array(auditEntrySchema), hasMore: z.boolean() }),
   },
 } as const
 

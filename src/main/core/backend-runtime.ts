@@ -99,6 +99,10 @@ export async function startBackendRuntime(
     onChanges: (batch) => announceSyncBatch(batch, scope, deps, session.userId()),
     onProgress: (progress) => events.emit('sync.progress', progress),
     onMembers: (workspaceId, members) => events.emit('members.changed', { workspaceId, members }),
+    // The agent's own role changed or they were removed: their workspace list is re-read at once.
+    onMembership: (userId) => {
+      if (userId === null || userId === session.userId()) void refresh()
+    },
     onNumbers: (workspaceId, numbers) => events.emit('numbers.changed', { workspaceId, numbers }),
     onState: (state) => events.emit('connection.changed', state),
   })

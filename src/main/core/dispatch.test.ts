@@ -55,6 +55,10 @@ const valid: { [K in RequestChannel]: unknown } = {
   'twilio.import': { workspaceId: WS, numberSids: [`PN${'3'.repeat(32)}`] },
   'twilio.configure': { workspaceId: WS, numberSid: `PN${'3'.repeat(32)}` },
   'conversations.start': { workspaceId: WS, phoneNumber: '+14155550132' },
+  'members.invite': { workspaceId: WS, email: 'dana@example.test', role: 'agent' },
+  'members.changeRole': { workspaceId: WS, userId: C, role: 'admin' },
+  'members.remove': { workspaceId: WS, userId: C },
+  'audit.list': { workspaceId: WS, before: null, limit: 50 },
 }
 
 function noise(random: () => number, depth = 0): unknown {

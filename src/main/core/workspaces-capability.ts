@@ -40,6 +40,10 @@ export async function refreshWorkspaces(runtime: BackendRuntime, deps: Workspace
   const { session, cache, sync, outbox, presence, workspaces } = runtime
   const userId = session.userId()
   if (!userId) return
+  // Invitations waiting for this agent's email become memberships before the list is read.
+  const accepted = await session.client.rpc('accept_invitations')
+  if (accepted.error)
+    deps.logger.warn('pending invitations could not be accepted', { code: accepted.error.code })
   const fetched = await fetchWorkspaces(session.client, userId)
   if (!fetched.ok) {
     deps.logger.warn('workspaces could not be loaded; using the cached list', { kind: fetched.error.kind })

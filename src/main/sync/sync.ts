@@ -104,6 +104,11 @@ export interface SyncOptions {
   onProgress?(progress: SyncProgress): void
   /** A workspace's members changed in the cache (a profile, a role, someone joined or left). */
   onMembers?(workspaceId: string, members: Member[]): void
+  /**
+   * A membership row changed (a role, a join, a removal): whose, so the agent's own
+   * re-reads their workspaces; null when the event does not say (a DELETE carries only its key).
+   */
+  onMembership?(userId: string | null): void
   /** The numbers a workspace holds changed in the cache (read on every catch-up). */
   onNumbers?(workspaceId: string, numbers: WorkspaceNumber[]): void
   onState(state: ConnectionState): void
@@ -672,6 +677,13 @@ export function createSyncService(options: SyncOptions): SyncService {
       membersRead: Promise.resolve(),
     }
     const filter = `workspace_id=eq.${id}`
+    const membersChanged = (userId?: string | null) => {
+      if (stopped || workspaces.get(id) !== workspace) return
+      if (userId !== undefined) options.onMembership?.(userId)
+      readMembers(workspace).catch((error: unknown) =>
+        logger.warn('reading members failed; the next backfill reads them', { error, workspaceId: id }),
+      )
+    }
     channel
       .on('postgres_changes', { event: '*', schema: 'public', table: 'messages', filter }, (payload) =>
         onChange(workspace, payload),
@@ -680,12 +692,17 @@ export function createSyncService(options: SyncOptions): SyncService {
         onChange(workspace, payload),
       )
       // A profile's row lacks the member's role, so any change reads the (few) members again.
-      .on('postgres_changes', { event: '*', schema: 'public', table: 'member_profiles', filter }, () => {
-        if (stopped || workspaces.get(id) !== workspace) return
-        readMembers(workspace).catch((error: unknown) =>
-          logger.warn('reading members failed; the next backfill reads them', { error, workspaceId: id }),
-        )
-      })
+      .on('postgres_changes', { event: '*', schema: 'public', table: 'member_profiles', filter }, () =>
+        membersChanged(),
+      )
+      .on(
+        'postgres_changes',
+        { event: '*', schema: 'public', table: 'workspace_members', filter },
+        (payload) => {
+          const row = { ...payload.old, ...payload.new } as { user_id?: unknown }
+          membersChanged(typeof row.user_id === 'string' ? row.user_id : undefined)
+        },
+      )
       .on('postgres_changes', { event: '*', schema: 'public', table: 'internal_notes', filter }, (payload) =>
         onChange(workspace, payload),
       )

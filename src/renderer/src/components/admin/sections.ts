@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react'
 import type { Workspace } from '../../../../shared/domain.ts'
+import { AuditTrailSection } from './AuditTrailSection.tsx'
 import { MembersSection } from './MembersSection.tsx'
 import { TwilioSection } from './TwilioSection.tsx'
 
@@ -16,4 +17,5 @@ export interface AdminSection {
 export const adminSections: AdminSection[] = [
   { id: 'members', label: 'Members', Panel: MembersSection },
   { id: 'twilio', label: 'Twilio', Panel: TwilioSection },
+  { id: 'audit-trail', label: 'Audit trail', Panel: AuditTrailSection },
 ]
