@@ -65,10 +65,16 @@ test('the owner invites by email and removes an agent, who receives nothing of i
   expect(backend.outbox.list('dana@example.test').map((mail) => mail.kind)).toEqual(['invite'])
 
   await expect(ben.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
+  const bensAcme = ben.page
+    .getByRole('navigation', { name: 'Workspaces' })
+    .getByRole('button', { name: /^Acme Support/ })
+  await expect(bensAcme).toHaveCount(1)
   await admin.getByRole('button', { name: 'Remove Ben Okafor…' }).click()
   await admin.getByRole('button', { name: 'Remove Ben Okafor', exact: true }).click()
   await expect(admin.getByRole('status')).toHaveText('Ben Okafor was removed from Acme Support.')
   await expect(admin.getByRole('row', { name: /Ben Okafor/ })).toHaveCount(0)
+  // Ben's app hears its own removal (a DELETE carrying only the row's key) and drops the workspace.
+  await expect(bensAcme).toHaveCount(0, { timeout: 10_000 })
 
   // A customer texts Acme: Ava sees it; nothing about it reaches Ben's screen.
   ben.screen.hold()

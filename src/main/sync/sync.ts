@@ -698,9 +698,11 @@ export function createSyncService(options: SyncOptions): SyncService {
       .on(
         'postgres_changes',
         { event: '*', schema: 'public', table: 'workspace_members', filter },
+        // Under RLS a DELETE carries the old row's key alone, as hosted Realtime sends it: with
+        // no user_id the removed member may be this agent, so the null asks for a re-read.
         (payload) => {
           const row = { ...payload.old, ...payload.new } as { user_id?: unknown }
-          membersChanged(typeof row.user_id === 'string' ? row.user_id : undefined)
+          membersChanged(typeof row.user_id === 'string' ? row.user_id : null)
         },
       )
       .on('postgres_changes', { event: '*', schema: 'public', table: 'internal_notes', filter }, (payload) =>
