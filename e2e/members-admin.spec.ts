@@ -48,6 +48,8 @@ test('only owners and admins reach the admin screen, by its button or M', async 
   await ben.page.keyboard.press('?')
   await expect(ben.page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible()
   await expect(admin(ben.page)).toHaveCount(0)
+  await ben.page.keyboard.press('Escape')
+  await expect(ben.page.getByRole('dialog')).toHaveCount(0)
 })
 
 test('the owner invites by email and removes an agent, who receives nothing of it afterwards; the trail shows both', async () => {
@@ -96,4 +98,29 @@ test('the owner invites by email and removes an agent, who receives nothing of i
   await expect(trail).toContainText('Ava Thompson unassigned')
   await expect(trail).toContainText('Ava Thompson invited dana@example.test as Agent')
   await capture(ava.page, 'admin-audit-trail')
+
+  // Dana joins with the code from her invite email, in the app Ben left, and sees Acme at once.
+  const page = ben.page
+  const acme = page
+    .getByRole('navigation', { name: 'Workspaces' })
+    .getByRole('button', { name: /^Acme Support/ })
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('button', { name: 'I have an invite code' }).click()
+  await page.getByLabel('Email').fill('dana@example.test')
+  await page.getByLabel('Invite code').fill('000000')
+  await page.getByLabel('Choose a password').fill('dana-chose-this-1')
+  await page.getByRole('button', { name: 'Join your team' }).click()
+  await expect(page.getByRole('alert')).toHaveText('That code is wrong or has expired. Ask for a new invite.')
+  await capture(page, 'sign-in-invite-code')
+  const [invite] = backend.outbox.list('dana@example.test')
+  await page.getByLabel('Invite code').fill(invite!.otp)
+  await page.getByRole('button', { name: 'Join your team' }).click()
+  await expect(acme).toHaveCount(1)
+
+  // The password she chose is hers from now on.
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel('Email').fill('dana@example.test')
+  await page.getByLabel('Password').fill('dana-chose-this-1')
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await expect(acme).toHaveCount(1)
 })

@@ -75,6 +75,20 @@ export const requests = {
     response: sessionStateSchema,
   },
   'session.signOut': { request: empty, response: sessionStateSchema },
+  /** An invitee's first sign-in: the code from the invite email, and the password they choose. */
+  'session.acceptInvite': {
+    request: z
+      .object({
+        email: z.string().trim().min(3).max(320),
+        code: z
+          .string()
+          .trim()
+          .regex(/^\d{6,10}$/, 'The code is the 6 digits in the invite email.'),
+        password: z.string().min(8).max(1024),
+      })
+      .strict(),
+    response: sessionStateSchema,
+  },
   'workspaces.list': { request: empty, response: z.array(workspaceSchema) },
   'conversations.list': {
     /** Without `limit`, every conversation; with it, one page, continued with `after`. */

@@ -14,6 +14,7 @@ const valid: { [K in RequestChannel]: unknown } = {
   'session.get': {},
   'session.signIn': { email: 'ava@acme.test', password: 'inbox-demo-1' },
   'session.signOut': {},
+  'session.acceptInvite': { email: 'dana@example.test', code: '123456', password: 'a-new-password' },
   'workspaces.list': {},
   'conversations.list': { workspaceId: WS, filter: 'Open' },
   'conversations.search': { query: 'refund', workspaceId: null, limit: 20 },

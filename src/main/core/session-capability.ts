@@ -1,4 +1,6 @@
-import { ok } from '../../shared/errors.ts'
+import type { SessionState } from '../../shared/domain.ts'
+import { ok, type Result } from '../../shared/errors.ts'
+import type { SessionService } from '../session/session.ts'
 import { beginSignOut, endSignOut } from '../session/sign-out-wipe.ts'
 import type { Access } from './access.ts'
 import type { HandlersFor } from './dispatch.ts'
@@ -13,17 +15,23 @@ export interface SessionCapabilityDeps extends WorkspaceRefreshDeps {
 /** Who is signed in, signing in and out, and whether the inbox is live. */
 export function sessionCapability(
   deps: SessionCapabilityDeps,
-): HandlersFor<'session.get' | 'session.signIn' | 'session.signOut' | 'connection.get'> {
+): HandlersFor<
+  'session.get' | 'session.signIn' | 'session.acceptInvite' | 'session.signOut' | 'connection.get'
+> {
   const { runtime, access, events, alerts } = deps
+  // refreshWorkspaces also accepts the invitations waiting for the address, so an invitee sees the workspace at once.
+  const enter = async (attempt: (session: SessionService) => Promise<Result<SessionState>>) => {
+    const found = await access.running()
+    if (!found.ok) return found
+    const result = await attempt(found.value.session)
+    if (result.ok) await refreshWorkspaces(found.value, deps)
+    return result
+  }
   return {
     'session.get': async () => ok(await runtime.sessionState()),
-    'session.signIn': async ({ email, password }) => {
-      const found = await access.running()
-      if (!found.ok) return found
-      const result = await found.value.session.signIn(email, password)
-      if (result.ok) await refreshWorkspaces(found.value, deps)
-      return result
-    },
+    'session.signIn': ({ email, password }) => enter((session) => session.signIn(email, password)),
+    'session.acceptInvite': ({ email, code, password }) =>
+      enter((session) => session.acceptInvite(email, code, password)),
     'session.signOut': async () => {
       const current = await runtime.current()
       if (!current) return ok({ status: 'signed-out', reason: runtime.problem() })

@@ -47,6 +47,8 @@ export interface SessionService {
   state(): SessionState
   userId(): string | null
   signIn(email: string, password: string): Promise<Result<SessionState>>
+  /** Redeems an invite email's code (GoTrue verifyOtp type 'invite'), then sets the password chosen. */
+  acceptInvite(email: string, code: string, password: string): Promise<Result<SessionState>>
   signOut(): Promise<SessionState>
   /** A valid access token (refreshed first if it is about to expire), or null when signed out. */
   accessToken(): Promise<string | null>
@@ -117,6 +119,31 @@ export function createSessionService(options: SessionOptions): SessionService {
       session = data.session
       signOutReason = null
       return { ok: true, value: state() }
+    },
+    async acceptInvite(email, code, password) {
+      const verified = await client.auth.verifyOtp({ email, token: code, type: 'invite' })
+      if (verified.error || !verified.data.session) {
+        if (verified.error?.status === 403 || verified.error?.code === 'otp_expired')
+          return {
+            ok: false,
+            error: appError('unauthorized', 'That code is wrong or has expired. Ask for a new invite.'),
+          }
+        return { ok: false, error: authError(verified.error) }
+      }
+      session = verified.data.session
+      signOutReason = null
+      const updated = await client.auth.updateUser({ password })
+      if (updated.error)
+        logger.warn('the invitee joined but the password was not set', { code: updated.error.code })
+      return updated.error
+        ? {
+            ok: false,
+            error: appError(
+              'upstream',
+              `You joined, but the password was refused: ${updated.error.message} Sign out and use "Forgot password", or ask for a new invite.`,
+            ),
+          }
+        : { ok: true, value: state() }
     },
     async signOut() {
       signOutReason = null

@@ -24,21 +24,36 @@ export function signInErrorText(error: AppError): string {
   }
 }
 
+/** The same, for an invitee's first sign-in with the code from their invite email. */
+export function joinErrorText(error: AppError): string {
+  switch (error.kind) {
+    case 'invalid_input':
+      return 'Enter your email, the 6-digit code from your invite email, and a password of at least 8 characters.'
+    case 'unauthorized':
+      return error.message
+    default:
+      return signInErrorText(error)
+  }
+}
+
 export function SignIn() {
   const info = useSession((state) => state.info)
   const signingIn = useSession((state) => state.signingIn)
   const error = useSession((state) => state.signInError)
   const reason = useSession((state) => (state.session?.status === 'signed-out' ? state.session.reason : null))
   const signIn = useSession((state) => state.signIn)
+  const acceptInvite = useSession((state) => state.acceptInvite)
   const showSettings = useSettings((state) => state.show)
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
+  const [joining, setJoining] = useState(false)
+  const [code, setCode] = useState('')
   const errorId = useId()
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     askNotificationPermission()
-    void signIn(email, password)
+    void (joining ? acceptInvite(email, code, password) : signIn(email, password))
   }
 
   return (
@@ -72,12 +87,25 @@ export function SignIn() {
               onChange={(event) => setEmail(event.target.value)}
             />
           </label>
+          {joining && (
+            <label className="field">
+              <span>Invite code</span>
+              <input
+                name="code"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                required
+                value={code}
+                onChange={(event) => setCode(event.target.value)}
+              />
+            </label>
+          )}
           <label className="field">
-            <span>Password</span>
+            <span>{joining ? 'Choose a password' : 'Password'}</span>
             <input
               type="password"
               name="password"
-              autoComplete="current-password"
+              autoComplete={joining ? 'new-password' : 'current-password'}
               required
               value={password}
               onChange={(event) => setPassword(event.target.value)}
@@ -85,7 +113,7 @@ export function SignIn() {
           </label>
           {error && (
             <p className="form-error" role="alert" id={errorId}>
-              {signInErrorText(error)}
+              {joining ? joinErrorText(error) : signInErrorText(error)}
               {(error.kind === 'offline' || error.kind === 'not_configured') && (
                 <>
                   {' '}
@@ -97,7 +125,10 @@ export function SignIn() {
             </p>
           )}
           <button className="button primary wide" type="submit" disabled={signingIn}>
-            {signingIn ? 'Signing in…' : 'Sign in'}
+            {signingIn ? 'Signing in…' : joining ? 'Join your team' : 'Sign in'}
+          </button>
+          <button type="button" className="link signin-switch" onClick={() => setJoining(!joining)}>
+            {joining ? 'Sign in with your password instead' : 'I have an invite code'}
           </button>
         </form>
         {info?.embedded && info.demoAccounts.length > 0 && (
