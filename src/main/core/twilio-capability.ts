@@ -3,6 +3,8 @@ import {
   configureNumberResponseSchema,
   twilioConnectionResponseSchema,
 } from '../../shared/relay-contract.ts'
+import type { z } from 'zod'
+import type { Result } from '../../shared/errors.ts'
 import type { Access } from './access.ts'
 import type { HandlersFor } from './dispatch.ts'
 import { callRelay } from './relay-call.ts'
@@ -19,25 +21,32 @@ export function twilioCapability({
 }): HandlersFor<
   'twilio.connection' | 'twilio.connect' | 'twilio.numbers' | 'twilio.import' | 'twilio.configure'
 > {
+  // The relay checks the role; membership here only spares it requests that cannot succeed.
+  const asMember = async <T>(
+    workspaceId: string,
+    path: string,
+    body: Record<string, unknown>,
+    schema: z.ZodType<T>,
+  ): Promise<Result<T>> => {
+    const auth = await access.memberOf(workspaceId)
+    if (!auth.ok) return auth
+    return callRelay(auth.value.runtime, path, { workspace_id: workspaceId, ...body }, schema)
+  }
   return {
     'twilio.connection': async ({ workspaceId }) => {
-      const auth = await access.memberOf(workspaceId)
-      if (!auth.ok) return auth
-      const answer = await callRelay(
-        auth.value.runtime,
+      const answer = await asMember(
+        workspaceId,
         '/admin/twilio/connection',
-        { workspace_id: workspaceId },
+        {},
         twilioConnectionResponseSchema,
       )
       return answer.ok ? { ok: true, value: answer.value.connection } : answer
     },
     'twilio.connect': async ({ workspaceId, accountSid, apiKeySid, secret }) => {
-      const auth = await access.memberOf(workspaceId)
-      if (!auth.ok) return auth
-      const answer = await callRelay(
-        auth.value.runtime,
+      const answer = await asMember(
+        workspaceId,
         '/admin/twilio/connect',
-        { workspace_id: workspaceId, account_sid: accountSid, api_key_sid: apiKeySid, secret },
+        { account_sid: accountSid, api_key_sid: apiKeySid, secret },
         twilioConnectionResponseSchema,
       )
       if (!answer.ok) return answer
@@ -49,35 +58,21 @@ export function twilioCapability({
             error: { kind: 'upstream', message: 'The relay did not say which account it connected.' },
           }
     },
-    'twilio.numbers': async ({ workspaceId }) => {
-      const auth = await access.memberOf(workspaceId)
-      if (!auth.ok) return auth
-      return callRelay(
-        auth.value.runtime,
-        '/admin/twilio/numbers',
-        { workspace_id: workspaceId },
-        accountNumbersResponseSchema,
-      )
-    },
-    'twilio.import': async ({ workspaceId, numberSids }) => {
-      const auth = await access.memberOf(workspaceId)
-      if (!auth.ok) return auth
-      return callRelay(
-        auth.value.runtime,
+    'twilio.numbers': ({ workspaceId }) =>
+      asMember(workspaceId, '/admin/twilio/numbers', {}, accountNumbersResponseSchema),
+    'twilio.import': ({ workspaceId, numberSids }) =>
+      asMember(
+        workspaceId,
         '/admin/twilio/import',
-        { workspace_id: workspaceId, number_sids: numberSids },
+        { number_sids: numberSids },
         accountNumbersResponseSchema,
-      )
-    },
-    'twilio.configure': async ({ workspaceId, numberSid }) => {
-      const auth = await access.memberOf(workspaceId)
-      if (!auth.ok) return auth
-      return callRelay(
-        auth.value.runtime,
+      ),
+    'twilio.configure': ({ workspaceId, numberSid }) =>
+      asMember(
+        workspaceId,
         '/admin/twilio/configure',
-        { workspace_id: workspaceId, number_sid: numberSid },
+        { number_sid: numberSid },
         configureNumberResponseSchema,
-      )
-    },
+      ),
   }
 }
