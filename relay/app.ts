@@ -32,7 +32,7 @@ import {
 import { parseTextablePhone } from '../src/shared/phone.ts'
 import { createAgentVerifier } from './agent-token.ts'
 import { defaultRateLimits, type RelayConfig } from './config.ts'
-import { createLeasedSender, systemClock, type SendDeps } from './leased-send.ts'
+import { createLeasedSender, sendRoute, systemClock, type SendDeps } from './leased-send.ts'
 import { isLoopbackAddress, socketAddress } from './loopback.ts'
 import { createMemberActions } from './member-actions.ts'
 import {
@@ -341,12 +341,7 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
 
     const sent = await sender.send(
       message,
-      {
-        client: deps.twilioClient(sending.credentials),
-        to: contact.phone_number,
-        from: sending.from,
-        consentSender: sending.consentSender,
-      },
+      sendRoute(sending, deps.twilioClient(sending.credentials), contact.phone_number),
       { leaseFrom, inDoubt: inserted === null },
       logger,
     )

@@ -203,6 +203,16 @@ describe('consent', () => {
         expect(refused.status, from_number).toBe(409)
       }
       expect(creates(whole)).toHaveLength(0)
+
+      // A reply from a number of a Messaging Service goes through the service, from that number.
+      const subscribed = await contactOf('+15558200007')
+      const viaService = stack.double.requests.length
+      expect((await send(subscribed.id, 'Through the service', { from_number: SECOND_NUMBER })).status).toBe(
+        201,
+      )
+      expect(creates(viaService).map(({ params }) => [params.From, params.MessagingServiceSid])).toEqual([
+        [SECOND_NUMBER, SERVICE_SID],
+      ])
     } finally {
       await stack.service
         .from('twilio_numbers')

@@ -1,7 +1,7 @@
 import type { Logger } from '../src/shared/log.ts'
 import type { RelayMessage } from '../src/shared/relay-contract.ts'
 import { defaultRetry, type RelayConfig } from './config.ts'
-import type { Store } from './store.ts'
+import type { SendingConfig, Store } from './store.ts'
 import type { TwilioClientFactory, TwilioAccountClient } from './twilio-client.ts'
 import {
   acceptedOutcome,
@@ -40,12 +40,15 @@ export const systemClock: Clock = {
 }
 
 /** Where a message goes: the workspace's Twilio account, the contact's number and the sending number. */
-export interface SendRoute {
+/** Where a reply goes and how: the sender as SendingConfig (store.ts) says, with the client to ask. */
+export interface SendRoute extends Omit<SendingConfig, 'credentials'> {
   client: TwilioAccountClient
   to: string
-  from: string
-  /** Who the customer's opt-out of `from` covers (SendingConfig in store.ts). */
-  consentSender: string
+}
+
+export function sendRoute(sending: SendingConfig, client: TwilioAccountClient, to: string): SendRoute {
+  const { credentials: _credentials, ...sender } = sending
+  return { ...sender, client, to }
 }
 
 /** Twilio's "Attempt to send to unsubscribed recipient": the customer opted out at Twilio. */
@@ -108,12 +111,7 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
       if (sending === 'not_held')
         return { problem: `${message.workspace_number} is no longer a number of this workspace.` }
       if (!sending) return { problem: 'This workspace has no Twilio account or sending number configured.' }
-      return {
-        client: deps.twilioClient(sending.credentials),
-        to: contact.phone_number,
-        from: sending.from,
-        consentSender: sending.consentSender,
-      }
+      return sendRoute(sending, deps.twilioClient(sending.credentials), contact.phone_number)
     },
 
     /** Stores a message that can no longer be sent as failed, saying why. */
@@ -132,6 +130,7 @@ export function createLeasedSender(config: RelayConfig, deps: SendDeps, store: S
         from: route.from,
         body: message.content,
         statusCallback: statusCallback(message.id),
+        ...(route.messagingServiceSid ? { messagingServiceSid: route.messagingServiceSid } : {}),
       }
       const boundElsewhere = async (sid: string) => {
         const owner = await store.messageBySid(sid)

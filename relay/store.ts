@@ -80,6 +80,12 @@ export interface SendingConfig {
    * to, when it belongs to one (Twilio blocks the whole service), else `from` itself.
    */
   consentSender: string
+  /**
+   * The Messaging Service `from` belongs to, sent with it so Twilio applies the
+   * service's compliance (its A2P campaign, opt-out handling) to the reply; `from`
+   * still names the number, so the conversation keeps its sender.
+   */
+  messagingServiceSid: string | null
 }
 
 /** A consent event as the relay records it; the database derives the pair's state. */
@@ -187,6 +193,7 @@ export function createStore(supabase: SupabaseClient) {
         credentials,
         from: number.phone_number,
         consentSender: number.messaging_service_sid ?? number.phone_number,
+        messagingServiceSid: number.messaging_service_sid,
       }
     },
 

@@ -67,6 +67,8 @@ export interface SendParams {
   from: string
   body: string
   statusCallback: string
+  /** With `from`, Twilio sends from that number under the service's settings. */
+  messagingServiceSid?: string
 }
 
 const retryableStatus = (status: number) => status === 429 || status >= 500
