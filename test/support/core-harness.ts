@@ -162,12 +162,7 @@ export function coreAgainstStack(options: {
     async start() {
       const stack = await startRelayStack()
       await options.prepare?.(stack)
-      const platform = testPlatform()
-      const services = createCoreServices(platform, { backend: backendOf(stack), logger: fixtureLogger })
-      const events = recordEvents(services.events)
-      const dispatch = dispatcherFor(services, ...options.capabilities(services))
-      fixture = { stack, platform, services, dispatch, events }
-      if (options.signIn) await signedInRuntime(services, options.signIn)
+      fixture = await coreOn(stack, options.capabilities, options.signIn)
     },
     async stop() {
       await fixture?.services.runtime.dispose()
@@ -179,6 +174,58 @@ export function coreAgainstStack(options: {
     },
     get platform() {
       return current().platform
+    },
+    get services() {
+      return current().services
+    },
+    get dispatch() {
+      return current().dispatch
+    },
+    get events() {
+      return current().events
+    },
+  }
+}
+
+async function coreOn(
+  stack: RelayStack,
+  capabilities: (services: CoreServices) => Partial<Handlers>[],
+  signIn: string | undefined,
+): Promise<CoreFixture> {
+  const platform = testPlatform()
+  const services = createCoreServices(platform, { backend: backendOf(stack), logger: fixtureLogger })
+  const events = recordEvents(services.events)
+  const dispatch = dispatcherFor(services, ...capabilities(services))
+  try {
+    if (signIn) await signedInRuntime(services, signIn)
+  } catch (error) {
+    await services.runtime.dispose()
+    throw error
+  }
+  return { stack, platform, services, dispatch, events }
+}
+
+/**
+ * A teammate of `first`: a second core of its own (platform, cache, session) on the
+ * same stack, for what one agent's change does to another's. Start it after `first`,
+ * stop it before.
+ */
+export function teammateOf(
+  first: CoreFixture,
+  options: { capabilities: (services: CoreServices) => Partial<Handlers>[]; signIn: string },
+): Pick<CoreFixture, 'services' | 'dispatch' | 'events'> & { start(): Promise<void>; stop(): Promise<void> } {
+  let fixture: CoreFixture | null = null
+  const current = (): CoreFixture => {
+    if (!fixture) throw new Error('the teammate is used before start() or after stop()')
+    return fixture
+  }
+  return {
+    async start() {
+      fixture = await coreOn(first.stack, options.capabilities, options.signIn)
+    },
+    async stop() {
+      await fixture?.services.runtime.dispose()
+      fixture = null
     },
     get services() {
       return current().services

@@ -2,22 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureContact, type TestContact } from '../../../relay/demo-accounts.ts'
 import type { ResponseOf } from '../../shared/contract.ts'
 import type { Conversation, Member } from '../../shared/domain.ts'
-import { createMemoryLogger } from '../../../logging/logger.ts'
 import {
-  backendOf,
   coreAgainstStack,
   customerTexts,
-  dispatcherFor,
-  recordEvents,
   removeTestPlatforms,
-  signedInRuntime,
-  testPlatform,
+  teammateOf,
   value,
 } from '../../../test/support/core-harness.ts'
 import { waitForItem } from '../../../test/support/batch-events.ts'
 import { conversationsCapability } from './conversations-capability.ts'
-import { createCoreServices, type CoreServices } from './core-services.ts'
-import type { Dispatch } from './dispatch.ts'
 import { membersCapability } from './members-capability.ts'
 
 /*
@@ -38,23 +31,17 @@ describe('assignment between two agents', () => {
     },
     signIn: 'ava@acme.test',
   })
-  let ben: { services: CoreServices; dispatch: Dispatch; events: ReturnType<typeof recordEvents> }
+  const ben = teammateOf(ava, {
+    capabilities: (services) => [conversationsCapability(services), membersCapability(services)],
+    signIn: 'ben@acme.test',
+  })
 
   beforeAll(async () => {
     await ava.start()
-    const services = createCoreServices(testPlatform(), {
-      backend: backendOf(ava.stack),
-      logger: createMemoryLogger('ben-core').logger,
-    })
-    ben = {
-      services,
-      dispatch: dispatcherFor(services, conversationsCapability(services), membersCapability(services)),
-      events: recordEvents(services.events),
-    }
-    await signedInRuntime(services, 'ben@acme.test')
+    await ben.start()
   })
   afterAll(async () => {
-    await ben?.services.runtime.dispose()
+    await ben.stop()
     await ava.stop()
   })
 
