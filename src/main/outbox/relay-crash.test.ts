@@ -24,13 +24,16 @@ import { createOutbox } from './outbox.ts'
  * The real relay process (relay/cli.ts) is frozen at a point of a send, between its
  * insert and Twilio's answer, and SIGKILLed there; then a new one starts. Whether the
  * sends are driven on by the app's outbox repeating them, or only by the new relay's
- * sweep, every reply must reach Twilio exactly once and end delivered.
+ * sweep, every reply must reach Twilio exactly once and end delivered, and leave from
+ * the number it was sent from: one reply of each run is chosen from Acme's second number.
  */
 
 const root = resolve(import.meta.dirname, '../../..')
 const node = join(root, 'node_modules/.bin/node')
 const cli = join(root, 'relay/cli.ts')
 const { logger } = createMemoryLogger('relay-crash-test')
+/** Acme's second number, chosen for one reply of each run: whoever finishes the send must use it. */
+const SECOND_NUMBER = '+15550100051'
 
 let backend: LocalBackend
 let double: TwilioDouble
@@ -110,12 +113,20 @@ let demo: DemoIds
 beforeAll(async () => {
   backend = await startLocalBackend({ port: 0, seed: true, logger })
   double = await startTwilioDouble({
-    accounts: [{ sid: ACME.accountSid, authToken: ACME.authToken, numbers: [ACME.number] }],
+    accounts: [{ sid: ACME.accountSid, authToken: ACME.authToken, numbers: [ACME.number, SECOND_NUMBER] }],
     logger,
     callbackDelayMs: 20,
   })
   service = serviceClient(backend)
   demo = await demoIds(backend.db)
+  await service
+    .from('twilio_numbers')
+    .insert({
+      workspace_id: demo.acme,
+      phone_number: SECOND_NUMBER,
+      twilio_sid: 'PN0123456789abcdef0123456789abcd51',
+    })
+    .throwOnError()
   token = await accessToken(backend, 'ben@acme.test')
   contacts = await Promise.all(
     ['+15557600001', '+15557600002', '+15557600003'].map((phone) => ensureContact(service, demo.acme, phone)),
@@ -141,9 +152,11 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   })
 }
 
-async function counts(bodies: string[]) {
+/** `senders` names the number each body must leave from. */
+async function counts(bodies: string[], senders: ReadonlyMap<string, string>) {
   const atTwilio = [...double.messages.values()].filter((message) => bodies.includes(String(message.body)))
   const distinct = new Set(atTwilio.map((message) => message.body)).size
+  const wrongSender = atTwilio.filter((message) => message.from !== senders.get(String(message.body))).length
   const { data } = await service
     .from('messages')
     .select('content, status')
@@ -154,6 +167,7 @@ async function counts(bodies: string[]) {
     lost: bodies.length - distinct,
     duplicated: atTwilio.length - distinct,
     stuck: bodies.length - rows.filter((row) => row.status === 'delivered').length,
+    wrongSender,
     rows: rows.length,
   }
 }
@@ -180,35 +194,35 @@ describe.each([
       baseDelayMs: 50,
       maxDelayMs: 400,
     })
-    let bodies: string[]
+    const senders = new Map<string, string>()
     if (driver === 'outbox') {
       // One reply per conversation, so all three are in flight when the relay freezes.
-      bodies = contacts.map((_, index) => `Crash ${run} ${point} reply ${index}`)
-      contacts.forEach((contact, index) =>
-        outbox.send({
-          workspaceId: demo.acme,
-          contactId: contact.id,
-          body: bodies[index]!,
-          userId: demo.ben,
-        }),
-      )
+      contacts.forEach((contact, index) => {
+        const body = `Crash ${run} ${point} reply ${index}`
+        const fromNumber = index === 1 ? SECOND_NUMBER : null
+        senders.set(body, fromNumber ?? ACME.number)
+        outbox.send({ workspaceId: demo.acme, contactId: contact.id, body, userId: demo.ben, fromNumber })
+      })
     } else {
-      // No client repeats this one: only the new relay's sweep can finish it.
-      bodies = [`Crash ${run} ${point} swept`]
+      // No client repeats this one: only the new relay's sweep can finish it, from the number it was given.
+      const body = `Crash ${run} ${point} swept`
+      senders.set(body, SECOND_NUMBER)
       void fetch(`${relayUrl}/messages`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify({
           workspace_id: demo.acme,
           contact_id: contacts[0]!.id,
-          body: bodies[0],
+          body,
+          from_number: SECOND_NUMBER,
           client_message_id: randomUUID(),
         }),
       }).catch(() => undefined)
     }
+    const bodies = [...senders.keys()]
 
     await frozenRelay.frozen
-    const atKill = await counts(bodies)
+    const atKill = await counts(bodies, senders)
     frozenRelay.child.kill('SIGKILL')
     expect(await frozenRelay.exited).toBe('SIGKILL')
 
@@ -218,20 +232,24 @@ describe.each([
       outbox.kick()
       // The outbox of the sweep-driven run is empty: it drains at once.
       const drained = await within(outbox.drained(), 30_000)
-      await until(async () => (await counts(bodies)).stuck === 0, 'every reply delivered', 30_000).catch(
-        () => undefined,
-      )
-      const after = await counts(bodies)
+      await until(
+        async () => (await counts(bodies, senders)).stuck === 0,
+        'every reply delivered',
+        30_000,
+      ).catch(() => undefined)
+      const after = await counts(bodies, senders)
       console.log(
         `relay SIGKILL ${point}, ${driver}: ${bodies.length} replies; at the kill ${atKill.rows} stored, ` +
           `${bodies.length - atKill.lost} at Twilio; after restart lost ${after.lost}, ` +
-          `duplicated ${after.duplicated}, stuck ${after.stuck}`,
+          `duplicated ${after.duplicated}, stuck ${after.stuck}, from the wrong number ${after.wrongSender}`,
       )
       expect(drained, relay.output()).toBe(true)
-      expect({ lost: after.lost, duplicated: after.duplicated, stuck: after.stuck }, relay.output()).toEqual({
+      const { lost, duplicated, stuck, wrongSender } = after
+      expect({ lost, duplicated, stuck, wrongSender }, relay.output()).toEqual({
         lost: 0,
         duplicated: 0,
         stuck: 0,
+        wrongSender: 0,
       })
     } finally {
       await outbox.stop()
