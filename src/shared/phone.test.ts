@@ -10,6 +10,7 @@ import {
   parsePhone,
   parseTextablePhone,
   phoneProblemKinds,
+  phoneSearchDigits,
   rangesOnShown,
   regionOfCountry,
   type HomeRegion,
@@ -190,5 +191,32 @@ describe('asE164', () => {
   it('reads a number libphonenumber does not know, so its conversation is still found', () => {
     expect(asE164('(555) 010-0001', us)).toBe('+15550100001')
     expect(asE164('Maria', us)).toBeNull()
+  })
+})
+
+describe('phoneSearchDigits', () => {
+  it('drops the home region’s trunk prefix, whole numbers and partial ones alike', () => {
+    expect(phoneSearchDigits('07700 900123', gb)).toBe('7700900123')
+    expect(phoneSearchDigits('0770 09', gb)).toBe('77009')
+    expect(phoneSearchDigits('0151 2345', regionOfCountry('DE'))).toBe('1512345')
+    expect(phoneSearchDigits('1 (415) 555', us)).toBe('415555')
+  })
+
+  it('keeps what is already international, or not a number, or has no home region, as its digits', () => {
+    expect(phoneSearchDigits('+44 7700 900123', gb)).toBe('447700900123')
+    expect(phoneSearchDigits('07700 900123', null)).toBe('07700900123')
+    expect(phoneSearchDigits('Maria', gb)).toBe('Maria')
+    expect(phoneSearchDigits('555 0100', homeRegionOf('+15550100001'))).toBe('5550100')
+  })
+
+  it('is always a run of the stored E.164 number’s digits, for any national form of it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...getCountries()), (country) => {
+        const example = getExampleNumber(country, examples)
+        if (!example) return
+        const digits = phoneSearchDigits(example.formatNational(), regionOfCountry(country))
+        expect(example.number.slice(1)).toContain(digits)
+      }),
+    )
   })
 })

@@ -1,4 +1,5 @@
 import {
+  AsYouType,
   getCountryCallingCode,
   ParseError,
   parsePhoneNumberWithError,
@@ -185,6 +186,21 @@ export function asE164(input: string, home: HomeRegion | null): string | null {
   } catch {
     return null
   }
+}
+
+/**
+ * The digits a search for a number looks for among stored E.164 numbers, from a query
+ * typed as the agent dials at home: the home region's trunk prefix goes, since the UK's
+ * "07700 900 123" is stored as +447700900123, which holds no 0 there. A partial number
+ * works too ("0770 09" looks for 77009). A query with `+` is international already.
+ */
+export function phoneSearchDigits(query: string, home: HomeRegion | null): string {
+  const typed = query.trim()
+  const digits = typed.replace(/[\s()+.-]/g, '')
+  if (!home || typed.startsWith('+') || !/^\d+$/.test(digits)) return digits
+  const asTyped = new AsYouType(home.country ?? { defaultCallingCode: home.callingCode })
+  asTyped.input(typed)
+  return asTyped.getNumber()?.nationalNumber ?? digits
 }
 
 /** parsePhone, refusing numbers a text cannot reach (see textableKinds), with why. */

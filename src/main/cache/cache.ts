@@ -640,7 +640,13 @@ export class Cache {
    * recent search index (schema.ts, messages_recent_fts), then of all history when those
    * leave the page short.
    */
-  search(query: string, workspaceId: string | null, limit: number): SearchHit[] {
+  /** `digits`: what a number search looks for, when the caller knows better than the query's bare digits (phoneSearchDigits). */
+  search(
+    query: string,
+    workspaceId: string | null,
+    limit: number,
+    digits = query.replace(/[\s()+.-]/g, ''),
+  ): SearchHit[] {
     const hits: SearchHit[] = []
     const seen = new Set<string>()
     const add = (hit: SearchHit) => {
@@ -669,7 +675,6 @@ export class Cache {
         })
       }
     }
-    const digits = query.replace(/[\s()+.-]/g, '')
     if (/^\d{3,15}$/.test(digits) && hits.length < limit) {
       const matches = this.stmt(phoneSearchSql({ scoped: workspaceId !== null })).iterate({
         digits,

@@ -182,3 +182,44 @@ describe('conversations capability against the local backend', () => {
     ).toEqual({ ok: false, error: { kind: 'not_found', message: 'This conversation is not in your inbox.' } })
   })
 })
+
+describe('searching a number as a UK workspace’s agents dial it', () => {
+  let contact: TestContact
+  const core = coreAgainstStack({
+    capabilities: (services) => [conversationsCapability(services)],
+    prepare: async (stack) => {
+      // Acme's oldest number decides its home region: a London one makes it a UK workspace.
+      await stack.service
+        .from('twilio_numbers')
+        .insert({
+          workspace_id: stack.demo.acme,
+          phone_number: '+442079460123',
+          twilio_sid: 'PN0123456789abcdef0123456789abcd44',
+          created_at: '2020-01-01T00:00:00Z',
+        })
+        .throwOnError()
+      contact = await ensureContact(stack.service, stack.demo.acme, '+447700900123', 'Olivia Hart')
+    },
+    signIn: 'ben@acme.test',
+  })
+  beforeAll(core.start)
+  afterAll(core.stop)
+
+  const search = (query: string) =>
+    value<{ field: string; conversation: { id: string } }[]>(core.dispatch, 'conversations.search', {
+      query,
+      workspaceId: core.stack.demo.acme,
+      limit: 10,
+    })
+
+  it('finds the customer by the national number with its trunk 0, whole or begun, and by +44', async () => {
+    for (const query of ['07700 900123', '07700 90012', '+44 7700 900123', '7700900123']) {
+      expect(await search(query), query).toEqual([
+        expect.objectContaining({
+          field: 'phone',
+          conversation: expect.objectContaining({ id: contact.id }),
+        }),
+      ])
+    }
+  })
+})

@@ -1,5 +1,6 @@
 import type { Conversation } from '../../shared/domain.ts'
 import { err, ok, type Result } from '../../shared/errors.ts'
+import { homeRegionOf, phoneSearchDigits } from '../../shared/phone.ts'
 import type { ContactRow } from '../../shared/rows/contacts.ts'
 import { postgrestError } from '../session/session.ts'
 import { contactColumns, parseConversation } from '../sync/rows.ts'
@@ -78,7 +79,11 @@ export function conversationsCapability(
     'conversations.search': async ({ query, workspaceId, limit }) => {
       const auth = workspaceId ? await access.memberOf(workspaceId) : await access.signedIn()
       if (!auth.ok) return auth
-      return ok(auth.value.runtime.cache.search(query, workspaceId, limit))
+      const { cache, workspaces } = auth.value.runtime
+      if (!workspaceId) return ok(cache.search(query, null, limit))
+      // Numbers are typed as the workspace's agents dial them, trunk 0 and all.
+      const home = homeRegionOf(workspaces.list().find((w) => w.id === workspaceId)?.sendingNumber)
+      return ok(cache.search(query, workspaceId, limit, phoneSearchDigits(query, home)))
     },
     'conversations.setStatus': ({ contactId, status }) =>
       updateConversation(contactId, { conversation_status: status }),
