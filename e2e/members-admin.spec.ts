@@ -52,7 +52,7 @@ test('only owners and admins reach the admin screen, by its button or M', async 
   await expect(ben.page.getByRole('dialog')).toHaveCount(0)
 })
 
-test('the owner invites by email and removes an agent, who receives nothing of it afterwards; the trail shows both', async () => {
+test('the owner invites by email, revokes an invitation and removes an agent, who receives nothing of it afterwards; the trail shows each', async () => {
   test.setTimeout(120_000)
   const { ava, ben, backend } = team
   const admin = ava.page.getByRole('dialog', { name: 'Manage Acme Support' })
@@ -65,6 +65,22 @@ test('the owner invites by email and removes an agent, who receives nothing of i
     'Invited dana@example.test. They join Acme Support when they first sign in.',
   )
   expect(backend.outbox.list('dana@example.test').map((mail) => mail.kind)).toEqual(['invite'])
+
+  // Each invitation waits in the list until it is accepted or revoked; a revoked one leaves it.
+  const pending = admin.getByTestId('pending-invitation')
+  await expect(pending.filter({ hasText: 'dana@example.test' })).toContainText(
+    'dana@example.testAgentAva Thompson',
+  )
+  await admin.getByLabel('Email').fill('erin@example.test')
+  await admin.getByRole('form', { name: 'Invite a member' }).getByRole('combobox').selectOption('admin')
+  await admin.getByRole('button', { name: 'Invite' }).click()
+  await expect(pending).toHaveCount(2)
+  await expect(pending.first()).toContainText('erin@example.testAdminAva Thompson')
+  await capture(ava.page, 'admin-pending-invitations')
+  await admin.getByRole('button', { name: 'Revoke the invitation of erin@example.test' }).click()
+  await expect(admin.getByRole('status')).toHaveText('Revoked the invitation of erin@example.test.')
+  await expect(pending).toHaveCount(1)
+  await expect(pending).toContainText('dana@example.test')
 
   await expect(ben.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 30_000 })
   const bensAcme = ben.page
@@ -97,6 +113,7 @@ test('the owner invites by email and removes an agent, who receives nothing of i
   await expect(trail).toContainText('Ava Thompson removed Ben Okafor (Agent)')
   await expect(trail).toContainText('Ava Thompson unassigned')
   await expect(trail).toContainText('Ava Thompson invited dana@example.test as Agent')
+  await expect(trail).toContainText('Ava Thompson revoked the invitation of erin@example.test as Admin')
   await capture(ava.page, 'admin-audit-trail')
 
   // Dana joins with the code from her invite email, in the app Ben left, and sees Acme at once.

@@ -39,6 +39,7 @@ import {
   changeMemberRoleRequestSchema,
   inviteMemberRequestSchema,
   removeMemberRequestSchema,
+  revokeInvitationRequestSchema,
 } from '../src/shared/member-admin-contract.ts'
 import type { Result } from '../src/shared/errors.ts'
 import { provenNumber } from './number-ownership.ts'
@@ -484,6 +485,10 @@ export function createRelayApp(config: RelayConfig, deps: RelayDeps): Hono<HonoE
   app.post('/members/remove', limitBody(JSON_BODY_LIMIT), async (c) => {
     const { userId, request } = await agentRequest(c, removeMemberRequestSchema)
     return c.json(answered(await members.remove(userId, request)))
+  })
+  app.post('/members/revoke-invitation', limitBody(JSON_BODY_LIMIT), async (c) => {
+    const { userId, request } = await agentRequest(c, revokeInvitationRequestSchema)
+    return c.json(answered(await members.revokeInvitation(userId, request)))
   })
 
   /**

@@ -6,11 +6,12 @@ import type {
   InviteMemberRequest,
   MemberActionResponse,
   RemoveMemberRequest,
+  RevokeInvitationRequest,
 } from '../src/shared/member-admin-contract.ts'
 import { StoreError } from './store.ts'
 
 /**
- * Inviting, re-roling and removing members. The database functions decide under a
+ * Inviting, re-roling and removing members, and revoking a pending invitation. The database functions decide under a
  * lock on the workspace (supabase/migrations/20261201173700_members_admin.sql); this
  * turns each of their answers into a typed error a person can act on, and sends the
  * invitation email through Supabase Auth.
@@ -23,6 +24,7 @@ const outcomeSchema = z.enum([
   'last_owner',
   'no_such_member',
   'already_member',
+  'no_such_invitation',
 ])
 type Outcome = z.infer<typeof outcomeSchema>
 
@@ -41,6 +43,8 @@ function answer(outcome: Outcome, subject: string): Result<MemberActionResponse>
       return err('not_found', `${subject} is not a member of this workspace (any more): reload the list.`)
     case 'already_member':
       return err('conflict', `${subject} is already a member of this workspace.`)
+    case 'no_such_invitation':
+      return err('not_found', 'This invitation is no longer pending (accepted or revoked): reload the list.')
   }
 }
 
@@ -52,6 +56,7 @@ export interface MemberActions {
   ): Promise<Result<MemberActionResponse>>
   changeRole(actor: string, request: ChangeMemberRoleRequest): Promise<Result<MemberActionResponse>>
   remove(actor: string, request: RemoveMemberRequest): Promise<Result<MemberActionResponse>>
+  revokeInvitation(actor: string, request: RevokeInvitationRequest): Promise<Result<MemberActionResponse>>
 }
 
 export function createMemberActions(supabase: SupabaseClient): MemberActions {
@@ -97,6 +102,14 @@ export function createMemberActions(supabase: SupabaseClient): MemberActions {
         member: request.user_id,
       })
       return answer(outcome, 'This person')
+    },
+    async revokeInvitation(actor, request) {
+      const outcome = await decide('relay_revoke_invitation', {
+        actor,
+        workspace: request.workspace_id,
+        invitation: request.invitation_id,
+      })
+      return answer(outcome, 'This invitation')
     },
   }
 }

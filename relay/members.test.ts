@@ -117,6 +117,59 @@ describe('inviting', () => {
   })
 })
 
+describe('revoking an invitation', () => {
+  const pendingAs = async (token: string) => {
+    const client = createClient(stack.backend.url, stack.backend.publishableKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      global: { headers: { Authorization: `Bearer ${token}` } },
+    })
+    const { data } = await client
+      .from('workspace_invitations')
+      .select('id, email')
+      .eq('email', 'frank@example.test')
+      .throwOnError()
+    return data
+  }
+
+  it('an owner revokes it; an agent can neither see nor revoke it; the emailed link then joins nothing', async () => {
+    const acme = stack.demo.acme
+    await post('invite', ava, { workspace_id: acme, email: 'frank@example.test', role: 'admin' })
+    const [pending] = (await pendingAs(ava))!
+    expect(pending?.email).toBe('frank@example.test')
+    expect(await pendingAs(ben)).toEqual([])
+    const body = { workspace_id: acme, invitation_id: pending!.id }
+    expect(await post('revoke-invitation', ben, body)).toMatchObject({
+      status: 403,
+      error: { kind: 'forbidden' },
+    })
+    expect(await post('revoke-invitation', ava, { ...body, email: 'frank@example.test' })).toMatchObject({
+      status: 400,
+      error: { kind: 'invalid_input' },
+    })
+    expect(await post('revoke-invitation', ava, body)).toEqual({ status: 200, value: { outcome: 'done' } })
+    expect(await pendingAs(ava)).toEqual([])
+    expect(await newestTrail()).toEqual({
+      action: 'member.invitation_revoked',
+      actor_id: stack.demo.ava,
+      subject_id: null,
+      details: { email: 'frank@example.test', role: 'admin' },
+    })
+    expect(await post('revoke-invitation', ava, body)).toMatchObject({
+      status: 404,
+      error: { kind: 'not_found' },
+    })
+
+    const [mail] = stack.backend.outbox.list('frank@example.test')
+    const frank = createClient(stack.backend.url, stack.backend.publishableKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    })
+    const { error } = await frank.auth.verifyOtp({ token_hash: mail!.tokenHash, type: 'invite' })
+    expect(error).toBeNull()
+    expect((await frank.rpc('accept_invitations')).data).toEqual([])
+    expect((await frank.from('workspaces').select('id').throwOnError()).data).toEqual([])
+  })
+})
+
 describe('roles and removal', () => {
   it('an admin cannot touch the owner; the last owner cannot leave; the owner removes a member', async () => {
     const acme = stack.demo.acme

@@ -170,6 +170,54 @@ describe('invitations', () => {
       expect(await roleOf(tx, demo.cleo)).toBe('admin')
     })
   })
+
+  it('are revoked by an owner or admin only, into the trail, and a revoked one is not accepted at sign-in', async () => {
+    await asRelay(async (tx) => {
+      await tx.query(`select set_config('role', null, true)`)
+      const dana = (
+        await tx.query<{ id: string }>(
+          `insert into auth.users (id, email, encrypted_password, email_confirmed_at)
+           values (gen_random_uuid(), 'dana@example.test', '', now()) returning id`,
+        )
+      ).rows[0]!.id
+      // Cleo owns Globex here: an owner of one workspace revokes nothing of another.
+      await tx.query(`update workspace_members set role = 'owner' where user_id = $1`, [demo.cleo])
+      await becomeCaller(tx, serviceRole)
+      await invite(tx, demo.ava, 'dana@example.test', 'admin')
+      const { id } = (
+        await tx.query<{ id: string }>('select id from workspace_invitations where email = $1', [
+          'dana@example.test',
+        ])
+      ).rows[0]!
+      const revoke = (actor: string, workspace: string) =>
+        outcome(tx, 'relay_revoke_invitation($1, $2, $3)', [actor, workspace, id])
+      expect(await revoke(demo.ben, demo.acme)).toBe('not_admin')
+      expect(await revoke(demo.cleo, demo.acme)).toBe('not_admin')
+      expect(await revoke(demo.cleo, demo.globex)).toBe('no_such_invitation')
+      expect(await revoke(demo.ava, demo.acme)).toBe('done')
+      expect(await lastAudit(tx)).toEqual({
+        action: 'member.invitation_revoked',
+        actor_id: demo.ava,
+        subject_id: null,
+        details: { email: 'dana@example.test', role: 'admin' },
+      })
+      expect(await revoke(demo.ava, demo.acme)).toBe('no_such_invitation')
+      await becomeCaller(tx, user(dana))
+      expect((await tx.query('select * from accept_invitations()')).rows).toEqual([])
+      await becomeCaller(tx, serviceRole)
+      expect(await roleOf(tx, dana)).toBeNull()
+    })
+  })
+
+  it('no agent may revoke one directly', async () => {
+    const error = await pgError(
+      queryAs(db, user(demo.ava), 'select relay_revoke_invitation($1, $2, gen_random_uuid())', [
+        demo.ava,
+        demo.acme,
+      ]),
+    )
+    expect(error.code).toBe('42501')
+  })
 })
 
 describe('the audit trail view', () => {

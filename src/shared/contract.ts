@@ -33,6 +33,7 @@ import {
   twilioConnectionSchema,
 } from './relay-contract.ts'
 import { auditEntrySchema } from './audit-entry.ts'
+import { pendingInvitationSchema } from './pending-invitation.ts'
 import {
   changeMemberRoleRequestSchema,
   inviteMemberRequestSchema,
@@ -311,6 +312,16 @@ export const requests = {
       })
       .strict(),
     response: z.object({ entries: z.array(auditEntrySchema), hasMore: z.boolean() }),
+  },
+  /** The workspace's pending invitations, newest first (owners and admins; RLS gives anyone else none). */
+  'invitations.list': {
+    request: z.object({ workspaceId: uuid }).strict(),
+    response: z.array(pendingInvitationSchema),
+  },
+  /** Takes back a pending invitation, so its link joins nothing (owners and admins, through the relay). */
+  'invitations.revoke': {
+    request: z.object({ workspaceId: uuid, invitationId: uuid }).strict(),
+    response: memberActionResponseSchema,
   },
 } as const
 

@@ -60,6 +60,8 @@ const valid: { [K in RequestChannel]: unknown } = {
   'members.changeRole': { workspaceId: WS, userId: C, role: 'admin' },
   'members.remove': { workspaceId: WS, userId: C },
   'audit.list': { workspaceId: WS, before: null, limit: 50 },
+  'invitations.list': { workspaceId: WS },
+  'invitations.revoke': { workspaceId: WS, invitationId: C },
 }
 
 function noise(random: () => number, depth = 0): unknown {

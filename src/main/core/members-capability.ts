@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { auditEntryView } from '../../shared/audit-entry.ts'
 import { ok } from '../../shared/errors.ts'
 import { memberActionResponseSchema } from '../../shared/member-admin-contract.ts'
+import { pendingInvitationView } from '../../shared/pending-invitation.ts'
 import { selectList } from '../../shared/rows/columns.ts'
 import { normalizeTimestamp } from '../cache/time.ts'
 import type { Access } from './access.ts'
@@ -9,17 +10,27 @@ import type { HandlersFor } from './dispatch.ts'
 import { callRelay } from './relay-call.ts'
 
 const auditColumns = selectList(auditEntryView.row)
+const invitationColumns = selectList(pendingInvitationView.row)
 
 /**
  * Who the workspace's members are, from the cache the sync keeps (src/main/sync/members.ts);
  * inviting, re-roling and removing them through the relay, which checks the caller's role;
- * and the audit trail, read under RLS (owners and admins only).
+ * the pending invitations and the audit trail, read under RLS (owners and admins only),
+ * and revoking an invitation through the relay.
  */
 export function membersCapability({
   access,
 }: {
   access: Access
-}): HandlersFor<'members.list' | 'members.invite' | 'members.changeRole' | 'members.remove' | 'audit.list'> {
+}): HandlersFor<
+  | 'members.list'
+  | 'members.invite'
+  | 'members.changeRole'
+  | 'members.remove'
+  | 'audit.list'
+  | 'invitations.list'
+  | 'invitations.revoke'
+> {
   return {
     'members.list': async ({ workspaceId }) => {
       const auth = await access.memberOf(workspaceId)
@@ -43,6 +54,33 @@ export function membersCapability({
       if (!auth.ok) return auth
       const body = { workspace_id: workspaceId, user_id: userId }
       return callRelay(auth.value.runtime, '/members/remove', body, memberActionResponseSchema)
+    },
+    'invitations.list': async ({ workspaceId }) => {
+      const auth = await access.memberOf(workspaceId)
+      if (!auth.ok) return auth
+      const { data, error } = await auth.value.runtime.session.client
+        .from('workspace_invitations')
+        .select(invitationColumns)
+        .eq('workspace_id', workspaceId)
+        .order('created_at', { ascending: false })
+      if (error)
+        return {
+          ok: false,
+          error: { kind: 'offline', message: `The pending invitations could not be read: ${error.message}` },
+        }
+      const rows = z.array(pendingInvitationView.row).parse(data ?? [])
+      return ok(
+        rows.map((row) => ({
+          ...pendingInvitationView.fromRow(row),
+          createdAt: normalizeTimestamp(row.created_at),
+        })),
+      )
+    },
+    'invitations.revoke': async ({ workspaceId, invitationId }) => {
+      const auth = await access.memberOf(workspaceId)
+      if (!auth.ok) return auth
+      const body = { workspace_id: workspaceId, invitation_id: invitationId }
+      return callRelay(auth.value.runtime, '/members/revoke-invitation', body, memberActionResponseSchema)
     },
     'audit.list': async ({ workspaceId, before, limit }) => {
       const auth = await access.memberOf(workspaceId)

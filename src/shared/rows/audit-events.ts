@@ -15,6 +15,7 @@ export const auditActionSchema = z.enum([
   'contact.renamed',
   'number.webhook_configured',
   'twilio.connection_refused',
+  'member.invitation_revoked',
 ])
 export type AuditAction = z.infer<typeof auditActionSchema>
 

@@ -13,6 +13,8 @@ export function describeAuditEntry(entry: AuditEntry): string {
   switch (entry.action) {
     case 'member.invited':
       return `${actor} invited ${text(details.email) ?? 'someone'} as ${role(details.role)}`
+    case 'member.invitation_revoked':
+      return `${actor} revoked the invitation of ${text(details.email) ?? 'someone'} as ${role(details.role)}`
     case 'member.added':
       return entry.actorName === entry.subjectName
         ? `${subject} joined as ${role(details.role)}`

@@ -7,20 +7,26 @@ import { call } from '../../api/api.ts'
 import { roleLabels } from '../../lib/audit-text.ts'
 import { useWorkspaceMembers } from '../../stores/members.ts'
 import { MemberAvatar } from '../MemberAvatar.tsx'
+import { PendingInvitations } from './PendingInvitations.tsx'
 
 type Outcome = { kind: 'done'; message: string } | { kind: 'failed'; error: AppError }
 
-/** Who belongs to the workspace and as what, live from the synced members; owners and admins change it here. */
+/**
+ * Who belongs to the workspace and as what, live from the synced members, and who is
+ * invited; owners and admins change it here.
+ */
 export function MembersSection({ workspace }: { workspace: Workspace }) {
   const members = useWorkspaceMembers(workspace.id)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const [busy, setBusy] = useState(false)
+  const [version, setVersion] = useState(0)
 
   const act = async (run: () => Promise<Result<unknown>>, done: string) => {
     setBusy(true)
     const result = await run()
     setBusy(false)
     setOutcome(result.ok ? { kind: 'done', message: done } : { kind: 'failed', error: result.error })
+    if (result.ok) setVersion((shown) => shown + 1)
     return result.ok
   }
 
@@ -52,11 +58,13 @@ export function MembersSection({ workspace }: { workspace: Workspace }) {
           ))}
         </tbody>
       </table>
+      <PendingInvitations workspace={workspace} version={version} busy={busy} act={act} />
     </section>
   )
 }
 
-type Act = (run: () => Promise<Result<unknown>>, done: string) => Promise<boolean>
+/** Runs a member action, says how it went, and reports whether it succeeded. */
+export type Act = (run: () => Promise<Result<unknown>>, done: string) => Promise<boolean>
 
 function MemberRow({
   workspace,
