@@ -91,11 +91,25 @@ export function countsEmbeddedRows(sql: string): boolean {
 }
 
 /**
+ * A check that is true or raises, said so that the planner counts on it passing. As a
+ * bare `a or f()` the planner guesses it keeps a third to two thirds of the rows; that
+ * guess cut the inbox page's estimate (with RLS's own guess) from 337 rows to 94, fewer
+ * than the page needs, so it read all 338 through a bitmap and sorted them instead of
+ * walking the ordered index for the 100 it needed. A never-null expression's
+ * `is not null` is estimated at 99.5% and means the same here.
+ */
+const passingCheck = (check: string) => `(${check}) is not null`
+
+/**
  * True while the statement is within the caller's deadline; past it, cancels.
  * The deadline is an InitPlan, computed once per statement; the clock is read per row.
  * No timeout is an infinite timestamp, not an infinite interval, which Postgres 15 lacks.
  */
-export const withinDeadlineSql = `(clock_timestamp() < (select coalesce(now() + nullif(current_setting('statement_timeout'), '0')::interval, 'infinity')) or ${schema}.statement_timeout())`
+export const withinDeadlineSql = passingCheck(
+  `clock_timestamp() < (select coalesce(now() + nullif(current_setting('statement_timeout'), '0')::interval, 'infinity')) or ${schema}.statement_timeout()`,
+)
 
 /** True for each embedded row until the request has embedded `maxEmbeddedRows`; then stops the read. */
-export const countEmbeddedRowSql = `(nextval('${counter}') <= ${maxEmbeddedRows} or ${schema}.too_many_embedded_rows(${maxEmbeddedRows}))`
+export const countEmbeddedRowSql = passingCheck(
+  `nextval('${counter}') <= ${maxEmbeddedRows} or ${schema}.too_many_embedded_rows(${maxEmbeddedRows})`,
+)
