@@ -47,7 +47,7 @@ import {
   unreadTotalsSql,
   workspaceCountsSql,
 } from './queries.ts'
-import { cacheMigrations, deferredIndexBuilds } from './schema.ts'
+import { cacheMigrations, deferredIndexBuilds, orderingIndexes } from './schema.ts'
 import { SenderCache } from './sender-cache.ts'
 import { nowTimestamp } from './time.ts'
 
@@ -362,20 +362,29 @@ export class Cache {
    * Rows written from now on stay out of the search indexes (names, numbers, message text)
    * until indexDeferredRows adds them all at once: a first sync's 100k rows cost a fraction
    * of what thirteen phone suffixes and three FTS inserts per row cost (schema.ts, schema 8).
-   * Already deferring, it keeps the range it has.
+   * Already deferring, it keeps the range it has. A table still empty also loses its
+   * ordering indexes until then (schema.ts, orderingIndexes): it has nothing yet to order
+   * but the rows arriving. Both are committed together, so a cache killed meanwhile builds
+   * the indexes again when it opens.
    */
   deferIndexing(): void {
     this.transaction(() => {
-      for (const table of ['contacts', 'messages'] as const)
+      for (const table of ['contacts', 'messages'] as const) {
         this.stmt(
           `insert into unindexed_rows (table_name, from_rowid)
            select '${table}', coalesce(max(rowid), 0) + 1 from ${table} where true
            on conflict (table_name) do nothing`,
         ).run()
+        if (this.stmt(`select 1 from ${table} limit 1`).get() === undefined)
+          for (const { name } of orderingIndexes[table]) this.db.exec(`drop index if exists ${name}`)
+      }
     })
   }
 
-  /** Adds every deferred row to the search indexes, in one transaction; returns how many per table. */
+  /**
+   * Adds every deferred row to the search indexes and builds any ordering index deferIndexing
+   * dropped, in one transaction; returns how many rows per table.
+   */
   indexDeferredRows(): Record<keyof typeof deferredIndexBuilds, number> {
     return this.transaction(() => {
       const indexed = { contacts: 0, messages: 0 }
@@ -390,6 +399,8 @@ export class Cache {
         )
         for (const sql of deferredIndexBuilds[table]) this.stmt(sql).run({ from })
       }
+      for (const { name, on } of [...orderingIndexes.contacts, ...orderingIndexes.messages])
+        this.db.exec(`create index if not exists ${name} on ${on}`)
       return indexed
     })
   }

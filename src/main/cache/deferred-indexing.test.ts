@@ -2,6 +2,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Conversation, Message } from '../../shared/domain.ts'
 import { Cache } from './cache.ts'
+import { orderingIndexes } from './schema.ts'
 import {
   conversation,
   message,
@@ -23,6 +24,18 @@ function openCache(window = 20_000): { cache: Cache; db: DatabaseSync; path: str
   const db = new DatabaseSync(path)
   db.prepare('update messages_recent_window set size = ?').run(window)
   return { cache: Cache.open(path), db, path }
+}
+
+const orderingNames = [...orderingIndexes.contacts, ...orderingIndexes.messages].map(({ name }) => name)
+
+/** The ordering indexes the cache's file holds now, each as its SQL with whitespace collapsed. */
+function orderingIndexSql(db: DatabaseSync): Record<string, string> {
+  const rows = db
+    .prepare(
+      `select name, sql from sqlite_schema where type = 'index' and name in (${orderingNames.map(() => '?').join(', ')})`,
+    )
+    .all(...orderingNames) as { name: string; sql: string }[]
+  return Object.fromEntries(rows.map(({ name, sql }) => [name, sql.replace(/\s+/g, ' ')]))
 }
 
 const conversationIds = (cache: Cache, query: string, workspaceId: string | null = WS) =>
@@ -160,6 +173,55 @@ describe('search indexing deferred during a first sync', () => {
     expect(conversationIds(reopened, 'interrupted11')).toEqual([rows[11]!.id])
     expect(conversationIds(reopened, '3001100')).toEqual([rows[11]!.id])
     expect(new Set(conversationIds(reopened, 'invoice'))).toEqual(new Set(rows.map((c) => c.id)))
+    reopened.close()
+    db.close()
+  })
+
+  it('a first sync into empty tables builds the ordering indexes after its rows, as the migrations made them', () => {
+    const { cache, db, path } = openCache()
+    const migrated = orderingIndexSql(db)
+    expect(migrated).toEqual(
+      Object.fromEntries(
+        [...orderingIndexes.contacts, ...orderingIndexes.messages].map(({ name, on }) => [
+          name,
+          `CREATE INDEX ${name} on ${on}`,
+        ]),
+      ),
+    )
+
+    cache.deferIndexing()
+    expect(orderingIndexSql(db)).toEqual({})
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      conversation({
+        name: `Arriving${i}`,
+        unreadCount: i % 4 === 0 ? 1 : 0,
+        lastMessageAt: `2026-10-01T00:00:${String(i).padStart(2, '0')}.000000Z`,
+      }),
+    )
+    for (const c of rows) cache.upsertConversation(c)
+    for (const c of rows) cache.upsertMessage(message(c, { content: `arriving ${c.name}` }))
+    // The inbox still lists, newest first, and counts what has arrived.
+    const page = cache.listConversations(WS, 'All', 5)
+    expect(page.items.map((c) => c.id)).toEqual(
+      rows
+        .slice(-5)
+        .reverse()
+        .map((c) => c.id),
+    )
+    expect(page.counts.All).toBe(40)
+    expect(cache.thread(rows[7]!.id, null, 10).messages).toHaveLength(1)
+
+    // Killed here: the next open builds them.
+    cache.close()
+    const reopened = Cache.open(path)
+    expect(orderingIndexSql(db)).toEqual(migrated)
+    expect(searchIndexGaps(db)).toEqual(noGaps)
+
+    // A table that already holds rows keeps its indexes through a first sync of another workspace.
+    reopened.deferIndexing()
+    expect(orderingIndexSql(db)).toEqual(migrated)
+    reopened.indexDeferredRows()
+    expect(orderingIndexSql(db)).toEqual(migrated)
     reopened.close()
     db.close()
   })

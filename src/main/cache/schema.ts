@@ -606,3 +606,36 @@ export const deferredIndexBuilds: Record<'contacts' | 'messages', readonly strin
        where rowid >= max($from, (select floor from messages_recent_window))`,
   ],
 }
+
+/**
+ * The B-tree indexes that order the inbox and threads (schemas 1, 3, 7, 11), as they stand
+ * now. Row by row, each costs an insert at a random place (a contact id) or at the far left
+ * of a newest-first order, which at 100k rows was half of what a first sync spent in SQLite;
+ * built in one sorted pass they cost a tenth of that. So a first sync into an empty table
+ * drops them and builds them again when its stage ends (Cache.deferIndexing and
+ * indexDeferredRows): meanwhile the inbox lists only the rows arriving, by a scan.
+ * deferred-indexing.test pins each to what the migrations created.
+ */
+export const orderingIndexes: Record<'contacts' | 'messages', readonly { name: string; on: string }[]> = {
+  contacts: [
+    { name: 'contacts_unread', on: 'contacts(workspace_id) where unread_count > 0' },
+    {
+      name: 'contacts_inbox',
+      on: "contacts(workspace_id, conversation_status, coalesce(last_message_at, '') desc, id)",
+    },
+    { name: 'contacts_activity', on: "contacts(workspace_id, coalesce(last_message_at, '') desc, id)" },
+    {
+      name: 'contacts_assignee_inbox',
+      on: "contacts(workspace_id, assignee_id, conversation_status, coalesce(last_message_at, '') desc, id)",
+    },
+    {
+      name: 'contacts_assignee_activity',
+      on: "contacts(workspace_id, assignee_id, coalesce(last_message_at, '') desc, id)",
+    },
+  ],
+  messages: [
+    { name: 'messages_age', on: 'messages(created_at)' },
+    { name: 'messages_thread', on: 'messages(contact_id, created_at, id)' },
+    { name: 'messages_contact_number', on: 'messages(contact_id, workspace_number, created_at, direction)' },
+  ],
+}

@@ -13,6 +13,7 @@ import { createMemoryLogger } from '../../../logging/logger.ts'
 import { noGaps, searchIndexGaps, unindexedRows } from '../../../test/support/search-indexes.ts'
 import type { SyncProgress } from '../../shared/domain.ts'
 import { Cache } from '../cache/cache.ts'
+import { orderingIndexes } from '../cache/schema.ts'
 
 /*
  * A first sync leaves its rows out of the search indexes until a stage ends (schema 8).
@@ -85,12 +86,20 @@ function leftBehind(): {
   contacts: number
   messages: number
   unindexed: Record<'contacts' | 'messages', number>
+  /** How many of the inbox's ordering indexes the file holds (a first sync builds them after its rows). */
+  orderingIndexes: number
 } {
   const db = new DatabaseSync(join(dir, 'cache.sqlite'), { readOnly: true })
   try {
     const count = (table: string) =>
       Number((db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n)
-    return { contacts: count('contacts'), messages: count('messages'), unindexed: unindexedRows(db) }
+    const names = [...orderingIndexes.contacts, ...orderingIndexes.messages].map(({ name }) => `'${name}'`)
+    return {
+      contacts: count('contacts'),
+      messages: count('messages'),
+      unindexed: unindexedRows(db),
+      orderingIndexes: count(`sqlite_schema where type = 'index' and name in (${names.join(', ')})`),
+    }
   } finally {
     db.close()
   }
@@ -121,6 +130,7 @@ describe('a first sync killed mid-way', () => {
     expect(inConversations.live || inMessages.live).toBe(false)
     expect(afterFirstKill.unindexed.contacts).toBeGreaterThan(0)
     expect(afterSecondKill.unindexed.messages).toBeGreaterThan(0)
+    expect(afterFirstKill.orderingIndexes).toBe(0)
     expect(resumed.live).toBe(true)
 
     const server = { contacts: await serverCount('contacts'), messages: await serverCount('messages') }
@@ -130,7 +140,11 @@ describe('a first sync killed mid-way', () => {
     const gaps = searchIndexGaps(db)
     db.close()
     console.log('server', server, 'cache', cached, 'index gaps', JSON.stringify(gaps))
-    expect(cached).toEqual({ ...server, unindexed: { contacts: 0, messages: 0 } })
+    expect(cached).toEqual({
+      ...server,
+      unindexed: { contacts: 0, messages: 0 },
+      orderingIndexes: orderingIndexes.contacts.length + orderingIndexes.messages.length,
+    })
     expect(gaps).toEqual(noGaps)
 
     // Through the app's own search: every bulk customer by the digits of their number and by name.
