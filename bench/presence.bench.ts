@@ -1,11 +1,12 @@
 // Presence fan-out on a workspace's private channel: 20 agents of one workspace, each
-// joined to `workspace:<id>` as the app's main process joins it; one tracks what it has
-// open and the time until all 19 others hold it is one sample. The floor is the same
-// fan-out without presence, in the same run: a broadcast on the same channel from the
-// same agent to the same 19.
+// joined to `workspace:<id>:<channel key>` as the app's main process joins it; one
+// tracks what it has open and the time until all 19 others hold it is one sample. The
+// floor is the same fan-out without presence, in the same run: a broadcast on the same
+// channel from the same agent to the same 19.
 import { randomUUID } from 'node:crypto'
 import type { RealtimeChannel } from '@supabase/supabase-js'
 import {
+  currentWorkspaceTopic,
   startRealtimeHarness,
   userToken,
   type RealtimeHarness,
@@ -80,7 +81,7 @@ async function join(
   arrivals: ReturnType<typeof fanIn>,
 ): Promise<Desk> {
   const client = await harness.connect(await userToken(userId))
-  const channel = client.channel(`workspace:${harness.demo.acme}`, {
+  const channel = client.channel(await currentWorkspaceTopic(harness.db, harness.demo.acme), {
     config: { private: true, presence: { key: userId } },
   })
   channel.on('presence', { event: 'join' }, ({ key, newPresences }) => {

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
-import { joinResult } from '../realtime/test-support.ts'
+import { currentWorkspaceTopic, joinResult } from '../realtime/test-support.ts'
 
 /*
  * Why sign-up may stay open (supabase/config.toml): an account that signs itself up
@@ -79,11 +79,12 @@ it('a self-registered account belongs to no workspace, reads no row of any publi
   expect((await readBy(await agent('ben@acme.test'))).messages).toBeGreaterThan(0)
 
   for (const workspace of [demo.acme, demo.globex]) {
-    const topic = `workspace:${workspace}`
+    const topic = await currentWorkspaceTopic(backend.db, workspace)
     expect(await joinResult(stranger.channel(topic, { config: { private: true } }))).toBe(
       `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`,
     )
   }
   const ben = await agent('ben@acme.test')
-  expect(await joinResult(ben.channel(`workspace:${demo.acme}`, { config: { private: true } }))).toBeNull()
+  const acme = await currentWorkspaceTopic(backend.db, demo.acme)
+  expect(await joinResult(ben.channel(acme, { config: { private: true } }))).toBeNull()
 })

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from './database.ts'
 import { anon, asCaller, demoIds, pgError, queryAs, serviceRole, user } from './demo-callers.ts'
 import type { Caller } from './demo-callers.ts'
+import { workspaceChannelTopic } from '../../src/shared/workspace-channel.ts'
+import { currentWorkspaceTopic } from '../realtime/test-support.ts'
 
 /*
  * Row-level security, as Supabase applies it: each statement runs in a transaction
@@ -61,7 +63,13 @@ const adminsOnly = { ava: 'rows', ben: 'none', cleo: 'none', anon: 'denied', ser
 const serviceOnly = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'rows' } as const
 const nobody = { ava: 'denied', ben: 'denied', cleo: 'denied', anon: 'denied', service: 'denied' } as const
 const bensOwn = { ava: 'none', ben: 'rows', cleo: 'none', anon: 'denied', service: 'rows' } as const
-const acmeChannel = `workspace:${acme}`
+/** Each workspace's private channel under its current key, and Acme's under a key it no longer has. */
+const channels = {
+  [demo.acme]: await currentWorkspaceTopic(db, demo.acme),
+  [demo.globex]: await currentWorkspaceTopic(db, demo.globex),
+}
+const acmeChannel = channels[acme]!
+const staleAcmeChannel = workspaceChannelTopic({ workspace_id: acme, key: crypto.randomUUID() })
 
 const matrix: Case[] = [
   {
@@ -624,6 +632,37 @@ const matrix: Case[] = [
     expect: nobody,
   },
 
+  // The key in the topic of a workspace's private channel: its members read it, only the database writes it.
+  {
+    table: 'workspace_channel_keys',
+    op: 'select',
+    sql: 'select workspace_id from workspace_channel_keys where workspace_id = $1',
+    params: [acme],
+    expect: readable,
+  },
+  {
+    table: 'workspace_channel_keys',
+    op: 'insert',
+    sql: `insert into workspace_channel_keys (workspace_id) values ($1)
+          on conflict (workspace_id) do update set key = gen_random_uuid() returning workspace_id`,
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_channel_keys',
+    op: 'update',
+    sql: 'update workspace_channel_keys set key = gen_random_uuid() where workspace_id = $1 returning workspace_id',
+    params: [acme],
+    expect: serviceOnly,
+  },
+  {
+    table: 'workspace_channel_keys',
+    op: 'delete',
+    sql: 'delete from workspace_channel_keys where workspace_id = $1 returning workspace_id',
+    params: [acme],
+    expect: serviceOnly,
+  },
+
   // The relay's send leases (beforeAll leases one of Maria's messages): its business alone.
   // The relay's rate-limit buckets: the relay's business alone, as the leases.
   {
@@ -698,6 +737,33 @@ const matrix: Case[] = [
   },
   {
     table: 'realtime.messages',
+    op: 'select',
+    what: 'under a key that is not the current one',
+    sql: 'select id from realtime.messages where topic = $1',
+    params: [staleAcmeChannel],
+    topic: staleAcmeChannel,
+    expect: { ava: 'none', ben: 'none', cleo: 'none', anon: 'none', service: 'rows' },
+  },
+  {
+    table: 'realtime.messages',
+    op: 'insert',
+    what: 'under a key that is not the current one',
+    sql: `insert into realtime.messages (topic, extension) values ($1, 'broadcast') returning id`,
+    params: [staleAcmeChannel],
+    topic: staleAcmeChannel,
+    expect: serviceOnly,
+  },
+  {
+    table: 'realtime.messages',
+    op: 'insert',
+    what: 'on the workspace without its key',
+    sql: `insert into realtime.messages (topic, extension) values ($1, 'presence') returning id`,
+    params: [`workspace:${acme}`],
+    topic: `workspace:${acme}`,
+    expect: serviceOnly,
+  },
+  {
+    table: 'realtime.messages',
     op: 'insert',
     what: 'on a topic that names no workspace',
     sql: `insert into realtime.messages (topic, extension) values ($1, 'broadcast') returning id`,
@@ -758,10 +824,11 @@ beforeAll(async () => {
     `insert into workspace_invitations (workspace_id, email, role) values ($1, 'pending@acme.test', 'agent'), ($2, 'pending@globex.test', 'agent')`,
     [acme, demo.globex],
   )
-  // One broadcast already on Acme's channel, for the realtime.messages rows to find.
+  // One broadcast already on Acme's channel (and one on a stale key's), for the realtime.messages rows to find.
   await db.query(
-    `insert into realtime.messages (topic, extension, event, payload) values ($1, 'broadcast', 'seed', '{}')`,
-    [acmeChannel],
+    `insert into realtime.messages (topic, extension, event, payload)
+     values ($1, 'broadcast', 'seed', '{}'), ($2, 'broadcast', 'seed', '{}')`,
+    [acmeChannel, staleAcmeChannel],
   )
 })
 afterAll(async () => {
@@ -835,6 +902,7 @@ describe('isolation of whole tables', () => {
     'saved_replies',
     'consent_events',
     'consent_states',
+    'workspace_channel_keys',
   ]
   it.each(tables)('%s: each member sees exactly their own workspace', async (table) => {
     const column = table === 'workspaces' ? 'id' : 'workspace_id'
@@ -868,7 +936,7 @@ describe('isolation of whole tables', () => {
     }
     expect(Object.entries(seen).filter(([, n]) => n !== 0 && n !== 'denied')).toEqual([])
     for (const workspace of [demo.acme, demo.globex]) {
-      const topic = `workspace:${workspace}`
+      const topic = channels[workspace]!
       const visible = await asCaller(db, user(strangerId), async (tx) => {
         await tx.query(`select set_config('realtime.topic', $1, true)`, [topic])
         return (await tx.query('select id from realtime.messages where topic = $1', [topic])).rows
@@ -919,6 +987,57 @@ describe('isolation of whole tables', () => {
     // The policy refuses it before any foreign key is checked, so the error names no constraint.
     expect(error).toMatchObject({ code: '42501' })
     expect(error).not.toHaveProperty('constraint')
+  })
+})
+
+describe('the channel key moves when a membership ends', () => {
+  const keysAfter = (change: string, params: unknown[]) =>
+    asCaller(db, serviceRole, async (tx) => {
+      await tx.query(change, params)
+      return Object.fromEntries(
+        (
+          await tx.query<{ workspace_id: string; key: string }>(
+            'select workspace_id, key from workspace_channel_keys',
+          )
+        ).rows.map((row) => [row.workspace_id, workspaceChannelTopic(row)]),
+      )
+    })
+
+  it('removing a member rotates that workspace’s key, and no other', async () => {
+    const after = await keysAfter('delete from workspace_members where workspace_id = $1 and user_id = $2', [
+      acme,
+      demo.ben,
+    ])
+    expect(after[acme]).not.toBe(acmeChannel)
+    expect(after[demo.globex]).toBe(channels[demo.globex])
+  })
+
+  it('a role change keeps the key', async () => {
+    const promoted = await keysAfter(
+      `update workspace_members set role = 'admin' where workspace_id = $1 and user_id = $2`,
+      [acme, demo.ben],
+    )
+    expect(promoted[acme]).toBe(acmeChannel)
+  })
+
+  it('a new workspace has a key from the start, and it goes with the workspace', async () => {
+    const keys = await asCaller(db, serviceRole, async (tx) => {
+      const created = await tx.query<{ id: string }>(
+        `insert into workspaces (name) values ('Initech') returning id`,
+      )
+      const id = created.rows[0]!.id
+      const count = async () =>
+        (
+          await tx.query<{ n: number }>(
+            'select count(*)::int as n from workspace_channel_keys where workspace_id = $1',
+            [id],
+          )
+        ).rows[0]!.n
+      const made = await count()
+      await tx.query('delete from workspaces where id = $1', [id])
+      return [made, await count()]
+    })
+    expect(keys).toEqual([1, 0])
   })
 })
 

@@ -11,6 +11,7 @@ import { savedReplyRowSchema } from '../../src/shared/rows/saved-replies.ts'
 import { messageRowSchema, storedMessageRowSchema } from '../../src/shared/rows/messages.ts'
 import { twilioNumberRowSchema, workspaceTwilioConfigRowSchema } from '../../src/shared/rows/twilio.ts'
 import {
+  workspaceChannelKeyRowSchema,
   workspaceInvitationRowSchema,
   workspaceMemberRowSchema,
   workspaceRowSchema,
@@ -29,6 +30,7 @@ const tables: Record<string, z.ZodObject> = {
   workspaces: workspaceRowSchema,
   workspace_members: workspaceMemberRowSchema,
   workspace_invitations: workspaceInvitationRowSchema,
+  workspace_channel_keys: workspaceChannelKeyRowSchema,
   contacts: contactRowSchema,
   messages: messageRowSchema,
   twilio_numbers: twilioNumberRowSchema,

@@ -161,6 +161,7 @@ const publicTables = [
   'audit_events',
   'consent_events',
   'consent_states',
+  'workspace_channel_keys',
 ]
 
 let db: PGlite
@@ -302,7 +303,9 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
     expect(rows[1]!.indexdef).toMatch(/CREATE UNIQUE INDEX messages_twilio_sid_unique .*\(twilio_sid\)/)
   })
 
-  // The assignment history and the consent ledger are only ever inserted, so their default replica identity serves.
+  // The assignment history and the consent ledger are only ever inserted, so their default replica identity serves;
+  // a channel key is only ever updated in place, its key column being the workspace it belongs to, so the default
+  // serves there too (Realtime checks an UPDATE against the new row).
   it('what agents follow live is published for Realtime, with full replica identity where rows change', async () => {
     const { rows } = await db.query<{ tablename: string; relreplident: string }>(
       `select p.tablename, c.relreplident from pg_publication_tables p
@@ -318,6 +321,7 @@ describe('what the seed leaves out or gets wrong, resolved', () => {
       { tablename: 'member_profiles', relreplident: 'f' },
       { tablename: 'messages', relreplident: 'f' },
       { tablename: 'saved_replies', relreplident: 'f' },
+      { tablename: 'workspace_channel_keys', relreplident: 'd' },
       { tablename: 'workspace_members', relreplident: 'f' },
     ])
   })

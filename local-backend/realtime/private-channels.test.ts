@@ -3,20 +3,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../logging/logger.ts'
 import { asCaller, demoIds, user, type DemoIds } from '../db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../index.ts'
-import { joinResult as join, waitFor } from './test-support.ts'
+import { currentWorkspaceTopic, joinResult as join, waitFor } from './test-support.ts'
 
 /*
  * Private channels as hosted Realtime runs them (supabase/realtime:
  * lib/realtime/tenants/authorization.ex, realtime_channel.ex, broadcast_handler.ex,
  * presence_handler.ex, batch_broadcast.ex; docs: "Realtime Authorization"), against
  * this project's policies on realtime.messages (supabase/migrations/
- * 20261201000300_workspace_realtime_channels.sql): the agents of a workspace share
- * `workspace:<id>`; anyone else is refused. Real backend, real supabase-js clients
+ * 20261201000300_workspace_realtime_channels.sql, keyed by
+ * 20261201200100_workspace_channel_keys.sql): the agents of a workspace share
+ * `workspace:<id>:<channel key>`; anyone else is refused. Real backend, real supabase-js clients
  * signed in with their passwords, real WebSockets.
  */
 
 let backend: LocalBackend
 let demo: DemoIds
+/** Acme's private channel under its current key. */
+let acmeTopic: string
 const clients: SupabaseClient[] = []
 
 beforeAll(async () => {
@@ -26,6 +29,7 @@ beforeAll(async () => {
     logger: createMemoryLogger('private-channels').logger,
   })
   demo = await demoIds(backend.db)
+  acmeTopic = await currentWorkspaceTopic(backend.db, demo.acme)
 })
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.removeAllChannels()))
@@ -44,7 +48,7 @@ async function agent(email: string): Promise<SupabaseClient> {
   return client
 }
 
-const workspaceTopic = () => `workspace:${demo.acme}`
+const workspaceTopic = () => acmeTopic
 
 describe('a workspace’s private channel', () => {
   it('lets two agents of the workspace share presence and broadcast, and refuses an agent of another workspace', async () => {
@@ -76,16 +80,16 @@ describe('a workspace’s private channel', () => {
     )
   })
 
-  it('refuses anon, and a topic no policy names', async () => {
+  it('refuses anon, and a topic no policy names (the workspace without its key, a malformed one)', async () => {
     const anon = createClient(backend.url, backend.anonKey, { auth: { persistSession: false } })
     clients.push(anon)
     expect(await join(anon.channel(workspaceTopic(), { config: { private: true } }))).toMatch(
       /^Unauthorized: /,
     )
     const ava = await agent('ava@acme.test')
-    expect(await join(ava.channel('workspace:not-a-uuid', { config: { private: true } }))).toMatch(
-      /^Unauthorized: /,
-    )
+    for (const topic of ['workspace:not-a-uuid', `workspace:${demo.acme}`, `${acmeTopic}:extra`]) {
+      expect(await join(ava.channel(topic, { config: { private: true } })), topic).toMatch(/^Unauthorized: /)
+    }
   })
 
   it('keeps the private room apart from a public channel of the same name', async () => {

@@ -7,6 +7,7 @@ import { SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { WebSocket } from 'ws'
 import { createMemoryLogger } from '../../logging/logger.ts'
+import { workspaceChannelTopic } from '../../src/shared/workspace-channel.ts'
 import { openDatabase } from '../db/database.ts'
 import { demoIds, type DemoIds } from '../db/demo-callers.ts'
 import { generateProjectKeys, jwtKeysOf } from '../keys.ts'
@@ -278,6 +279,16 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** The topic of a workspace's private channel under its current key, read with the database's full rights. */
+export async function currentWorkspaceTopic(db: Pick<PGlite, 'query'>, workspaceId: string): Promise<string> {
+  const { rows } = await db.query<{ workspace_id: string; key: string }>(
+    'select workspace_id, key from public.workspace_channel_keys where workspace_id = $1',
+    [workspaceId],
+  )
+  if (!rows[0]) throw new Error(`workspace ${workspaceId} has no channel key`)
+  return workspaceChannelTopic(rows[0])
 }
 
 /** Joins and resolves with the join error, or null once joined. */

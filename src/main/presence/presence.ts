@@ -3,13 +3,23 @@ import { z } from 'zod'
 import type { PresentMember, WorkspacePresence } from '../../shared/domain.ts'
 import type { Logger } from '../../shared/log.ts'
 import { memberProfileRowSchema } from '../../shared/rows/member-profiles.ts'
+import { workspaceChannelKeyRowSchema } from '../../shared/rows/workspaces.ts'
+import { workspaceChannelTopic } from '../../shared/workspace-channel.ts'
 
 /**
  * Who is looking at what, per workspace: the agent's main process joins the workspace's
- * private Realtime channel `workspace:<id>` (its members only, by RLS on
+ * private Realtime channel `workspace:<id>:<channel key>` (its members only, by RLS on
  * realtime.messages) and tracks the conversation it has open there and whether the
  * agent is typing in it. Every change of the others' presence is reported whole.
+ *
+ * Realtime checks a private channel's policies only at join, so removing a member
+ * rotates the workspace's channel key and the team moves to the new topic, leaving the
+ * removed member alone on the old one (20261201200100_workspace_channel_keys.sql). The
+ * rotation reaches the members still in the workspace as a live UPDATE of the key row.
  */
+
+const channelKeySchema = workspaceChannelKeyRowSchema.pick({ workspace_id: true, key: true })
+type ChannelKey = z.infer<typeof channelKeySchema>
 
 /** What one agent tracks on a workspace's channel. It comes from the network: parsed, never trusted as typed. */
 const presenceMetaSchema = memberProfileRowSchema
@@ -43,7 +53,12 @@ export interface PresenceService {
 
 interface JoinedWorkspace {
   id: string
-  channel: RealtimeChannel
+  /** Tells of each rotation of the workspace's channel key. */
+  keyChanges: RealtimeChannel
+  /** Counts the rotations heard, so that a key read before one cannot undo it. */
+  rotationsHeard: number
+  /** The private channel under the current key; null until the key is known. */
+  channel: RealtimeChannel | null
   profile: Profile | null
   subscribed: boolean
   /** The meta last tracked on this join, as JSON: the same twice is not sent again. */
@@ -69,12 +84,13 @@ export function createPresenceService(options: PresenceOptions): PresenceService
 
   function track(workspace: JoinedWorkspace): void {
     const userId = options.userId()
-    if (!workspace.subscribed || !workspace.profile || !userId) return
+    const channel = workspace.channel
+    if (!channel || !workspace.subscribed || !workspace.profile || !userId) return
     const meta = metaFor(workspace, userId, workspace.profile)
     const json = JSON.stringify(meta)
     if (workspace.tracked === json) return
     workspace.tracked = json
-    workspace.channel.track(meta).catch((error: unknown) => {
+    channel.track(meta).catch((error: unknown) => {
       workspace.tracked = null
       logger.warn('presence track failed', { workspaceId: workspace.id, error })
     })
@@ -83,7 +99,7 @@ export function createPresenceService(options: PresenceOptions): PresenceService
   function publish(workspace: JoinedWorkspace): void {
     const me = options.userId()
     const byConversation = new Map<string, Map<string, PresentMember>>()
-    for (const metas of Object.values(workspace.channel.presenceState())) {
+    for (const metas of Object.values(workspace.channel?.presenceState() ?? {})) {
       for (const raw of metas) {
         const parsed = presenceMetaSchema.safeParse(raw)
         if (!parsed.success || parsed.data.user_id === me) continue
@@ -132,47 +148,108 @@ export function createPresenceService(options: PresenceOptions): PresenceService
     track(workspace)
   }
 
+  /** Joins the private channel under `key`, leaving the one under the previous key. */
+  function enter(workspace: JoinedWorkspace, key: ChannelKey): void {
+    const topic = workspaceChannelTopic(key)
+    const previous = workspace.channel
+    if (previous?.subTopic === topic) return
+    const channel = client.channel(topic, {
+      config: { private: true, presence: { key: options.userId() ?? '' } },
+    })
+    // Replaced before the previous one is removed: its closing is then not taken for the server closing this one.
+    workspace.channel = channel
+    workspace.subscribed = false
+    workspace.tracked = null
+    if (previous) void client.removeChannel(previous)
+    const current = () => !stopped && joined.get(workspace.id) === workspace && workspace.channel === channel
+    channel
+      .on('presence', { event: 'sync' }, () => {
+        if (current()) publish(workspace)
+      })
+      .subscribe((status, error) => {
+        if (!current()) return
+        logger.debug('presence channel status', { workspaceId: workspace.id, status, error })
+        // Every join, the first and each rejoin after a reconnect, starts with nothing tracked.
+        workspace.tracked = null
+        workspace.subscribed = status === 'SUBSCRIBED'
+        if (workspace.subscribed) return track(workspace)
+        // Realtime-js rejoins after an error or a timeout by itself; a closed channel it leaves closed.
+        if (status === 'CLOSED') rejoinLater(workspace)
+      })
+  }
+
+  /** Reads the current key and enters its channel, unless a rotation heard meanwhile said newer. */
+  async function readKey(workspace: JoinedWorkspace): Promise<void> {
+    const heard = workspace.rotationsHeard
+    const { data, error } = await client
+      .from('workspace_channel_keys')
+      .select('workspace_id, key')
+      .eq('workspace_id', workspace.id)
+      .maybeSingle()
+    if (stopped || joined.get(workspace.id) !== workspace || workspace.rotationsHeard !== heard) return
+    const key = channelKeySchema.safeParse(data)
+    if (error || !key.success) {
+      // Not a member (any more), or the read failed: no channel until the next rotation or rejoin.
+      logger.warn('presence: no channel key; not joined to the team', { workspaceId: workspace.id, error })
+      return
+    }
+    enter(workspace, key.data)
+  }
+
   function join(id: string): JoinedWorkspace {
     const userId = options.userId() ?? ''
-    const channel = client.channel(`workspace:${id}`, {
-      config: { private: true, presence: { key: userId } },
-    })
+    const keyChanges = client.channel(`workspace-channel-key:${id}`)
     const workspace: JoinedWorkspace = {
       id,
-      channel,
+      keyChanges,
+      rotationsHeard: 0,
+      channel: null,
       profile: null,
       subscribed: false,
       tracked: null,
       reported: { workspaceId: id, conversations: [] },
       reportedJson: '',
     }
-    channel
-      .on('presence', { event: 'sync' }, () => {
-        if (joined.get(id) === workspace) publish(workspace)
-      })
+    const current = () => !stopped && joined.get(id) === workspace
+    keyChanges
+      .on(
+        'postgres_changes',
+        {
+          event: 'UPDATE',
+          schema: 'public',
+          table: 'workspace_channel_keys',
+          filter: `workspace_id=eq.${id}`,
+        },
+        (payload) => {
+          const key = channelKeySchema.safeParse(payload.new)
+          if (!current() || !key.success) return
+          workspace.rotationsHeard += 1
+          enter(workspace, key.data)
+        },
+      )
       .subscribe((status, error) => {
-        if (stopped || joined.get(id) !== workspace) return
-        logger.debug('presence channel status', { workspaceId: id, status, error })
-        // Every join, the first and each rejoin after a reconnect, starts with nothing tracked.
-        workspace.tracked = null
-        workspace.subscribed = status === 'SUBSCRIBED'
-        if (workspace.subscribed) return track(workspace)
-        // Realtime-js rejoins after an error or a timeout by itself; a closed channel it leaves closed.
-        if (status === 'CLOSED') {
-          leave(workspace)
-          setTimeout(() => {
-            if (!stopped && !joined.has(id)) joined.set(id, join(id))
-          }, rejoinDelayMs)
-        }
+        if (!current()) return
+        logger.debug('presence key channel status', { workspaceId: id, status, error })
+        // Read once listening, on each (re)join: a rotation before it is in the read, one after it is heard.
+        if (status === 'SUBSCRIBED') void readKey(workspace)
+        if (status === 'CLOSED') rejoinLater(workspace)
       })
     void loadProfile(workspace, userId)
     return workspace
   }
 
+  function rejoinLater(workspace: JoinedWorkspace): void {
+    leave(workspace)
+    setTimeout(() => {
+      if (!stopped && !joined.has(workspace.id)) joined.set(workspace.id, join(workspace.id))
+    }, rejoinDelayMs)
+  }
+
   function leave(workspace: JoinedWorkspace): void {
     joined.delete(workspace.id)
     // Leaving drops this agent from everyone's presence; whatever was shown of the others goes too.
-    void client.removeChannel(workspace.channel)
+    void client.removeChannel(workspace.keyChanges)
+    if (workspace.channel) void client.removeChannel(workspace.channel)
     if (workspace.reported.conversations.length > 0)
       options.onChange({ workspaceId: workspace.id, conversations: [] })
   }
@@ -207,7 +284,13 @@ export function createPresenceService(options: PresenceOptions): PresenceService
       if (typingTimer) clearTimeout(typingTimer)
       const all = [...joined.values()]
       joined.clear()
-      await Promise.all(all.map((workspace) => client.removeChannel(workspace.channel)))
+      await Promise.all(
+        all.flatMap((workspace) =>
+          [workspace.keyChanges, workspace.channel].flatMap((channel) =>
+            channel ? [client.removeChannel(channel)] : [],
+          ),
+        ),
+      )
     },
   }
 }

@@ -54,3 +54,15 @@ export const workspaceSendingStatusSchema = z.object({
   sending_number: z.string().nullable(),
 })
 export type WorkspaceSendingStatus = z.infer<typeof workspaceSendingStatusSchema>
+
+/**
+ * public.workspace_channel_keys: the key in the topic of a workspace's private Realtime
+ * channel, rotated when a member leaves (20261201200100_workspace_channel_keys.sql).
+ * Members read their workspace's; only the database writes it.
+ */
+export const workspaceChannelKeyRowSchema = z.object({
+  workspace_id: uuidColumn,
+  key: uuidColumn,
+  rotated_at: timestampColumn,
+})
+export type WorkspaceChannelKeyRow = z.infer<typeof workspaceChannelKeyRowSchema>
