@@ -75,8 +75,11 @@ export async function installBounds(db: PGlite): Promise<void> {
 /**
  * The setup expression for the caller's transaction, `$1` being the role: its
  * `statement_timeout` from its role settings (PostgREST's impersonated-role settings).
+ * The role's oid comes from a regrole cast (a catalog cache lookup) rather than from
+ * the pg_roles view, whose joins cost more than the rest of the setup; the caller's
+ * role is always one of the API roles (keys.ts), which exist.
  */
-export const timeoutSetupSql = `set_config('statement_timeout', coalesce((select substr(c, length('statement_timeout=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c where s.setdatabase = 0 and s.setrole = (select oid from pg_roles where rolname = $1::text) and c like 'statement_timeout=%'), current_setting('statement_timeout')), true)`
+export const timeoutSetupSql = `set_config('statement_timeout', coalesce((select substr(c, length('statement_timeout=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c where s.setdatabase = 0 and s.setrole = $1::text::regrole and c like 'statement_timeout=%'), current_setting('statement_timeout')), true)`
 
 /**
  * The setup expression that starts the embedded-row count afresh. Only a transaction
