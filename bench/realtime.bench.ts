@@ -285,14 +285,16 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
       await waitFor(() => (arrivals.get(id)?.length ?? 0) >= ACME_SUBSCRIBERS, `realtime event ${i}`, 10_000)
       for (const arrival of arrivals.get(id)!) latencies.push(arrival - committed)
     }
-    stopTiming()
 
     // Burst: one transaction of 1,000 rows, until every subscriber that may see them has them.
     delivered.acme = 0
     delivered.globex = 0
+    notifiedAt = undefined
     const burstStarted = performance.now()
     await harness.db.query(burstSql, [demo.acme, BURST_INSERTS, contacts])
-    const burstCommitted = performance.now()
+    // As above: delivery of the first rows may run before the writer resumes.
+    const burstCommitted = Math.min(performance.now(), notifiedAt ?? Infinity)
+    stopTiming()
     await waitFor(() => delivered.acme >= BURST_INSERTS * ACME_SUBSCRIBERS, 'the burst', 60_000)
     const burstMs = performance.now() - burstCommitted
     // Globex's agents must not have seen one of Acme's rows.
