@@ -15,7 +15,12 @@ import { ACME, GLOBEX, capturingLogger, launchAppShell, root } from './support/s
  * webhook still points at the old helpdesk, points it at the relay through Twilio's API,
  * and the next text to that number reaches her inbox by the URL Twilio now holds.
  */
-const API_KEY = { sid: `SK${'a1'.repeat(16)}`, secret: 'test_key_secret_acme_not_a_secret' }
+/** A Standard key: Twilio shows it no auth token, so the admin enters the token beside it. */
+const API_KEY = {
+  sid: `SK${'a1'.repeat(16)}`,
+  secret: 'test_key_secret_acme_not_a_secret',
+  standard: true,
+}
 const NEW_LINE = '+15550100041'
 const NEW_LINE_SHOWN = '+1 555 010 0041'
 const OLD_HELPDESK = 'https://old-helpdesk.example/sms'
@@ -94,6 +99,9 @@ test('an admin connects Twilio, imports a number, points its webhook at the rela
   )
   await capture(page, 'twilio-refused')
   await panel.getByLabel('API key secret').fill(API_KEY.secret)
+  await panel.getByRole('button', { name: 'Connect' }).click()
+  await expect(panel.getByRole('alert')).toContainText('Fill in Auth token as well')
+  await panel.getByLabel('Auth token (optional)').fill(ACME.authToken)
   await panel.getByRole('button', { name: 'Connect' }).click()
   await expect(panel).toContainText(`Connected to account ${ACME.accountSid} with API key ${API_KEY.sid}.`)
 

@@ -16,6 +16,13 @@ import { ACME, GLOBEX, accessToken } from './demo-accounts.ts'
  * at the relay; Ben (an agent) may do none of it. The secrets never come back out.
  */
 const API_KEY = { sid: `SK${'a1'.repeat(16)}`, secret: 'test_key_secret_acme_not_a_secret' }
+/** A key Twilio shows no auth token to: the admin enters the token beside it. */
+const STANDARD_KEY = {
+  sid: `SK${'b2'.repeat(16)}`,
+  secret: 'test_standard_key_secret_acme_not_a_secret',
+  standard: true,
+}
+const WRONG_AUTH_TOKEN = 'test_wrong_auth_token_typed_by_an_admin'
 const SERVICE_SID = `MG${'c3'.repeat(16)}`
 const ELSEWHERE = 'https://old-helpdesk.example/sms'
 const IN_SERVICE = '+15550100031'
@@ -23,7 +30,7 @@ const POINTS_ELSEWHERE = '+15550100032'
 const GLOBEX_HOLDS = '+15550100033'
 /** More numbers than one page of Twilio's list holds (50 by default, 100 as the relay asks). */
 const MANY = Array.from({ length: 120 }, (_, index) => `+1555020${String(index).padStart(4, '0')}`)
-const SECRETS = [API_KEY.secret, ACME.authToken, GLOBEX.authToken]
+const SECRETS = [API_KEY.secret, STANDARD_KEY.secret, WRONG_AUTH_TOKEN, ACME.authToken, GLOBEX.authToken]
 
 let stack: RelayStack
 let ava: string
@@ -72,7 +79,7 @@ beforeAll(async () => {
     unclaimedNumbers: { acme: [IN_SERVICE, POINTS_ELSEWHERE, GLOBEX_HOLDS, ...MANY] },
     twilioAccounts: {
       acme: {
-        apiKeys: [API_KEY],
+        apiKeys: [API_KEY, STANDARD_KEY],
         webhooks: { [POINTS_ELSEWHERE]: { smsUrl: ELSEWHERE, statusCallback: null } },
         messagingServices: [{ sid: SERVICE_SID, friendlyName: 'Acme support', numbers: [IN_SERVICE] }],
       },
@@ -157,6 +164,71 @@ describe('connecting the Twilio account', () => {
       status: 200,
       json: { connection: { account_sid: ACME.accountSid, api_key_sid: null } },
     })
+  })
+
+  it('refuses a key Twilio shows no auth token, naming the field to fill, and stores nothing', async () => {
+    const before = await storedConfig()
+    const { status, json } = await call(ava, 'connect', {
+      workspace_id: stack.demo.acme,
+      account_sid: ACME.accountSid,
+      api_key_sid: STANDARD_KEY.sid,
+      secret: STANDARD_KEY.secret,
+    })
+    expect({ status, error: refusal(json) }).toEqual({
+      status: 400,
+      error: {
+        kind: 'invalid_input',
+        message:
+          "Twilio did not show this API key the account's auth token, which the relay needs to check that texts come from Twilio. Fill in Auth token as well (from the Twilio Console's Account info).",
+      },
+    })
+    expect(await storedConfig()).toEqual(before)
+  })
+
+  it('checks an auth token entered beside the key with Twilio, refusing a wrong one and storing the right one', async () => {
+    const before = await storedConfig()
+    const body = {
+      workspace_id: stack.demo.acme,
+      account_sid: ACME.accountSid,
+      api_key_sid: STANDARD_KEY.sid,
+      secret: STANDARD_KEY.secret,
+    }
+    const accountFetches = () =>
+      stack.double.requests
+        .filter((r) => r.path === `/2010-04-01/Accounts/${ACME.accountSid}.json`)
+        .map((r) => r.status)
+    const fetchedBefore = accountFetches().length
+
+    const wrong = await call(ava, 'connect', { ...body, auth_token: WRONG_AUTH_TOKEN })
+    expect({ status: wrong.status, error: refusal(wrong.json) }).toEqual({
+      status: 400,
+      error: {
+        kind: 'invalid_input',
+        message:
+          "Twilio refused this auth token for the account. Copy it again from the Twilio Console's Account info.",
+      },
+    })
+    expect(await storedConfig()).toEqual(before)
+    expect((await trail('twilio.connection_refused')).at(-1)).toEqual({
+      actor_id: stack.demo.ava,
+      details: { account_sid: ACME.accountSid, api_key_sid: null, twilio_code: 20003 },
+    })
+    const withoutKey = await call(ava, 'connect', { ...body, api_key_sid: null, auth_token: ACME.authToken })
+    expect(refusal(withoutKey.json).kind).toBe('invalid_input')
+
+    const { status, json } = await call(ava, 'connect', { ...body, auth_token: ACME.authToken })
+    expect({ status, json }).toEqual({
+      status: 200,
+      json: { connection: { account_sid: ACME.accountSid, api_key_sid: STANDARD_KEY.sid } },
+    })
+    expect(await storedConfig()).toEqual({
+      account_sid: ACME.accountSid,
+      auth_token: ACME.authToken,
+      api_key_sid: STANDARD_KEY.sid,
+      api_key_secret: STANDARD_KEY.secret,
+    })
+    // Each attempt asked Twilio with the key, and each entered token was asked about in turn.
+    expect(accountFetches().slice(fetchedBefore)).toEqual([200, 401, 200, 200])
   })
 
   it('stores an API key Twilio accepted, with the auth token Twilio showed it, and answers only who', async () => {

@@ -136,8 +136,9 @@ export function createTwilioSetup(deps: {
 
     /**
      * Checks the credentials with Twilio (fetching the account), then stores them. With
-     * an API key the auth token, which the relay needs to check webhook signatures,
-     * comes from the Account resource Twilio answers.
+     * an API key the auth token, which the relay needs to check webhook signatures, is
+     * the one the admin entered, checked with Twilio in turn, else the one the Account
+     * resource shows the key (a Standard key may be shown none).
      */
     async connect(
       workspaceId: string,
@@ -147,28 +148,44 @@ export function createTwilioSetup(deps: {
       const login: TwilioLogin = request.api_key_sid
         ? { accountSid: request.account_sid, apiKey: { sid: request.api_key_sid, secret: request.secret } }
         : { accountSid: request.account_sid, authToken: request.secret }
-      let account
-      try {
-        account = await twilioClient(login).api.v2010.accounts(request.account_sid).fetch()
-      } catch (error) {
-        if (!refusedByTwilio(error)) return upstream(error, 'check the credentials')
-        await store.audit(workspaceId, actorId, 'twilio.connection_refused', null, {
-          account_sid: request.account_sid,
-          api_key_sid: request.api_key_sid,
-          twilio_code: (error as InstanceType<typeof twilio.RestException>).code,
-        })
+      if (!request.api_key_sid && request.auth_token)
         return err(
           'invalid_input',
-          request.api_key_sid
-            ? 'Twilio refused this Account SID, API key SID and secret. Check that the key belongs to this account and copy its secret again.'
-            : 'Twilio refused this Account SID and auth token. Copy both again from the Twilio Console.',
+          'Without an API key the secret is the auth token: leave Auth token empty.',
         )
+      /** The Account resource as Twilio answers `checked`, or why not, the refusal recorded. */
+      const fetchAccount = async (checked: TwilioLogin, refused: string) => {
+        try {
+          return ok(await twilioClient(checked).api.v2010.accounts(request.account_sid).fetch())
+        } catch (error) {
+          if (!refusedByTwilio(error)) return upstream(error, 'check the credentials')
+          await store.audit(workspaceId, actorId, 'twilio.connection_refused', null, {
+            account_sid: request.account_sid,
+            api_key_sid: checked.apiKey?.sid ?? null,
+            twilio_code: (error as InstanceType<typeof twilio.RestException>).code,
+          })
+          return err('invalid_input', refused)
+        }
       }
-      const authToken = request.api_key_sid ? account.authToken : request.secret
+      const account = await fetchAccount(
+        login,
+        request.api_key_sid
+          ? 'Twilio refused this Account SID, API key SID and secret. Check that the key belongs to this account and copy its secret again.'
+          : 'Twilio refused this Account SID and auth token. Copy both again from the Twilio Console.',
+      )
+      if (!account.ok) return account
+      if (request.api_key_sid && request.auth_token) {
+        const checked = await fetchAccount(
+          { accountSid: request.account_sid, authToken: request.auth_token },
+          "Twilio refused this auth token for the account. Copy it again from the Twilio Console's Account info.",
+        )
+        if (!checked.ok) return checked
+      }
+      const authToken = request.api_key_sid ? (request.auth_token ?? account.value.authToken) : request.secret
       if (!authToken)
         return err(
           'invalid_input',
-          "Twilio did not show this API key the account's auth token, which the relay needs to check that texts come from Twilio. Use a Main API key, or the auth token instead.",
+          "Twilio did not show this API key the account's auth token, which the relay needs to check that texts come from Twilio. Fill in Auth token as well (from the Twilio Console's Account info).",
         )
       const credentials: TwilioCredentials = { ...login, authToken }
       await store.saveTwilioConfig(workspaceId, actorId, credentials)

@@ -7,12 +7,17 @@ import { createTwilioClientFactory, type TwilioLogin } from '../../relay/twilio-
 import { startTwilioDouble, type TwilioDouble } from './double.ts'
 
 const apiKey = { sid: `SK${'a'.repeat(32)}`, secret: 'test_key_secret_not_a_secret_0001' }
+const standardKey = {
+  sid: `SK${'c'.repeat(32)}`,
+  secret: 'test_key_secret_not_a_secret_0002',
+  standard: true,
+}
 const serviceSid = `MG${'b'.repeat(32)}`
 const account = {
   sid: 'AC11111111111111111111111111111111',
   authToken: 'test_token_acme_not_a_secret_0001',
   numbers: ['+15550100001', '+15550100011'],
-  apiKeys: [apiKey],
+  apiKeys: [apiKey, standardKey],
   webhooks: { '+15550100011': { smsUrl: 'https://old-host.example/sms', statusCallback: null } },
   messagingServices: [{ sid: serviceSid, friendlyName: 'Support line', numbers: ['+15550100011'] }],
 }
@@ -321,6 +326,17 @@ describe('Twilio double', () => {
       headers: { Authorization: basic(apiKey.sid, apiKey.secret) },
     })
     expect(elsewhere.status).toBe(401)
+    // A Standard key reads the account, but is not shown its auth token.
+    const standard = await fetch(`${double.url}${path}`, {
+      headers: { Authorization: basic(standardKey.sid, standardKey.secret) },
+    })
+    const shown = (await standard.json()) as Record<string, unknown>
+    expect({ status: standard.status, sid: shown.sid, hasToken: 'auth_token' in shown }).toEqual({
+      status: 200,
+      sid: account.sid,
+      hasToken: false,
+    })
+    expect((body as Record<string, unknown>).auth_token).toBe(account.authToken)
   })
 
   it('pages IncomingPhoneNumbers as Twilio does, and the official client follows next_page_uri', async () => {

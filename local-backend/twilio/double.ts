@@ -24,8 +24,12 @@ export interface TwilioDoubleAccount {
    * IncomingPhoneNumbers. Omitted means it may send from any and lists none.
    */
   numbers?: string[]
-  /** API keys (SK… SID and secret) that authenticate as this account, as a Main key does. */
-  apiKeys?: { sid: string; secret: string }[]
+  /**
+   * API keys (SK… SID and secret) that authenticate as this account, as a Main key does;
+   * to a `standard` one the Account resource comes without its auth token, as Twilio may
+   * answer a Standard key.
+   */
+  apiKeys?: { sid: string; secret: string; standard?: boolean }[]
   /** Where some of its numbers' webhooks point when the double starts (else nowhere). */
   webhooks?: Record<string, NumberWebhooks>
   /** Its Messaging Services and the numbers (of `numbers`) in each sender pool. */
@@ -277,7 +281,9 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
   const accounts = new Map(options.accounts.map((account) => [account.sid, account]))
   const apiKeys = new Map(
     options.accounts.flatMap((account) =>
-      (account.apiKeys ?? []).map((key) => [key.sid, { account, secret: key.secret }] as const),
+      (account.apiKeys ?? []).map(
+        (key) => [key.sid, { account, secret: key.secret, showsAuthToken: !key.standard }] as const,
+      ),
     ),
   )
   /** Each number's webhooks by `account/number`, changed by POST …/IncomingPhoneNumbers/{Sid}.json. */
@@ -483,8 +489,13 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     return { status: 201, body: message }
   }
 
-  /** Basic auth as the account SID and its auth token, or as one of its API keys' SID and secret. */
-  const authenticate = (request: IncomingMessage): TwilioDoubleAccount | undefined => {
+  /**
+   * Basic auth as the account SID and its auth token, or as one of its API keys' SID and
+   * secret: the account, and whether these credentials are shown its auth token.
+   */
+  const authenticate = (
+    request: IncomingMessage,
+  ): { account: TwilioDoubleAccount; showsAuthToken: boolean } | undefined => {
     const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')
     if (!match?.[1]) return undefined
     const decoded = Buffer.from(match[1], 'base64').toString('utf8')
@@ -492,9 +503,9 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const user = decoded.slice(0, colon)
     const secret = decoded.slice(colon + 1)
     const account = accounts.get(user)
-    if (account) return sameSecret(secret, account.authToken) ? account : undefined
+    if (account) return sameSecret(secret, account.authToken) ? { account, showsAuthToken: true } : undefined
     const key = apiKeys.get(user)
-    return key && sameSecret(secret, key.secret) ? key.account : undefined
+    return key && sameSecret(secret, key.secret) ? key : undefined
   }
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -531,7 +542,8 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
 
     const matched = api.match(method, url.pathname)
     if (!matched) return answer(404, twilioError(404, 20404, 'The requested resource was not found'))
-    const account = authenticate(request)
+    const credentials = authenticate(request)
+    const account = credentials?.account
     // The account a path names (none on messaging.twilio.com: the credentials say whose).
     const pathAccount = matched.template === ACCOUNT ? matched.pathParams.Sid : matched.pathParams.AccountSid
     if (!account || (pathAccount !== undefined && pathAccount !== account.sid)) {
@@ -550,7 +562,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     const validation = api.validateRequest(matched, url.searchParams, form)
     if (!validation.ok)
       return answer(400, twilioError(400, 20001, `Invalid parameters: ${validation.errors.join('; ')}`))
-    return route(matched, account, validation.value, url.searchParams, answer, () => {
+    return route(matched, credentials, validation.value, url.searchParams, answer, () => {
       record.status = -1
       request.socket.destroy()
     })
@@ -650,12 +662,12 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
     return { status: 200, body: incomingNumber(account, number) }
   }
 
-  /** The Account resource, auth token included, as Twilio answers it to the account's own credentials. */
-  const accountResource = (account: TwilioDoubleAccount) => {
+  /** The Account resource as Twilio answers it: the auth token included only for credentials shown it. */
+  const accountResource = (account: TwilioDoubleAccount, showsAuthToken: boolean) => {
     const now = rfc2822(new Date())
     const uri = `/2010-04-01/Accounts/${account.sid}.json`
     return {
-      auth_token: account.authToken,
+      ...(showsAuthToken ? { auth_token: account.authToken } : {}),
       date_created: now,
       date_updated: now,
       friendly_name: `Account ${account.sid.slice(-4)}`,
@@ -725,7 +737,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
 
   const route = (
     matched: MatchedOperation,
-    account: TwilioDoubleAccount,
+    { account, showsAuthToken }: { account: TwilioDoubleAccount; showsAuthToken: boolean },
     params: Record<string, unknown>,
     query: URLSearchParams,
     answer: (status: number, body: unknown) => void,
@@ -765,7 +777,7 @@ export async function startTwilioDouble(options: TwilioDoubleOptions): Promise<T
       )
       return answer(updated.status, updated.body)
     }
-    if (key === `get ${ACCOUNT}`) return answer(200, accountResource(account))
+    if (key === `get ${ACCOUNT}`) return answer(200, accountResource(account, showsAuthToken))
     if (key === `get ${SERVICES}`) {
       const services = (account.messagingServices ?? []).map((service) =>
         messagingServiceResource(account, service.sid, service.friendlyName),

@@ -251,6 +251,7 @@ export const requests = {
         accountSid: accountSidSchema,
         apiKeySid: apiKeySidSchema.nullable(),
         secret: connectTwilioRequestSchema.shape.secret,
+        authToken: connectTwilioRequestSchema.shape.auth_token,
       })
       .strict(),
     response: twilioConnectionSchema,

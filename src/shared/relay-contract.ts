@@ -189,6 +189,11 @@ export const connectTwilioRequestSchema = z.object({
   /** The API key the secret belongs to; null: the secret is the account's auth token. */
   api_key_sid: apiKeySidSchema.nullable(),
   secret: z.string().trim().min(1, 'Enter the secret.').max(256),
+  /**
+   * With an API key: the account's auth token, which signs Twilio's webhooks, for a key
+   * Twilio does not show it to (a Standard key). Omitted: the relay reads it from Twilio.
+   */
+  auth_token: z.string().trim().min(1, 'Enter the auth token, or leave it out.').max(256).optional(),
 })
 export type ConnectTwilioRequest = z.infer<typeof connectTwilioRequestSchema>
 

@@ -42,11 +42,11 @@ export function twilioCapability({
       )
       return answer.ok ? { ok: true, value: answer.value.connection } : answer
     },
-    'twilio.connect': async ({ workspaceId, accountSid, apiKeySid, secret }) => {
+    'twilio.connect': async ({ workspaceId, accountSid, apiKeySid, secret, authToken }) => {
       const answer = await asMember(
         workspaceId,
         '/admin/twilio/connect',
-        { account_sid: accountSid, api_key_sid: apiKeySid, secret },
+        { account_sid: accountSid, api_key_sid: apiKeySid, secret, auth_token: authToken },
         twilioConnectionResponseSchema,
       )
       if (!answer.ok) return answer

@@ -106,10 +106,13 @@ function ConnectForm({
   const [accountSid, setAccountSid] = useState('')
   const [apiKeySid, setApiKeySid] = useState('')
   const [secret, setSecret] = useState('')
+  const [authToken, setAuthToken] = useState('')
   const [busy, setBusy] = useState(false)
   const [refusal, setRefusal] = useState<string | null>(null)
   const errorId = useId()
+  const authTokenHintId = useId()
 
+  const withKey = apiKeySid.trim() !== ''
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setBusy(true)
@@ -117,12 +120,14 @@ function ConnectForm({
     const answer = await call('twilio.connect', {
       workspaceId,
       accountSid: accountSid.trim(),
-      apiKeySid: apiKeySid.trim() === '' ? null : apiKeySid.trim(),
+      apiKeySid: withKey ? apiKeySid.trim() : null,
       secret,
+      ...(withKey && authToken.trim() !== '' ? { authToken } : {}),
     })
     setBusy(false)
     if (!answer.ok) return setRefusal(answer.error.message)
     setSecret('')
+    setAuthToken('')
     onConnected(answer.value)
   }
 
@@ -154,7 +159,7 @@ function ConnectForm({
         />
       </label>
       <label className="field">
-        <span>{apiKeySid.trim() ? 'API key secret' : 'Auth token'}</span>
+        <span>{withKey ? 'API key secret' : 'Auth token'}</span>
         <input
           type="password"
           value={secret}
@@ -163,6 +168,24 @@ function ConnectForm({
           required
         />
       </label>
+      {withKey && (
+        <>
+          <label className="field">
+            <span>Auth token (optional)</span>
+            <input
+              type="password"
+              value={authToken}
+              onChange={(event) => setAuthToken(event.target.value)}
+              autoComplete="off"
+              aria-describedby={authTokenHintId}
+            />
+          </label>
+          <p className="hint" id={authTokenHintId}>
+            Twilio signs the texts it forwards with the account's auth token; enter it when your key is a
+            Standard one, which Twilio does not show the token to.
+          </p>
+        </>
+      )}
       {refusal && (
         <p className="form-error" role="alert" id={errorId}>
           {refusal}
