@@ -107,6 +107,60 @@ describe('postgres_changes semantics', () => {
     expect(contentsOf(filtered)).toEqual([acmeText])
   })
 
+  it("checks one batch under RLS for each subscriber's own claims, however roles interleave", async () => {
+    // Subscribed with roles interleaved: the checks of one role share a role switch
+    // and change only the claims, which must still decide per subscriber.
+    const binding = { event: 'INSERT', schema: 'public', table: 'messages' } as const
+    const ben = await subscribe(await harness().connect(await userToken(demo().ben)), 'batch-ben', binding)
+    const service = await subscribe(await harness().connect(serviceRoleKey), 'batch-service', binding)
+    const cleo = await subscribe(await harness().connect(await userToken(demo().cleo)), 'batch-cleo', binding)
+    const ava = await subscribe(await harness().connect(await userToken(demo().ava)), 'batch-ava', binding)
+    const prefix = `batch ${Date.now()}`
+    const insertRows = (count: number, label: string) =>
+      harness().db.query(
+        `insert into public.messages (workspace_id, contact_id, content, direction)
+         select case when g % 3 = 0 then $1::uuid else $2::uuid end,
+                case when g % 3 = 0 then $3::uuid else $4::uuid end,
+                $5 || ' ' || case when g % 3 = 0 then 'globex' else 'acme' end || ' ' || g, 'inbound'
+           from generate_series(1, $6::int) g`,
+        [
+          demo().globex,
+          demo().acme,
+          demo().contact('Helen Park'),
+          demo().contact('Maria Gonzalez'),
+          label,
+          count,
+        ],
+      )
+    // One commit, so one delivery batch: 20 Acme rows and 10 Globex rows, interleaved.
+    await insertRows(30, prefix)
+    // A later commit with a row of each workspace: once a subscriber has its own, it has
+    // everything of the batch it will ever get (changes reach a socket in commit order).
+    await insertRows(3, `${prefix} end`)
+    const ends = (subscription: typeof ben) =>
+      contentsOf(subscription).filter((content) => String(content).startsWith(`${prefix} end`)).length
+    await waitFor(() => ends(ben) === 2 && ends(ava) === 2, 'the Acme agents')
+    await waitFor(() => ends(cleo) === 1, 'the Globex agent')
+    await waitFor(() => ends(service) === 3, 'the service role')
+    const counts = (subscription: typeof ben) => {
+      const batch = contentsOf(subscription)
+        .map(String)
+        .filter((content) => content.startsWith(`${prefix} `) && !content.startsWith(`${prefix} end`))
+      return {
+        acme: batch.filter((content) => content.includes(' acme ')).length,
+        globex: batch.filter((content) => content.includes(' globex ')).length,
+      }
+    }
+    const seen = { ben: counts(ben), ava: counts(ava), cleo: counts(cleo), service: counts(service) }
+    console.log('batch rows seen (acme, globex):', JSON.stringify(seen))
+    expect(seen).toEqual({
+      ben: { acme: 20, globex: 0 },
+      ava: { acme: 20, globex: 0 },
+      cleo: { acme: 0, globex: 10 },
+      service: { acme: 20, globex: 10 },
+    })
+  })
+
   it('sends only the primary key of a deleted row under RLS, as hosted Realtime does', async () => {
     const acme = await subscribe(await harness().connect(await userToken(demo().ben)), 'acme-deletes', {
       event: 'DELETE',
