@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
-import { expectAccessible, expectSettled } from './support/page.ts'
+import { expectAccessible, expectSettled, rowNamed } from './support/page.ts'
 import { root } from './support/stack.ts'
 import { startTwoAgents, type TwoAgents } from './support/two-agents.ts'
 
@@ -140,4 +140,14 @@ test('the owner invites by email, revokes an invitation and removes an agent, wh
   await page.getByLabel('Password').fill('dana-chose-this-1')
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await expect(acme).toHaveCount(1)
+
+  // Ben's removal moved Acme's private channel to a new key; Ava's app followed it, and Dana, who
+  // joined since, meets her there: presence carries on for the team.
+  await ava.page.keyboard.press('Escape')
+  await expect(admin).toBeHidden()
+  await rowNamed(ava.page, 'Victor Chen').click()
+  await expect(rowNamed(page, 'Victor Chen').getByTestId('presence-avatar')).toHaveAttribute(
+    'title',
+    'Ava Thompson is viewing',
+  )
 })
