@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { DatabaseSync } from 'node:sqlite'
-import type { Conversation, Message } from '../src/shared/domain.ts'
+import type { Conversation } from '../src/shared/domain.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { Cache } from '../src/main/cache/cache.ts'
 import { nowTimestamp } from '../src/main/cache/time.ts'
@@ -230,9 +230,11 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
         created_at: at,
         updated_at: at,
         created_by: null,
+        workspace_number: null,
       }
       const started = performance.now()
-      const message = parseMessage(row) as Message
+      const message = parseMessage(row)
+      if (!message) throw new Error('the realtime row no longer matches the messages row shape')
       cache.upsertMessage(message)
       const conversation = cache.getConversation(message.contactId)!
       cache.upsertConversation({

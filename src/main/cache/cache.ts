@@ -649,9 +649,9 @@ export class Cache {
    * the workspace (the FTS tables hold the workspace as a column), numbers come in digit
    * order, and messages are ranked by bm25 among the newest `limit × 8` matches of the
    * recent search index (schema.ts, messages_recent_fts), then of all history when those
-   * leave the page short.
+   * leave the page short. `digits` is what the number search looks for, when the caller
+   * knows better than the query's bare digits (phoneSearchDigits: a national trunk prefix).
    */
-  /** `digits`: what a number search looks for, when the caller knows better than the query's bare digits (phoneSearchDigits). */
   search(
     query: string,
     workspaceId: string | null,
