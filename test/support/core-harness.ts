@@ -152,21 +152,56 @@ export function coreAgainstStack(options: {
   capabilities: (services: CoreServices) => Partial<Handlers>[]
   prepare?: (stack: RelayStack) => Promise<void>
   signIn?: string
-}): CoreFixture & { start(): Promise<void>; stop(): Promise<void> } {
+}): StartableCore {
+  return startableCore(
+    'the core fixture',
+    async () => {
+      const stack = await startRelayStack()
+      await options.prepare?.(stack)
+      return coreOn(stack, options.capabilities, options.signIn)
+    },
+    async (fixture) => {
+      await fixture.services.runtime.dispose()
+      await fixture.stack.stop()
+    },
+  )
+}
+
+/**
+ * A teammate of `first`: a second core of its own (platform, cache, session) on the
+ * same stack, for what one agent's change does to another's. Start it after `first`,
+ * stop it before.
+ */
+export function teammateOf(
+  first: CoreFixture,
+  options: { capabilities: (services: CoreServices) => Partial<Handlers>[]; signIn: string },
+): StartableCore {
+  return startableCore(
+    'the teammate',
+    () => coreOn(first.stack, options.capabilities, options.signIn),
+    (fixture) => fixture.services.runtime.dispose(),
+  )
+}
+
+type StartableCore = CoreFixture & { start(): Promise<void>; stop(): Promise<void> }
+
+/** A fixture for a describe block: `open` in beforeAll, `close` in afterAll, and its parts readable only in between. */
+function startableCore(
+  what: string,
+  open: () => Promise<CoreFixture>,
+  close: (fixture: CoreFixture) => Promise<void>,
+): StartableCore {
   let fixture: CoreFixture | null = null
   const current = (): CoreFixture => {
-    if (!fixture) throw new Error('the core fixture is used before start() or after stop()')
+    if (!fixture) throw new Error(`${what} is used before start() or after stop()`)
     return fixture
   }
   return {
     async start() {
-      const stack = await startRelayStack()
-      await options.prepare?.(stack)
-      fixture = await coreOn(stack, options.capabilities, options.signIn)
+      fixture = await open()
     },
     async stop() {
-      await fixture?.services.runtime.dispose()
-      await fixture?.stack.stop()
+      if (fixture) await close(fixture)
       fixture = null
     },
     get stack() {
@@ -203,40 +238,6 @@ async function coreOn(
     throw error
   }
   return { stack, platform, services, dispatch, events }
-}
-
-/**
- * A teammate of `first`: a second core of its own (platform, cache, session) on the
- * same stack, for what one agent's change does to another's. Start it after `first`,
- * stop it before.
- */
-export function teammateOf(
-  first: CoreFixture,
-  options: { capabilities: (services: CoreServices) => Partial<Handlers>[]; signIn: string },
-): Pick<CoreFixture, 'services' | 'dispatch' | 'events'> & { start(): Promise<void>; stop(): Promise<void> } {
-  let fixture: CoreFixture | null = null
-  const current = (): CoreFixture => {
-    if (!fixture) throw new Error('the teammate is used before start() or after stop()')
-    return fixture
-  }
-  return {
-    async start() {
-      fixture = await coreOn(first.stack, options.capabilities, options.signIn)
-    },
-    async stop() {
-      await fixture?.services.runtime.dispose()
-      fixture = null
-    },
-    get services() {
-      return current().services
-    },
-    get dispatch() {
-      return current().dispatch
-    },
-    get events() {
-      return current().events
-    },
-  }
 }
 
 /** A customer texts Acme through the relay's signed Twilio webhook; resolves once the core has sent the message on. */
