@@ -97,8 +97,9 @@ describe('a first sync on the backend', () => {
       console.log(`${table}: ${rows} rows in ${pages} pages, ${scans} scans read ${read} rows`)
       // One query a page: a scan each, maybe one more that finds the last page empty, two for
       // the progress bar's count (a count request reads the rows it counts, and counts them),
-      // and a few the plans add (a page answered from two indexes scans both).
-      expect(scans).toBeLessThanOrEqual(pages + 5)
+      // and a few the plans add (a page answered from two indexes scans both), whose number
+      // varies from run to run: 33 to 37 scans for 31 pages seen. Two queries a page would be 62.
+      expect(scans).toBeLessThanOrEqual(pages + 10)
       // Each row a few times in all: twice for the count, once for its page, and once more if
       // the planner answers the first page (every row matches it) by sorting them all. Paging
       // that re-reads everything after its cursor reads rows × pages / 2: 15 times each row here.
