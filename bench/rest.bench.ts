@@ -6,8 +6,9 @@
 // those requests (same planner, same role, claims and bounds setup, one
 // transaction each, prepared, through postgres.js), and the ratio. Postgres has no
 // HTTP in its path, so its figure is a floor the embedded backend cannot pass.
-// Also the floors of the embedded side: /health on the same server (HTTP alone)
-// and the inbox SQL in-process (database alone).
+// The HTTP requests come from their own thread (http-load.ts), as the app's come
+// from another process. Also the floors of the embedded side: /health on the same
+// server (HTTP alone) and the inbox SQL in-process (database alone).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +20,7 @@ import { loadCatalog } from '../local-backend/rest/catalog.ts'
 import { createStatementPlanner } from '../local-backend/rest/handlers.ts'
 import { runPipelined, type Statement } from '../local-backend/rest/pipeline.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
+import { loadFromWorker, type HttpRequestSpec, type Load } from './http-load.ts'
 import { startPostgres15, transactorOf, type Postgres15 } from './postgres15.ts'
 import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
@@ -32,14 +34,7 @@ const PAGE = 50
 const PAGES = 20
 const STATUSES = ['Open', 'Pending', 'Done']
 
-interface Load {
-  perSecond: number
-  latencies: number[]
-  /** CPU time of this process per operation: robust to other processes sharing the cores. */
-  cpuMsPerOp: number
-}
-
-/** Runs `count` operations, `concurrency` at a time; `once(i)` is the i-th. Says how long it took, as the 10× run is long. */
+/** Runs `count` operations in this thread, `concurrency` at a time; `once(i)` is the i-th. Says how long it took, as the 10× run is long. */
 async function load(
   what: string,
   count: number,
@@ -157,31 +152,33 @@ async function measureEmbedded(
   w: Workload,
 ): Promise<Figures & { floors: BenchRow[] }> {
   const headers = { apikey: w.apiKey, authorization: `Bearer ${w.token}`, accept: 'application/json' }
-  const read = async (i: number) => {
-    const response = await fetch(w.restUrl + inboxPath(w.workspace, i), { headers })
-    if (response.status !== 200) throw new Error(`inbox page answered ${response.status}`)
-    await response.arrayBuffer()
-  }
-  const insert = async (i: number) => {
-    const response = await fetch(`${w.restUrl}/messages`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' },
-      body: w.reply(i),
-    })
-    if (response.status !== 201)
-      throw new Error(`insert answered ${response.status}: ${await response.text()}`)
-    await response.arrayBuffer()
-  }
-  await load('embedded warm-up', WARMUP, CONCURRENCY, read)
-  const reads = await load('embedded reads', READS, CONCURRENCY, read)
-  await load('embedded warm-up', WARMUP, CONCURRENCY, insert)
-  const inserts = await load('embedded inserts', INSERTS, CONCURRENCY, insert)
-
-  const health = async () => {
-    await (await fetch(`${backend.url}/health`)).arrayBuffer()
-  }
-  await load('warm-up', WARMUP, CONCURRENCY, health)
-  const bareHttp = await load('/health', READS, CONCURRENCY, health)
+  const read = (i: number): HttpRequestSpec => ({
+    url: w.restUrl + inboxPath(w.workspace, i),
+    method: 'GET',
+    headers,
+    expectedStatus: 200,
+  })
+  const insert = (i: number): HttpRequestSpec => ({
+    url: `${w.restUrl}/messages`,
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' },
+    body: w.reply(i),
+    expectedStatus: 201,
+  })
+  const health = (): HttpRequestSpec => ({
+    url: `${backend.url}/health`,
+    method: 'GET',
+    headers: {},
+    expectedStatus: 200,
+  })
+  const spec = (request: (i: number) => HttpRequestSpec, count: number) => ({
+    warmup: Array.from({ length: WARMUP }, (_, i) => request(i)),
+    measured: Array.from({ length: count }, (_, i) => request(i)),
+    concurrency: CONCURRENCY,
+  })
+  const reads = await loadFromWorker('embedded reads', spec(read, READS))
+  const inserts = await loadFromWorker('embedded inserts', spec(insert, INSERTS))
+  const bareHttp = await loadFromWorker('/health', spec(health, READS))
   const planner = createStatementPlanner(await loadCatalog(backend.db))
   const direct = async (i: number) => {
     const { statements } = planner.read(new Request(w.restUrl + inboxPath(w.workspace, i)), 'contacts')
