@@ -15,9 +15,10 @@ import { join } from 'node:path'
 import type { Sql } from 'postgres'
 import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { startLocalBackend, type LocalBackend } from '../local-backend/index.ts'
-import { callerSetup, type Caller } from '../local-backend/rest/caller.ts'
+import { callerSetup, type Caller, type TransactionSettings } from '../local-backend/rest/caller.ts'
 import { loadCatalog } from '../local-backend/rest/catalog.ts'
 import { createStatementPlanner } from '../local-backend/rest/handlers.ts'
+import { watchRoleSettings } from '../local-backend/rest/role-settings.ts'
 import { runPipelined, type Statement } from '../local-backend/rest/pipeline.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
 import { loadFromWorker, type HttpRequestSpec, type Load } from './http-load.ts'
@@ -75,6 +76,8 @@ interface Workload {
   restUrl: string
   workspace: string
   caller: Caller
+  /** The agent's role's settings as the server applies them, so the floors run the same setup. */
+  settings: TransactionSettings
   token: string
   apiKey: string
   contacts: string[]
@@ -124,10 +127,14 @@ async function loadWorkload(backend: LocalBackend, volume: Volume): Promise<Work
     [demo.acme],
   )
   const contacts = rows.map((row) => row.id)
+  const roleSettings = await watchRoleSettings(backend.db, createMemoryLogger('bench').logger)
+  const settings = { statementTimeout: await roleSettings.statementTimeout('authenticated') }
+  await roleSettings.stop()
   return {
     restUrl: `${backend.url}/rest/v1`,
     workspace: demo.acme,
     caller: { role: 'authenticated', claims },
+    settings,
     token,
     apiKey: backend.publishableKey,
     contacts,
@@ -184,7 +191,7 @@ async function measureEmbedded(
     const { statements } = planner.read(new Request(w.restUrl + inboxPath(w.workspace, i)), 'contacts')
     const result = await runPipelined(
       backend.db,
-      callerSetup(w.caller, undefined, statements),
+      callerSetup(w.caller, w.settings, statements),
       statements,
       () => true,
     )
@@ -214,8 +221,13 @@ async function measureEmbedded(
 }
 
 /** The statements of one request run on Postgres as PostgREST would: one transaction, the setup first. */
-async function runOnPostgres(sql: Sql, caller: Caller, statements: Statement[]): Promise<void> {
-  const setup = callerSetup(caller, undefined, statements)
+async function runOnPostgres(
+  sql: Sql,
+  caller: Caller,
+  settings: TransactionSettings,
+  statements: Statement[],
+): Promise<void> {
+  const setup = callerSetup(caller, settings, statements)
   // Handed over as one array, postgres.js pipelines the statements inside BEGIN … COMMIT.
   await sql.begin((tx) =>
     [setup, ...statements].map((statement) => tx.unsafe(statement.sql, statement.params, { prepare: true })),
@@ -262,7 +274,7 @@ async function measurePostgres(
     const planner = createStatementPlanner(await loadCatalog(embedded.db))
     const read = async (i: number) => {
       const { statements } = planner.read(new Request(w.restUrl + inboxPath(ids.acme, i)), 'contacts')
-      await runOnPostgres(sql, caller, statements)
+      await runOnPostgres(sql, caller, w.settings, statements)
     }
     const insert = async (i: number) => {
       const body = JSON.stringify({
@@ -278,7 +290,7 @@ async function measurePostgres(
         body,
       })
       const { statement } = await planner.mutate(request, 'insert', 'messages')
-      await runOnPostgres(sql, caller, [statement!])
+      await runOnPostgres(sql, caller, w.settings, [statement!])
     }
     await load('Postgres warm-up', WARMUP, CONCURRENCY, read)
     const reads = await load('Postgres reads', READS, CONCURRENCY, read)

@@ -18,6 +18,7 @@ import { createRealtimeServer } from './realtime/websocket-server.ts'
 import { installBounds } from './rest/bounds.ts'
 import { readApiConfig } from './rest/api-config.ts'
 import { loadExposedSchemas } from './rest/exposed-schemas.ts'
+import { watchRoleSettings } from './rest/role-settings.ts'
 import { createApiApp, type FunctionHandler } from './server.ts'
 
 export interface LocalBackendOptions {
@@ -159,6 +160,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     await installBounds(db)
     await installAuthSchema(db)
     const schemas = await loadExposedSchemas(db, apiConfig.config)
+    const roleSettings = await watchRoleSettings(db, logger.child({ api: 'rest' }))
     // Realtime installs its change capture in the database before any request can write.
     realtime = await createRealtimeServer({
       db,
@@ -171,6 +173,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
     ready.api = createApiApp({
       db,
       schemas,
+      roleSettings,
       logger,
       url,
       authConfig,
@@ -232,6 +235,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
           await websockets.close()
           await closeServer()
           await analyzer.stop()
+          await roleSettings.stop()
           await db.close()
           logger.info('local backend stopped', { url })
         })()

@@ -11,6 +11,7 @@ import { createAuthApp } from './auth/routes.ts'
 import { jsonResponse, maxBodyBytes } from './http.ts'
 import type { RateGuard } from './rate-limits.ts'
 import type { ExposedSchemas } from './rest/exposed-schemas.ts'
+import type { RoleSettings } from './rest/role-settings.ts'
 import { createRestApp } from './rest/routes.ts'
 
 /** `env` is the Node server's bindings (the socket), so a function can tell its callers apart. */
@@ -19,6 +20,8 @@ export type FunctionHandler = (request: Request, env: unknown) => Response | Pro
 export interface ApiOptions {
   db: PGlite
   schemas: ExposedSchemas
+  /** The API roles' settings, as PostgREST holds them between reloads. */
+  roleSettings: RoleSettings
   logger: Logger
   /** The public base URL, e.g. http://127.0.0.1:54321. */
   url: string
@@ -211,6 +214,7 @@ export function createApiApp(options: ApiOptions): Hono {
       schemas: options.schemas,
       logger: logger.child({ api: 'rest' }),
       jwt: options.jwt,
+      roleSettings: options.roleSettings,
     }),
   )
   app.route('/realtime/v1/api', options.realtimeApi)

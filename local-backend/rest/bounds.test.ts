@@ -108,7 +108,7 @@ describe('a read stops at its bounds', () => {
     expect(contacts[0]!.workspaces.contacts.length).toBe(rows[0]!.n)
   })
 
-  it("applies the caller role's statement_timeout, as hosted Supabase sets it, and cancels with 57014", async () => {
+  it("applies the caller role's statement_timeout, as hosted Supabase sets it, from the next config reload, and cancels with 57014", async () => {
     const settings = await backend.db.query<{ rolname: string; setconfig: string[] }>(
       `select rolname, setconfig from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
         where rolname in ('anon', 'authenticated') order by rolname`,
@@ -120,6 +120,9 @@ describe('a read stops at its bounds', () => {
     // A read of hundreds of embedded rows takes far longer than 1 ms, so it is stopped part way.
     await backend.db.exec(`alter role authenticated set statement_timeout = '1ms'`)
     try {
+      // As PostgREST, the server holds the roles' settings until told to reload its config.
+      expect((await ben.from('workspaces').select(fanOut('workspaces', 3))).error).toBeNull()
+      await backend.db.exec(`notify pgrst, 'reload config'`)
       const { error, status } = await ben.from('workspaces').select(fanOut('workspaces', 3))
       expect(status).toBe(500)
       expect(error).toMatchObject({
@@ -131,6 +134,7 @@ describe('a read stops at its bounds', () => {
       expect((await service.from('contacts').select('id')).error).toBeNull()
     } finally {
       await backend.db.exec(`alter role authenticated set statement_timeout = '8s'`)
+      await backend.db.exec(`notify pgrst, 'reload config'`)
     }
     expect((await ben.from('contacts').select('id')).error).toBeNull()
   })

@@ -12,7 +12,8 @@ import type { PGlite } from '@electric-sql/pglite'
  * a read considers, at every level, passes a check against the caller's deadline
  * (counted from the start of the request's transaction), which cancels with the
  * same 57014 Postgres raises. Change the values as on hosted:
- * `alter role authenticated set statement_timeout = '20s'` (read on every request).
+ * `alter role authenticated set statement_timeout = '20s'`, then
+ * `notify pgrst, 'reload config'` (role-settings.ts).
  *
  * A deadline alone is no fairness here: the process has one Postgres, so every
  * other request waits for the running one, and a fan-out embed (contacts →
@@ -73,13 +74,10 @@ export async function installBounds(db: PGlite): Promise<void> {
 }
 
 /**
- * The setup expression for the caller's transaction, `$1` being the role: its
- * `statement_timeout` from its role settings (PostgREST's impersonated-role settings).
- * The role's oid comes from a regrole cast (a catalog cache lookup) rather than from
- * the pg_roles view, whose joins cost more than the rest of the setup; the caller's
- * role is always one of the API roles (keys.ts), which exist.
+ * The setup expression for the caller's transaction, `$3` being its role's
+ * `statement_timeout` (role-settings.ts) or null for a role without one.
  */
-export const timeoutSetupSql = `set_config('statement_timeout', coalesce((select substr(c, length('statement_timeout=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c where s.setdatabase = 0 and s.setrole = $1::text::regrole and c like 'statement_timeout=%'), current_setting('statement_timeout')), true)`
+export const timeoutSetupSql = `set_config('statement_timeout', coalesce($3::text, current_setting('statement_timeout')), true)`
 
 /**
  * The setup expression that starts the embedded-row count afresh. Only a transaction

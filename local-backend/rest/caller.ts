@@ -37,20 +37,34 @@ function claimsJson(claims: JwtClaims): string {
   return text
 }
 
+/** What a transaction is set up with besides the caller: the schema addressed and the role's timeout. */
+export interface TransactionSettings {
+  /** As PostgREST sets it, for the schema a request addresses. */
+  searchPath?: string
+  /** The role's own statement_timeout (role-settings.ts); none leaves the session's. */
+  statementTimeout?: string
+}
+
 /**
  * The statement that opens every request's transaction: the caller's role, claims and
- * bounds, and, as PostgREST sets it, the search_path of the schema addressed.
- * `statements` are what the transaction runs next: the embedded-row count is reset
- * only when one of them counts.
+ * bounds, and the search_path of the schema addressed. `statements` are what the
+ * transaction runs next: the embedded-row count is reset only when one of them counts.
  */
-export function callerSetup(caller: Caller, searchPath?: string, statements: Statement[] = []): Statement {
+export function callerSetup(
+  caller: Caller,
+  settings: TransactionSettings,
+  statements: Statement[] = [],
+): Statement {
   const bounds = statements.some((statement) => countsEmbeddedRows(statement.sql))
     ? `${timeoutSetupSql}, ${embeddedRowsResetSql}`
     : timeoutSetupSql
   const sql = `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${bounds}`
-  const params = [caller.role, claimsJson(caller.claims)]
-  if (searchPath === undefined) return { sql, params }
-  return { sql: `${sql}, set_config('search_path', $3::text, true)`, params: [...params, searchPath] }
+  const params = [caller.role, claimsJson(caller.claims), settings.statementTimeout ?? null]
+  if (settings.searchPath === undefined) return { sql, params }
+  return {
+    sql: `${sql}, set_config('search_path', $4::text, true)`,
+    params: [...params, settings.searchPath],
+  }
 }
 
 /**
@@ -61,11 +75,11 @@ export function callerSetup(caller: Caller, searchPath?: string, statements: Sta
 export async function runAsCaller(
   db: PGlite,
   caller: Caller,
-  searchPath: string | undefined,
+  settings: TransactionSettings,
   statements: Statement[],
   commit?: (results: Rows[]) => boolean,
 ): Promise<Rows[]> {
-  const outcome = await runPipelined(db, callerSetup(caller, searchPath, statements), statements, commit)
+  const outcome = await runPipelined(db, callerSetup(caller, settings, statements), statements, commit)
   if (!outcome.ok) throw toRestError(outcome.error, caller.role)
   return outcome.results
 }

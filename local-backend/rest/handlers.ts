@@ -8,8 +8,9 @@ import {
 } from './api-request.ts'
 import type { Catalog } from './catalog.ts'
 import { runAsCaller, type Caller } from './caller.ts'
+import type { RoleSettings } from './role-settings.ts'
 import type { MediaType } from './api-request-headers.ts'
-import type { Statement } from './pipeline.ts'
+import type { Rows, Statement } from './pipeline.ts'
 import { planCall } from './plan-call.ts'
 import { createPlanCache } from './plan-cache.ts'
 import { planMutate, type MutatePlan } from './plan-mutate.ts'
@@ -60,8 +61,21 @@ export function createStatementPlanner(catalog: Catalog) {
  * the caller in one transaction, and shaped into the answer (response). Anything
  * refused is thrown as a RestError for the route to answer with.
  */
-export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string) {
+export function createHandlers(
+  db: PGlite,
+  catalog: Catalog,
+  roleSettings: RoleSettings,
+  searchPath?: string,
+) {
   const planner = createStatementPlanner(catalog)
+  const run = async (caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean) =>
+    runAsCaller(
+      db,
+      caller,
+      { searchPath, statementTimeout: await roleSettings.statementTimeout(caller.role) },
+      statements,
+      commit,
+    )
   /**
    * Accept: application/vnd.pgrst.plan answers the EXPLAIN of the statement that makes
    * the body, after `before` (a GET's read-only mode); it commits as the request would.
@@ -73,7 +87,7 @@ export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string
     { before = [], rollback = false }: { before?: Statement[]; rollback?: boolean } = {},
   ) => {
     const statements = [...before, explainStatement(media.plan!, body)]
-    const results = await runAsCaller(db, caller, searchPath, statements, rollback ? () => false : undefined)
+    const results = await run(caller, statements, rollback ? () => false : undefined)
     return planResponse(media, results.slice(before.length))
   }
 
@@ -81,11 +95,7 @@ export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string
     async read(request: Request, tableName: string, caller: Caller): Promise<Response> {
       const { plan, statements } = planner.read(request, tableName)
       if (plan.media.plan) return explain(plan.media, caller, statements[0]!)
-      return readResponse(
-        plan,
-        await runAsCaller(db, caller, searchPath, statements),
-        request.method === 'HEAD',
-      )
+      return readResponse(plan, await run(caller, statements), request.method === 'HEAD')
     },
 
     async mutate(
@@ -97,7 +107,7 @@ export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string
       const { plan, statement } = await planner.mutate(request, action, tableName)
       if (!statement) return emptyInsertResponse(plan)
       if (plan.media.plan) return explain(plan.media, caller, statement, { rollback: plan.rollback })
-      const results = await runAsCaller(db, caller, searchPath, [statement], mutationCommits(plan))
+      const results = await run(caller, [statement], mutationCommits(plan))
       return mutateResponse(plan, results)
     },
 
@@ -108,10 +118,7 @@ export function createHandlers(db: PGlite, catalog: Catalog, searchPath?: string
         const [before, body] = plan.readOnly ? [statements.slice(0, 1), statements[1]!] : [[], statements[0]!]
         return explain(plan.media, caller, body, { before, rollback: plan.rollback })
       }
-      return callResponse(
-        plan,
-        await runAsCaller(db, caller, searchPath, statements, (ran) => callCommits(plan, ran)),
-      )
+      return callResponse(plan, await run(caller, statements, (ran) => callCommits(plan, ran)))
     },
   }
 }

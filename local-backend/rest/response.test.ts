@@ -7,6 +7,8 @@ import { loadCatalog } from './catalog.ts'
 import type { Caller } from './caller.ts'
 import { errorResponse, toRestError } from './errors.ts'
 import { createHandlers } from './handlers.ts'
+import { watchRoleSettings } from './role-settings.ts'
+import { createMemoryLogger } from '../../logging/logger.ts'
 
 /*
  * Response shaping on what real statements return: real Requests go through the
@@ -26,7 +28,11 @@ beforeAll(async () => {
   ava = { role: 'authenticated', claims: { role: 'authenticated', sub: demo.ava } }
   maria = demo.contact('Maria Gonzalez')
   await installBounds(db)
-  handlers = createHandlers(db, await loadCatalog(db))
+  handlers = createHandlers(
+    db,
+    await loadCatalog(db),
+    await watchRoleSettings(db, createMemoryLogger('test').logger),
+  )
 })
 afterAll(async () => {
   await db.close()

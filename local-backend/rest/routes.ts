@@ -7,6 +7,7 @@ import { errorResponse, toRestError } from './errors.ts'
 import { addressedSchema, type ExposedSchemas } from './exposed-schemas.ts'
 import { createHandlers } from './handlers.ts'
 import { apiRootResponse } from './response.ts'
+import type { RoleSettings } from './role-settings.ts'
 
 /**
  * The PostgREST-compatible API over HTTP: which paths and methods exist, who is
@@ -18,6 +19,7 @@ export interface RestOptions {
   schemas: ExposedSchemas
   logger: Logger
   jwt: JwtKeys
+  roleSettings: RoleSettings
 }
 
 /** With more than one schema exposed, an answer with a body names the one it came from (Response.hs profileHeader). */
@@ -30,12 +32,12 @@ function withProfile(response: Response, schema: string): Response {
 
 type Handlers = ReturnType<typeof createHandlers>
 
-export function createRestApp({ db, schemas, logger, jwt }: RestOptions): Hono {
+export function createRestApp({ db, schemas, logger, jwt, roleSettings }: RestOptions): Hono {
   const app = new Hono()
   const handlersBySchema = new Map(
     [...schemas.bySchema].map(([name, { catalog, searchPath }]) => [
       name,
-      createHandlers(db, catalog, searchPath),
+      createHandlers(db, catalog, roleSettings, searchPath),
     ]),
   )
 

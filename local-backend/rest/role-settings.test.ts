@@ -1,0 +1,52 @@
+import { PGlite } from '@electric-sql/pglite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMemoryLogger } from '../../logging/logger.ts'
+import { watchRoleSettings, type RoleSettings } from './role-settings.ts'
+
+/* The roles' settings as PostgREST holds them: read at start, re-read on NOTIFY pgrst 'reload config' only. */
+let db: PGlite
+let settings: RoleSettings
+
+beforeAll(async () => {
+  db = new PGlite()
+  await db.exec(`create role anon; create role authenticated;
+    alter role authenticated set statement_timeout = '8s'`)
+  settings = await watchRoleSettings(db, createMemoryLogger('test').logger)
+})
+afterAll(async () => {
+  await settings.stop()
+  await db.close()
+})
+
+describe('the API roles’ settings', () => {
+  it('reads each role’s statement_timeout at start, and none for a role without one', async () => {
+    expect(await settings.statementTimeout('authenticated')).toBe('8s')
+    expect(await settings.statementTimeout('anon')).toBeUndefined()
+  })
+
+  it('keeps them until a config reload, which a schema reload is not', async () => {
+    await db.exec(
+      `alter role anon set statement_timeout = '3s'; alter role authenticated reset statement_timeout`,
+    )
+    expect(await settings.statementTimeout('anon')).toBeUndefined()
+    await db.exec(`notify pgrst, 'reload schema'`)
+    await db.exec(`notify pgrst`)
+    expect(await settings.statementTimeout('anon')).toBeUndefined()
+    expect(await settings.statementTimeout('authenticated')).toBe('8s')
+
+    await db.exec(`notify pgrst, 'reload config'`)
+    expect(await settings.statementTimeout('anon')).toBe('3s')
+    expect(await settings.statementTimeout('authenticated')).toBeUndefined()
+  })
+
+  it('reloads when a transaction that notified commits, not before and not when it rolls back', async () => {
+    await db.exec(`begin; alter role anon set statement_timeout = '1s'; notify pgrst, 'reload config'`)
+    expect(await settings.statementTimeout('anon')).toBe('3s')
+    await db.exec('rollback')
+    expect(await settings.statementTimeout('anon')).toBe('3s')
+    await db.exec(
+      `begin; alter role anon set statement_timeout = '2s'; notify pgrst, 'reload config'; commit`,
+    )
+    expect(await settings.statementTimeout('anon')).toBe('2s')
+  })
+})
