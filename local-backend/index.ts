@@ -9,7 +9,7 @@ import type { Logger } from '../src/shared/log.ts'
 import { readAuthConfig, type AuthConfig } from './auth/config.ts'
 import { createOutbox, type Outbox } from './auth/outbox.ts'
 import { installAuthSchema } from './auth/schema.ts'
-import { startAutoAnalyze } from './db/auto-analyze.ts'
+import { startAutovacuum } from './db/autovacuum.ts'
 import { defaultSupabaseDir, openDatabase } from './db/database.ts'
 import type { BrowserOrigins } from './browser-origins.ts'
 import { generateProjectKeys, liveJwtKeys, signApiKey, type ProjectKeys, withAsymmetricKeys } from './keys.ts'
@@ -109,10 +109,11 @@ function authConfigOf(options: LocalBackendOptions): AuthConfig {
 }
 
 /**
- * How often stale tables are looked for. Autovacuum wakes every minute; a check here is a
- * catalog read of a few tables, and a first sync may start seconds after a bulk change.
+ * How often tables due a vacuum or analyze are looked for. Autovacuum wakes every minute; a
+ * check here is a catalog read of a few tables, a first sync may start seconds after a bulk
+ * change, and a busy conversation's row gathers dead versions with every message.
  */
-const autoAnalyzeEveryMs = 5_000
+const autovacuumEveryMs = 5_000
 
 export async function startLocalBackend(options: LocalBackendOptions = {}): Promise<LocalBackend> {
   const logger = options.logger ?? createStdoutLogger('local-backend')
@@ -193,9 +194,9 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
     })
     logger.info('local backend listening', { url })
-    const analyzer = startAutoAnalyze(db, {
-      everyMs: autoAnalyzeEveryMs,
-      logger: logger.child({ db: 'auto-analyze' }),
+    const autovacuum = startAutovacuum(db, {
+      everyMs: autovacuumEveryMs,
+      logger: logger.child({ db: 'autovacuum' }),
     })
 
     let stopping: Promise<void> | undefined
@@ -234,7 +235,7 @@ export async function startLocalBackend(options: LocalBackendOptions = {}): Prom
         stopping ??= (async () => {
           await websockets.close()
           await closeServer()
-          await analyzer.stop()
+          await autovacuum.stop()
           await roleSettings.stop()
           await db.close()
           logger.info('local backend stopped', { url })

@@ -7,7 +7,7 @@ import type { PGlite } from '@electric-sql/pglite'
  * final state, and realtime capture of the setup would only slow it down.
  * Each contact was last updated when its latest message came, as the trigger leaves it.
  * Every third conversation is unread (1 or 2 messages); the newest is `Bulk customer 1`.
- * The tables are then analyzed, as autovacuum (here auto-analyze.ts) would have long
+ * The tables are then analyzed, as autovacuum (here autovacuum.ts) would have long
  * before anyone signs in to years of history.
  */
 export async function seedLargeWorkspace(
