@@ -3,7 +3,6 @@
 // insert's transaction), beside the same send without seen_message_id (no check), in
 // the same run, alternating, to one conversation with a long history.
 import { randomUUID } from 'node:crypto'
-import { maintainDueTables } from '../local-backend/db/autovacuum.ts'
 import { demoIds } from '../local-backend/db/demo-callers.ts'
 import { startLocalBackend } from '../local-backend/index.ts'
 import { startTwilioDouble, type TwilioDouble } from '../local-backend/twilio/double.ts'
@@ -11,16 +10,11 @@ import { ACME, accessToken } from '../relay/demo-accounts.ts'
 import { mountRelay, serviceClient } from '../relay/embedded.ts'
 import type { Sweeper } from '../relay/sweeper.ts'
 import { createMemoryLogger } from '../logging/logger.ts'
+import { writeLongThread } from './long-thread.ts'
 import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
 
 const SEND_PAIRS = 200
-/**
- * A statement's messages update their contact's row inside one transaction, where each
- * update walks every version before it: 50,000 messages took 22 s in statements of 100,
- * 36 s in statements of 500 and 121 s in statements of 2,000 (vacuumed between).
- */
-const HISTORY_STATEMENT_ROWS = 100
 
 const ms = (samples: number[], p: number) => Math.round(percentile(samples, p) * 100) / 100
 
@@ -52,21 +46,16 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
     const contactId = (contact as { id: string }).id
     const history = atScale(seedSizes.thread, scale).messages
     // A long thread, the customer's text last: the message every guarded reply names as seen.
-    // It arrives in short statements with autovacuum's check between, as a thread that grew
-    // over months met the backend's autovacuum many times. In one statement no vacuum can
-    // help (see HISTORY_STATEMENT_ROWS): 50,000 never finished.
-    let seen = ''
-    for (let from = 1; from <= history; from += HISTORY_STATEMENT_ROWS) {
-      const { rows } = await backend.db.query<{ id: string }>(
-        `insert into public.messages (workspace_id, contact_id, content, direction, status, created_at)
-         select $1, $2, 'history ' || i, 'inbound', 'delivered', now() - make_interval(secs => $3::int - i)
-           from generate_series($4::int, least($4::int + $5::int - 1, $3::int)) as i
-         returning id`,
-        [acme, contactId, history, from, HISTORY_STATEMENT_ROWS],
-      )
-      seen = rows.at(-1)!.id
-      await maintainDueTables(backend.db)
-    }
+    const seen = await writeLongThread(backend.db, {
+      workspaceId: acme,
+      contactId,
+      count: history,
+      columns: {
+        content: `'history ' || i`,
+        direction: `'inbound'`,
+        createdAt: `now() - make_interval(secs => $3::int - i)`,
+      },
+    })
     await backend.db.query('analyze public.messages')
     const token = await accessToken(backend, 'ben@acme.test')
 

@@ -15,6 +15,7 @@ import {
   shellProtocol,
   tabSecretProtocolPrefix,
 } from '../src/shared/browser-shell-protocol.ts'
+import { writeLongThread } from './long-thread.ts'
 import { atScale, seedSizes, type Scale } from './scale.ts'
 import { percentile, type BenchRow } from './types.ts'
 
@@ -71,13 +72,16 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
         [demo.acme],
       )
       threadContact = long.rows[0]!.id
-      await backend.db.query(
-        `insert into public.messages (workspace_id, contact_id, content, direction, status, created_at)
-         select $1, $2, 'Message ' || i || ' of a long conversation, long enough to wrap onto a second line in the thread view.',
-                case when i % 2 = 0 then 'outbound' else 'inbound' end, 'delivered', now() - make_interval(mins => $3::int - i)
-           from generate_series(1, $3::int) as i`,
-        [demo.acme, threadContact, thread.messages],
-      )
+      await writeLongThread(backend.db, {
+        workspaceId: demo.acme,
+        contactId: threadContact,
+        count: thread.messages,
+        columns: {
+          content: `'Message ' || i || ' of a long conversation, long enough to wrap onto a second line in the thread view.'`,
+          direction: `case when i % 2 = 0 then 'outbound' else 'inbound' end`,
+          createdAt: `now() - make_interval(mins => $3::int - i)`,
+        },
+      })
       const moving = await backend.db.query<{ id: string; phone_number: string }>(
         `select id, phone_number from public.contacts where workspace_id = $1 and name = 'Customer 5'`,
         [demo.acme],

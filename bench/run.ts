@@ -37,8 +37,40 @@ if (files.some((file) => needsRenderer.includes(file)) && rendererNeedsBuild(roo
   if (build.status !== 0) throw new Error('electron-vite build failed; the errors are above')
 }
 
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+  } catch {
+    return null
+  }
+})()
+const labels = runScales.map((scale) => scale.label)
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: process.platform,
+}
 const started = performance.now()
 const runs: SuiteRun[] = []
+const results = resolve(import.meta.dirname, 'results')
+mkdirSync(results, { recursive: true })
+
+/** Writes the results so far: after every suite, so a suite that hangs or is stopped loses only itself. */
+function writeResults(totalSeconds: number): string {
+  const table = markdownTable(runs, labels)
+  writeFileSync(
+    resolve(results, 'latest.json'),
+    `${JSON.stringify({ finishedAt: new Date().toISOString(), commit, machine, scales: labels, totalSeconds, runs }, null, 2)}\n`,
+  )
+  writeFileSync(
+    resolve(results, 'latest.md'),
+    `${table}\n\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commit?.slice(0, 7) ?? 'unknown'}; whole run ${Math.round(totalSeconds)} s.\n`,
+  )
+  return table
+}
+
 for (const file of files) {
   const suite = file.replace(/\.bench\.ts$/, '')
   const module = (await import(pathToFileURL(resolve(import.meta.dirname, file)).href)) as BenchModule
@@ -59,36 +91,12 @@ for (const file of files) {
         error: message,
       })
     }
+    writeResults((performance.now() - started) / 1000)
   }
 }
 const totalSeconds = (performance.now() - started) / 1000
+const table = writeResults(totalSeconds)
 
-const commit = (() => {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
-  } catch {
-    return null
-  }
-})()
-const labels = runScales.map((scale) => scale.label)
-const table = markdownTable(runs, labels)
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: availableParallelism(),
-  memoryGb: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-  platform: process.platform,
-}
-const results = resolve(import.meta.dirname, 'results')
-mkdirSync(results, { recursive: true })
-writeFileSync(
-  resolve(results, 'latest.json'),
-  `${JSON.stringify({ finishedAt: new Date().toISOString(), commit, machine, scales: labels, totalSeconds, runs }, null, 2)}\n`,
-)
-writeFileSync(
-  resolve(results, 'latest.md'),
-  `${table}\n\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commit?.slice(0, 7) ?? 'unknown'}; whole run ${Math.round(totalSeconds)} s.\n`,
-)
 console.log(table)
 if (runs.length === 0) console.log('(no benchmarks yet)')
 process.stderr.write(`whole run ${Math.round(totalSeconds)} s; results in ${results}/latest.{json,md}\n`)
