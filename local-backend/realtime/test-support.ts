@@ -71,6 +71,14 @@ export async function startRealtimeHarness(
   const { port } = server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`
   const clients: SupabaseClient[] = []
+  const disconnectClients = async () => {
+    await Promise.all(
+      clients.splice(0).map(async (client) => {
+        await client.removeAllChannels()
+        client.realtime.disconnect()
+      }),
+    )
+  }
   const socketUrl = (query: string) => `ws://127.0.0.1:${port}/realtime/v1/websocket?${query}`
   return {
     url,
@@ -89,9 +97,7 @@ export async function startRealtimeHarness(
       await client.realtime.setAuth(current())
       return client
     },
-    async disconnectClients() {
-      await Promise.all(clients.splice(0).map((client) => client.removeAllChannels()))
-    },
+    disconnectClients,
     insertMessage(workspace, contact, content) {
       return database.transaction(async (tx) => {
         await tx.query(`select set_config('role', 'service_role', true)`)
@@ -117,6 +123,8 @@ export async function startRealtimeHarness(
       for (const socket of sockets) socket.destroy()
     },
     async stop() {
+      // A client left connected would reconnect to the stopped server for as long as its process lives.
+      await disconnectClients()
       await realtime.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
