@@ -1,4 +1,4 @@
-import { memo, useEffect, useMemo, useRef, useState } from 'react'
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import type { Conversation, ConversationFilter, InboxView, SearchHit } from '../../../shared/domain.ts'
 import type { AppError } from '../../../shared/errors.ts'
@@ -158,13 +158,16 @@ function SkeletonRows() {
 function VirtualList({ ids, setSize }: { ids: string[]; setSize: number }) {
   const scrollRef = useRef<HTMLDivElement>(null)
   const cursorId = useConversations((state) => state.cursorId)
+  // The virtualizer re-lays out every row whenever getItemKey changes identity: a fresh
+  // function per render walked all 100,000 rows on every scroll frame (95.7 ms p95 at 10×).
+  const getItemKey = useCallback((index: number) => ids[index]!, [ids])
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer returns fresh functions; this component simply is not auto-memoized
   const virtualizer = useVirtualizer({
     count: ids.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
     overscan: 6,
-    getItemKey: (index) => ids[index]!,
+    getItemKey,
   })
   const cursorIndex = cursorId ? ids.indexOf(cursorId) : -1
 

@@ -14,7 +14,7 @@ export const NoteItem = memo(function NoteItem({ note }: { note: Note }) {
   const members = useWorkspaceMembers(note.workspaceId)
   const mentioned = members.filter((member) => note.mentions.includes(member.userId))
   return (
-    <li className="note-row" data-testid="note" data-id={note.id}>
+    <div className="note-row" data-testid="note" data-id={note.id}>
       <article className="note" aria-label={`Internal note by ${author}`}>
         <header className="note-head">
           <span className="note-label">
@@ -40,6 +40,6 @@ export const NoteItem = memo(function NoteItem({ note }: { note: Note }) {
           )}
         </p>
       </article>
-    </li>
+    </div>
   )
 })

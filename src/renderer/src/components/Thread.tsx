@@ -1,10 +1,11 @@
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useVirtualizer } from '@tanstack/react-virtual'
 import type { Conversation, ConversationStatus, Message } from '../../../shared/domain.ts'
 import { conversationStatuses } from '../../../shared/domain.ts'
 import { explainFailure } from '../../../shared/twilio-errors.ts'
 import { clockTime, fullDateTime } from '../lib/format.ts'
 import { shownPhone } from '../lib/phone-display.ts'
-import { groupByDay, interleave } from '../lib/timeline.ts'
+import { interleave, timelineRows, type TimelineRow } from '../lib/timeline.ts'
 import { useConnection } from '../stores/connection.ts'
 import { useConversations } from '../stores/conversations.ts'
 import { useMemberName } from '../stores/members.ts'
@@ -80,7 +81,7 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
   const outbound = message.direction === 'outbound'
   const author = useMemberName(message.workspaceId, message.createdBy ?? '')
   return (
-    <li
+    <div
       className={`bubble-row ${outbound ? 'out' : 'in'}`}
       data-testid="message"
       data-status={message.status}
@@ -121,7 +122,7 @@ const Bubble = memo(function Bubble({ message }: { message: Message }) {
           }}
         />
       )}
-    </li>
+    </div>
   )
 })
 
@@ -192,69 +193,165 @@ function MessagesSkeleton() {
 
 /** Pixels from the bottom within which the view counts as pinned. */
 const pinSlack = 48
+/** Pixels from the top within which the next older page loads. */
+const loadOlderWithin = 240
 
-function Messages({ contactId }: { contactId: string }) {
-  const messages = useThread((state) => state.messages)
-  const status = useThread((state) => state.status)
-  const error = useThread((state) => state.error)
+/** First guesses at row heights, before a row is measured on screen. */
+const estimatedHeight = { message: 64, note: 112, heading: 44 }
+/** The list's own padding, in the virtual list's coordinates so offsets match the scroll position. */
+const listPadding = { start: 12, end: 16, olderHint: 36 }
+
+function Row({ row }: { row: TimelineRow }) {
+  return (
+    <>
+      {row.startsDay && (
+        <h3 className="day-label">
+          <span>{row.day}</span>
+        </h3>
+      )}
+      {row.item.kind === 'note' ? <NoteItem note={row.item.note} /> : <Bubble message={row.item.message} />}
+    </>
+  )
+}
+
+/**
+ * The thread as a virtual list: only the rows on screen (and a few either side) are in
+ * the page, so a 50,000-message history costs what a short one does. Anchored at the
+ * end, as a chat is: older pages prepended above keep the row being read in place, and
+ * a view at the bottom follows what arrives.
+ */
+function Timeline({ rows, loadedCount }: { rows: TimelineRow[]; loadedCount: number }) {
   const hasMore = useThread((state) => state.hasMore)
   const loadingOlder = useThread((state) => state.loadingOlder)
   const loadOlder = useThread((state) => state.loadOlder)
-  const reopen = useThread((state) => state.open)
   const scrollRef = useRef<HTMLDivElement>(null)
   const pinned = useRef(true)
-  const previous = useRef<{
-    firstId: string | undefined
-    lastId: string | undefined
-    height: number
-    count: number
-  }>({
-    firstId: undefined,
-    lastId: undefined,
-    height: 0,
-    count: 0,
-  })
+  const lastKey = useRef<string | undefined>(undefined)
   const [unseen, setUnseen] = useState(0)
-  const notes = useNotes((state) => state.notes)
-  const items = useMemo(() => interleave(messages, notes, hasMore), [messages, notes, hasMore])
-  const groups = useMemo(() => groupByDay(items), [items])
+  const getItemKey = useCallback((index: number) => rows[index]!.item.id, [rows])
+  const estimateSize = useCallback(
+    (index: number) => {
+      const row = rows[index]!
+      return estimatedHeight[row.item.kind] + (row.startsDay ? estimatedHeight.heading : 0)
+    },
+    [rows],
+  )
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer returns fresh functions; this component simply is not auto-memoized
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize,
+    getItemKey,
+    overscan: 8,
+    paddingStart: listPadding.start + (hasMore ? listPadding.olderHint : 0),
+    paddingEnd: listPadding.end,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: pinSlack,
+    // Near the top, the next older page loads. The offset is the list's own: right after a
+    // page arrives the virtualizer may hold its correction until the scroll ends, and the
+    // element's scrollTop still reads 0 while the agent is looking at what they read before.
+    onChange: (instance) => {
+      if (instance.isScrolling && (instance.scrollOffset ?? 0) < loadOlderWithin) void loadOlder()
+    },
+  })
 
-  // Runs before paint: older history is prepended without moving what the agent reads.
+  // Runs before paint. Opening lands on the newest message; the agent's own reply
+  // brings the view down; anything else arriving while they read history is counted.
   useLayoutEffect(() => {
-    const element = scrollRef.current
-    if (!element) return
-    const before = previous.current
-    const firstId = messages[0]?.id
-    const last = messages[messages.length - 1]
-    if (before.count > 0 && firstId !== before.firstId && last?.id === before.lastId) {
-      element.scrollTop += element.scrollHeight - before.height
-    } else if (last && last.id !== before.lastId) {
-      const mine = last.direction === 'outbound' && before.count > 0
-      if (pinned.current || mine || before.count === 0) {
-        element.scrollTop = element.scrollHeight
-        pinned.current = true
-      } else {
-        setUnseen((count) => count + 1)
-      }
+    const last = rows[rows.length - 1]
+    const key = last?.item.id
+    if (key === lastKey.current) return
+    const opening = lastKey.current === undefined
+    lastKey.current = key
+    if (opening) {
+      virtualizer.scrollToEnd()
+      return
     }
-    previous.current = { firstId, lastId: last?.id, height: element.scrollHeight, count: messages.length }
-  }, [messages])
+    if (pinned.current || !last) return
+    if (last.item.kind === 'message' && last.item.message.direction === 'outbound') {
+      pinned.current = true
+      virtualizer.scrollToEnd()
+    } else {
+      setUnseen((count) => count + 1)
+    }
+  }, [rows, virtualizer])
 
   const onScroll = () => {
     const element = scrollRef.current
     if (!element) return
     pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < pinSlack
     if (pinned.current && unseen) setUnseen(0)
-    if (element.scrollTop < 240 && hasMore && !loadingOlder) void loadOlder()
   }
 
   const jumpToLatest = () => {
-    const element = scrollRef.current
-    if (!element) return
-    element.scrollTop = element.scrollHeight
     pinned.current = true
+    virtualizer.scrollToEnd()
     setUnseen(0)
   }
+
+  const items = virtualizer.getVirtualItems()
+  const offset = virtualizer.scrollOffset ?? 0
+  const top = items.find((item) => item.end > offset)
+  const topRow = top && offset > 0 ? rows[top.index] : undefined
+  return (
+    <div className="messages-wrap">
+      <div
+        ref={scrollRef}
+        className="messages"
+        onScroll={onScroll}
+        tabIndex={0}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        aria-busy={loadingOlder}
+        data-loaded={loadedCount}
+        data-has-older={hasMore}
+      >
+        {topRow && (
+          <div className="day-current" aria-hidden="true">
+            <span className="day-label">
+              <span>{topRow.day}</span>
+            </span>
+          </div>
+        )}
+        <ol className="timeline" style={{ height: virtualizer.getTotalSize() }}>
+          {hasMore && (
+            <li className="older-hint muted small" style={{ top: listPadding.start }}>
+              {loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}
+            </li>
+          )}
+          {items.map((item) => (
+            <li
+              key={item.key}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              className="timeline-row"
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
+              <Row row={rows[item.index]!} />
+            </li>
+          ))}
+        </ol>
+        {loadedCount === 0 && <p className="empty muted">No messages yet. Say hello below.</p>}
+      </div>
+      {unseen > 0 && (
+        <button type="button" className="new-pill" onClick={jumpToLatest} data-testid="new-messages-pill">
+          <ArrowDownIcon /> {unseen === 1 ? '1 new message' : `${unseen} new messages`}
+        </button>
+      )}
+    </div>
+  )
+}
+
+function Messages({ contactId }: { contactId: string }) {
+  const messages = useThread((state) => state.messages)
+  const status = useThread((state) => state.status)
+  const error = useThread((state) => state.error)
+  const hasMore = useThread((state) => state.hasMore)
+  const reopen = useThread((state) => state.open)
+  const notes = useNotes((state) => state.notes)
+  const rows = useMemo(() => timelineRows(interleave(messages, notes, hasMore)), [messages, notes, hasMore])
 
   if (status === 'loading') return <MessagesSkeleton />
   if (status === 'error') {
@@ -267,47 +364,7 @@ function Messages({ contactId }: { contactId: string }) {
       </div>
     )
   }
-  return (
-    <div className="messages-wrap">
-      <div
-        ref={scrollRef}
-        className="messages"
-        onScroll={onScroll}
-        tabIndex={0}
-        role="log"
-        aria-label="Messages"
-        aria-live="polite"
-      >
-        {hasMore && (
-          <p className="older-hint muted small">
-            {loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}
-          </p>
-        )}
-        {messages.length === 0 && <p className="empty muted">No messages yet. Say hello below.</p>}
-        {groups.map((group) => (
-          <section key={group.key} className="day" aria-label={group.label}>
-            <h3 className="day-label">
-              <span>{group.label}</span>
-            </h3>
-            <ol className="day-messages">
-              {group.items.map((item) =>
-                item.kind === 'note' ? (
-                  <NoteItem key={item.id} note={item.note} />
-                ) : (
-                  <Bubble key={item.id} message={item.message} />
-                ),
-              )}
-            </ol>
-          </section>
-        ))}
-      </div>
-      {unseen > 0 && (
-        <button type="button" className="new-pill" onClick={jumpToLatest} data-testid="new-messages-pill">
-          <ArrowDownIcon /> {unseen === 1 ? '1 new message' : `${unseen} new messages`}
-        </button>
-      )}
-    </div>
-  )
+  return <Timeline rows={rows} loadedCount={messages.length} />
 }
 
 export function Thread() {

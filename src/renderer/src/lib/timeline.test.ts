@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../../../shared/domain.ts'
 import type { Note } from '../../../shared/notes-and-replies.ts'
-import { interleave } from './timeline.ts'
+import { interleave, timelineRows } from './timeline.ts'
 
 const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00.000000Z`
 
@@ -26,5 +26,33 @@ describe('interleave', () => {
 
   it('shows notes alone in a thread without messages', () => {
     expect(interleave([], [note('n1', 1)], false).map((item) => item.kind)).toEqual(['note'])
+  })
+})
+
+describe('timelineRows', () => {
+  const onDay = (id: string, day: string) =>
+    ({ id, createdAt: `${day}T12:00:00.000Z`, updatedAt: `${day}T12:00:00.000Z` }) as Message
+
+  it('heads the first entry of each day, one row per entry keyed by it', () => {
+    const rows = timelineRows(
+      interleave([onDay('a', '2026-10-01'), onDay('b', '2026-10-01'), onDay('c', '2026-10-03')], [], false),
+    )
+    expect(rows.map((row) => [row.item.id, row.startsDay])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', true],
+    ])
+    expect(rows[1]!.day).toBe(rows[0]!.day)
+    expect(rows[2]!.day).not.toBe(rows[0]!.day)
+  })
+
+  it('moves the heading to an older entry of the same day when one arrives above, keeping every row', () => {
+    const before = timelineRows(interleave([onDay('b', '2026-10-01')], [], true))
+    const after = timelineRows(interleave([onDay('a', '2026-10-01'), onDay('b', '2026-10-01')], [], true))
+    expect(before.map((row) => row.startsDay)).toEqual([true])
+    expect(after.map((row) => [row.item.id, row.startsDay])).toEqual([
+      ['a', true],
+      ['b', false],
+    ])
   })
 })

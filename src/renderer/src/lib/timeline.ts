@@ -34,15 +34,30 @@ export function interleave(
   return items
 }
 
-export function groupByDay(
-  items: readonly ThreadItem[],
-): { key: string; label: string; items: ThreadItem[] }[] {
-  const groups: { key: string; label: string; items: ThreadItem[] }[] = []
+/**
+ * One row of the thread's virtual list: an entry, under its day's heading when it is the
+ * day's first. The heading belongs to the row, not a row of its own, so every row is
+ * keyed by its entry and stays the same row when older pages arrive above it.
+ */
+export interface TimelineRow {
+  item: ThreadItem
+  /** The day's label, for the heading held at the top while its rows scroll past. */
+  day: string
+  startsDay: boolean
+}
+
+export function timelineRows(items: readonly ThreadItem[]): TimelineRow[] {
+  const rows: TimelineRow[] = []
+  let day = ''
+  let label = ''
   for (const item of items) {
     const key = dayKey(item.at)
-    const last = groups[groups.length - 1]
-    if (last && last.key === key) last.items.push(item)
-    else groups.push({ key, label: dayLabel(item.at), items: [item] })
+    const startsDay = key !== day
+    if (startsDay) {
+      day = key
+      label = dayLabel(item.at)
+    }
+    rows.push({ item, day: label, startsDay })
   }
-  return groups
+  return rows
 }
