@@ -154,8 +154,11 @@ function SkeletonRows() {
   )
 }
 
-/** `setSize` is the filter's whole count: while later pages load, more rows exist than are listed. */
-function VirtualList({ ids, setSize }: { ids: string[]; setSize: number }) {
+/**
+ * `setSize` is the filter's whole count: while later pages load (`loading`), more rows
+ * exist than are listed.
+ */
+function VirtualList({ ids, setSize, loading }: { ids: string[]; setSize: number; loading: boolean }) {
   const scrollRef = useRef<HTMLDivElement>(null)
   const cursorId = useConversations((state) => state.cursorId)
   // The virtualizer re-lays out every row whenever getItemKey changes identity: a fresh
@@ -183,6 +186,7 @@ function VirtualList({ ids, setSize }: { ids: string[]; setSize: number }) {
       role="listbox"
       aria-label="Conversations"
       tabIndex={0}
+      aria-busy={loading}
       aria-activedescendant={cursorIndex >= 0 ? `conversation-${cursorId}` : undefined}
     >
       <div className="list-inner" style={{ height: virtualizer.getTotalSize() }}>
@@ -365,7 +369,7 @@ export function ConversationList() {
       </div>
     )
   } else {
-    body = <VirtualList ids={ids} setSize={counts[filter]} />
+    body = <VirtualList ids={ids} setSize={counts[filter]} loading={list.status === 'loading'} />
   }
 
   return (

@@ -221,28 +221,15 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
   // Conversations the list showed before that the host no longer has are dropped once all pages are in.
   const shownBefore = new Set(existing?.order ?? [])
   const fresh = new Set<string>()
-  let after: ConversationCursor | null = null
-  for (;;) {
-    const request: RequestOf<'conversations.list'> = after
-      ? { workspaceId, filter: 'All', limit: restPageSize, after }
-      : { workspaceId, filter: 'All', limit: firstPageSize }
-    const result: ListResult = await call('conversations.list', request)
-    const list = get().lists[workspaceId]
-    if (!current() || !list) return
-    if (!result.ok) {
-      // What is on screen stays; the error only replaces an empty list.
-      if (list.order.length > 0) {
-        if (list.status !== 'ready')
-          set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
-        return
-      }
-      set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
-      return
-    }
-    const { items, counts, views, hasMore }: ResponseOf<'conversations.list'> = result.value
-    for (const conversation of items) fresh.add(conversation.id)
+  // Pages read but not yet shown. Showing a page merges and recounts the whole list, so a
+  // page is held until the held ones would double it (or the last is in): at 100,000
+  // conversations that is 7 merges instead of 51, and scrolling while they load keeps its frames.
+  let held: Conversation[] = []
+  const show = (hasMore: boolean, counts: Counts, views: InboxViewCounts) => {
+    const list = get().lists[workspaceId]!
     const byId = get().byId
-    let order = mergePage(list.order, items, byId)
+    let order = mergePage(list.order, held, byId)
+    held = []
     if (!hasMore && shownBefore.size > 0) order = order.filter((id) => fresh.has(id) || !shownBefore.has(id))
     const complete = list.complete || !hasMore
     set({
@@ -261,6 +248,33 @@ async function loadPages(workspaceId: string, current: () => boolean): Promise<v
         },
       },
     })
+  }
+  let after: ConversationCursor | null = null
+  let lastCounts: { counts: Counts; views: InboxViewCounts } | null = null
+  for (;;) {
+    const request: RequestOf<'conversations.list'> = after
+      ? { workspaceId, filter: 'All', limit: restPageSize, after }
+      : { workspaceId, filter: 'All', limit: firstPageSize }
+    const result: ListResult = await call('conversations.list', request)
+    if (!current() || !get().lists[workspaceId]) return
+    if (!result.ok) {
+      if (held.length > 0 && lastCounts) show(true, lastCounts.counts, lastCounts.views)
+      const list = get().lists[workspaceId]!
+      // What is on screen stays; the error only replaces an empty list.
+      if (list.order.length > 0) {
+        if (list.status !== 'ready')
+          set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'ready' } } })
+        return
+      }
+      set({ lists: { ...get().lists, [workspaceId]: { ...list, status: 'error', error: result.error } } })
+      return
+    }
+    const { items, counts, views, hasMore }: ResponseOf<'conversations.list'> = result.value
+    for (const conversation of items) fresh.add(conversation.id)
+    held = held.concat(items)
+    lastCounts = { counts, views }
+    const shown = get().lists[workspaceId]!.order.length
+    if (!hasMore || shown === 0 || held.length >= shown) show(hasMore, counts, views)
     const last: Conversation | undefined = items.at(-1)
     if (!hasMore || !last) return
     after = { lastMessageAt: last.lastMessageAt, id: last.id }
