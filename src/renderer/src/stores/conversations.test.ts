@@ -132,9 +132,9 @@ const many = Array.from({ length: 250 }, (_, i) => ({
   last_message_at: at(100 + i),
 })) satisfies Partial<ContactRow>[]
 const ids = (rows: { id: string }[]) => rows.map((row) => row.id)
-/** A workspace of many pages: 100, then 2,000 at a time, the last one short. */
+/** A workspace of many pages: 100, then 500 at a time, the last one short. */
 const pagedWorkspaceId = '44444444-4444-4444-8444-444444444444'
-const manyPages = Array.from({ length: 6_200 }, (_, i) => ({
+const manyPages = Array.from({ length: 2_700 }, (_, i) => ({
   id: `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`,
   workspace_id: pagedWorkspaceId,
   phone_number: `+1556${String(i).padStart(7, '0')}`,
@@ -298,7 +298,7 @@ describe('conversations store, paged first load over the browser shell', () => {
       {
         workspaceId,
         filter: 'All',
-        limit: 2000,
+        limit: 500,
         after: {
           id: many[99]!.id,
           lastMessageAt: useConversations.getState().byId[many[99]!.id]!.lastMessageAt,
@@ -339,7 +339,7 @@ describe('conversations store, paged first load over the browser shell', () => {
     // The page asks at start and the list again as it mounts: one load serves both.
     expect(useConversations.getState().load(workspaceId)).toBe(first)
     await first
-    expect(listRequests().map((request) => request.limit)).toEqual([100, 2000])
+    expect(listRequests().map((request) => request.limit)).toEqual([100, 500])
     expect(order()).toEqual(ids(many))
 
     // Sign-out resets the store after the first page, and the next sign-in loads at once:
@@ -360,7 +360,7 @@ describe('conversations store, paged first load over the browser shell', () => {
     await useConversations.getState().load(workspaceId)
     await nextStarted
     await next
-    expect(listRequests().map((request) => request.limit)).toEqual([100, 2000, 100, 2000, 100, 2000])
+    expect(listRequests().map((request) => request.limit)).toEqual([100, 500, 100, 500, 100, 500])
     expect(nextFirstPage).toEqual({ order: ids(many.slice(0, 100)), complete: false })
     expect(order()).toEqual(ids(many))
   })
@@ -374,9 +374,10 @@ describe('conversations store, paged first load over the browser shell', () => {
     })
     await useConversations.getState().load(pagedWorkspaceId)
     stop()
-    expect(listRequests().map((request) => request.limit)).toEqual([100, 2000, 2000, 2000, 2000])
-    // 2,000 doubles 100; the next 2,000 would not double 2,100, so it waits for the one after.
-    expect(shown).toEqual([0, 100, 2_100, 6_100, 6_200])
+    expect(listRequests().map((request) => request.limit)).toEqual([100, 500, 500, 500, 500, 500, 500])
+    // 500 doubles 100; the next 500 would not double 600, so it waits for the one after;
+    // the last three (1,100) would not double 1,600 and are shown as the last is in.
+    expect(shown).toEqual([0, 100, 600, 1_600, 2_700])
     expect(useConversations.getState().lists[pagedWorkspaceId]).toMatchObject({
       status: 'ready',
       complete: true,
