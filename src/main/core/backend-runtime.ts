@@ -7,6 +7,7 @@ import { createSessionService, heartbeatIntervalFor, type SessionService } from 
 import { agentFiles, finishInterruptedSignOut, type AgentFiles } from '../session/sign-out-wipe.ts'
 import { createSyncService, type SyncService } from '../sync/sync.ts'
 import type { AppCoreConfig, CoreServices } from './core-services.ts'
+import { reclaimHeapSoon } from './heap.ts'
 import { openOutbox } from './messages-capability.ts'
 import { announceSyncBatch } from './sync-announcements.ts'
 import { createWorkspaceRoster, refreshWorkspaces, type WorkspaceRoster } from './workspaces-capability.ts'
@@ -91,6 +92,7 @@ export async function startBackendRuntime(
     workspaces: createWorkspaceRoster(cache.listWorkspaces()),
     agentId: () => session.userId(),
   }
+  let cancelReclaim = () => {}
   const sync = createSyncService({
     client: session.client,
     cache,
@@ -105,6 +107,9 @@ export async function startBackendRuntime(
     },
     onNumbers: (workspaceId, numbers) => events.emit('numbers.changed', { workspaceId, numbers }),
     onState: (state) => events.emit('connection.changed', state),
+    onFirstSyncsDone: () => {
+      cancelReclaim = reclaimHeapSoon(logger)
+    },
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)
   const presence = createPresenceService({
@@ -128,6 +133,8 @@ export async function startBackendRuntime(
       await presence.stop()
       await outbox.stop()
       await sync.stop()
+      // The host closes its log once the runtime is gone: a collection still waiting would write to it.
+      cancelReclaim()
       session.dispose()
       cache.close()
       await embedded?.stop()

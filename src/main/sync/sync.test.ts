@@ -27,6 +27,7 @@ let demo: DemoIds
 const changes: MessageChange[] = []
 const states: ConnectionState['status'][] = []
 let frozenAt: number | null = null
+let firstSyncsDone = 0
 let onOffline = () => {}
 
 async function insertInbound(
@@ -69,6 +70,7 @@ beforeAll(async () => {
     },
     offlineAfterMs: 300,
     now: () => frozenAt ?? Date.now(),
+    onFirstSyncsDone: () => firstSyncsDone++,
   })
   sync.setWorkspaces([demo.acme])
   await sync.whenLive()
@@ -93,6 +95,7 @@ describe('realtime sync', () => {
     expect(cache.listConversations(demo.globex, 'All').items).toEqual([])
     expect(changes.length).toBeGreaterThan(0)
     expect(changes.every((c) => c.source === 'backfill' && c.initial)).toBe(true)
+    expect(firstSyncsDone).toBe(1)
   })
 
   it('applies live inserts once, with the conversation bumped', async () => {
@@ -155,6 +158,8 @@ describe('realtime sync', () => {
     expect(
       cache.thread(contactId, null, 500).messages.filter((m) => m.content.startsWith('overlap')),
     ).toHaveLength(5)
+    // Catching up is not a first sync: its rows are few, and no collection follows it.
+    expect(firstSyncsDone).toBe(1)
   })
 
   it('keeps receiving live changes after the session refreshes its token', async () => {

@@ -112,6 +112,8 @@ export interface SyncOptions {
   /** The numbers a workspace holds changed in the cache (read on every catch-up). */
   onNumbers?(workspaceId: string, numbers: WorkspaceNumber[]): void
   onState(state: ConnectionState): void
+  /** The first syncs under way have all succeeded: what they read is garbage now. */
+  onFirstSyncsDone?(): void
   /** Re-read this far behind the cursor: a transaction may commit after a later one. */
   overlapMs?: number
   pageSize?: number
@@ -470,6 +472,7 @@ export function createSyncService(options: SyncOptions): SyncService {
       firstSyncs--
       indexWrittenRows()
     }
+    if (firstSyncs === 0 && !stopped) options.onFirstSyncsDone?.()
   }
 
   async function catchUpRows(workspace: WorkspaceSync, initial: boolean): Promise<void> {
