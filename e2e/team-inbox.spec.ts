@@ -112,7 +112,8 @@ test('live assignment: Ava gives a conversation to Ben by keyboard; it is in his
   await rowNamed(ava.page, name).click()
   const thread = ava.page.getByRole('main', { name: `Conversation with ${name}` })
   await expect(thread.getByRole('button', { name: 'Assignee: Unassigned' })).toBeVisible()
-  // Every reply in the thread is signed by its author's name.
+  // Every reply in the thread is signed by its author's name (read once the thread's rows are on screen).
+  await expect(thread.getByTestId('message-author').first()).toBeVisible()
   const authors = await thread.getByTestId('message-author').allTextContents()
   expect(authors.length).toBeGreaterThan(0)
   for (const author of authors) expect(author).toMatch(/^(Ava Thompson|Ben Okafor) · $/)

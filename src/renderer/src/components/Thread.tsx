@@ -256,8 +256,8 @@ function Timeline({ rows, loadedCount }: { rows: TimelineRow[]; loadedCount: num
     },
   })
 
-  // Runs before paint. Opening lands on the newest message; the agent's own reply
-  // brings the view down; anything else arriving while they read history is counted.
+  // Runs before paint. Opening lands on the newest message; a reply going out brings the
+  // view down; a message arriving while the agent reads history is counted in the pill.
   useLayoutEffect(() => {
     const last = rows[rows.length - 1]
     const key = last?.item.id
@@ -268,8 +268,9 @@ function Timeline({ rows, loadedCount }: { rows: TimelineRow[]; loadedCount: num
       virtualizer.scrollToEnd()
       return
     }
-    if (pinned.current || !last) return
-    if (last.item.kind === 'message' && last.item.message.direction === 'outbound') {
+    // A note is the team's, not the customer's: it neither moves the view nor counts as a new message.
+    if (pinned.current || !last || last.item.kind === 'note') return
+    if (last.item.message.direction === 'outbound') {
       pinned.current = true
       virtualizer.scrollToEnd()
     } else {
