@@ -43,6 +43,8 @@ export interface ReadRequest extends Negotiated {
   range: Range
   /** By path: `messages`, or `messages.author` for an embedding inside an embedding. */
   embedded: Map<string, EmbeddedParams>
+  /** A HEAD: answered with the headers alone. */
+  headersOnly: boolean
 }
 
 export type PayloadRow = Record<string, unknown>
@@ -115,6 +117,7 @@ export const readRequestKey = (request: Request): string => {
   const { headers } = request
   // JSON, so no value can run into the next one and a missing header stays apart from an empty one.
   return JSON.stringify([
+    request.method,
     new URL(request.url).search,
     headers.get('accept'),
     headers.get('prefer'),
@@ -166,7 +169,7 @@ function isFilter(key: string, value: string): boolean {
 }
 
 /** What a read (of a table, or of a function's result) selects, filters, orders and pages. */
-type ReadParams = Omit<ReadRequest, 'action' | keyof Negotiated>
+export type ReadParams = Omit<ReadRequest, 'action' | 'headersOnly' | keyof Negotiated>
 
 function parseReadParams(
   query: URLSearchParams,
@@ -198,7 +201,12 @@ function parseReadParams(
 
 export function parseReadRequest(request: Request): ReadRequest {
   const { searchParams: query } = new URL(request.url)
-  return { action: 'read', ...negotiate(request.headers), ...parseReadParams(query, request.headers) }
+  return {
+    action: 'read',
+    ...negotiate(request.headers),
+    ...parseReadParams(query, request.headers),
+    headersOnly: request.method === 'HEAD',
+  }
 }
 
 const isRow = (value: unknown): value is PayloadRow =>

@@ -95,7 +95,7 @@ export function createHandlers(
     async read(request: Request, tableName: string, caller: Caller): Promise<Response> {
       const { plan, statements } = planner.read(request, tableName)
       if (plan.media.plan) return explain(plan.media, caller, statements[0]!)
-      return readResponse(plan, await run(caller, statements), request.method === 'HEAD')
+      return readResponse(plan, await run(caller, statements))
     },
 
     async mutate(

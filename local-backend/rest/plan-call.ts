@@ -88,7 +88,7 @@ export function planCall(catalog: Catalog, name: string, request: CallRequest): 
           .filter((arg) => Object.hasOwn(request.args, arg.name))
           .map((arg) => ({ arg, value: request.args[arg.name] })),
     body: byBody ? request.body : undefined,
-    tree: table && planTree(catalog, table, { ...request, action: 'read' }),
+    tree: table && planTree(catalog, table, request),
     range: request.range,
     media: request.media,
     count: request.preferences.count,

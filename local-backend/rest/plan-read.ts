@@ -1,4 +1,4 @@
-import type { EmbeddedParams, ReadRequest } from './api-request.ts'
+import type { EmbeddedParams, ReadParams, ReadRequest } from './api-request.ts'
 import { preferenceApplied, type MediaType } from './api-request-headers.ts'
 import {
   fieldLabel,
@@ -71,6 +71,8 @@ export interface ReadPlan {
   plannedCount: boolean
   /** The Preference-Applied header, if any. */
   applied: Record<string, string>
+  /** A HEAD: the page is counted for Content-Range, but no body is built (query-statements). */
+  headersOnly: boolean
 }
 
 export function tableOf(catalog: Catalog, name: string): Table {
@@ -212,7 +214,7 @@ export function planSelect(
 }
 
 /** The tree of a read of `table`, its embeddings taking the parameters addressed to them. */
-export function planTree(catalog: Catalog, table: Table, request: ReadRequest): ReadTree {
+export function planTree(catalog: Catalog, table: Table, request: ReadParams): ReadTree {
   const paths = new Set<string>()
   const select = planSelect(catalog, table, request.select, request.embedded, [], paths)
   // Every embedded-resource parameter must name an embedding of this request, as PostgREST insists.
@@ -236,5 +238,6 @@ export function planRead(catalog: Catalog, table: Table, request: ReadRequest): 
     count: preferences.count,
     plannedCount: preferences.plannedCount,
     applied: preferenceApplied(preferences, 'read'),
+    headersOnly: request.headersOnly,
   }
 }

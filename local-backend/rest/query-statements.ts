@@ -162,6 +162,12 @@ const newScope = (schema: string): Scope => ({ schema, params: new SqlParams(), 
 /**
  * The page of rows as the answer's body, and with Prefer: count, the count of every
  * matching row. `from` is what the root reads: its table, or a function's result.
+ *
+ * A HEAD counts the page without building its body. PostgREST builds it and drops it
+ * (Response.hs); the answer is the same, and here the body would cost more than time:
+ * the sync's progress counts are HEADs over a whole workspace, and the JSON of 100,000
+ * ids grew PGlite's WebAssembly memory, which never shrinks, by 30 MB for good. An
+ * EXPLAIN (Accept: …pgrst.plan) still explains the body's statement, as PostgREST's does.
  */
 export function readStatements(
   schema: string,
@@ -171,7 +177,11 @@ export function readStatements(
   const { tree } = plan
   const scope = newScope(schema)
   const rowsSql = treeSql(scope, tree, from('_t0', scope.params), '_t0', [])
-  const statements = [{ sql: bodySql(plan.media, rowsSql), params: scope.params.values }]
+  const body =
+    plan.headersOnly && !plan.media.plan
+      ? `select null::text as body, count(*)::int as n from (${rowsSql}) _r`
+      : bodySql(plan.media, rowsSql)
+  const statements = [{ sql: body, params: scope.params.values }]
   if (plan.count) {
     const counting = newScope(schema)
     const unpaged = { ...tree, range: { offset: 0, limit: null } }
@@ -306,7 +316,7 @@ export function callStatements(schema: string, plan: CallPlan): Statement[] {
     const media = { ...plan.media, singular: plan.media.singular || !fn.returnsSet }
     statements = readStatements(
       schema,
-      { tree, media, count: plan.count, plannedCount: false, applied: {} },
+      { tree, media, count: plan.count, plannedCount: false, applied: {}, headersOnly: false },
       (alias, params) => {
         const { from, call } = callSql(schema, plan, params)
         return `${from}${call} ${alias}`

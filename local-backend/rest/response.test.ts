@@ -6,7 +6,7 @@ import { installBounds } from './bounds.ts'
 import { loadCatalog } from './catalog.ts'
 import type { Caller } from './caller.ts'
 import { errorResponse, toRestError } from './errors.ts'
-import { createHandlers } from './handlers.ts'
+import { createHandlers, createStatementPlanner } from './handlers.ts'
 import { watchRoleSettings } from './role-settings.ts'
 import { createMemoryLogger } from '../../logging/logger.ts'
 
@@ -87,6 +87,32 @@ describe('a read', () => {
     expect(head.status).toBe(206)
     expect(head.headers.get('content-range')).toBe(`0-2/${await count('true')}`)
     expect(head.body).toBeNull()
+  })
+
+  it('a HEAD counts its page without building the body it would drop, and keeps its plan apart from the GET', async () => {
+    const planner = createStatementPlanner(await loadCatalog(db))
+    const path = `/contacts?select=id,name&workspace_id=eq.${demo.acme}`
+    const headers = { prefer: 'count=exact' }
+    const [headPage, headTotal] = planner.read(
+      request(path, { method: 'HEAD', headers }),
+      'contacts',
+    ).statements
+    expect(headPage!.sql).not.toContain('json_agg')
+    expect(headTotal!.sql).toContain('count(*)')
+    expect(planner.read(request(path, { headers }), 'contacts').statements[0]!.sql).toContain('json_agg')
+
+    const total = await count('workspace_id = $1', [demo.acme])
+    const query = `select=id,name&workspace_id=eq.${demo.acme}&order=id&limit=2`
+    const head = await read(query, headers, 'HEAD')
+    const get = await read(query, headers)
+    expect([head.status, head.headers.get('content-range')]).toEqual([206, `0-1/${total}`])
+    expect([get.status, get.headers.get('content-range')]).toEqual([206, `0-1/${total}`])
+    expect(((await get.json()) as unknown[]).length).toBe(2)
+    // A singular HEAD is refused as its GET is: the page's count decides.
+    await expect(read(query, { accept: 'application/vnd.pgrst.object+json' }, 'HEAD')).rejects.toMatchObject({
+      status: 406,
+      body: { code: 'PGRST116' },
+    })
   })
 
   it('a singular read is one object, or PGRST116 (406) for none or many', async () => {

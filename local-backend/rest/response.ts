@@ -28,7 +28,7 @@ export function planResponse(media: MediaType, [rows]: Rows[]): Response {
 export const apiRootResponse = () =>
   jsonResponse({ swagger: '2.0', info: { title: 'local PostgREST', version: 'local' }, paths: {} }, 200)
 
-export function readResponse(plan: ReadPlan, results: Rows[], headersOnly: boolean): Response {
+export function readResponse(plan: ReadPlan, results: Rows[]): Response {
   const { body, n, total } = readResult(results)
   const { offset } = plan.tree.range
   if (plan.media.singular && n !== 1) throw singularMismatch(n)
@@ -41,7 +41,7 @@ export function readResponse(plan: ReadPlan, results: Rows[], headersOnly: boole
   }
   // RangeQuery.hs: a counted read that answers fewer rows than match is Partial Content.
   const status = total !== null && n < total ? 206 : 200
-  return new Response(headersOnly ? null : (body ?? 'null'), { status, headers })
+  return new Response(plan.headersOnly ? null : (body ?? 'null'), { status, headers })
 }
 
 /** The refusal a mutation's result earns, if any: then it is undone, as PostgREST does. */
