@@ -109,6 +109,8 @@ export async function startBackendRuntime(
     onState: (state) => events.emit('connection.changed', state),
     onFirstSyncsDone: () => {
       cancelReclaim = reclaimHeapSoon(logger)
+      // The embedded backend served that sync: its heap grew with the same pages.
+      embedded?.reclaimMemory()
     },
   })
   const outbox = openOutbox({ cache, session, relayUrl: target.relayUrl }, deps)

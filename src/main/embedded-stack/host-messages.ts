@@ -24,6 +24,8 @@ export const parentMessageSchema = z.discriminatedUnion('type', [
     from: z.string(),
     body: z.string(),
   }),
+  /** The app's first sync is live: the reads that grew the heap are over, and it may shrink. */
+  z.object({ type: z.literal('reclaimMemory') }),
   z.object({ type: z.literal('stop') }),
 ])
 export type ParentMessage = z.infer<typeof parentMessageSchema>

@@ -8,6 +8,7 @@ import { createStdoutLogger } from '../../../logging/logger.ts'
 import { mountRelay } from '../../../relay/embedded.ts'
 import type { Sweeper } from '../../../relay/sweeper.ts'
 import { appError, type AppError } from '../../shared/errors.ts'
+import { reclaimHeapSoon } from '../core/heap.ts'
 import { parentMessageSchema, twilioJournalFile, type HostMessage } from './host-messages.ts'
 import { parentChannel } from './parent-channel.ts'
 
@@ -140,6 +141,10 @@ try {
     const message = parsed.data
     if (message.type === 'stop') {
       void stop()
+      return
+    }
+    if (message.type === 'reclaimMemory') {
+      if (!stopping) reclaimHeapSoon(logger)
       return
     }
     simulateInbound(backend, relayUrl, message)

@@ -18,6 +18,8 @@ export interface EmbeddedStack {
   /** The port the backend listens on (the one asked for, or the free one found for port 0). */
   port: number
   simulateInbound(input: { workspaceId: string; from: string; body: string }): Promise<Result<null>>
+  /** Tells the child its burst of reads is over (host.ts collects its heap then); dropped if it is gone. */
+  reclaimMemory(): void
   /** Called once if the child exits without being asked to. */
   onExit(listener: (exit: { code: number | null; signal: NodeJS.Signals | null }) => void): void
   stop(): Promise<void>
@@ -191,6 +193,9 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
             resolve({ ok: false, error: appError('offline', 'The embedded server is not running.') })
           }
         })
+      },
+      reclaimMemory() {
+        send({ type: 'reclaimMemory' })
       },
       onExit(listener) {
         exitListeners.push(listener)

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { theEmbeddedChild } from '../../../test/support/embedded-children.ts'
+import { until } from '../../../test/support/until.ts'
 import { forkService } from './fork-service.ts'
 import { launchEmbeddedStack } from './launcher.ts'
 
@@ -22,9 +23,9 @@ function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 async function launch(dataDir: string) {
-  const { logger } = createMemoryLogger('memory-test')
+  const { logger, lines } = createMemoryLogger('memory-test')
   const stack = await launchEmbeddedStack({ hostModule, dataDir, logger, port: 0, startService: forkService })
-  return { stack, pid: theEmbeddedChild() }
+  return { stack, pid: theEmbeddedChild(), lines }
 }
 
 /** Postgres at work, as an agent's app makes it work: sign-ins check passwords and read rows. */
@@ -56,4 +57,22 @@ describe('the embedded backend child’s memory', () => {
     console.log(`embedded child: peak ${peak.toFixed(0)} MB, now ${statusMb(pid, 'VmRSS').toFixed(0)} MB`)
     expect(peak).toBeLessThan(300)
   }, 180_000)
+
+  it('collects its heap when the app says its first sync is live, and not before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'embedded-memory-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const { stack, lines } = await launch(join(dir, 'embedded-backend'))
+    cleanups.push(() => stack.stop())
+    const collections = () =>
+      lines
+        .map((line) => JSON.parse(line) as { msg: string; heapUsedBefore?: number; heapUsedAfter?: number })
+        .filter((record) => record.msg === 'collected the first sync’s garbage')
+    // The reads a sync makes leave their garbage behind in the child.
+    await signIns(stack, 10)
+    expect(collections()).toHaveLength(0)
+    stack.reclaimMemory()
+    await until(() => collections().length === 1, 'the child’s collection')
+    const [collected] = collections()
+    expect(collected!.heapUsedAfter).toBeLessThan(collected!.heapUsedBefore!)
+  }, 120_000)
 })

@@ -22,6 +22,8 @@ export interface SupervisedStack {
   state(): EmbeddedServerState
   onState(listener: (state: EmbeddedServerState) => void): () => void
   simulateInbound(input: { workspaceId: string; from: string; body: string }): Promise<Result<null>>
+  /** See EmbeddedStack.reclaimMemory; nothing while the server is down. */
+  reclaimMemory(): void
   /** Starts a stopped server again (same port and data) with a fresh crash budget. */
   restart(): Promise<Result<null>>
   stop(): Promise<void>
@@ -132,6 +134,9 @@ export async function superviseEmbeddedStack(options: SupervisorOptions): Promis
       return current
         ? current.simulateInbound(input)
         : Promise.resolve(err('offline', 'The embedded server is not running.'))
+    },
+    reclaimMemory() {
+      current?.reclaimMemory()
     },
     restart() {
       if (state.status !== 'stopped') return starting ?? Promise.resolve(ok(null))
