@@ -394,9 +394,58 @@ export function createSyncService(options: SyncOptions): SyncService {
   }
 
   /**
+   * One page of `table`'s rows changed since `from`, in (updated_at, key) order, after
+   * `after` when given. Inside a run of rows sharing the cursor's updated_at (`tied`), the
+   * rest of the run is one range of the (workspace_id, updated_at, key) index and the rows
+   * after it another, so a page reads only its own rows however long the run. Otherwise one
+   * query: the range alone walks that index from the cursor, and the ties of the cursor's
+   * timestamp (at most the one row the page before ended with) are skipped by key.
+   */
+  async function readPage(
+    table: PagedTable,
+    workspaceId: string,
+    from: string,
+    after: { at: string; key: string } | null,
+    tied: boolean,
+  ): Promise<Record<string, unknown>[]> {
+    const key = pagedKey[table]
+    const select = () => client.from(table).select(pagedColumns[table]).eq('workspace_id', workspaceId)
+    const run = async (query: PromiseLike<{ data: unknown; error: { message: string } | null }>) => {
+      const { data, error } = await query
+      if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
+      return (data ?? []) as Record<string, unknown>[]
+    }
+    if (after && tied) {
+      const ties = await run(
+        select()
+          .eq('updated_at', after.at)
+          .gt(key, after.key)
+          .order(key, { ascending: true })
+          .limit(pageSize),
+      )
+      if (ties.length === pageSize || stopped) return ties
+      const later = await run(
+        select()
+          .gt('updated_at', after.at)
+          .order('updated_at', { ascending: true })
+          .order(key, { ascending: true })
+          .limit(pageSize - ties.length),
+      )
+      return [...ties, ...later]
+    }
+    const query = select().gte('updated_at', after?.at ?? from)
+    return run(
+      (after ? query.or(`updated_at.gt."${after.at}",${key}.gt.${after.key}`) : query)
+        .order('updated_at', { ascending: true })
+        .order(key, { ascending: true })
+        .limit(pageSize),
+    )
+  }
+
+  /**
    * Pages through one table's rows changed since `from`, oldest change first, one
    * transaction and announcement per page. Each page starts after the last row of the one
-   * before (keyset on updated_at, id), so rows sharing a timestamp (a bulk update) are read
+   * before (keyset on updated_at, key), so rows sharing a timestamp (a bulk update) are read
    * once, in pages of the same size, however many there are.
    */
   async function backfillTable(
@@ -408,23 +457,10 @@ export function createSyncService(options: SyncOptions): SyncService {
   ): Promise<string | null> {
     let newest: string | null = null
     let after: { at: string; key: string } | null = null
+    let tied = false
     for (;;) {
-      const query = client
-        .from(table)
-        .select(pagedColumns[table])
-        .eq('workspace_id', workspaceId)
-        .gte('updated_at', after?.at ?? from)
-      // The range alone walks the (workspace_id, updated_at) index in order and stops at
-      // the limit; the ties of the last timestamp are then skipped by id, as a filter.
-      const { data, error } = await (
-        after ? query.or(`updated_at.gt."${after.at}",${pagedKey[table]}.gt.${after.key}`) : query
-      )
-        .order('updated_at', { ascending: true })
-        .order(pagedKey[table], { ascending: true })
-        .limit(pageSize)
-      if (error) throw new Error(`backfill of ${table} failed: ${error.message}`)
+      const rows = await readPage(table, workspaceId, from, after, tied)
       if (stopped) return newest
-      const rows = (data ?? []) as unknown as Record<string, unknown>[]
       const batch = emptyBatch()
       cache.transaction(() => {
         for (const row of rows) {
@@ -440,6 +476,8 @@ export function createSyncService(options: SyncOptions): SyncService {
       if (typeof last.updated_at !== 'string' || typeof key !== 'string')
         throw new Error(`backfill of ${table} failed: a row without updated_at or ${pagedKey[table]}`)
       after = { at: last.updated_at, key }
+      // Two rows of one timestamp at the page's end: more of them may follow.
+      tied = rows.at(-2)?.updated_at === last.updated_at
     }
   }
 
