@@ -263,8 +263,14 @@ const boundaries = [
     ['test/**/*.test.ts'],
     {
       row: 'tests in test/',
-      why: 'Tests of the repository itself, such as the import boundaries, and the secret scan, which plants keys to find.',
-      folders: ['test', 'local-backend/keys.ts', 'local-backend/cli-demo-keys.ts', 'local-backend/db'],
+      why: 'Tests of the repository itself, such as the import boundaries, the secret scan, which plants keys to find, and npm run web as a person starts it (with the allocator settings it starts itself with).',
+      folders: [
+        'test',
+        'local-backend/keys.ts',
+        'local-backend/cli-demo-keys.ts',
+        'local-backend/db',
+        'src/main/core/glibc-malloc.ts',
+      ],
       packages: ['eslint', 'postgres', 'vitest'],
       node: true,
     },
@@ -311,6 +317,7 @@ const boundaries = [
       folders: [
         'scripts',
         'src/main/browser-shell',
+        'src/main/core/glibc-malloc.ts',
         'playwright.config.ts',
         'local-backend',
         'relay',

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { glibcMallocTunables } from '../src/main/core/glibc-malloc.ts'
 import { rssAtRest, startWeb, stopWeb, wholeApp } from './support/web-app.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
@@ -33,5 +34,11 @@ describe('npm run web at rest', () => {
         `others ${rss.others.toFixed(0)} MB, whole app ${wholeApp(rss).toFixed(0)} MB`,
     )
     expect(wholeApp(rss)).toBeLessThan(limits.wholeApp)
+    // The process started itself again in place (the same id), with glibc's allocator told
+    // to hand freed memory back (or with the person's own tunables). glibc rewrites the
+    // variable's text in place as it parses it, so only the first tunable reads back whole.
+    const environment = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0')
+    const tunables = process.env.GLIBC_TUNABLES ?? glibcMallocTunables
+    expect(environment).toContain(`GLIBC_TUNABLES=${tunables.split(':')[0]}`)
   }, 400_000)
 })

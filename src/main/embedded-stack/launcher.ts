@@ -5,6 +5,7 @@ import { appError, type Result } from '../../shared/errors.ts'
 import type { LifecycleEvent, Logger } from '../../shared/log.ts'
 import type { StartService } from '../platform-interface.ts'
 import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
+import { glibcMallocTunables } from '../core/glibc-malloc.ts'
 
 /**
  * Runs the embedded backend (PGlite + Auth/REST/Realtime, the relay, the Twilio
@@ -61,17 +62,6 @@ export class EmbeddedStartError extends Error {
 export const backendMemoryFlags = ['--liftoff-only', '--max-semi-space-size=1']
 
 /**
- * glibc's allocator (Linux) keeps what it freed in up to eight arenas per core and,
- * once a large block was freed, raises its own threshold for handing memory back:
- * the compilers' and the start-up's scratch memory then stayed resident for good
- * (a first start settled at 310 MB, a later one at 190). Two arenas and fixed
- * 128 KB thresholds return it (215 and 175 MB). Other allocators ignore the
- * variable; one the person set wins.
- */
-const backendMallocTunables =
-  'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072'
-
-/**
  * A host run from its TypeScript source (tests, the browser shell) has Node strip
  * its types with a compiler built to WebAssembly that, once loaded, stays resident
  * for the process's life (17 MB). With Node's compile cache, every start after the
@@ -88,7 +78,8 @@ export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedSta
   logger.info('starting the embedded stack', { lifecycle: 'backend.starting' satisfies LifecycleEvent })
   const child = options.startService(options.hostModule, {
     env: {
-      GLIBC_TUNABLES: backendMallocTunables,
+      // The child starts with them whatever its host; one the person set wins.
+      GLIBC_TUNABLES: glibcMallocTunables,
       ...sourceHostEnv(options.hostModule),
       ...process.env,
       EMBEDDED_DATA_DIR: options.dataDir,
