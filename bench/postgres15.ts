@@ -12,6 +12,8 @@ import type { Transactor } from './volume.ts'
 export interface Postgres15 {
   /** A pool of `connections` superuser connections; the benches switch role per transaction, as PostgREST does. */
   connect(connections: number): Sql
+  /** CPU time the server's processes have used so far, in ms. */
+  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -54,6 +56,7 @@ export async function startPostgres15(): Promise<Postgres15Start> {
     ok: true,
     server: {
       connect: (connections) => cluster.connect(connections),
+      cpuMs: () => cluster.cpuMs(),
       stop: async () => cluster.stop(),
     },
   }

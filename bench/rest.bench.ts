@@ -292,10 +292,16 @@ async function measurePostgres(
       const { statement } = await planner.mutate(request, 'insert', 'messages')
       await runOnPostgres(sql, caller, w.settings, [statement!])
     }
+    // Its client's CPU (this process) and its server's, as the embedded figure counts both.
+    const withServerCpu = async (what: string, count: number, once: (i: number) => Promise<void>) => {
+      const before = server.cpuMs()
+      const measured = await load(what, count, CONCURRENCY, once)
+      return { ...measured, cpuMsPerOp: measured.cpuMsPerOp + (server.cpuMs() - before) / count }
+    }
     await load('Postgres warm-up', WARMUP, CONCURRENCY, read)
-    const reads = await load('Postgres reads', READS, CONCURRENCY, read)
+    const reads = await withServerCpu('Postgres reads', READS, read)
     await load('Postgres warm-up', WARMUP, CONCURRENCY, insert)
-    const inserts = await load('Postgres inserts', INSERTS, CONCURRENCY, insert)
+    const inserts = await withServerCpu('Postgres inserts', INSERTS, insert)
     return { reads, inserts }
   } finally {
     await sql.end()
@@ -321,20 +327,29 @@ function rows(embedded: Figures, postgres: Figures | string): BenchRow[] {
         ...(theirs && { floor: { name: 'PostgreSQL 15', value: round(percentile(theirs.latencies, 95)) } }),
       },
       {
-        name: `${what} CPU per request (client and server in this process)`,
+        name: `${what} CPU per request, client and server (floor: PostgreSQL 15's processes and its client)`,
         value: round(ours.cpuMsPerOp),
         unit: 'ms',
+        ...(theirs && { floor: { name: 'PostgreSQL 15', value: round(theirs.cpuMsPerOp) } }),
       },
     ]
     if (theirs) {
       const ratio = round(ours.perSecond / theirs.perSecond)
-      out.push({
-        name: `${what}: embedded ÷ PostgreSQL 15 throughput`,
-        value: ratio,
-        unit: '×',
-        target: `>= ${goal}`,
-        meetsTarget: ratio >= goal,
-      })
+      out.push(
+        {
+          name: `${what}: embedded ÷ PostgreSQL 15 throughput`,
+          value: ratio,
+          unit: '×',
+          target: `>= ${goal}`,
+          meetsTarget: ratio >= goal,
+        },
+        {
+          // Per CPU second, so the one thread PGlite runs on and the cores Postgres spreads over count alike.
+          name: `${what}: embedded ÷ PostgreSQL 15 requests per CPU second`,
+          value: round(theirs.cpuMsPerOp / ours.cpuMsPerOp),
+          unit: '×',
+        },
+      )
     }
     return out
   }

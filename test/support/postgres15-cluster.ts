@@ -3,7 +3,7 @@
 // with it; the migration test applies supabase/migrations on it as hosted Supabase
 // does, without superuser rights.
 import { execFileSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,36 @@ const binDir = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin'
 export interface Postgres15Cluster {
   /** A pool of `connections` connections as `user` (the cluster's superuser by default). */
   connect(connections: number, user?: string): Sql
+  /** CPU time its processes have used so far, in ms: the postmaster, each backend and worker, those already gone too. */
+  cpuMs(): number
   stop(): void
+}
+
+/** A process's parent and CPU ticks (its own, and its reaped children's), from /proc/<pid>/stat. */
+function processTicks(pid: string): { parent: number; own: number; reaped: number } | null {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return null
+  }
+  // Fields after the command name, which may hold spaces: state, ppid, ... utime (14th), stime, cutime, cstime.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const at = (field: number) => Number(fields[field - 3])
+  return { parent: at(4), own: at(14) + at(15), reaped: at(16) + at(17) }
+}
+
+function clusterCpuMs(postmaster: number): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    const found = processTicks(pid)
+    if (!found) continue
+    if (Number(pid) === postmaster) ticks += found.own + found.reaped
+    else if (found.parent === postmaster) ticks += found.own
+  }
+  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+  return (ticks * 1000) / ticksPerSecond
 }
 
 export type Postgres15ClusterStart = { ok: true; cluster: Postgres15Cluster } | { ok: false; reason: string }
@@ -85,6 +114,7 @@ export async function startPostgres15Cluster(
           max: connections,
           onnotice: () => undefined,
         }),
+      cpuMs: () => clusterCpuMs(Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])),
       stop() {
         stopCluster()
         rmSync(dir, { recursive: true, force: true })
