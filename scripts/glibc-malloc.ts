@@ -2,7 +2,7 @@
 // entry: on Linux the process starts itself again, in place (same process id, same
 // arguments), with glibc's allocator told to hand freed memory back
 // (src/main/core/glibc-malloc.ts), which glibc reads only at a process's start. The
-// re-run pays Node's own start once more (about 40 ms) and nothing else, as no module of
+// re-run pays Node's own start once more (30-50 ms) and nothing else, as no module of
 // the app has loaded yet. One the person set wins, and it stops a second re-run.
 import { glibcMallocTunables } from '../src/main/core/glibc-malloc.ts'
 
