@@ -10,7 +10,11 @@ import type { DatabaseErrorFields } from './errors.ts'
  */
 export interface Statement {
   sql: string
-  /** Text parameters; the statement casts them (`$1::text::uuid`). */
+  /**
+   * Parameters as text, typed by the statement: every placeholder carries its cast
+   * (`$1::uuid`), which Postgres takes as the parameter's type and reads the value
+   * as once, at Bind.
+   */
   params: (string | null)[]
 }
 
@@ -19,7 +23,8 @@ export type Rows = (string | null)[][]
 export type PipelineResult = { ok: true; results: Rows[] } | { ok: false; error: DatabaseErrorFields }
 
 const { serialize } = protocol
-const textOid = 25
+/** A Parse type of 0 leaves the parameter's type to the statement (its cast). */
+const typedByStatement = 0
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
@@ -86,7 +91,7 @@ function encode(cache: PreparedCache, statements: Statement[]): Encoded {
     if (name === undefined) {
       name = `rest_${cache.next++}`
       encoded.messages.push(
-        serialize.parse({ name, text: statement.sql, types: statement.params.map(() => textOid) }),
+        serialize.parse({ name, text: statement.sql, types: statement.params.map(() => typedByStatement) }),
       )
       cache.names.set(statement.sql, name)
       encoded.fresh.push(statement.sql)

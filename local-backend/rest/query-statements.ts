@@ -291,19 +291,19 @@ export function mutateStatement(schema: string, plan: MutatePlan): Statement {
 function callSql(schema: string, plan: CallPlan, params: SqlParams): { from: string; call: string } {
   const fn = qualified(schema, plan.fn.name)
   if (plan.body !== undefined)
-    return { from: '', call: `${fn}(${params.add(JSON.stringify(plan.body))}::${plan.fn.args[0]!.type})` }
+    return { from: '', call: `${fn}(${params.add(JSON.stringify(plan.body), plan.fn.args[0]!.type)})` }
   const named = plan.args.filter(({ arg }) => arg.name !== '')
   const unnamed = plan.args.find(({ arg }) => arg.name === '')
   if (unnamed)
     return {
       from: '',
-      call: `${fn}(${params.add(argumentText(unnamed.value, unnamed.arg.type))}::${unnamed.arg.type})`,
+      call: `${fn}(${params.add(argumentText(unnamed.value, unnamed.arg.type), unnamed.arg.type)})`,
     }
   if (named.length === 0) return { from: '', call: `${fn}()` }
   const record = Object.fromEntries(named.map(({ arg, value }) => [arg.name, value]))
   const columns = named.map(({ arg }) => `${quoteIdent(arg.name)} ${arg.type}`).join(', ')
   return {
-    from: `json_to_record(${params.add(JSON.stringify(record))}::json) as _a(${columns}) cross join lateral `,
+    from: `json_to_record(${params.add(JSON.stringify(record), 'json')}) as _a(${columns}) cross join lateral `,
     call: `${fn}(${named.map(({ arg }) => `${quoteIdent(arg.name)} := _a.${quoteIdent(arg.name)}`).join(', ')})`,
   }
 }

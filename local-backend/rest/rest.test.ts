@@ -509,3 +509,37 @@ describe('schema errors', () => {
     })
   })
 })
+
+/*
+ * PostgREST sends a filter's value as a parameter of unknown type (SqlFragment.hs
+ * unknownLiteral), so Postgres types it from the comparison and reads it once, when
+ * the statement is bound. A text parameter cast in the statement is converted at every
+ * evaluation instead where the conversion is not immutable (a timestamp's depends on
+ * the session's time zone): once per row the index does not decide.
+ */
+describe('filter values are read once, when the statement is bound', () => {
+  it('a timestamp filter compares each row with the parameter itself, not a conversion of it', async () => {
+    const response = await fetch(
+      `${backend.url}/rest/v1/contacts?select=id&updated_at=gt.2020-01-01T00:00:00.5Z`,
+      {
+        headers: {
+          apikey: backend.serviceRoleKey,
+          authorization: `Bearer ${backend.serviceRoleKey}`,
+          accept: 'application/vnd.pgrst.plan+json; options=verbose',
+        },
+      },
+    )
+    type Node = { Filter?: string; Plans?: Node[] }
+    const [explained] = (await response.json()) as { Plan: Node }[]
+    const filters: string[] = []
+    const walk = (node: Node) => {
+      if (node.Filter) filters.push(node.Filter)
+      node.Plans?.forEach(walk)
+    }
+    walk(explained!.Plan)
+    expect(filters).toHaveLength(1)
+    // A value read at Bind is a timestamp constant; one converted per row is text cast to one.
+    expect(filters[0]).toMatch(/updated_at > '[^']+'::timestamp with time zone\)/)
+    expect(filters[0]).not.toMatch(/::text\)::timestamp/)
+  })
+})
