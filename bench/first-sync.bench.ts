@@ -2,6 +2,7 @@
 // local backend, the SQLite cache, every contract event): from sign-in until the
 // workspace is live, at 10,000 and 100,000 conversations (each with its latest message).
 // `node bench/first-sync.bench.ts 20000 100000` measures those sizes on their own.
+import './as-the-backend-runs.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,11 +22,17 @@ import type { BenchRow } from './types.ts'
 async function firstSync(conversations: number): Promise<{ ms: number; cpuMs: number; events: number }> {
   const { logger } = createMemoryLogger('first-sync-bench')
   const dir = mkdtempSync(join(tmpdir(), 'first-sync-bench-'))
-  const backend = await startLocalBackend({ port: 0, seed: true, logger })
+  // On disk, as the app keeps it: Postgres then reads what its buffers miss through JavaScript.
+  const backend = await startLocalBackend({
+    port: 0,
+    seed: true,
+    logger,
+    dataDir: join(dir, 'embedded-backend'),
+  })
   try {
     const demo = await demoIds(backend.db)
     await seedLargeWorkspace(backend.db, demo.acme, conversations)
-    const { platform } = createBrowserPlatform({ userDataDir: dir, appVersion: 'bench' })
+    const { platform } = createBrowserPlatform({ userDataDir: join(dir, 'app'), appVersion: 'bench' })
     const core = createAppCore(platform, {
       backend: {
         mode: 'custom',

@@ -4,6 +4,7 @@
 // (every row, machine-readable) and latest.md (the table for the README).
 // `npm run bench -- cache` runs only the files whose name contains "cache";
 // `--scale 1` or `--scale 10` only one size.
+import './as-the-backend-runs.ts'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'
@@ -50,6 +51,8 @@ const machine = {
   cores: availableParallelism(),
   memoryGb: Math.round(totalmem() / 2 ** 30),
   node: process.version,
+  /** The embedded backend's V8 flags, which every bench runs with (as-the-backend-runs.ts). */
+  v8Flags: process.execArgv.filter((arg) => arg.startsWith('--') && !arg.startsWith('--import')),
   platform: process.platform,
 }
 const started = performance.now()
@@ -66,7 +69,7 @@ function writeResults(totalSeconds: number): string {
   )
   writeFileSync(
     resolve(results, 'latest.md'),
-    `${table}\n\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commit?.slice(0, 7) ?? 'unknown'}; whole run ${Math.round(totalSeconds)} s.\n`,
+    `${table}\n\n${machine.cores} cores (${machine.cpu}), Node ${machine.node} (${machine.v8Flags.join(' ')}), commit ${commit?.slice(0, 7) ?? 'unknown'}; whole run ${Math.round(totalSeconds)} s.\n`,
   )
   return table
 }
