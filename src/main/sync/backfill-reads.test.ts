@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createClient } from '@supabase/supabase-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalBackend, type LocalBackend } from '../../../local-backend/index.ts'
 import { seedLargeWorkspace } from '../../../local-backend/db/bulk-workspace.ts'
@@ -158,6 +159,48 @@ describe('a first sync on the backend', () => {
     } finally {
       await sync.stop()
       restored.close()
+    }
+  }, 120_000)
+})
+
+describe('a first sync beside the backend', () => {
+  it('asks for the next page before writing the one it has, and still writes every row once', async () => {
+    const { data } = await session.client.auth.getSession()
+    const into = Cache.open(join(dir, 'overlapped.sqlite'))
+    /** For each contacts page asked for, how many conversations the cache held as the request left. */
+    const cachedWhenAsked: number[] = []
+    const recording: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      if (url.pathname === '/rest/v1/contacts' && (init?.method ?? 'GET') === 'GET')
+        cachedWhenAsked.push(into.listConversations(demo.acme, 'All', 1).counts.All)
+      return fetch(input, init)
+    }
+    const client = createClient(backend.url, backend.publishableKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      global: { fetch: recording, headers: { authorization: `Bearer ${data.session!.access_token}` } },
+    })
+    await sync?.stop()
+    sync = createSyncService({
+      client,
+      cache: into,
+      logger,
+      pageSize: PAGE,
+      onChanges: () => {},
+      onProgress: () => {},
+      onState: () => {},
+    })
+    try {
+      sync.setWorkspaces([demo.acme])
+      await sync.whenLive()
+      const contacts = await acmeRows('contacts')
+      expect(cachedWhenAsked.length).toBeGreaterThanOrEqual(Math.ceil(contacts / PAGE))
+      // Waiting for each write, page k + 1 would leave with k pages cached; it leaves with k - 1.
+      expect(cachedWhenAsked.slice(0, 3)).toEqual([0, 0, PAGE])
+      cachedWhenAsked.forEach((cached, k) => expect(cached).toBeLessThan(Math.max(1, k) * PAGE))
+      expect(into.listConversations(demo.acme, 'All', 1).counts.All).toBe(contacts)
+    } finally {
+      await sync.stop()
+      into.close()
     }
   }, 120_000)
 })

@@ -446,7 +446,9 @@ export function createSyncService(options: SyncOptions): SyncService {
    * Pages through one table's rows changed since `from`, oldest change first, one
    * transaction and announcement per page. Each page starts after the last row of the one
    * before (keyset on updated_at, key), so rows sharing a timestamp (a bulk update) are read
-   * once, in pages of the same size, however many there are.
+   * once, in pages of the same size, however many there are. The next page is asked for
+   * before this one is written: the backend (another process) reads it meanwhile, instead
+   * of each side waiting for the other.
    */
   async function backfillTable(
     table: PagedTable,
@@ -456,11 +458,18 @@ export function createSyncService(options: SyncOptions): SyncService {
     onPage: (rows: number) => void,
   ): Promise<string | null> {
     let newest: string | null = null
-    let after: { at: string; key: string } | null = null
-    let tied = false
-    for (;;) {
-      const rows = await readPage(table, workspaceId, from, after, tied)
+    let next: Promise<Record<string, unknown>[]> | null = readPage(table, workspaceId, from, null, false)
+    while (next) {
+      const rows: Record<string, unknown>[] = await next
       if (stopped) return newest
+      next = rows.length < pageSize ? null : readPageAfter(table, workspaceId, from, rows)
+      if (next) {
+        // A page written with an error leaves the next one unread: its failure is not this one.
+        next.catch(() => undefined)
+        // supabase-js sends it once it has read the session's token (awaits); the write below blocks.
+        await new Promise((resolve) => setImmediate(resolve))
+        if (stopped) return newest
+      }
       const batch = emptyBatch()
       cache.transaction(() => {
         for (const row of rows) {
@@ -470,15 +479,23 @@ export function createSyncService(options: SyncOptions): SyncService {
       })
       announce(batch)
       onPage(rows.length)
-      if (rows.length < pageSize) return newest
-      const last = rows.at(-1)!
-      const key = last[pagedKey[table]]
-      if (typeof last.updated_at !== 'string' || typeof key !== 'string')
-        throw new Error(`backfill of ${table} failed: a row without updated_at or ${pagedKey[table]}`)
-      after = { at: last.updated_at, key }
-      // Two rows of one timestamp at the page's end: more of them may follow.
-      tied = rows.at(-2)?.updated_at === last.updated_at
     }
+    return newest
+  }
+
+  /** The page after a full one, from its last row; two rows of one timestamp at its end say more of them may follow. */
+  function readPageAfter(
+    table: PagedTable,
+    workspaceId: string,
+    from: string,
+    rows: Record<string, unknown>[],
+  ): Promise<Record<string, unknown>[]> {
+    const last = rows.at(-1)!
+    const key = last[pagedKey[table]]
+    if (typeof last.updated_at !== 'string' || typeof key !== 'string')
+      throw new Error(`backfill of ${table} failed: a row without updated_at or ${pagedKey[table]}`)
+    const tied = rows.at(-2)?.updated_at === last.updated_at
+    return readPage(table, workspaceId, from, { at: last.updated_at, key }, tied)
   }
 
   /** How many rows of `table` a backfill from `from` will read, for the first sync's progress. */
