@@ -63,13 +63,16 @@ export async function stopWeb(child: ChildProcess): Promise<void> {
   clearTimeout(forced)
 }
 
-/** A process's resident set in MB, from /proc. */
-export function rssMb(pid: number): number {
+/** A /proc/<pid>/status figure in MB: VmRSS is resident now, VmHWM the most it ever was. */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)
-  if (!kb) throw new Error(`process ${pid} reports no VmRSS`)
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
+  if (!kb) throw new Error(`process ${pid} reports no ${field}`)
   return Number(kb[1]) / 1024
 }
+
+/** A process's resident set in MB, from /proc. */
+export const rssMb = (pid: number) => statusMb(pid, 'VmRSS')
 
 /**
  * The app's proportional set size in MB: each page counted once however many of its
@@ -101,6 +104,16 @@ function appProcesses(main: number): { main: number; backend: number; others: nu
 export type AppRss = { main: number; backend: number; others: number }
 
 export const wholeApp = (rss: AppRss) => rss.main + rss.backend + rss.others
+
+/** The most each of the app's processes has ever held resident, in MB (a start's compilers, a sync's pages). */
+export function peakRss(main: number): AppRss {
+  const processes = appProcesses(main)
+  return {
+    main: statusMb(processes.main, 'VmHWM'),
+    backend: statusMb(processes.backend, 'VmHWM'),
+    others: processes.others.reduce((sum, pid) => sum + statusMb(pid, 'VmHWM'), 0),
+  }
+}
 
 /** Samples every process until their sum stops moving (or the limit passes), then reports the last sample. */
 export async function rssAtRest(main: number): Promise<AppRss> {

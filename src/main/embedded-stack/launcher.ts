@@ -51,13 +51,16 @@ export class EmbeddedStartError extends Error {
  * V8 settings of the backend's process, which is mostly Postgres compiled to
  * WebAssembly (10 MB of it). By default V8 first compiles it with its baseline
  * compiler (Liftoff), then recompiles every function that gets hot with its
- * optimizing one (TurboFan) on background threads: at start-up that is most of
- * Postgres at once, and the process peaked at 720 MB to settle at 250 MB, with the
- * freed compiler memory kept by the allocator. Baseline code alone keeps the
- * process at 180 MB from start to rest; a query costs 10–20% more CPU once the
- * optimized code would have been ready, and less before (no second compile). A
- * 1 MB young generation instead of 16: the backend's JS allocates little and
- * briefly (a request's JSON), so collecting it more often costs nothing visible.
+ * optimizing one (TurboFan) on background threads. One of them is Postgres' grammar
+ * (raw_parser, 100 kB of WebAssembly), hot after a few statements whatever the tiering
+ * budget, and TurboFan takes 600 MB to compile it: the process peaked at 730 MB within
+ * its first second and settled 35 MB higher (--trace-wasm-compilation-times; no V8 flag
+ * leaves out one function). Baseline code alone keeps the process under 300 MB from
+ * start to rest. The price is speed: the inbox's SQL answers 1,060 queries/s instead of
+ * 1,680, and the benches measure the backend with these same flags
+ * (bench/as-the-backend-runs.ts). A 1 MB young generation instead of 16: the backend's
+ * JS allocates little and briefly (a request's JSON), so collecting it more often costs
+ * nothing visible.
  */
 export const backendMemoryFlags = ['--liftoff-only', '--max-semi-space-size=1']
 
