@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PGlite } from '@electric-sql/pglite'
 import { createMemoryLogger } from '../../logging/logger.ts'
@@ -184,4 +187,42 @@ describe('autovacuum vacuums', () => {
     expect(analyzedOnly.heapGrowth).toBeGreaterThan(10 * Math.max(vacuumed.heapGrowth, 8192))
     expect(analyzedOnly.indexGrowth).toBeGreaterThan(10 * Math.max(vacuumed.indexGrowth, 8192))
   })
+})
+
+describe('autovacuum across a restart', () => {
+  it('analyzes a table that grew before the restart, whose counts PGlite did not keep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'autovacuum-restart-'))
+    const dataDir = join(dir, 'db')
+    try {
+      // Rows loaded, then the app closed before a check could see them (an import, a crash).
+      const loading = await openDatabase({ dataDir, seed: true })
+      const { acme } = await demoIds(loading)
+      await loading.query(
+        `insert into public.contacts (workspace_id, phone_number)
+         select $1, '+1555' || lpad(i::text, 7, '0') from generate_series(1, 5000) as i`,
+        [acme],
+      )
+      await loading.close()
+
+      const db = await openDatabase({ dataDir })
+      try {
+        const counted = await db.query<{ changed: number }>(
+          `select n_mod_since_analyze::int as changed from pg_stat_user_tables where relid = 'public.contacts'::regclass`,
+        )
+        expect(counted.rows[0]!.changed).toBe(0)
+        const maintained = await maintainDueTables(db)
+        expect(maintained).toContainEqual({ table: 'public.contacts', command: 'analyze' })
+        const planned = await db.query<{ reltuples: number }>(
+          `select reltuples::int as reltuples from pg_class where oid = 'public.contacts'::regclass`,
+        )
+        expect(planned.rows[0]!.reltuples).toBeGreaterThanOrEqual(5_000)
+        // Its size now matches what analyze recorded: not due again.
+        expect((await maintainDueTables(db)).map(({ table }) => table)).not.toContain('public.contacts')
+      } finally {
+        await db.close()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
