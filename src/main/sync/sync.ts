@@ -8,6 +8,7 @@ import type { Cache, UpsertOutcome } from '../cache/cache.ts'
 import { nowTimestamp, timestampMinus } from '../cache/time.ts'
 import { firstSyncProgress } from './first-sync-progress.ts'
 import { fetchMembers } from './members.ts'
+import { sendAhead } from './request-departure.ts'
 import {
   contactColumns,
   messageColumns,
@@ -462,12 +463,14 @@ export function createSyncService(options: SyncOptions): SyncService {
     while (next) {
       const rows: Record<string, unknown>[] = await next
       if (stopped) return newest
-      next = rows.length < pageSize ? null : readPageAfter(table, workspaceId, from, rows)
-      if (next) {
+      if (rows.length < pageSize) next = null
+      else {
+        const ahead = sendAhead(`/rest/v1/${table}?`, () => readPageAfter(table, workspaceId, from, rows))
+        next = ahead.answer
         // A page written with an error leaves the next one unread: its failure is not this one.
         next.catch(() => undefined)
-        // supabase-js sends it once it has read the session's token (awaits); the write below blocks.
-        await new Promise((resolve) => setImmediate(resolve))
+        // The write below blocks this process: the request must be on its way first.
+        await ahead.left
         if (stopped) return newest
       }
       const batch = emptyBatch()
