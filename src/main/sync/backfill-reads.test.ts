@@ -74,9 +74,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-/** A first sync of Acme into `into` (a fresh cache), and what it cost each table on the backend. */
-async function firstSyncReads(into: Cache): Promise<Record<'contacts' | 'messages', TableReads>> {
-  const before = await reads()
+/** A first sync of Acme into `into` (a fresh cache), through the session's client, until it is live. */
+async function firstSync(into: Cache): Promise<void> {
   await sync?.stop()
   sync = createSyncService({
     client: session.client,
@@ -89,6 +88,12 @@ async function firstSyncReads(into: Cache): Promise<Record<'contacts' | 'message
   })
   sync.setWorkspaces([demo.acme])
   await sync.whenLive()
+}
+
+/** A first sync of Acme into `into`, and what it cost each table on the backend. */
+async function firstSyncReads(into: Cache): Promise<Record<'contacts' | 'messages', TableReads>> {
+  const before = await reads()
+  await firstSync(into)
   const after = await reads()
   return {
     contacts: {
@@ -174,19 +179,8 @@ describe('a first sync beside the backend', () => {
         cachedWhenSent.push(into.listConversations(demo.acme, 'All', 1).counts.All)
     }
     subscribe('undici:client:sendHeaders', onSent)
-    await sync?.stop()
-    sync = createSyncService({
-      client: session.client,
-      cache: into,
-      logger,
-      pageSize: PAGE,
-      onChanges: () => {},
-      onProgress: () => {},
-      onState: () => {},
-    })
     try {
-      sync.setWorkspaces([demo.acme])
-      await sync.whenLive()
+      await firstSync(into)
       const contacts = await acmeRows('contacts')
       expect(cachedWhenSent.length).toBeGreaterThanOrEqual(Math.ceil(contacts / PAGE))
       // Waiting for each write, page k + 1 would leave with k pages cached; it leaves with k - 1.
@@ -195,7 +189,7 @@ describe('a first sync beside the backend', () => {
       expect(into.listConversations(demo.acme, 'All', 1).counts.All).toBe(contacts)
     } finally {
       unsubscribe('undici:client:sendHeaders', onSent)
-      await sync.stop()
+      await sync?.stop()
       into.close()
     }
   }, 120_000)
