@@ -3,7 +3,7 @@
 // flags (baseline WebAssembly only, a 1 MB young generation) and glibc's allocator
 // settings, both read only at a process's start. Measured otherwise a bench reports a
 // backend the app never runs: with V8's optimizing compiler the inbox SQL answered
-// 1.5x as fast, the price being a 730 MB peak the app does not pay
+// 1.6x as fast, the price being a 730 MB peak the app does not pay
 // (src/main/embedded-stack/launcher.ts). On Linux the process starts itself again in
 // place (same process id and arguments); elsewhere it runs a child and exits with it.
 import { spawnSync } from 'node:child_process'

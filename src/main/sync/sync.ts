@@ -447,9 +447,9 @@ export function createSyncService(options: SyncOptions): SyncService {
    * Pages through one table's rows changed since `from`, oldest change first, one
    * transaction and announcement per page. Each page starts after the last row of the one
    * before (keyset on updated_at, key), so rows sharing a timestamp (a bulk update) are read
-   * once, in pages of the same size, however many there are. The next page is asked for
-   * before this one is written: the backend (another process) reads it meanwhile, instead
-   * of each side waiting for the other.
+   * once, in pages of the same size, however many there are. The next page's request has
+   * left before this one is written: the backend (another process) reads it meanwhile,
+   * instead of each side waiting for the other.
    */
   async function backfillTable(
     table: PagedTable,
