@@ -542,4 +542,14 @@ describe('filter values are read once, when the statement is bound', () => {
     expect(filters[0]).toMatch(/updated_at > '[^']+'::timestamp with time zone\)/)
     expect(filters[0]).not.toMatch(/::text\)::timestamp/)
   })
+
+  it('a value that is no timestamp is refused with Postgres’s 22007, and the request reads nothing', async () => {
+    const { data, error, status } = await contacts().gt('updated_at', 'soon')
+    expect(status).toBe(400)
+    expect(data).toBeNull()
+    expect(error).toMatchObject({
+      code: '22007',
+      message: 'invalid input syntax for type timestamp with time zone: "soon"',
+    })
+  })
 })

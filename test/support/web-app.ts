@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { statusMb } from './proc-status.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 const START_TIMEOUT_MS = 180_000
@@ -61,14 +62,6 @@ export async function stopWeb(child: ChildProcess): Promise<void> {
   const forced = setTimeout(() => child.kill('SIGKILL'), 15_000)
   await exited
   clearTimeout(forced)
-}
-
-/** A /proc/<pid>/status figure in MB: VmRSS is resident now, VmHWM the most it ever was. */
-function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
-  if (!kb) throw new Error(`process ${pid} reports no ${field}`)
-  return Number(kb[1]) / 1024
 }
 
 /** A process's resident set in MB, from /proc. */

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryLogger } from '../../../logging/logger.ts'
 import { theEmbeddedChild } from '../../../test/support/embedded-children.ts'
+import { statusMb } from '../../../test/support/proc-status.ts'
 import { until } from '../../../test/support/until.ts'
 import { forkService } from './fork-service.ts'
 import { launchEmbeddedStack } from './launcher.ts'
@@ -14,13 +15,6 @@ const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** A /proc/<pid>/status figure in MB: VmHWM is the highest the resident set ever was. */
-function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const line = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!line) throw new Error(`process ${pid} reports no ${field}`)
-  return Number(line[1]) / 1024
-}
 
 async function launch(dataDir: string) {
   const { logger, lines } = createMemoryLogger('memory-test')
