@@ -169,7 +169,9 @@ describe('the server', () => {
 
   it('logs a request only when it failed or was slow, and never a secret', async () => {
     const before = lines.length
-    const served = await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=1`, { headers: serviceHeaders() })
+    const served = await fetch(`${backend.url}/rest/v1/contacts?select=id&limit=1`, {
+      headers: serviceHeaders(),
+    })
     expect(served.status).toBe(200)
     const parsed = lines.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(parsed.filter((entry) => entry.path === '/rest/v1/contacts')).toEqual([])
