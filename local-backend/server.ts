@@ -95,12 +95,6 @@ function tooLarge(path: string): Response {
 }
 
 /**
- * Refuses bodies over `maxBodyBytes` with 413, whether declared by Content-Length
- * or streamed in chunks. A refused upload is read to its end (bounded in bytes and
- * time) before answering: answering mid-upload makes the client see a reset
- * connection instead of the 413.
- */
-/**
  * A request is logged when it failed or was slow enough for a person to notice. A line
  * for every request cost each one a synchronous write to the app's log through the
  * parent process, and during a first sync wrote one line per page.
@@ -112,6 +106,12 @@ export function requestLogLevel(status: number, ms: number): 'error' | 'warn' | 
   return ms >= slowRequestMs ? 'warn' : undefined
 }
 
+/**
+ * Refuses bodies over `maxBodyBytes` with 413, whether declared by Content-Length
+ * or streamed in chunks. A refused upload is read to its end (bounded in bytes and
+ * time) before answering: answering mid-upload makes the client see a reset
+ * connection instead of the 413.
+ */
 const limitBody: MiddlewareHandler = async (c, next) => {
   // Reading `body` makes the Node adapter build a full Request and stream the body through
   // it, which costs a small write a tenth of its time. A GET or HEAD has no body, and one

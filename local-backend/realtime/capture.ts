@@ -23,9 +23,9 @@ const maxInlineBytes = 7900
  * fifth of its time. A change too large for a payload is stored in a table until
  * delivery reads it. Each change carries a number of its own, so that two equal
  * changes in one transaction are not folded into one, as NOTIFY folds equal
- * payloads. The rows travel as json, printed straight from the row: as jsonb each
- * was built, its keys sorted and then printed, 5% of a message insert. An event trigger keeps the triggers in step with the publication when
- * a migration adds or drops a table.
+ * payloads. The rows travel as json, printed straight from the row (as jsonb each
+ * was built, its keys sorted and then printed). An event trigger keeps the triggers
+ * in step with the publication when a migration adds or drops a table.
  */
 const installSql = `
 create schema if not exists realtime;
