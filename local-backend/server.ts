@@ -95,18 +95,6 @@ function tooLarge(path: string): Response {
 }
 
 /**
- * A request is logged when it failed or was slow enough for a person to notice. A line
- * for every request cost each one a synchronous write to the app's log through the
- * parent process, and during a first sync wrote one line per page.
- */
-export const slowRequestMs = 1000
-
-export function requestLogLevel(status: number, ms: number): 'error' | 'warn' | undefined {
-  if (status >= 500) return 'error'
-  return ms >= slowRequestMs ? 'warn' : undefined
-}
-
-/**
  * Refuses bodies over `maxBodyBytes` with 413, whether declared by Content-Length
  * or streamed in chunks. A refused upload is read to its end (bounded in bytes and
  * time) before answering: answering mid-upload makes the client see a reset
@@ -190,9 +178,8 @@ export function createApiApp(options: ApiOptions): Hono {
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     }
-    const level = requestLogLevel(fields.status, fields.ms)
-    if (level === 'error') logger.error('request failed', fields)
-    else if (level === 'warn') logger.warn('slow request', fields)
+    if (c.res.status >= 500) logger.error('request failed', fields)
+    else logger.debug('request', fields)
   })
   // GoTrue's JWKS is public: a verifier needs no key to fetch it.
   app.get('/auth/v1/.well-known/jwks.json', (c) =>
