@@ -80,6 +80,40 @@ describe('bad input gets a clean error and the server keeps serving', () => {
     await stillServing()
   })
 
+  it('a body within the limit is read whole, with Content-Length or streamed in chunks', async () => {
+    const { acme } = await demoIds(backend.db)
+    const contact = (name: string, phone: string) =>
+      JSON.stringify({ workspace_id: acme, phone_number: phone, name })
+    const headers = {
+      ...serviceHeaders(),
+      'content-type': 'application/json',
+      prefer: 'return=representation',
+    }
+    const declared = await fetch(`${backend.url}/rest/v1/contacts`, {
+      method: 'POST',
+      headers,
+      body: contact('Declared Length', '+15557770001'),
+    })
+    expect(declared.status).toBe(201)
+    expect(await declared.json()).toMatchObject([{ name: 'Declared Length' }])
+
+    const text = new TextEncoder().encode(contact('Chunked Body', '+15557770002'))
+    const chunked = await fetch(`${backend.url}/rest/v1/contacts`, {
+      method: 'POST',
+      headers,
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(text.subarray(0, 10))
+          controller.enqueue(text.subarray(10))
+          controller.close()
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit)
+    expect(chunked.status).toBe(201)
+    expect(await chunked.json()).toMatchObject([{ name: 'Chunked Body' }])
+  })
+
   it('bad Range headers and limits', async () => {
     for (const range of ['9-2', 'abc', '-5']) {
       const response = await fetch(`${backend.url}/rest/v1/contacts?select=id`, {
