@@ -8,6 +8,7 @@ import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 import { arrayTypesSchema, createWithArrayTypes, readArrayTypes, type ArrayTypes } from './array-types.ts'
 import { lazyExtension } from './lazy-extensions.ts'
 import { platformSql } from './platform-sql.ts'
+import { rememberFileSizes } from './file-sizes.ts'
 import { readWholeFile } from './read-whole-file.ts'
 import { SnapshotMemoryFS } from './snapshot-fs.ts'
 import { writeAtomically } from './write-atomically.ts'
@@ -208,6 +209,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
   const existing = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'))
   if (existing) {
     const db = await PGlite.create({ dataDir: options.dataDir, extensions })
+    rememberFileSizes(db)
     await applyPendingMigrations(db, migrations)
     return db
   }
@@ -218,8 +220,10 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<PGlit
   }
   mkdirSync(options.dataDir, { recursive: true })
   // A file-backed Blob: PGlite reads it once, with no extra copy in between.
-  return createWithArrayTypes(
+  const db = await createWithArrayTypes(
     { dataDir: options.dataDir, loadDataDir: await openAsBlob(snapshot.tarball), extensions },
     snapshot.arrayTypes,
   )
+  rememberFileSizes(db)
+  return db
 }
