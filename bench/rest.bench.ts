@@ -4,7 +4,8 @@
 // 1,000) and message inserts. Beside each figure, Debian's PostgreSQL 15 in the
 // same run with the same data running the very SQL our REST layer generates for
 // those requests (same planner, same role, claims and bounds setup, one
-// transaction each, prepared, through postgres.js), and the ratio. Postgres has no
+// transaction each, prepared, through postgres.js), and the ratio. The two sides take
+// turns, round by round, and the ratio is the median of the rounds'. Postgres has no
 // HTTP in its path, so its figure is a floor the embedded backend cannot pass.
 // The HTTP requests come from their own thread (http-load.ts), as the app's come
 // from another process. Also the floors of the embedded side: /health on the same
@@ -29,6 +30,13 @@ import { addVolume, type Volume } from './volume.ts'
 
 const READS = 3000
 const INSERTS = 2000
+/**
+ * Each side's requests are measured in this many rounds, the embedded backend's and
+ * Postgres' taking turns, and the ratio is the median of the rounds' ratios: on a
+ * shared machine each side's speed drifts (the same PostgreSQL 15 answered from 1,731
+ * to 2,141 inserts/s in runs an hour apart), and two rounds side by side drift alike.
+ */
+const ROUNDS = 5
 const CONCURRENCY = 8
 const WARMUP = 200
 const PAGE = 50
@@ -149,43 +157,44 @@ async function loadWorkload(backend: LocalBackend, volume: Volume): Promise<Work
   }
 }
 
-interface Figures {
-  reads: Load
-  inserts: Load
+type Kind = 'reads' | 'inserts'
+
+/** One round of one kind of request on one side: the `count` requests from the `from`-th on. */
+type Round = (kind: Kind, from: number, count: number) => Promise<Load>
+
+function embeddedRounds(backend: LocalBackend, w: Workload): Round {
+  const headers = { apikey: w.apiKey, authorization: `Bearer ${w.token}`, accept: 'application/json' }
+  const request = (kind: Kind, i: number): HttpRequestSpec =>
+    kind === 'reads'
+      ? { url: w.restUrl + inboxPath(w.workspace, i), method: 'GET', headers, expectedStatus: 200 }
+      : {
+          url: `${w.restUrl}/messages`,
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' },
+          body: w.reply(i),
+          expectedStatus: 201,
+        }
+  return (kind, from, count) =>
+    loadFromWorker(`embedded ${kind}`, {
+      warmup: Array.from({ length: WARMUP }, (_, i) => request(kind, i)),
+      measured: Array.from({ length: count }, (_, i) => request(kind, from + i)),
+      concurrency: CONCURRENCY,
+    })
 }
 
-async function measureEmbedded(
-  backend: LocalBackend,
-  w: Workload,
-): Promise<Figures & { floors: BenchRow[] }> {
-  const headers = { apikey: w.apiKey, authorization: `Bearer ${w.token}`, accept: 'application/json' }
-  const read = (i: number): HttpRequestSpec => ({
-    url: w.restUrl + inboxPath(w.workspace, i),
-    method: 'GET',
-    headers,
-    expectedStatus: 200,
-  })
-  const insert = (i: number): HttpRequestSpec => ({
-    url: `${w.restUrl}/messages`,
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' },
-    body: w.reply(i),
-    expectedStatus: 201,
-  })
+/** The floors of the embedded side: HTTP alone (/health) and the inbox SQL alone, in-process. */
+async function embeddedFloors(backend: LocalBackend, w: Workload): Promise<BenchRow[]> {
   const health = (): HttpRequestSpec => ({
     url: `${backend.url}/health`,
     method: 'GET',
     headers: {},
     expectedStatus: 200,
   })
-  const spec = (request: (i: number) => HttpRequestSpec, count: number) => ({
-    warmup: Array.from({ length: WARMUP }, (_, i) => request(i)),
-    measured: Array.from({ length: count }, (_, i) => request(i)),
+  const bareHttp = await loadFromWorker('/health', {
+    warmup: Array.from({ length: WARMUP }, health),
+    measured: Array.from({ length: READS }, health),
     concurrency: CONCURRENCY,
   })
-  const reads = await loadFromWorker('embedded reads', spec(read, READS))
-  const inserts = await loadFromWorker('embedded inserts', spec(insert, INSERTS))
-  const bareHttp = await loadFromWorker('/health', spec(health, READS))
   const planner = createStatementPlanner(await loadCatalog(backend.db))
   const direct = async (i: number) => {
     const { statements } = planner.read(new Request(w.restUrl + inboxPath(w.workspace, i)), 'contacts')
@@ -200,24 +209,20 @@ async function measureEmbedded(
   await load('warm-up', WARMUP, 1, direct)
   const database = await load('in-process SQL', READS, 1, direct)
   const round = (value: number) => Math.round(value * 100) / 100
-  return {
-    reads,
-    inserts,
-    floors: [
-      {
-        name: 'floor: GET /health reads/s (same server)',
-        value: Math.round(bareHttp.perSecond),
-        unit: 'req/s',
-      },
-      { name: 'floor: GET /health CPU per request', value: round(bareHttp.cpuMsPerOp), unit: 'ms' },
-      {
-        name: 'floor: inbox SQL in-process as the agent, 1 in flight',
-        value: Math.round(database.perSecond),
-        unit: 'q/s',
-      },
-      { name: 'floor: inbox SQL in-process CPU per query', value: round(database.cpuMsPerOp), unit: 'ms' },
-    ],
-  }
+  return [
+    {
+      name: 'floor: GET /health reads/s (same server)',
+      value: Math.round(bareHttp.perSecond),
+      unit: 'req/s',
+    },
+    { name: 'floor: GET /health CPU per request', value: round(bareHttp.cpuMsPerOp), unit: 'ms' },
+    {
+      name: 'floor: inbox SQL in-process as the agent, 1 in flight',
+      value: Math.round(database.perSecond),
+      unit: 'q/s',
+    },
+    { name: 'floor: inbox SQL in-process CPU per query', value: round(database.cpuMsPerOp), unit: 'ms' },
+  ]
 }
 
 /** The statements of one request run on Postgres as PostgREST would: one transaction, the setup first. */
@@ -234,49 +239,32 @@ async function runOnPostgres(
   )
 }
 
-/** Postgres 15's figures for the same workload, or why there are none. */
-async function postgresFigures(
-  volume: Volume,
-  embedded: LocalBackend,
-  w: Workload,
-): Promise<Figures | string> {
-  const postgres = await startPostgres15()
-  if (!postgres.ok) {
-    process.stderr.write(`rest bench: skipping the PostgreSQL 15 column: ${postgres.reason}\n`)
-    return postgres.reason
-  }
-  try {
-    return await measurePostgres(postgres.server, volume, embedded, w)
-  } finally {
-    await postgres.server.stop()
-  }
-}
-
-async function measurePostgres(
+/** The same requests' SQL on PostgreSQL 15, grown to the same volume, one round at a time. */
+async function postgresRounds(
   server: Postgres15,
   volume: Volume,
   embedded: LocalBackend,
   w: Workload,
-): Promise<Figures> {
+): Promise<{ round: Round; close(): Promise<void> }> {
   const sql = server.connect(CONCURRENCY)
-  try {
-    // Postgres drew its own ids when it was seeded; the requests name them.
-    const [ids] = await sql<[{ acme: string; ben: string }]>`
-      select (select id from public.workspaces where name = 'Acme Support')::text as acme,
-             (select id from auth.users where email = 'ben@acme.test')::text as ben`
-    await addVolume(transactorOf(sql), ids.acme, volume)
-    await sql.unsafe(analyze)
-    const contacts = (
-      await sql<{ id: string }[]>`select id::text from public.contacts where workspace_id = ${ids.acme}
-                                   order by last_message_at desc nulls last limit 200`
-    ).map((row) => row.id)
-    const caller: Caller = { role: 'authenticated', claims: { ...w.caller.claims, sub: ids.ben } }
-    const planner = createStatementPlanner(await loadCatalog(embedded.db))
-    const read = async (i: number) => {
+  // Postgres drew its own ids when it was seeded; the requests name them.
+  const [ids] = await sql<[{ acme: string; ben: string }]>`
+    select (select id from public.workspaces where name = 'Acme Support')::text as acme,
+           (select id from auth.users where email = 'ben@acme.test')::text as ben`
+  await addVolume(transactorOf(sql), ids.acme, volume)
+  await sql.unsafe(analyze)
+  const contacts = (
+    await sql<{ id: string }[]>`select id::text from public.contacts where workspace_id = ${ids.acme}
+                                 order by last_message_at desc nulls last limit 200`
+  ).map((row) => row.id)
+  const caller: Caller = { role: 'authenticated', claims: { ...w.caller.claims, sub: ids.ben } }
+  const planner = createStatementPlanner(await loadCatalog(embedded.db))
+  const once: Record<Kind, (i: number) => Promise<void>> = {
+    reads: async (i) => {
       const { statements } = planner.read(new Request(w.restUrl + inboxPath(ids.acme, i)), 'contacts')
       await runOnPostgres(sql, caller, w.settings, statements)
-    }
-    const insert = async (i: number) => {
+    },
+    inserts: async (i) => {
       const body = JSON.stringify({
         workspace_id: ids.acme,
         contact_id: contacts[i % contacts.length],
@@ -291,31 +279,67 @@ async function measurePostgres(
       })
       const { statement } = await planner.mutate(request, 'insert', 'messages')
       await runOnPostgres(sql, caller, w.settings, [statement!])
-    }
-    // Its client's CPU (this process) and its server's, as the embedded figure counts both.
-    const withServerCpu = async (what: string, count: number, once: (i: number) => Promise<void>) => {
+    },
+  }
+  const warm = new Set<Kind>()
+  return {
+    async round(kind, from, count) {
+      if (!warm.has(kind)) {
+        await load('Postgres warm-up', WARMUP, CONCURRENCY, once[kind])
+        warm.add(kind)
+      }
+      // Its client's CPU (this process) and its server's, as the embedded figure counts both.
       const before = server.cpuMs()
-      const measured = await load(what, count, CONCURRENCY, once)
+      const measured = await load(`Postgres ${kind}`, count, CONCURRENCY, (i) => once[kind](from + i))
       return { ...measured, cpuMsPerOp: measured.cpuMsPerOp + (server.cpuMs() - before) / count }
-    }
-    await load('Postgres warm-up', WARMUP, CONCURRENCY, read)
-    const reads = await withServerCpu('Postgres reads', READS, read)
-    await load('Postgres warm-up', WARMUP, CONCURRENCY, insert)
-    const inserts = await withServerCpu('Postgres inserts', INSERTS, insert)
-    return { reads, inserts }
-  } finally {
-    await sql.end()
+    },
+    close: () => sql.end(),
   }
 }
 
+/** One kind of request, measured round by round on each side. */
+interface Measured {
+  ours: Load
+  theirs?: Load
+  /** The median of the rounds' ratios of throughput, ours to theirs. */
+  ratio?: number
+}
+
+/** Rounds as one figure: the median round's throughput, every latency, the mean CPU per request. */
+function together(rounds: Load[]): Load {
+  return {
+    perSecond: percentile(
+      rounds.map((round) => round.perSecond),
+      50,
+    ),
+    latencies: rounds.flatMap((round) => round.latencies),
+    cpuMsPerOp: rounds.reduce((sum, round) => sum + round.cpuMsPerOp, 0) / rounds.length,
+  }
+}
+
+async function measure(kind: Kind, total: number, ours: Round, theirs: Round | undefined): Promise<Measured> {
+  const count = Math.ceil(total / ROUNDS)
+  const oursRounds: Load[] = []
+  const theirsRounds: Load[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    oursRounds.push(await ours(kind, round * count, count))
+    if (theirs) theirsRounds.push(await theirs(kind, round * count, count))
+  }
+  if (!theirs) return { ours: together(oursRounds) }
+  const ratios = oursRounds.map((round, i) => round.perSecond / theirsRounds[i]!.perSecond)
+  process.stderr.write(
+    `rest bench: ${kind}, embedded ÷ PostgreSQL 15 by round: ${ratios.map((r) => r.toFixed(2)).join(' ')}\n`,
+  )
+  return { ours: together(oursRounds), theirs: together(theirsRounds), ratio: percentile(ratios, 50) }
+}
+
 /** Each figure with Postgres 15's beside it as its floor, and the ratio the issue sets a goal for. */
-function rows(embedded: Figures, postgres: Figures | string): BenchRow[] {
+function rows(reads: Measured, inserts: Measured): BenchRow[] {
   const round = (value: number) => Math.round(value * 100) / 100
-  const pg = typeof postgres === 'string' ? undefined : postgres
-  const figure = (what: string, ours: Load, theirs: Load | undefined, goal: number): BenchRow[] => {
+  const figure = (what: string, { ours, theirs, ratio }: Measured, goal: number): BenchRow[] => {
     const out: BenchRow[] = [
       {
-        name: `${what}/s (${CONCURRENCY} in flight; floor: PostgreSQL 15, same SQL, no HTTP)`,
+        name: `${what}/s (${CONCURRENCY} in flight, median of ${ROUNDS} rounds; floor: PostgreSQL 15, same SQL, no HTTP)`,
         value: Math.round(ours.perSecond),
         unit: 'req/s',
         ...(theirs && { floor: { name: 'PostgreSQL 15', value: Math.round(theirs.perSecond) } }),
@@ -333,12 +357,11 @@ function rows(embedded: Figures, postgres: Figures | string): BenchRow[] {
         ...(theirs && { floor: { name: 'PostgreSQL 15', value: round(theirs.cpuMsPerOp) } }),
       },
     ]
-    if (theirs) {
-      const ratio = round(ours.perSecond / theirs.perSecond)
+    if (theirs && ratio !== undefined) {
       out.push(
         {
-          name: `${what}: embedded ÷ PostgreSQL 15 throughput`,
-          value: ratio,
+          name: `${what}: embedded ÷ PostgreSQL 15 throughput (median of the rounds side by side)`,
+          value: round(ratio),
           unit: '×',
           target: `>= ${goal}`,
           meetsTarget: ratio >= goal,
@@ -353,10 +376,27 @@ function rows(embedded: Figures, postgres: Figures | string): BenchRow[] {
     }
     return out
   }
-  return [
-    ...figure('inbox page reads', embedded.reads, pg?.reads, 0.5),
-    ...figure('message inserts', embedded.inserts, pg?.inserts, 0.3),
-  ]
+  return [...figure('inbox page reads', reads, 0.5), ...figure('message inserts', inserts, 0.3)]
+}
+
+/** Both sides round by round (Postgres 15's when it is installed), then the embedded side's floors. */
+async function measureBoth(volume: Volume, backend: LocalBackend, w: Workload): Promise<BenchRow[]> {
+  const ours = embeddedRounds(backend, w)
+  const postgres = await startPostgres15()
+  if (!postgres.ok)
+    process.stderr.write(`rest bench: skipping the PostgreSQL 15 column: ${postgres.reason}\n`)
+  try {
+    const theirs = postgres.ok ? await postgresRounds(postgres.server, volume, backend, w) : undefined
+    try {
+      const reads = await measure('reads', READS, ours, theirs?.round)
+      const inserts = await measure('inserts', INSERTS, ours, theirs?.round)
+      return [...rows(reads, inserts), ...(await embeddedFloors(backend, w))]
+    } finally {
+      await theirs?.close()
+    }
+  } finally {
+    if (postgres.ok) await postgres.server.stop()
+  }
 }
 
 export async function run(scale: Scale): Promise<BenchRow[]> {
@@ -365,9 +405,7 @@ export async function run(scale: Scale): Promise<BenchRow[]> {
   try {
     const { backend, workload } = await prepareEmbedded(volume, dataDir)
     try {
-      const embedded = await measureEmbedded(backend, workload)
-      const theirs = await postgresFigures(volume, backend, workload)
-      return [...rows(embedded, theirs), ...embedded.floors]
+      return await measureBoth(volume, backend, workload)
     } finally {
       await backend.stop()
     }
