@@ -18,9 +18,10 @@ const seekEnd = 2
  * Postgres asks a relation file's size (a seek to its end) when it plans a statement
  * and when an insert may extend the file, and Emscripten's Node filesystem answers
  * each with an fstat through JavaScript: five a message insert, two an inbox read,
- * 2-3% of an insert's time. The data directory is this Postgres's alone (it holds
- * postmaster.pid) and every change to a file's size goes through this filesystem as
- * a write (msync writes too; it has no fallocate) or a truncation (setattr), so each
+ * 2-3% of an insert's time. The data directory is this Postgres's alone (two
+ * processes on one would corrupt it anyway: each keeps its own buffers) and every
+ * change to a file's size goes through this filesystem as a write (msync writes
+ * too; it has no fallocate) or a truncation (setattr), so each
  * file's size is kept from its first seek to the end until its next write or
  * truncation. A renamed file keeps its node and so its size, a new one gets a node
  * of its own, a deleted one takes its entry along, and every call that is not a seek
