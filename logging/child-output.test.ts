@@ -13,6 +13,7 @@ const logger = createStdoutLogger('embedded-stack').child({ part: 'relay' })
 logger.debug('request', { path: '/rest/v1/messages', status: 201 })
 logger.warn('preferred port taken, using a free one', { port: 54321 })
 logger.error('send failed', { body: 'Your order shipped today.', error: new Error('twilio refused') })
+process.stdout.write("No Wasm PGO data found: Cannot open file 'profile-wasm-00ad0bc6'\\n")
 process.stderr.write('Error: boom\\n    at crash (host.ts:1:1)\\n')
 process.exit(3)
 `
@@ -47,6 +48,12 @@ describe('a child process’s output in the parent’s log', () => {
     expect(
       records.filter((record) => record.msg === 'child process output').map((record) => record.text),
     ).toEqual(['Error: boom', '    at crash (host.ts:1:1)'])
+    expect(records.filter((record) => record.msg === 'v8 wasm profile')).toEqual([
+      expect.objectContaining({
+        level: 'debug',
+        text: "No Wasm PGO data found: Cannot open file 'profile-wasm-00ad0bc6'",
+      }),
+    ])
     // One component and one time per line: what the parent adds is not repeated from the child.
     for (const line of lines) expect(line.match(/"component"/g)).toHaveLength(1)
     for (const line of lines) expect(line.match(/"time"/g)).toHaveLength(1)

@@ -16,6 +16,13 @@ const childRecordSchema = z
   }))
 
 /**
+ * V8 says on stdout which wasm profile it read for each module it compiles
+ * (src/main/embedded-stack/wasm-tiering.ts); only Postgres' module has one, and the
+ * launcher warns itself when it is missing.
+ */
+const v8ProfileNote = /^(Loading|No) Wasm PGO data /
+
+/**
  * Files each line a child process writes into the parent's log, so one process
  * owns the log file and its rotation. A child's record keeps its level, message
  * and fields (redacted again on the way, which changes nothing already redacted);
@@ -34,6 +41,7 @@ export async function logChildOutput(output: NodeJS.ReadableStream, logger: Logg
     }
     const record = childRecordSchema.safeParse(json)
     if (record.success) logger[record.data.level](record.data.msg, record.data.fields)
+    else if (v8ProfileNote.test(line)) logger.debug('v8 wasm profile', { text: line })
     else logger.warn('child process output', { text: line })
   })
   await once(lines, 'close')

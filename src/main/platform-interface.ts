@@ -41,6 +41,8 @@ export interface ServiceOptions {
   /** The whole environment the process gets. */
   env: Record<string, string | undefined>
   execArgv: string[]
+  /** Its working directory; undefined keeps the parent's. */
+  cwd?: string | undefined
   /** A name for the OS's process list and the logs. */
   name: string
 }

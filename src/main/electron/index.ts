@@ -167,6 +167,10 @@ if (!app.requestSingleInstanceLock()) {
     const embeddedHostModule = app.isPackaged
       ? join(here, 'embedded-stack.js')
       : join(app.getAppPath(), 'src/main/embedded-stack/host.ts')
+    // The list of Postgres functions V8 optimizes in the backend's child (embedded-stack/wasm-tiering.ts).
+    process.env.EMBEDDED_WASM_PROFILE_DIR ??= app.isPackaged
+      ? join(process.resourcesPath, 'wasm-profile')
+      : join(app.getAppPath(), 'resources/wasm-profile')
     // The bundled host finds migrations and seed in the resources (electron-builder extraResources); the child inherits the env.
     if (app.isPackaged) {
       process.env.EMBEDDED_SUPABASE_DIR ??= join(process.resourcesPath, 'supabase')

@@ -15,6 +15,7 @@ export function utilityService(fork: ForkUtility): StartService {
     const child = fork(modulePath, [], {
       env: options.env,
       execArgv: options.execArgv,
+      cwd: options.cwd,
       stdio: 'pipe',
       serviceName: options.name,
     })

@@ -10,6 +10,7 @@ export const forkService: StartService = (modulePath, options) => {
   const child = fork(modulePath, [], {
     env: options.env,
     execArgv: options.execArgv,
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   })

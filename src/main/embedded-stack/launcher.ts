@@ -1,11 +1,12 @@
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { logChildOutput } from '../../../logging/child-output.ts'
 import { appError, type Result } from '../../shared/errors.ts'
 import type { LifecycleEvent, Logger } from '../../shared/log.ts'
 import type { StartService } from '../platform-interface.ts'
 import { hostMessageSchema, type ParentMessage } from './host-messages.ts'
 import { glibcMallocTunables } from '../core/glibc-malloc.ts'
+import { backendV8Flags, backendWorkingDir, wasmProfileDir } from './wasm-tiering.ts'
 
 /**
  * Runs the embedded backend (PGlite + Auth/REST/Realtime, the relay, the Twilio
@@ -48,23 +49,6 @@ export class EmbeddedStartError extends Error {
 }
 
 /**
- * V8 settings of the backend's process, which is mostly Postgres compiled to
- * WebAssembly (10 MB of it). By default V8 first compiles it with its baseline
- * compiler (Liftoff), then recompiles every function that gets hot with its
- * optimizing one (TurboFan) on background threads. One of them is Postgres' grammar
- * (raw_parser, 100 kB of WebAssembly), hot after a few statements whatever the tiering
- * budget, and TurboFan takes 600 MB to compile it: the process peaked at 730 MB within
- * its first second and settled 35 MB higher (--trace-wasm-compilation-times; no V8 flag
- * leaves out one function). Baseline code alone keeps the process under 300 MB from
- * start to rest. The price is speed: the inbox's SQL answers 1,060 queries/s instead of
- * 1,680, and the benches measure the backend with these same flags
- * (bench/as-the-backend-runs.ts). A 1 MB young generation instead of 16: the backend's
- * JS allocates little and briefly (a request's JSON), so collecting it more often costs
- * nothing visible.
- */
-export const backendMemoryFlags = ['--liftoff-only', '--max-semi-space-size=1']
-
-/**
  * A host run from its TypeScript source (tests, the browser shell) has Node strip
  * its types with a compiler built to WebAssembly that, once loaded, stays resident
  * for the process's life (17 MB). With Node's compile cache, every start after the
@@ -79,22 +63,29 @@ const sourceHostEnv = (hostModule: string) =>
 export function launchEmbeddedStack(options: LaunchOptions): Promise<EmbeddedStack> {
   const { logger } = options
   logger.info('starting the embedded stack', { lifecycle: 'backend.starting' satisfies LifecycleEvent })
+  const workingDir = backendWorkingDir()
+  if (workingDir === undefined)
+    logger.warn('no wasm profile: the embedded backend runs on baseline code alone, about a third slower', {
+      dir: wasmProfileDir(),
+    })
   const child = options.startService(options.hostModule, {
     env: {
       // The child starts with them whatever its host; one the person set wins.
       GLIBC_TUNABLES: glibcMallocTunables,
       ...sourceHostEnv(options.hostModule),
       ...process.env,
-      EMBEDDED_DATA_DIR: options.dataDir,
+      // Absolute: the child works in another directory (backendWorkingDir).
+      EMBEDDED_DATA_DIR: resolve(options.dataDir),
       EMBEDDED_PORT: String(options.port ?? 54321),
     },
     execArgv: [
-      ...backendMemoryFlags,
+      ...backendV8Flags,
       // Electron's Node may predate type stripping by default; Node 24 accepts the flag as a no-op.
       ...(options.hostModule.endsWith('.ts')
         ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning']
         : []),
     ],
+    cwd: workingDir,
     name: 'SMS Inbox backend',
   })
   // The child logs JSON lines; they join the app's log, never the terminal directly.
