@@ -130,3 +130,27 @@ async function runStatements(
   const peak = notes.find((line) => line.startsWith('peak '))
   return { lines, compiled: optimizingCompilations(lines, shape), peakMb: Number(peak?.slice(5)) / 1024 }
 }
+
+describe('the wasm profile in a packaged app', () => {
+  it('is shipped as an extra resource, and the Electron layer points the backend at it', () => {
+    const root = join(import.meta.dirname, '..')
+    const builder = readFileSync(join(root, 'electron-builder.yml'), 'utf8')
+    expect(builder).toContain('  - from: resources/wasm-profile\n    to: wasm-profile\n')
+    const electronMain = readFileSync(join(root, 'src/main/electron/index.ts'), 'utf8')
+    expect(electronMain).toContain(
+      "process.env.EMBEDDED_WASM_PROFILE_DIR ??= app.isPackaged\n      ? join(process.resourcesPath, 'wasm-profile')",
+    )
+  })
+
+  it('is looked for where EMBEDDED_WASM_PROFILE_DIR says, and a missing folder leaves the working directory alone', () => {
+    const previous = process.env.EMBEDDED_WASM_PROFILE_DIR
+    try {
+      process.env.EMBEDDED_WASM_PROFILE_DIR = join(dataDir, '..', 'resources', 'wasm-profile')
+      expect(wasmProfileDir()).toBe(process.env.EMBEDDED_WASM_PROFILE_DIR)
+      expect(backendWorkingDir()).toBeUndefined()
+    } finally {
+      if (previous === undefined) delete process.env.EMBEDDED_WASM_PROFILE_DIR
+      else process.env.EMBEDDED_WASM_PROFILE_DIR = previous
+    }
+  })
+})
