@@ -17,6 +17,7 @@ const ROUNDS = 3000
 const STATUSES = ['Open', 'Pending', 'Done'] as const
 
 const dataDir = mkdtempSync(join(tmpdir(), 'wasm-profile-'))
+// One agent's day at machine speed, which the rate limits would mostly refuse.
 const unlimited = { burst: 1_000_000, perSecond: 1_000_000 }
 const backend = await startLocalBackend({
   port: 0,
