@@ -14,6 +14,7 @@ logger.debug('request', { path: '/rest/v1/messages', status: 201 })
 logger.warn('preferred port taken, using a free one', { port: 54321 })
 logger.error('send failed', { body: 'Your order shipped today.', error: new Error('twilio refused') })
 process.stdout.write("No Wasm PGO data found: Cannot open file 'profile-wasm-00ad0bc6'\\n")
+process.stdout.write("Loading Wasm PGO data from file 'profile-wasm-025aee86' (13796 bytes)\\n")
 process.stderr.write('Error: boom\\n    at crash (host.ts:1:1)\\n')
 process.exit(3)
 `
@@ -52,6 +53,10 @@ describe('a child process’s output in the parent’s log', () => {
       expect.objectContaining({
         level: 'debug',
         text: "No Wasm PGO data found: Cannot open file 'profile-wasm-00ad0bc6'",
+      }),
+      expect.objectContaining({
+        level: 'info',
+        text: "Loading Wasm PGO data from file 'profile-wasm-025aee86' (13796 bytes)",
       }),
     ])
     // One component and one time per line: what the parent adds is not repeated from the child.

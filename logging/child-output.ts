@@ -17,10 +17,12 @@ const childRecordSchema = z
 
 /**
  * V8 says on stdout which wasm profile it read for each module it compiles
- * (src/main/embedded-stack/wasm-tiering.ts); only Postgres' module has one, and the
- * launcher warns itself when it is missing.
+ * (src/main/embedded-stack/wasm-tiering.ts). Only Postgres' module has one: its
+ * "Loading" line is what shows the backend runs optimized code, and the "No … found"
+ * lines of the other modules are expected.
  */
-const v8ProfileNote = /^(Loading|No) Wasm PGO data /
+const v8ProfileRead = /^Loading Wasm PGO data /
+const v8ProfileAbsent = /^No Wasm PGO data /
 
 /**
  * Files each line a child process writes into the parent's log, so one process
@@ -41,7 +43,8 @@ export async function logChildOutput(output: NodeJS.ReadableStream, logger: Logg
     }
     const record = childRecordSchema.safeParse(json)
     if (record.success) logger[record.data.level](record.data.msg, record.data.fields)
-    else if (v8ProfileNote.test(line)) logger.debug('v8 wasm profile', { text: line })
+    else if (v8ProfileRead.test(line)) logger.info('v8 wasm profile', { text: line })
+    else if (v8ProfileAbsent.test(line)) logger.debug('v8 wasm profile', { text: line })
     else logger.warn('child process output', { text: line })
   })
   await once(lines, 'close')

@@ -30,7 +30,13 @@ beforeAll(async () => {
   const files = readdirSync(wasmProfileDir())
   expect(files).toHaveLength(1)
   profileName = files[0]!
-  optimized = new Set(optimizedFunctions(readFileSync(join(wasmProfileDir(), profileName)), shape))
+  try {
+    optimized = new Set(optimizedFunctions(readFileSync(join(wasmProfileDir(), profileName)), shape))
+  } catch (error) {
+    throw new Error(`${profileName} does not fit the installed PGlite: run npm run wasm-profile`, {
+      cause: error,
+    })
+  }
   grammar = [...shape.names].find(([, name]) => name === 'raw_parser')![0]
   // The backend's database as a later launch finds it, which is what the app opens.
   dataDir = join(mkdtempSync(join(tmpdir(), 'wasm-profile-test-')), 'embedded-backend')
@@ -52,7 +58,10 @@ describe('the wasm profile', () => {
       [...optimized].every((index) => compiled.has(index)),
     )
     const size = readFileSync(join(wasmProfileDir(), profileName)).length
-    expect(run.lines).toContain(`Loading Wasm PGO data from file '${profileName}' (${size} bytes)`)
+    expect(
+      run.lines,
+      `V8 did not read ${profileName}: after a PGlite upgrade, run npm run wasm-profile`,
+    ).toContain(`Loading Wasm PGO data from file '${profileName}' (${size} bytes)`)
     expect([...run.compiled.keys()].filter((index) => !optimized.has(index))).toEqual([])
     expect(run.compiled.has(grammar)).toBe(false)
     console.log(`${run.compiled.size} functions optimized; peak ${run.peakMb.toFixed(0)} MB`)
