@@ -138,7 +138,8 @@ async function loadWorkload(backend: LocalBackend, volume: Volume): Promise<Work
   )
   const contacts = rows.map((row) => row.id)
   const roleSettings = await watchRoleSettings(backend.db, createMemoryLogger('bench').logger)
-  const settings = { statementTimeout: await roleSettings.statementTimeout('authenticated') }
+  const { statementTimeout, applied } = await roleSettings.of('authenticated')
+  const settings = { statementTimeout, roleSettings: applied }
   await roleSettings.stop()
   return {
     restUrl: `${backend.url}/rest/v1`,

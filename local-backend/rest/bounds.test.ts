@@ -115,7 +115,7 @@ describe('a read stops at its bounds', () => {
     )
     expect(settings.rows).toEqual([
       { rolname: 'anon', setconfig: ['statement_timeout=3s'] },
-      { rolname: 'authenticated', setconfig: ['statement_timeout=8s'] },
+      { rolname: 'authenticated', setconfig: ['plan_cache_mode=force_custom_plan', 'statement_timeout=8s'] },
     ])
     // A read of hundreds of embedded rows takes far longer than 1 ms, so it is stopped part way.
     await backend.db.exec(`alter role authenticated set statement_timeout = '1ms'`)

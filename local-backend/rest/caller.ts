@@ -3,6 +3,7 @@ import { bearerToken, type JwtClaims, type JwtKeys } from '../keys.ts'
 import { countsEmbeddedRows, embeddedRowsResetSql, timeoutSetupSql } from './bounds.ts'
 import { jwtClaimsRefused, jwtInvalid, toRestError } from './errors.ts'
 import { runPipelined, type Rows, type Statement } from './pipeline.ts'
+import type { RoleTransactionSettings } from './role-settings.ts'
 
 /**
  * Who is calling, by the bearer JWT, and the transaction that runs as them:
@@ -37,18 +38,21 @@ function claimsJson(claims: JwtClaims): string {
   return text
 }
 
-/** What a transaction is set up with besides the caller: the schema addressed and the role's timeout. */
+/** What a transaction is set up with besides the caller: the schema addressed and the role's own settings. */
 export interface TransactionSettings {
   /** As PostgREST sets it, for the schema a request addresses. */
   searchPath?: string
   /** The role's own statement_timeout (role-settings.ts); none leaves the session's. */
   statementTimeout?: string
+  /** The role's other settings (role-settings.ts), applied before the schema's search_path. */
+  roleSettings?: RoleTransactionSettings['applied']
 }
 
 /**
  * The statement that opens every request's transaction: the caller's role, claims and
- * bounds, and the search_path of the schema addressed. `statements` are what the
- * transaction runs next: the embedded-row count is reset only when one of them counts.
+ * bounds, the role's own settings, and the search_path of the schema addressed.
+ * `statements` are what the transaction runs next: the embedded-row count is reset
+ * only when one of them counts.
  */
 export function callerSetup(
   caller: Caller,
@@ -58,13 +62,17 @@ export function callerSetup(
   const bounds = statements.some((statement) => countsEmbeddedRows(statement.sql))
     ? `${timeoutSetupSql}, ${embeddedRowsResetSql}`
     : timeoutSetupSql
-  const sql = `select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${bounds}`
+  const parts = [
+    `set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ${bounds}`,
+  ]
   const params = [caller.role, claimsJson(caller.claims), settings.statementTimeout ?? null]
-  if (settings.searchPath === undefined) return { sql, params }
-  return {
-    sql: `${sql}, set_config('search_path', $4::text, true)`,
-    params: [...params, settings.searchPath],
+  const setting = (name: string, value: string) => {
+    params.push(name, value)
+    parts.push(`set_config($${params.length - 1}::text, $${params.length}::text, true)`)
   }
+  for (const [name, value] of settings.roleSettings ?? []) setting(name, value)
+  if (settings.searchPath !== undefined) setting('search_path', settings.searchPath)
+  return { sql: `select ${parts.join(', ')}`, params }
 }
 
 /**

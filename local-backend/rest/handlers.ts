@@ -68,14 +68,16 @@ export function createHandlers(
   searchPath?: string,
 ) {
   const planner = createStatementPlanner(catalog)
-  const run = async (caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean) =>
-    runAsCaller(
+  const run = async (caller: Caller, statements: Statement[], commit?: (results: Rows[]) => boolean) => {
+    const { statementTimeout, applied } = await roleSettings.of(caller.role)
+    return runAsCaller(
       db,
       caller,
-      { searchPath, statementTimeout: await roleSettings.statementTimeout(caller.role) },
+      { searchPath, statementTimeout, roleSettings: applied },
       statements,
       commit,
     )
+  }
   /**
    * Accept: application/vnd.pgrst.plan answers the EXPLAIN of the statement that makes
    * the body, after `before` (a GET's read-only mode); it commits as the request would.
