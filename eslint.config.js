@@ -263,13 +263,14 @@ const boundaries = [
     ['test/**/*.test.ts'],
     {
       row: 'tests in test/',
-      why: 'Tests of the repository itself, such as the import boundaries, the secret scan, which plants keys to find, and npm run web as a person starts it (with the allocator settings it starts itself with).',
+      why: 'Tests of the repository itself, such as the import boundaries, the secret scan, which plants keys to find, and npm run web and npm run stack as a person starts them (with the allocator settings and V8 flags they start themselves with).',
       folders: [
         'test',
         'local-backend/keys.ts',
         'local-backend/cli-demo-keys.ts',
         'local-backend/db',
         'src/main/core/glibc-malloc.ts',
+        'src/main/embedded-stack/wasm-tiering.ts',
       ],
       packages: ['eslint', 'postgres', 'vitest'],
       node: true,
@@ -290,9 +291,10 @@ const boundaries = [
     ['bench/**'],
     {
       row: 'bench/',
-      why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path. postgres (postgres.js) drives the PostgreSQL 15 the REST and realtime benches compare with.',
+      why: 'Benchmarks time the real parts; bench/run.ts loads each benchmark by its path, in a process started as the backend child is (scripts/as-the-backend-runs.ts). postgres (postgres.js) drives the PostgreSQL 15 the REST and realtime benches compare with.',
       folders: [
         'bench',
+        'scripts/as-the-backend-runs.ts',
         'e2e',
         // The browser tab without a browser (shell-client), which the memory bench signs in through.
         'test/support',

@@ -2,7 +2,7 @@
 // local backend, the SQLite cache, every contract event): from sign-in until the
 // workspace is live, at 10,000 and 100,000 conversations (each with its latest message).
 // `node bench/first-sync.bench.ts 20000 100000` measures those sizes on their own.
-import './as-the-backend-runs.ts'
+import '../scripts/as-the-backend-runs.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

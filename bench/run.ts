@@ -4,7 +4,7 @@
 // (every row, machine-readable) and latest.md (the table for the README).
 // `npm run bench -- cache` runs only the files whose name contains "cache";
 // `--scale 1` or `--scale 10` only one size.
-import './as-the-backend-runs.ts'
+import '../scripts/as-the-backend-runs.ts'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'

@@ -1,3 +1,4 @@
+import { fromLaunchDir } from './as-the-backend-runs.ts'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliDemoKeys } from '../local-backend/cli-demo-keys.ts'
@@ -18,6 +19,8 @@ import { mountRelay } from '../relay/embedded.ts'
  * `supabase functions serve` does (the relay among them, sending through the double). Unlike the app's embedded
  * default it uses the Supabase CLI's public demo keys and answers browsers of any
  * origin, so tools written for `supabase start` work unchanged; it says so on start.
+ * Its process runs the backend as the app's child does (as-the-backend-runs.ts, imported
+ * first): with V8's default tiering its Postgres peaked at 730 MB.
  */
 const usage = 'usage: npm run stack -- [--port 54321] [--data-dir .local-data]'
 
@@ -34,7 +37,12 @@ function options() {
     const port = values.port === undefined ? 54321 : Number(values.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`--port must be 0-65535, got ${values.port}`)
-    return { port, dataDir: resolve(values['data-dir'] ?? resolve(import.meta.dirname, '../.local-data')) }
+    return {
+      port,
+      dataDir: values['data-dir']
+        ? fromLaunchDir(values['data-dir'])
+        : resolve(import.meta.dirname, '../.local-data'),
+    }
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`)
     process.exit(2)

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
+import { backendV8Flags, wasmProfileDir } from '../src/main/embedded-stack/wasm-tiering.ts'
 
 /** `npm run stack` and `npm run sms:inbound` as a developer runs them: real processes on 127.0.0.1. */
 const root = join(import.meta.dirname, '..')
@@ -16,9 +17,12 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
 describe('npm run stack', () => {
   it('prints its keys as supabase status does; mounts the relay and serves the relay Edge Function under Deno, so an inbound SMS posted to either is stored; says it uses the demo keys and any origin', async () => {
-    const stack = spawn(node, [join(root, 'scripts/stack.ts'), '--port', '0', '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    // The data folder as a person types it, relative to where they are.
+    const stack = spawn(
+      node,
+      [join(root, 'scripts/stack.ts'), '--port', '0', '--data-dir', basename(dataDir)],
+      { cwd: dirname(dataDir), stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     const exited = once(stack, 'exit')
     try {
       const urls: Record<string, string> = {}
@@ -34,6 +38,14 @@ describe('npm run stack', () => {
       }
       // Its log lines keep coming: drained, they never fill the pipe and stall it.
       stack.stdout.resume()
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true)
+      // Its Postgres runs as the app's child runs it (scripts/as-the-backend-runs.ts): V8's
+      // flags, in the profile's folder. On Linux the process restarted itself in place.
+      if (process.platform === 'linux') {
+        const commandLine = readFileSync(`/proc/${stack.pid}/cmdline`, 'utf8').split('\0')
+        expect(commandLine).toEqual(expect.arrayContaining(backendV8Flags))
+        expect(readlinkSync(`/proc/${stack.pid}/cwd`)).toBe(wasmProfileDir())
+      }
       expect(urls['SMS relay']).toBe(`${urls['API URL']}/functions/v1/sms-relay`)
       expect(urls['Publishable key']).toMatch(/^sb_publishable_/)
       expect(urls['Secret key']).toMatch(/^sb_secret_/)
