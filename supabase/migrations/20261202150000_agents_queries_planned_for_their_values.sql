@@ -10,7 +10,7 @@
 -- instead of walking the (workspace_id, conversation_status, last_message_at)
 -- index: at 10,000 contacts such a page cost 7.0 ms of CPU in the embedded backend
 -- against 1.9 ms planned for its values, and the whole inbox mix fell from 2.1 to
--- 1.4 ms per page. Planning each time costs about 0.05 ms here, and less on
+-- 1.4 ms per page. Planning each time costs 0.05–0.1 ms here, and less on
 -- hosted Postgres.
 --
 -- Decision the seed schema is silent on: only authenticated, the agents' role.
