@@ -2,12 +2,13 @@
 // backend in their own process, so that process runs as the app runs the backend's
 // child: with its V8 flags and working directory (where V8 finds the list of Postgres
 // functions to optimize, src/main/embedded-stack/wasm-tiering.ts) and glibc's
-// allocator settings, all read only at a process's start. Measured otherwise a bench reports a backend the
-// app never runs: with V8's own choice of functions the process peaked at 730 MB, with
-// baseline code alone the inbox SQL answered two thirds as fast. On Linux the process
-// starts itself again in place (same process id and arguments); elsewhere it runs a
-// child and exits with it. The benches name every file by its absolute path; a path a
-// person typed is resolved against launchDir().
+// allocator settings, all read only at a process's start. Measured otherwise a bench
+// reports a backend the app never runs: with V8's own choice of functions the process
+// peaked at 730 MB, with baseline code alone the inbox SQL answered two thirds as fast.
+// On Linux the process starts itself again in place (same process id and arguments);
+// elsewhere it runs a child and exits with it. The benches name every file by its
+// absolute path; a path a person typed is resolved against the folder it was typed in
+// (fromLaunchDir).
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { glibcMallocTunables } from '../src/main/core/glibc-malloc.ts'
@@ -16,7 +17,7 @@ import { backendV8Flags, backendWorkingDir } from '../src/main/embedded-stack/wa
 const launchDirVariable = 'BACKEND_LAUNCH_DIR'
 
 /** The folder the command was started in, before the restart moved into the profile's. */
-export function launchDir(): string {
+function launchDir(): string {
   return process.env[launchDirVariable] ?? process.cwd()
 }
 
