@@ -6,7 +6,10 @@
 // those requests (same planner, same role, claims and bounds setup, one
 // transaction each, prepared, through postgres.js), and the ratio. The two sides take
 // turns, round by round, and the ratio is the median of the rounds'. Postgres has no
-// HTTP in its path, so its figure is a floor the embedded backend cannot pass.
+// HTTP in its path, yet the ratio depends on the machine as much as on our code:
+// between two build machines (an Intel Xeon and an AMD EPYC, README) Postgres' CPU per
+// inbox read, its processes' and its client's, differed three- to fivefold and the
+// embedded side's by half, and on the EPYC the embedded side answered more reads.
 // The HTTP requests come from their own thread (http-load.ts), as the app's come
 // from another process. Also the floors of the embedded side: /health on the same
 // server (HTTP alone) and the inbox SQL in-process (database alone).
