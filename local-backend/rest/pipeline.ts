@@ -154,13 +154,16 @@ export async function runPipelined(
   const cache = cacheOf(db)
   return db.runExclusive(async () => {
     const encoded = encode(cache, all)
-    const { messages } = await db.execProtocol(concat([...encoded.messages, serialize.sync()]), {
+    // The stream variant, as PGlite's own query() uses: execProtocol also copies every byte
+    // of the answer into a buffer it grows as the bytes come, which nothing here reads. For
+    // a first sync's page of 1,000 contacts that copy was a fifth of the request's time.
+    const messages = (await db.execProtocolStream(concat([...encoded.messages, serialize.sync()]), {
       throwOnError: false,
-    })
+    })) as Message[]
     const results: Rows[] = []
     let current: Rows = []
     let failure: DatabaseErrorFields | undefined
-    for (const message of messages as Message[]) {
+    for (const message of messages) {
       if (message.name === 'dataRow') current.push(message.fields ?? [])
       else if (message.name === 'commandComplete') {
         results.push(current)
@@ -185,7 +188,7 @@ export async function runPipelined(
     if (decide || !complete) finish.push(serialize.query(commit ? 'commit' : 'rollback'))
     if (closing.length)
       finish.push(...closing.map((name) => serialize.close({ type: 'S', name })), serialize.sync())
-    if (finish.length) await db.execProtocol(concat(finish), { throwOnError: false })
+    if (finish.length) await db.execProtocolStream(concat(finish), { throwOnError: false })
     return failure ? { ok: false, error: failure } : { ok: true, results: own }
   })
 }
