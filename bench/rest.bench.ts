@@ -8,8 +8,8 @@
 // turns, round by round, and the ratio is the median of the rounds'. Postgres has no
 // HTTP in its path, yet the ratio depends on the machine as much as on our code:
 // between two build machines (an Intel Xeon and an AMD EPYC, README) Postgres' CPU per
-// inbox read, its processes' and its client's, differed three- to fivefold and the
-// embedded side's by half, and on the EPYC the embedded side answered more reads.
+// inbox read, its processes' and its client's, differed 2.4- to 5.2-fold and the
+// embedded side's 1.0- to 1.4-fold, and on the EPYC the embedded side answered more reads.
 // The HTTP requests come from their own thread (http-load.ts), as the app's come
 // from another process. Also the floors of the embedded side: /health on the same
 // server (HTTP alone) and the inbox SQL in-process (database alone).
